@@ -1,0 +1,27 @@
+# Helpers shared by the test folders.
+include_guard(GLOBAL)
+
+# juncture_add_test(NAME SOURCES... [LIBS libs...])
+# Builds one GoogleTest executable and registers its tests with ctest.
+function(juncture_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES} ${ARG_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_options(${name} PRIVATE ${JUNCTURE_WARNINGS})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "JUNCTURE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
+
+# juncture_add_golden_suite(NAME DIR KIND)
+# Registers one ctest per case file (DIR/*.jny): the golden runner (tests/golden/
+# golden_runner.py) runs `juncture KIND` on it and compares against the sibling
+# `.err` / `.expected` file. Set JUNCTURE_UPDATE_GOLDEN=1 to print diffs for review.
+function(juncture_add_golden_suite name dir kind)
+  file(GLOB cases CONFIGURE_DEPENDS ${dir}/*.jny)
+  foreach(case ${cases})
+    get_filename_component(stem ${case} NAME_WE)
+    add_test(NAME ${name}.${stem}
+      COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/golden/golden_runner.py
+              $<TARGET_FILE:juncture> ${kind} ${case})
+  endforeach()
+endfunction()

@@ -1,0 +1,184 @@
+#include "parse/parser.h"
+
+#include <exception>
+#include <string>
+
+#include "JunctureLexer.h"
+#include "JunctureParser.h"
+#include "antlr4-runtime.h"
+#include "parse/ast_builder.h"
+#include "parse/token_util.h"
+
+namespace juncture::compiler {
+namespace {
+
+using grammar_internal::JunctureLexer;
+using grammar_internal::JunctureParser;
+
+// A readable name for what the parser expected, or "" to leave it out.
+std::string ExpectedName(const antlr4::dfa::Vocabulary& vocab, size_t type) {
+  switch (type) {
+    case JunctureLexer::DURATION: return "a duration (e.g. 30m, 2h, 1d12h)";
+    case JunctureLexer::PERCENT: return "a percent (e.g. 45%)";
+    case JunctureLexer::CLOCK: return "a clock time (e.g. 21:00)";
+    case JunctureLexer::INT: return "an integer";
+    case JunctureLexer::FLOAT: return "a decimal number";
+    case JunctureLexer::STRING: return "a string";
+    case JunctureLexer::IDENT: return "a name";
+    case antlr4::Token::EOF: return "end of file";
+    default: break;
+  }
+  std::string literal = vocab.getLiteralName(type);
+  if (literal.size() >= 2 && literal.front() == '\'') {
+    return "'" + literal.substr(1, literal.size() - 2) + "'";
+  }
+  return "";
+}
+
+// Turns ANTLR's syntax errors into diagnostics with our own wording:
+// "unexpected 'x'; expected a duration (e.g. 30m, 2h, 1d12h) or 'until'".
+class SyntaxErrorListener : public antlr4::BaseErrorListener {
+ public:
+  SyntaxErrorListener(FileId file, DiagnosticSink& sink) : file_(file), sink_(sink) {}
+
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
+                   size_t col, const std::string& msg, std::exception_ptr) override {
+    ++count_;
+    if (count_ > kMaxErrors) return;
+    SourceRange range = offending ? TokenRange(file_, offending)
+                                  : SourceRange{{file_, uint32_t(line), uint32_t(col + 1)},
+                                                {file_, uint32_t(line), uint32_t(col + 2)}};
+    std::string text;
+    if (offending && offending->getType() == antlr4::Token::EOF) {
+      text = "unexpected end of file";
+    } else if (offending) {
+      text = "unexpected " + QuoteToken(offending->getText());
+    } else {
+      text = msg;
+    }
+    auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
+    if (parser != nullptr && offending != nullptr) {
+      AppendExpected(*parser, offending, text);
+    }
+    sink_.Error(range, std::move(text));
+  }
+
+  int count() const { return count_; }
+  static constexpr int kMaxErrors = 50;
+
+ private:
+  void AppendExpected(antlr4::Parser& parser, antlr4::Token* offending, std::string& text) {
+    antlr4::misc::IntervalSet expected;
+    try {
+      expected = parser.getExpectedTokens();
+    } catch (...) {
+      return;
+    }
+    std::vector<std::string> names;
+    for (ssize_t t : expected.toList()) {
+      std::string n = ExpectedName(parser.getVocabulary(), static_cast<size_t>(t));
+      if (!n.empty()) names.push_back(n);
+    }
+    // Long lists (every keyword that may name a field) help nobody.
+    if (names.empty() || names.size() > 6) return;
+    text += "; expected ";
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (i > 0) text += (i + 1 == names.size()) ? " or " : ", ";
+      text += names[i];
+    }
+    if (offending->getType() == JunctureLexer::INT &&
+        expected.contains(static_cast<ssize_t>(JunctureLexer::DURATION))) {
+      text += " (a duration needs a unit: s, m, h, d or w)";
+    }
+  }
+
+  FileId file_;
+  DiagnosticSink& sink_;
+  int count_ = 0;
+};
+
+// Reports characters the lexer could not use, and nesting that would make the
+// recursive-descent parser (and every recursive pass after it) run out of stack.
+// Returns false if anything was reported.
+bool CheckTokens(FileId file, antlr4::CommonTokenStream& tokens, DiagnosticSink& sink) {
+  bool ok = true;
+  int depth = 0;
+  int prefix_run = 0;
+  for (antlr4::Token* t : tokens.getTokens()) {
+    if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
+    size_t type = t->getType();
+    if (type == JunctureLexer::BAD_CHAR) {
+      std::string c = t->getText();
+      sink.Error(TokenRange(file, t), c == "\"" ? "unterminated string literal"
+                                                : "unexpected character " + QuoteToken(c));
+      ok = false;
+      continue;
+    }
+    const std::string& text = t->getText();
+    if (text == "(" || text == "[" || text == "{") {
+      if (++depth > kMaxNestingDepth) {
+        sink.Error(TokenRange(file, t), "nesting is too deep (more than " +
+                                            std::to_string(kMaxNestingDepth) + " levels)");
+        return false;
+      }
+    } else if (text == ")" || text == "]" || text == "}") {
+      if (depth > 0) --depth;
+    }
+    bool prefix = text == "not" || text == "-";
+    prefix_run = prefix ? prefix_run + 1 : 0;
+    if (prefix_run > kMaxPrefixRun) {
+      sink.Error(TokenRange(file, t), "too many `not` or `-` in a row");
+      return false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
+                                     DiagnosticSink& sink) {
+  const std::string& text = sm.file(file).text;
+  if (text.size() > kMaxSourceBytes) {
+    sink.Error({{file, 1, 1}, {file, 1, 1}},
+               "file is too large (more than " + std::to_string(kMaxSourceBytes >> 20) +
+                   " MiB)");
+    return std::nullopt;
+  }
+  if (int64_t bad = FindInvalidUtf8(text); bad >= 0) {
+    SourceLoc loc = sm.LocForOffset(file, static_cast<uint32_t>(bad));
+    sink.Error({loc, loc}, "invalid UTF-8 (byte " + std::to_string(bad) + ")");
+    return std::nullopt;
+  }
+  // "Never throw and always return a status": nothing from ANTLR escapes.
+  try {
+    antlr4::ANTLRInputStream input(text);
+    JunctureLexer lexer(&input);
+    lexer.removeErrorListeners();  // BAD_CHAR tokens are reported by CheckTokens
+    antlr4::CommonTokenStream tokens(&lexer);
+    tokens.fill();
+    if (!CheckTokens(file, tokens, sink)) return std::nullopt;
+
+    JunctureParser parser(&tokens);
+    SyntaxErrorListener listener(file, sink);
+    parser.removeErrorListeners();
+    parser.addErrorListener(&listener);
+    JunctureParser::ProgramContext* tree = parser.program();
+    if (listener.count() > 0) {
+      if (listener.count() > SyntaxErrorListener::kMaxErrors) {
+        sink.Error({{file, 1, 1}, {file, 1, 1}},
+                   "too many syntax errors; stopped after " +
+                       std::to_string(SyntaxErrorListener::kMaxErrors));
+      }
+      return std::nullopt;
+    }
+    return BuildModule(tree, file, sink);
+  } catch (const std::exception& e) {
+    sink.Error({{file, 1, 1}, {file, 1, 1}}, std::string("could not parse: ") + e.what());
+  } catch (...) {
+    sink.Error({{file, 1, 1}, {file, 1, 1}}, "could not parse this file");
+  }
+  return std::nullopt;
+}
+
+}  // namespace juncture::compiler

@@ -1,0 +1,29 @@
+// The subcommands of `juncture`. Each Add*Command registers its options on the CLI11
+// app and returns the function that runs it (exit code: 0 ok, 1 diagnostics or
+// failures, 2 usage).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace juncture::tools {
+
+using Runner = std::function<int()>;
+
+Runner AddLintCommand(CLI::App& app);
+Runner AddCompileCommand(CLI::App& app);
+Runner AddFmtCommand(CLI::App& app);
+Runner AddApproveCommand(CLI::App& app);
+
+// Options shared by every command that compiles a program.
+struct ProgramOptions {
+  std::vector<std::string> paths;
+  std::vector<std::string> warning_flags;  // -Wno-<code>, -W<code>, -Werror
+  std::string approvals;
+};
+
+// Registers PATHS..., -W and --approvals on `cmd`.
+void AddProgramOptions(CLI::App& cmd, ProgramOptions& options);
+
+}  // namespace juncture::tools

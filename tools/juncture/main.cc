@@ -1,0 +1,35 @@
+// juncture: the command line of the Juncture journey engine.
+//   juncture lint PATH...            check scripts (GCC-style diagnostics)
+//   juncture compile PATH... --emit  print the AST or the typed IR
+//   juncture fmt PATH...             print scripts in canonical form
+//   juncture approve PATH... --journey J --role R --by WHO
+// Exit codes: 0 ok, 1 diagnostics or failures, 2 usage.
+#include <iostream>
+
+#include "juncture/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Juncture: real-time customer journeys, compiled."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "juncture 0.1.0");
+  std::vector<std::pair<CLI::App*, juncture::tools::Runner>> commands;
+  auto add = [&](const char* name, const char* help, auto adder) {
+    CLI::App* cmd = app.add_subcommand(name, help);
+    commands.emplace_back(cmd, adder(*cmd));
+  };
+  add("lint", "Check journey scripts and report problems", juncture::tools::AddLintCommand);
+  add("compile", "Compile scripts and print the AST or IR", juncture::tools::AddCompileCommand);
+  add("fmt", "Print scripts in canonical form", juncture::tools::AddFmtCommand);
+  add("approve", "Record an approval of a journey's current version",
+      juncture::tools::AddApproveCommand);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  for (auto& [cmd, run] : commands) {
+    if (cmd->parsed()) return run();
+  }
+  return 2;
+}
