@@ -189,7 +189,8 @@ struct SendStep : Step {
   explicit SendStep(SourceRange r) : Step(StepKind::kSend, r) {}
   std::string channel;
   SourceRange channel_range;
-  std::string template_name;
+  std::string template_name;   // as written, with quotes and escapes
+  std::string template_value;  // unescaped
   SourceRange template_range;
   bool has_params_block = false;  // `{ }` written, even if empty
   std::vector<Param> params;
@@ -349,7 +350,8 @@ enum class ReenterMode { kNever, kAlways, kAfter };
 
 struct JourneyDecl : Decl {
   explicit JourneyDecl(SourceRange r) : Decl(DeclKind::kJourney, r) {}
-  std::optional<std::string> title, owner;
+  std::optional<std::string> title, owner;  // as written, with quotes and escapes
+  std::string title_value, owner_value;      // unescaped
   std::optional<int64_t> priority;
   std::vector<NameRef> approvals;  // `approvals` role names
   std::vector<Limit> limits;

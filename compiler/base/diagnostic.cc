@@ -30,6 +30,21 @@ std::string_view SeverityName(Severity s) {
   return "error";
 }
 
+// Appends a source line, with each byte of an invalid UTF-8 sequence shown as '?'
+// so that a diagnostic about broken input is itself valid text.
+void AppendPrintable(std::string_view line, std::string& out) {
+  while (!line.empty()) {
+    int64_t bad = FindInvalidUtf8(line);
+    if (bad < 0) {
+      out += line;
+      return;
+    }
+    out += line.substr(0, static_cast<size_t>(bad));
+    out += '?';
+    line.remove_prefix(static_cast<size_t>(bad) + 1);
+  }
+}
+
 // Appends "file:line:col: severity: message [-Wcode]" plus source line and caret.
 void FormatOne(const SourceManager& sm, Severity sev, WarnCode code, const SourceRange& r,
                const std::string& message, std::string& out) {
@@ -51,7 +66,7 @@ void FormatOne(const SourceManager& sm, Severity sev, WarnCode code, const Sourc
   if (!b.valid() || b.file >= sm.size()) return;
   std::string_view line = sm.LineText(b.file, b.line);
   out += "  ";
-  out += line;
+  AppendPrintable(line, out);
   out += "\n  ";
   // Walk code points up to the column, copying tabs so the caret lines up.
   uint32_t col = 1;

@@ -430,9 +430,8 @@ class Lowerer {
     const ast::JourneyDecl& j = *info.decl;
     Journey out;
     out.name = j.name;
-    // Title and owner keep their source spelling minus the quotes (escapes kept).
-    if (j.title) out.title = j.title->substr(1, j.title->size() - 2);
-    if (j.owner) out.owner = j.owner->substr(1, j.owner->size() - 2);
+    out.title = j.title_value;
+    out.owner = j.owner_value;
     out.priority = j.priority.value_or(0);
     out.hash = info.hash;
     out.approved = info.approved();
@@ -513,8 +512,7 @@ class Lowerer {
   Step LowerSend(const ast::SendStep& s) {
     Step out = Base(StepOp::kSend, s);
     out.channel = static_cast<uint32_t>(s.channel_decl->id);
-    out.template_name = s.template_name.substr(1, s.template_name.size() - 2);
-    std::string unescaped;
+    out.template_name = s.template_value;
     for (const ast::Param& p : s.params) {
       out.params.push_back({p.key, LowerExpr(*p.value)});
       // Constant values were proven against their limits at compile time; the rest

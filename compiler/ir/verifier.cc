@@ -63,8 +63,8 @@ bool IsComparison(Op op) {
 uint32_t ValueSize(IrType t) {
   switch (t.ty) {
     case Ty::kBool: return 1;
-    case Ty::kString:
-    case Ty::kList: return 16;
+    case Ty::kString: return sizeof(JnStr);
+    case Ty::kList: return sizeof(JnList);
     default: return 8;
   }
 }
@@ -419,44 +419,49 @@ class Verifier {
     }
   }
 
+  // A send: its channel, template, parameters (read with `event` in `in`) and guards.
+  void CheckSend(const Step& s, const std::set<uint32_t>& in, const std::string& where) {
+    if (s.channel >= p_.channels.size()) {
+      Problem(where, "channel " + std::to_string(s.channel) + " is out of range");
+    }
+    if (s.template_name.empty()) Problem(where, "empty template name");
+    std::set<std::string> keys;
+    for (const Param& param : s.params) {
+      if (param.key.empty() || !keys.insert(param.key).second) {
+        Problem(where, "parameter " + Quoted(param.key) + " is empty or given twice");
+      }
+      Scope at{where + ": parameter " + param.key, true, &in};
+      if (param.value == nullptr) {
+        Problem(at.where, "missing value");
+      } else {
+        CheckExpr(*param.value, at);
+      }
+    }
+    for (const Guard& g : s.guards) {
+      if (g.param >= s.params.size()) {
+        Problem(where, "guard on parameter " + std::to_string(g.param) + " is out of range (" +
+                           std::to_string(s.params.size()) + " parameters)");
+        continue;
+      }
+      const ExprPtr& value = s.params[g.param].value;
+      if (value && value->type != kIntType && value->type != kFloatType) {
+        Problem(where, "guard on " + Quoted(s.params[g.param].key) + ", a " +
+                           TypeName(value->type) + " (needs int or float)");
+      }
+      if (std::isnan(g.bound)) Problem(where, "guard bound is NaN");
+    }
+  }
+
+  // One step: its own invariants and its outgoing edges.
   void CheckStep(const Journey& j, size_t i, std::vector<std::set<uint32_t>>& current) {
     const Step& s = j.steps[i];
     const std::set<uint32_t>& in = current[i];
     std::string where = "journey " + j.name + ": step " + std::to_string(i) + " (" + s.id + ")";
     switch (s.op) {
-      case StepOp::kSend: {
-        if (s.channel >= p_.channels.size()) {
-          Problem(where, "channel " + std::to_string(s.channel) + " is out of range");
-        }
-        if (s.template_name.empty()) Problem(where, "empty template name");
-        std::set<std::string> keys;
-        for (const Param& param : s.params) {
-          if (param.key.empty() || !keys.insert(param.key).second) {
-            Problem(where, "parameter " + Quoted(param.key) + " is empty or given twice");
-          }
-          Scope at{where + ": parameter " + param.key, true, &in};
-          if (param.value == nullptr) {
-            Problem(at.where, "missing value");
-          } else {
-            CheckExpr(*param.value, at);
-          }
-        }
-        for (const Guard& g : s.guards) {
-          if (g.param >= s.params.size()) {
-            Problem(where, "guard on parameter " + std::to_string(g.param) + " is out of range (" +
-                               std::to_string(s.params.size()) + " parameters)");
-            continue;
-          }
-          const ExprPtr& value = s.params[g.param].value;
-          if (value && value->type != kIntType && value->type != kFloatType) {
-            Problem(where, "guard on " + Quoted(s.params[g.param].key) + ", a " +
-                               TypeName(value->type) + " (needs int or float)");
-          }
-          if (std::isnan(g.bound)) Problem(where, "guard bound is NaN");
-        }
+      case StepOp::kSend:
+        CheckSend(s, in, where);
         Edge(j, i, s.next, "next", in, current, where);
         break;
-      }
       case StepOp::kWait:
         if (s.duration_us <= 0) Problem(where, "wait must be longer than 0s");
         Edge(j, i, s.next, "next", in, current, where);

@@ -207,11 +207,11 @@ class ModuleBuilder {
     if (auto* c = dynamic_cast<P::TitleClauseContext*>(clause)) {
       if (j.title) Duplicate(r, "title", j);
       j.title = c->STRING()->getText();
-      StringOf(c->STRING());  // validates escapes; the spelling is what we keep
+      j.title_value = StringOf(c->STRING());
     } else if (auto* c = dynamic_cast<P::OwnerClauseContext*>(clause)) {
       if (j.owner) Duplicate(r, "owner", j);
       j.owner = c->STRING()->getText();
-      StringOf(c->STRING());
+      j.owner_value = StringOf(c->STRING());
     } else if (auto* c = dynamic_cast<P::PriorityClauseContext*>(clause)) {
       if (j.priority) Duplicate(r, "priority", j);
       int64_t p = IntOf(c->INT());
@@ -271,7 +271,7 @@ class ModuleBuilder {
       s->channel_range = Range(c->IDENT());
       s->template_name = c->STRING()->getText();
       s->template_range = Range(c->STRING());
-      StringOf(c->STRING());
+      s->template_value = StringOf(c->STRING());
       if (c->params()) {
         s->has_params_block = true;
         for (auto* p : c->params()->param()) {

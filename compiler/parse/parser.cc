@@ -58,7 +58,7 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
     }
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
     if (parser != nullptr && offending != nullptr) {
-      AppendExpected(*parser, offending, text);
+      if (!DurationHint(*parser, offending, text)) AppendExpected(*parser, offending, text);
     }
     sink_.Error(range, std::move(text));
   }
@@ -90,6 +90,25 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
         expected.contains(static_cast<ssize_t>(JunctureLexer::DURATION))) {
       text += " (a duration needs a unit: s, m, h, d or w)";
     }
+  }
+
+  // A number right after a keyword that takes a duration (`wait 10`) gets a hint
+  // instead of the parser's list of alternatives.
+  static bool DurationHint(antlr4::Parser& parser, antlr4::Token* offending, std::string& text) {
+    size_t type = offending->getType();
+    if (type != JunctureLexer::INT && type != JunctureLexer::FLOAT) return false;
+    auto* tokens = dynamic_cast<antlr4::BufferedTokenStream*>(parser.getTokenStream());
+    if (!tokens || offending->getTokenIndex() == 0) return false;
+    std::vector<antlr4::Token*> before =
+        tokens->getHiddenTokensToLeft(offending->getTokenIndex());
+    ssize_t i = static_cast<ssize_t>(offending->getTokenIndex()) - 1 -
+                static_cast<ssize_t>(before.size());
+    if (i < 0) return false;
+    std::string prev = tokens->get(static_cast<size_t>(i))->getText();
+    if (prev != "wait" && prev != "within" && prev != "after" && prev != "per") return false;
+    text += "; expected a duration (e.g. 30m, 2h, 1d12h) after '" + prev +
+            "': a duration needs a unit: s, m, h, d or w";
+    return true;
   }
 
   FileId file_;

@@ -149,7 +149,7 @@ void Checker::CheckSend(SendStep& s, const Binding& in, JourneyDecl& j) {
   } else {
     s.channel_decl = it->second;
   }
-  if (s.template_name.size() <= 2) Error(s.template_range, "template name must not be empty");
+  if (s.template_value.empty()) Error(s.template_range, "template name must not be empty");
   std::map<std::string, const Param*> seen;
   for (Param& p : s.params) {
     if (auto [prev, inserted] = seen.emplace(p.key, &p); !inserted) {

@@ -18,7 +18,8 @@ def main():
     binary, kind, case = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
     folder, name = os.path.dirname(case), os.path.basename(case)
     args = [binary, kind, name] if kind == "lint" else [binary, kind, name, "--emit", "ir"]
-    p = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=60)
+    p = subprocess.run(args, cwd=folder, capture_output=True, text=True,
+                       errors="replace", timeout=60)
     actual = p.stderr + p.stdout + f"exit: {p.returncode}\n"
     expected_path = os.path.splitext(case)[0] + (".err" if kind == "lint" else ".expected")
     if os.environ.get("JUNCTURE_UPDATE_GOLDEN") == "1":

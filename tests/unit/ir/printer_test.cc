@@ -94,12 +94,12 @@ std::unique_ptr<Program> TinyProgram() {
                                    80,
                                    {FieldLayout{"cart_value", kFloatT, 56, -1, false},
                                     FieldLayout{"coupon", kStringT, 64, 0, false}}});
-  p->events.push_back(RecordLayout{"purchase",
-                                   1,
-                                   96,
-                                   {FieldLayout{"order_id", kStringT, 56, -1, false},
-                                    FieldLayout{"coupon", kStringT, 72, 0, false},
-                                    FieldLayout{"items", kIntT, 88, -1, true}}});
+  p->events.push_back(RecordLayout{
+      "purchase",
+      1,
+      96,
+      {FieldLayout{"order_id", kStringT, 56, -1, false},
+       FieldLayout{"coupon", kStringT, 72, 0, false}, FieldLayout{"items", kIntT, 88, -1, true}}});
   p->profile = RecordLayout{"profile",
                             0,
                             48,
@@ -151,9 +151,9 @@ std::unique_ptr<Program> TinyProgram() {
   j.owner = "growth";
   j.priority = 10;
   j.hash = "3f9a";
-  j.triggers.push_back(Trigger{
-      0, Bin(Op::kGe, kBoolT, Read(Op::kEventField, kFloatT, "cart_value", {{0, 56, -1}}),
-             Const(FloatValue(50)))});
+  j.triggers.push_back(
+      Trigger{0, Bin(Op::kGe, kBoolT, Read(Op::kEventField, kFloatT, "cart_value", {{0, 56, -1}}),
+                     Const(FloatValue(50)))});
   ExprPtr busy = Node(Op::kSegment, kBoolT);
   busy->name = "busy";
   Value countries = MakeValue(IrType{Ty::kList, Ty::kString});
@@ -173,8 +173,8 @@ std::unique_ptr<Program> TinyProgram() {
   j.reenter = ReenterMode::kAfter;
   j.reenter_after_us = 7 * 86400 * kSecond;
   ExprPtr tags = Read(Op::kProfileField, IrType{Ty::kList, Ty::kString}, "tags", {{0, 16, 0}});
-  j.exits.push_back(Trigger{1, Bin(Op::kListContains, kBoolT, std::move(tags),
-                                   Const(StringValue("vip")))});
+  j.exits.push_back(
+      Trigger{1, Bin(Op::kListContains, kBoolT, std::move(tags), Const(StringValue("vip")))});
   j.exits.push_back(Trigger{0, Read(Op::kProfilePresent, kBoolT, "tags", {{0, 16, 0}})});
 
   Step wait = MakeStep(StepOp::kWait, "s1", 1);
@@ -185,8 +185,9 @@ std::unique_ptr<Program> TinyProgram() {
   j.steps.push_back(std::move(branch));
   Step send = MakeStep(StepOp::kSend, "s3", 3);
   send.template_name = "cart_reminder";
-  ExprPtr scaled = Bin(Op::kMul, kFloatT, Read(Op::kEventField, kFloatT, "cart_value", {{0, 56, -1}}),
-                       Const(FloatValue(0.001)));
+  ExprPtr scaled =
+      Bin(Op::kMul, kFloatT, Read(Op::kEventField, kFloatT, "cart_value", {{0, 56, -1}}),
+          Const(FloatValue(0.001)));
   send.params.push_back(Param{"discount", std::move(scaled)});
   send.params.push_back(Param{"code", Const(StringValue("tab\there"))});
   send.guards.push_back(Guard{0, true, 0.2});

@@ -117,15 +117,15 @@ Step MakeStep(StepOp op, const std::string& id, uint32_t next = 0, uint32_t alt 
 //   journey welcome (priority 0, unapproved): on purchase, send email "hi"
 std::unique_ptr<Program> ValidProgram() {
   auto p = std::make_unique<Program>();
-  p->events.push_back(RecordLayout{
-      "cart", 0, 80, {Field("value", kFloatT, 56), Field("coupon", kStringT, 64, 0)}});
+  p->events.push_back(
+      RecordLayout{"cart", 0, 80, {Field("value", kFloatT, 56), Field("coupon", kStringT, 64, 0)}});
   p->events.push_back(RecordLayout{"purchase", 1, 72, {Field("order_id", kStringT, 56)}});
-  p->profile = RecordLayout{"profile",
-                            0,
-                            48,
-                            {Field("country", kStringT, 8, -1, true),
-                             Field("email_opt_in", kBoolT, 24, -1, true),
-                             Field("timezone", kStringT, 32, -1, true)}};
+  p->profile = RecordLayout{
+      "profile",
+      0,
+      48,
+      {Field("country", kStringT, 8, -1, true), Field("email_opt_in", kBoolT, 24, -1, true),
+       Field("timezone", kStringT, 32, -1, true)}};
   p->profile_timezone_field = 2;
 
   Window w;
@@ -342,7 +342,8 @@ TEST(VerifierTest, ConstHasNoArguments) {
 TEST(VerifierTest, ArithmeticOperandsMatch) {
   auto p = ValidProgram();
   Rescue(*p).steps[2].params[0].value = Bin(Op::kMul, kFloatT, CartValue(), Int(2));
-  ExpectProblem(*p, "journey rescue: step 2 (s3): parameter discount: mul: no rule for (float, int)");
+  ExpectProblem(*p,
+                "journey rescue: step 2 (s3): parameter discount: mul: no rule for (float, int)");
 }
 
 TEST(VerifierTest, TimeAndDurationArithmetic) {
@@ -501,8 +502,9 @@ TEST(VerifierTest, EventFieldCoversEveryPossibleEvent) {
   auto p = ValidProgram();
   // After the wait until, on the event path, `event` is the purchase, not the cart.
   Rescue(*p).steps[4].params[0].value = Read(Op::kEventField, kFloatT, "value", {{0, 56, -1}});
-  ExpectProblem(*p, "journey rescue: step 4 (s5): parameter order: event_field: "
-                    "no reference for event purchase");
+  ExpectProblem(*p,
+                "journey rescue: step 4 (s5): parameter order: event_field: "
+                "no reference for event purchase");
 }
 
 TEST(VerifierTest, SegmentsDoNotReadTheEvent) {
@@ -519,8 +521,7 @@ TEST(VerifierTest, ProfileFieldOffsetNamesAField) {
 
 TEST(VerifierTest, ListsOfListsAreMalformed) {
   auto p = ValidProgram();
-  Rescue(*p).steps[2].params.push_back(
-      Param{"xs", Const(MakeValue(IrType{Ty::kList, Ty::kList}))});
+  Rescue(*p).steps[2].params.push_back(Param{"xs", Const(MakeValue(IrType{Ty::kList, Ty::kList}))});
   ExpectProblem(*p, "const: malformed type list<list>");
 }
 
