@@ -5,6 +5,7 @@
 #include <map>
 
 #include "ir/layout.h"
+#include "ir/printer.h"
 #include "juncture/abi/abi.h"
 #include "juncture/stdlib/declarations.h"
 #include "sema/const_value.h"
@@ -284,17 +285,17 @@ class Lowerer {
                       w.event_name + (w.field.empty() ? "" : "." + w.field) +
                       (w.within_spelling.empty() ? "" : " within " + w.within_spelling) +
                       (w.where ? " where …" : "") + ")";
-    // Windows without a filter are shared by every use; filtered ones get their own.
-    std::string key = win.description;
+    // Equal windows (same event, span, field and filter) share one slot, so the
+    // runtime keeps each aggregate once however often the program reads it.
+    if (w.where) win.where = LowerExpr(*w.where);
+    std::string key = win.description + (win.where ? PrintExpr(*win.where, *program_) : "");
     uint32_t slot;
-    auto it = window_slots_.find(key);
-    if (!w.where && it != window_slots_.end()) {
+    if (auto it = window_slots_.find(key); it != window_slots_.end()) {
       slot = it->second;
     } else {
-      if (w.where) win.where = LowerExpr(*w.where);
       slot = static_cast<uint32_t>(program_->windows.size());
       program_->windows.push_back(std::move(win));
-      if (!w.where) window_slots_[key] = slot;
+      window_slots_[key] = slot;
     }
     ExprPtr e = Node(Op::kWindow, ToIrType(w.type));
     e->index = slot;

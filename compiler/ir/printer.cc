@@ -142,8 +142,6 @@ std::string RefText(const FieldRef& ref, bool presence, const std::string& event
   return out;
 }
 
-void AppendExpr(const Expr* e, const Program& p, std::string& out);
-
 // The name shown for a field read: the node's own, else the layout's, else "?".
 std::string FieldReadName(const Expr& e, const Program& p) {
   if (!e.name.empty()) return e.name;
