@@ -361,6 +361,7 @@ struct JourneyDecl : Decl {
   bool reenter_written = false;
   int64_t reenter_after_us = 0;
   std::string reenter_spelling;
+  SourceRange reenter_range;
   std::vector<Trigger> exits;
   Block body;
 };

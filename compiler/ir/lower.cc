@@ -317,6 +317,12 @@ class Lowerer {
       list->value = ToValue(*folded, list_type);
       result = Node(Op::kInList, kBool, Coerce(std::move(item), common),
                     Coerce(std::move(list), IrType{Ty::kList, common.ty}));
+    } else if (b.rhs->kind != ExprKind::kList) {
+      // A list value (a field): sema allows only element types that need no
+      // conversion of the list, so only the item may widen.
+      ExprPtr list = LowerExpr(*b.rhs);
+      IrType elem{list->type.elem};
+      result = Node(Op::kInList, kBool, Coerce(std::move(item), elem), std::move(list));
     } else {
       const auto& l = static_cast<const ast::ListExpr&>(*b.rhs);
       for (const ast::ExprPtr& x : l.elements) {

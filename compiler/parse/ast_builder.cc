@@ -214,9 +214,12 @@ class ModuleBuilder {
       j.owner_value = StringOf(c->STRING());
     } else if (auto* c = dynamic_cast<P::PriorityClauseContext*>(clause)) {
       if (j.priority) Duplicate(r, "priority", j);
+      bool was_failed = failed_;
+      failed_ = false;
       int64_t p = IntOf(c->INT());
-      if (p > 1'000'000) Error(Range(c->INT()), "priority must be within -1000000..1000000");
+      if (!failed_ && p > 1'000'000) Error(Range(c->INT()), "priority must be within -1000000..1000000");
       j.priority = c->minus ? -p : p;
+      failed_ = failed_ || was_failed;
     } else if (auto* c = dynamic_cast<P::ApprovalsClauseContext*>(clause)) {
       for (auto* id : c->IDENT()) j.approvals.push_back(NameOf(id));
     } else if (auto* c = dynamic_cast<P::LimitClauseContext*>(clause)) {
@@ -239,6 +242,7 @@ class ModuleBuilder {
       if (j.reenter_written) Duplicate(r, "reenter", j);
       j.reenter_written = true;
       j.reenter = ReenterMode::kAfter;
+      j.reenter_range = r;
       j.reenter_spelling = c->DURATION()->getText();
       j.reenter_after_us = DurationOf(c->DURATION());
     } else if (auto* c = dynamic_cast<P::ExitOnClauseContext*>(clause)) {

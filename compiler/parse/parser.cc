@@ -1,6 +1,8 @@
 #include "parse/parser.h"
 
+#include <cstdio>
 #include <exception>
+#include <set>
 #include <string>
 
 #include "JunctureLexer.h"
@@ -39,12 +41,22 @@ std::string ExpectedName(const antlr4::dfa::Vocabulary& vocab, size_t type) {
 // "unexpected 'x'; expected a duration (e.g. 30m, 2h, 1d12h) or 'until'".
 class SyntaxErrorListener : public antlr4::BaseErrorListener {
  public:
-  SyntaxErrorListener(FileId file, DiagnosticSink& sink) : file_(file), sink_(sink) {}
+  // `decl_of_token[i]` is the ordinal of the top-level declaration token i belongs
+  // to; after a syntax error the parser's recovery often reports follow-on errors in
+  // the same declaration that are not real, so only the first one per declaration
+  // is kept.
+  SyntaxErrorListener(FileId file, DiagnosticSink& sink, std::vector<int> decl_of_token)
+      : file_(file), sink_(sink), decl_of_token_(std::move(decl_of_token)) {}
 
   void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
                    size_t col, const std::string& msg, std::exception_ptr) override {
     ++count_;
-    if (count_ > kMaxErrors) return;
+    if (offending && offending->getTokenIndex() < decl_of_token_.size()) {
+      int decl = decl_of_token_[offending->getTokenIndex()];
+      if (decl == last_decl_) return;
+      last_decl_ = decl;
+    }
+    if (++reported_ > kMaxErrors) return;
     SourceRange range = offending ? TokenRange(file_, offending)
                                   : SourceRange{{file_, uint32_t(line), uint32_t(col + 1)},
                                                 {file_, uint32_t(line), uint32_t(col + 2)}};
@@ -64,6 +76,7 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
   }
 
   int count() const { return count_; }
+  int reported() const { return reported_; }
   static constexpr int kMaxErrors = 50;
 
  private:
@@ -113,7 +126,10 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
 
   FileId file_;
   DiagnosticSink& sink_;
+  std::vector<int> decl_of_token_;
+  int last_decl_ = -1;
   int count_ = 0;
+  int reported_ = 0;
 };
 
 // Reports characters the lexer could not use, and nesting that would make the
@@ -153,6 +169,25 @@ bool CheckTokens(FileId file, antlr4::CommonTokenStream& tokens, DiagnosticSink&
   return ok;
 }
 
+// The ordinal of the top-level declaration each token belongs to: a declaration
+// keyword at brace depth 0 starts the next one.
+std::vector<int> DeclarationOfEachToken(antlr4::CommonTokenStream& tokens) {
+  static const std::set<std::string> kDeclKeywords = {"event", "profile", "channel",
+                                                      "segment", "const", "journey"};
+  std::vector<int> out;
+  int depth = 0, decl = 0;
+  for (antlr4::Token* t : tokens.getTokens()) {
+    const std::string& text = t->getText();
+    if (t->getChannel() == antlr4::Token::DEFAULT_CHANNEL) {
+      if (depth == 0 && kDeclKeywords.count(text)) ++decl;
+      if (text == "{") ++depth;
+      if (text == "}" && depth > 0) --depth;
+    }
+    out.push_back(decl);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
@@ -166,7 +201,10 @@ std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
   }
   if (int64_t bad = FindInvalidUtf8(text); bad >= 0) {
     SourceLoc loc = sm.LocForOffset(file, static_cast<uint32_t>(bad));
-    sink.Error({loc, loc}, "invalid UTF-8 (byte " + std::to_string(bad) + ")");
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[bad]));
+    sink.Error({loc, loc}, std::string("invalid UTF-8: byte ") + hex + " at offset " +
+                               std::to_string(bad) + " of the file");
     return std::nullopt;
   }
   // "Never throw and always return a status": nothing from ANTLR escapes.
@@ -179,12 +217,12 @@ std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
     if (!CheckTokens(file, tokens, sink)) return std::nullopt;
 
     JunctureParser parser(&tokens);
-    SyntaxErrorListener listener(file, sink);
+    SyntaxErrorListener listener(file, sink, DeclarationOfEachToken(tokens));
     parser.removeErrorListeners();
     parser.addErrorListener(&listener);
     JunctureParser::ProgramContext* tree = parser.program();
     if (listener.count() > 0) {
-      if (listener.count() > SyntaxErrorListener::kMaxErrors) {
+      if (listener.reported() > SyntaxErrorListener::kMaxErrors) {
         sink.Error({{file, 1, 1}, {file, 1, 1}},
                    "too many syntax errors; stopped after " +
                        std::to_string(SyntaxErrorListener::kMaxErrors));

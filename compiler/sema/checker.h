@@ -38,6 +38,7 @@ struct ExprEnv {
   Site site = Site::kJourney;
   const Binding* binding = nullptr;  // `event` is readable iff set
   bool in_where = false;             // inside a window's `where`
+  const char* binding_note = nullptr;  // why `event` is what it is, for messages
 };
 
 class Checker {

@@ -241,6 +241,7 @@ Type Checker::CheckEventField(MemberExpr& e, const ExprEnv& env) {
         for (const EventDecl* b : *env.binding) msg += " " + b->name;
         msg += ")";
       }
+      if (env.binding_note) msg += std::string(" (") + env.binding_note + ")";
       Error(e.field_range, msg + Suggest(e.field, names));
       return Type::Error();
     }
@@ -378,7 +379,7 @@ Type Checker::CheckWindow(WindowExpr& e, const ExprEnv& env) {
   }
   if (e.where) {
     Binding counted = {e.event_decl};
-    ExprEnv inner{env.site, &counted, true};
+    ExprEnv inner{env.site, &counted, true, "in 'where', 'event' is the counted event"};
     CheckBoolExpr(*e.where, inner, "a window's 'where'");
   }
   return e.window == WindowKind::kTimeSince ? Type::Duration() : result;
@@ -467,6 +468,15 @@ Type Checker::CheckMembership(BinaryExpr& e, Type a, Type b) {
   }
   if (list.kind == TypeKind::kEmptyList) return Type::Bool();
   bool ok = item.kind == list.elem || (Numeric(item) && Numeric(list.Elem()));
+  // A float can be looked up in a constant list<int> (converted at compile time) but
+  // not in a list<int> value (a field): that would convert every element.
+  const Expr& list_expr = e.op == BinaryOp::kContains ? *e.lhs : *e.rhs;
+  if (ok && item.kind == TypeKind::kFloat && list.elem == TypeKind::kInt &&
+      list_expr.kind != ExprKind::kList && !Fold(list_expr)) {
+    Error(e.op_range, "'" + op + "' compares a float with the elements of a list<int>; "
+                      "convert the float with round(), floor() or ceil()");
+    return Type::Error();
+  }
   if (!ok) {
     Error(e.op_range, "'" + op + "' compares " + TypeName(item) + " with the elements of a " +
                           TypeName(list));

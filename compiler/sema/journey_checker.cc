@@ -2,6 +2,7 @@
 // percents, limits proven at compile time, and step ids.
 #include <cmath>
 
+#include "ast/formatter.h"
 #include "sema/checker.h"
 #include "sema/const_value.h"
 
@@ -65,7 +66,7 @@ void Checker::CheckJourney(JourneyDecl& j, JourneyInfo& info) {
     CheckBoolExpr(*t.when, ExprEnv{Site::kJourney, &self}, "an exit's 'when'");
   }
   if (j.reenter == ReenterMode::kAfter && j.reenter_after_us <= 0) {
-    Error(j.name_range, "'reenter after' needs a duration longer than 0s");
+    Error(j.reenter_range, "'reenter after' needs a duration longer than 0s");
   }
   CheckBlock(j.body, entry, j);
   CheckLimits(j);
@@ -99,8 +100,10 @@ Binding Checker::CheckStep(Step& step, const Binding& in, JourneyDecl& j) {
         if (const EventDecl* d = ResolveEvent(e)) matched = Union(matched, {d});
       }
       if (w.within_us <= 0) Error(w.range, "'within' needs a duration longer than 0s");
+      const char* note = "here 'event' is the event that ended the 'wait until'";
       if (w.when) {
-        CheckBoolExpr(*w.when, ExprEnv{Site::kJourney, &matched}, "'wait until … when'");
+        CheckBoolExpr(*w.when, ExprEnv{Site::kJourney, &matched, false, note},
+                      "'wait until … when'");
       }
       // The event block sees the matched event; `else` keeps the previous one. After
       // the step, either may have happened.
@@ -125,6 +128,9 @@ Binding Checker::CheckStep(Step& step, const Binding& in, JourneyDecl& j) {
       for (SplitArm& arm : s.arms) {
         if (arm.fraction <= 0 || arm.fraction > 1) {
           Error(arm.range, "a split branch needs a percent above 0% and at most 100%");
+        } else if (std::fabs(arm.fraction * 10000 - std::round(arm.fraction * 10000)) > 1e-6) {
+          Error(arm.range, "split percents are resolved to 0.01%; " + arm.spelling +
+                               " is finer than that");
         }
         total += arm.fraction;
         out = Union(out, CheckBlock(arm.body, in, j));
@@ -191,9 +197,10 @@ void Checker::CheckLimits(JourneyDecl& j) {
         if (!v) continue;  // checked at run time
         double x = v->AsDouble(), b = bound->AsDouble();
         if (limit.upper ? x > b : x < b) {
-          Error(p.value->range, "parameter '" + p.key + "' is " + v->ToString() +
+          Error(p.value->range, "parameter '" + p.key + "' is " + ast::FormatExpr(*p.value) +
                                     ", outside the approved limit " + p.key +
-                                    (limit.upper ? " <= " : " >= ") + bound->ToString());
+                                    (limit.upper ? " <= " : " >= ") +
+                                    ast::FormatExpr(*limit.bound));
           sink_.Note(limit.range, "limit declared here");
         }
       }

@@ -15,7 +15,7 @@ import sys
 
 
 def main():
-    binary, kind, case = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
+    binary, kind, case = os.path.abspath(sys.argv[1]), sys.argv[2], os.path.abspath(sys.argv[3])
     folder, name = os.path.dirname(case), os.path.basename(case)
     args = [binary, kind, name] if kind == "lint" else [binary, kind, name, "--emit", "ir"]
     p = subprocess.run(args, cwd=folder, capture_output=True, text=True,

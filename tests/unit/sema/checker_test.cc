@@ -69,7 +69,7 @@ const Case kErrors[] = {
     {"no_trigger", "journey j { send email \"t\" }", "journey 'j' has no trigger"},
     {"split_not_100", "journey j { on purchase split { 50%: control 40%: send email \"t\" } }", "split percents add up to 90%, not 100%"},
     {"split_over_100", "journey j { on purchase split { 60%: control 60%: control } }", "split percents add up to 120%, not 100%"},
-    {"limit_violation", "journey j { limit discount <= 20%\n on purchase send email \"t\" { discount: 25% } }", "parameter 'discount' is 0.25, outside the approved limit discount <= 0.2"},
+    {"limit_violation", "journey j { limit discount <= 20%\n on purchase send email \"t\" { discount: 25% } }", "parameter 'discount' is 25%, outside the approved limit discount <= 20%"},
     {"limit_not_constant", "journey j { limit discount <= profile.ltv\n on purchase send email \"t\" { discount: 1 } }", "a limit bound must be a constant"},
     {"limit_on_string", "journey j { limit discount <= 2\n on purchase send email \"t\" { discount: event.order_id } }", "has a limit, so it must be a number"},
     {"wait_until_unknown", "journey j { on purchase exit on unsubscribed wait until purchse within 1d { send email \"t\" } }", "unknown event 'purchse'"},
