@@ -10,7 +10,9 @@ PACKAGES=(
   libnats-dev nats-server             # NATS.c client + broker for tests/demo
   nlohmann-json3-dev libsimdjson-dev  # JSON (tooling) + hot-path decode
   libcli11-dev                        # command line
-  libcctz-dev                         # IANA time zones
+  libcctz-dev tzdata                  # IANA time zones
+  libxxhash-dev                       # stable hashes (splits, buckets)
+  libssl-dev                          # SHA-256 of journey versions (approvals)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev         # libFuzzer targets (optional build)
 )

@@ -38,6 +38,17 @@ struct IrType {
 const char* TyName(Ty ty);
 std::string TypeName(IrType t);  // "int", "list<string>"
 
+// A constant value (scalars, or a list of scalars).
+struct Value {
+  IrType type;
+  bool b = false;
+  int64_t i = 0;  // int, time, duration
+  double f = 0;
+  std::string s;
+  std::vector<Value> list;
+  friend bool operator==(const Value&, const Value&) = default;
+};
+
 // ---- Layouts ------------------------------------------------------------------------
 
 struct FieldLayout {
@@ -46,6 +57,7 @@ struct FieldLayout {
   uint32_t offset = 0;       // byte offset in the record
   int presence_bit = -1;     // bit in the presence word; -1 for a required field
   bool has_default = false;  // a required field with a default (absent -> default)
+  Value default_value;       // when has_default
 };
 
 struct RecordLayout {
@@ -94,16 +106,6 @@ const char* OpName(Op op);
 
 enum EnvelopeSlot : uint32_t { kEnvId = 0, kEnvCustomer = 1, kEnvTime = 2 };
 
-// A constant value (scalars, or a list of scalars).
-struct Value {
-  IrType type;
-  bool b = false;
-  int64_t i = 0;  // int, time, duration
-  double f = 0;
-  std::string s;
-  std::vector<Value> list;
-  friend bool operator==(const Value&, const Value&) = default;
-};
 
 // Where a field lives in one event type.
 struct FieldRef {

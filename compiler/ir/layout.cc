@@ -22,6 +22,23 @@ IrType ToIrType(Type t) {
   return out;
 }
 
+Value ToValue(const ConstValue& c, IrType type) {
+  Value v;
+  v.type = type;
+  if (type.ty == Ty::kList) {
+    for (const ConstValue& x : c.list) v.list.push_back(ToValue(x, IrType{type.elem}));
+    return v;
+  }
+  v.b = c.b;
+  v.s = c.s;
+  if (type.ty == Ty::kFloat) {
+    v.f = c.AsDouble();
+  } else {
+    v.i = c.i;
+  }
+  return v;
+}
+
 uint32_t SizeOf(IrType t) {
   switch (t.ty) {
     case Ty::kBool: return 1;
@@ -50,6 +67,9 @@ RecordLayout LayoutRecord(const std::string& name, uint32_t type_id,
     offset += size;
     if (f->type.optional) field.presence_bit = next_bit++;
     field.has_default = f->default_value != nullptr;
+    if (field.has_default) {
+      if (auto folded = Fold(*f->default_value)) field.default_value = ToValue(*folded, field.type);
+    }
     layout.fields.push_back(field);
   }
   layout.size = (offset + 7) / 8 * 8;

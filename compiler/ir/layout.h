@@ -6,6 +6,7 @@
 
 #include "ast/ast.h"
 #include "ir/ir.h"
+#include "sema/const_value.h"
 
 namespace juncture::compiler::ir {
 
@@ -17,6 +18,9 @@ IrType ToIrType(Type t);
 RecordLayout LayoutRecord(const std::string& name, uint32_t type_id,
                           const std::vector<const ast::FieldDecl*>& fields,
                           uint32_t header_size);
+
+// The IR value of a folded constant, converted to `type` (int -> float).
+Value ToValue(const ConstValue& c, IrType type);
 
 // Size and alignment of one value of type `t` in a record.
 uint32_t SizeOf(IrType t);

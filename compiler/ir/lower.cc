@@ -38,22 +38,6 @@ ExprPtr Node(Op op, IrType type, ExprPtr a, ExprPtr b) {
 constexpr IrType kBool{Ty::kBool};
 constexpr IrType kFloat{Ty::kFloat};
 
-Value ToValue(const ConstValue& c, IrType type) {
-  Value v;
-  v.type = type;
-  if (type.ty == Ty::kList) {
-    for (const ConstValue& x : c.list) v.list.push_back(ToValue(x, IrType{type.elem}));
-    return v;
-  }
-  v.b = c.b;
-  v.s = c.s;
-  if (type.ty == Ty::kFloat) {
-    v.f = c.AsDouble();
-  } else {
-    v.i = c.i;
-  }
-  return v;
-}
 
 // One pending successor edge of a step that is filled in when the next step is known.
 struct Patch {

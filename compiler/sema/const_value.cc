@@ -173,7 +173,7 @@ class Folder {
       case BinaryOp::kSub: out.i = Wrap(x - y); break;
       case BinaryOp::kMul: out.i = Wrap(x * y); break;
       case BinaryOp::kDiv:
-        out.i = (b.i == 0 || (a.i == INT64_MIN && b.i == -1)) ? 0 : a.i / b.i;
+        out.i = b.i == 0 ? 0 : b.i == -1 ? Wrap(0 - x) : a.i / b.i;
         break;
       case BinaryOp::kMod:
         out.i = (b.i == 0 || b.i == -1) ? 0 : a.i % b.i;

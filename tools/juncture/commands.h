@@ -15,6 +15,8 @@ Runner AddLintCommand(CLI::App& app);
 Runner AddCompileCommand(CLI::App& app);
 Runner AddFmtCommand(CLI::App& app);
 Runner AddApproveCommand(CLI::App& app);
+Runner AddRunCommand(CLI::App& app);
+Runner AddTestCommand(CLI::App& app);
 
 // Options shared by every command that compiles a program.
 struct ProgramOptions {

@@ -2,6 +2,8 @@
 //   juncture lint PATH...            check scripts (GCC-style diagnostics)
 //   juncture compile PATH... --emit  print the AST or the typed IR
 //   juncture fmt PATH...             print scripts in canonical form
+//   juncture run PATH... --events FILE  decide on messages, print decisions
+//   juncture test SCENARIOS...        check journeys against scenario files
 //   juncture approve PATH... --journey J --role R --by WHO
 // Exit codes: 0 ok, 1 diagnostics or failures, 2 usage.
 #include <iostream>
@@ -20,6 +22,10 @@ int main(int argc, char** argv) {
   add("lint", "Check journey scripts and report problems", juncture::tools::AddLintCommand);
   add("compile", "Compile scripts and print the AST or IR", juncture::tools::AddCompileCommand);
   add("fmt", "Print scripts in canonical form", juncture::tools::AddFmtCommand);
+  add("run", "Run journeys on a file of messages (virtual time)",
+      juncture::tools::AddRunCommand);
+  add("test", "Run scenario files: messages in, expected decisions out",
+      juncture::tools::AddTestCommand);
   add("approve", "Record an approval of a journey's current version",
       juncture::tools::AddApproveCommand);
   try {

@@ -44,6 +44,8 @@ class Compilation {
   const ast::Program* ast() const { return ast_.get(); }
   const SemaResult* sema() const { return sema_.get(); }
   const ir::Program* ir() const { return ir_.get(); }
+  // Shared ownership of the IR, for back ends that outlive the Compilation.
+  std::shared_ptr<const ir::Program> shared_ir() const { return ir_; }
 
   // Printed forms for `juncture compile --emit ast|ir`; "" if not available.
   std::string PrintAst() const;
@@ -58,7 +60,7 @@ class Compilation {
   bool ok_ = false;
   std::unique_ptr<ast::Program> ast_;
   std::unique_ptr<SemaResult> sema_;
-  std::unique_ptr<ir::Program> ir_;
+  std::shared_ptr<ir::Program> ir_;
 };
 
 // Compiles the .jny files named by `paths` (a directory means every .jny file under

@@ -72,8 +72,62 @@ typedef struct JnEventHeader {
 /* At most this many optional fields per record (one presence word). */
 #define JN_MAX_OPTIONAL_FIELDS 64
 
+/* ---- Evaluation ------------------------------------------------------------------
+ * A back end evaluates the program's expressions against a JnContext. Values cross
+ * the seam as JnValue. Both back ends call the stdlib through the same entry points
+ * (jn_lower, …: one uniform signature, JnStdlibFn). */
+
+/* Value types (the IR's types). */
+enum {
+  JN_BOOL = 0,
+  JN_INT = 1,
+  JN_FLOAT = 2,
+  JN_STRING = 3,
+  JN_TIME = 4,
+  JN_DURATION = 5,
+  JN_LIST = 6
+};
+
+/* A value: `type` says which member is meaningful (b, i for int/time/duration, f,
+ * s, l). For lists, `elem` is the element type and `l.elem_size` its size. */
+typedef struct JnValue {
+  uint8_t type;
+  uint8_t elem;
+  uint8_t b;
+  uint8_t reserved[5];
+  int64_t i;
+  double f;
+  JnStr s;
+  JnList l;
+} JnValue;
+
+struct JnContext;
+
+/* The runtime's callback for a window's value at the decision time. */
+typedef JnValue (*JnWindowFn)(void* host, uint32_t slot);
+/* Copies `len` bytes into memory that lives as long as the current decision. */
+typedef const char* (*JnAllocFn)(void* host, const char* data, uint32_t len);
+
+/* Everything an evaluator may read while deciding for one customer. */
+typedef struct JnContext {
+  const uint8_t* event;    /* the record `event` is bound to, or NULL */
+  const uint8_t* profile;  /* the customer's profile record */
+  int64_t now_us;          /* the decision time */
+  JnStr customer;          /* the customer being decided */
+  void* host;              /* the runtime's per-decision state (opaque) */
+  JnWindowFn window;       /* window values */
+  JnAllocFn alloc;         /* string results (lower, upper, +) */
+  uint64_t div_by_zero;    /* incremented on every division or modulo by zero */
+} JnContext;
+
+/* The uniform signature of every stdlib entry point: `args` holds the arguments in
+ * declaration order, implicit ones (now, customer) first. Never fails: bad input
+ * yields a neutral value (an empty string, 0). */
+typedef JnValue (*JnStdlibFn)(JnContext* ctx, const JnValue* args, uint32_t nargs);
+
 #ifdef __cplusplus
 }  /* extern "C" */
+static_assert(sizeof(JnValue) == 56, "JnValue layout");
 static_assert(sizeof(JnStr) == 16, "JnStr layout");
 static_assert(sizeof(JnList) == 16, "JnList layout");
 static_assert(sizeof(JnEventHeader) == JN_EVENT_FIELDS_OFFSET, "JnEventHeader layout");

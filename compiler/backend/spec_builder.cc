@@ -1,0 +1,194 @@
+#include "backend/spec_builder.h"
+
+namespace juncture::compiler {
+
+using runtime::ExprId;
+using runtime::kNoExpr;
+
+uint8_t ToJnType(ir::Ty ty) {
+  switch (ty) {
+    case ir::Ty::kBool: return JN_BOOL;
+    case ir::Ty::kInt: return JN_INT;
+    case ir::Ty::kFloat: return JN_FLOAT;
+    case ir::Ty::kString: return JN_STRING;
+    case ir::Ty::kTime: return JN_TIME;
+    case ir::Ty::kDuration: return JN_DURATION;
+    case ir::Ty::kList: return JN_LIST;
+  }
+  return JN_BOOL;
+}
+
+JnValue ToJnValue(const ir::Value& v) {
+  JnValue out{};
+  out.type = ToJnType(v.type.ty);
+  out.b = v.b;
+  out.i = v.i;
+  out.f = v.f;
+  out.s = JnStr{v.s.data(), static_cast<uint32_t>(v.s.size()), -1};
+  return out;
+}
+
+namespace {
+
+class Builder {
+ public:
+  explicit Builder(const ir::Program& p) : p_(p) {}
+
+  SpecAndExprs Run() {
+    out_.spec = std::make_shared<runtime::ProgramSpec>();
+    runtime::ProgramSpec& s = *out_.spec;
+    for (const ir::RecordLayout& e : p_.events) s.events.push_back(Record(e));
+    s.profile = Record(p_.profile);
+    s.profile_timezone_field = p_.profile_timezone_field;
+    for (const ir::Window& w : p_.windows) s.windows.push_back(Window(w));
+    for (const ir::Channel& c : p_.channels) s.channels.push_back(Channel(c));
+    for (const ir::Journey& j : p_.journeys) s.journeys.push_back(Journey(j));
+    return std::move(out_);
+  }
+
+ private:
+  ExprId Add(const ir::ExprPtr& e) {
+    if (!e) return kNoExpr;
+    out_.exprs.push_back(e.get());
+    return static_cast<ExprId>(out_.exprs.size() - 1);
+  }
+
+  runtime::RecordSpec Record(const ir::RecordLayout& l) {
+    runtime::RecordSpec r;
+    r.name = l.name;
+    r.type_id = l.type_id;
+    r.size = l.size;
+    for (size_t i = 0; i < l.fields.size(); ++i) {
+      const ir::FieldLayout& f = l.fields[i];
+      runtime::FieldSpec fs;
+      fs.name = f.name;
+      fs.type = ToJnType(f.type.ty);
+      fs.elem = ToJnType(f.type.elem);
+      fs.offset = f.offset;
+      fs.presence_bit = f.presence_bit;
+      fs.has_default = f.has_default;
+      if (f.has_default) fs.default_value = Default(f);
+      r.fields.push_back(std::move(fs));
+    }
+    return r;
+  }
+
+  // Field defaults are constants; their strings (and list elements) live in the spec.
+  JnValue Default(const ir::FieldLayout& f) {
+    JnValue v = ToJnValue(f.default_value);
+    v.type = ToJnType(f.type.ty);
+    v.elem = ToJnType(f.type.elem);
+    if (f.type.ty == ir::Ty::kString) {
+      out_.spec->strings.push_back(std::make_unique<std::string>(f.default_value.s));
+      const std::string& s = *out_.spec->strings.back();
+      v.s = JnStr{s.data(), static_cast<uint32_t>(s.size()), -1};
+    }
+    if (f.type.ty == ir::Ty::kList) {
+      // Lists default to their constant elements, laid out in a spec-owned buffer.
+      std::string buf;
+      for (const ir::Value& x : f.default_value.list) {
+        JnValue e = ToJnValue(x);
+        if (f.type.elem == ir::Ty::kString) {
+          out_.spec->strings.push_back(std::make_unique<std::string>(x.s));
+          const std::string& s = *out_.spec->strings.back();
+          JnStr str{s.data(), static_cast<uint32_t>(s.size()), -1};
+          buf.append(reinterpret_cast<const char*>(&str), sizeof str);
+        } else if (f.type.elem == ir::Ty::kBool) {
+          buf.push_back(static_cast<char>(e.b));
+        } else if (f.type.elem == ir::Ty::kFloat) {
+          buf.append(reinterpret_cast<const char*>(&e.f), sizeof e.f);
+        } else {
+          buf.append(reinterpret_cast<const char*>(&e.i), sizeof e.i);
+        }
+      }
+      out_.spec->strings.push_back(std::make_unique<std::string>(std::move(buf)));
+      const std::string& s = *out_.spec->strings.back();
+      uint32_t size = f.type.elem == ir::Ty::kString ? 16 : f.type.elem == ir::Ty::kBool ? 1 : 8;
+      v.l = JnList{s.data(), static_cast<uint32_t>(f.default_value.list.size()), size};
+    }
+    return v;
+  }
+
+  runtime::WindowSpec Window(const ir::Window& w) {
+    runtime::WindowSpec s;
+    s.kind = w.kind == ir::WindowKind::kCount ? runtime::WindowKind::kCount
+             : w.kind == ir::WindowKind::kSum ? runtime::WindowKind::kSum
+                                              : runtime::WindowKind::kTimeSince;
+    s.event_type = w.event_type;
+    s.within_us = w.within_us;
+    s.field_offset = w.field.offset;
+    s.field_presence_bit = w.field.presence_bit;
+    s.field_type = ToJnType(w.field_type.ty);
+    s.result_type = ToJnType(w.type.ty);
+    s.where = Add(w.where);
+    return s;
+  }
+
+  runtime::ChannelSpec Channel(const ir::Channel& c) {
+    runtime::ChannelSpec s;
+    s.name = c.name;
+    s.consent = Add(c.consent);
+    s.has_quiet = c.has_quiet;
+    s.quiet_start_minute = c.quiet.start_minute;
+    s.quiet_end_minute = c.quiet.end_minute;
+    s.quiet_local = c.quiet.local;
+    s.quiet_drop = c.quiet.drop;
+    s.has_cap = c.has_cap;
+    s.cap_count = c.cap_count;
+    s.cap_per_us = c.cap_per_us;
+    return s;
+  }
+
+  std::vector<runtime::TriggerSpec> Triggers(const std::vector<ir::Trigger>& ts) {
+    std::vector<runtime::TriggerSpec> out;
+    for (const ir::Trigger& t : ts) out.push_back({t.event_type, Add(t.when)});
+    return out;
+  }
+
+  runtime::JourneySpec Journey(const ir::Journey& j) {
+    runtime::JourneySpec s;
+    s.name = j.name;
+    s.priority = j.priority;
+    s.version = j.hash;
+    s.approved = j.approved;
+    s.triggers = Triggers(j.triggers);
+    s.eligible = Add(j.eligible);
+    s.reenter = j.reenter == ir::ReenterMode::kAlways ? runtime::Reenter::kAlways
+                : j.reenter == ir::ReenterMode::kAfter ? runtime::Reenter::kAfter
+                                                       : runtime::Reenter::kNever;
+    s.reenter_after_us = j.reenter_after_us;
+    s.exits = Triggers(j.exits);
+    for (const ir::Step& st : j.steps) s.steps.push_back(Step(st));
+    return s;
+  }
+
+  runtime::StepSpec Step(const ir::Step& st) {
+    static const runtime::StepKind kKinds[] = {
+        runtime::StepKind::kSend,    runtime::StepKind::kWait,  runtime::StepKind::kWaitUntil,
+        runtime::StepKind::kBranch,  runtime::StepKind::kSplit, runtime::StepKind::kControl,
+        runtime::StepKind::kExit,    runtime::StepKind::kComplete};
+    runtime::StepSpec s;
+    s.kind = kKinds[static_cast<int>(st.op)];
+    s.id = st.id;
+    s.next = st.next;
+    s.alt = st.alt;
+    s.channel = st.channel;
+    s.template_name = st.template_name;
+    for (const ir::Param& p : st.params) s.params.push_back({p.key, Add(p.value)});
+    for (const ir::Guard& g : st.guards) s.guards.push_back({g.param, g.upper, g.bound});
+    s.duration_us = st.duration_us;
+    s.events = st.events;
+    s.cond = Add(st.cond);
+    for (const ir::SplitArm& a : st.arms) s.arms.emplace_back(a.threshold, a.target);
+    return s;
+  }
+
+  const ir::Program& p_;
+  SpecAndExprs out_;
+};
+
+}  // namespace
+
+SpecAndExprs BuildSpec(const ir::Program& program) { return Builder(program).Run(); }
+
+}  // namespace juncture::compiler

@@ -1,0 +1,126 @@
+// Decisions as JSON lines (LANGUAGE.md §5).
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "exec/engine_impl.h"
+
+namespace juncture::runtime {
+
+void AppendJsonString(std::string_view s, std::string& out) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+namespace {
+
+void AppendDouble(double f, std::string& out) {
+  if (!std::isfinite(f)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", f);
+  // The shortest form that reads back the same value.
+  for (int precision = 1; precision <= 17; ++precision) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, f);
+    if (std::strtod(shorter, nullptr) == f) {
+      std::memcpy(buf, shorter, sizeof shorter);
+      break;
+    }
+  }
+  out += buf;
+}
+
+}  // namespace
+
+void AppendJsonValue(const JnValue& v, std::string& out) {
+  switch (v.type) {
+    case JN_BOOL: out += v.b ? "true" : "false"; break;
+    case JN_INT: out += std::to_string(v.i); break;
+    case JN_FLOAT: AppendDouble(v.f, out); break;
+    case JN_STRING: AppendJsonString({v.s.data, v.s.len}, out); break;
+    case JN_TIME: AppendJsonString(FormatTimestamp(v.i), out); break;
+    case JN_DURATION: AppendDouble(static_cast<double>(v.i) / 1e6, out); break;  // seconds
+    case JN_LIST: {
+      out += '[';
+      const auto* p = static_cast<const uint8_t*>(v.l.data);
+      for (uint32_t i = 0; i < v.l.len; ++i) {
+        if (i) out += ',';
+        JnValue e{};
+        e.type = v.elem;
+        const uint8_t* at = p + size_t{i} * v.l.elem_size;
+        if (v.elem == JN_BOOL) {
+          e.b = *at;
+        } else if (v.elem == JN_FLOAT) {
+          std::memcpy(&e.f, at, sizeof e.f);
+        } else if (v.elem == JN_STRING) {
+          std::memcpy(&e.s, at, sizeof e.s);
+        } else {
+          std::memcpy(&e.i, at, sizeof e.i);
+        }
+        AppendJsonValue(e, out);
+      }
+      out += ']';
+      break;
+    }
+    default: out += "null";
+  }
+}
+
+std::string Decision::ToJson() const {
+  std::string out = "{\"id\":";
+  AppendJsonString(id, out);
+  out += ",\"customer\":";
+  AppendJsonString(customer, out);
+  out += ",\"journey\":";
+  AppendJsonString(journey, out);
+  out += ",\"version\":";
+  AppendJsonString(version, out);
+  out += ",\"step\":";
+  AppendJsonString(step, out);
+  if (!channel.empty()) {
+    out += ",\"channel\":";
+    AppendJsonString(channel, out);
+    out += ",\"template\":";
+    AppendJsonString(template_name, out);
+    out += ",\"params\":";
+    out += params_json.empty() ? "{}" : params_json;
+  }
+  out += ",\"outcome\":";
+  AppendJsonString(outcome, out);
+  if (!reason.empty()) {
+    out += ",\"reason\":";
+    AppendJsonString(reason, out);
+  }
+  if (outcome == "deferred") {
+    out += ",\"until\":";
+    AppendJsonString(FormatTimestamp(until_us), out);
+  }
+  out += ",\"cause\":";
+  AppendJsonString(cause, out);
+  out += ",\"at\":";
+  AppendJsonString(FormatTimestamp(at_us), out);
+  out += '}';
+  return out;
+}
+
+}  // namespace juncture::runtime

@@ -1,0 +1,526 @@
+// Decoding of input messages (LANGUAGE.md §5) into records (juncture/abi/abi.h).
+//
+// simdjson's DOM parser, error codes only (never its throwing accessors). Every
+// rejection is one line for the dead-letter output; nothing here crashes or loops on
+// hostile input: the message size is capped, nesting is capped by simdjson (1024
+// levels, "invalid JSON: ..."), numbers that do not fit a double are invalid JSON.
+//
+// Rules, in the order they are checked:
+//   - At most 1 MiB:                "message is larger than 1 MiB (N bytes)".
+//   - Valid JSON (and UTF-8):       "invalid JSON: <simdjson's message>".
+//   - A JSON object:                "message must be a JSON object, got array".
+//   - "type" "track" or "identify": `type must be "track" or "identify"`.
+//   - "messageId", non-empty string: "missing messageId" (absent or null), else
+//                                   "messageId must be a non-empty string".
+//   - customer: "userId" if it is a non-empty string, else "anonymousId" if it is
+//     one (other values are ignored): "missing userId and anonymousId".
+//   - "timestamp", ISO-8601 (see timestamp.cc): "missing timestamp",
+//     "timestamp must be a string, got number", "timestamp 'yesterday' is not ISO-8601".
+//   - track: "event", a non-empty string: "missing event", "event must be a
+//     non-empty string". An event the program does not declare: kIgnored (not an
+//     error), with ignored_event set; its properties are not looked at.
+//     "properties": an object; absent or null means {}; anything else is
+//     "properties must be an object, got array". Each declared field, by name:
+//       present and not null -> converted (below) and set (with its presence bit);
+//       absent or null -> its default if it has one; else absent if optional; else
+//       "missing required property 'amount'".
+//     Undeclared properties are ignored.
+//   - identify: "traits": an object; absent or null means {}; else "traits must be an
+//     object, got string". A known profile field converts as below (an error rejects
+//     the whole message); null resets it: to its default, or to absent for an
+//     optional field without one (Message::traits value of type kTraitAbsent), and
+//     is a type error for a required field without a default. Unknown traits are
+//     kept as (name, minified JSON). Later duplicates win (MergeTraits applies in order).
+//   Conversions (the label is "property 'n'" or "trait 'n'"; a list element adds
+//   "[i]": "property 'skus'[2] must be a string, got number"; JSON types are named
+//   string, number, bool, null, array, object):
+//     bool     <- true/false                      "... must be a bool, got string"
+//     int      <- an integer within int64, or a double with an integral value within
+//                 ±2^53 (12.0, 1e3)               "... must be an integer, got string",
+//                                                 "... must be an integer" (12.5),
+//                                                 "... is out of range"
+//     float    <- any number (always finite: simdjson rejects 1e400 as invalid JSON)
+//                                                 "... must be a number, got string"
+//     string   <- a string                        "... must be a string, got number"
+//     time     <- an ISO-8601 string              "... must be an ISO-8601 timestamp,
+//                                                 got number" / "..., got 'soon'"
+//     duration <- a number of seconds (fractional allowed, negative allowed, rounded
+//                 to the microsecond, within ±2^53 µs) or a string of <digits><unit>
+//                 groups, units w d h m s ("1d12h", "90m", within 2^53 µs)
+//                                                 "... must be a duration (seconds or
+//                                                 like \"1d12h\"), got '90x'",
+//                                                 "... is out of range"
+//     list<T>  <- an array whose every element converts to T
+//                                                 "... must be a list, got object"
+//   Quoted input in errors is cut to 40 bytes ("...") and control bytes become '?',
+//   so that every reason stays one line.
+// Strings are copied into the record (JnStr.sym is -1 for now).
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/record.h"
+
+namespace juncture::runtime {
+namespace {
+
+namespace dom = simdjson::dom;
+
+constexpr size_t kMaxMessageBytes = size_t{1} << 20;
+constexpr int64_t kMaxExactInt = int64_t{1} << 53;  // ±2^53
+constexpr int64_t kMaxDurationUs = int64_t{1} << 53;
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+
+const char* JsonTypeName(dom::element e) {
+  switch (e.type()) {
+    case dom::element_type::ARRAY: return "array";
+    case dom::element_type::OBJECT: return "object";
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: return "number";
+    case dom::element_type::STRING: return "string";
+    case dom::element_type::BOOL: return "bool";
+    case dom::element_type::NULL_VALUE: return "null";
+  }
+  return "value";
+}
+
+// 'text', cut to 40 bytes (at a UTF-8 boundary), control bytes replaced.
+std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 40;
+  bool cut = s.size() > kMax;
+  if (cut) {
+    size_t n = kMax;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    s = s.substr(0, n);
+  }
+  std::string out = "'";
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7F) ? '?' : c;
+  }
+  out += cut ? "...'" : "'";
+  return out;
+}
+
+const char* Expected(uint8_t type) {
+  switch (type) {
+    case JN_BOOL: return "a bool";
+    case JN_INT: return "an integer";
+    case JN_FLOAT: return "a number";
+    case JN_STRING: return "a string";
+    case JN_TIME: return "an ISO-8601 timestamp";
+    case JN_DURATION: return "a duration (seconds or like \"1d12h\")";
+    case JN_LIST: return "a list";
+  }
+  return "a value of a supported type";
+}
+
+uint32_t ElemSize(uint8_t type) {
+  switch (type) {
+    case JN_BOOL: return 1;
+    case JN_STRING:
+    case JN_LIST: return 16;
+    default: return 8;
+  }
+}
+
+// "<digits><unit>" groups, units w d h m s, total within 2^53 µs.
+enum class DurationParse { kOk, kMalformed, kOutOfRange };
+DurationParse ParseDurationText(std::string_view text, int64_t& micros) {
+  if (text.empty()) return DurationParse::kMalformed;
+  int64_t total = 0, number = 0;
+  bool have_digits = false, overflow = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      if (number > kMaxDurationUs) overflow = true;  // keep scanning for syntax errors
+      else number = number * 10 + (c - '0');
+      have_digits = true;
+      continue;
+    }
+    int64_t unit;
+    switch (c) {
+      case 's': unit = kMicrosPerSecond; break;
+      case 'm': unit = 60 * kMicrosPerSecond; break;
+      case 'h': unit = 3600 * kMicrosPerSecond; break;
+      case 'd': unit = 86400 * kMicrosPerSecond; break;
+      case 'w': unit = 7 * 86400 * kMicrosPerSecond; break;
+      default: return DurationParse::kMalformed;
+    }
+    if (!have_digits) return DurationParse::kMalformed;
+    if (overflow || number > kMaxDurationUs / unit) {
+      overflow = true;
+    } else {
+      total += number * unit;
+      if (total > kMaxDurationUs) overflow = true;
+    }
+    number = 0;
+    have_digits = false;
+  }
+  if (have_digits) return DurationParse::kMalformed;  // "90": a number without a unit
+  if (overflow) return DurationParse::kOutOfRange;
+  micros = total;
+  return DurationParse::kOk;
+}
+
+enum class Conv { kOk, kWrongType, kNotInteger, kOutOfRange, kBadText };
+
+// Converts a non-list value. Strings in `v` are views into the parser's buffer.
+// kBadText: `bad` is the string that did not parse (time, duration).
+Conv ConvertScalar(dom::element e, uint8_t type, JnValue& v, std::string_view& bad) {
+  v = JnValue{};
+  v.type = type;
+  dom::element_type jt = e.type();
+  switch (type) {
+    case JN_BOOL: {
+      bool b;
+      if (e.get(b) != simdjson::SUCCESS) return Conv::kWrongType;
+      v.b = b ? 1 : 0;
+      return Conv::kOk;
+    }
+    case JN_INT: {
+      if (jt == dom::element_type::INT64) {
+        int64_t i;
+        if (e.get(i) != simdjson::SUCCESS) return Conv::kWrongType;
+        v.i = i;
+        return Conv::kOk;
+      }
+      if (jt == dom::element_type::UINT64) return Conv::kOutOfRange;  // > INT64_MAX
+      if (jt == dom::element_type::DOUBLE) {
+        double d;
+        if (e.get(d) != simdjson::SUCCESS) return Conv::kWrongType;
+        if (!std::isfinite(d)) return Conv::kOutOfRange;
+        if (std::trunc(d) != d) return Conv::kNotInteger;
+        if (std::fabs(d) > static_cast<double>(kMaxExactInt)) return Conv::kOutOfRange;
+        v.i = static_cast<int64_t>(d);
+        return Conv::kOk;
+      }
+      return Conv::kWrongType;
+    }
+    case JN_FLOAT: {
+      if (jt != dom::element_type::INT64 && jt != dom::element_type::UINT64 &&
+          jt != dom::element_type::DOUBLE) {
+        return Conv::kWrongType;
+      }
+      double d;  // get<double> converts int64 and uint64 too
+      if (e.get(d) != simdjson::SUCCESS) return Conv::kWrongType;
+      if (!std::isfinite(d)) return Conv::kOutOfRange;
+      v.f = d;
+      return Conv::kOk;
+    }
+    case JN_STRING: {
+      std::string_view s;
+      if (e.get(s) != simdjson::SUCCESS) return Conv::kWrongType;
+      v.s = JnStr{s.data(), static_cast<uint32_t>(s.size()), -1};
+      return Conv::kOk;
+    }
+    case JN_TIME: {
+      std::string_view s;
+      if (e.get(s) != simdjson::SUCCESS) return Conv::kWrongType;
+      if (!ParseTimestamp(s, v.i)) {
+        bad = s;
+        return Conv::kBadText;
+      }
+      return Conv::kOk;
+    }
+    case JN_DURATION: {
+      if (jt == dom::element_type::STRING) {
+        std::string_view s;
+        if (e.get(s) != simdjson::SUCCESS) return Conv::kWrongType;
+        switch (ParseDurationText(s, v.i)) {
+          case DurationParse::kOk: return Conv::kOk;
+          case DurationParse::kOutOfRange: return Conv::kOutOfRange;
+          case DurationParse::kMalformed: bad = s; return Conv::kBadText;
+        }
+        return Conv::kBadText;
+      }
+      if (jt == dom::element_type::INT64) {
+        int64_t i;
+        if (e.get(i) != simdjson::SUCCESS) return Conv::kWrongType;
+        if (i > kMaxDurationUs / kMicrosPerSecond || i < -kMaxDurationUs / kMicrosPerSecond) {
+          return Conv::kOutOfRange;
+        }
+        v.i = i * kMicrosPerSecond;
+        return Conv::kOk;
+      }
+      if (jt == dom::element_type::UINT64) return Conv::kOutOfRange;
+      if (jt == dom::element_type::DOUBLE) {
+        double d;
+        if (e.get(d) != simdjson::SUCCESS) return Conv::kWrongType;
+        double us = std::round(d * static_cast<double>(kMicrosPerSecond));
+        if (!std::isfinite(us) || std::fabs(us) > static_cast<double>(kMaxDurationUs)) {
+          return Conv::kOutOfRange;
+        }
+        v.i = static_cast<int64_t>(us);
+        return Conv::kOk;
+      }
+      return Conv::kWrongType;
+    }
+  }
+  return Conv::kWrongType;
+}
+
+std::string ConvError(Conv c, const std::string& label, uint8_t type, dom::element e,
+                      std::string_view bad) {
+  switch (c) {
+    case Conv::kOk: return {};
+    case Conv::kWrongType:
+      return label + " must be " + Expected(type) + ", got " + JsonTypeName(e);
+    case Conv::kNotInteger: return label + " must be an integer";
+    case Conv::kOutOfRange: return label + " is out of range";
+    case Conv::kBadText: return label + " must be " + Expected(type) + ", got " + Quote(bad);
+  }
+  return label + " is invalid";
+}
+
+// Converts a field's JSON value (not null) into `v`. Lists are built in `list_buf`,
+// which must outlive the use of `v` (the caller copies it into a record at once).
+bool ConvertField(dom::element e, const FieldSpec& f, const std::string& label,
+                  std::vector<uint8_t>& list_buf, JnValue& v, std::string& error) {
+  std::string_view bad;
+  if (f.type != JN_LIST) {
+    Conv c = ConvertScalar(e, f.type, v, bad);
+    if (c == Conv::kOk) return true;
+    error = ConvError(c, label, f.type, e, bad);
+    return false;
+  }
+  dom::array arr;
+  if (e.get(arr) != simdjson::SUCCESS) {
+    error = label + " must be a list, got " + JsonTypeName(e);
+    return false;
+  }
+  if (f.elem == JN_LIST || f.elem > JN_LIST) {
+    error = label + " has a type the wire format does not support (nested list)";
+    return false;
+  }
+  uint32_t elem_size = ElemSize(f.elem);
+  size_t n = arr.size();  // < 2^19 elements: the message is at most 1 MiB
+  list_buf.assign(n * elem_size, 0);
+  size_t i = 0;
+  for (dom::element item : arr) {
+    JnValue ev;
+    Conv c = ConvertScalar(item, f.elem, ev, bad);
+    if (c != Conv::kOk) {
+      error = ConvError(c, label + "[" + std::to_string(i) + "]", f.elem, item, bad);
+      return false;
+    }
+    uint8_t* dst = list_buf.data() + i * elem_size;
+    switch (f.elem) {
+      case JN_BOOL: *dst = ev.b; break;
+      case JN_FLOAT: std::memcpy(dst, &ev.f, sizeof ev.f); break;
+      case JN_STRING: std::memcpy(dst, &ev.s, sizeof ev.s); break;
+      default: std::memcpy(dst, &ev.i, sizeof ev.i); break;
+    }
+    ++i;
+  }
+  v = JnValue{};
+  v.type = JN_LIST;
+  v.elem = f.elem;
+  v.l = JnList{list_buf.data(), static_cast<uint32_t>(n), elem_size};
+  return true;
+}
+
+enum class Lookup { kMissing, kWrongType, kOk };
+
+// A string member; null counts as missing. `el` is set when the member exists.
+Lookup GetString(dom::object obj, std::string_view key, std::string_view& s, dom::element& el) {
+  if (obj.at_key(key).get(el) != simdjson::SUCCESS || el.is_null()) return Lookup::kMissing;
+  return el.get(s) == simdjson::SUCCESS ? Lookup::kOk : Lookup::kWrongType;
+}
+
+// An object member; absent or null is an empty object (`present` false).
+bool GetObject(dom::object obj, std::string_view key, dom::object& out, bool& present,
+               std::string& error) {
+  dom::element el;
+  present = false;
+  if (obj.at_key(key).get(el) != simdjson::SUCCESS || el.is_null()) return true;
+  if (el.get(out) != simdjson::SUCCESS) {
+    error = std::string(key) + " must be an object, got " + JsonTypeName(el);
+    return false;
+  }
+  present = true;
+  return true;
+}
+
+bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::string& error) {
+  std::string_view name;
+  dom::element el;
+  switch (GetString(root, "event", name, el)) {
+    case Lookup::kMissing: error = "missing event"; return false;
+    case Lookup::kWrongType: error = "event must be a non-empty string"; return false;
+    case Lookup::kOk: break;
+  }
+  if (name.empty()) {
+    error = "event must be a non-empty string";
+    return false;
+  }
+  int index = spec.FindEvent(std::string(name));
+  if (index < 0) {
+    out.kind = MessageKind::kIgnored;
+    out.ignored_event = std::string(name);
+    return true;
+  }
+  dom::object props;
+  bool have_props;
+  if (!GetObject(root, "properties", props, have_props, error)) return false;
+
+  const RecordSpec& rs = spec.events[index];
+  auto rec = std::make_shared<Record>(std::max<uint32_t>(rs.size, JN_EVENT_FIELDS_OFFSET));
+  JnEventHeader header{};
+  header.type_id = rs.type_id;
+  header.time_us = out.time_us;
+  header.id = rec->Own(out.message_id);
+  header.customer = rec->Own(out.customer);
+  std::memcpy(rec->mutable_data(), &header, sizeof header);
+
+  std::vector<uint8_t> list_buf;
+  for (const FieldSpec& f : rs.fields) {
+    dom::element value;
+    bool given = have_props && props.at_key(f.name).get(value) == simdjson::SUCCESS &&
+                 !value.is_null();
+    if (given) {
+      JnValue v;
+      if (!ConvertField(value, f, "property '" + f.name + "'", list_buf, v, error)) return false;
+      rec->SetField(f, v, JN_EVENT_PRESENT_OFFSET);
+    } else if (f.has_default) {
+      rec->SetField(f, f.default_value, JN_EVENT_PRESENT_OFFSET);
+    } else if (f.presence_bit < 0) {
+      error = "missing required property '" + f.name + "'";
+      return false;
+    }
+  }
+  out.kind = MessageKind::kTrack;
+  out.event_type = static_cast<uint32_t>(index);
+  out.record = std::move(rec);
+  return true;
+}
+
+bool DecodeIdentify(const ProgramSpec& spec, dom::object root, Message& out,
+                    std::string& error) {
+  dom::object traits;
+  bool have_traits;
+  if (!GetObject(root, "traits", traits, have_traits, error)) return false;
+  out.kind = MessageKind::kIdentify;
+  out.trait_storage =
+      std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
+  if (!have_traits) return true;
+  Record& storage = *out.trait_storage;
+  const auto& fields = spec.profile.fields;
+  std::vector<uint8_t> list_buf;
+  for (dom::key_value_pair kv : traits) {
+    int index = -1;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name == kv.key) {
+        index = static_cast<int>(i);
+        break;
+      }
+    }
+    if (index < 0) {
+      out.unknown_traits.emplace_back(std::string(kv.key), simdjson::to_string(kv.value));
+      continue;
+    }
+    const FieldSpec& f = fields[index];
+    if (kv.value.is_null()) {
+      if (f.has_default) {
+        storage.SetField(f, f.default_value, JN_PROFILE_PRESENT_OFFSET);
+        out.traits.emplace_back(index, storage.GetField(f));
+        continue;
+      }
+      if (f.presence_bit >= 0) {
+        JnValue absent{};
+        absent.type = kTraitAbsent;
+        out.traits.emplace_back(index, absent);
+        continue;
+      }
+      // A required field without a default cannot be reset: a type error below.
+    }
+    JnValue v;
+    if (!ConvertField(kv.value, f, "trait '" + f.name + "'", list_buf, v, error)) return false;
+    // Written into the storage record (which copies strings and lists), read back as
+    // views into it; a later duplicate overwrites the slot, not the earlier copies.
+    storage.SetField(f, v, JN_PROFILE_PRESENT_OFFSET);
+    out.traits.emplace_back(index, storage.GetField(f));
+  }
+  return true;
+}
+
+bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::string& error) {
+  if (json.size() > kMaxMessageBytes) {
+    error = "message is larger than 1 MiB (" + std::to_string(json.size()) + " bytes)";
+    return false;
+  }
+  // One parser per thread, reused: its buffers grow to the largest message seen.
+  thread_local dom::parser parser(kMaxMessageBytes);
+  dom::element doc;
+  if (auto err = parser.parse(json.data(), json.size()).get(doc); err != simdjson::SUCCESS) {
+    error = std::string("invalid JSON: ") + simdjson::error_message(err);
+    return false;
+  }
+  dom::object root;
+  if (doc.get(root) != simdjson::SUCCESS) {
+    error = std::string("message must be a JSON object, got ") + JsonTypeName(doc);
+    return false;
+  }
+  std::string_view type, text;
+  dom::element el;
+  if (GetString(root, "type", type, el) != Lookup::kOk || (type != "track" && type != "identify")) {
+    error = "type must be \"track\" or \"identify\"";
+    return false;
+  }
+  switch (GetString(root, "messageId", text, el)) {
+    case Lookup::kMissing: error = "missing messageId"; return false;
+    case Lookup::kWrongType: error = "messageId must be a non-empty string"; return false;
+    case Lookup::kOk: break;
+  }
+  if (text.empty()) {
+    error = "messageId must be a non-empty string";
+    return false;
+  }
+  out.message_id = std::string(text);
+  if (GetString(root, "userId", text, el) == Lookup::kOk && !text.empty()) {
+    out.customer = std::string(text);
+  } else if (GetString(root, "anonymousId", text, el) == Lookup::kOk && !text.empty()) {
+    out.customer = std::string(text);
+  } else {
+    error = "missing userId and anonymousId";
+    return false;
+  }
+  switch (GetString(root, "timestamp", text, el)) {
+    case Lookup::kMissing: error = "missing timestamp"; return false;
+    case Lookup::kWrongType:
+      error = std::string("timestamp must be a string, got ") + JsonTypeName(el);
+      return false;
+    case Lookup::kOk: break;
+  }
+  if (!ParseTimestamp(text, out.time_us)) {
+    error = "timestamp " + Quote(text) + " is not ISO-8601";
+    return false;
+  }
+  if (type == "track") return DecodeTrack(spec, root, out, error);
+  return DecodeIdentify(spec, root, out, error);
+}
+
+}  // namespace
+
+bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
+                   std::string& error) {
+  out = Message{};
+  error.clear();
+  bool ok;
+  try {
+    ok = Decode(spec, json, out, error);
+  } catch (const std::exception& e) {  // std::bad_alloc: nothing else throws here
+    error = std::string("internal error while decoding: ") + e.what();
+    ok = false;
+  }
+  if (!ok) out = Message{};
+  return ok;
+}
+
+}  // namespace juncture::runtime

@@ -1,0 +1,219 @@
+// The per-message procedure of LANGUAGE.md §6: profile update, windows, exits,
+// resumed instances, new entries (journeys in arbitration order), then arbitration
+// and emission. Timers fire before any message whose time has reached them.
+#include <algorithm>
+
+#include "exec/engine_impl.h"
+
+namespace juncture::runtime {
+
+Engine::Impl::Impl(CompiledProgram program)
+    : program_(std::move(program)), spec_(*program_.spec) {
+  history_span_.assign(spec_.events.size(), 0);
+  tracks_last_seen_.assign(spec_.events.size(), false);
+  for (const WindowSpec& w : spec_.windows) {
+    if (w.kind == WindowKind::kTimeSince) {
+      tracks_last_seen_[w.event_type] = true;
+    } else {
+      history_span_[w.event_type] = std::max(history_span_[w.event_type], w.within_us);
+    }
+  }
+}
+
+CustomerState& Engine::Impl::Customer(const std::string& id) {
+  auto it = customers_.find(id);
+  if (it != customers_.end()) return it->second;
+  CustomerState& c = customers_[id];
+  c.profile = MakeDefaultProfile(spec_);
+  c.sent_at.resize(spec_.channels.size());
+  return c;
+}
+
+void Engine::Impl::Process(std::string_view json, DecisionSink& sink) {
+  ++stats_.messages;
+  Message m;
+  std::string error;
+  if (!DecodeMessage(spec_, json, m, error)) {
+    ++stats_.dead_letters;
+    sink.OnDeadLetter(json, error);
+    return;
+  }
+  AdvanceTo(m.time_us, sink);
+  if (m.kind == MessageKind::kIgnored) {
+    ++stats_.ignored;
+    return;
+  }
+  CustomerState& c = Customer(m.customer);
+  if (m.kind == MessageKind::kIdentify) {
+    c.profile = MergeTraits(spec_, *c.profile, m);
+    for (auto& kv : m.unknown_traits) {
+      auto it = std::find_if(c.unknown_traits.begin(), c.unknown_traits.end(),
+                             [&](const auto& p) { return p.first == kv.first; });
+      if (it != c.unknown_traits.end()) {
+        it->second = kv.second;
+      } else {
+        c.unknown_traits.push_back(kv);
+      }
+    }
+    return;
+  }
+  Batch batch;
+  HandleTrack(m, c, batch);
+  Emit(batch, sink);
+}
+
+void Engine::Impl::HandleTrack(const Message& m, CustomerState& c, Batch& batch) {
+  RecordHistory(m, c);
+  Exits(m, c, batch);
+  Resumes(m, c, batch);
+  Entries(m, c, batch);
+}
+
+// The message counts in its own windows (§4: windows include the current message).
+void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
+  if (tracks_last_seen_[m.event_type]) {
+    int64_t& last = c.last_seen[m.event_type];
+    last = std::max(last, m.time_us);
+  }
+  int64_t span = history_span_[m.event_type];
+  if (span == 0) return;
+  auto& h = c.history[m.event_type];
+  h.emplace_back(m.time_us, m.record);
+  while (!h.empty() && h.front().first < m.time_us - span) h.pop_front();
+}
+
+void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
+  for (auto it = c.instances.begin(); it != c.instances.end();) {
+    const JourneySpec& j = spec_.journeys[it->first];
+    bool exit = false;
+    for (const TriggerSpec& t : j.exits) {
+      if (t.event_type != m.event_type) continue;
+      EvalHost host{this, &c, m.time_us, {}};
+      JnContext ctx = Context(host, m.customer, m.record.get());
+      if (program_.evaluator->Test(t.when, ctx)) exit = true;
+      stats_.div_by_zero += ctx.div_by_zero;
+      if (exit) break;
+    }
+    if (!exit) {
+      ++it;
+      continue;
+    }
+    Instance moved = it->second;
+    moved.cause = m.message_id;
+    batch.decisions.push_back(Lifecycle(it->first, m.customer, moved, "exit", "exited", m.time_us));
+    it = c.instances.erase(it);  // its timer finds no instance and is ignored
+  }
+}
+
+void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
+  // Collect first: running an instance may end it (erasing from the map).
+  std::vector<uint32_t> matched;
+  for (auto& [j, inst] : c.instances) {
+    const StepSpec& s = spec_.journeys[j].steps[inst.step];
+    if (s.kind != StepKind::kWaitUntil) continue;
+    if (std::find(s.events.begin(), s.events.end(), m.event_type) == s.events.end()) continue;
+    EvalHost host{this, &c, m.time_us, {}};
+    JnContext ctx = Context(host, m.customer, m.record.get());
+    bool ok = program_.evaluator->Test(s.cond, ctx);
+    stats_.div_by_zero += ctx.div_by_zero;
+    if (ok) matched.push_back(j);
+  }
+  for (uint32_t j : matched) {
+    Instance inst = c.instances[j];
+    inst.event = m.record;
+    inst.cause = m.message_id;
+    inst.timer = 0;  // the timeout is now stale
+    Run(j, m.customer, c, inst, spec_.journeys[j].steps[inst.step].next, m.time_us, batch);
+  }
+}
+
+bool Engine::Impl::MayEnter(uint32_t j, const CustomerState& c, int64_t at) const {
+  if (c.instances.count(j)) return false;  // already in it, whatever `reenter` says
+  auto last = c.last_entry.find(j);
+  if (last == c.last_entry.end()) return true;
+  const JourneySpec& spec = spec_.journeys[j];
+  switch (spec.reenter) {
+    case Reenter::kAlways: return true;
+    case Reenter::kAfter: return at - last->second >= spec.reenter_after_us;
+    default: return false;
+  }
+}
+
+void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
+  for (uint32_t j = 0; j < spec_.journeys.size(); ++j) {
+    const JourneySpec& journey = spec_.journeys[j];
+    if (!MayEnter(j, c, m.time_us)) continue;
+    EvalHost host{this, &c, m.time_us, {}};
+    JnContext ctx = Context(host, m.customer, m.record.get());
+    bool triggered = false;
+    for (const TriggerSpec& t : journey.triggers) {
+      if (t.event_type == m.event_type && program_.evaluator->Test(t.when, ctx)) {
+        triggered = true;
+        break;
+      }
+    }
+    bool enter = triggered && program_.evaluator->Test(journey.eligible, ctx);
+    stats_.div_by_zero += ctx.div_by_zero;
+    if (!enter) continue;
+    Instance inst{0, m.record, m.message_id, 0};
+    c.last_entry[j] = m.time_us;
+    batch.decisions.push_back(Lifecycle(j, m.customer, inst, "entry", "entered", m.time_us));
+    Run(j, m.customer, c, inst, 0, m.time_us, batch);
+  }
+}
+
+void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
+  while (!timers_.empty() && timers_.top().due_us <= time_us) {
+    Timer t = timers_.top();
+    timers_.pop();
+    now_us_ = std::max(now_us_, t.due_us);
+    FireTimer(t, sink);
+  }
+  now_us_ = std::max(now_us_, time_us);
+}
+
+void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
+  if (t.kind == TimerKind::kRelease) {
+    auto it = cancelled_.find(t.seq);
+    bool cancelled = it != cancelled_.end() && it->second;
+    if (it != cancelled_.end()) cancelled_.erase(it);
+    if (!cancelled) Release(t, sink);
+    return;
+  }
+  auto c = customers_.find(t.customer);
+  if (c == customers_.end()) return;
+  auto inst = c->second.instances.find(t.journey);
+  if (inst == c->second.instances.end() || inst->second.timer != t.seq) return;  // stale
+  ++stats_.timers_fired;
+  Instance copy = inst->second;
+  copy.timer = 0;
+  const StepSpec& s = spec_.journeys[t.journey].steps[copy.step];
+  uint32_t next = t.kind == TimerKind::kTimeout ? s.alt : s.next;
+  Batch batch;
+  Run(t.journey, t.customer, c->second, copy, next, t.due_us, batch);
+  Emit(batch, sink);
+}
+
+void Engine::Impl::Emit(Batch& batch, DecisionSink& sink) {
+  for (const Decision& d : batch.decisions) {
+    ++stats_.decisions;
+    ++stats_.by_outcome[d.reason.empty() ? d.outcome : d.outcome + ":" + d.reason];
+    sink.OnDecision(d);
+  }
+}
+
+// ---- Engine: the public face -------------------------------------------------------
+
+Engine::Engine(CompiledProgram program) : impl_(std::make_unique<Impl>(std::move(program))) {}
+Engine::~Engine() = default;
+void Engine::Process(std::string_view json, DecisionSink& sink) { impl_->Process(json, sink); }
+void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) { impl_->AdvanceTo(time_us, sink); }
+int64_t Engine::now() const { return impl_->now_us_; }
+int64_t Engine::next_timer() const {
+  return impl_->timers_.empty() ? INT64_MAX : impl_->timers_.top().due_us;
+}
+const EngineStats& Engine::stats() const { return impl_->stats_; }
+const ProgramSpec& Engine::spec() const { return impl_->spec_; }
+const char* Engine::evaluator_name() const { return impl_->program_.evaluator->name(); }
+
+}  // namespace juncture::runtime

@@ -1,0 +1,128 @@
+// The engine's internals: per-customer state, timers, and the decision procedure.
+// Private to runtime/exec/.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/runtime.h"
+
+namespace juncture::runtime {
+
+// A customer's place in one journey.
+struct Instance {
+  uint32_t step = 0;        // the step it waits at (wait / wait until)
+  RecordPtr event;          // the event that last moved it (`event` in expressions)
+  std::string cause;        // that event's messageId
+  uint64_t timer = 0;       // sequence number of its live timer, 0 if none
+};
+
+// Everything the engine keeps per customer. Only windows the program reads are kept.
+struct CustomerState {
+  std::shared_ptr<Record> profile;
+  std::vector<std::pair<std::string, std::string>> unknown_traits;
+  std::map<uint32_t, Instance> instances;              // journey index -> instance
+  std::map<uint32_t, int64_t> last_entry;              // journey index -> time
+  std::vector<std::deque<int64_t>> sent_at;            // channel -> sent times (caps)
+  std::map<uint32_t, std::deque<std::pair<int64_t, RecordPtr>>> history;  // windows
+  std::map<uint32_t, int64_t> last_seen;               // event type -> time (time_since)
+};
+
+enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
+
+struct Timer {
+  int64_t due_us = 0;
+  uint64_t seq = 0;  // creation order: ties fire in the order they were set
+  TimerKind kind = TimerKind::kResume;
+  std::string customer;
+  uint32_t journey = 0;
+  std::shared_ptr<Decision> deferred;  // kRelease: the deferred send
+  uint32_t step = 0;                   // kRelease: the send step (for its channel)
+  bool operator>(const Timer& o) const {
+    return due_us != o.due_us ? due_us > o.due_us : seq > o.seq;
+  }
+};
+
+// Decisions of one message (or one timer) before they are emitted: arbitration may
+// still turn a send into `suppressed arbitration`.
+struct Batch {
+  std::vector<Decision> decisions;
+  struct Claim {
+    uint32_t journey;
+    size_t decision;
+  };
+  std::map<uint32_t, Claim> claims;  // channel -> current winner
+  std::vector<uint64_t> release_timers;  // per decision index (0 if none)
+};
+
+class Engine::Impl {
+ public:
+  explicit Impl(CompiledProgram program);
+
+  void Process(std::string_view json, DecisionSink& sink);
+  void AdvanceTo(int64_t time_us, DecisionSink& sink);
+
+  CompiledProgram program_;
+  const ProgramSpec& spec_;
+  EngineStats stats_;
+  int64_t now_us_ = 0;
+  std::unordered_map<std::string, CustomerState> customers_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  std::unordered_map<uint64_t, bool> cancelled_;  // seq -> cancelled (release timers)
+  uint64_t next_seq_ = 1;
+  std::vector<int64_t> history_span_;  // event type -> longest window over it (0: none)
+  std::vector<bool> tracks_last_seen_;  // event type -> some time_since reads it
+
+ private:
+  // engine.cc
+  CustomerState& Customer(const std::string& id);
+  void HandleTrack(const Message& m, CustomerState& c, Batch& batch);
+  void RecordHistory(const Message& m, CustomerState& c);
+  void Exits(const Message& m, CustomerState& c, Batch& batch);
+  void Resumes(const Message& m, CustomerState& c, Batch& batch);
+  void Entries(const Message& m, CustomerState& c, Batch& batch);
+  bool MayEnter(uint32_t j, const CustomerState& c, int64_t at) const;
+  void FireTimer(const Timer& t, DecisionSink& sink);
+  void Emit(Batch& batch, DecisionSink& sink);
+
+  // steps.cc
+  void Run(uint32_t j, const std::string& customer, CustomerState& c, Instance inst,
+           uint32_t step, int64_t at, Batch& batch);
+  uint64_t SetTimer(int64_t due, TimerKind kind, const std::string& customer, uint32_t j);
+  Decision Lifecycle(uint32_t j, const std::string& customer, const Instance& inst,
+                     const std::string& step, const char* outcome, int64_t at) const;
+
+  // guardrails.cc
+  void Send(uint32_t j, const StepSpec& step, uint32_t step_index, const std::string& customer,
+            CustomerState& c, const Instance& inst, int64_t at, Batch& batch);
+  // Consent, cap and quiet for a send on `channel` at `at`: "" if it may go now,
+  // otherwise the suppression reason, or "defer" with `until` set.
+  std::string Guardrails(uint32_t channel, const std::string& customer, CustomerState& c,
+                         int64_t at, int64_t& until);
+  void Release(const Timer& t, DecisionSink& sink);
+
+ public:
+  // windows.cc: the JnContext for a decision about `customer` at `at`.
+  struct EvalHost {
+    Impl* engine;
+    CustomerState* customer;
+    int64_t at;
+    std::deque<std::string> strings;  // results of lower/upper/+ during this decision
+  };
+  JnContext Context(EvalHost& host, const std::string& customer, const Record* event) const;
+  JnValue Window(EvalHost& host, uint32_t slot);
+  static JnValue WindowCallback(void* host, uint32_t slot);
+  static const char* AllocCallback(void* host, const char* data, uint32_t len);
+};
+
+// Renders a value as JSON (strings escaped, times as ISO-8601, durations in seconds).
+void AppendJsonValue(const JnValue& v, std::string& out);
+
+}  // namespace juncture::runtime

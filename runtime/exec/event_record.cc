@@ -1,0 +1,200 @@
+// Owned records (juncture/runtime/event.h): string and list storage, typed field
+// access through FieldSpec, default profiles and the merge of identify traits.
+//
+// Every write is bounds-checked against the record's size: a FieldSpec that does not
+// fit (a spec/record mismatch) is ignored on write and reads as the zero value, so a
+// bad layout can never corrupt memory.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/record.h"
+
+namespace juncture::runtime {
+namespace {
+
+// Storage behind empty strings and lists: never null, suitably aligned.
+alignas(16) const uint8_t kEmptyStorage[16] = {};
+
+uint32_t ValueSize(uint8_t type) {
+  switch (type) {
+    case JN_BOOL: return 1;
+    case JN_INT:
+    case JN_FLOAT:
+    case JN_TIME:
+    case JN_DURATION: return 8;
+    case JN_STRING: return sizeof(JnStr);
+    case JN_LIST: return sizeof(JnList);
+    default: return 0;
+  }
+}
+
+bool Fits(uint32_t offset, uint32_t size, uint32_t record_size) {
+  return size != 0 && uint64_t{offset} + size <= record_size;
+}
+
+// Clears bit `bit` of the presence word at `present_offset`.
+void ClearPresent(uint8_t* data, uint32_t size, uint32_t present_offset, int bit) {
+  if (bit < 0 || bit >= JN_MAX_OPTIONAL_FIELDS || !Fits(present_offset, 8, size)) return;
+  uint64_t word;
+  std::memcpy(&word, data + present_offset, sizeof word);
+  word &= ~(uint64_t{1} << bit);
+  std::memcpy(data + present_offset, &word, sizeof word);
+}
+
+// The value a required field without a default holds: zero, empty, sym -1.
+JnValue ZeroValue(const FieldSpec& field) {
+  JnValue v{};
+  v.type = field.type;
+  v.elem = field.elem;
+  v.s = JnStr{reinterpret_cast<const char*>(kEmptyStorage), 0, -1};
+  v.l = JnList{kEmptyStorage, 0, ValueSize(field.elem)};
+  return v;
+}
+
+}  // namespace
+
+JnStr Record::Own(std::string_view s) {
+  if (s.empty()) return JnStr{reinterpret_cast<const char*>(kEmptyStorage), 0, -1};
+  size_t len = std::min<size_t>(s.size(), UINT32_MAX);
+  auto blob = std::make_unique_for_overwrite<char[]>(len);
+  std::memcpy(blob.get(), s.data(), len);
+  const char* data = blob.get();
+  blobs_.push_back(std::move(blob));
+  return JnStr{data, static_cast<uint32_t>(len), -1};
+}
+
+JnList Record::OwnList(const void* data, uint32_t count, uint32_t elem_size) {
+  uint64_t bytes = uint64_t{count} * elem_size;
+  if (bytes == 0 || data == nullptr) return JnList{kEmptyStorage, 0, elem_size};
+  // operator new[] aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16): enough for any
+  // element representation.
+  auto blob = std::make_unique_for_overwrite<char[]>(bytes);
+  std::memcpy(blob.get(), data, bytes);
+  const void* out = blob.get();
+  blobs_.push_back(std::move(blob));
+  return JnList{out, count, elem_size};
+}
+
+void Record::SetField(const FieldSpec& field, const JnValue& v, uint32_t present_offset) {
+  uint32_t size = this->size();
+  if (!Fits(field.offset, ValueSize(field.type), size)) return;
+  RecordWriter w(bytes_.data());
+  switch (field.type) {
+    case JN_BOOL: w.SetBool(field.offset, v.b != 0); break;
+    case JN_INT:
+    case JN_TIME:
+    case JN_DURATION: w.SetInt(field.offset, v.i); break;
+    case JN_FLOAT: w.SetFloat(field.offset, v.f); break;
+    case JN_STRING: {
+      JnStr s = Own(std::string_view(v.s.data, v.s.data ? v.s.len : 0));
+      w.SetStr(field.offset, s);
+      break;
+    }
+    case JN_LIST: {
+      uint32_t elem_size = ValueSize(field.elem);
+      uint32_t len = v.l.data != nullptr ? v.l.len : 0;
+      // A list of another element layout than the field's: stored empty.
+      if (v.l.elem_size != elem_size) len = 0;
+      JnList list;
+      if (field.elem == JN_STRING && len > 0) {
+        std::vector<JnStr> elems(len);
+        const auto* src = static_cast<const uint8_t*>(v.l.data);
+        for (uint32_t i = 0; i < len; ++i) {
+          JnStr s;
+          std::memcpy(&s, src + size_t{i} * sizeof(JnStr), sizeof s);
+          elems[i] = Own(std::string_view(s.data, s.data ? s.len : 0));
+        }
+        list = OwnList(elems.data(), len, elem_size);
+      } else {
+        // Scalars are copied as they are. Nested lists (not produced by the decoder)
+        // are copied shallowly: their elements must outlive this record.
+        list = OwnList(v.l.data, len, elem_size);
+      }
+      w.SetList(field.offset, list);
+      break;
+    }
+    default: return;
+  }
+  if (field.presence_bit >= 0 && Fits(present_offset, 8, size)) {
+    w.SetPresent(present_offset, field.presence_bit);
+  }
+}
+
+JnValue Record::GetField(const FieldSpec& field) const {
+  JnValue v{};
+  v.type = field.type;
+  v.elem = field.elem;
+  if (!Fits(field.offset, ValueSize(field.type), size())) {
+    if (field.type == JN_LIST) v.l.elem_size = ValueSize(field.elem);
+    if (field.type == JN_STRING) v.s.sym = -1;
+    return v;
+  }
+  RecordView r(bytes_.data());
+  switch (field.type) {
+    case JN_BOOL: v.b = r.GetBool(field.offset) ? 1 : 0; break;
+    case JN_INT:
+    case JN_TIME:
+    case JN_DURATION: v.i = r.GetInt(field.offset); break;
+    case JN_FLOAT: v.f = r.GetFloat(field.offset); break;
+    case JN_STRING: v.s = r.GetStr(field.offset); break;
+    case JN_LIST:
+      v.l = r.GetList(field.offset);
+      if (v.l.len == 0) v.l.elem_size = ValueSize(field.elem);  // absent: zero bytes
+      break;
+    default: break;
+  }
+  return v;
+}
+
+std::shared_ptr<Record> MakeDefaultProfile(const ProgramSpec& spec) {
+  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
+  for (const FieldSpec& f : spec.profile.fields) {
+    if (f.has_default) {
+      rec->SetField(f, f.default_value, JN_PROFILE_PRESENT_OFFSET);
+    } else if (f.presence_bit < 0) {
+      // Required without a default: present, with the zero value (strings get sym -1,
+      // never the id of constant 0).
+      rec->SetField(f, ZeroValue(f), JN_PROFILE_PRESENT_OFFSET);
+    }
+  }
+  return rec;
+}
+
+std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
+                                    const Message& identify) {
+  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
+  RecordView old_view(old.data());
+  for (const FieldSpec& f : spec.profile.fields) {
+    if (!Fits(f.offset, ValueSize(f.type), old.size())) {
+      // `old` has another layout: start the field over.
+      if (f.has_default) {
+        rec->SetField(f, f.default_value, JN_PROFILE_PRESENT_OFFSET);
+      } else if (f.presence_bit < 0) {
+        rec->SetField(f, ZeroValue(f), JN_PROFILE_PRESENT_OFFSET);
+      }
+      continue;
+    }
+    bool present = f.presence_bit < 0 ||
+                   (Fits(JN_PROFILE_PRESENT_OFFSET, 8, old.size()) &&
+                    old_view.IsPresent(JN_PROFILE_PRESENT_OFFSET, f.presence_bit));
+    if (present) rec->SetField(f, old.GetField(f), JN_PROFILE_PRESENT_OFFSET);
+  }
+  if (identify.kind != MessageKind::kIdentify) return rec;
+  for (const auto& [index, value] : identify.traits) {
+    if (index < 0 || static_cast<size_t>(index) >= spec.profile.fields.size()) continue;
+    const FieldSpec& f = spec.profile.fields[index];
+    if (value.type == kTraitAbsent) {
+      uint32_t n = ValueSize(f.type);
+      if (Fits(f.offset, n, rec->size())) std::memset(rec->mutable_data() + f.offset, 0, n);
+      ClearPresent(rec->mutable_data(), rec->size(), JN_PROFILE_PRESENT_OFFSET, f.presence_bit);
+      continue;
+    }
+    rec->SetField(f, value, JN_PROFILE_PRESENT_OFFSET);
+  }
+  return rec;
+}
+
+}  // namespace juncture::runtime

@@ -1,0 +1,168 @@
+// A send through its guardrails (LANGUAGE.md §3, §6, §7), in this order:
+// approval (precompiled), limit guards, consent, arbitration, cap, quiet hours.
+// A deferred send is released by a timer and passes consent, cap and quiet again.
+#include <algorithm>
+
+#include "exec/engine_impl.h"
+#include "juncture/runtime/record.h"
+#include "juncture/stdlib/functions.h"
+
+namespace juncture::runtime {
+namespace {
+
+double Number(const JnValue& v) { return v.type == JN_FLOAT ? v.f : static_cast<double>(v.i); }
+
+}  // namespace
+
+std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& customer,
+                                     CustomerState& c, int64_t at, int64_t& until) {
+  const ChannelSpec& ch = spec_.channels[channel];
+  EvalHost host{this, &c, at, {}};
+  JnContext ctx = Context(host, customer, nullptr);
+  if (!program_.evaluator->Test(ch.consent, ctx)) return "consent";
+  if (ch.has_cap) {
+    std::deque<int64_t>& sent = c.sent_at[channel];
+    while (!sent.empty() && sent.front() <= at - ch.cap_per_us) sent.pop_front();
+    if (static_cast<int64_t>(sent.size()) >= ch.cap_count) return "cap";
+  }
+  if (ch.has_quiet) {
+    std::string_view tz = "UTC";
+    if (ch.quiet_local && spec_.profile_timezone_field >= 0) {
+      const FieldSpec& f = spec_.profile.fields[spec_.profile_timezone_field];
+      tz = RecordView(c.profile->data()).GetString(f.offset);
+    }
+    stdlib::CivilTime local = stdlib::LocalTime(at, tz);
+    int minute = local.hour * 60 + local.minute;
+    int start = ch.quiet_start_minute, end = ch.quiet_end_minute;
+    bool quiet = start < end ? (minute >= start && minute < end) : (minute >= start || minute < end);
+    if (quiet) {
+      if (ch.quiet_drop) return "quiet";
+      until = stdlib::NextLocalTime(at, tz, end);
+      return "defer";
+    }
+  }
+  return "";
+}
+
+void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
+                        const std::string& customer, CustomerState& c, const Instance& inst,
+                        int64_t at, Batch& batch) {
+  const JourneySpec& journey = spec_.journeys[j];
+  Decision d;
+  d.id = inst.cause + ":" + journey.name + ":" + step.id;
+  d.customer = customer;
+  d.journey = journey.name;
+  d.version = journey.version;
+  d.step = step.id;
+  d.channel = spec_.channels[step.channel].name;
+  d.template_name = step.template_name;
+  d.cause = inst.cause;
+  d.at_us = at;
+
+  // Parameters are evaluated once, with `event` bound, and rendered as JSON.
+  EvalHost host{this, &c, at, {}};
+  JnContext ctx = Context(host, customer, inst.event.get());
+  std::vector<JnValue> values;
+  if (!step.params.empty()) {
+    d.params_json = "{";
+    for (const ParamSpec& p : step.params) {
+      values.push_back(program_.evaluator->Eval(p.value, ctx));
+      if (d.params_json.size() > 1) d.params_json += ',';
+      AppendJsonString(p.key, d.params_json);
+      d.params_json += ':';
+      AppendJsonValue(values.back(), d.params_json);
+    }
+    d.params_json += '}';
+  }
+  stats_.div_by_zero += ctx.div_by_zero;
+
+  auto suppress = [&](const char* reason) {
+    d.outcome = "suppressed";
+    d.reason = reason;
+    batch.decisions.push_back(std::move(d));
+    batch.release_timers.resize(batch.decisions.size(), 0);
+  };
+  if (!journey.approved) return suppress("unapproved");
+  for (const GuardSpec& g : step.guards) {
+    double v = Number(values[g.param]);
+    if (g.upper ? v > g.bound : v < g.bound) return suppress("limit");
+  }
+  int64_t until = 0;
+  std::string verdict = Guardrails(step.channel, customer, c, at, until);
+  if (verdict != "" && verdict != "defer") return suppress(verdict == "consent" ? "consent"
+                                                           : verdict == "cap"   ? "cap"
+                                                                                : "quiet");
+  // Arbitration: one journey per channel per message; journeys are indexed in
+  // arbitration order, so a lower index wins and may take over an earlier claim.
+  auto claim = batch.claims.find(step.channel);
+  if (claim != batch.claims.end() && claim->second.journey != j) {
+    if (claim->second.journey < j) return suppress("arbitration");
+    Decision& loser = batch.decisions[claim->second.decision];
+    if (loser.outcome == "sent") {
+      auto& sent = c.sent_at[step.channel];
+      auto it = std::find(sent.begin(), sent.end(), loser.at_us);
+      if (it != sent.end()) sent.erase(it);
+    } else if (uint64_t timer = batch.release_timers[claim->second.decision]) {
+      cancelled_[timer] = true;
+    }
+    loser.outcome = "suppressed";
+    loser.reason = "arbitration";
+    loser.until_us = 0;
+  }
+  size_t index = batch.decisions.size();
+  batch.claims[step.channel] = {j, index};
+  uint64_t timer = 0;
+  if (verdict == "defer") {
+    d.outcome = "deferred";
+    d.until_us = until;
+    Timer t;
+    t.due_us = until;
+    t.seq = next_seq_++;
+    t.kind = TimerKind::kRelease;
+    t.customer = customer;
+    t.journey = j;
+    t.step = step_index;
+    t.deferred = std::make_shared<Decision>(d);
+    timers_.push(t);
+    timer = t.seq;
+  } else {
+    d.outcome = "sent";
+    c.sent_at[step.channel].push_back(at);
+  }
+  batch.decisions.push_back(std::move(d));
+  batch.release_timers.resize(batch.decisions.size(), 0);
+  batch.release_timers[index] = timer;
+}
+
+// A deferred send's release: every guardrail again (consent, cap, quiet), then sent
+// or suppressed. Still inside quiet hours (the customer moved time zone): deferred
+// again, silently.
+void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
+  CustomerState& c = Customer(t.customer);
+  const StepSpec& step = spec_.journeys[t.journey].steps[t.step];
+  int64_t until = 0;
+  std::string verdict = Guardrails(step.channel, t.customer, c, t.due_us, until);
+  if (verdict == "defer") {
+    Timer again = t;
+    again.due_us = until;
+    again.seq = next_seq_++;
+    timers_.push(again);
+    return;
+  }
+  Decision d = *t.deferred;
+  d.id += ":release";
+  d.at_us = t.due_us;
+  d.until_us = 0;
+  if (verdict.empty()) {
+    d.outcome = "sent";
+    c.sent_at[step.channel].push_back(t.due_us);
+  } else {
+    d.outcome = "suppressed";
+    d.reason = verdict;
+  }
+  Batch batch;
+  batch.decisions.push_back(std::move(d));
+  Emit(batch, sink);
+}
+
+}  // namespace juncture::runtime

@@ -1,0 +1,12 @@
+#include "juncture/runtime/program.h"
+
+namespace juncture::runtime {
+
+int ProgramSpec::FindEvent(const std::string& name) const {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+}  // namespace juncture::runtime

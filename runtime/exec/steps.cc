@@ -1,0 +1,108 @@
+// Walking a journey's step graph: run from a step until the instance waits, exits or
+// completes. Every edge of the graph goes forward, so this always terminates.
+#include <xxhash.h>
+
+#include "exec/engine_impl.h"
+
+namespace juncture::runtime {
+namespace {
+
+// The split point of a customer in a split step: 0..9999, stable per customer,
+// journey and step, and independent between steps.
+uint32_t SplitPoint(const std::string& customer, const std::string& journey,
+                    const std::string& step) {
+  std::string key = customer;
+  key += '\0';
+  key += journey;
+  key += '\0';
+  key += step;
+  return static_cast<uint32_t>(XXH3_64bits(key.data(), key.size()) % 10000);
+}
+
+}  // namespace
+
+uint64_t Engine::Impl::SetTimer(int64_t due, TimerKind kind, const std::string& customer,
+                                uint32_t j) {
+  Timer t;
+  t.due_us = due;
+  t.seq = next_seq_++;
+  t.kind = kind;
+  t.customer = customer;
+  t.journey = j;
+  timers_.push(t);
+  return t.seq;
+}
+
+Decision Engine::Impl::Lifecycle(uint32_t j, const std::string& customer, const Instance& inst,
+                                 const std::string& step, const char* outcome,
+                                 int64_t at) const {
+  const JourneySpec& journey = spec_.journeys[j];
+  Decision d;
+  d.id = inst.cause + ":" + journey.name + ":" + step + ":" + outcome;
+  d.customer = customer;
+  d.journey = journey.name;
+  d.version = journey.version;
+  d.step = step;
+  d.outcome = outcome;
+  d.cause = inst.cause;
+  d.at_us = at;
+  return d;
+}
+
+void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c,
+                       Instance inst, uint32_t step, int64_t at, Batch& batch) {
+  const JourneySpec& journey = spec_.journeys[j];
+  for (;;) {
+    const StepSpec& s = journey.steps[step];
+    switch (s.kind) {
+      case StepKind::kSend:
+        Send(j, s, step, customer, c, inst, at, batch);
+        step = s.next;
+        continue;
+      case StepKind::kControl: {
+        Decision d = Lifecycle(j, customer, inst, s.id, "control", at);
+        d.id = inst.cause + ":" + journey.name + ":" + s.id;
+        batch.decisions.push_back(std::move(d));
+        step = s.next;
+        continue;
+      }
+      case StepKind::kBranch: {
+        EvalHost host{this, &c, at, {}};
+        JnContext ctx = Context(host, customer, inst.event.get());
+        bool taken = program_.evaluator->Test(s.cond, ctx);
+        stats_.div_by_zero += ctx.div_by_zero;
+        step = taken ? s.next : s.alt;
+        continue;
+      }
+      case StepKind::kSplit: {
+        uint32_t point = SplitPoint(customer, journey.name, s.id);
+        uint32_t target = s.arms.back().second;
+        for (const auto& [threshold, arm_target] : s.arms) {
+          if (point < threshold) {
+            target = arm_target;
+            break;
+          }
+        }
+        step = target;
+        continue;
+      }
+      case StepKind::kWait:
+      case StepKind::kWaitUntil: {
+        inst.step = step;
+        inst.timer = SetTimer(at + s.duration_us,
+                              s.kind == StepKind::kWait ? TimerKind::kResume : TimerKind::kTimeout,
+                              customer, j);
+        c.instances[j] = std::move(inst);
+        return;
+      }
+      case StepKind::kExit:
+      case StepKind::kComplete:
+        batch.decisions.push_back(Lifecycle(j, customer, inst, s.id,
+                                            s.kind == StepKind::kExit ? "exited" : "completed", at));
+        c.instances.erase(j);
+        return;
+    }
+  }
+}
+
+}  // namespace juncture::runtime

@@ -1,0 +1,98 @@
+// Input messages: Segment-spec `track` / `identify` JSON decoded into the program's
+// fixed record layouts (LANGUAGE.md §5, juncture/abi/abi.h).
+//
+// A decoded record owns its strings and lists; records are immutable once decoded
+// and shared (RecordPtr) between the customer's history, journey instances and
+// pending timers. Decoding never throws: a bad message yields a reason for the
+// dead-letter output.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "juncture/abi/abi.h"
+#include "juncture/runtime/program.h"
+
+namespace juncture::runtime {
+
+// A record's bytes plus the storage its strings and lists point into.
+class Record {
+ public:
+  explicit Record(uint32_t size) : bytes_(size, 0) {}
+  Record(const Record&) = delete;
+  Record& operator=(const Record&) = delete;
+
+  const uint8_t* data() const { return bytes_.data(); }
+  uint8_t* mutable_data() { return bytes_.data(); }
+  uint32_t size() const { return static_cast<uint32_t>(bytes_.size()); }
+
+  // Copies `s` into this record's storage; the view lives as long as the record.
+  JnStr Own(std::string_view s);
+  // Copies `count` elements of `elem_size` bytes; strings inside must already be owned.
+  JnList OwnList(const void* data, uint32_t count, uint32_t elem_size);
+
+  // Writes `v` (of the field's type) at the field's offset and sets its presence bit
+  // (`present_offset`: JN_EVENT_PRESENT_OFFSET or JN_PROFILE_PRESENT_OFFSET). Strings
+  // and lists in `v` are copied into this record.
+  void SetField(const FieldSpec& field, const JnValue& v, uint32_t present_offset);
+  // Reads a field as a value (views into this record).
+  JnValue GetField(const FieldSpec& field) const;
+
+ private:
+  std::vector<uint8_t> bytes_;
+  std::vector<std::unique_ptr<char[]>> blobs_;
+};
+using RecordPtr = std::shared_ptr<const Record>;
+
+enum class MessageKind { kTrack, kIdentify, kIgnored };
+
+// Message::traits marker: "make this optional profile field absent" (not a JN_* type).
+inline constexpr uint8_t kTraitAbsent = 0xFF;
+
+// One decoded input message.
+struct Message {
+  MessageKind kind = MessageKind::kTrack;
+  std::string message_id;
+  std::string customer;      // userId, else anonymousId
+  int64_t time_us = 0;       // timestamp
+  // kTrack: the event type and its record (header filled: type, time, id, customer).
+  uint32_t event_type = 0;
+  RecordPtr record;
+  // kIdentify: known traits as (profile field index, value); values point into
+  // `trait_storage`. A trait sent as JSON null resets the field: to its default (the
+  // value is then the default, like any other), or, for an optional field without a
+  // default, to absent: a value whose `type` is kTraitAbsent (MergeTraits clears the
+  // field and its presence bit). Unknown traits are kept as raw (minified) JSON text.
+  std::vector<std::pair<int, JnValue>> traits;
+  std::shared_ptr<Record> trait_storage;
+  std::vector<std::pair<std::string, std::string>> unknown_traits;
+  // kIgnored: a track of an event the program does not declare.
+  std::string ignored_event;
+};
+
+// Decodes one JSON message. Returns false with a one-line `error` (the dead-letter
+// reason, e.g. "property 'amount' must be a number, got string") if the message is
+// not valid JSON, is not a track/identify object, lacks messageId, timestamp, or both
+// userId and anonymousId, has an unparseable timestamp, or has a declared property of
+// the wrong type or a required property missing.
+bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
+                   std::string& error);
+
+// A profile with every field at its default (absent for optional fields).
+std::shared_ptr<Record> MakeDefaultProfile(const ProgramSpec& spec);
+
+// A new profile: `old` with the traits of an identify message merged in.
+std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
+                                    const Message& identify);
+
+// Parses an ISO-8601 timestamp ("2026-11-22T21:57:10.123Z", "…+02:00") into
+// microseconds since the epoch. False if malformed.
+bool ParseTimestamp(std::string_view text, int64_t& micros);
+// Formats microseconds since the epoch as "2026-11-22T21:57:10.123Z" (milliseconds).
+std::string FormatTimestamp(int64_t micros);
+
+}  // namespace juncture::runtime

@@ -1,0 +1,142 @@
+// What the engine runs: a compiled program as plain data plus a back end that
+// evaluates its expressions.
+//
+// The compiler builds a ProgramSpec from its typed IR (compiler/driver/spec.cc) and
+// pairs it with an Evaluator: the reference interpreter over the IR, or (later)
+// JIT-compiled code. The runtime never sees the IR itself; it walks each journey's
+// step graph, applies guardrails and records decisions, and asks the Evaluator for
+// the value of expression number N. Immutable once built; shared by threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "juncture/abi/abi.h"
+
+namespace juncture::runtime {
+
+// An expression of the program, by number. kNoExpr: absent (always true).
+using ExprId = int32_t;
+inline constexpr ExprId kNoExpr = -1;
+
+// A field of a record layout (see juncture/abi/abi.h for the representation).
+struct FieldSpec {
+  std::string name;
+  uint8_t type = JN_BOOL;   // JN_* of the value
+  uint8_t elem = JN_BOOL;   // element type of a list
+  uint32_t offset = 0;
+  int presence_bit = -1;    // optional fields
+  bool has_default = false;
+  JnValue default_value{};  // strings point into ProgramSpec-owned storage
+};
+
+struct RecordSpec {
+  std::string name;     // event name or "profile"
+  uint32_t type_id = 0;
+  uint32_t size = 0;
+  std::vector<FieldSpec> fields;
+};
+
+enum class WindowKind : uint8_t { kCount, kSum, kTimeSince };
+
+struct WindowSpec {
+  WindowKind kind = WindowKind::kCount;
+  uint32_t event_type = 0;
+  int64_t within_us = 0;
+  uint32_t field_offset = 0;  // kSum
+  int field_presence_bit = -1;
+  uint8_t field_type = JN_INT;
+  uint8_t result_type = JN_INT;
+  ExprId where = kNoExpr;  // evaluated with `event` bound to the counted event
+};
+
+struct ChannelSpec {
+  std::string name;
+  ExprId consent = kNoExpr;
+  bool has_quiet = false;
+  int quiet_start_minute = 0, quiet_end_minute = 0;
+  bool quiet_local = false, quiet_drop = false;
+  bool has_cap = false;
+  int64_t cap_count = 0, cap_per_us = 0;
+};
+
+struct TriggerSpec {
+  uint32_t event_type = 0;
+  ExprId when = kNoExpr;
+};
+
+enum class StepKind : uint8_t { kSend, kWait, kWaitUntil, kBranch, kSplit, kControl, kExit, kComplete };
+
+struct ParamSpec {
+  std::string key;
+  ExprId value = kNoExpr;
+};
+
+struct GuardSpec {
+  uint32_t param = 0;
+  bool upper = true;
+  double bound = 0;
+};
+
+struct StepSpec {
+  StepKind kind = StepKind::kComplete;
+  std::string id;                 // "s3"
+  uint32_t next = 0, alt = 0;     // successors (see compiler/ir/ir.h)
+  uint32_t channel = 0;           // kSend
+  std::string template_name;      // kSend
+  std::vector<ParamSpec> params;  // kSend
+  std::vector<GuardSpec> guards;  // kSend
+  int64_t duration_us = 0;        // kWait; kWaitUntil: within
+  std::vector<uint32_t> events;   // kWaitUntil
+  ExprId cond = kNoExpr;          // kWaitUntil `when`, kBranch
+  std::vector<std::pair<uint32_t, uint32_t>> arms;  // kSplit: (threshold bp, target)
+};
+
+enum class Reenter : uint8_t { kNever, kAlways, kAfter };
+
+struct JourneySpec {
+  std::string name;
+  int64_t priority = 0;
+  std::string version;  // content hash
+  bool approved = true;
+  std::vector<TriggerSpec> triggers;
+  ExprId eligible = kNoExpr;
+  Reenter reenter = Reenter::kNever;
+  int64_t reenter_after_us = 0;
+  std::vector<TriggerSpec> exits;
+  std::vector<StepSpec> steps;
+};
+
+struct ProgramSpec {
+  std::vector<RecordSpec> events;   // index == type_id
+  RecordSpec profile;
+  int profile_timezone_field = -1;  // index into profile.fields
+  std::vector<WindowSpec> windows;  // index == slot
+  std::vector<ChannelSpec> channels;
+  std::vector<JourneySpec> journeys;  // arbitration order
+  std::vector<std::unique_ptr<std::string>> strings;  // storage for default values
+
+  // The event type with that name, or -1.
+  int FindEvent(const std::string& name) const;
+};
+
+// A back end: evaluates expression `id` of the program in `ctx`. Must not throw;
+// evaluation problems (division by zero) yield values and counters in ctx.
+class Evaluator {
+ public:
+  virtual ~Evaluator() = default;
+  virtual JnValue Eval(ExprId id, JnContext& ctx) const = 0;
+  bool Test(ExprId id, JnContext& ctx) const { return id == kNoExpr || Eval(id, ctx).b != 0; }
+  // "interpreter", "jit".
+  virtual const char* name() const = 0;
+};
+
+// A runnable program: its spec and the back end that evaluates its expressions.
+struct CompiledProgram {
+  std::shared_ptr<const ProgramSpec> spec;
+  std::shared_ptr<const Evaluator> evaluator;
+};
+
+}  // namespace juncture::runtime

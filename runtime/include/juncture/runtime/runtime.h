@@ -1,0 +1,95 @@
+// The embeddable engine: feed it input messages (JSON bytes), get decisions.
+//
+//   juncture::runtime::Engine engine(program);
+//   engine.Process(json_line, sink);   // timers due up to the message's time fire first
+//   engine.AdvanceTo(t, sink);         // fire timers up to t (virtual or wall clock)
+//
+// Time is whatever the caller says: `juncture run` drives it from the messages'
+// timestamps (virtual time), `juncture serve` from the wall clock. Per-customer state
+// (profile, windows, journey instances, caps, timers, deferred sends) lives in the
+// engine. Semantics are LANGUAGE.md §3–§7; see docs/semantics.md for the choices.
+//
+// Not thread-safe: one thread drives an Engine. Bad messages never throw: they go to
+// the sink's dead-letter output with a reason, and nothing else is affected.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "juncture/runtime/program.h"
+
+namespace juncture::runtime {
+
+// One decision (LANGUAGE.md §5). Lifecycle decisions (entered, exited, completed)
+// have no channel; control decisions have neither channel nor template.
+struct Decision {
+  std::string id;        // stable: cause, journey, step (+ a suffix for releases/lifecycle)
+  std::string customer;
+  std::string journey;
+  std::string version;
+  std::string step;
+  std::string channel;   // "" if none
+  std::string template_name;
+  std::string params_json;  // a JSON object, "" if the step has no params
+  std::string outcome;   // sent deferred suppressed control entered exited completed
+  std::string reason;    // suppressed: consent cap quiet arbitration unapproved limit
+  int64_t until_us = 0;  // deferred: release time
+  std::string cause;     // messageId of the message that led here
+  int64_t at_us = 0;     // decision time
+
+  // The JSON line of LANGUAGE.md §5 (no trailing newline).
+  std::string ToJson() const;
+};
+
+// Appends `s` as a JSON string literal (quotes and escapes) to `out`.
+void AppendJsonString(std::string_view s, std::string& out);
+
+class DecisionSink {
+ public:
+  virtual ~DecisionSink() = default;
+  virtual void OnDecision(const Decision& d) = 0;
+  // A message that could not be used; `message` is its raw text.
+  virtual void OnDeadLetter(std::string_view message, const std::string& reason) = 0;
+};
+
+struct EngineStats {
+  uint64_t messages = 0;
+  uint64_t dead_letters = 0;
+  uint64_t ignored = 0;       // tracks of undeclared events
+  uint64_t decisions = 0;
+  uint64_t timers_fired = 0;
+  uint64_t div_by_zero = 0;
+  std::map<std::string, uint64_t> by_outcome;  // "sent", "suppressed:cap", ...
+};
+
+class Engine {
+ public:
+  explicit Engine(CompiledProgram program);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Decodes and processes one message. Timers due at or before its timestamp fire
+  // first, in time order.
+  void Process(std::string_view json, DecisionSink& sink);
+  // Fires every timer due at or before `time_us`, in time order.
+  void AdvanceTo(int64_t time_us, DecisionSink& sink);
+
+  // The latest time seen (messages or AdvanceTo); 0 before anything.
+  int64_t now() const;
+  // The due time of the next pending timer, or INT64_MAX.
+  int64_t next_timer() const;
+  const EngineStats& stats() const;
+  const ProgramSpec& spec() const;
+  // The back end deciding: "interpreter" or "jit".
+  const char* evaluator_name() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace juncture::runtime

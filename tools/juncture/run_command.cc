@@ -1,0 +1,145 @@
+// juncture run PROGRAM... --events FILE|- [--until T] [--dead-letter FILE]
+// Embedded, no server: virtual time from the messages' timestamps (LANGUAGE.md §5);
+// decisions as JSON lines on stdout, a summary on stderr.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "juncture/commands.h"
+#include "juncture/compiler/backend.h"
+#include "juncture/compiler/compiler.h"
+#include "juncture/program_options.h"
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/runtime.h"
+
+namespace juncture::tools {
+namespace {
+
+struct RunOptions {
+  ProgramOptions program;
+  std::string events = "-";
+  std::string until;
+  std::string dead_letter;
+  bool no_jit = false;
+};
+
+// Prints decisions to stdout and writes dead letters as JSON lines.
+class StreamSink : public runtime::DecisionSink {
+ public:
+  explicit StreamSink(std::ostream* dead) : dead_(dead) {}
+  void OnDecision(const runtime::Decision& d) override {
+    std::string line = d.ToJson();
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  void OnDeadLetter(std::string_view message, const std::string& reason) override {
+    if (!dead_) return;
+    std::string line = "{\"reason\":";
+    runtime::AppendJsonString(reason, line);
+    line += ",\"message\":";
+    runtime::AppendJsonString(message, line);
+    *dead_ << line << "\n";
+  }
+
+ private:
+  std::ostream* dead_;
+};
+
+// "+3d" (after `last`) or an ISO-8601 time. False if malformed.
+bool ParseUntil(const std::string& text, int64_t last, int64_t& out) {
+  if (text.empty()) return false;
+  if (text[0] != '+') return runtime::ParseTimestamp(text, out);
+  int64_t total = 0, number = 0;
+  bool digits = false;
+  for (size_t i = 1; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= '0' && c <= '9') {
+      number = number * 10 + (c - '0');
+      digits = true;
+      if (number > (int64_t{1} << 40)) return false;
+      continue;
+    }
+    int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400
+                 : c == 'w' ? 604800 : 0;
+    if (unit == 0 || !digits) return false;
+    total += number * unit * 1'000'000;
+    number = 0;
+    digits = false;
+  }
+  if (digits) return false;
+  out = last + total;
+  return true;
+}
+
+int RunRun(const RunOptions& o) {
+  auto options = MakeCompileOptions(o.program, nullptr);
+  if (!options) return 2;
+  options->warnings.DisableAll();
+  auto c = compiler::CompileFiles(o.program.paths, *options);
+  if (!c->ok()) {
+    std::cerr << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
+    return 1;
+  }
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (o.events != "-") {
+    file.open(o.events, std::ios::binary);
+    if (!file) {
+      std::cerr << "juncture run: cannot read " << o.events << "\n";
+      return 1;
+    }
+    in = &file;
+  }
+  std::ofstream dead;
+  if (!o.dead_letter.empty()) {
+    dead.open(o.dead_letter, std::ios::binary | std::ios::trunc);
+    if (!dead) {
+      std::cerr << "juncture run: cannot write " << o.dead_letter << "\n";
+      return 1;
+    }
+  }
+  runtime::Engine engine(compiler::MakeInterpretedProgram(*c));
+  StreamSink sink(dead.is_open() ? &dead : nullptr);
+  auto start = std::chrono::steady_clock::now();
+  std::string line;
+  while (std::getline(*in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    engine.Process(line, sink);
+  }
+  engine.AdvanceTo(engine.now(), sink);
+  if (!o.until.empty()) {
+    int64_t until = 0;
+    if (!ParseUntil(o.until, engine.now(), until)) {
+      std::cerr << "juncture run: --until wants an ISO-8601 time or +DURATION, got '"
+                << o.until << "'\n";
+      return 2;
+    }
+    engine.AdvanceTo(until, sink);
+  }
+  std::fflush(stdout);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const runtime::EngineStats& s = engine.stats();
+  std::cerr << "juncture run: " << s.messages << " messages (" << s.dead_letters
+            << " dead letters, " << s.ignored << " ignored), " << s.decisions << " decisions";
+  for (const auto& [outcome, n] : s.by_outcome) std::cerr << ", " << outcome << " " << n;
+  if (s.div_by_zero) std::cerr << ", " << s.div_by_zero << " divisions by zero";
+  std::cerr << "; " << ms << " ms";
+  if (s.messages > 0) std::cerr << " (" << (ms * 1000.0 / double(s.messages)) << " us/message)";
+  std::cerr << " [" << engine.evaluator_name() << "]\n";
+  return 0;
+}
+
+}  // namespace
+
+Runner AddRunCommand(CLI::App& cmd) {
+  auto o = std::make_shared<RunOptions>();
+  AddProgramOptions(cmd, o->program);
+  cmd.add_option("--events", o->events, "JSON lines of track/identify messages, - for stdin");
+  cmd.add_option("--until", o->until, "run virtual time to this ISO-8601 time or +DURATION");
+  cmd.add_option("--dead-letter", o->dead_letter, "write bad messages here (JSON lines)");
+  cmd.add_flag("--no-jit", o->no_jit, "use the reference interpreter");
+  return [o] { return RunRun(*o); };
+}
+
+}  // namespace juncture::tools

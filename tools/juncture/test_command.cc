@@ -1,0 +1,213 @@
+// juncture test SCENARIO... : run scenario files and compare decisions.
+//
+// A scenario file (docs/scenarios.md) is JSON:
+//   {"program": ["schema.jny", "cart_rescue.jny"],      // relative to the file
+//    "scenarios": [
+//      {"name": "a big cart gets the personal reminder",
+//       "messages": [ {track/identify message}, ... ],
+//       "until": "+3d",                                    // optional
+//       "expect": [ {"journey": "cart_rescue", "template": "cart_reminder_personal",
+//                    "outcome": "sent", "at": "2026-10-01T10:30:00Z"} ],
+//       "exact": true}]}                                   // optional
+// Every expected decision must match one actual decision (subset of keys; params as a
+// subset; times to the second). With "exact", every actual send/control decision must
+// be expected too. Exit 0 if every scenario passes, 1 otherwise.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "juncture/commands.h"
+#include "juncture/compiler/backend.h"
+#include "juncture/compiler/compiler.h"
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/runtime.h"
+
+namespace juncture::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct TestOptions {
+  std::vector<std::string> files;
+  bool verbose = false;
+};
+
+class CollectSink : public runtime::DecisionSink {
+ public:
+  void OnDecision(const runtime::Decision& d) override {
+    decisions.push_back(json::parse(d.ToJson()));
+  }
+  void OnDeadLetter(std::string_view, const std::string& reason) override {
+    dead_letters.push_back(reason);
+  }
+  std::vector<json> decisions;
+  std::vector<std::string> dead_letters;
+};
+
+bool SameNumber(const json& a, const json& b) {
+  return a.is_number() && b.is_number() && std::abs(a.get<double>() - b.get<double>()) < 1e-9;
+}
+
+// True if `actual` holds every key of `expected` with the same value.
+bool Matches(const json& expected, const json& actual) {
+  for (const auto& [key, want] : expected.items()) {
+    if (!actual.contains(key)) return false;
+    const json& got = actual[key];
+    if (key == "at" || key == "until") {
+      if (!got.is_string() || !want.is_string() ||
+          got.get<std::string>().substr(0, 19) != want.get<std::string>().substr(0, 19)) {
+        return false;
+      }
+    } else if (key == "params") {
+      if (!want.is_object() || !got.is_object() || !Matches(want, got)) return false;
+    } else if (!(got == want || SameNumber(got, want))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsAction(const json& d) {
+  return d.contains("channel") || d.value("outcome", "") == "control";
+}
+
+bool ParseUntilText(const std::string& text, int64_t last, int64_t& out) {
+  if (!text.empty() && text[0] == '+') {
+    int64_t total = 0, number = 0;
+    for (size_t i = 1; i < text.size(); ++i) {
+      char c = text[i];
+      if (c >= '0' && c <= '9') {
+        number = number * 10 + (c - '0');
+        continue;
+      }
+      int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400
+                   : c == 'w' ? 604800 : 0;
+      if (unit == 0) return false;
+      total += number * unit * 1'000'000;
+      number = 0;
+    }
+    out = last + total;
+    return true;
+  }
+  return runtime::ParseTimestamp(text, out);
+}
+
+// Runs one scenario; prints a report of what went wrong. True if it passed.
+bool RunScenario(const runtime::CompiledProgram& program, const json& s, bool verbose) {
+  std::string name = s.value("name", "(unnamed)");
+  runtime::Engine engine(program);
+  CollectSink sink;
+  for (const json& m : s.value("messages", json::array())) engine.Process(m.dump(), sink);
+  engine.AdvanceTo(engine.now(), sink);
+  if (s.contains("until")) {
+    int64_t until = 0;
+    if (!ParseUntilText(s["until"].get<std::string>(), engine.now(), until)) {
+      std::cout << "FAIL " << name << ": bad \"until\"\n";
+      return false;
+    }
+    engine.AdvanceTo(until, sink);
+  }
+  std::vector<json> left;
+  for (const json& d : sink.decisions) {
+    if (IsAction(d)) left.push_back(d);
+  }
+  std::vector<json> missing;
+  for (const json& want : s.value("expect", json::array())) {
+    auto hit = std::find_if(left.begin(), left.end(), [&](const json& d) { return Matches(want, d); });
+    if (hit == left.end()) {
+      missing.push_back(want);
+    } else {
+      left.erase(hit);
+    }
+  }
+  bool exact = s.value("exact", false);
+  size_t want_dead = s.value("dead_letters", size_t{0});
+  bool ok = missing.empty() && (!exact || left.empty()) && sink.dead_letters.size() == want_dead;
+  std::cout << (ok ? "PASS " : "FAIL ") << name << "\n";
+  if (ok && !verbose) return true;
+  for (const json& m : missing) std::cout << "  expected, not decided: " << m.dump() << "\n";
+  if (exact) {
+    for (const json& d : left) std::cout << "  decided, not expected: " << d.dump() << "\n";
+  }
+  if (sink.dead_letters.size() != want_dead) {
+    std::cout << "  dead letters: " << sink.dead_letters.size() << ", expected " << want_dead << "\n";
+    for (const std::string& r : sink.dead_letters) std::cout << "    " << r << "\n";
+  }
+  if (!missing.empty() || verbose) {
+    std::cout << "  decisions made:\n";
+    for (const json& d : sink.decisions) {
+      if (!IsAction(d)) continue;
+      std::cout << "    " << d.value("journey", "") << " " << d.value("step", "") << " "
+                << d.value("channel", "-") << " " << d.value("template", "") << " "
+                << d.value("outcome", "") << (d.contains("reason") ? " (" + d.value("reason", "") + ")" : "")
+                << " at " << d.value("at", "") << "\n";
+    }
+  }
+  return ok;
+}
+
+int RunTestFile(const std::string& path, bool verbose, int& passed, int& failed) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  json doc = json::parse(text.str(), nullptr, false);
+  if (!in || doc.is_discarded() || !doc.is_object()) {
+    std::cout << "FAIL " << path << ": not a JSON scenario file\n";
+    ++failed;
+    return 1;
+  }
+  std::vector<std::string> program;
+  fs::path dir = fs::path(path).parent_path();
+  for (const json& p : doc.value("program", json::array())) {
+    program.push_back((dir / p.get<std::string>()).lexically_normal().string());
+  }
+  compiler::CompileOptions options;
+  options.warnings.DisableAll();
+  auto c = compiler::CompileFiles(program, options);
+  if (!c->ok()) {
+    std::cout << "FAIL " << path << ": the program does not compile\n"
+              << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
+    ++failed;
+    return 1;
+  }
+  runtime::CompiledProgram compiled = compiler::MakeInterpretedProgram(*c);
+  std::cout << "== " << path << "\n";
+  for (const json& s : doc.value("scenarios", json::array())) {
+    (RunScenario(compiled, s, verbose) ? passed : failed)++;
+  }
+  return 0;
+}
+
+int RunTests(const TestOptions& o) {
+  int passed = 0, failed = 0;
+  std::vector<std::string> files;
+  for (const std::string& f : o.files) {
+    std::error_code ec;
+    if (fs::is_directory(f, ec)) {
+      for (auto it = fs::recursive_directory_iterator(f, ec); !ec && it != fs::end(it); it.increment(ec)) {
+        if (it->path().string().ends_with(".test.json")) files.push_back(it->path().string());
+      }
+    } else {
+      files.push_back(f);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) RunTestFile(f, o.verbose, passed, failed);
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
+
+}  // namespace
+
+Runner AddTestCommand(CLI::App& cmd) {
+  auto o = std::make_shared<TestOptions>();
+  cmd.add_option("files", o->files, "scenario files (*.test.json) or directories")->required();
+  cmd.add_flag("-v,--verbose", o->verbose, "show every decision, also for passing scenarios");
+  return [o] { return RunTests(*o); };
+}
+
+}  // namespace juncture::tools
