@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job, for now: build Juncture, lint the example journeys and show what the
-# compiler makes of them (the typed IR of one journey, and the diagnostics a broken
-# script gets). Deciding on events arrives with `juncture run` (issue 3).
+# The main job: build Juncture, check the example journeys, then let them decide on a
+# stream of sample events (virtual time from the events' timestamps) and show the
+# decisions, the outcome counts and the per-message latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -10,24 +10,28 @@ J=build/tools/juncture
 echo "== juncture lint examples/"
 $J lint examples/
 echo
-echo "== juncture compile examples/ --emit ir   (the cart_rescue journey)"
-$J compile examples/ --emit ir | awk '/^journey cart_rescue/{on=1} on&&/^$/{exit} on'
+echo "== juncture run examples/ --events examples/events/demo.jsonl --until +3d"
+echo "   (sends, deferrals and suppressions; lifecycle decisions are left out here)"
+out=$(mktemp -d)
+$J run examples/ --events examples/events/demo.jsonl --until +3d \
+  --dead-letter "$out/dead.jsonl" > "$out/decisions.jsonl" 2> "$out/summary.txt"
+python3 - "$out/decisions.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["outcome"] in ("entered", "exited", "completed"):
+        continue
+    what = f'{d.get("channel", "-"):8} {d.get("template", ""):24}'
+    why = d["outcome"] + (f' ({d["reason"]})' if "reason" in d else "")
+    if "until" in d:
+        why += f' until {d["until"][:16]}'
+    print(f'{d["at"][:16]}  {d["customer"]:6} {d["journey"]:20} {d["step"]:4} {what} {why}')
+PY
 echo
-echo "== a broken script gets every error, with its position and a caret"
-tmp=$(mktemp -d)
-cat > "$tmp/broken.jny" <<'JNY'
-event purchase { amount: float  coupon: string? }
-profile { country: string = "" }
-channel email { consent true }
-journey thanks {
-  on purchse when event.amount > "50"
-  wait 10 minutes
-  send email "thanks" { code: lower(event.coupon) }
-}
-JNY
-(cd "$tmp" && "$OLDPWD/$J" lint broken.jny) || true
+cat "$out/summary.txt"
+echo "dead letters:"
+python3 -c 'import json,sys; [print("  ", json.loads(l)["reason"]) for l in open(sys.argv[1])]' "$out/dead.jsonl"
 echo
-echo "== and once the syntax is fixed, the type errors:"
-sed -i 's/wait 10 minutes/wait 10m/' "$tmp/broken.jny"
-(cd "$tmp" && "$OLDPWD/$J" lint broken.jny) || true
-rm -rf "$tmp"
+echo "== juncture test examples/scenarios   (marketers' scenarios for every journey)"
+$J test examples/scenarios | tail -1
+rm -rf "$out"

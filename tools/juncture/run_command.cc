@@ -1,6 +1,7 @@
 // juncture run PROGRAM... --events FILE|- [--until T] [--dead-letter FILE]
 // Embedded, no server: virtual time from the messages' timestamps (LANGUAGE.md §5);
 // decisions as JSON lines on stdout, a summary on stderr.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -103,9 +104,13 @@ int RunRun(const RunOptions& o) {
   StreamSink sink(dead.is_open() ? &dead : nullptr);
   auto start = std::chrono::steady_clock::now();
   std::string line;
+  std::vector<double> latency_us;  // per message: decode + timers + decide (+ printing)
   while (std::getline(*in, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto t0 = std::chrono::steady_clock::now();
     engine.Process(line, sink);
+    latency_us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   engine.AdvanceTo(engine.now(), sink);
   if (!o.until.empty()) {
@@ -127,6 +132,14 @@ int RunRun(const RunOptions& o) {
   std::cerr << "; " << ms << " ms";
   if (s.messages > 0) std::cerr << " (" << (ms * 1000.0 / double(s.messages)) << " us/message)";
   std::cerr << " [" << engine.evaluator_name() << "]\n";
+  if (!latency_us.empty()) {
+    std::sort(latency_us.begin(), latency_us.end());
+    auto pct = [&](double p) {
+      return latency_us[std::min(latency_us.size() - 1, static_cast<size_t>(p * latency_us.size()))];
+    };
+    std::fprintf(stderr, "juncture run: per message p50 %.1f us, p99 %.1f us, max %.1f us\n",
+                 pct(0.5), pct(0.99), latency_us.back());
+  }
   return 0;
 }
 
