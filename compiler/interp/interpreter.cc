@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "backend/spec_builder.h"
+#include "juncture/abi/values.h"
 #include "juncture/runtime/record.h"
 #include "juncture/stdlib/functions.h"
 
@@ -15,33 +16,10 @@ namespace {
 using ir::Op;
 using ir::Ty;
 
-JnValue Bool(bool b) {
-  JnValue v{};
-  v.type = JN_BOOL;
-  v.b = b;
-  return v;
-}
-
-JnValue Int(uint8_t type, int64_t i) {
-  JnValue v{};
-  v.type = type;
-  v.i = i;
-  return v;
-}
-
-JnValue Float(double f) {
-  JnValue v{};
-  v.type = JN_FLOAT;
-  v.f = f;
-  return v;
-}
-
-JnValue String(JnStr s) {
-  JnValue v{};
-  v.type = JN_STRING;
-  v.s = s;
-  return v;
-}
+JnValue Bool(bool b) { return abi::MakeBool(b); }
+JnValue Int(uint8_t type, int64_t i) { return abi::MakeInt(i, type); }
+JnValue Float(double f) { return abi::MakeFloat(f); }
+JnValue String(JnStr s) { return abi::MakeString(s); }
 
 std::string_view View(const JnStr& s) { return {s.data, s.len}; }
 

@@ -20,26 +20,16 @@
 #include <limits>
 
 #include "juncture/abi/abi.h"
+#include "juncture/abi/values.h"
 
 namespace juncture::stdlib {
 namespace {
 
+using abi::MakeFloat;
+using abi::MakeInt;
+
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
-
-JnValue MakeInt(int64_t i, uint8_t type = JN_INT) {
-  JnValue v{};
-  v.type = type;
-  v.i = i;
-  return v;
-}
-
-JnValue MakeFloat(double f) {
-  JnValue v{};
-  v.type = JN_FLOAT;
-  v.f = f;
-  return v;
-}
 
 // True when args[0..n) are all present; the caller checks their types.
 bool HasArgs(const JnValue* args, uint32_t nargs, uint32_t n) {

@@ -19,25 +19,13 @@
 #include <string>
 
 #include "juncture/abi/abi.h"
+#include "juncture/abi/values.h"
 
 namespace juncture::stdlib {
 namespace {
 
-JnValue MakeInt(int64_t i) {
-  JnValue v{};
-  v.type = JN_INT;
-  v.i = i;
-  return v;
-}
-
-JnValue MakeString(const char* data, uint32_t len) {
-  JnValue v{};
-  v.type = JN_STRING;
-  v.s.data = data;
-  v.s.len = len;
-  v.s.sym = -1;
-  return v;
-}
+using abi::MakeInt;
+using abi::MakeString;
 
 JnValue EmptyString() { return MakeString("", 0); }
 

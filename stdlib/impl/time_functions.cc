@@ -24,10 +24,14 @@
 #include <string_view>
 
 #include "juncture/abi/abi.h"
+#include "juncture/abi/values.h"
 #include "juncture/stdlib/functions.h"
 
 namespace juncture::stdlib {
 namespace {
+
+using abi::MakeFloat;
+using abi::MakeInt;
 
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 constexpr int64_t kMicrosPerHour = 3'600 * kMicrosPerSecond;
@@ -120,20 +124,6 @@ int WeekdayIndex(cctz::weekday wd) {
     case cctz::weekday::sunday: return 6;
   }
   return 0;
-}
-
-JnValue MakeInt(int64_t i) {
-  JnValue v{};
-  v.type = JN_INT;
-  v.i = i;
-  return v;
-}
-
-JnValue MakeFloat(double f) {
-  JnValue v{};
-  v.type = JN_FLOAT;
-  v.f = f;
-  return v;
 }
 
 // The local time of the call's implicit `now` in its time-zone argument, or false
