@@ -9,6 +9,13 @@ namespace juncture::runtime {
 
 Engine::Impl::Impl(CompiledProgram program)
     : program_(std::move(program)), spec_(*program_.spec) {
+  triggered_by_.resize(spec_.events.size());
+  for (uint32_t j = 0; j < spec_.journeys.size(); ++j) {
+    for (const TriggerSpec& t : spec_.journeys[j].triggers) {
+      std::vector<uint32_t>& list = triggered_by_[t.event_type];
+      if (list.empty() || list.back() != j) list.push_back(j);
+    }
+  }
   history_span_.assign(spec_.events.size(), 0);
   tracks_last_seen_.assign(spec_.events.size(), false);
   for (const WindowSpec& w : spec_.windows) {
@@ -140,7 +147,7 @@ bool Engine::Impl::MayEnter(uint32_t j, const CustomerState& c, int64_t at) cons
 }
 
 void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
-  for (uint32_t j = 0; j < spec_.journeys.size(); ++j) {
+  for (uint32_t j : triggered_by_[m.event_type]) {
     const JourneySpec& journey = spec_.journeys[j];
     if (!MayEnter(j, c, m.time_us)) continue;
     EvalHost host{this, &c, m.time_us, {}};

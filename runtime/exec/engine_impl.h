@@ -79,6 +79,9 @@ class Engine::Impl {
   uint64_t next_seq_ = 1;
   std::vector<int64_t> history_span_;  // event type -> longest window over it (0: none)
   std::vector<bool> tracks_last_seen_;  // event type -> some time_since reads it
+  // event type -> the journeys with an `on` for it, in arbitration order: a message
+  // only costs the journeys it can trigger, however many are loaded.
+  std::vector<std::vector<uint32_t>> triggered_by_;
 
  private:
   // engine.cc
