@@ -1,4 +1,5 @@
 // Decisions as JSON lines (LANGUAGE.md §5).
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -36,18 +37,11 @@ void AppendDouble(double f, std::string& out) {
     out += "null";
     return;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", f);
-  // The shortest form that reads back the same value.
-  for (int precision = 1; precision <= 17; ++precision) {
-    char shorter[32];
-    std::snprintf(shorter, sizeof shorter, "%.*g", precision, f);
-    if (std::strtod(shorter, nullptr) == f) {
-      std::memcpy(buf, shorter, sizeof shorter);
-      break;
-    }
-  }
-  out += buf;
+  // The shortest text that reads back as the same double; plain digits when that
+  // is no longer than the exponent form (50, not 5e+01).
+  char buf[64];
+  auto result = std::to_chars(buf, buf + sizeof buf, f);
+  out.append(buf, result.ptr);
 }
 
 }  // namespace

@@ -109,6 +109,8 @@ class Engine::Impl {
   // otherwise the suppression reason, or "defer" with `until` set.
   std::string Guardrails(uint32_t channel, const std::string& customer, CustomerState& c,
                          int64_t at, int64_t& until);
+  bool Consent(uint32_t channel, const std::string& customer, CustomerState& c, int64_t at);
+  std::string CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at, int64_t& until);
   void Release(const Timer& t, DecisionSink& sink);
 
  public:

@@ -14,12 +14,22 @@ double Number(const JnValue& v) { return v.type == JN_FLOAT ? v.f : static_cast<
 
 }  // namespace
 
-std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& customer,
-                                     CustomerState& c, int64_t at, int64_t& until) {
-  const ChannelSpec& ch = spec_.channels[channel];
+bool Engine::Impl::Consent(uint32_t channel, const std::string& customer, CustomerState& c,
+                           int64_t at) {
   EvalHost host{this, &c, at, {}};
   JnContext ctx = Context(host, customer, nullptr);
-  if (!program_.evaluator->Test(ch.consent, ctx)) return "consent";
+  return program_.evaluator->Test(spec_.channels[channel].consent, ctx);
+}
+
+std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& customer,
+                                     CustomerState& c, int64_t at, int64_t& until) {
+  if (!Consent(channel, customer, c, at)) return "consent";
+  return CapAndQuiet(channel, c, at, until);
+}
+
+std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at,
+                                      int64_t& until) {
+  const ChannelSpec& ch = spec_.channels[channel];
   if (ch.has_cap) {
     std::deque<int64_t>& sent = c.sent_at[channel];
     while (!sent.empty() && sent.front() <= at - ch.cap_per_us) sent.pop_front();
@@ -87,13 +97,10 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
     double v = Number(values[g.param]);
     if (g.upper ? v > g.bound : v < g.bound) return suppress("limit");
   }
-  int64_t until = 0;
-  std::string verdict = Guardrails(step.channel, customer, c, at, until);
-  if (verdict != "" && verdict != "defer") return suppress(verdict == "consent" ? "consent"
-                                                           : verdict == "cap"   ? "cap"
-                                                                                : "quiet");
+  if (!Consent(step.channel, customer, c, at)) return suppress("consent");
   // Arbitration: one journey per channel per message; journeys are indexed in
-  // arbitration order, so a lower index wins and may take over an earlier claim.
+  // arbitration order, so a lower index wins and may take over an earlier claim
+  // (taking back its cap slot or deferral) before the cap is checked.
   auto claim = batch.claims.find(step.channel);
   if (claim != batch.claims.end() && claim->second.journey != j) {
     if (claim->second.journey < j) return suppress("arbitration");
@@ -109,6 +116,10 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
     loser.reason = "arbitration";
     loser.until_us = 0;
   }
+  int64_t until = 0;
+  std::string verdict = CapAndQuiet(step.channel, c, at, until);
+  if (verdict == "cap") return suppress("cap");
+  if (verdict == "quiet") return suppress("quiet");
   size_t index = batch.decisions.size();
   batch.claims[step.channel] = {j, index};
   uint64_t timer = 0;

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Golden decisions: `juncture run PROGRAM --events EVENTS [--until U]` must print
+exactly the decisions in EXPECTED (JSON lines, compared line by line).
+
+usage: decisions_runner.py JUNCTURE PROGRAM EVENTS EXPECTED [UNTIL] [-- EXTRA RUN ARGS]
+With JUNCTURE_UPDATE_GOLDEN=1 the expected file is rewritten; review the diff.
+"""
+import difflib
+import os
+import subprocess
+import sys
+
+
+def main():
+    args = sys.argv[1:]
+    extra = []
+    if "--" in args:
+        extra, args = args[args.index("--") + 1:], args[:args.index("--")]
+    binary, program, events, expected_path = args[:4]
+    cmd = [binary, "run", program, "--events", events] + extra
+    if len(args) > 4:
+        cmd += ["--until", args[4]]
+    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
+    if p.returncode != 0:
+        print(f"exit {p.returncode}: {p.stderr}")
+        return 1
+    if os.environ.get("JUNCTURE_UPDATE_GOLDEN") == "1":
+        with open(expected_path, "w") as f:
+            f.write(p.stdout)
+        print(f"wrote {expected_path}")
+        return 0
+    expected = open(expected_path).read()
+    if expected == p.stdout:
+        print(p.stderr.strip())
+        return 0
+    sys.stdout.writelines(difflib.unified_diff(
+        expected.splitlines(True), p.stdout.splitlines(True), expected_path, "actual"))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
