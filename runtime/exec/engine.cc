@@ -126,6 +126,7 @@ void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
     if (ok) matched.push_back(j);
   }
   for (uint32_t j : matched) {
+    batch.resumed.push_back(j);
     Instance inst = c.instances[j];
     inst.event = m.record;
     inst.cause = m.message_id;
@@ -150,6 +151,9 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
   for (uint32_t j : triggered_by_[m.event_type]) {
     const JourneySpec& journey = spec_.journeys[j];
     if (!MayEnter(j, c, m.time_us)) continue;
+    // A message that moved an instance along does not also start a new one of the
+    // same journey (even if that instance has just completed).
+    if (std::find(batch.resumed.begin(), batch.resumed.end(), j) != batch.resumed.end()) continue;
     EvalHost host{this, &c, m.time_us, {}};
     JnContext ctx = Context(host, m.customer, m.record.get());
     bool triggered = false;

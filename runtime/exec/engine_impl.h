@@ -56,9 +56,10 @@ struct Batch {
   std::vector<Decision> decisions;
   struct Claim {
     uint32_t journey;
-    size_t decision;
+    std::vector<size_t> decisions;  // every send of that journey on the channel
   };
   std::map<uint32_t, Claim> claims;  // channel -> current winner
+  std::vector<uint32_t> resumed;     // journeys this message resumed (not re-entered)
   std::vector<uint64_t> release_timers;  // per decision index (0 if none)
 };
 
@@ -112,6 +113,7 @@ class Engine::Impl {
   bool Consent(uint32_t channel, const std::string& customer, CustomerState& c, int64_t at);
   std::string CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at, int64_t& until);
   void Release(const Timer& t, DecisionSink& sink);
+  void TakeBack(Batch& batch, size_t index, CustomerState& c);
 
  public:
   // windows.cc: the JnContext for a decision about `customer` at `at`.

@@ -104,24 +104,17 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
   auto claim = batch.claims.find(step.channel);
   if (claim != batch.claims.end() && claim->second.journey != j) {
     if (claim->second.journey < j) return suppress("arbitration");
-    Decision& loser = batch.decisions[claim->second.decision];
-    if (loser.outcome == "sent") {
-      auto& sent = c.sent_at[step.channel];
-      auto it = std::find(sent.begin(), sent.end(), loser.at_us);
-      if (it != sent.end()) sent.erase(it);
-    } else if (uint64_t timer = batch.release_timers[claim->second.decision]) {
-      cancelled_[timer] = true;
-    }
-    loser.outcome = "suppressed";
-    loser.reason = "arbitration";
-    loser.until_us = 0;
+    for (size_t index : claim->second.decisions) TakeBack(batch, index, c);
+    batch.claims.erase(claim);
   }
   int64_t until = 0;
   std::string verdict = CapAndQuiet(step.channel, c, at, until);
   if (verdict == "cap") return suppress("cap");
   if (verdict == "quiet") return suppress("quiet");
   size_t index = batch.decisions.size();
-  batch.claims[step.channel] = {j, index};
+  Batch::Claim& mine = batch.claims[step.channel];
+  mine.journey = j;
+  mine.decisions.push_back(index);
   uint64_t timer = 0;
   if (verdict == "defer") {
     d.outcome = "deferred";
@@ -143,6 +136,26 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
   batch.decisions.push_back(std::move(d));
   batch.release_timers.resize(batch.decisions.size(), 0);
   batch.release_timers[index] = timer;
+}
+
+// Turns a send of this batch into `suppressed arbitration`, giving back its cap slot
+// or cancelling its release.
+void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
+  Decision& loser = batch.decisions[index];
+  uint32_t channel = 0;
+  for (uint32_t k = 0; k < spec_.channels.size(); ++k) {
+    if (spec_.channels[k].name == loser.channel) channel = k;
+  }
+  if (loser.outcome == "sent") {
+    auto& sent = c.sent_at[channel];
+    auto it = std::find(sent.begin(), sent.end(), loser.at_us);
+    if (it != sent.end()) sent.erase(it);
+  } else if (uint64_t timer = batch.release_timers[index]) {
+    cancelled_[timer] = true;
+  }
+  loser.outcome = "suppressed";
+  loser.reason = "arbitration";
+  loser.until_us = 0;
 }
 
 // A deferred send's release: every guardrail again (consent, cap, quiet), then sent

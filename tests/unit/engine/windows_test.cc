@@ -1,0 +1,223 @@
+// LANGUAGE.md §4 windows: count/sum/time_since over the customer's own recent events.
+// Windows end at the decision time and include the current message; an event exactly
+// `within` ago counts (docs/semantics.md: `at - D <= time <= at`); older ones drop;
+// `where` binds `event` to the counted event; time_since of a never-seen event is a
+// very large duration.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine_test_util.h"
+
+namespace juncture::enginetest {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::string P(const std::string& journeys) {
+  return std::string(kBase) + "channel push { consent true }\n" + journeys;
+}
+
+// The window values, read as send parameters whenever app_open arrives.
+const char* kProbe = R"(
+journey probe {
+  on app_open
+  reenter always
+  send push "w" {
+    n: count(page_view within 10m),
+    checkout: count(page_view within 10m where event.path starts_with "/checkout"),
+    ms: sum(page_view.ms within 10m),
+    score: sum(page_view.score within 10m),
+    spent: sum(purchase.amount within 1d),
+    big: sum(purchase.amount within 1d where event.amount >= 100),
+    since: time_since(purchase)
+  }
+}
+)";
+
+std::string Probe(EngineHarness& h, const std::string& customer, int64_t at) {
+  size_t before = h.actions().size();
+  h.Track(customer, "app_open", at);
+  auto a = h.actions();
+  if (a.size() != before + 1) return "<no decision>";
+  return a.back().params_json;
+}
+
+TEST(Windows, EmptyWindowsAreZero) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  EXPECT_EQ(Probe(h, "c1", At(0)),
+            R"({"n":0,"checkout":0,"ms":0,"score":0,"spent":0,"big":0,"since":4611686018427.388})");
+}
+
+TEST(Windows, AnEventExactlyWithinAgoCounts) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "page_view", At(0), R"({"path":"/a","ms":5})");
+  EXPECT_THAT(Probe(h, "c1", At(10 * kMinute)), ::testing::StartsWith(R"({"n":1,)"));
+}
+
+TEST(Windows, AnEventOlderThanWithinDrops) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "page_view", At(0), R"({"path":"/a","ms":5})");
+  h.Track("c1", "page_view", At(kMs), R"({"path":"/b","ms":7})");
+  // At 12:10:00.001 the first view is 10m + 1ms old, the second exactly 10m.
+  EXPECT_THAT(Probe(h, "c1", At(10 * kMinute + kMs)),
+              ::testing::StartsWith(R"({"n":1,"checkout":0,"ms":7,)"));
+  EXPECT_THAT(Probe(h, "c1", At(10 * kMinute + 2 * kMs)), ::testing::StartsWith(R"({"n":0,)"));
+}
+
+TEST(Windows, TheCurrentMessageCountsInItsOwnWindows) {
+  EngineHarness h(P(R"(
+journey j {
+  on page_view
+  reenter always
+  send push "w" { n: count(page_view within 1m), ms: sum(page_view.ms within 1m),
+                  since: time_since(page_view) }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "page_view", At(0), R"({"path":"/","ms":3})");
+  h.Track("c1", "page_view", At(30 * kSecond), R"({"path":"/","ms":4})");
+  auto a = h.actions();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].params_json, R"({"n":1,"ms":3,"since":0})");
+  EXPECT_EQ(a[1].params_json, R"({"n":2,"ms":7,"since":0})");
+}
+
+TEST(Windows, TheCurrentMessageCountsInTriggerPredicates) {
+  EngineHarness h(P(R"(
+journey j {
+  on page_view when count(page_view within 1h) >= 3
+  send push "engaged"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "page_view", At(0), R"({"path":"/"})");
+  h.Track("c1", "page_view", At(kMinute), R"({"path":"/"})");
+  EXPECT_THAT(h.all(), IsEmpty());
+  h.Track("c1", "page_view", At(2 * kMinute), R"({"path":"/"})");
+  EXPECT_EQ(h.actions().size(), 1u);
+}
+
+TEST(Windows, WhereBindsEventToTheCountedEvent) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "page_view", At(0), R"({"path":"/checkout/a"})");
+  h.Track("c1", "page_view", At(1), R"({"path":"/home"})");
+  h.Track("c1", "page_view", At(2), R"({"path":"/checkout/b"})");
+  h.Track("c1", "purchase", At(3), R"({"amount":50,"order_id":"a"})");
+  h.Track("c1", "purchase", At(4), R"({"amount":150,"order_id":"b"})");
+  h.Track("c1", "purchase", At(5), R"({"amount":100,"order_id":"c"})");
+  EXPECT_THAT(Probe(h, "c1", At(kMinute)),
+              ::testing::StartsWith(R"({"n":3,"checkout":2,"ms":0,"score":0,"spent":300,"big":250,)"));
+}
+
+TEST(Windows, SumSkipsAbsentOptionalFieldsAndUsesDefaults) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "page_view", At(0), R"({"path":"/","score":1.5,"ms":10})");
+  h.Track("c1", "page_view", At(1), R"({"path":"/"})");                 // ms 0 by default
+  h.Track("c1", "page_view", At(2), R"({"path":"/","score":2.25,"ms":5})");
+  h.Track("c1", "page_view", At(3), R"({"path":"/","score":null})");    // null: absent
+  EXPECT_THAT(Probe(h, "c1", At(kMinute)),
+              ::testing::StartsWith(R"({"n":4,"checkout":0,"ms":15,"score":3.75,)"));
+}
+
+TEST(Windows, TimeSinceTheLatestEvent) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "purchase", At(0), R"({"amount":1,"order_id":"a"})");
+  h.Track("c1", "purchase", At(30 * kMinute), R"({"amount":1,"order_id":"b"})");
+  EXPECT_THAT(Probe(h, "c1", At(2 * kHour)), ::testing::EndsWith(R"("since":5400})"));
+  // Beyond the longest window: time_since keeps the last time anyway.
+  EXPECT_THAT(Probe(h, "c1", At(30 * kDay + 30 * kMinute)),
+              ::testing::EndsWith(R"("spent":0,"big":0,"since":2592000})"));
+}
+
+TEST(Windows, TimeSinceANeverSeenEventIsVeryLarge) {
+  EngineHarness h(P(R"(
+journey j {
+  on app_open
+  if time_since(purchase) > 36500d { send push "never" } else { send push "seen" }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "app_open", At(0));
+  h.Track("c2", "purchase", At(0), R"({"amount":1,"order_id":"a"})");  // someone else's
+  h.Track("c2", "app_open", At(400 * kDay));  // seen 400 days ago
+  auto a = h.actions();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].template_name, "never");
+  EXPECT_EQ(a[1].template_name, "seen");
+}
+
+TEST(Windows, AreEvaluatedAtTheTimersDecisionTime) {
+  EngineHarness h(P(R"(
+journey j {
+  on app_open
+  wait 30m
+  send push "w" { n: count(page_view within 10m), since: time_since(page_view) }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "page_view", At(0), R"({"path":"/"})");
+  h.Track("c1", "app_open", At(kMinute));
+  h.Track("c1", "page_view", At(25 * kMinute), R"({"path":"/"})");
+  h.Advance(At(31 * kMinute));
+  auto a = h.actions();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].at_us, At(31 * kMinute));
+  EXPECT_EQ(a[0].params_json, R"({"n":1,"since":360})");
+}
+
+TEST(Windows, ArePerCustomer) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c2", "page_view", At(0), R"({"path":"/checkout"})");
+  h.Track("c2", "purchase", At(0), R"({"amount":5,"order_id":"a"})");
+  EXPECT_EQ(Probe(h, "c1", At(kMinute)),
+            R"({"n":0,"checkout":0,"ms":0,"score":0,"spent":0,"big":0,"since":4611686018427.388})");
+}
+
+TEST(Windows, ReadBySegmentsAndEligibility) {
+  EngineHarness h(P(R"(
+segment engaged = count(app_open within 7d) >= 2
+journey j {
+  on page_view
+  eligible engaged
+  send push "hi"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "app_open", At(0));
+  h.Track("c1", "page_view", At(kDay), R"({"path":"/"})");
+  EXPECT_THAT(h.all(), IsEmpty());
+  h.Track("c1", "app_open", At(2 * kDay));
+  h.Track("c1", "page_view", At(3 * kDay), R"({"path":"/"})");
+  EXPECT_EQ(h.actions().size(), 1u);
+}
+
+TEST(Windows, SegmentWindowsSlideOut) {
+  EngineHarness h(P(R"(
+segment engaged = count(app_open within 7d) >= 2
+journey j {
+  on page_view
+  reenter always
+  send push "hi" { engaged: engaged }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "app_open", At(0));
+  h.Track("c1", "app_open", At(kDay));
+  h.Track("c1", "page_view", At(7 * kDay), R"({"path":"/"})");           // both in (edge)
+  h.Track("c1", "page_view", At(7 * kDay + kMs), R"({"path":"/"})");     // first dropped
+  auto a = h.actions();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].params_json, R"({"engaged":true})");
+  EXPECT_EQ(a[1].params_json, R"({"engaged":false})");
+}
+
+}  // namespace
+}  // namespace juncture::enginetest
