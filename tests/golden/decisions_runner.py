@@ -7,8 +7,10 @@ With JUNCTURE_UPDATE_GOLDEN=1 the expected file is rewritten; review the diff.
 """
 import difflib
 import os
+import json
 import subprocess
 import sys
+import tempfile
 
 
 def main():
@@ -17,13 +19,23 @@ def main():
     if "--" in args:
         extra, args = args[args.index("--") + 1:], args[:args.index("--")]
     binary, program, events, expected_path = args[:4]
-    cmd = [binary, "run", program, "--events", events] + extra
+    dead = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+    cmd = [binary, "run", program, "--events", events, "--dead-letter", dead] + extra
     if len(args) > 4:
         cmd += ["--until", args[4]]
     p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
     if p.returncode != 0:
         print(f"exit {p.returncode}: {p.stderr}")
         return 1
+    # Every dead letter is one JSON object with a reason and the raw message.
+    for n, line in enumerate(open(dead, newline=""), 1):
+        try:
+            d = json.loads(line)
+            assert isinstance(d, dict) and d["reason"] and "message" in d
+        except (ValueError, AssertionError, KeyError) as e:
+            print(f"dead letter {n} is not a JSON object with reason and message: {e}: {line[:200]}")
+            return 1
+    os.unlink(dead)
     if os.environ.get("JUNCTURE_UPDATE_GOLDEN") == "1":
         with open(expected_path, "w") as f:
             f.write(p.stdout)

@@ -40,6 +40,7 @@ class StreamSink : public runtime::DecisionSink {
     runtime::AppendJsonString(reason, line);
     line += ",\"message\":";
     runtime::AppendJsonString(message, line);
+    line += '}';
     *dead_ << line << "\n";
   }
 
