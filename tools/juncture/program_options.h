@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "juncture/commands.h"
+#include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
 
 namespace juncture::tools {
@@ -14,5 +15,19 @@ namespace juncture::tools {
 // on an unknown code.
 std::optional<compiler::CompileOptions> MakeCompileOptions(const ProgramOptions& options,
                                                            bool* werror);
+
+// Which back end decides: the LLVM JIT (default) or, with --no-jit, the reference
+// interpreter.
+struct BackendOptions {
+  bool no_jit = false;
+  int opt_level = 2;
+};
+
+// Registers --no-jit and --jit-opt on `cmd`.
+void AddBackendOptions(CLI::App& cmd, BackendOptions& options);
+
+// The runnable program of a successful compilation on the chosen back end. On a JIT
+// failure prints why and returns an empty program.
+runtime::CompiledProgram MakeProgram(const compiler::Compilation& c, const BackendOptions& o);
 
 }  // namespace juncture::tools

@@ -22,7 +22,7 @@ struct RunOptions {
   std::string events = "-";
   std::string until;
   std::string dead_letter;
-  bool no_jit = false;
+  BackendOptions backend;
 };
 
 // Prints decisions to stdout and writes dead letters as JSON lines.
@@ -101,7 +101,9 @@ int RunRun(const RunOptions& o) {
       return 1;
     }
   }
-  runtime::Engine engine(compiler::MakeInterpretedProgram(*c));
+  runtime::CompiledProgram program = MakeProgram(*c, o.backend);
+  if (!program.evaluator) return 1;
+  runtime::Engine engine(std::move(program));
   StreamSink sink(dead.is_open() ? &dead : nullptr);
   auto start = std::chrono::steady_clock::now();
   std::string line;
@@ -152,7 +154,7 @@ Runner AddRunCommand(CLI::App& cmd) {
   cmd.add_option("--events", o->events, "JSON lines of track/identify messages, - for stdin");
   cmd.add_option("--until", o->until, "run virtual time to this ISO-8601 time or +DURATION");
   cmd.add_option("--dead-letter", o->dead_letter, "write bad messages here (JSON lines)");
-  cmd.add_flag("--no-jit", o->no_jit, "use the reference interpreter");
+  AddBackendOptions(cmd, o->backend);
   return [o] { return RunRun(*o); };
 }
 

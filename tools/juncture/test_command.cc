@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "juncture/commands.h"
+#include "juncture/program_options.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
 #include "juncture/runtime/event.h"
@@ -34,6 +35,7 @@ using nlohmann::json;
 struct TestOptions {
   std::vector<std::string> files;
   bool verbose = false;
+  BackendOptions backend;
 };
 
 class CollectSink : public runtime::DecisionSink {
@@ -150,7 +152,8 @@ bool RunScenario(const runtime::CompiledProgram& program, const json& s, bool ve
   return ok;
 }
 
-int RunTestFile(const std::string& path, bool verbose, int& passed, int& failed) {
+int RunTestFile(const std::string& path, const TestOptions& o, int& passed, int& failed) {
+  bool verbose = o.verbose;
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
@@ -174,7 +177,11 @@ int RunTestFile(const std::string& path, bool verbose, int& passed, int& failed)
     ++failed;
     return 1;
   }
-  runtime::CompiledProgram compiled = compiler::MakeInterpretedProgram(*c);
+  runtime::CompiledProgram compiled = MakeProgram(*c, o.backend);
+  if (!compiled.evaluator) {
+    ++failed;
+    return 1;
+  }
   std::cout << "== " << path << "\n";
   for (const json& s : doc.value("scenarios", json::array())) {
     (RunScenario(compiled, s, verbose) ? passed : failed)++;
@@ -196,7 +203,7 @@ int RunTests(const TestOptions& o) {
     }
   }
   std::sort(files.begin(), files.end());
-  for (const std::string& f : files) RunTestFile(f, o.verbose, passed, failed);
+  for (const std::string& f : files) RunTestFile(f, o, passed, failed);
   std::cout << passed << " passed, " << failed << " failed\n";
   return failed == 0 && passed > 0 ? 0 : 1;
 }
@@ -207,6 +214,7 @@ Runner AddTestCommand(CLI::App& cmd) {
   auto o = std::make_shared<TestOptions>();
   cmd.add_option("files", o->files, "scenario files (*.test.json) or directories")->required();
   cmd.add_flag("-v,--verbose", o->verbose, "show every decision, also for passing scenarios");
+  AddBackendOptions(cmd, o->backend);
   return [o] { return RunTests(*o); };
 }
 

@@ -1,6 +1,8 @@
 // From a compiled program to something the runtime can run.
 #pragma once
 
+#include <string>
+
 #include "juncture/compiler/compiler.h"
 #include "juncture/runtime/program.h"
 
@@ -9,5 +11,18 @@ namespace juncture::compiler {
 // The runnable form of a successful compilation (c.ok()), evaluated by the reference
 // interpreter over the typed IR. The result shares the IR; `c` may be destroyed.
 runtime::CompiledProgram MakeInterpretedProgram(const Compilation& c);
+
+// The runnable form of a successful compilation, its expressions compiled to native
+// code by the LLVM ORC JIT (library juncture_jit) at `opt_level` (0: no
+// optimisation, 2: the default pipeline). The evaluator computes exactly what the
+// interpreter's does and does not need `c` or its IR afterwards. JITs are shared per
+// opt level by the programs that use them; each program's code is freed with its
+// evaluator. Thread-safe.
+//
+// Never throws or aborts: if the JIT cannot be created or the program cannot be
+// compiled, returns an empty program (null spec and evaluator) and sets *error
+// (when error is not null).
+runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error,
+                                        int opt_level = 2);
 
 }  // namespace juncture::compiler

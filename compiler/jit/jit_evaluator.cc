@@ -1,0 +1,129 @@
+#include "jit/jit_evaluator.h"
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <mutex>
+
+#include "backend/spec_builder.h"
+#include "codegen/codegen.h"
+#include "jit/jit.h"
+#include "juncture/compiler/backend.h"
+
+namespace juncture::compiler {
+namespace jit {
+
+struct LoadedCode {
+  LoadedCode(std::shared_ptr<Jit> j, llvm::orc::ResourceTrackerSP t)
+      : jit(std::move(j)), tracker(std::move(t)) {}
+  LoadedCode(const LoadedCode&) = delete;
+  LoadedCode& operator=(const LoadedCode&) = delete;
+  ~LoadedCode() {
+    if (jit && tracker) llvm::consumeError(jit->Remove(std::move(tracker)));
+  }
+
+  std::shared_ptr<Jit> jit;
+  llvm::orc::ResourceTrackerSP tracker;
+};
+
+namespace {
+
+constexpr int kMaxOptLevel = 3;
+
+// One JIT per opt level, shared by the programs alive at a time (each holds a
+// reference); a new one is made when the last program using it is gone.
+std::shared_ptr<Jit> SharedJit(int opt_level, std::string* error) {
+  static std::mutex mu;
+  static std::array<std::weak_ptr<Jit>, kMaxOptLevel + 1> jits;
+  std::lock_guard<std::mutex> lock(mu);
+  std::shared_ptr<Jit> jit = jits[opt_level].lock();
+  if (jit) return jit;
+  auto created = Jit::Create(opt_level);
+  if (!created) {
+    *error = "cannot create the JIT: " + llvm::toString(created.takeError());
+    return nullptr;
+  }
+  jit = std::shared_ptr<Jit>(std::move(*created));
+  jits[opt_level] = jit;
+  return jit;
+}
+
+}  // namespace
+
+JitEvaluator::JitEvaluator(std::unique_ptr<LoadedCode> code, std::vector<ExprFn> fns)
+    : code_(std::move(code)), fns_(std::move(fns)) {}
+
+JitEvaluator::~JitEvaluator() = default;
+
+JnValue JitEvaluator::Eval(runtime::ExprId id, JnContext& ctx) const {
+  JnValue out{};
+  if (id < 0 || static_cast<size_t>(id) >= fns_.size()) return out;
+  fns_[static_cast<size_t>(id)](&ctx, &out);
+  return out;
+}
+
+bool JitAvailable(int opt_level, std::string* error) {
+  std::string why;
+  bool ok = SharedJit(std::clamp(opt_level, 0, kMaxOptLevel), &why) != nullptr;
+  if (!ok && error) *error = why;
+  return ok;
+}
+
+namespace {
+
+// MakeJitProgram's work; failures return "" with *error set.
+runtime::CompiledProgram Build(const Compilation& c, int opt_level, std::string* error) {
+  if (!c.ok() || c.ir() == nullptr) {
+    *error = "the compilation has errors";
+    return {};
+  }
+  SpecAndExprs built = BuildSpec(*c.ir());
+  std::shared_ptr<Jit> jit = SharedJit(std::clamp(opt_level, 0, kMaxOptLevel), error);
+  if (!jit) return {};
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = codegen::BuildModule(*c.ir(), built.exprs, *context, jit->data_layout(),
+                                     jit->triple(), "juncture_program");
+  if (!module) {
+    *error = llvm::toString(module.takeError());
+    return {};
+  }
+  auto tracker = jit->AddModule(llvm::orc::ThreadSafeModule(std::move(*module), std::move(context)));
+  if (!tracker) {
+    *error = "jit: " + llvm::toString(tracker.takeError());
+    return {};
+  }
+  auto code = std::make_unique<LoadedCode>(jit, *tracker);
+  std::vector<std::string> names;
+  for (size_t id = 0; id < built.exprs.size(); ++id) names.push_back(codegen::ExprFunctionName(id));
+  std::vector<JitEvaluator::ExprFn> fns;
+  if (!names.empty()) {
+    auto addresses = jit->LookupAll(*tracker, names);
+    if (!addresses) {
+      *error = "jit: " + llvm::toString(addresses.takeError());
+      return {};  // `code` removes the module
+    }
+    for (llvm::orc::ExecutorAddr a : *addresses) fns.push_back(a.toPtr<JitEvaluator::ExprFn>());
+  }
+  runtime::CompiledProgram out;
+  out.spec = built.spec;
+  out.evaluator = std::make_shared<JitEvaluator>(std::move(code), std::move(fns));
+  return out;
+}
+
+}  // namespace
+}  // namespace jit
+
+runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error, int opt_level) {
+  std::string why;
+  runtime::CompiledProgram out;
+  try {
+    out = jit::Build(c, opt_level, &why);
+  } catch (const std::exception& e) {
+    why = std::string("jit: ") + e.what();
+    out = {};
+  }
+  if (!out.evaluator && error) *error = why.empty() ? "jit: unknown failure" : why;
+  return out;
+}
+
+}  // namespace juncture::compiler

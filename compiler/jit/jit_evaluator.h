@@ -1,0 +1,49 @@
+// The JIT back end: a runtime::Evaluator whose expressions are native functions
+// compiled from the typed IR (codegen/) by the ORC JIT (jit.h), one function per
+// ExprId. It computes exactly what the reference interpreter computes.
+//
+// This header has no LLVM types; MakeJitProgram (juncture/compiler/backend.h) is the
+// usual way to get one.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "juncture/abi/abi.h"
+#include "juncture/runtime/program.h"
+
+namespace juncture::compiler::jit {
+
+// The loaded code of one program version (the JIT and the module's tracker);
+// destroying it removes the code from the JIT. Defined in jit_evaluator.cc.
+struct LoadedCode;
+
+class JitEvaluator : public runtime::Evaluator {
+ public:
+  // The signature of every generated jn_expr_<id>.
+  using ExprFn = void (*)(JnContext* ctx, JnValue* out);
+
+  // `fns[id]` evaluates expression id; `code` keeps them alive.
+  JitEvaluator(std::unique_ptr<LoadedCode> code, std::vector<ExprFn> fns);
+  JitEvaluator(const JitEvaluator&) = delete;
+  JitEvaluator& operator=(const JitEvaluator&) = delete;
+  // Removes the code from the JIT; no Eval may be running.
+  ~JitEvaluator() override;
+
+  // Thread-safe. An id outside the table yields JnValue{}.
+  JnValue Eval(runtime::ExprId id, JnContext& ctx) const override;
+  const char* name() const override { return "jit"; }
+  size_t size() const { return fns_.size(); }
+
+ private:
+  std::unique_ptr<LoadedCode> code_;
+  std::vector<ExprFn> fns_;
+};
+
+// True if a JIT for this host can be created (at `opt_level`); else false with the
+// reason in *error. Tests use it to skip.
+bool JitAvailable(int opt_level, std::string* error);
+
+}  // namespace juncture::compiler::jit
