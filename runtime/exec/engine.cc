@@ -8,17 +8,21 @@
 namespace juncture::runtime {
 
 Engine::Impl::Impl(CompiledProgram program)
-    : program_(std::move(program)), spec_(*program_.spec) {
-  triggered_by_.resize(spec_.events.size());
-  for (uint32_t j = 0; j < spec_.journeys.size(); ++j) {
-    for (const TriggerSpec& t : spec_.journeys[j].triggers) {
+    : program_(std::move(program)), spec_(program_.spec.get()) {
+  Index();
+}
+
+void Engine::Impl::Index() {
+  triggered_by_.assign(spec_->events.size(), {});
+  for (uint32_t j = 0; j < spec_->journeys.size(); ++j) {
+    for (const TriggerSpec& t : spec_->journeys[j].triggers) {
       std::vector<uint32_t>& list = triggered_by_[t.event_type];
       if (list.empty() || list.back() != j) list.push_back(j);
     }
   }
-  history_span_.assign(spec_.events.size(), 0);
-  tracks_last_seen_.assign(spec_.events.size(), false);
-  for (const WindowSpec& w : spec_.windows) {
+  history_span_.assign(spec_->events.size(), 0);
+  tracks_last_seen_.assign(spec_->events.size(), false);
+  for (const WindowSpec& w : spec_->windows) {
     if (w.kind == WindowKind::kTimeSince) {
       tracks_last_seen_[w.event_type] = true;
     } else {
@@ -31,16 +35,17 @@ CustomerState& Engine::Impl::Customer(const std::string& id) {
   auto it = customers_.find(id);
   if (it != customers_.end()) return it->second;
   CustomerState& c = customers_[id];
-  c.profile = MakeDefaultProfile(spec_);
-  c.sent_at.resize(spec_.channels.size());
+  c.profile = MakeDefaultProfile(*spec_);
+  c.sent_at.resize(spec_->channels.size());
   return c;
 }
 
 void Engine::Impl::Process(std::string_view json, DecisionSink& sink) {
+  if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
   ++stats_.messages;
   Message m;
   std::string error;
-  if (!DecodeMessage(spec_, json, m, error)) {
+  if (!DecodeMessage(*spec_, json, m, error)) {
     ++stats_.dead_letters;
     sink.OnDeadLetter(json, error);
     return;
@@ -52,7 +57,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink) {
   }
   CustomerState& c = Customer(m.customer);
   if (m.kind == MessageKind::kIdentify) {
-    c.profile = MergeTraits(spec_, *c.profile, m);
+    c.profile = MergeTraits(*spec_, *c.profile, m);
     for (auto& kv : m.unknown_traits) {
       auto it = std::find_if(c.unknown_traits.begin(), c.unknown_traits.end(),
                              [&](const auto& p) { return p.first == kv.first; });
@@ -91,7 +96,7 @@ void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
 
 void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
   for (auto it = c.instances.begin(); it != c.instances.end();) {
-    const JourneySpec& j = spec_.journeys[it->first];
+    const JourneySpec& j = spec_->journeys[it->first];
     bool exit = false;
     for (const TriggerSpec& t : j.exits) {
       if (t.event_type != m.event_type) continue;
@@ -116,7 +121,7 @@ void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
   // Collect first: running an instance may end it (erasing from the map).
   std::vector<uint32_t> matched;
   for (auto& [j, inst] : c.instances) {
-    const StepSpec& s = spec_.journeys[j].steps[inst.step];
+    const StepSpec& s = spec_->journeys[j].steps[inst.step];
     if (s.kind != StepKind::kWaitUntil) continue;
     if (std::find(s.events.begin(), s.events.end(), m.event_type) == s.events.end()) continue;
     EvalHost host{this, &c, m.time_us, {}};
@@ -131,7 +136,7 @@ void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
     inst.event = m.record;
     inst.cause = m.message_id;
     inst.timer = 0;  // the timeout is now stale
-    Run(j, m.customer, c, inst, spec_.journeys[j].steps[inst.step].next, m.time_us, batch);
+    Run(j, m.customer, c, inst, spec_->journeys[j].steps[inst.step].next, m.time_us, batch);
   }
 }
 
@@ -139,7 +144,7 @@ bool Engine::Impl::MayEnter(uint32_t j, const CustomerState& c, int64_t at) cons
   if (c.instances.count(j)) return false;  // already in it, whatever `reenter` says
   auto last = c.last_entry.find(j);
   if (last == c.last_entry.end()) return true;
-  const JourneySpec& spec = spec_.journeys[j];
+  const JourneySpec& spec = spec_->journeys[j];
   switch (spec.reenter) {
     case Reenter::kAlways: return true;
     case Reenter::kAfter: return at - last->second >= spec.reenter_after_us;
@@ -149,7 +154,7 @@ bool Engine::Impl::MayEnter(uint32_t j, const CustomerState& c, int64_t at) cons
 
 void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
   for (uint32_t j : triggered_by_[m.event_type]) {
-    const JourneySpec& journey = spec_.journeys[j];
+    const JourneySpec& journey = spec_->journeys[j];
     if (!MayEnter(j, c, m.time_us)) continue;
     // A message that moved an instance along does not also start a new one of the
     // same journey (even if that instance has just completed).
@@ -174,6 +179,7 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
 }
 
 void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
+  if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
   while (!timers_.empty() && timers_.top().due_us <= time_us) {
     Timer t = timers_.top();
     timers_.pop();
@@ -198,7 +204,7 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
   ++stats_.timers_fired;
   Instance copy = inst->second;
   copy.timer = 0;
-  const StepSpec& s = spec_.journeys[t.journey].steps[copy.step];
+  const StepSpec& s = spec_->journeys[t.journey].steps[copy.step];
   uint32_t next = t.kind == TimerKind::kTimeout ? s.alt : s.next;
   Batch batch;
   Run(t.journey, t.customer, c->second, copy, next, t.due_us, batch);
@@ -224,7 +230,15 @@ int64_t Engine::next_timer() const {
   return impl_->timers_.empty() ? INT64_MAX : impl_->timers_.top().due_us;
 }
 const EngineStats& Engine::stats() const { return impl_->stats_; }
-const ProgramSpec& Engine::spec() const { return impl_->spec_; }
+const ProgramSpec& Engine::spec() const { return *impl_->spec_; }
+void Engine::Reload(CompiledProgram next, DecisionSink& sink) {
+  impl_->Reload(std::move(next), sink);
+}
+void Engine::StageReload(CompiledProgram next) {
+  std::lock_guard<std::mutex> lock(impl_->staged_mutex_);
+  impl_->staged_ = std::move(next);
+  impl_->has_staged_.store(true, std::memory_order_release);
+}
 const char* Engine::evaluator_name() const { return impl_->program_.evaluator->name(); }
 
 }  // namespace juncture::runtime

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <deque>
+#include <mutex>
 #include <map>
 #include <optional>
 #include <queue>
@@ -44,7 +46,7 @@ struct Timer {
   std::string customer;
   uint32_t journey = 0;
   std::shared_ptr<Decision> deferred;  // kRelease: the deferred send
-  uint32_t step = 0;                   // kRelease: the send step (for its channel)
+  uint32_t channel = 0;                // kRelease: the send's channel
   bool operator>(const Timer& o) const {
     return due_us != o.due_us ? due_us > o.due_us : seq > o.seq;
   }
@@ -68,10 +70,16 @@ class Engine::Impl {
   explicit Impl(CompiledProgram program);
 
   void Process(std::string_view json, DecisionSink& sink);
+  void Reload(CompiledProgram next, DecisionSink& sink);
+  void ApplyStaged(DecisionSink& sink);
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
 
   CompiledProgram program_;
-  const ProgramSpec& spec_;
+  const ProgramSpec* spec_;
+  // A program staged by another thread (StageReload), swapped in between messages.
+  std::mutex staged_mutex_;
+  std::optional<CompiledProgram> staged_;
+  std::atomic<bool> has_staged_{false};
   EngineStats stats_;
   int64_t now_us_ = 0;
   std::unordered_map<std::string, CustomerState> customers_;
@@ -86,6 +94,7 @@ class Engine::Impl {
 
  private:
   // engine.cc
+  void Index();  // trigger index and window bookkeeping of the current program
   CustomerState& Customer(const std::string& id);
   void HandleTrack(const Message& m, CustomerState& c, Batch& batch);
   void RecordHistory(const Message& m, CustomerState& c);

@@ -18,7 +18,7 @@ bool Engine::Impl::Consent(uint32_t channel, const std::string& customer, Custom
                            int64_t at) {
   EvalHost host{this, &c, at, {}};
   JnContext ctx = Context(host, customer, nullptr);
-  return program_.evaluator->Test(spec_.channels[channel].consent, ctx);
+  return program_.evaluator->Test(spec_->channels[channel].consent, ctx);
 }
 
 std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& customer,
@@ -29,7 +29,7 @@ std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& custom
 
 std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at,
                                       int64_t& until) {
-  const ChannelSpec& ch = spec_.channels[channel];
+  const ChannelSpec& ch = spec_->channels[channel];
   if (ch.has_cap) {
     std::deque<int64_t>& sent = c.sent_at[channel];
     while (!sent.empty() && sent.front() <= at - ch.cap_per_us) sent.pop_front();
@@ -37,8 +37,8 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
   }
   if (ch.has_quiet) {
     std::string_view tz = "UTC";
-    if (ch.quiet_local && spec_.profile_timezone_field >= 0) {
-      const FieldSpec& f = spec_.profile.fields[spec_.profile_timezone_field];
+    if (ch.quiet_local && spec_->profile_timezone_field >= 0) {
+      const FieldSpec& f = spec_->profile.fields[spec_->profile_timezone_field];
       tz = RecordView(c.profile->data()).GetString(f.offset);
     }
     stdlib::CivilTime local = stdlib::LocalTime(at, tz);
@@ -57,14 +57,14 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
 void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
                         const std::string& customer, CustomerState& c, const Instance& inst,
                         int64_t at, Batch& batch) {
-  const JourneySpec& journey = spec_.journeys[j];
+  const JourneySpec& journey = spec_->journeys[j];
   Decision d;
   d.id = inst.cause + ":" + journey.name + ":" + step.id;
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;
   d.step = step.id;
-  d.channel = spec_.channels[step.channel].name;
+  d.channel = spec_->channels[step.channel].name;
   d.template_name = step.template_name;
   d.cause = inst.cause;
   d.at_us = at;
@@ -125,7 +125,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
     t.kind = TimerKind::kRelease;
     t.customer = customer;
     t.journey = j;
-    t.step = step_index;
+    t.channel = step.channel;
     t.deferred = std::make_shared<Decision>(d);
     timers_.push(t);
     timer = t.seq;
@@ -143,8 +143,8 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
 void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
   Decision& loser = batch.decisions[index];
   uint32_t channel = 0;
-  for (uint32_t k = 0; k < spec_.channels.size(); ++k) {
-    if (spec_.channels[k].name == loser.channel) channel = k;
+  for (uint32_t k = 0; k < spec_->channels.size(); ++k) {
+    if (spec_->channels[k].name == loser.channel) channel = k;
   }
   if (loser.outcome == "sent") {
     auto& sent = c.sent_at[channel];
@@ -163,9 +163,8 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
 // again, silently.
 void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   CustomerState& c = Customer(t.customer);
-  const StepSpec& step = spec_.journeys[t.journey].steps[t.step];
   int64_t until = 0;
-  std::string verdict = Guardrails(step.channel, t.customer, c, t.due_us, until);
+  std::string verdict = Guardrails(t.channel, t.customer, c, t.due_us, until);
   if (verdict == "defer") {
     Timer again = t;
     again.due_us = until;
@@ -179,7 +178,7 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   d.until_us = 0;
   if (verdict.empty()) {
     d.outcome = "sent";
-    c.sent_at[step.channel].push_back(t.due_us);
+    c.sent_at[t.channel].push_back(t.due_us);
   } else {
     d.outcome = "suppressed";
     d.reason = verdict;

@@ -36,7 +36,7 @@ uint64_t Engine::Impl::SetTimer(int64_t due, TimerKind kind, const std::string& 
 Decision Engine::Impl::Lifecycle(uint32_t j, const std::string& customer, const Instance& inst,
                                  const std::string& step, const char* outcome,
                                  int64_t at) const {
-  const JourneySpec& journey = spec_.journeys[j];
+  const JourneySpec& journey = spec_->journeys[j];
   Decision d;
   d.id = inst.cause + ":" + journey.name + ":" + step + ":" + outcome;
   d.customer = customer;
@@ -51,7 +51,7 @@ Decision Engine::Impl::Lifecycle(uint32_t j, const std::string& customer, const 
 
 void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c,
                        Instance inst, uint32_t step, int64_t at, Batch& batch) {
-  const JourneySpec& journey = spec_.journeys[j];
+  const JourneySpec& journey = spec_->journeys[j];
   for (;;) {
     const StepSpec& s = journey.steps[step];
     switch (s.kind) {

@@ -38,7 +38,7 @@ JnContext Engine::Impl::Context(EvalHost& host, const std::string& customer,
 }
 
 JnValue Engine::Impl::Window(EvalHost& host, uint32_t slot) {
-  const WindowSpec& w = spec_.windows[slot];
+  const WindowSpec& w = spec_->windows[slot];
   CustomerState& c = *host.customer;
   JnValue v{};
   v.type = w.result_type;

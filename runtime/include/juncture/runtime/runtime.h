@@ -62,6 +62,7 @@ struct EngineStats {
   uint64_t decisions = 0;
   uint64_t timers_fired = 0;
   uint64_t div_by_zero = 0;
+  uint64_t reloads = 0;
   std::map<std::string, uint64_t> by_outcome;  // "sent", "suppressed:cap", ...
 };
 
@@ -77,6 +78,16 @@ class Engine {
   void Process(std::string_view json, DecisionSink& sink);
   // Fires every timer due at or before `time_us`, in time order.
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
+
+  // Hot reload: replaces the program between two messages, keeping every customer's
+  // state (docs/semantics.md, "Reloading"): instances move to the new version of
+  // their journey at the step with the same id, or end with an `exited` decision
+  // (step "reload") if it is gone; profiles, caps, windows and timers carry over by
+  // name. Reload applies now; StageReload may be called from any thread and takes
+  // effect before the next message or AdvanceTo. The caller compiles the new
+  // program; one that failed to compile is never passed here.
+  void Reload(CompiledProgram next, DecisionSink& sink);
+  void StageReload(CompiledProgram next);
 
   // The latest time seen (messages or AdvanceTo); 0 before anything.
   int64_t now() const;
