@@ -126,4 +126,14 @@ runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error
   return out;
 }
 
+std::thread StageProgram(runtime::Engine& engine, std::shared_ptr<const Compilation> c,
+                         int opt_level) {
+  engine.StageReload(MakeInterpretedProgram(*c));
+  return std::thread([&engine, c, opt_level] {
+    std::string error;
+    runtime::CompiledProgram native = MakeJitProgram(*c, &error, opt_level);
+    if (native.evaluator) engine.StageReload(std::move(native));
+  });
+}
+
 }  // namespace juncture::compiler

@@ -485,3 +485,38 @@ TEST_F(JitTest, CompileTimeOfAHundredJourneys) {
 
 }  // namespace
 }  // namespace juncture::jit_testing
+
+namespace juncture::compiler {
+namespace {
+
+// Hot reload: the interpreter decides at once, the JIT-compiled form takes over when
+// it is ready, and no message is lost in between.
+TEST(StageProgramTest, InterpreterFirstThenNativeCodeWithoutLosingMessages) {
+  const char* src =
+      "event cart { value: float }\nprofile { }\nchannel email { consent true }\n"
+      "journey j { on cart when event.value > 1 reenter always send email \"t\" }\n";
+  std::shared_ptr<const Compilation> c = CompileSources({{"t.jny", src}}, CompileOptions{});
+  ASSERT_TRUE(c->ok());
+  runtime::Engine engine(MakeInterpretedProgram(*c));
+  struct Count : runtime::DecisionSink {
+    void OnDecision(const runtime::Decision& d) override { sent += d.outcome == "sent"; }
+    void OnDeadLetter(std::string_view, const std::string&) override {}
+    int sent = 0;
+  } sink;
+  std::thread jit = StageProgram(engine, c);
+  jit.join();
+  for (int i = 0; i < 100; ++i) {
+    engine.Process("{\"type\":\"track\",\"event\":\"cart\",\"messageId\":\"m" + std::to_string(i) +
+                       "\",\"userId\":\"u\",\"timestamp\":\"2026-10-01T09:00:00Z\","
+                       "\"properties\":{\"value\":2}}",
+                   sink);
+  }
+  EXPECT_EQ(sink.sent, 100);
+  if (jit::JitAvailable(2, nullptr)) {
+    EXPECT_STREQ(engine.evaluator_name(), "jit");
+  }
+  EXPECT_GE(engine.stats().reloads, 1u);
+}
+
+}  // namespace
+}  // namespace juncture::compiler

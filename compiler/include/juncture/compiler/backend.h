@@ -1,10 +1,13 @@
 // From a compiled program to something the runtime can run.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "juncture/compiler/compiler.h"
 #include "juncture/runtime/program.h"
+#include "juncture/runtime/runtime.h"
 
 namespace juncture::compiler {
 
@@ -24,5 +27,13 @@ runtime::CompiledProgram MakeInterpretedProgram(const Compilation& c);
 // (when error is not null).
 runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error,
                                         int opt_level = 2);
+
+// Hot reload without a pause in deciding: stages the interpreted form of `c` on
+// `engine` at once (it decides from the next message on), then JIT-compiles `c` on a
+// background thread and stages the native form when it is ready. If the JIT fails,
+// the interpreted form stays. Returns that thread (join it before destroying
+// `engine`). `c` must be ok().
+std::thread StageProgram(runtime::Engine& engine, std::shared_ptr<const Compilation> c,
+                         int opt_level = 2);
 
 }  // namespace juncture::compiler
