@@ -48,32 +48,6 @@ class StreamSink : public runtime::DecisionSink {
   std::ostream* dead_;
 };
 
-// "+3d" (after `last`) or an ISO-8601 time. False if malformed.
-bool ParseUntil(const std::string& text, int64_t last, int64_t& out) {
-  if (text.empty()) return false;
-  if (text[0] != '+') return runtime::ParseTimestamp(text, out);
-  int64_t total = 0, number = 0;
-  bool digits = false;
-  for (size_t i = 1; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= '0' && c <= '9') {
-      number = number * 10 + (c - '0');
-      digits = true;
-      if (number > (int64_t{1} << 40)) return false;
-      continue;
-    }
-    int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400
-                 : c == 'w' ? 604800 : 0;
-    if (unit == 0 || !digits) return false;
-    total += number * unit * 1'000'000;
-    number = 0;
-    digits = false;
-  }
-  if (digits) return false;
-  out = last + total;
-  return true;
-}
-
 int RunRun(const RunOptions& o) {
   auto options = MakeCompileOptions(o.program, nullptr);
   if (!options) return 2;

@@ -77,27 +77,6 @@ bool IsAction(const json& d) {
   return d.contains("channel") || d.value("outcome", "") == "control";
 }
 
-bool ParseUntilText(const std::string& text, int64_t last, int64_t& out) {
-  if (!text.empty() && text[0] == '+') {
-    int64_t total = 0, number = 0;
-    for (size_t i = 1; i < text.size(); ++i) {
-      char c = text[i];
-      if (c >= '0' && c <= '9') {
-        number = number * 10 + (c - '0');
-        continue;
-      }
-      int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400
-                   : c == 'w' ? 604800 : 0;
-      if (unit == 0) return false;
-      total += number * unit * 1'000'000;
-      number = 0;
-    }
-    out = last + total;
-    return true;
-  }
-  return runtime::ParseTimestamp(text, out);
-}
-
 // Runs one scenario; prints a report of what went wrong. True if it passed.
 bool RunScenario(const runtime::CompiledProgram& program, const json& s, bool verbose) {
   std::string name = s.value("name", "(unnamed)");
@@ -107,7 +86,7 @@ bool RunScenario(const runtime::CompiledProgram& program, const json& s, bool ve
   engine.AdvanceTo(engine.now(), sink);
   if (s.contains("until")) {
     int64_t until = 0;
-    if (!ParseUntilText(s["until"].get<std::string>(), engine.now(), until)) {
+    if (!ParseUntil(s["until"].get<std::string>(), engine.now(), until)) {
       std::cout << "FAIL " << name << ": bad \"until\"\n";
       return false;
     }
