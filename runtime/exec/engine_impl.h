@@ -113,7 +113,7 @@ class Engine::Impl {
                      const std::string& step, const char* outcome, int64_t at) const;
 
   // guardrails.cc
-  void Send(uint32_t j, const StepSpec& step, uint32_t step_index, const std::string& customer,
+  void Send(uint32_t j, const StepSpec& step, const std::string& customer,
             CustomerState& c, const Instance& inst, int64_t at, Batch& batch);
   // Consent, cap and quiet for a send on `channel` at `at`: "" if it may go now,
   // otherwise the suppression reason, or "defer" with `until` set.

@@ -54,7 +54,7 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
   return "";
 }
 
-void Engine::Impl::Send(uint32_t j, const StepSpec& step, uint32_t step_index,
+void Engine::Impl::Send(uint32_t j, const StepSpec& step,
                         const std::string& customer, CustomerState& c, const Instance& inst,
                         int64_t at, Batch& batch) {
   const JourneySpec& journey = spec_->journeys[j];

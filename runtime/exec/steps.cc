@@ -56,7 +56,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
     const StepSpec& s = journey.steps[step];
     switch (s.kind) {
       case StepKind::kSend:
-        Send(j, s, step, customer, c, inst, at, batch);
+        Send(j, s, customer, c, inst, at, batch);
         step = s.next;
         continue;
       case StepKind::kControl: {
