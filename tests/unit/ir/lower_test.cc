@@ -95,8 +95,12 @@ TEST(LowerTest, StepGraphIsForwardOnlyAndEndsInComplete) {
   for (size_t i = 0; i + 1 < j.steps.size(); ++i) {
     const Step& s = j.steps[i];
     if (s.op == StepOp::kExit) continue;
-    if (s.op != StepOp::kSplit) EXPECT_GT(s.next, i) << s.id;
-    if (s.op == StepOp::kBranch || s.op == StepOp::kWaitUntil) EXPECT_GT(s.alt, i) << s.id;
+    if (s.op != StepOp::kSplit) {
+      EXPECT_GT(s.next, i) << s.id;
+    }
+    if (s.op == StepOp::kBranch || s.op == StepOp::kWaitUntil) {
+      EXPECT_GT(s.alt, i) << s.id;
+    }
     for (const SplitArm& a : s.arms) EXPECT_GT(a.target, i);
   }
   EXPECT_EQ(j.steps[0].op, StepOp::kWait);

@@ -162,7 +162,9 @@ TEST(ParserTest, RandomBytesNeverCrash) {
     }
     auto c = CompileOne(text);
     // Anything goes except a crash; a failed compile must say why.
-    if (!c->ok()) EXPECT_FALSE(c->diagnostics().empty());
+    if (!c->ok()) {
+      EXPECT_FALSE(c->diagnostics().empty());
+    }
   }
 }
 

@@ -55,7 +55,7 @@ const Case kErrors[] = {
     {"optional_without_guard", "journey j { on purchase when event.coupon == \"X\" send email \"t\" }", "this value is optional (string?)"},
     {"optional_in_len", "journey j { on purchase when len(event.coupon) > 3 send email \"t\" }", "this value is optional"},
     {"optional_param", "journey j { on purchase send email \"t\" { c: event.coupon } }", "this value is optional"},
-    {"coalesce_wrong_default", "journey j { on purchase send email \"t\" { c: event.coupon ?? 3 } }", "the default after '??' must be string, not int"},
+    {"coalesce_wrong_default", "journey j { on purchase send email \"t\" { c: event.coupon ?? 3 } }", "the default after '?\?' must be string, not int"},
     {"no_string_number_mix", "journey j { on purchase when event.amount > \"50\" send email \"t\" }", "cannot compare float with string"},
     {"bool_ordering", "journey j { on purchase when profile.email_opt_in < true send email \"t\" }", "'<' does not order bool values"},
     {"in_needs_list", "journey j { on purchase when profile.country in \"US\" send email \"t\" }", "'in' needs a list, not string"},
