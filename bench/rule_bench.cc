@@ -12,10 +12,14 @@
 // Inputs (the same in bench/peers/rule_peers.js): 5 cart values x 20 profiles = 100
 // (event, profile) pairs, 9 of which match; non-matching pairs fail at every clause
 // (cart value 40, country 24, opt-in 18, tier 9 of them, by the first failing clause).
-// A sequence of 4096 pairs is drawn with xorshift32 (seed 2463534242): each position
+// A cyclic sequence of pairs is drawn with xorshift32 (seed 2463534242): each position
 // is a matching pair with probability 1/2, then a pair of that class at random. So
-// matching and non-matching inputs alternate unpredictably and every clause's branch
-// goes both ways; each iteration evaluates the rule once on the next pair.
+// matching and non-matching inputs alternate at random and every clause's branch goes
+// both ways; each iteration evaluates the rule once on the next pair of the cycle.
+// Two cycle lengths (the benchmark's argument): 4096 pairs, which this machine's
+// branch predictors learn after a few laps (the best case: a hot, well-predicted
+// rule), and 65536 pairs, which they cannot (every data-dependent branch
+// mispredicts at its natural rate, as with a stream of different customers).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -55,7 +59,6 @@ constexpr double kCartValues[] = {120.0, 75.5, 50.0, 49.99, 20.0};
 constexpr const char* kCountries[] = {"US", "CA", "GB", "FR", "DE"};
 constexpr bool kOptIns[] = {true, false};
 constexpr const char* kTiers[] = {"gold", "silver"};
-constexpr size_t kSequence = 65536;  // power of two
 constexpr uint32_t kSeed = 2463534242u;
 
 struct Profile {
@@ -86,7 +89,7 @@ uint32_t XorShift32(uint32_t& s) {
 }
 
 // Pair k is (kCartValues[k / 20], Profiles()[k % 20]).
-std::vector<uint8_t> Sequence() {
+std::vector<uint8_t> Sequence(size_t length) {
   std::vector<Profile> profiles = Profiles();
   std::vector<uint8_t> match, miss;
   for (size_t k = 0; k < std::size(kCartValues) * profiles.size(); ++k) {
@@ -94,9 +97,9 @@ std::vector<uint8_t> Sequence() {
         .push_back(static_cast<uint8_t>(k));
   }
   std::vector<uint8_t> seq;
-  seq.reserve(kSequence);
+  seq.reserve(length);
   uint32_t s = kSeed;
-  for (size_t i = 0; i < kSequence; ++i) {
+  for (size_t i = 0; i < length; ++i) {
     const std::vector<uint8_t>& from = (XorShift32(s) & 1) ? match : miss;
     seq.push_back(from[XorShift32(s) % from.size()]);
   }
@@ -132,7 +135,8 @@ std::string Num(double v) {
 }
 
 // backend: "jit-o2", "jit-o0" or "interpreter".
-Fixture Make(const std::string& backend) {
+// `length`: the cycle length (a power of two).
+Fixture Make(const std::string& backend, size_t length) {
   Fixture f;
   f.c = compiler::CompileSources({{"rule.jny", kProgram}}, compiler::CompileOptions{});
   if (!f.c->ok()) Die(f.c->FormatDiagnostics(compiler::DiagnosticFormat::kText));
@@ -170,7 +174,8 @@ Fixture Make(const std::string& backend) {
     f.pairs.push_back({f.events[e]->data(), f.profiles[p]->data(),
                        Expected(kCartValues[e], profiles[p])});
   }
-  f.sequence = Sequence();
+  if (length == 0 || (length & (length - 1)) != 0) Die("the cycle length must be a power of two");
+  f.sequence = Sequence(length);
   return f;
 }
 
@@ -240,13 +245,14 @@ void Report(benchmark::State& state, size_t matched, size_t n) {
 }
 
 void EvalRule(benchmark::State& state, const std::string& backend) {
-  Fixture f = Make(backend);
+  Fixture f = Make(backend, static_cast<size_t>(state.range(0)));
   Check(f, *f.program.evaluator);
+  const size_t mask = f.sequence.size() - 1;
   const runtime::Evaluator& ev = *f.program.evaluator;
   JnContext ctx{};
   size_t i = 0, matched = 0;
   for (auto _ : state) {
-    const Fixture::Pair& p = f.pairs[f.sequence[i & (kSequence - 1)]];
+    const Fixture::Pair& p = f.pairs[f.sequence[i & mask]];
     ctx.event = p.event;
     ctx.profile = p.profile;
     matched += ev.Test(f.rule, ctx);
@@ -260,13 +266,14 @@ void BM_Rule_JitO0(benchmark::State& s) { EvalRule(s, "jit-o0"); }
 void BM_Rule_Interpreter(benchmark::State& s) { EvalRule(s, "interpreter"); }
 
 void BM_Rule_HandWrittenCpp(benchmark::State& state) {
-  Fixture f = Make("interpreter");
+  Fixture f = Make("interpreter", static_cast<size_t>(state.range(0)));
+  const size_t mask = f.sequence.size() - 1;
   const Offsets o = OffsetsOf(*f.program.spec);
   size_t i = 0, matched = 0;
   for (const Fixture::Pair& p : f.pairs)
     if (HandRule(o, p.event, p.profile) != p.expected) Die("hand-written rule disagrees");
   for (auto _ : state) {
-    const Fixture::Pair& p = f.pairs[f.sequence[i & (kSequence - 1)]];
+    const Fixture::Pair& p = f.pairs[f.sequence[i & mask]];
     matched += HandRule(o, p.event, p.profile);
     ++i;
   }
@@ -274,7 +281,8 @@ void BM_Rule_HandWrittenCpp(benchmark::State& state) {
 }
 
 void BM_Rule_HandWrittenCppViaEvaluator(benchmark::State& state) {
-  Fixture f = Make("interpreter");
+  Fixture f = Make("interpreter", static_cast<size_t>(state.range(0)));
+  const size_t mask = f.sequence.size() - 1;
   HandEvaluator hand(OffsetsOf(*f.program.spec));
   const runtime::Evaluator* ev = &hand;
   benchmark::DoNotOptimize(ev);  // no devirtualisation: a call through the vtable
@@ -282,7 +290,7 @@ void BM_Rule_HandWrittenCppViaEvaluator(benchmark::State& state) {
   JnContext ctx{};
   size_t i = 0, matched = 0;
   for (auto _ : state) {
-    const Fixture::Pair& p = f.pairs[f.sequence[i & (kSequence - 1)]];
+    const Fixture::Pair& p = f.pairs[f.sequence[i & mask]];
     ctx.event = p.event;
     ctx.profile = p.profile;
     matched += ev->Test(f.rule, ctx);
@@ -291,11 +299,11 @@ void BM_Rule_HandWrittenCppViaEvaluator(benchmark::State& state) {
   Report(state, matched, i);
 }
 
-BENCHMARK(BM_Rule_JitO2);
-BENCHMARK(BM_Rule_JitO0);
-BENCHMARK(BM_Rule_Interpreter);
-BENCHMARK(BM_Rule_HandWrittenCpp);
-BENCHMARK(BM_Rule_HandWrittenCppViaEvaluator);
+BENCHMARK(BM_Rule_JitO2)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_Rule_JitO0)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_Rule_Interpreter)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_Rule_HandWrittenCpp)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_Rule_HandWrittenCppViaEvaluator)->Arg(4096)->Arg(65536);
 
 }  // namespace
 
