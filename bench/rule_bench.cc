@@ -213,11 +213,15 @@ inline bool HandRule(const Offsets& o, const uint8_t* event, const uint8_t* prof
   return Eq(p.GetStr(o.tier), "gold");
 }
 
-// The same, behind the interface the engine calls every back end through.
+// The same, behind the interface the engine calls every back end through: a TestFn
+// in the evaluator's table, called by Evaluator::Test (as the JIT's predicates are).
 class HandEvaluator final : public runtime::Evaluator {
  public:
-  explicit HandEvaluator(Offsets o) : o_(o) {}
-  __attribute__((noinline)) JnValue Eval(runtime::ExprId, JnContext& ctx) const override {
+  HandEvaluator(Offsets o, runtime::ExprId rule) : o_(o) {
+    tests_.assign(static_cast<size_t>(rule) + 1, &Evaluator::TestThroughEval);
+    tests_[static_cast<size_t>(rule)] = &HandEvaluator::Predicate;
+  }
+  JnValue Eval(runtime::ExprId, JnContext& ctx) const override {
     JnValue v{};
     v.type = JN_BOOL;
     v.b = HandRule(o_, ctx.event, ctx.profile) ? 1 : 0;
@@ -226,6 +230,10 @@ class HandEvaluator final : public runtime::Evaluator {
   const char* name() const override { return "hand-written"; }
 
  private:
+  __attribute__((noinline)) static bool Predicate(JnContext* ctx, const Evaluator* self,
+                                                  runtime::ExprId) {
+    return HandRule(static_cast<const HandEvaluator*>(self)->o_, ctx->event, ctx->profile);
+  }
   Offsets o_;
 };
 
@@ -283,7 +291,7 @@ void BM_Rule_HandWrittenCpp(benchmark::State& state) {
 void BM_Rule_HandWrittenCppViaEvaluator(benchmark::State& state) {
   Fixture f = Make("interpreter", static_cast<size_t>(state.range(0)));
   const size_t mask = f.sequence.size() - 1;
-  HandEvaluator hand(OffsetsOf(*f.program.spec));
+  HandEvaluator hand(OffsetsOf(*f.program.spec), f.rule);
   const runtime::Evaluator* ev = &hand;
   benchmark::DoNotOptimize(ev);  // no devirtualisation: a call through the vtable
   Check(f, *ev);

@@ -8,6 +8,8 @@ namespace juncture::compiler::codegen {
 
 std::string ExprFunctionName(size_t id) { return "jn_expr_" + std::to_string(id); }
 
+bool IsPredicate(const ir::Expr& root) { return root.type.ty == ir::Ty::kBool; }
+
 llvm::Expected<std::unique_ptr<llvm::Module>> BuildModule(
     const ir::Program& program, const std::vector<const ir::Expr*>& exprs,
     llvm::LLVMContext& context, const llvm::DataLayout& layout, const llvm::Triple& triple,
@@ -20,7 +22,9 @@ llvm::Expected<std::unique_ptr<llvm::Module>> BuildModule(
     if (exprs[id] == nullptr) {
       return llvm::createStringError("codegen: expression " + std::to_string(id) + " is null");
     }
-    if (!emitter.EmitRoot(*exprs[id], ExprFunctionName(id))) {
+    bool ok = IsPredicate(*exprs[id]) ? emitter.EmitPredicate(*exprs[id], ExprFunctionName(id))
+                                      : emitter.EmitRoot(*exprs[id], ExprFunctionName(id));
+    if (!ok) {
       return llvm::createStringError("codegen: expression " + std::to_string(id) + ": " +
                                      emitter.error());
     }

@@ -74,6 +74,20 @@ bool ExprEmitter::EmitRoot(const ir::Expr& root, const std::string& name) {
   return error_.empty();
 }
 
+bool ExprEmitter::EmitPredicate(const ir::Expr& root, const std::string& name) {
+  llvm::Type* ptr = b_.getPtrTy();
+  auto* type = llvm::FunctionType::get(b_.getInt1Ty(), {ptr, ptr, b_.getInt32Ty()}, false);
+  llvm::Function* f =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name, module_);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  f->addRetAttr(llvm::Attribute::ZExt);  // a C++ bool, as the host ABI returns it
+  f->getArg(0)->setName("ctx");
+  BeginFunction(f);
+  b_.CreateRet(Emit(root).a);
+  EmitPendingSegments();
+  return error_.empty();
+}
+
 // ---- Dispatch -----------------------------------------------------------------------
 
 Val ExprEmitter::Emit(const ir::Expr& e) {

@@ -35,6 +35,9 @@ class ExprEmitter {
   // plus the segment functions it needs. Returns false (see error()) on IR the
   // emitter does not understand; the module is then unusable.
   bool EmitRoot(const ir::Expr& root, const std::string& name);
+  // Defines `bool name(JnContext* ctx, const void*, int32_t)` (runtime::TestFn)
+  // returning the value of the bool expression `root`.
+  bool EmitPredicate(const ir::Expr& root, const std::string& name);
 
   // The first problem met, or "".
   const std::string& error() const { return error_; }

@@ -85,6 +85,7 @@ Interpreter::Interpreter(std::shared_ptr<const ir::Program> program,
     : program_(std::move(program)), exprs_(std::move(exprs)) {
   for (const ir::Expr* e : exprs_) LayOutConstants(*e);
   for (const ir::Segment& s : program_->segments) LayOutConstants(*s.body);
+  tests_.assign(exprs_.size(), &Evaluator::TestThroughEval);
 }
 
 void Interpreter::LayOutConstants(const ir::Expr& e) {

@@ -8,6 +8,7 @@
 #include "backend/spec_builder.h"
 #include "codegen/codegen.h"
 #include "jit/jit.h"
+#include "juncture/abi/values.h"
 #include "juncture/compiler/backend.h"
 
 namespace juncture::compiler {
@@ -50,15 +51,24 @@ std::shared_ptr<Jit> SharedJit(int opt_level, std::string* error) {
 
 }  // namespace
 
-JitEvaluator::JitEvaluator(std::unique_ptr<LoadedCode> code, std::vector<ExprFn> fns)
-    : code_(std::move(code)), fns_(std::move(fns)) {}
+JitEvaluator::JitEvaluator(std::unique_ptr<LoadedCode> code, const std::vector<Entry>& fns)
+    : code_(std::move(code)) {
+  values_.reserve(fns.size());
+  tests_.reserve(fns.size());
+  for (const Entry& e : fns) {
+    values_.push_back(e.predicate ? nullptr : e.value);
+    tests_.push_back(e.predicate ? e.predicate : &Evaluator::TestThroughEval);
+  }
+}
 
 JitEvaluator::~JitEvaluator() = default;
 
 JnValue JitEvaluator::Eval(runtime::ExprId id, JnContext& ctx) const {
   JnValue out{};
-  if (id < 0 || static_cast<size_t>(id) >= fns_.size()) return out;
-  fns_[static_cast<size_t>(id)](&ctx, &out);
+  if (id < 0 || static_cast<size_t>(id) >= values_.size()) return out;
+  size_t i = static_cast<size_t>(id);
+  if (values_[i] == nullptr) return abi::MakeBool(tests_[i](&ctx, this, id));
+  values_[i](&ctx, &out);
   return out;
 }
 
@@ -95,14 +105,23 @@ runtime::CompiledProgram Build(const Compilation& c, int opt_level, std::string*
   auto code = std::make_unique<LoadedCode>(jit, *tracker);
   std::vector<std::string> names;
   for (size_t id = 0; id < built.exprs.size(); ++id) names.push_back(codegen::ExprFunctionName(id));
-  std::vector<JitEvaluator::ExprFn> fns;
+  std::vector<JitEvaluator::Entry> fns;
   if (!names.empty()) {
     auto addresses = jit->LookupAll(*tracker, names);
     if (!addresses) {
       *error = "jit: " + llvm::toString(addresses.takeError());
       return {};  // `code` removes the module
     }
-    for (llvm::orc::ExecutorAddr a : *addresses) fns.push_back(a.toPtr<JitEvaluator::ExprFn>());
+    for (size_t id = 0; id < addresses->size(); ++id) {
+      llvm::orc::ExecutorAddr a = (*addresses)[id];
+      JitEvaluator::Entry e;
+      if (codegen::IsPredicate(*built.exprs[id])) {
+        e.predicate = a.toPtr<runtime::TestFn>();
+      } else {
+        e.value = a.toPtr<JitEvaluator::ExprFn>();
+      }
+      fns.push_back(e);
+    }
   }
   runtime::CompiledProgram out;
   out.spec = built.spec;

@@ -1,6 +1,8 @@
 // The JIT back end: a runtime::Evaluator whose expressions are native functions
 // compiled from the typed IR (codegen/) by the ORC JIT (jit.h), one function per
-// ExprId. It computes exactly what the reference interpreter computes.
+// ExprId: bool expressions are predicates the engine calls directly through
+// Evaluator::Test (runtime::TestFn), the others write a JnValue. It computes exactly
+// what the reference interpreter computes.
 //
 // This header has no LLVM types; MakeJitProgram (juncture/compiler/backend.h) is the
 // usual way to get one.
@@ -22,11 +24,17 @@ struct LoadedCode;
 
 class JitEvaluator : public runtime::Evaluator {
  public:
-  // The signature of every generated jn_expr_<id>.
+  // The signature of a generated jn_expr_<id> that is not a predicate.
   using ExprFn = void (*)(JnContext* ctx, JnValue* out);
 
+  // One generated function per expression id: exactly one of the two is set.
+  struct Entry {
+    ExprFn value = nullptr;
+    runtime::TestFn predicate = nullptr;
+  };
+
   // `fns[id]` evaluates expression id; `code` keeps them alive.
-  JitEvaluator(std::unique_ptr<LoadedCode> code, std::vector<ExprFn> fns);
+  JitEvaluator(std::unique_ptr<LoadedCode> code, const std::vector<Entry>& fns);
   JitEvaluator(const JitEvaluator&) = delete;
   JitEvaluator& operator=(const JitEvaluator&) = delete;
   // Removes the code from the JIT; no Eval may be running.
@@ -35,11 +43,11 @@ class JitEvaluator : public runtime::Evaluator {
   // Thread-safe. An id outside the table yields JnValue{}.
   JnValue Eval(runtime::ExprId id, JnContext& ctx) const override;
   const char* name() const override { return "jit"; }
-  size_t size() const { return fns_.size(); }
+  size_t size() const { return values_.size(); }
 
  private:
   std::unique_ptr<LoadedCode> code_;
-  std::vector<ExprFn> fns_;
+  std::vector<ExprFn> values_;  // nullptr for predicates (tests_ has them)
 };
 
 // True if a JIT for this host can be created (at `opt_level`); else false with the

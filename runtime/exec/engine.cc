@@ -36,7 +36,6 @@ CustomerState& Engine::Impl::Customer(const std::string& id) {
   if (it != customers_.end()) return it->second;
   CustomerState& c = customers_[id];
   c.profile = MakeDefaultProfile(*spec_);
-  c.sent_at.resize(spec_->channels.size());
   return c;
 }
 

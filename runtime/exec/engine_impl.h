@@ -32,7 +32,9 @@ struct CustomerState {
   std::vector<std::pair<std::string, std::string>> unknown_traits;
   std::map<uint32_t, Instance> instances;              // journey index -> instance
   std::map<uint32_t, int64_t> last_entry;              // journey index -> time
-  std::vector<std::deque<int64_t>> sent_at;            // channel -> sent times (caps)
+  // channel -> times of sends still inside its cap's period; kept only for capped
+  // channels, and empty (no allocation) until the customer's first capped send.
+  std::vector<std::vector<int64_t>> sent_at;
   std::map<uint32_t, std::deque<std::pair<int64_t, RecordPtr>>> history;  // windows
   std::map<uint32_t, int64_t> last_seen;               // event type -> time (time_since)
 };
@@ -123,6 +125,8 @@ class Engine::Impl {
   std::string CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at, int64_t& until);
   void Release(const Timer& t, DecisionSink& sink);
   void TakeBack(Batch& batch, size_t index, CustomerState& c);
+  // Counts a send on `channel` at `at` against its cap (if it has one).
+  void RecordSend(CustomerState& c, uint32_t channel, int64_t at);
 
  public:
   // windows.cc: the JnContext for a decision about `customer` at `at`.

@@ -30,9 +30,9 @@ std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& custom
 std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at,
                                       int64_t& until) {
   const ChannelSpec& ch = spec_->channels[channel];
-  if (ch.has_cap) {
-    std::deque<int64_t>& sent = c.sent_at[channel];
-    while (!sent.empty() && sent.front() <= at - ch.cap_per_us) sent.pop_front();
+  if (ch.has_cap && channel < c.sent_at.size()) {
+    std::vector<int64_t>& sent = c.sent_at[channel];
+    std::erase_if(sent, [&](int64_t t) { return t <= at - ch.cap_per_us; });
     if (static_cast<int64_t>(sent.size()) >= ch.cap_count) return "cap";
   }
   if (ch.has_quiet) {
@@ -131,11 +131,17 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     timer = t.seq;
   } else {
     d.outcome = "sent";
-    c.sent_at[step.channel].push_back(at);
+    RecordSend(c, step.channel, at);
   }
   batch.decisions.push_back(std::move(d));
   batch.release_timers.resize(batch.decisions.size(), 0);
   batch.release_timers[index] = timer;
+}
+
+void Engine::Impl::RecordSend(CustomerState& c, uint32_t channel, int64_t at) {
+  if (!spec_->channels[channel].has_cap) return;
+  if (c.sent_at.size() <= channel) c.sent_at.resize(spec_->channels.size());
+  c.sent_at[channel].push_back(at);
 }
 
 // Turns a send of this batch into `suppressed arbitration`, giving back its cap slot
@@ -147,9 +153,11 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
     if (spec_->channels[k].name == loser.channel) channel = k;
   }
   if (loser.outcome == "sent") {
-    auto& sent = c.sent_at[channel];
-    auto it = std::find(sent.begin(), sent.end(), loser.at_us);
-    if (it != sent.end()) sent.erase(it);
+    if (channel < c.sent_at.size()) {
+      auto& sent = c.sent_at[channel];
+      auto it = std::find(sent.begin(), sent.end(), loser.at_us);
+      if (it != sent.end()) sent.erase(it);
+    }
   } else if (uint64_t timer = batch.release_timers[index]) {
     cancelled_[timer] = true;
   }
@@ -178,7 +186,7 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   d.until_us = 0;
   if (verdict.empty()) {
     d.outcome = "sent";
-    c.sent_at[t.channel].push_back(t.due_us);
+    RecordSend(c, t.channel, t.due_us);
   } else {
     d.outcome = "suppressed";
     d.reason = verdict;

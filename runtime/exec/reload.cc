@@ -115,11 +115,13 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
       if (journey_map[j] >= 0) last_entry[static_cast<uint32_t>(journey_map[j])] = t;
     }
     c.last_entry = std::move(last_entry);
-    std::vector<std::deque<int64_t>> sent(to.channels.size());
-    for (size_t k = 0; k < c.sent_at.size(); ++k) {
-      if (channel_map[k] >= 0) sent[channel_map[k]] = std::move(c.sent_at[k]);
+    if (!c.sent_at.empty()) {
+      std::vector<std::vector<int64_t>> sent(to.channels.size());
+      for (size_t k = 0; k < c.sent_at.size(); ++k) {
+        if (channel_map[k] >= 0) sent[channel_map[k]] = std::move(c.sent_at[k]);
+      }
+      c.sent_at = std::move(sent);
     }
-    c.sent_at = std::move(sent);
     std::map<uint32_t, std::deque<std::pair<int64_t, RecordPtr>>> history;
     for (auto& [e, h] : c.history) {
       if (event_map[e] >= 0) history[static_cast<uint32_t>(event_map[e])] = std::move(h);

@@ -122,15 +122,41 @@ struct ProgramSpec {
   int FindEvent(const std::string& name) const;
 };
 
+class Evaluator;
+
+// A back end's direct entry point for a bool expression (a predicate): its value,
+// returned in a register. `self` and `id` let one function serve many expressions
+// (the interpreter's thunk); JIT-compiled predicates ignore them.
+using TestFn = bool (*)(JnContext* ctx, const Evaluator* self, ExprId id);
+
 // A back end: evaluates expression `id` of the program in `ctx`. Must not throw;
 // evaluation problems (division by zero) yield values and counters in ctx.
 class Evaluator {
  public:
   virtual ~Evaluator() = default;
   virtual JnValue Eval(ExprId id, JnContext& ctx) const = 0;
-  bool Test(ExprId id, JnContext& ctx) const { return id == kNoExpr || Eval(id, ctx).b != 0; }
+
+  // The value of the bool expression `id`; kNoExpr is true. This is the engine's hot
+  // path (triggers, eligibility, consent, conditions): one indirect call through the
+  // back end's table, no virtual call and no JnValue. Ids without an entry go
+  // through Eval.
+  bool Test(ExprId id, JnContext& ctx) const {
+    if (id == kNoExpr) return true;
+    if (static_cast<size_t>(id) < tests_.size()) return tests_[static_cast<size_t>(id)](&ctx, this, id);
+    return Eval(id, ctx).b != 0;
+  }
+
   // "interpreter", "jit".
   virtual const char* name() const = 0;
+
+ protected:
+  // A TestFn that answers through Eval, for back ends without a direct entry.
+  static bool TestThroughEval(JnContext* ctx, const Evaluator* self, ExprId id) {
+    return self->Eval(id, *ctx).b != 0;
+  }
+  // Filled by the back end: tests_[id] for every expression id (any type; Test is
+  // only called on bool ones).
+  std::vector<TestFn> tests_;
 };
 
 // A runnable program: its spec and the back end that evaluates its expressions.
