@@ -90,7 +90,9 @@ void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
   if (span == 0) return;
   auto& h = c.history[m.event_type];
   h.emplace_back(m.time_us, m.record);
-  while (!h.empty() && h.front().first < m.time_us - span) h.pop_front();
+  auto expired = std::find_if(h.begin(), h.end(),
+                              [&](const auto& e) { return e.first >= m.time_us - span; });
+  h.erase(h.begin(), expired);
 }
 
 void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 #include <atomic>
-#include <deque>
+#include <forward_list>
 #include <mutex>
 #include <map>
 #include <optional>
@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flat_map.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/runtime.h"
 
@@ -30,13 +31,14 @@ struct Instance {
 struct CustomerState {
   std::shared_ptr<Record> profile;
   std::vector<std::pair<std::string, std::string>> unknown_traits;
-  std::map<uint32_t, Instance> instances;              // journey index -> instance
-  std::map<uint32_t, int64_t> last_entry;              // journey index -> time
+  FlatMap<uint32_t, Instance> instances;               // journey index -> instance
+  FlatMap<uint32_t, int64_t> last_entry;               // journey index -> time
   // channel -> times of sends still inside its cap's period; kept only for capped
   // channels, and empty (no allocation) until the customer's first capped send.
   std::vector<std::vector<int64_t>> sent_at;
-  std::map<uint32_t, std::deque<std::pair<int64_t, RecordPtr>>> history;  // windows
-  std::map<uint32_t, int64_t> last_seen;               // event type -> time (time_since)
+  // event type -> (time, event) of its events inside the longest window over it
+  FlatMap<uint32_t, std::vector<std::pair<int64_t, RecordPtr>>> history;
+  FlatMap<uint32_t, int64_t> last_seen;                // event type -> time (time_since)
 };
 
 enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
@@ -134,7 +136,9 @@ class Engine::Impl {
     Impl* engine;
     CustomerState* customer;
     int64_t at;
-    std::deque<std::string> strings;  // results of lower/upper/+ during this decision
+    // Results of lower/upper/+ during this decision (stable addresses; no allocation
+    // while empty, which is nearly always).
+    std::forward_list<std::string> strings;
   };
   JnContext Context(EvalHost& host, const std::string& customer, const Record* event) const;
   JnValue Window(EvalHost& host, uint32_t slot);

@@ -98,7 +98,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
 
   Batch ended;
   for (auto& [id, c] : customers_) {
-    std::map<uint32_t, Instance> instances;
+    FlatMap<uint32_t, Instance> instances;
     for (auto& [j, inst] : c.instances) {
       int step = map_step(j, inst.step);
       uint32_t type = inst.event ? RecordView(inst.event->data()).header().type_id : 0;
@@ -110,7 +110,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
       instances[static_cast<uint32_t>(journey_map[j])] = std::move(inst);
     }
     c.instances = std::move(instances);
-    std::map<uint32_t, int64_t> last_entry;
+    FlatMap<uint32_t, int64_t> last_entry;
     for (auto& [j, t] : c.last_entry) {
       if (journey_map[j] >= 0) last_entry[static_cast<uint32_t>(journey_map[j])] = t;
     }
@@ -122,12 +122,12 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
       }
       c.sent_at = std::move(sent);
     }
-    std::map<uint32_t, std::deque<std::pair<int64_t, RecordPtr>>> history;
+    FlatMap<uint32_t, std::vector<std::pair<int64_t, RecordPtr>>> history;
     for (auto& [e, h] : c.history) {
       if (event_map[e] >= 0) history[static_cast<uint32_t>(event_map[e])] = std::move(h);
     }
     c.history = std::move(history);
-    std::map<uint32_t, int64_t> last_seen;
+    FlatMap<uint32_t, int64_t> last_seen;
     for (auto& [e, t] : c.last_seen) {
       auto it = events.find(from.events[e].name);  // times need no layout
       if (it != events.end()) last_seen[it->second] = t;

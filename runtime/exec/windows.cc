@@ -20,8 +20,8 @@ JnValue Engine::Impl::WindowCallback(void* host, uint32_t slot) {
 
 const char* Engine::Impl::AllocCallback(void* host, const char* data, uint32_t len) {
   auto* h = static_cast<EvalHost*>(host);
-  h->strings.emplace_back(data, len);
-  return h->strings.back().data();
+  h->strings.emplace_front(data, len);
+  return h->strings.front().data();
 }
 
 JnContext Engine::Impl::Context(EvalHost& host, const std::string& customer,

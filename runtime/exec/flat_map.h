@@ -1,0 +1,59 @@
+// A small ordered map over a sorted vector, for per-customer state keyed by journey
+// or event index. A customer is in a handful of journeys at a time, so a sorted
+// vector beats std::map: one allocation instead of one per entry, contiguous keys,
+// and no allocation at all while empty (most customers, most maps). Iteration is in
+// key order, as with std::map. Unlike std::map, inserting or erasing invalidates
+// references and iterators to other entries. Private to runtime/exec/.
+#pragma once
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace juncture::runtime {
+
+template <typename K, typename V>
+class FlatMap {
+ public:
+  using value_type = std::pair<K, V>;
+  using iterator = typename std::vector<value_type>::iterator;
+  using const_iterator = typename std::vector<value_type>::const_iterator;
+
+  iterator begin() { return items_.begin(); }
+  iterator end() { return items_.end(); }
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+
+  iterator find(const K& k) {
+    auto it = LowerBound(k);
+    return it != items_.end() && it->first == k ? it : items_.end();
+  }
+  const_iterator find(const K& k) const {
+    auto it = std::lower_bound(items_.begin(), items_.end(), k, KeyLess);
+    return it != items_.end() && it->first == k ? it : items_.end();
+  }
+  size_t count(const K& k) const { return find(k) != end() ? 1 : 0; }
+  // The value at `k`, value-initialised if absent.
+  V& operator[](const K& k) {
+    auto it = LowerBound(k);
+    if (it == items_.end() || it->first != k) it = items_.emplace(it, k, V{});
+    return it->second;
+  }
+  iterator erase(iterator it) { return items_.erase(it); }
+  size_t erase(const K& k) {
+    auto it = find(k);
+    if (it == items_.end()) return 0;
+    items_.erase(it);
+    return 1;
+  }
+
+ private:
+  static bool KeyLess(const value_type& a, const K& k) { return a.first < k; }
+  iterator LowerBound(const K& k) { return std::lower_bound(items_.begin(), items_.end(), k, KeyLess); }
+
+  std::vector<value_type> items_;
+};
+
+}  // namespace juncture::runtime
