@@ -39,7 +39,8 @@ CustomerState& Engine::Impl::Customer(const std::string& id) {
   return c;
 }
 
-void Engine::Impl::Process(std::string_view json, DecisionSink& sink) {
+void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
+                           std::optional<int64_t> clock_us) {
   if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
   ++stats_.messages;
   Message m;
@@ -49,6 +50,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink) {
     sink.OnDeadLetter(json, error);
     return;
   }
+  if (clock_us) m.time_us = std::max(*clock_us, now_us_);  // the record keeps its timestamp
   AdvanceTo(m.time_us, sink);
   if (m.kind == MessageKind::kIgnored) {
     ++stats_.ignored;
@@ -224,7 +226,12 @@ void Engine::Impl::Emit(Batch& batch, DecisionSink& sink) {
 
 Engine::Engine(CompiledProgram program) : impl_(std::make_unique<Impl>(std::move(program))) {}
 Engine::~Engine() = default;
-void Engine::Process(std::string_view json, DecisionSink& sink) { impl_->Process(json, sink); }
+void Engine::Process(std::string_view json, DecisionSink& sink) {
+  impl_->Process(json, sink, std::nullopt);
+}
+void Engine::Process(std::string_view json, DecisionSink& sink, int64_t time_us) {
+  impl_->Process(json, sink, time_us);
+}
 void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) { impl_->AdvanceTo(time_us, sink); }
 int64_t Engine::now() const { return impl_->now_us_; }
 int64_t Engine::next_timer() const {

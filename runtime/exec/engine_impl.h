@@ -73,7 +73,8 @@ class Engine::Impl {
  public:
   explicit Impl(CompiledProgram program);
 
-  void Process(std::string_view json, DecisionSink& sink);
+  // clock_us: decide at that time instead of the message's timestamp (serve).
+  void Process(std::string_view json, DecisionSink& sink, std::optional<int64_t> clock_us);
   void Reload(CompiledProgram next, DecisionSink& sink);
   void ApplyStaged(DecisionSink& sink);
   void AdvanceTo(int64_t time_us, DecisionSink& sink);

@@ -150,6 +150,7 @@ class EngineHarness {
   }
 
   void Advance(int64_t time_us) { engine_->AdvanceTo(time_us, sink_); }
+  runtime::DecisionSink& sink() { return sink_; }
 
   // Everything decided so far, in emission order.
   const std::vector<Decision>& all() const { return sink_.decisions; }

@@ -403,5 +403,31 @@ TEST(Reenter, IsPerCustomer) {
   EXPECT_THAT(EntryTimes(h), ElementsAre(0, kMs));
 }
 
+// ---- an outside clock (juncture serve) ---------------------------------------------
+
+TEST(OutsideClock, MessagesAreDecidedAtTheirReceiptTimeNotTheirTimestamp) {
+  EngineHarness h(P(std::string(kOpenChannels) + R"(
+journey later { on cart  wait 10m  send push "nudge" }
+journey first { on cart  send email "hi" { seen: event.time } }
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  // Stamped a day before it arrives: decided at receipt, its own time kept in `event`.
+  h.engine().Process(TrackJson("c1", "cart", At(-kDay), R"({"value":1})", "m-1"), h.sink(),
+                     At(0));
+  ASSERT_THAT(h.BriefActions(), ElementsAre("first:s1:sent"));
+  EXPECT_EQ(h.actions()[0].at_us, At(0));
+  EXPECT_NE(h.actions()[0].params_json.find(Iso(At(-kDay))), std::string::npos)
+      << h.actions()[0].params_json;
+  // The wait runs from the receipt time: nothing at +9m, the nudge at +10m.
+  h.Advance(At(9 * kMinute));
+  EXPECT_EQ(h.actions().size(), 1u);
+  h.Advance(At(10 * kMinute));
+  ASSERT_THAT(h.BriefActions(), ElementsAre("first:s1:sent", "later:s2:sent"));
+  EXPECT_EQ(h.actions()[1].at_us, At(10 * kMinute));
+  // A clock behind the engine's time is taken as the engine's time.
+  h.engine().Process(TrackJson("c2", "cart", At(0), R"({"value":1})", "m-2"), h.sink(), At(kMinute));
+  EXPECT_EQ(h.actions().back().at_us, At(10 * kMinute));
+}
+
 }  // namespace
 }  // namespace juncture::enginetest

@@ -74,8 +74,13 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Decodes and processes one message. Timers due at or before its timestamp fire
-  // first, in time order.
+  // first, in time order. (Virtual time: `juncture run`, tests.)
   void Process(std::string_view json, DecisionSink& sink);
+  // The same on an outside clock (`juncture serve`): the message is decided at
+  // `time_us` (its receipt time), not at its own timestamp. Windows, waits, caps and
+  // quiet hours use `time_us`; the event's `timestamp` stays in its record. The
+  // engine's time never goes back: a `time_us` before now() is taken as now().
+  void Process(std::string_view json, DecisionSink& sink, int64_t time_us);
   // Fires every timer due at or before `time_us`, in time order.
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
 
