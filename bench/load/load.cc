@@ -1,0 +1,504 @@
+// juncture-load: end-to-end load and latency test of `juncture serve` over NATS.
+//
+//   journeys (default)  identify --customers customers, then publish Segment `track`
+//                       messages to juncture.events.track at --rate per second and time
+//                       each action that comes back on juncture.actions.> against the
+//                       publish of the message named by its `cause`.
+//   echo                the floor: the same publisher and subscriber, but an echo
+//                       responder in this process (on its own connection) republishes
+//                       each event unchanged to an action subject. Two NATS hops, like
+//                       event -> serve -> action, with no decision in between.
+//   --events FILE       publish the messages of a JSON-lines file instead and, with
+//                       --print, show every action, decision and dead letter that comes
+//                       back (a demo).
+//
+// Every time is taken from one monotonic clock in this process, so a latency is
+// receive time - publish time with no clock skew. Publishing follows an absolute
+// schedule (message i is due at start + i/rate): a late wake-up is caught up by the
+// next messages instead of drifting the rate down.
+#include <nats/nats.h>
+#include <simdjson.h>
+#include <sys/prctl.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void SleepUntilNs(int64_t deadline) {
+  timespec ts{static_cast<time_t>(deadline / 1'000'000'000),
+              static_cast<long>(deadline % 1'000'000'000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+// ISO-8601 UTC with milliseconds, the Segment `timestamp`. serve decides on its own
+// wall clock; the timestamp only has to be plausible.
+std::string WallTimestamp() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t;
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[96];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
+           t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+           static_cast<int>(ts.tv_nsec / 1'000'000));
+  return buf;
+}
+
+struct Options {
+  std::string mode = "journeys";
+  std::string url = "nats://127.0.0.1:4222";
+  double rate = 1000;      // messages per second; 0 = as fast as possible
+  double duration = 5;     // measured seconds
+  double warmup = 1;       // seconds at the same rate before, not measured
+  int customers = 1000;
+  std::string subject;     // where events go (default by mode)
+  std::string actions;     // what to subscribe for actions (default by mode)
+  std::string event_name = "load_tick";
+  std::string traits = R"({"country":"US","load_opt_in":true,"tier":"standard","lifetime_value":120.0})";
+  std::string events_file;
+  std::string events_prefix = "juncture.events";  // --events: subject = prefix.<type>
+  std::string decisions = "juncture.decisions.>";
+  std::string deadletter = "juncture.deadletter";
+  bool print = false;
+  int settle_ms = 2000;       // wait this long after the last publish for replies
+  int ready_timeout_s = 20;   // for the first probe reply
+  int late_us = 1000;         // replies slower than this are counted as late
+  std::string json_out;       // append the result as one JSON line here
+  std::string label;          // copied into the JSON line
+};
+
+// An owned NATS connection; SendAsap because a publish must not sit in the client's
+// buffer until the flusher thread runs (~1 ms per hop otherwise, see TOOLCHAIN.md).
+struct Connection {
+  natsConnection* nc = nullptr;
+  Connection(const std::string& url, const char* name) {
+    natsOptions* o = nullptr;
+    natsOptions_Create(&o);
+    natsOptions_SetURL(o, url.c_str());
+    natsOptions_SetName(o, name);
+    natsOptions_SetSendAsap(o, true);
+    natsStatus s = natsConnection_Connect(&nc, o);
+    natsOptions_Destroy(o);
+    if (s != NATS_OK) {
+      fprintf(stderr, "juncture-load: cannot connect to %s: %s\n", url.c_str(),
+              natsStatus_GetText(s));
+      exit(1);
+    }
+  }
+  ~Connection() { natsConnection_Destroy(nc); }
+  void Publish(const std::string& subject, std::string_view data) {
+    natsStatus s = natsConnection_Publish(nc, subject.c_str(), data.data(),
+                                          static_cast<int>(data.size()));
+    if (s != NATS_OK) fprintf(stderr, "juncture-load: publish: %s\n", natsStatus_GetText(s));
+  }
+  natsSubscription* Subscribe(const std::string& subject, natsMsgHandler cb, void* closure) {
+    natsSubscription* sub = nullptr;
+    natsStatus s = natsConnection_Subscribe(&sub, nc, subject.c_str(), cb, closure);
+    if (s != NATS_OK) {
+      fprintf(stderr, "juncture-load: subscribe %s: %s\n", subject.c_str(), natsStatus_GetText(s));
+      exit(1);
+    }
+    // A burst waits in the client instead of being dropped as a slow consumer.
+    natsSubscription_SetPendingLimits(sub, 1 << 22, 1 << 30);
+    natsConnection_Flush(nc);  // the subscription is live at the server
+    return sub;
+  }
+};
+
+// Reads one top-level string field of a JSON message. Callbacks run on several NATS.c
+// threads, hence one parser per thread.
+bool StringField(std::string_view json, const char* field, std::string* out) {
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::ondemand::document doc;
+  std::string_view value;
+  if (parser.iterate(padded).get(doc) || doc.find_field_unordered(field).get_string().get(value))
+    return false;
+  out->assign(value);
+  return true;
+}
+
+// Shared by the publisher (main thread) and the reply callbacks (NATS.c threads).
+struct Run {
+  Options opt;
+  std::string id;                     // messageIds are "<id>-<seq>"; probes "<id>-p<k>"
+  std::string cause_field;            // "cause" (an action) or "messageId" (an echo)
+  std::vector<std::atomic<int64_t>> published_ns;  // by seq; 0 = not yet published
+  std::vector<int64_t> latency_ns;    // by seq; -1 = no reply yet
+  std::atomic<int64_t> replies{0}, duplicates{0}, foreign{0}, probe_replies{0};
+  std::mutex mu;                      // latency_ns, print output, by_message_id
+  std::unordered_map<std::string, int64_t> by_message_id;  // --events: publish times
+
+  // The measured run's reply for one action (or echo).
+  void OnReply(std::string_view data, int64_t received) {
+    std::string cause;
+    if (!StringField(data, cause_field.c_str(), &cause) || cause.size() <= id.size() + 1 ||
+        cause.compare(0, id.size(), id) != 0 || cause[id.size()] != '-') {
+      foreign.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const char* num = cause.c_str() + id.size() + 1;
+    if (*num == 'p') {
+      probe_replies.fetch_add(1);
+      return;
+    }
+    char* end = nullptr;
+    uint64_t seq = strtoull(num, &end, 10);
+    int64_t sent = seq < published_ns.size() ? published_ns[seq].load(std::memory_order_acquire) : 0;
+    if (*end != '\0' || sent == 0) {
+      foreign.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    if (latency_ns[seq] >= 0) {
+      duplicates.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    latency_ns[seq] = received - sent;
+    replies.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // --print: one line per message received, with its latency when its cause is known.
+  void PrintReply(natsMsg* msg, int64_t received) {
+    std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+    std::string cause, error;
+    const char* header = nullptr;
+    if (natsMsgHeader_Get(msg, "Juncture-Error", &header) == NATS_OK && header)
+      error = std::string(" [") + header + "]";
+    bool have_cause = StringField(data, cause_field.c_str(), &cause);
+    std::lock_guard<std::mutex> lock(mu);
+    char when[32] = "          ";
+    if (have_cause) {
+      auto it = by_message_id.find(cause);
+      if (it != by_message_id.end())
+        snprintf(when, sizeof when, "+%7" PRId64 "us", (received - it->second) / 1000);
+    }
+    printf("%s %s%s %.*s\n", when, natsMsg_GetSubject(msg), error.c_str(),
+           static_cast<int>(data.size()), data.data());
+    fflush(stdout);
+  }
+};
+
+void OnAction(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  int64_t received = NowNs();  // first: parsing is not part of the latency
+  auto* run = static_cast<Run*>(closure);
+  if (run->opt.print) run->PrintReply(msg, received);
+  run->OnReply({natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))},
+               received);
+  natsMsg_Destroy(msg);
+}
+
+void OnPrintOnly(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  static_cast<Run*>(closure)->PrintReply(msg, NowNs());
+  natsMsg_Destroy(msg);
+}
+
+// The echo responder: what serve would do, minus the decision.
+struct Echo {
+  Connection* conn;
+  std::string subject;
+};
+void OnEcho(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* echo = static_cast<Echo*>(closure);
+  echo->conn->Publish(echo->subject,
+                      {natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))});
+  natsMsg_Destroy(msg);
+}
+
+std::string CustomerId(int64_t i) { return "load-c" + std::to_string(i); }
+
+std::string TrackMessage(const Options& o, const std::string& message_id, int64_t customer,
+                         int64_t seq) {
+  // ~230 bytes, like a small real track event. `value` stays below 100 (the decoys of
+  // bench/load/program test for more).
+  char props[128];
+  snprintf(props, sizeof props, R"({"seq":%)" PRId64 R"(,"value":%.1f,"path":"/load/tick"})", seq,
+           static_cast<double>(seq % 997) / 10.0);
+  return R"({"type":"track","event":")" + o.event_name + R"(","messageId":")" + message_id +
+         R"(","userId":")" + CustomerId(customer) + R"(","timestamp":")" + WallTimestamp() +
+         R"(","properties":)" + props + "}";
+}
+
+std::string IdentifyMessage(const Options& o, const std::string& message_id, int64_t customer) {
+  return R"({"type":"identify","messageId":")" + message_id + R"(","userId":")" +
+         CustomerId(customer) + R"(","timestamp":")" + WallTimestamp() + R"(","traits":)" +
+         o.traits + "}";
+}
+
+// Publishes probes (customer 0) until one comes back: serve is up, subscribed, and has
+// decided everything published before (NATS keeps one publisher's order per subscriber).
+bool Probe(Run& run, Connection& pub, int timeout_s) {
+  int64_t deadline = NowNs() + int64_t{timeout_s} * 1'000'000'000;
+  int64_t before = run.probe_replies.load();
+  for (int k = 0; NowNs() < deadline; ++k) {
+    if (run.opt.mode == "journeys")  // the probe's customer must be eligible, even if
+      pub.Publish(run.opt.events_prefix + ".identify",  // serve missed the identifies
+                  IdentifyMessage(run.opt, run.id + "-i0p" + std::to_string(k), 0));
+    pub.Publish(run.opt.subject, TrackMessage(run.opt, run.id + "-p" + std::to_string(k), 0, 0));
+    for (int i = 0; i < 50 && NowNs() < deadline; ++i) {
+      if (run.probe_replies.load() > before) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return false;
+}
+
+int64_t Percentile(const std::vector<int64_t>& sorted, double q) {
+  if (sorted.empty()) return -1;
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size()) - 1e-9));
+  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+// --events FILE: publish the file's messages (paced by --rate, or as fast as possible)
+// and print what comes back.
+int PublishFile(Run& run, Connection& pub) {
+  std::ifstream in(run.opt.events_file);
+  if (!in) {
+    fprintf(stderr, "juncture-load: cannot read %s\n", run.opt.events_file.c_str());
+    return 1;
+  }
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back(line);
+  const int64_t interval = run.opt.rate > 0 ? static_cast<int64_t>(1e9 / run.opt.rate) : 0;
+  const int64_t start = NowNs();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (interval) SleepUntilNs(start + static_cast<int64_t>(i) * interval);
+    std::string type = "track", message_id;
+    StringField(lines[i], "type", &type);  // undecodable lines go out as `track`: serve
+    StringField(lines[i], "messageId", &message_id);  // dead-letters them
+    {
+      std::lock_guard<std::mutex> lock(run.mu);
+      if (!message_id.empty()) run.by_message_id[message_id] = NowNs();
+    }
+    pub.Publish(run.opt.mode == "echo" ? run.opt.subject : run.opt.events_prefix + "." + type,
+                lines[i]);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(run.opt.settle_ms));
+  std::lock_guard<std::mutex> lock(run.mu);
+  fprintf(stderr, "juncture-load: published %zu messages from %s\n", lines.size(),
+          run.opt.events_file.c_str());
+  return 0;
+}
+
+int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
+  const Options& o = run.opt;
+  const int64_t warmup_n = std::llround(o.rate * o.warmup);
+  const int64_t measured_n = std::llround(o.rate * o.duration);
+  const int64_t total = warmup_n + measured_n;
+  run.published_ns = std::vector<std::atomic<int64_t>>(static_cast<size_t>(total));
+  run.latency_ns.assign(static_cast<size_t>(total), -1);
+
+  // Every message is built before the clock starts: building is not publishing.
+  std::vector<std::string> messages(static_cast<size_t>(total));
+  for (int64_t i = 0; i < total; ++i)
+    messages[i] = TrackMessage(o, run.id + "-" + std::to_string(i), i % o.customers, i);
+
+  const double interval_ns = 1e9 / o.rate;
+  std::vector<int64_t> lag_ns(static_cast<size_t>(measured_n));  // publish - schedule
+  const int64_t start = NowNs() + 1'000'000;
+  int64_t measured_start = 0, measured_end = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t due = start + static_cast<int64_t>(static_cast<double>(i) * interval_ns);
+    if (NowNs() < due) SleepUntilNs(due);
+    int64_t now = NowNs();
+    run.published_ns[i].store(now, std::memory_order_release);
+    pub.Publish(o.subject, messages[i]);
+    if (i >= warmup_n) {
+      if (i == warmup_n) measured_start = now;
+      measured_end = now;
+      lag_ns[i - warmup_n] = now - due;
+    }
+  }
+  // Wait for the measured replies, at most --settle ms after the last publish.
+  const int64_t settle_deadline = NowNs() + int64_t{o.settle_ms} * 1'000'000;
+  auto measured_replies = [&] {
+    std::lock_guard<std::mutex> lock(run.mu);
+    return std::count_if(run.latency_ns.begin() + warmup_n, run.latency_ns.end(),
+                         [](int64_t l) { return l >= 0; });
+  };
+  while (NowNs() < settle_deadline && measured_replies() < measured_n)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  std::vector<int64_t> lat;
+  int64_t late = 0;
+  {
+    std::lock_guard<std::mutex> lock(run.mu);
+    for (int64_t i = warmup_n; i < total; ++i)
+      if (run.latency_ns[i] >= 0) {
+        lat.push_back(run.latency_ns[i]);
+        if (run.latency_ns[i] > int64_t{o.late_us} * 1000) ++late;
+      }
+  }
+  std::sort(lat.begin(), lat.end());
+  std::sort(lag_ns.begin(), lag_ns.end());
+  int64_t dropped = 0;
+  natsSubscription_GetDropped(actions_sub, &dropped);
+  const int64_t received = static_cast<int64_t>(lat.size());
+  const double elapsed_s = static_cast<double>(measured_end - measured_start) * 1e-9;
+  const double achieved = elapsed_s > 0 ? static_cast<double>(measured_n - 1) / elapsed_s : 0;
+  auto us = [](int64_t ns) { return ns < 0 ? -1.0 : static_cast<double>(ns) / 1000.0; };
+  const double p50 = us(Percentile(lat, 0.50)), p99 = us(Percentile(lat, 0.99)),
+               p999 = us(Percentile(lat, 0.999)), max = us(lat.empty() ? -1 : lat.back());
+
+  printf("juncture-load %s: rate %.0f/s (achieved %.0f/s), %d customers, %.1f s + %.1f s warmup\n",
+         o.mode.c_str(), o.rate, achieved, o.customers, o.duration, o.warmup);
+  printf("  sent %" PRId64 ", replies %" PRId64 ", lost %" PRId64 ", late (>%d us) %" PRId64
+         ", duplicates %" PRId64 ", other %" PRId64 ", dropped by client %" PRId64 "\n",
+         measured_n, received, measured_n - received, o.late_us, late, run.duplicates.load(),
+         run.foreign.load(), dropped);
+  printf("  event->action latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n", p50,
+         p99, p999, max);
+  printf("  publisher behind schedule: p99 %.0f us, max %.0f us\n", us(Percentile(lag_ns, 0.99)),
+         us(lag_ns.empty() ? -1 : lag_ns.back()));
+  fflush(stdout);
+
+  if (!o.json_out.empty()) {
+    FILE* f = fopen(o.json_out.c_str(), "a");
+    if (!f) {
+      fprintf(stderr, "juncture-load: cannot append to %s\n", o.json_out.c_str());
+      return 1;
+    }
+    fprintf(f,
+            R"({"label":"%s","mode":"%s","at":"%s","rate":%.0f,"achieved_rate":%.1f,)"
+            R"("duration_s":%.1f,"warmup_s":%.1f,"customers":%d,"sent":%)" PRId64
+            R"(,"received":%)" PRId64 R"(,"lost":%)" PRId64 R"(,"late":%)" PRId64
+            R"(,"late_us":%d,"duplicates":%)" PRId64 R"(,"dropped":%)" PRId64
+            R"(,"p50_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,)"
+            R"("publish_lag_p99_us":%.1f,"publish_lag_max_us":%.1f})"
+            "\n",
+            o.label.c_str(), o.mode.c_str(), WallTimestamp().c_str(), o.rate, achieved,
+            o.duration, o.warmup, o.customers, measured_n, received, measured_n - received, late,
+            o.late_us, run.duplicates.load(), dropped, p50, p99, p999, max,
+            us(Percentile(lag_ns, 0.99)), us(lag_ns.empty() ? -1 : lag_ns.back()));
+    fclose(f);
+  }
+  return received == measured_n ? 0 : 3;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Run run;
+  Options& o = run.opt;
+  CLI::App app{"juncture-load: event->action latency of `juncture serve` (or of an echo floor) over NATS"};
+  app.add_option("--mode", o.mode, "journeys (juncture serve) or echo (in-tool responder: the floor)")
+      ->check(CLI::IsMember({"journeys", "echo"}))->capture_default_str();
+  app.add_option("--nats", o.url, "NATS server URL")->capture_default_str();
+  app.add_option("--rate", o.rate, "messages per second (--events: 0 = as fast as possible)")
+      ->capture_default_str();
+  app.add_option("--duration", o.duration, "measured seconds")->capture_default_str();
+  app.add_option("--warmup", o.warmup, "seconds at the same rate before measuring")->capture_default_str();
+  app.add_option("--customers", o.customers, "customers the events rotate over")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--subject", o.subject,
+                 "event subject (default juncture.events.track; echo: juncture-load.echo.events)");
+  app.add_option("--actions", o.actions,
+                 "action subscription (default juncture.actions.>; echo: juncture-load.echo.actions.>)");
+  app.add_option("--event-name", o.event_name, "the track event's name")->capture_default_str();
+  app.add_option("--traits", o.traits, "identify traits (JSON) that make the journeys eligible")
+      ->capture_default_str();
+  app.add_option("--events", o.events_file, "publish this JSON-lines file instead (to <prefix>.<type>)");
+  app.add_option("--events-prefix", o.events_prefix, "subject prefix for --events and identify")
+      ->capture_default_str();
+  app.add_flag("--print", o.print, "print every action, decision and dead letter received");
+  app.add_option("--settle", o.settle_ms, "ms to wait for replies after the last publish")
+      ->capture_default_str();
+  app.add_option("--ready-timeout", o.ready_timeout_s, "seconds to wait for the first probe reply")
+      ->capture_default_str();
+  app.add_option("--late-us", o.late_us, "replies slower than this count as late")
+      ->capture_default_str();
+  app.add_option("--json", o.json_out, "append the result as one JSON line to this file");
+  app.add_option("--label", o.label, "a label copied into the JSON line");
+  CLI11_PARSE(app, argc, argv);
+  const bool echo = o.mode == "echo";
+  if (o.subject.empty()) o.subject = echo ? "juncture-load.echo.events" : o.events_prefix + ".track";
+  if (o.actions.empty()) o.actions = echo ? "juncture-load.echo.actions.>" : "juncture.actions.>";
+  if (o.events_file.empty() && (o.rate <= 0 || o.duration <= 0)) {
+    fprintf(stderr, "juncture-load: --rate and --duration must be positive\n");
+    return 2;
+  }
+  // The default 50 us timer slack would add up to 50 us to every paced wake-up.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+
+  std::random_device rd;
+  char id[16];
+  snprintf(id, sizeof id, "ld%06x", rd() & 0xffffff);  // this run's messageId prefix
+  run.id = id;
+  run.cause_field = echo ? "messageId" : "cause";
+
+  int rc = 0;
+  {
+    // One connection each for the publisher, the subscriber and (echo) the responder,
+    // so that no hop shares a socket with another.
+    Connection pub(o.url, "juncture-load-pub");
+    Connection sub(o.url, "juncture-load-sub");
+    std::unique_ptr<Connection> echo_conn;
+    Echo echo_state;
+    std::vector<natsSubscription*> extra;
+    if (echo) {
+      echo_conn = std::make_unique<Connection>(o.url, "juncture-load-echo");
+      // Replies go to <actions prefix>.load, like serve's actions on channel `load`.
+      std::string to = o.actions;
+      if (!to.empty() && to.back() == '>') to = to.substr(0, to.size() - 1) + "load";
+      echo_state = {echo_conn.get(), to};
+      extra.push_back(echo_conn->Subscribe(o.subject, OnEcho, &echo_state));
+    }
+    natsSubscription* actions_sub = sub.Subscribe(o.actions, OnAction, &run);
+    if (o.print && !echo) {
+      extra.push_back(sub.Subscribe(o.decisions, OnPrintOnly, &run));
+      extra.push_back(sub.Subscribe(o.deadletter, OnPrintOnly, &run));
+    }
+
+    if (!o.events_file.empty()) {
+      rc = PublishFile(run, pub);
+    } else if (!Probe(run, pub, o.ready_timeout_s)) {
+      fprintf(stderr,
+              "juncture-load: no reply to a probe event on %s within %d s: is `juncture serve` "
+              "running on %s with a program where '%s' sends at once (bench/load/program)?\n",
+              o.actions.c_str(), o.ready_timeout_s, o.url.c_str(), o.event_name.c_str());
+      rc = 1;
+    } else {
+      if (!echo) {
+        // Identify every customer, then probe again: the probe's reply means serve has
+        // applied every identify before it.
+        for (int c = 0; c < o.customers; ++c)
+          pub.Publish(o.events_prefix + ".identify",
+                      IdentifyMessage(o, run.id + "-i" + std::to_string(c), c));
+        if (!Probe(run, pub, o.ready_timeout_s)) {
+          fprintf(stderr, "juncture-load: no reply to the probe after the identifies\n");
+          rc = 1;
+        }
+      }
+      if (rc == 0) rc = Measure(run, pub, actions_sub);
+    }
+    for (natsSubscription* s : extra) natsSubscription_Destroy(s);
+    natsSubscription_Destroy(actions_sub);
+  }
+  nats_Close();
+  return rc;
+}

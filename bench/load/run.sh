@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# End-to-end load test of `juncture serve` over core NATS (see bench/load/load.cc).
+# Builds juncture and juncture-load, starts a private nats-server and
+# `juncture serve bench/load/program`, then for each rate runs the echo floor and the
+# journeys run back to back, and prints a markdown table of event->action latency.
+# Raw results: bench/results/load-<time>.jsonl (one JSON line per run), the table
+# beside it as load-<time>.md; serve's log: bench/results/load-serve.log.
+#
+# usage: bash bench/load/run.sh [--rates "1000 10000 20000 50000"] [--duration S]
+#                               [--warmup S] [--customers N] [--build-dir DIR] [--no-build]
+# The build dir (default build/) must be configured already (scripts/build.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+
+RATES="1000 10000 20000 50000" DURATION=5 WARMUP=1 CUSTOMERS=10000
+BUILD_DIR=build BUILD=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rates) RATES="$2"; shift ;;
+    --duration) DURATION="$2"; shift ;;
+    --warmup) WARMUP="$2"; shift ;;
+    --customers) CUSTOMERS="$2"; shift ;;
+    --build-dir) BUILD_DIR="$2"; shift ;;
+    --no-build) BUILD=0 ;;
+    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  esac
+  shift
+done
+log() { echo "bench/load/run.sh: $*" >&2; }
+
+if [ "$BUILD" = 1 ]; then
+  [ -f "$BUILD_DIR/CMakeCache.txt" ] || { log "$BUILD_DIR is not configured: run scripts/build.sh"; exit 1; }
+  cmake --build "$BUILD_DIR" -j2 --target juncture juncture-load >/dev/null
+fi
+JUNCTURE="$BUILD_DIR/tools/juncture/juncture"
+[ -f "$JUNCTURE" ] || JUNCTURE="$BUILD_DIR/tools/juncture"   # older layout
+LOAD="$BUILD_DIR/bench/load/juncture-load"
+if ! "$JUNCTURE" serve --help >/dev/null 2>&1; then
+  log "$JUNCTURE has no 'serve' command yet"; exit 1
+fi
+"$JUNCTURE" lint bench/load/program -Werror >/dev/null
+
+RESULTS="$ROOT/bench/results"
+mkdir -p "$RESULTS"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$RESULTS/load-$STAMP.jsonl"
+
+# ---- nats-server and juncture serve, stopped by PID whatever happens ---------------
+NATS_PID="" SERVE_PID=""
+cleanup() {
+  for pid in $SERVE_PID $NATS_PID; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT INT TERM
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+URL="nats://127.0.0.1:$PORT"
+nats-server -a 127.0.0.1 -p "$PORT" >"$RESULTS/load-nats.log" 2>&1 &
+NATS_PID=$!
+for _ in $(seq 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+  sleep 0.1
+done
+"$JUNCTURE" serve bench/load/program --nats "$URL" >"$RESULTS/load-serve.log" 2>&1 &
+SERVE_PID=$!
+log "nats-server on $URL (pid $NATS_PID), juncture serve (pid $SERVE_PID); results in $OUT"
+
+# ---- The runs: floor then juncture at each rate (juncture-load waits for serve) -----
+for rate in $RATES; do
+  for mode in echo journeys; do
+    "$LOAD" --mode "$mode" --nats "$URL" --rate "$rate" --duration "$DURATION" \
+      --warmup "$WARMUP" --customers "$CUSTOMERS" --json "$OUT" --label "$STAMP" >&2 ||
+      log "$mode at $rate/s: exit $? (replies lost, or no reply at all)"
+    kill -0 "$SERVE_PID" 2>/dev/null || { log "juncture serve died: see $RESULTS/load-serve.log"; exit 1; }
+  done
+done
+
+# ---- The table ------------------------------------------------------------------------
+python3 - "$OUT" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF' | tee "${OUT%.jsonl}.md"
+import json, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+by = {(r["mode"], r["rate"]): r for r in runs}
+f = lambda v: "-" if v is None or v < 0 else f"{v:.0f}"
+print(f"Event->action latency over core NATS, µs ({sys.argv[2]} cores, load average "
+      f"{sys.argv[3]} after the runs; {runs[0]['duration_s']:g} s per run, "
+      f"{runs[0]['customers']} customers)\n")
+print("| rate/s | floor p50 | floor p99 | floor p99.9 | juncture p50 | juncture p99 | "
+      "juncture p99.9 | added at p50 | juncture lost | p99 < 1 ms |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+for rate in sorted({r["rate"] for r in runs}):
+    e, j = by.get(("echo", rate), {}), by.get(("journeys", rate), {})
+    added = j["p50_us"] - e["p50_us"] if e and j and e["p50_us"] >= 0 and j["p50_us"] >= 0 else None
+    ok = "yes" if j and 0 <= j["p99_us"] < 1000 and j["lost"] == 0 else "no"
+    print(f"| {rate:.0f} | {f(e.get('p50_us'))} | {f(e.get('p99_us'))} | {f(e.get('p999_us'))} | "
+          f"{f(j.get('p50_us'))} | {f(j.get('p99_us'))} | {f(j.get('p999_us'))} | {'-' if added is None else f'{added:+.0f}'} | "
+          f"{j.get('lost', '-')} | {ok} |")
+EOF
