@@ -13,6 +13,7 @@ PACKAGES=(
   libcctz-dev tzdata                  # IANA time zones
   libxxhash-dev                       # stable hashes (splits, buckets)
   libssl-dev                          # SHA-256 of journey versions (approvals)
+  libcpp-httplib-dev                  # serve: the /metrics HTTP endpoint
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev         # libFuzzer targets (optional build)
 )

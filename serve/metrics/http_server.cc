@@ -1,0 +1,156 @@
+#include "serve/metrics/http_server.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <httplib.h>
+
+namespace juncture::serve::metrics {
+namespace {
+
+constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string Display(const Endpoint& at) {
+  bool v6 = at.host.find(':') != std::string::npos;
+  return (v6 ? "[" + at.host + "]" : at.host) + ":" + std::to_string(at.port);
+}
+
+// Why binding failed, from errno after the attempt, or from resolving the host
+// ourselves when the name was the problem (errno says nothing useful then).
+std::string BindError(const Endpoint& at, int err) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  int rc = getaddrinfo(at.host.c_str(), nullptr, &hints, &result);
+  if (rc != 0) return "cannot resolve host '" + at.host + "': " + gai_strerror(rc);
+  freeaddrinfo(result);
+  std::string msg = "cannot listen on " + Display(at);
+  if (err != 0) msg += std::string(": ") + std::strerror(err);
+  return msg;
+}
+
+}  // namespace
+
+std::optional<Endpoint> ParseEndpoint(std::string_view text, std::string* error) {
+  auto fail = [&](std::string_view why) -> std::optional<Endpoint> {
+    if (error) {
+      *error = "bad address '" + std::string(text) + "': " + std::string(why) +
+               " (expected host:port, e.g. 127.0.0.1:9464)";
+    }
+    return std::nullopt;
+  };
+  std::string_view host, port;
+  if (text.starts_with('[')) {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) return fail("missing ']'");
+    host = text.substr(1, close - 1);
+    if (host.empty()) return fail("empty address in brackets");
+    if (close + 1 >= text.size() || text[close + 1] != ':') return fail("missing ':port'");
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return fail("missing ':port'");
+    host = text.substr(0, colon);
+    if (host.find(':') != std::string_view::npos) {
+      return fail("an IPv6 address needs brackets, e.g. [::1]:9464");
+    }
+    port = text.substr(colon + 1);
+  }
+  for (char c : host) {
+    if (c <= ' ' || c == '/' || c == '[' || c == ']') return fail("bad character in host");
+  }
+  int p = -1;
+  if (port.empty() || port.size() > 5 ||
+      std::from_chars(port.data(), port.data() + port.size(), p).ptr != port.data() + port.size() ||
+      p < 0 || p > 65535) {
+    return fail("port must be a number from 0 to 65535");
+  }
+  return Endpoint{host.empty() ? "0.0.0.0" : std::string(host), p};
+}
+
+struct MetricsServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+  std::atomic<bool> done{false};
+  int port = 0;
+};
+
+MetricsServer::MetricsServer(const Registry& registry) : registry_(registry) {}
+
+MetricsServer::~MetricsServer() { Stop(); }
+
+bool MetricsServer::Start(const Endpoint& at, std::string* error) {
+  if (impl_) {
+    if (error) *error = "already running on port " + std::to_string(impl_->port);
+    return false;
+  }
+  auto impl = std::make_unique<Impl>();
+  httplib::Server& s = impl->server;
+  // httplib's default socket options set SO_REUSEPORT on Linux, which would let a
+  // second process bind the same port and silently take half the scrapes. Plain
+  // SO_REUSEADDR: a restart can rebind past TIME_WAIT, a live listener is an error.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // httplib defaults to max(8, cores - 1) workers; scrapes are rare and cheap.
+  s.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // No keep-alive and short timeouts: scrapes come seconds apart, and an idle or
+  // slow connection would hold a worker and delay Stop.
+  s.set_keep_alive_max_count(1);
+  s.set_read_timeout(2, 0);
+  s.set_write_timeout(2, 0);
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(registry_.Render(), kContentType);
+  });
+
+  errno = 0;
+  int port = at.port;
+  if (port == 0) {
+    port = s.bind_to_any_port(at.host);  // the chosen port, or -1
+  } else if (!s.bind_to_port(at.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    if (error) *error = BindError(at, errno);
+    return false;
+  }
+  impl->port = port;
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] {
+    raw->server.listen_after_bind();
+    raw->done = true;
+  });
+  // httplib's stop() does nothing until the accept loop has started, so wait for
+  // it here: after Start returns, Stop always works.
+  while (!raw->server.is_running() && !raw->done) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  impl_ = std::move(impl);
+  return true;
+}
+
+bool MetricsServer::Listen(std::string_view host_port, std::string* error) {
+  std::optional<Endpoint> at = ParseEndpoint(host_port, error);
+  return at && Start(*at, error);
+}
+
+void MetricsServer::Stop() {
+  if (!impl_) return;
+  impl_->server.stop();
+  impl_->thread.join();
+  impl_.reset();
+}
+
+int MetricsServer::port() const { return impl_ ? impl_->port : 0; }
+
+}  // namespace juncture::serve::metrics

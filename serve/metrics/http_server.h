@@ -1,0 +1,50 @@
+// Serves GET /metrics (Prometheus text format 0.0.4) from a background thread.
+// httplib stays out of this header: it is large and brings OpenSSL's headers.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "serve/metrics/metrics.h"
+
+namespace juncture::serve::metrics {
+
+struct Endpoint {
+  std::string host;  // as given, brackets of an IPv6 literal removed
+  int port = 0;      // 0: any free port
+};
+
+// Parses "host:port": "127.0.0.1:9464", "localhost:9464", "[::1]:9464", or
+// ":9464" for all IPv4 interfaces. On bad input returns nullopt and sets *error to
+// a message that names the input and the expected form. (Error messages here carry
+// no "metrics:" prefix; the caller adds its context.)
+std::optional<Endpoint> ParseEndpoint(std::string_view text, std::string* error);
+
+class MetricsServer {
+ public:
+  // `registry` must outlive the server; each scrape renders it afresh.
+  explicit MetricsServer(const Registry& registry);
+  ~MetricsServer();  // Stop()
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Binds now (so a taken port or unknown host fails here, with *error set, and no
+  // thread is left behind), then serves from a background thread. Other paths get
+  // 404. False if already running.
+  bool Start(const Endpoint& at, std::string* error);
+  // ParseEndpoint, then Start: `--metrics 127.0.0.1:9464` in one call.
+  bool Listen(std::string_view host_port, std::string* error);
+  // Stops accepting, finishes requests in flight and joins the thread. Idempotent.
+  void Stop();
+  // The bound port (the chosen one after port 0); 0 when not running.
+  int port() const;
+
+ private:
+  struct Impl;
+  const Registry& registry_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace juncture::serve::metrics

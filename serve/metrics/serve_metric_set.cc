@@ -1,0 +1,40 @@
+#include "serve/metrics/serve_metric_set.h"
+
+namespace juncture::serve::metrics {
+
+// Reference members are bound in declaration order, so `reloads` is set before the
+// two series taken from it.
+ServeMetricSet::ServeMetricSet(Registry& r)
+    : messages(r.AddCounter("juncture_messages_total", "Messages received from NATS.")),
+      decisions(r.AddCounterFamily("juncture_decisions_total",
+                                   "Decisions made, by journey, outcome and suppression reason.",
+                                   {"journey", "outcome", "reason"})),
+      dead_letters(r.AddCounterFamily("juncture_dead_letters_total",
+                                      "Messages that could not be used, by kind of reason.",
+                                      {"reason_kind"})),
+      signal_to_decision(r.AddHistogramFamily(
+          "juncture_signal_to_decision_seconds",
+          "Time from receiving a message to each decision it led to, by journey.", {"journey"})),
+      decision_to_publish(r.AddHistogramFamily(
+          "juncture_decision_to_publish_seconds",
+          "Time from a decision to publishing its action, by channel.", {"channel"})),
+      reloads(r.AddCounterFamily("juncture_reloads_total", "Program reloads, by result.",
+                                 {"result"})),
+      reloads_ok(reloads.WithLabels({"ok"})),
+      reloads_failed(reloads.WithLabels({"failed"})),
+      nats_reconnects(r.AddCounter("juncture_nats_reconnects_total",
+                                   "Reconnections to the NATS server.")),
+      customers(r.AddGauge("juncture_customers", "Customers with state in the engine.")),
+      timers_pending(r.AddGauge("juncture_timers_pending", "Timers waiting to fire.")),
+      journeys(r.AddGauge("juncture_journeys", "Journeys in the loaded program.")),
+      program_info_(r.AddGaugeFamily("juncture_program_info",
+                                     "Version and evaluator of the running engine; always 1.",
+                                     {"version", "evaluator"})) {}
+
+void ServeMetricSet::SetProgramInfo(std::string_view version, std::string_view evaluator) {
+  // Info-metric convention: exactly one series. The old one is retired, not freed.
+  program_info_.RemoveAll();
+  program_info_.WithLabels({version, evaluator}).Set(1);
+}
+
+}  // namespace juncture::serve::metrics

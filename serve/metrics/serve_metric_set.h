@@ -1,0 +1,47 @@
+// The metrics `juncture serve` exports, registered together so names, help and
+// labels live in one place. Construct once at startup; every member is a handle
+// into the registry, valid for its lifetime.
+//
+// Hot path: each recording thread holds a SeriesCache per labelled family, e.g.
+//   SeriesCache<Counter> decisions(m.decisions);
+//   SeriesCache<Histogram> latency(m.signal_to_decision);
+//   ... per decision d, `seconds` after its message was received:
+//   decisions.Get(d.journey, d.outcome, d.reason).Inc();
+//   latency.Get(d.journey).Observe(seconds);   // or ObserveNanos(ns), cheaper
+// Anything else serve wants to export goes on the same registry.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "serve/metrics/metrics.h"
+
+namespace juncture::serve::metrics {
+
+class ServeMetricSet {
+ public:
+  explicit ServeMetricSet(Registry& registry);
+
+  Counter& messages;                        // juncture_messages_total
+  Family<Counter>& decisions;               // juncture_decisions_total{journey,outcome,reason}
+  Family<Counter>& dead_letters;            // juncture_dead_letters_total{reason_kind}
+  Family<Histogram>& signal_to_decision;    // juncture_signal_to_decision_seconds{journey}
+  Family<Histogram>& decision_to_publish;   // juncture_decision_to_publish_seconds{channel}
+  Family<Counter>& reloads;                 // juncture_reloads_total{result}
+  Counter& reloads_ok;                      // {result="ok"}, exported from the start
+  Counter& reloads_failed;                  // {result="failed"}, likewise
+  Counter& nats_reconnects;                 // juncture_nats_reconnects_total
+  Gauge& customers;                         // juncture_customers
+  Gauge& timers_pending;                    // juncture_timers_pending
+  Gauge& journeys;                          // juncture_journeys (in the loaded program)
+
+  // juncture_program_info{version,evaluator} = 1, for these values only: `version`
+  // is juncture's, `evaluator` the back end ("jit", "interpreter"). Call at start
+  // and after each successful reload. Takes a lock; not for the hot path.
+  void SetProgramInfo(std::string_view version, std::string_view evaluator);
+
+ private:
+  Family<Gauge>& program_info_;
+};
+
+}  // namespace juncture::serve::metrics
