@@ -20,6 +20,8 @@
 #include <simdjson.h>
 #include <sys/prctl.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -32,7 +34,9 @@
 #include <ctime>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -84,9 +88,10 @@ struct Options {
   std::string decisions = "juncture.decisions.>";
   std::string deadletter = "juncture.deadletter";
   bool print = false;
-  int settle_ms = 2000;       // wait this long after the last publish for replies
+  int settle_ms = 1000;       // wait this long after the last publish for replies
   int ready_timeout_s = 20;   // for the first probe reply
-  int late_us = 1000;         // replies slower than this are counted as late
+  int slow_us = 1000;         // replies slower than this are counted (the 1 ms target)
+  int serve_pid = 0;          // report this process's CPU time per event
   std::string json_out;       // append the result as one JSON line here
   std::string label;          // copied into the JSON line
 };
@@ -149,7 +154,8 @@ struct Run {
   std::string cause_field;            // "cause" (an action) or "messageId" (an echo)
   std::vector<std::atomic<int64_t>> published_ns;  // by seq; 0 = not yet published
   std::vector<int64_t> latency_ns;    // by seq; -1 = no reply yet
-  std::atomic<int64_t> replies{0}, duplicates{0}, foreign{0}, probe_replies{0};
+  std::atomic<int64_t> replies{0}, duplicates{0}, foreign{0}, probe_generation{0},
+      probe_answered{0};
   std::mutex mu;                      // latency_ns, print output, by_message_id
   std::unordered_map<std::string, int64_t> by_message_id;  // --events: publish times
 
@@ -162,8 +168,11 @@ struct Run {
       return;
     }
     const char* num = cause.c_str() + id.size() + 1;
-    if (*num == 'p') {
-      probe_replies.fetch_add(1);
+    if (*num == 'p') {  // "p<generation>.<k>": a Probe call waits for its generation
+      int64_t generation = strtoll(num + 1, nullptr, 10);
+      int64_t seen = probe_answered.load();
+      while (generation > seen && !probe_answered.compare_exchange_weak(seen, generation)) {
+      }
       return;
     }
     char* end = nullptr;
@@ -189,7 +198,9 @@ struct Run {
     const char* header = nullptr;
     if (natsMsgHeader_Get(msg, "Juncture-Error", &header) == NATS_OK && header)
       error = std::string(" [") + header + "]";
-    bool have_cause = StringField(data, cause_field.c_str(), &cause);
+    // A dead letter is the raw message: its own messageId names it.
+    bool have_cause = StringField(data, cause_field.c_str(), &cause) ||
+                      StringField(data, "messageId", &cause);
     std::lock_guard<std::mutex> lock(mu);
     char when[32] = "          ";
     if (have_cause) {
@@ -253,18 +264,35 @@ std::string IdentifyMessage(const Options& o, const std::string& message_id, int
 // decided everything published before (NATS keeps one publisher's order per subscriber).
 bool Probe(Run& run, Connection& pub, int timeout_s) {
   int64_t deadline = NowNs() + int64_t{timeout_s} * 1'000'000'000;
-  int64_t before = run.probe_replies.load();
+  // A new generation, so that a straggling reply to an earlier probe does not count.
+  const int64_t generation = ++run.probe_generation;
   for (int k = 0; NowNs() < deadline; ++k) {
+    std::string name = std::to_string(generation) + "." + std::to_string(k);
     if (run.opt.mode == "journeys")  // the probe's customer must be eligible, even if
       pub.Publish(run.opt.events_prefix + ".identify",  // serve missed the identifies
-                  IdentifyMessage(run.opt, run.id + "-i0p" + std::to_string(k), 0));
-    pub.Publish(run.opt.subject, TrackMessage(run.opt, run.id + "-p" + std::to_string(k), 0, 0));
+                  IdentifyMessage(run.opt, run.id + "-i" + name, 0));
+    pub.Publish(run.opt.subject, TrackMessage(run.opt, run.id + "-p" + name, 0, 0));
     for (int i = 0; i < 50 && NowNs() < deadline; ++i) {
-      if (run.probe_replies.load() > before) return true;
+      if (run.probe_answered.load() >= generation) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
   return false;
+}
+
+// User + system CPU seconds of a process (0 if pid <= 0 or unreadable).
+double ProcessCpuSeconds(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 int64_t Percentile(const std::vector<int64_t>& sorted, double q) {
@@ -322,6 +350,9 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
   std::vector<int64_t> lag_ns(static_cast<size_t>(measured_n));  // publish - schedule
   const int64_t start = NowNs() + 1'000'000;
   int64_t measured_start = 0, measured_end = 0;
+  // serve is idle here (the probe before came back): its CPU time from now to the end
+  // of the drain is the cost of the run's messages, even if it fell behind.
+  const double serve_cpu_start = ProcessCpuSeconds(o.serve_pid);
   for (int64_t i = 0; i < total; ++i) {
     int64_t due = start + static_cast<int64_t>(static_cast<double>(i) * interval_ns);
     if (NowNs() < due) SleepUntilNs(due);
@@ -334,7 +365,9 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
       lag_ns[i - warmup_n] = now - due;
     }
   }
-  // Wait for the measured replies, at most --settle ms after the last publish.
+  const double elapsed_s = static_cast<double>(measured_end - measured_start) * 1e-9;
+
+  // Replies that come within --settle ms of the last publish are in time, later ones late.
   const int64_t settle_deadline = NowNs() + int64_t{o.settle_ms} * 1'000'000;
   auto measured_replies = [&] {
     std::lock_guard<std::mutex> lock(run.mu);
@@ -343,15 +376,21 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
   };
   while (NowNs() < settle_deadline && measured_replies() < measured_n)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const int64_t in_time = measured_replies();
+  // Drain: the reply to a probe published now comes after every reply of the run (one
+  // publisher, one subscription on the other side, one connection back: NATS keeps the
+  // order), so what has not come by then is lost. It also leaves serve idle for the next run.
+  const bool drained = Probe(run, pub, o.ready_timeout_s);
+  const double serve_cpu_s = ProcessCpuSeconds(o.serve_pid) - serve_cpu_start;
 
   std::vector<int64_t> lat;
-  int64_t late = 0;
+  int64_t slow = 0;
   {
     std::lock_guard<std::mutex> lock(run.mu);
     for (int64_t i = warmup_n; i < total; ++i)
       if (run.latency_ns[i] >= 0) {
         lat.push_back(run.latency_ns[i]);
-        if (run.latency_ns[i] > int64_t{o.late_us} * 1000) ++late;
+        if (run.latency_ns[i] > int64_t{o.slow_us} * 1000) ++slow;
       }
   }
   std::sort(lat.begin(), lat.end());
@@ -359,43 +398,60 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
   int64_t dropped = 0;
   natsSubscription_GetDropped(actions_sub, &dropped);
   const int64_t received = static_cast<int64_t>(lat.size());
-  const double elapsed_s = static_cast<double>(measured_end - measured_start) * 1e-9;
-  const double achieved = elapsed_s > 0 ? static_cast<double>(measured_n - 1) / elapsed_s : 0;
-  auto us = [](int64_t ns) { return ns < 0 ? -1.0 : static_cast<double>(ns) / 1000.0; };
-  const double p50 = us(Percentile(lat, 0.50)), p99 = us(Percentile(lat, 0.99)),
-               p999 = us(Percentile(lat, 0.999)), max = us(lat.empty() ? -1 : lat.back());
+  auto us = [](int64_t ns) { return ns < 0 ? -1.0 : std::round(static_cast<double>(ns) / 100.0) / 10.0; };
 
-  printf("juncture-load %s: rate %.0f/s (achieved %.0f/s), %d customers, %.1f s + %.1f s warmup\n",
-         o.mode.c_str(), o.rate, achieved, o.customers, o.duration, o.warmup);
-  printf("  sent %" PRId64 ", replies %" PRId64 ", lost %" PRId64 ", late (>%d us) %" PRId64
-         ", duplicates %" PRId64 ", other %" PRId64 ", dropped by client %" PRId64 "\n",
-         measured_n, received, measured_n - received, o.late_us, late, run.duplicates.load(),
+  nlohmann::ordered_json r;
+  r["label"] = o.label;
+  r["mode"] = o.mode;
+  r["at"] = WallTimestamp();
+  r["rate"] = o.rate;
+  r["achieved_rate"] = elapsed_s > 0 ? std::round(static_cast<double>(measured_n - 1) / elapsed_s) : 0;
+  r["duration_s"] = o.duration;
+  r["warmup_s"] = o.warmup;
+  r["customers"] = o.customers;
+  r["sent"] = measured_n;
+  r["received"] = received;
+  r["late"] = received - in_time;  // after --settle, before the drain probe
+  r["lost"] = measured_n - received;
+  r["drained"] = drained;
+  r["duplicates"] = run.duplicates.load();
+  r["dropped"] = dropped;  // by this client as a slow consumer
+  r["slow_us"] = o.slow_us;
+  r["slow"] = slow;        // replies slower than slow_us
+  r["p50_us"] = us(Percentile(lat, 0.50));
+  r["p99_us"] = us(Percentile(lat, 0.99));
+  r["p999_us"] = us(Percentile(lat, 0.999));
+  r["max_us"] = us(lat.empty() ? -1 : lat.back());
+  r["publish_lag_p99_us"] = us(Percentile(lag_ns, 0.99));
+  r["publish_lag_max_us"] = us(lag_ns.empty() ? -1 : lag_ns.back());
+  if (o.serve_pid > 0 && o.mode == "journeys")  // warmup and measured events, 1 probe
+    r["serve_cpu_us_per_event"] = std::round(serve_cpu_s * 1e7 / static_cast<double>(total)) / 10.0;
+
+  printf("juncture-load %s: rate %.0f/s (achieved %.0f/s), %d customers, %g s + %g s warmup\n",
+         o.mode.c_str(), o.rate, r["achieved_rate"].get<double>(), o.customers, o.duration,
+         o.warmup);
+  printf("  sent %" PRId64 ", replies %" PRId64 " (late %" PRId64 "), lost %" PRId64
+         "%s, over %d us %" PRId64 ", duplicates %" PRId64 ", other %" PRId64
+         ", dropped %" PRId64 "\n",
+         measured_n, received, received - in_time, measured_n - received,
+         drained ? "" : " (not drained)", o.slow_us, slow, run.duplicates.load(),
          run.foreign.load(), dropped);
-  printf("  event->action latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n", p50,
-         p99, p999, max);
-  printf("  publisher behind schedule: p99 %.0f us, max %.0f us\n", us(Percentile(lag_ns, 0.99)),
-         us(lag_ns.empty() ? -1 : lag_ns.back()));
+  printf("  event->action latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n",
+         r["p50_us"].get<double>(), r["p99_us"].get<double>(), r["p999_us"].get<double>(),
+         r["max_us"].get<double>());
+  printf("  publisher behind schedule: p99 %.0f us, max %.0f us\n",
+         r["publish_lag_p99_us"].get<double>(), r["publish_lag_max_us"].get<double>());
+  if (r.contains("serve_cpu_us_per_event"))
+    printf("  serve CPU: %.1f us per event\n", r["serve_cpu_us_per_event"].get<double>());
   fflush(stdout);
 
   if (!o.json_out.empty()) {
-    FILE* f = fopen(o.json_out.c_str(), "a");
-    if (!f) {
+    std::ofstream out(o.json_out, std::ios::app);
+    out << r.dump() << "\n";
+    if (!out) {
       fprintf(stderr, "juncture-load: cannot append to %s\n", o.json_out.c_str());
       return 1;
     }
-    fprintf(f,
-            R"({"label":"%s","mode":"%s","at":"%s","rate":%.0f,"achieved_rate":%.1f,)"
-            R"("duration_s":%.1f,"warmup_s":%.1f,"customers":%d,"sent":%)" PRId64
-            R"(,"received":%)" PRId64 R"(,"lost":%)" PRId64 R"(,"late":%)" PRId64
-            R"(,"late_us":%d,"duplicates":%)" PRId64 R"(,"dropped":%)" PRId64
-            R"(,"p50_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,)"
-            R"("publish_lag_p99_us":%.1f,"publish_lag_max_us":%.1f})"
-            "\n",
-            o.label.c_str(), o.mode.c_str(), WallTimestamp().c_str(), o.rate, achieved,
-            o.duration, o.warmup, o.customers, measured_n, received, measured_n - received, late,
-            o.late_us, run.duplicates.load(), dropped, p50, p99, p999, max,
-            us(Percentile(lag_ns, 0.99)), us(lag_ns.empty() ? -1 : lag_ns.back()));
-    fclose(f);
   }
   return received == measured_n ? 0 : 3;
 }
@@ -430,8 +486,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ready-timeout", o.ready_timeout_s, "seconds to wait for the first probe reply")
       ->capture_default_str();
-  app.add_option("--late-us", o.late_us, "replies slower than this count as late")
+  app.add_option("--slow-us", o.slow_us, "count the replies slower than this")
       ->capture_default_str();
+  app.add_option("--serve-pid", o.serve_pid, "report this process's (serve's) CPU time per event");
   app.add_option("--json", o.json_out, "append the result as one JSON line to this file");
   app.add_option("--label", o.label, "a label copied into the JSON line");
   CLI11_PARSE(app, argc, argv);
