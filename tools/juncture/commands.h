@@ -17,6 +17,7 @@ Runner AddFmtCommand(CLI::App& app);
 Runner AddApproveCommand(CLI::App& app);
 Runner AddRunCommand(CLI::App& app);
 Runner AddTestCommand(CLI::App& app);
+Runner AddServeCommand(CLI::App& app);
 
 // Options shared by every command that compiles a program.
 struct ProgramOptions {

@@ -3,6 +3,7 @@
 //   juncture compile PATH... --emit  print the AST or the typed IR
 //   juncture fmt PATH...             print scripts in canonical form
 //   juncture run PATH... --events FILE  decide on messages, print decisions
+//   juncture serve PATH... --nats URL  decide on NATS messages, publish to NATS
 //   juncture test SCENARIOS...        check journeys against scenario files
 //   juncture approve PATH... --journey J --role R --by WHO
 // Exit codes: 0 ok, 1 diagnostics or failures, 2 usage.
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
   add("fmt", "Print scripts in canonical form", juncture::tools::AddFmtCommand);
   add("run", "Run journeys on a file of messages (virtual time)",
       juncture::tools::AddRunCommand);
+  add("serve", "Decide on messages from NATS and publish decisions and actions to NATS",
+      juncture::tools::AddServeCommand);
   add("test", "Run scenario files: messages in, expected decisions out",
       juncture::tools::AddTestCommand);
   add("approve", "Record an approval of a journey's current version",

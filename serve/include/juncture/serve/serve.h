@@ -1,0 +1,69 @@
+// `juncture serve`: the NATS-fed runtime. Consumes Segment-spec messages from NATS
+// subjects (core NATS, or a JetStream durable consumer), decides with the engine on
+// the wall clock, and publishes decisions, actions and dead letters back to NATS.
+//
+//   juncture.events.>            in: track / identify messages (configurable)
+//   juncture.decisions.<journey> out: every decision (LANGUAGE.md §5 JSON)
+//   juncture.actions.<channel>   out: every `sent` decision, header Nats-Msg-Id = id
+//   juncture.deadletter          out: the raw bad message, header Juncture-Error
+//
+// See docs/serve.md for the guarantees of each mode. This library knows nothing of
+// the compiler: the caller passes a ProgramLoader that compiles the program (again,
+// on reload).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "juncture/runtime/program.h"
+
+namespace juncture::serve {
+
+// How to reach NATS; every field but `url` is optional.
+struct NatsSettings {
+  std::string url = "nats://127.0.0.1:4222";
+  std::string name = "juncture-serve";  // the client name the server shows
+  std::string user, password;           // user/password authentication
+  std::string token;                    // token authentication
+  std::string creds_file;               // a NATS .creds file (JWT + NKey seed)
+  bool tls = false;                     // require TLS
+  std::string tls_ca;                   // CA certificates (PEM file)
+  std::string tls_cert, tls_key;        // client certificate and key (PEM files)
+  int64_t reconnect_wait_ms = 250;      // between reconnect attempts (forever)
+};
+
+struct JetStreamSettings {
+  bool enabled = false;
+  std::string stream = "JUNCTURE_EVENTS";           // created if missing, on `subjects`
+  std::string durable = "juncture";                 // the durable pull consumer
+  std::string actions_stream = "JUNCTURE_ACTIONS";  // dedupes actions by Nats-Msg-Id
+  std::string state_dir = "juncture-state";         // checkpoints
+  int64_t checkpoint_interval_ms = 200;             // at most this long between checkpoints
+  int fetch_batch = 256;
+};
+
+// Compiles the program (at start and on every reload); nullopt with *error set if
+// it does not compile, in which case a running server keeps its current program.
+using ProgramLoader = std::function<std::optional<runtime::CompiledProgram>(std::string* error)>;
+
+struct ServeOptions {
+  NatsSettings nats;
+  JetStreamSettings jetstream;
+  std::vector<std::string> subjects = {"juncture.events.>"};
+  std::string decisions_prefix = "juncture.decisions";
+  std::string actions_prefix = "juncture.actions";
+  std::string deadletter_subject = "juncture.deadletter";
+  std::string metrics_address;          // "127.0.0.1:9464"; "" = no metrics endpoint
+  std::vector<std::string> watch_files;  // reload when one of them changes ("" = none)
+  bool quiet = false;                    // no per-event log lines
+};
+
+// Runs until SIGTERM or SIGINT (graceful: drain, publish, checkpoint), reloading on
+// SIGHUP or a change of a watched file. Returns the process exit code: 0 after a
+// graceful stop, 1 if it could not start (the reason is printed on stderr).
+int Serve(const ServeOptions& options, const ProgramLoader& loader);
+
+}  // namespace juncture::serve

@@ -1,0 +1,117 @@
+#include "nats_connection.h"
+
+namespace juncture::serve {
+
+std::string NatsErrorText(natsStatus s) {
+  std::string out = natsStatus_GetText(s);
+  const char* last = nats_GetLastError(nullptr);
+  if (last != nullptr && *last != '\0' && out != last) out += std::string(": ") + last;
+  return out;
+}
+
+namespace {
+
+struct OptionsDeleter {
+  void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
+};
+
+// Applies `settings` to `opts`; the first failing call's error, or "".
+std::string Configure(natsOptions* opts, const NatsSettings& settings) {
+  auto check = [](natsStatus s, const char* what) {
+    return s == NATS_OK ? std::string() : std::string(what) + ": " + NatsErrorText(s);
+  };
+  std::string e;
+  if (!(e = check(natsOptions_SetURL(opts, settings.url.c_str()), "url")).empty()) return e;
+  if (!(e = check(natsOptions_SetName(opts, settings.name.c_str()), "name")).empty()) return e;
+  if (!(e = check(natsOptions_SetSendAsap(opts, true), "send asap")).empty()) return e;
+  if (!(e = check(natsOptions_SetAllowReconnect(opts, true), "reconnect")).empty()) return e;
+  if (!(e = check(natsOptions_SetMaxReconnect(opts, -1), "max reconnect")).empty()) return e;
+  if (!(e = check(natsOptions_SetReconnectWait(opts, settings.reconnect_wait_ms), "reconnect wait"))
+           .empty()) {
+    return e;
+  }
+  // Decisions made while disconnected wait in this buffer (64 MiB) until reconnected.
+  if (!(e = check(natsOptions_SetReconnectBufSize(opts, 64 << 20), "reconnect buffer")).empty()) {
+    return e;
+  }
+  if (!settings.user.empty() || !settings.password.empty()) {
+    e = check(natsOptions_SetUserInfo(opts, settings.user.c_str(), settings.password.c_str()),
+              "user/password");
+    if (!e.empty()) return e;
+  }
+  if (!settings.token.empty()) {
+    if (!(e = check(natsOptions_SetToken(opts, settings.token.c_str()), "token")).empty()) return e;
+  }
+  if (!settings.creds_file.empty()) {
+    e = check(natsOptions_SetUserCredentialsFromFiles(opts, settings.creds_file.c_str(), nullptr),
+              "creds file");
+    if (!e.empty()) return e;
+  }
+  bool tls = settings.tls || !settings.tls_ca.empty() || !settings.tls_cert.empty();
+  if (tls) {
+    if (!(e = check(natsOptions_SetSecure(opts, true), "tls")).empty()) return e;
+    if (!settings.tls_ca.empty()) {
+      e = check(natsOptions_LoadCATrustedCertificates(opts, settings.tls_ca.c_str()), "tls ca");
+      if (!e.empty()) return e;
+    }
+    if (!settings.tls_cert.empty() || !settings.tls_key.empty()) {
+      e = check(natsOptions_LoadCertificatesChain(opts, settings.tls_cert.c_str(),
+                                                  settings.tls_key.c_str()),
+                "tls certificate");
+      if (!e.empty()) return e;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& settings,
+                                                        Callbacks callbacks, std::string* error) {
+  natsOptions* raw = nullptr;
+  if (natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
+    *error = "nats options: " + NatsErrorText(s);
+    return nullptr;
+  }
+  std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
+  std::string problem = Configure(opts.get(), settings);
+  if (!problem.empty()) {
+    *error = problem;
+    return nullptr;
+  }
+  std::unique_ptr<NatsConnection> conn(new NatsConnection());
+  conn->callbacks_ = std::move(callbacks);
+  natsOptions_SetDisconnectedCB(opts.get(), &NatsConnection::OnDisconnected, conn.get());
+  natsOptions_SetReconnectedCB(opts.get(), &NatsConnection::OnReconnected, conn.get());
+  if (natsStatus s = natsConnection_Connect(&conn->nc_, opts.get()); s != NATS_OK) {
+    *error = "cannot connect to " + settings.url + ": " + NatsErrorText(s);
+    conn->nc_ = nullptr;
+    return nullptr;
+  }
+  return conn;
+}
+
+NatsConnection::~NatsConnection() {
+  if (nc_ != nullptr) {
+    natsConnection_Close(nc_);
+    natsConnection_Destroy(nc_);
+  }
+}
+
+std::string NatsConnection::ConnectedUrl() const {
+  char buf[256] = {0};
+  if (natsConnection_GetConnectedUrl(nc_, buf, sizeof buf) != NATS_OK) return "";
+  return buf;
+}
+
+void NatsConnection::OnDisconnected(natsConnection*, void* self) {
+  auto* c = static_cast<NatsConnection*>(self);
+  if (c->callbacks_.disconnected) c->callbacks_.disconnected();
+}
+
+void NatsConnection::OnReconnected(natsConnection*, void* self) {
+  auto* c = static_cast<NatsConnection*>(self);
+  if (c->callbacks_.reconnected) c->callbacks_.reconnected();
+}
+
+}  // namespace juncture::serve

@@ -1,0 +1,55 @@
+// Connecting to NATS with NatsSettings, and RAII for the NATS.c handles serve uses.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "juncture/serve/serve.h"
+
+namespace juncture::serve {
+
+// "<status text>: <last error>" for a failed NATS.c call.
+std::string NatsErrorText(natsStatus s);
+
+class NatsConnection {
+ public:
+  struct Callbacks {
+    std::function<void()> disconnected;
+    std::function<void()> reconnected;
+  };
+
+  // Connects (failing fast if the server cannot be reached now); afterwards the
+  // connection reconnects forever, every `reconnect_wait_ms`, and NATS.c
+  // re-subscribes. Publishes go out at once (SendAsap): latency over batching.
+  static std::unique_ptr<NatsConnection> Connect(const NatsSettings& settings,
+                                                 Callbacks callbacks, std::string* error);
+  ~NatsConnection();
+  NatsConnection(const NatsConnection&) = delete;
+  NatsConnection& operator=(const NatsConnection&) = delete;
+
+  natsConnection* get() const { return nc_; }
+  std::string ConnectedUrl() const;
+
+ private:
+  NatsConnection() = default;
+  static void OnDisconnected(natsConnection*, void* self);
+  static void OnReconnected(natsConnection*, void* self);
+
+  natsConnection* nc_ = nullptr;
+  Callbacks callbacks_;
+};
+
+struct MsgDeleter {
+  void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
+};
+using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
+
+struct SubscriptionDeleter {
+  void operator()(natsSubscription* s) const { natsSubscription_Destroy(s); }
+};
+using SubscriptionPtr = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
+
+}  // namespace juncture::serve

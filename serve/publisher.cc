@@ -1,0 +1,85 @@
+#include "publisher.h"
+
+#include <chrono>
+
+#include "nats_connection.h"
+
+namespace juncture::serve {
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Publisher::Publisher(natsConnection* nc, jsCtx* js, const ServeOptions& options,
+                     PublishObserver* observer)
+    : nc_(nc), js_(js), options_(options), observer_(observer) {}
+
+void Publisher::OnDecision(const runtime::Decision& d) {
+  int64_t decided = SteadyNs();
+  if (observer_) {
+    observer_->Decided(d, receipt_ns_ == 0 ? 0.0 : (decided - receipt_ns_) * 1e-9);
+  }
+  json_ = d.ToJson();
+  // The action first: it is what the latency budget is for.
+  if (d.outcome == "sent") {
+    if (Publish(options_.actions_prefix + "." + d.channel, json_, "Nats-Msg-Id", d.id,
+                js_ != nullptr) &&
+        observer_) {
+      observer_->Published(d, (SteadyNs() - decided) * 1e-9);
+    }
+  }
+  Publish(options_.decisions_prefix + "." + d.journey, json_, "Nats-Msg-Id", d.id, false);
+}
+
+void Publisher::OnDeadLetter(std::string_view message, const std::string& reason) {
+  if (observer_) observer_->DeadLetter(reason);
+  // The raw bytes as received (so they can be fixed and replayed), the reason in a
+  // header. Header values are one line: newlines become spaces.
+  std::string why = reason;
+  for (char& c : why) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  Publish(options_.deadletter_subject, message, "Juncture-Error", why, false);
+}
+
+bool Publisher::Publish(const std::string& subject, std::string_view data, const char* header,
+                        const std::string& header_value, bool jetstream) {
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, data.data(),
+                                static_cast<int>(data.size()));
+  MsgPtr msg(raw);
+  if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), header, header_value.c_str());
+  if (s == NATS_OK) {
+    if (jetstream) {
+      s = js_PublishMsgAsync(js_, &raw, nullptr);  // takes the message on success
+      if (s == NATS_OK) (void)msg.release();
+    } else {
+      s = natsConnection_PublishMsg(nc_, msg.get());
+    }
+  }
+  if (s != NATS_OK) {
+    if (observer_) observer_->PublishFailed(subject + ": " + NatsErrorText(s));
+    return false;
+  }
+  ++published_;
+  return true;
+}
+
+bool Publisher::Settle(int64_t timeout_ms, std::string* error) {
+  natsStatus s = natsConnection_FlushTimeout(nc_, timeout_ms);
+  if (s == NATS_OK && js_ != nullptr) {
+    jsPubOptions o;
+    jsPubOptions_Init(&o);
+    o.MaxWait = timeout_ms;
+    s = js_PublishAsyncComplete(js_, &o);
+  }
+  if (s != NATS_OK) {
+    *error = NatsErrorText(s);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace juncture::serve

@@ -1,0 +1,64 @@
+// The engine's DecisionSink in serve: publishes every decision, action and dead
+// letter to NATS as it is made, and reports split times to an observer (metrics).
+#pragma once
+
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "juncture/runtime/runtime.h"
+#include "juncture/serve/serve.h"
+
+namespace juncture::serve {
+
+// What the publisher reports; the metrics module implements it. Times are seconds.
+class PublishObserver {
+ public:
+  virtual ~PublishObserver() = default;
+  // A decision was made `signal_to_decision` after its message was received (0 for
+  // decisions of timers).
+  virtual void Decided(const runtime::Decision& d, double signal_to_decision) = 0;
+  // The action of a `sent` decision was handed to NATS `decision_to_publish` later.
+  virtual void Published(const runtime::Decision& d, double decision_to_publish) = 0;
+  virtual void DeadLetter(std::string_view reason) = 0;
+  virtual void PublishFailed(const std::string& error) = 0;
+};
+
+// Steady-clock nanoseconds (the split times' clock).
+int64_t SteadyNs();
+
+class Publisher : public runtime::DecisionSink {
+ public:
+  // `js` (may be null): actions go through JetStream (async, acked, deduplicated by
+  // Nats-Msg-Id in the actions stream); otherwise core NATS.
+  Publisher(natsConnection* nc, jsCtx* js, const ServeOptions& options, PublishObserver* observer);
+
+  // The receipt time of the message about to be processed (SteadyNs), or 0 while
+  // timers fire.
+  void set_receipt(int64_t steady_ns) { receipt_ns_ = steady_ns; }
+
+  void OnDecision(const runtime::Decision& d) override;
+  void OnDeadLetter(std::string_view message, const std::string& reason) override;
+
+  // Waits until NATS has everything published so far (a flush; with JetStream also
+  // every action's ack). False with *error if not within `timeout_ms`.
+  bool Settle(int64_t timeout_ms, std::string* error);
+
+  uint64_t published() const { return published_; }
+
+ private:
+  bool Publish(const std::string& subject, std::string_view data, const char* header,
+               const std::string& header_value, bool jetstream);
+
+  natsConnection* nc_;
+  jsCtx* js_;
+  const ServeOptions& options_;
+  PublishObserver* observer_;
+  int64_t receipt_ns_ = 0;
+  uint64_t published_ = 0;
+  std::string json_;  // reused
+};
+
+}  // namespace juncture::serve

@@ -1,0 +1,176 @@
+#include "server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "telemetry.h"
+
+namespace juncture::serve {
+
+int64_t WallUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+int64_t MtimeOf(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+}  // namespace
+
+Server::Server(const ServeOptions& options, const ProgramLoader& loader)
+    : options_(options), loader_(loader), metrics_(std::make_unique<Telemetry>()) {}
+
+Server::~Server() {
+  for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);
+  subscriptions_.clear();
+  publisher_.reset();
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+  conn_.reset();
+}
+
+void Server::Log(const std::string& line) const { std::cerr << "juncture serve: " << line << "\n"; }
+
+bool Server::Start(std::string* error) {
+  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, error)) {
+    *error = "metrics: " + *error;
+    return false;
+  }
+  std::string why;
+  std::optional<runtime::CompiledProgram> program = loader_(&why);
+  if (!program) {
+    *error = "the program does not compile:\n" + why;
+    return false;
+  }
+  engine_ = std::make_unique<runtime::Engine>(std::move(*program));
+  metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
+  NatsConnection::Callbacks callbacks;
+  callbacks.disconnected = [this] {
+    metrics_->Disconnected();
+    Log("disconnected from NATS; reconnecting (state is kept)");
+  };
+  callbacks.reconnected = [this] {
+    metrics_->Reconnected();
+    Log("reconnected to NATS at " + conn_->ConnectedUrl());
+  };
+  conn_ = NatsConnection::Connect(options_.nats, std::move(callbacks), error);
+  if (!conn_) return false;
+  for (const std::string& f : options_.watch_files) watched_.emplace_back(f, MtimeOf(f));
+  bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
+  if (!ok) return false;
+  std::string subjects;
+  for (const std::string& s : options_.subjects) subjects += (subjects.empty() ? "" : " ") + s;
+  Log("deciding on " + subjects + " from " + conn_->ConnectedUrl() + " (" +
+      (options_.jetstream.enabled ? "JetStream stream " + options_.jetstream.stream +
+                                        ", durable " + options_.jetstream.durable
+                                  : std::string("core NATS")) +
+      "), " + std::to_string(engine_->spec().journeys.size()) + " journeys on the " +
+      engine_->evaluator_name() +
+      (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
+  return true;
+}
+
+void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns) {
+  metrics_->MessageIn();
+  std::lock_guard<std::mutex> lock(mu_);
+  publisher_->set_receipt(receipt_ns);
+  engine_->Process(data, *publisher_, clock_us);
+  publisher_->set_receipt(0);
+  // A new timer earlier than the one the timer loop sleeps for: wake it.
+  if (engine_->next_timer() < timer_wait_until_) cv_.notify_one();
+}
+
+void Server::Reload(const std::string& why) {
+  Log("reloading the program (" + why + ")");
+  std::string error;
+  std::optional<runtime::CompiledProgram> program = loader_(&error);
+  if (!program) {
+    metrics_->Reload(false);
+    Log("reload failed; the running program stays:\n" + error);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  engine_->Reload(std::move(*program), *publisher_);
+  metrics_->Reload(true);
+  metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
+  Log("reloaded: " + std::to_string(engine_->spec().journeys.size()) + " journeys on the " +
+      engine_->evaluator_name());
+}
+
+bool Server::WatchedFilesChanged() {
+  bool changed = false;
+  for (auto& [file, mtime] : watched_) {
+    int64_t now = MtimeOf(file);
+    if (now != mtime) {
+      mtime = now;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+void Server::Shutdown() {
+  Log("stopping: draining");
+  if (!options_.jetstream.enabled) {
+    // Messages already delivered to us are decided; no new ones are taken.
+    for (SubscriptionPtr& s : subscriptions_) {
+      if (natsSubscription_Drain(s.get()) == NATS_OK) {
+        natsSubscription_WaitForDrainCompletion(s.get(), 5000);
+      }
+    }
+  }
+  stopping_ = true;  // the fetch loop ends after its current batch
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  std::string error;
+  if (options_.jetstream.enabled) {
+    if (!Commit(&error)) Log("final checkpoint failed: " + error);
+  } else if (publisher_ && !publisher_->Settle(5000, &error)) {
+    Log("could not flush the last decisions: " + error);
+  }
+  Log("stopped. " + metrics_->Summary());
+}
+
+int Server::Run() {
+  // Signals are taken by this thread only (sigtimedwait below): block them before
+  // NATS.c and the workers start their threads, which inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::string error;
+  if (!Start(&error)) {
+    Log("cannot start: " + error);
+    return 1;
+  }
+  timespec tick{1, 0};
+  while (true) {
+    int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGHUP) {
+      Reload("SIGHUP");
+    } else if (WatchedFilesChanged()) {
+      Reload("a program file changed");
+    }
+  }
+  Shutdown();
+  return 0;
+}
+
+int Serve(const ServeOptions& options, const ProgramLoader& loader) {
+  Server server(options, loader);
+  return server.Run();
+}
+
+}  // namespace juncture::serve

@@ -1,0 +1,138 @@
+#include "telemetry.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+#include "serve/metrics/http_server.h"
+#include "serve/metrics/metrics.h"
+#include "serve/metrics/serve_metric_set.h"
+
+namespace juncture::serve {
+
+namespace {
+
+// The most recent `capacity` samples (seconds), for exact quantiles in the log.
+class Recent {
+ public:
+  explicit Recent(size_t capacity) : capacity_(capacity) {}
+  void Add(double v) {
+    if (samples_.size() < capacity_) {
+      samples_.push_back(v);
+    } else {
+      samples_[next_++ % capacity_] = v;
+    }
+  }
+  std::string Quantiles() const {
+    if (samples_.empty()) return "none";
+    std::vector<double> s = samples_;
+    auto at = [&](double q) {
+      size_t k = static_cast<size_t>(q * static_cast<double>(s.size() - 1));
+      std::nth_element(s.begin(), s.begin() + static_cast<long>(k), s.end());
+      return s[k] * 1e6;
+    };
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "p50 %.1f us, p99 %.1f us (last %zu)", at(0.5), at(0.99),
+                  s.size());
+    return buf;
+  }
+
+ private:
+  size_t capacity_;
+  size_t next_ = 0;
+  std::vector<double> samples_;
+};
+
+// juncture_dead_letters_total's reason_kind: the reason up to its first ':' (the
+// decoder's reasons start with a stable phrase), at most 40 bytes.
+std::string ReasonKind(std::string_view reason) {
+  std::string_view kind = reason.substr(0, std::min(reason.find(':'), reason.size()));
+  return std::string(kind.substr(0, 40));
+}
+
+}  // namespace
+
+struct Telemetry::Impl {
+  metrics::Registry registry;
+  metrics::ServeMetricSet m{registry};
+  metrics::MetricsServer server{registry};
+  metrics::SeriesCache<metrics::Counter> decisions{m.decisions};
+  metrics::SeriesCache<metrics::Histogram> signal_to_decision{m.signal_to_decision};
+  metrics::SeriesCache<metrics::Histogram> decision_to_publish{m.decision_to_publish};
+  metrics::SeriesCache<metrics::Counter> dead_letters{m.dead_letters};
+  std::mutex recent_mu;  // the summary is read by the main thread
+  Recent recent_decision{100000}, recent_publish{100000};
+  uint64_t decisions_total = 0, sent_total = 0, dead_total = 0, publish_failures = 0;
+};
+
+Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) {}
+Telemetry::~Telemetry() { impl_->server.Stop(); }
+
+bool Telemetry::Listen(const std::string& address, std::string* error) {
+  std::optional<metrics::Endpoint> at = metrics::ParseEndpoint(address, error);
+  return at && impl_->server.Start(*at, error);
+}
+
+void Telemetry::MessageIn() { impl_->m.messages.Inc(); }
+void Telemetry::Reload(bool ok) { (ok ? impl_->m.reloads_ok : impl_->m.reloads_failed).Inc(); }
+void Telemetry::Reconnected() { impl_->m.nats_reconnects.Inc(); }
+void Telemetry::Disconnected() {}
+
+void Telemetry::ProgramInfo(const runtime::ProgramSpec& spec, const std::string& evaluator) {
+  // The program's version: a hash of its journeys' names and content hashes.
+  std::string all;
+  for (const runtime::JourneySpec& j : spec.journeys) all += j.name + ":" + j.version + ";";
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016zx", std::hash<std::string>{}(all));
+  impl_->m.SetProgramInfo(hex, evaluator);
+  impl_->m.journeys.Set(static_cast<double>(spec.journeys.size()));
+}
+
+void Telemetry::State(size_t customers, size_t timers) {
+  impl_->m.customers.Set(static_cast<double>(customers));
+  impl_->m.timers_pending.Set(static_cast<double>(timers));
+}
+
+void Telemetry::Decided(const runtime::Decision& d, double signal_to_decision) {
+  impl_->decisions.Get(d.journey, d.outcome, d.reason).Inc();
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  ++impl_->decisions_total;
+  if (signal_to_decision > 0) {  // decisions of messages, not of timers
+    impl_->signal_to_decision.Get(d.journey).Observe(signal_to_decision);
+    impl_->recent_decision.Add(signal_to_decision);
+  }
+}
+
+void Telemetry::Published(const runtime::Decision& d, double decision_to_publish) {
+  impl_->decision_to_publish.Get(d.channel).Observe(decision_to_publish);
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  ++impl_->sent_total;
+  impl_->recent_publish.Add(decision_to_publish);
+}
+
+void Telemetry::DeadLetter(std::string_view reason) {
+  impl_->dead_letters.Get(ReasonKind(reason)).Inc();
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  ++impl_->dead_total;
+}
+
+void Telemetry::PublishFailed(const std::string& error) {
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  if (impl_->publish_failures++ < 10) {
+    std::fprintf(stderr, "juncture serve: publish failed: %s\n", error.c_str());
+  }
+}
+
+std::string Telemetry::Summary() const {
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  return std::to_string(impl_->m.messages.Value()) + " messages, " +
+         std::to_string(impl_->decisions_total) + " decisions (" +
+         std::to_string(impl_->sent_total) + " actions sent), " +
+         std::to_string(impl_->dead_total) + " dead letters, " +
+         std::to_string(impl_->publish_failures) + " failed publishes; signal->decision " +
+         impl_->recent_decision.Quantiles() + "; decision->publish " +
+         impl_->recent_publish.Quantiles();
+}
+
+}  // namespace juncture::serve

@@ -1,0 +1,71 @@
+// Child processes for integration tests: nats-server and `juncture serve`, started
+// with posix_spawn, output to files, stopped by PID. Never a mock: the real binaries.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace juncture::itest {
+
+// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+int FreePort();
+
+// A fresh directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class Process {
+ public:
+  Process() = default;
+  ~Process();  // kills (SIGKILL) and reaps a child still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Starts `argv` with stdout and stderr appended to `log`. False if it cannot start.
+  bool Start(const std::vector<std::string>& argv, const std::string& log);
+  // Sends `sig` and waits up to `timeout_ms` for the exit; returns the exit status as
+  // waitpid reports it, or -1 on timeout (the child is then killed).
+  int Stop(int sig, int timeout_ms = 10000);
+  bool running();
+  pid_t pid() const { return pid_; }
+  const std::string& log() const { return log_; }
+  // The log so far.
+  std::string Output() const;
+  // Waits until the log contains `text` (true) or `timeout_ms` passes (false).
+  bool WaitForOutput(const std::string& text, int timeout_ms) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+// nats-server on 127.0.0.1 and a free port, JetStream on (its store in a temp dir).
+class NatsServer {
+ public:
+  NatsServer();
+  bool Start();
+  // Stops (SIGTERM) and starts again on the same port and store.
+  bool Restart();
+  void Stop();
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  const Process& process() const { return process_; }
+
+ private:
+  TempDir dir_;
+  int port_;
+  Process process_;
+};
+
+// The path of a binary found on PATH or in /usr/sbin, /usr/bin ("" if none).
+std::string FindProgram(const std::string& name);
+
+}  // namespace juncture::itest

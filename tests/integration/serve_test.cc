@@ -1,0 +1,201 @@
+// `juncture serve` on core NATS, against a real nats-server: decisions, actions and
+// dead letters on their subjects, wall-clock timers, a server restart mid-stream,
+// hot reload, graceful stop.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "serve_fixture.h"
+
+namespace juncture::itest {
+namespace {
+
+TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
+  StartServe({});
+  const std::vector<std::string> bad = {
+      "not json at all",
+      R"({"type":"track","event":"cart","messageId":"b2","timestamp":"2026-11-23T10:00:00Z","properties":{"cart_id":"k","value":1}})",
+      R"({"type":"track","event":"cart","messageId":"b3","userId":"c","timestamp":"2026-11-23T10:00:00Z","properties":{"cart_id":"k","value":"high"}})",
+      R"({"type":"track","event":"cart","messageId":"b4","userId":"c","timestamp":"yesterday","properties":{"cart_id":"k","value":1}})",
+      R"([1,2,3])"};
+  // Good and bad interleaved: the bad ones must not cost a good one.
+  for (int i = 0; i < 20; ++i) {
+    std::string id = "m" + std::to_string(i);
+    ASSERT_TRUE(client_.Publish("juncture.events.web", CartJson("c" + std::to_string(i), id)));
+    if (i % 4 == 3) ASSERT_TRUE(client_.Publish("juncture.events.web", bad[i / 4]));
+  }
+  ASSERT_TRUE(client_.Flush());
+
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 20, 10000)) << serve_->Output();
+  ASSERT_TRUE(client_.WaitForCount("juncture.deadletter", 5, 10000));
+  // The pushes come from timers two seconds later, on the wall clock.
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", 20, 15000)) << serve_->Output();
+
+  std::set<std::string> email_ids;
+  for (const Received& r : client_.On("juncture.actions.email")) {
+    EXPECT_EQ(JsonField(r.data, "channel"), "email");
+    EXPECT_EQ(JsonField(r.data, "outcome"), "sent");
+    EXPECT_EQ(JsonField(r.data, "template"), "cart_seen");
+    EXPECT_EQ(r.msg_id, JsonField(r.data, "id")) << "the action's Nats-Msg-Id is its decision id";
+    email_ids.insert(r.msg_id);
+  }
+  EXPECT_EQ(email_ids.size(), 20u);
+  EXPECT_TRUE(email_ids.count("m7:instant:s1"));
+  for (const Received& r : client_.On("juncture.actions.push")) {
+    EXPECT_EQ(JsonField(r.data, "journey"), "later");
+    EXPECT_EQ(JsonField(r.data, "step"), "s2");
+  }
+  // Every decision is on juncture.decisions.<its journey>: 3 per message per journey.
+  auto decisions = client_.On("juncture.decisions.");
+  EXPECT_EQ(decisions.size(), 20u * 3 * 2);
+  for (const Received& r : decisions) {
+    EXPECT_EQ(r.subject, "juncture.decisions." + JsonField(r.data, "journey")) << r.data;
+  }
+  auto dead = client_.On("juncture.deadletter");
+  ASSERT_EQ(dead.size(), 5u);
+  for (size_t k = 0; k < dead.size(); ++k) {
+    EXPECT_EQ(dead[k].data, bad[k]) << "the raw message, as received";
+    EXPECT_FALSE(dead[k].error.empty()) << "the reason in the Juncture-Error header";
+  }
+  EXPECT_NE(dead[1].error.find("userId"), std::string::npos) << dead[1].error;
+
+  // Nothing more than that arrives.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(client_.On("juncture.actions.").size(), 40u);
+
+  int status = serve_->Stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << serve_->Output();
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(serve_->Output().find("stopped."), std::string::npos) << serve_->Output();
+}
+
+TEST_F(ServeFixture, ANatsServerRestartMidStreamKeepsStateAndDeciding) {
+  StartServe({});
+  PublishCarts("a", 0, 10);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 10, 10000)) << serve_->Output();
+
+  // The ten two-second timers are pending inside serve while the server goes away.
+  ASSERT_TRUE(nats_.Restart()) << nats_.process().Output();
+  ASSERT_TRUE(serve_->WaitForOutput("reconnected to NATS", 20000)) << serve_->Output();
+  // Probe until serve's subscription is back (core NATS drops what no one hears).
+  bool answered = false;
+  for (int k = 0; k < 100 && !answered; ++k) {
+    std::string id = "probe" + std::to_string(k);
+    client_.Publish("juncture.events.web", CartJson("probe", id));
+    client_.Flush();
+    answered = client_.WaitFor(
+        [&](const std::vector<Received>& all) {
+          for (const Received& r : all) {
+            if (r.msg_id == id + ":instant:s1") return true;
+          }
+          return false;
+        },
+        200);
+  }
+  ASSERT_TRUE(answered) << serve_->Output();
+  PublishCarts("b", 0, 10);
+
+  // How many of `all` arrived on `subject` for messages whose id starts with `cause`.
+  auto count = [](const std::vector<Received>& all, const std::string& subject,
+                  const std::string& cause) {
+    size_t n = 0;
+    for (const Received& r : all) {
+      n += r.subject == subject && JsonField(r.data, "cause").rfind(cause, 0) == 0;
+    }
+    return n;
+  };
+  bool all_there = client_.WaitFor(
+      [&](const std::vector<Received>& all) {
+        return count(all, "juncture.actions.email", "b") == 10 &&
+               count(all, "juncture.actions.push", "b") == 10 &&
+               count(all, "juncture.actions.push", "a") == 10;
+      },
+      20000);
+  auto all = client_.received();
+  EXPECT_TRUE(all_there) << "emails b: " << count(all, "juncture.actions.email", "b")
+                         << ", pushes a (timers set before the restart): "
+                         << count(all, "juncture.actions.push", "a")
+                         << ", pushes b: " << count(all, "juncture.actions.push", "b") << "\n"
+      << serve_->Output();
+}
+
+// A copy of the test program that the test edits.
+std::string CopyProgram(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(TestProgram() + "/shop.jny", dir + "/shop.jny",
+                             std::filesystem::copy_options::overwrite_existing);
+  return dir;
+}
+
+void Rewrite(const std::string& file, const std::string& from, const std::string& to) {
+  std::string text;
+  {
+    std::ifstream in(file);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  std::ofstream(file, std::ios::trunc) << text;
+}
+
+TEST_F(ServeFixture, HotReloadOnFileChangeAndSighupAndABadProgramKeepsTheOldOne) {
+  std::string program = CopyProgram(dir_.path() + "/program");
+  StartServe({}, program);
+  auto last_template = [&] {
+    auto emails = client_.On("juncture.actions.email");
+    return emails.empty() ? std::string() : JsonField(emails.back().data, "template");
+  };
+  PublishCarts("r", 0, 1);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 1, 10000));
+  EXPECT_EQ(last_template(), "cart_seen");
+
+  // An edit is picked up (the file is polled every second).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a distinct mtime
+  Rewrite(program + "/shop.jny", "\"cart_seen\"", "\"cart_seen_v2\"");
+  ASSERT_TRUE(serve_->WaitForOutput("reloaded:", 15000)) << serve_->Output();
+  PublishCarts("r", 1, 2);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 2, 10000));
+  EXPECT_EQ(last_template(), "cart_seen_v2");
+
+  // A broken edit: logged, and the running program stays.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Rewrite(program + "/shop.jny", "send email", "send emial");
+  ASSERT_TRUE(serve_->WaitForOutput("reload failed", 15000)) << serve_->Output();
+  EXPECT_NE(serve_->Output().find("error:"), std::string::npos) << "the diagnostics are logged";
+  PublishCarts("r", 2, 3);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 3, 10000)) << serve_->Output();
+  EXPECT_EQ(last_template(), "cart_seen_v2");
+
+  // SIGHUP reloads too (here: the fixed program).
+  Rewrite(program + "/shop.jny", "send emial", "send email");
+  Rewrite(program + "/shop.jny", "\"cart_seen_v2\"", "\"cart_seen_v3\"");
+  ::kill(serve_->pid(), SIGHUP);
+  ASSERT_TRUE(serve_->WaitForOutput("(SIGHUP)", 10000)) << serve_->Output();
+  bool v3 = false;
+  for (int k = 0; k < 50 && !v3; ++k) {
+    size_t before = client_.On("juncture.actions.email").size();
+    PublishCarts("h" + std::to_string(k) + "-", 0, 1);
+    ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", before + 1, 10000));
+    v3 = last_template() == "cart_seen_v3";
+  }
+  EXPECT_TRUE(v3) << serve_->Output();
+}
+
+TEST_F(ServeFixture, UnreachableServerFailsToStartWithAReason) {
+  Process serve;
+  int port = FreePort();
+  ASSERT_TRUE(serve.Start({JunctureBin(), "serve", TestProgram(), "--nats",
+                           "nats://127.0.0.1:" + std::to_string(port)},
+                          dir_.path() + "/unreachable.log"));
+  int status = serve.Stop(0, 20000);  // signal 0: just wait for it to exit
+  (void)status;
+  ASSERT_TRUE(serve.WaitForOutput("cannot start", 1000)) << serve.Output();
+  EXPECT_NE(serve.Output().find("cannot connect"), std::string::npos) << serve.Output();
+}
+
+}  // namespace
+}  // namespace juncture::itest

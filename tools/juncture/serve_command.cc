@@ -1,0 +1,109 @@
+// juncture serve PROGRAM... --nats URL [--jetstream] [--metrics HOST:PORT] ...
+// The NATS-fed runtime (serve/, docs/serve.md): this file only turns the command
+// line into ServeOptions and gives the server a way to (re)compile the program.
+#include <filesystem>
+#include <iostream>
+
+#include "juncture/commands.h"
+#include "juncture/compiler/backend.h"
+#include "juncture/compiler/compiler.h"
+#include "juncture/program_options.h"
+#include "juncture/serve/serve.h"
+
+namespace juncture::tools {
+namespace {
+
+struct ServeCommandOptions {
+  ProgramOptions program;
+  BackendOptions backend;
+  serve::ServeOptions serve;
+  bool no_watch = false;
+};
+
+// The files whose change triggers a reload: the scripts, and approvals.json beside
+// them (directories are expanded once, at start).
+std::vector<std::string> FilesToWatch(const ProgramOptions& p) {
+  std::vector<std::string> out;
+  namespace fs = std::filesystem;
+  for (const std::string& path : p.paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      for (const auto& entry : fs::directory_iterator(path, ec)) {
+        std::string name = entry.path().filename().string();
+        if (entry.path().extension() == ".jny" || name == "approvals.json") {
+          out.push_back(entry.path().string());
+        }
+      }
+    } else {
+      out.push_back(path);
+    }
+  }
+  if (!p.approvals.empty()) out.push_back(p.approvals);
+  return out;
+}
+
+int RunServe(ServeCommandOptions& o) {
+  auto options = MakeCompileOptions(o.program, nullptr);
+  if (!options) return 2;
+  options->warnings.DisableAll();
+  if (!o.no_watch) o.serve.watch_files = FilesToWatch(o.program);
+  serve::ProgramLoader loader =
+      [&o, compile = *options](std::string* error) -> std::optional<runtime::CompiledProgram> {
+    auto c = compiler::CompileFiles(o.program.paths, compile);
+    if (!c->ok()) {
+      *error = c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
+      return std::nullopt;
+    }
+    runtime::CompiledProgram p;
+    if (o.backend.no_jit) {
+      p = compiler::MakeInterpretedProgram(*c);
+    } else {
+      p = compiler::MakeJitProgram(*c, error, o.backend.opt_level);
+    }
+    if (!p.evaluator) return std::nullopt;
+    return p;
+  };
+  return serve::Serve(o.serve, loader);
+}
+
+}  // namespace
+
+Runner AddServeCommand(CLI::App& app) {
+  auto o = std::make_shared<ServeCommandOptions>();
+  AddProgramOptions(app, o->program);
+  AddBackendOptions(app, o->backend);
+  serve::ServeOptions& s = o->serve;
+  serve::NatsSettings& n = s.nats;
+  app.add_option("--nats", n.url, "NATS server URL")->capture_default_str();
+  app.add_option("--subject", s.subjects, "subjects to consume (repeatable)")
+      ->capture_default_str();
+  app.add_option("--metrics", s.metrics_address,
+                 "serve Prometheus /metrics on HOST:PORT (e.g. 127.0.0.1:9464)");
+  app.add_option("--user", n.user, "NATS user name");
+  app.add_option("--password", n.password, "NATS password");
+  app.add_option("--token", n.token, "NATS authentication token");
+  app.add_option("--creds", n.creds_file, "NATS credentials file (.creds)");
+  app.add_flag("--tls", n.tls, "require TLS");
+  app.add_option("--tls-ca", n.tls_ca, "CA certificates (PEM) to verify the server");
+  app.add_option("--tls-cert", n.tls_cert, "client certificate (PEM)");
+  app.add_option("--tls-key", n.tls_key, "client private key (PEM)");
+  app.add_flag("--jetstream", s.jetstream.enabled,
+               "consume a JetStream stream through a durable consumer (at-least-once, "
+               "checkpointed state)");
+  app.add_option("--stream", s.jetstream.stream, "JetStream stream of events")
+      ->capture_default_str();
+  app.add_option("--durable", s.jetstream.durable, "durable consumer name")
+      ->capture_default_str();
+  app.add_option("--actions-stream", s.jetstream.actions_stream,
+                 "JetStream stream that deduplicates actions")
+      ->capture_default_str();
+  app.add_option("--state-dir", s.jetstream.state_dir, "where checkpoints are written")
+      ->capture_default_str();
+  app.add_option("--checkpoint-ms", s.jetstream.checkpoint_interval_ms,
+                 "longest time between checkpoints")
+      ->capture_default_str();
+  app.add_flag("--no-watch", o->no_watch, "do not reload when a program file changes");
+  return [o] { return RunServe(*o); };
+}
+
+}  // namespace juncture::tools
