@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "sema/sema.h"
@@ -126,8 +127,8 @@ class Checker {
   std::vector<const ast::Decl*> checking_;
 
   // A list literal with non-constant elements is allowed only as the right side of
-  // `in` / `not in` (it lowers to comparisons); this is that list while checking it.
-  const ast::Expr* dynamic_list_ok_ = nullptr;
+  // `in` / `not in` (it lowers to comparisons): these are those lists.
+  std::unordered_set<const ast::Expr*> dynamic_lists_ok_;
 
   // The sends of the journey being checked, for `limit` and approvals.
   std::vector<ast::SendStep*> sends_;

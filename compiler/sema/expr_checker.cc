@@ -88,7 +88,7 @@ Type Checker::CheckExpr(Expr& e, const ExprEnv& env) {
     case ExprKind::kBinary: t = CheckBinary(static_cast<BinaryExpr&>(e), env); break;
   }
   e.type = t;
-  if (e.kind == ExprKind::kList && !t.is_error() && &e != dynamic_list_ok_ && !Fold(e)) {
+  if (e.kind == ExprKind::kList && !t.is_error() && !dynamic_lists_ok_.count(&e) && !Fold(e)) {
     Error(e.range, "list elements must be constants here (only the list after 'in' may "
                    "hold other values)");
     e.type = t = Type::Error();
@@ -400,7 +400,9 @@ Type Checker::CheckUnary(UnaryExpr& e, const ExprEnv& env) {
 
 Type Checker::CheckBinary(BinaryExpr& e, const ExprEnv& env) {
   if (e.op == BinaryOp::kCoalesce) return CheckCoalesce(e, env);
-  if (e.op == BinaryOp::kIn || e.op == BinaryOp::kNotIn) dynamic_list_ok_ = e.rhs.get();
+  // Registered before the operands are checked: an `in` nested inside them (a
+  // window's `where`) registers its own list and must not replace this one.
+  if (e.op == BinaryOp::kIn || e.op == BinaryOp::kNotIn) dynamic_lists_ok_.insert(e.rhs.get());
   Type a = CheckValue(*e.lhs, env);
   Type b = CheckValue(*e.rhs, env);
   if (a.is_error() || b.is_error()) return Type::Error();

@@ -129,6 +129,9 @@ TEST(CheckerTest, ValidProgramsCompileWithoutWarnings) {
       "journey j { on purchase when event.order_id in [event.coupon ?? \"\", profile.country]\n"
       "  and sum(purchase.amount within 30d) + sum(cart.items within 1d) > 100\n"
       "  send email \"t\" }\n",
+      // a dynamic list after `in` whose elements hold another `in` (in a window's where).
+      "journey j { on cart when 1 in [count(cart within 1h where event.items in [3, 4]), 2]\n"
+      "  send email \"t\" }\n",
   };
   for (const char* p : programs) {
     auto c = CompileOne(std::string(kPrelude) + p);
