@@ -94,6 +94,20 @@ class Engine {
   void Reload(CompiledProgram next, DecisionSink& sink);
   void StageReload(CompiledProgram next);
 
+  // Checkpoints (docs/semantics.md, "Snapshots"). SaveSnapshot serializes every piece
+  // of state that affects future decisions (time, customers with their profiles,
+  // instances, re-entry times, cap logs and window history, pending timers and
+  // deferred sends, the timer sequence, stats) as versioned, checksummed CBOR, with
+  // the caller's opaque `position` (e.g. the last input offset) stored alongside.
+  // LoadSnapshot replaces this engine's state with a snapshot's, typically on a
+  // freshly constructed Engine: the program may have changed since the save
+  // (journeys, steps, channels, event types and fields are matched by name, as on a
+  // reload; what no longer exists is dropped silently). Returns false with a one-line
+  // `error` on bytes that are not a complete, intact snapshot, and then changes
+  // nothing. `position` and `error` may be null. Never throws on bad bytes.
+  std::string SaveSnapshot(std::string_view position = {}) const;
+  bool LoadSnapshot(std::string_view bytes, std::string* position, std::string* error);
+
   // The latest time seen (messages or AdvanceTo); 0 before anything.
   int64_t now() const;
   // The due time of the next pending timer, or INT64_MAX.

@@ -1,0 +1,77 @@
+// Engine snapshots (Engine::SaveSnapshot / LoadSnapshot; docs/semantics.md,
+// "Snapshots"): the engine's state as CBOR, keyed by names rather than indices so
+// that a snapshot loads into an edited program. Private to runtime/exec/.
+//
+// Bytes: a CBOR map (the envelope)
+//   {"kind": "juncture.engine.snapshot", "version": 1,
+//    "xxh3": XXH3-64 of the state bytes, "state": <CBOR bytes of the state map>}
+// The state map is documented in snapshot.cc, which writes it; snapshot_load.cc
+// reads it back into a SnapshotState for the program the engine runs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "exec/engine_impl.h"
+
+namespace juncture::runtime::snapshot {
+
+inline constexpr const char* kKind = "juncture.engine.snapshot";
+inline constexpr int64_t kVersion = 1;
+// Deepest nesting of CBOR arrays/maps the reader accepts (the format needs 6).
+inline constexpr int kMaxDepth = 16;
+
+// Names of step and timer kinds in the format (indices are the enums' values).
+inline constexpr const char* kStepKinds[] = {"send",    "wait", "wait_until", "branch",
+                                             "split",   "control", "exit",    "complete"};
+inline constexpr const char* kTimerKinds[] = {"resume", "timeout", "release"};
+
+// What the engine keeps between messages, apart from the program.
+struct State {
+  std::string position;
+  int64_t now_us = 0;
+  uint64_t next_seq = 1;
+  EngineStats stats;
+  std::unordered_map<std::string, CustomerState> customers;
+  std::vector<Timer> timers;  // any order
+  std::unordered_map<uint64_t, bool> cancelled;
+};
+
+// The engine's state as it is read for saving.
+struct View {
+  std::string_view position;
+  int64_t now_us = 0;
+  uint64_t next_seq = 1;
+  const EngineStats* stats = nullptr;
+  const std::unordered_map<std::string, CustomerState>* customers = nullptr;
+  std::vector<const Timer*> timers;  // in firing order
+  const std::unordered_map<uint64_t, bool>* cancelled = nullptr;
+};
+
+// snapshot.cc
+std::string Encode(const ProgramSpec& spec, const View& view);
+
+// snapshot_load.cc: decodes `bytes` for `spec` (history kept only for event types
+// with history_span > 0, last_seen only where tracks_last_seen). False with a
+// one-line `error` if the bytes are not a readable snapshot; `out` is then unusable.
+bool Decode(std::string_view bytes, const ProgramSpec& spec,
+            const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
+            State& out, std::string& error);
+
+// Bytes per element of a list of `elem` (0 for nested lists: not stored).
+inline uint32_t ElemSize(uint8_t elem) {
+  switch (elem) {
+    case JN_BOOL: return 1;
+    case JN_INT:
+    case JN_FLOAT:
+    case JN_TIME:
+    case JN_DURATION: return 8;
+    case JN_STRING: return sizeof(JnStr);
+    default: return 0;
+  }
+}
+
+}  // namespace juncture::runtime::snapshot

@@ -1,0 +1,629 @@
+// Engine snapshots, reading side: the envelope is checked (kind, version, checksum),
+// then the state map (see snapshot.cc) is read into a snapshot::State for the
+// program the engine runs now, mapping journeys, steps, channels, event types and
+// fields by name as a reload does (reload.cc):
+//   - an instance whose journey is gone, whose step (same id and kind) is gone, or
+//     whose event's type is gone or can no longer bind `event` in that journey
+//     (neither a trigger nor a `wait until` event of it) is dropped, with its timer;
+//   - re-entry times follow their journey, cap logs their channel, window history and
+//     `time_since` times their event type (kept only where the program's windows read
+//     them); deferred sends follow their channel (dropped if it is gone);
+//   - records (profiles and events) are rebuilt field by field: a field is kept when
+//     the new layout has one of that name and type; other fields take their default,
+//     or are absent (optional) or zero (required) when they have none.
+// Any structural problem rejects the whole snapshot; nothing is half-loaded.
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <xxhash.h>
+
+#include "exec/snapshot.h"
+#include "juncture/runtime/record.h"
+
+namespace juncture::runtime::snapshot {
+namespace {
+
+using nlohmann::json;
+
+// ---- CBOR with a nesting limit -------------------------------------------------------
+
+// nlohmann's reader recurses once per nesting level: refuse deep input before it
+// can exhaust the stack. (The reader is a template over its SAX type, so these
+// members hide the DOM builder's.)
+class LimitedSax : public nlohmann::detail::json_sax_dom_parser<json> {
+ public:
+  explicit LimitedSax(json& root) : json_sax_dom_parser(root, /*allow_exceptions=*/true) {}
+  bool start_object(std::size_t n) { return Enter() && json_sax_dom_parser::start_object(n); }
+  bool start_array(std::size_t n) { return Enter() && json_sax_dom_parser::start_array(n); }
+  bool end_object() { --depth_; return json_sax_dom_parser::end_object(); }
+  bool end_array() { --depth_; return json_sax_dom_parser::end_array(); }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool Enter() {
+    too_deep_ = ++depth_ > kMaxDepth;
+    return !too_deep_;
+  }
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
+bool ParseCbor(const uint8_t* data, size_t size, json& out, std::string& error) {
+  LimitedSax sax(out);
+  try {
+    if (json::sax_parse(data, data + size, &sax, json::input_format_t::cbor, true)) return true;
+    error = sax.too_deep() ? "nested more than " + std::to_string(kMaxDepth) + " levels deep"
+                           : "not valid CBOR";
+  } catch (const json::exception& e) {
+    error = e.what();
+  }
+  return false;
+}
+
+// ---- Checked access ------------------------------------------------------------------
+
+struct Corrupt {
+  std::string what;
+};
+
+[[noreturn]] void Fail(const std::string& where, const std::string& what) {
+  throw Corrupt{where.empty() ? what : where + ": " + what};
+}
+
+const json& Member(const json& obj, const char* key, const std::string& where) {
+  if (!obj.is_object()) Fail(where, "expected a map");
+  auto it = obj.find(key);
+  if (it == obj.end()) Fail(where, std::string("missing '") + key + "'");
+  return *it;
+}
+
+// An optional member (left out when empty), or nullptr.
+const json* Optional(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+bool IsInt(const json& v) {
+  return v.is_number_integer() &&
+         (!v.is_number_unsigned() || v.get<uint64_t>() <= uint64_t{INT64_MAX});
+}
+
+int64_t Int(const json& v, const std::string& where) {
+  if (!IsInt(v)) Fail(where, "expected an integer");
+  return v.get<int64_t>();
+}
+
+uint64_t Uint(const json& v, const std::string& where) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) return static_cast<uint64_t>(v.get<int64_t>());
+  Fail(where, "expected an unsigned integer");
+}
+
+const std::string& Str(const json& v, const std::string& where) {
+  if (!v.is_string()) Fail(where, "expected a string");
+  return v.get_ref<const std::string&>();
+}
+
+const json& Map(const json& v, const std::string& where) {
+  if (!v.is_object()) Fail(where, "expected a map");
+  return v;
+}
+
+const json& List(const json& v, const std::string& where) {
+  if (!v.is_array()) Fail(where, "expected a list");
+  return v;
+}
+
+// ---- Field values --------------------------------------------------------------------
+
+bool ValidScalar(const json& v, uint8_t type) {
+  switch (type) {
+    case JN_BOOL: return v.is_boolean();
+    case JN_FLOAT: return v.is_number();
+    case JN_STRING: return v.is_string();
+    case JN_INT:
+    case JN_TIME:
+    case JN_DURATION: return IsInt(v);
+    default: return false;
+  }
+}
+
+// A field of a stored layout.
+struct Column {
+  std::string name;
+  uint8_t type = 0, elem = 0;
+};
+
+Column ParseColumn(const json& c, const std::string& where) {
+  if (!c.is_array() || c.size() != 3) Fail(where, "expected [name, type, elem]");
+  int64_t type = Int(c[1], where), elem = Int(c[2], where);
+  if (type < JN_BOOL || type > JN_LIST || elem < JN_BOOL || elem > JN_LIST) {
+    Fail(where, "unknown type code");
+  }
+  return Column{Str(c[0], where), static_cast<uint8_t>(type), static_cast<uint8_t>(elem)};
+}
+
+// A stored value checked against its column: null (absent), or of the column's type.
+void CheckValue(const json& v, const Column& c, const std::string& where) {
+  if (v.is_null()) return;
+  if (c.type != JN_LIST) {
+    if (!ValidScalar(v, c.type)) Fail(where, "field '" + c.name + "' does not match its type");
+    return;
+  }
+  if (!v.is_array() || ElemSize(c.elem) == 0) Fail(where, "field '" + c.name + "' does not match its type");
+  for (const json& e : v) {
+    if (!ValidScalar(e, c.elem)) Fail(where, "field '" + c.name + "' has an element of another type");
+  }
+}
+
+// A stored layout mapped onto the program's layout of the same name.
+struct LayoutMap {
+  std::vector<Column> columns;         // as stored
+  const RecordSpec* target = nullptr;  // nullptr: the program has no such record
+  std::vector<int> source;             // per target field: its column (same name and type) or -1
+};
+
+LayoutMap ParseLayout(const json& list, const RecordSpec* target, const std::string& where) {
+  LayoutMap m;
+  m.target = target;
+  for (const json& c : List(list, where)) m.columns.push_back(ParseColumn(c, where));
+  if (target == nullptr) return m;
+  for (const FieldSpec& f : target->fields) {
+    int src = -1;
+    for (size_t i = 0; i < m.columns.size() && src < 0; ++i) {
+      const Column& c = m.columns[i];
+      if (c.name == f.name && c.type == f.type && c.elem == f.elem) src = static_cast<int>(i);
+    }
+    m.source.push_back(src);
+  }
+  return m;
+}
+
+// Builds JnValues from checked stored values; they point into this builder's
+// storage until the next Build.
+class ValueBuilder {
+ public:
+  // `v` (not null) checked against `c`.
+  void Build(const Column& c, const json& v, JnValue& out) {
+    out = JnValue{};
+    out.type = c.type;
+    out.elem = c.elem;
+    strings_.clear();
+    if (c.type != JN_LIST) {
+      Scalar(v, c.type, out);
+      return;
+    }
+    uint32_t size = ElemSize(c.elem);
+    size_t n = v.size();
+    strings_.reserve(n);  // no reallocation below: string data stays put
+    bytes_.assign(n * size, 0);
+    for (size_t i = 0; i < n; ++i) {
+      JnValue e{};
+      Scalar(v[i], c.elem, e);
+      uint8_t* dst = bytes_.data() + i * size;
+      switch (c.elem) {
+        case JN_BOOL: *dst = e.b; break;
+        case JN_FLOAT: std::memcpy(dst, &e.f, sizeof e.f); break;
+        case JN_STRING: std::memcpy(dst, &e.s, sizeof e.s); break;
+        default: std::memcpy(dst, &e.i, sizeof e.i); break;
+      }
+    }
+    out.l = JnList{bytes_.data(), static_cast<uint32_t>(n), size};
+  }
+
+ private:
+  void Scalar(const json& v, uint8_t type, JnValue& out) {
+    switch (type) {
+      case JN_BOOL: out.b = v.get<bool>() ? 1 : 0; break;
+      case JN_FLOAT: out.f = v.get<double>(); break;
+      case JN_STRING: {
+        const std::string& s = strings_.emplace_back(v.get_ref<const std::string&>());
+        out.s = JnStr{s.data(), static_cast<uint32_t>(s.size()), -1};
+        break;
+      }
+      default: out.i = v.get<int64_t>(); break;
+    }
+  }
+
+  std::vector<std::string> strings_;
+  std::vector<uint8_t> bytes_;
+};
+
+// ---- The state -----------------------------------------------------------------------
+
+template <typename T>
+std::unordered_map<std::string, uint32_t> IndexByName(const std::vector<T>& items) {
+  std::unordered_map<std::string, uint32_t> out;
+  for (uint32_t i = 0; i < items.size(); ++i) out.emplace(items[i].name, i);
+  return out;
+}
+
+int FindIndex(const std::unordered_map<std::string, uint32_t>& index, const std::string& name) {
+  auto it = index.find(name);
+  return it == index.end() ? -1 : static_cast<int>(it->second);
+}
+
+int KindIndex(const std::string& name, const char* const* names, int count,
+              const std::string& where) {
+  for (int k = 0; k < count; ++k) {
+    if (name == names[k]) return k;
+  }
+  Fail(where, "unknown kind '" + name + "'");
+}
+
+class Loader {
+ public:
+  Loader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
+         const std::vector<bool>& tracks_last_seen);
+  void Run(const json& state, State& out);
+
+ private:
+  void Layouts(const json& layouts);
+  void Records(const json& list, const std::string& where);
+  RecordPtr EventRecord(const json& r, const std::string& where);
+  void Fill(const LayoutMap& layout, const json& values, uint32_t present_offset,
+            bool fill_missing, Record& rec, const std::string& where);
+  CustomerState Customer(const json& c, const std::string& id, const std::string& where);
+  void Instances(const json& map, CustomerState& c, const std::string& where);
+  void History(const json& map, CustomerState& c, const std::string& where);
+  void Times(const json& map, CustomerState& c, const std::string& where);
+  void Timers(const json& list, const std::string* customer, const std::string& where);
+  std::optional<Timer> TimerOf(const json& t, const std::string* customer,
+                               const std::string& where);
+  int RecordIndex(const json& v, const std::string& where) const;
+
+  const ProgramSpec& spec_;
+  const std::vector<int64_t>& history_span_;
+  const std::vector<bool>& tracks_last_seen_;
+  std::unordered_map<std::string, uint32_t> journeys_, channels_, events_;
+  std::vector<std::vector<bool>> binds_;  // journey -> event type -> may be `event`
+  LayoutMap profile_;
+  std::unordered_map<std::string, LayoutMap> event_layouts_;  // by stored event name
+  std::vector<RecordPtr> records_;        // the current customer's; nullptr: type gone
+  std::vector<int> record_types_;
+  ValueBuilder values_;
+  std::vector<Timer> timers_;
+  std::unordered_map<uint64_t, bool> releases_;  // seq of each release timer kept
+  uint64_t max_seq_ = 0;
+};
+
+Loader::Loader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
+               const std::vector<bool>& tracks_last_seen)
+    : spec_(spec),
+      history_span_(history_span),
+      tracks_last_seen_(tracks_last_seen),
+      journeys_(IndexByName(spec.journeys)),
+      channels_(IndexByName(spec.channels)),
+      events_(IndexByName(spec.events)) {
+  for (const JourneySpec& j : spec.journeys) {
+    std::vector<bool>& binds = binds_.emplace_back(spec.events.size(), false);
+    for (const TriggerSpec& t : j.triggers) binds[t.event_type] = true;
+    for (const StepSpec& s : j.steps) {
+      for (uint32_t e : s.events) binds[e] = true;
+    }
+  }
+}
+
+void Loader::Layouts(const json& layouts) {
+  profile_ = ParseLayout(Member(layouts, "profile", "layouts"), &spec_.profile, "profile layout");
+  const json& events = Map(Member(layouts, "events", "layouts"), "layouts");
+  for (auto it = events.begin(); it != events.end(); ++it) {
+    int type = FindIndex(events_, it.key());
+    event_layouts_[it.key()] = ParseLayout(it.value(), type >= 0 ? &spec_.events[type] : nullptr,
+                                           "layout of '" + it.key() + "'");
+  }
+}
+
+// Sets `rec`'s fields from stored `values` (checked against the stored layout). Fields
+// of the program's layout without a stored value: their default, absent (optional)
+// or zero when `fill_missing`; left as they are otherwise.
+void Loader::Fill(const LayoutMap& layout, const json& values, uint32_t present_offset,
+                  bool fill_missing, Record& rec, const std::string& where) {
+  if (!values.is_array() || values.size() != layout.columns.size()) {
+    Fail(where, "expected one value per field of its layout");
+  }
+  for (size_t i = 0; i < values.size(); ++i) CheckValue(values[i], layout.columns[i], where);
+  if (layout.target == nullptr) return;
+  for (size_t k = 0; k < layout.target->fields.size(); ++k) {
+    const FieldSpec& f = layout.target->fields[k];
+    int src = layout.source[k];
+    const json* v = src >= 0 ? &values[src] : nullptr;
+    if (v != nullptr && !v->is_null()) {
+      JnValue value;
+      values_.Build(layout.columns[src], *v, value);
+      rec.SetField(f, value, present_offset);
+    } else if (!fill_missing) {
+      continue;  // the profile starts from its defaults
+    } else if (f.has_default) {
+      rec.SetField(f, f.default_value, present_offset);
+    } else if (f.presence_bit < 0) {
+      JnValue zero{};
+      zero.type = f.type;
+      zero.elem = f.elem;
+      rec.SetField(f, zero, present_offset);
+    }
+  }
+}
+
+RecordPtr Loader::EventRecord(const json& r, const std::string& where) {
+  if (!r.is_array() || r.size() != 5) Fail(where, "expected [event, time, id, customer, values]");
+  const std::string& name = Str(r[0], where);
+  int64_t time = Int(r[1], where);
+  const std::string& id = Str(r[2], where);
+  const std::string& customer = Str(r[3], where);
+  auto layout = event_layouts_.find(name);
+  if (layout == event_layouts_.end()) Fail(where, "no layout for event '" + name + "'");
+  const RecordSpec* target = layout->second.target;
+  auto rec = std::make_shared<Record>(
+      std::max<uint32_t>(target ? target->size : 0, JN_EVENT_FIELDS_OFFSET));
+  JnEventHeader header{};
+  header.type_id = target ? target->type_id : 0;
+  header.time_us = time;
+  header.id = rec->Own(id);
+  header.customer = rec->Own(customer);
+  std::memcpy(rec->mutable_data(), &header, sizeof header);
+  Fill(layout->second, r[4], JN_EVENT_PRESENT_OFFSET, true, *rec, where);
+  if (target == nullptr) return nullptr;  // checked, but its event type is gone
+  return rec;
+}
+
+void Loader::Records(const json& list, const std::string& where) {
+  records_.clear();
+  record_types_.clear();
+  List(list, where);
+  for (size_t i = 0; i < list.size(); ++i) {
+    RecordPtr r = EventRecord(list[i], where + " record " + std::to_string(i));
+    record_types_.push_back(r ? static_cast<int>(RecordView(r->data()).header().type_id) : -1);
+    records_.push_back(std::move(r));
+  }
+}
+
+// A record index: -1 (none) or an index into `records`.
+int Loader::RecordIndex(const json& v, const std::string& where) const {
+  int64_t i = Int(v, where);
+  if (i < -1 || i >= static_cast<int64_t>(records_.size())) Fail(where, "no such record");
+  return static_cast<int>(i);
+}
+
+void Loader::Instances(const json& map, CustomerState& c, const std::string& where) {
+  Map(map, where);
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const json& inst = it.value();
+    std::string at = where + " '" + it.key() + "'";
+    const std::string& step_id = Str(Member(inst, "step", at), at);
+    int kind = KindIndex(Str(Member(inst, "kind", at), at), kStepKinds, 8, at);
+    if (kind != static_cast<int>(StepKind::kWait) && kind != static_cast<int>(StepKind::kWaitUntil)) {
+      Fail(at, "an instance waits only at a wait or wait until step");
+    }
+    int record = RecordIndex(Member(inst, "event", at), at);
+    const std::string& cause = Str(Member(inst, "cause", at), at);
+    uint64_t timer = Uint(Member(inst, "timer", at), at);
+    max_seq_ = std::max(max_seq_, timer);
+
+    int j = FindIndex(journeys_, it.key());
+    if (j < 0) continue;  // the journey is gone
+    const std::vector<StepSpec>& steps = spec_.journeys[j].steps;
+    int step = -1;
+    for (size_t k = 0; k < steps.size() && step < 0; ++k) {
+      if (steps[k].id == step_id && static_cast<int>(steps[k].kind) == kind) step = static_cast<int>(k);
+    }
+    if (step < 0) continue;  // the step is gone
+    RecordPtr event = record >= 0 ? records_[record] : nullptr;
+    if (record >= 0 && (!event || !binds_[j][record_types_[record]])) continue;
+    c.instances[static_cast<uint32_t>(j)] = Instance{static_cast<uint32_t>(step), event, cause, timer};
+  }
+}
+
+void Loader::History(const json& map, CustomerState& c, const std::string& where) {
+  Map(map, where);
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string at = where + " '" + it.key() + "'";
+    int type = FindIndex(events_, it.key());
+    bool keep = type >= 0 && history_span_[type] > 0;
+    std::vector<std::pair<int64_t, RecordPtr>> entries;
+    for (const json& e : List(it.value(), at)) {
+      if (!e.is_array() || e.size() != 2) Fail(at, "expected [time, record]");
+      int64_t time = Int(e[0], at);
+      int record = RecordIndex(e[1], at);
+      if (record < 0 || record_types_[record] != type) Fail(at, "a record of another event type");
+      if (keep) entries.emplace_back(time, records_[record]);
+    }
+    if (keep && !entries.empty()) c.history[static_cast<uint32_t>(type)] = std::move(entries);
+  }
+}
+
+// last_entry, sent_at and last_seen: times by journey, channel and event name.
+void Loader::Times(const json& c_json, CustomerState& c, const std::string& where) {
+  if (const json* last = Optional(c_json, "last_entry")) {
+    for (auto it = Map(*last, where).begin(); it != last->end(); ++it) {
+      int64_t t = Int(it.value(), where + " last_entry");
+      int j = FindIndex(journeys_, it.key());
+      if (j >= 0) c.last_entry[static_cast<uint32_t>(j)] = t;
+    }
+  }
+  if (const json* sent = Optional(c_json, "sent_at")) {
+    c.sent_at.resize(spec_.channels.size());  // the cap log exists
+    for (auto it = Map(*sent, where).begin(); it != sent->end(); ++it) {
+      std::vector<int64_t> times;
+      for (const json& t : List(it.value(), where + " sent_at")) times.push_back(Int(t, where + " sent_at"));
+      int k = FindIndex(channels_, it.key());
+      if (k >= 0) c.sent_at[k] = std::move(times);
+    }
+  }
+  if (const json* seen = Optional(c_json, "last_seen")) {
+    for (auto it = Map(*seen, where).begin(); it != seen->end(); ++it) {
+      int64_t t = Int(it.value(), where + " last_seen");
+      int e = FindIndex(events_, it.key());
+      if (e >= 0 && tracks_last_seen_[e]) c.last_seen[static_cast<uint32_t>(e)] = t;
+    }
+  }
+}
+
+CustomerState Loader::Customer(const json& c_json, const std::string& id,
+                               const std::string& where) {
+  Map(c_json, where);
+  CustomerState c;
+  auto profile = MakeDefaultProfile(spec_);
+  Fill(profile_, Member(c_json, "profile", where), JN_PROFILE_PRESENT_OFFSET, false, *profile,
+       where + " profile");
+  c.profile = std::move(profile);
+  static const json kNone = json::array();
+  const json* records = Optional(c_json, "records");
+  Records(records ? *records : kNone, where);
+  if (const json* traits = Optional(c_json, "unknown_traits")) {
+    for (const json& t : List(*traits, where)) {
+      if (!t.is_array() || t.size() != 2) Fail(where, "unknown trait: expected [name, json]");
+      c.unknown_traits.emplace_back(Str(t[0], where), Str(t[1], where));
+    }
+  }
+  if (const json* inst = Optional(c_json, "instances")) Instances(*inst, c, where + " instance");
+  if (const json* history = Optional(c_json, "history")) History(*history, c, where + " history");
+  Times(c_json, c, where);
+  if (const json* timers = Optional(c_json, "timers")) Timers(*timers, &id, where + " timer");
+  return c;
+}
+
+Decision DecisionOf(const json& d, const std::string& where) {
+  auto str = [&](const char* key) { return Str(Member(d, key, where), where + " " + key); };
+  Decision out;
+  out.id = str("id");
+  out.customer = str("customer");
+  out.journey = str("journey");
+  out.version = str("version");
+  out.step = str("step");
+  out.channel = str("channel");
+  out.template_name = str("template");
+  out.params_json = str("params");
+  out.outcome = str("outcome");
+  out.reason = str("reason");
+  out.until_us = Int(Member(d, "until", where), where);
+  out.cause = str("cause");
+  out.at_us = Int(Member(d, "at", where), where);
+  return out;
+}
+
+// `customer`: the timers' customer, or nullptr if each names its own.
+void Loader::Timers(const json& list, const std::string* customer, const std::string& where) {
+  for (const json& t : List(list, where)) {
+    std::optional<Timer> timer = TimerOf(t, customer, where);
+    if (!timer) continue;
+    if (timer->kind == TimerKind::kRelease) releases_[timer->seq] = true;
+    timers_.push_back(std::move(*timer));
+  }
+}
+
+std::optional<Timer> Loader::TimerOf(const json& t_json, const std::string* customer,
+                                     const std::string& where) {
+  Timer t;
+  t.due_us = Int(Member(t_json, "due", where), where);
+  t.seq = Uint(Member(t_json, "seq", where), where);
+  max_seq_ = std::max(max_seq_, t.seq);
+  t.kind = static_cast<TimerKind>(KindIndex(Str(Member(t_json, "kind", where), where), kTimerKinds, 3, where));
+  t.customer = customer ? *customer : Str(Member(t_json, "customer", where), where);
+  int journey = FindIndex(journeys_, Str(Member(t_json, "journey", where), where));
+  if (t.kind != TimerKind::kRelease) {
+    if (journey < 0) return std::nullopt;  // its instance is gone too
+    t.journey = static_cast<uint32_t>(journey);
+    return t;
+  }
+  t.journey = journey < 0 ? 0 : static_cast<uint32_t>(journey);  // unused by releases
+  t.deferred = std::make_shared<Decision>(DecisionOf(Member(t_json, "decision", where), where));
+  int channel = FindIndex(channels_, Str(Member(t_json, "channel", where), where));
+  if (channel < 0) return std::nullopt;  // the channel is gone
+  t.channel = static_cast<uint32_t>(channel);
+  return t;
+}
+
+EngineStats StatsOf(const json& s) {
+  const std::string where = "stats";
+  EngineStats out;
+  out.messages = Uint(Member(s, "messages", where), where);
+  out.dead_letters = Uint(Member(s, "dead_letters", where), where);
+  out.ignored = Uint(Member(s, "ignored", where), where);
+  out.decisions = Uint(Member(s, "decisions", where), where);
+  out.timers_fired = Uint(Member(s, "timers_fired", where), where);
+  out.div_by_zero = Uint(Member(s, "div_by_zero", where), where);
+  out.reloads = Uint(Member(s, "reloads", where), where);
+  const json& by = Map(Member(s, "by_outcome", where), where);
+  for (auto it = by.begin(); it != by.end(); ++it) out.by_outcome[it.key()] = Uint(it.value(), where);
+  return out;
+}
+
+void Loader::Run(const json& state, State& out) {
+  Map(state, "state");
+  const json& position = Member(state, "position", "");
+  if (!position.is_binary()) Fail("position", "expected a byte string");
+  out.position.assign(position.get_binary().begin(), position.get_binary().end());
+  out.now_us = Int(Member(state, "now", ""), "now");
+  out.next_seq = Uint(Member(state, "next_seq", ""), "next_seq");
+  out.stats = StatsOf(Member(state, "stats", ""));
+  Layouts(Member(state, "layouts", ""));
+  const json& customers = Map(Member(state, "customers", ""), "customers");
+  out.customers.reserve(customers.size());
+  for (auto it = customers.begin(); it != customers.end(); ++it) {
+    std::string where = "customer '" + it.key() + "'";
+    if (!it.value().is_binary()) Fail(where, "expected a byte string");
+    const std::vector<uint8_t>& bytes = it.value().get_binary();
+    json customer;
+    std::string error;
+    if (!ParseCbor(bytes.data(), bytes.size(), customer, error)) Fail(where, error);
+    out.customers.emplace(it.key(), Customer(customer, it.key(), where));
+  }
+  Timers(Member(state, "timers", ""), nullptr, "timer");
+  for (const json& seq : List(Member(state, "cancelled", ""), "cancelled")) {
+    uint64_t s = Uint(seq, "cancelled");
+    if (releases_.count(s)) out.cancelled[s] = true;  // only for timers still pending
+  }
+  out.timers = std::move(timers_);
+  // Never hand out a sequence number in use (only a hand-made snapshot needs this).
+  if (max_seq_ != std::numeric_limits<uint64_t>::max()) out.next_seq = std::max(out.next_seq, max_seq_ + 1);
+}
+
+}  // namespace
+
+bool Decode(std::string_view bytes, const ProgramSpec& spec,
+            const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
+            State& out, std::string& error) {
+  try {
+    json envelope;
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    if (!ParseCbor(data, bytes.size(), envelope, error)) {
+      error = "not a Juncture engine snapshot (" + error + ")";
+      return false;
+    }
+    auto kind = envelope.is_object() ? envelope.find("kind") : envelope.end();
+    if (!envelope.is_object() || kind == envelope.end() || *kind != kKind) {
+      error = std::string("not a Juncture engine snapshot (no kind \"") + kKind + "\")";
+      return false;
+    }
+    int64_t version = Int(Member(envelope, "version", "envelope"), "version");
+    if (version != kVersion) {
+      error = "snapshot format version " + std::to_string(version) +
+              " is not supported (this engine reads version " + std::to_string(kVersion) + ")";
+      return false;
+    }
+    const json& body = Member(envelope, "state", "envelope");
+    uint64_t checksum = Uint(Member(envelope, "xxh3", "envelope"), "xxh3");
+    if (!body.is_binary()) Fail("envelope", "state is not a byte string");
+    const std::vector<uint8_t>& state_bytes = body.get_binary();
+    if (XXH3_64bits(state_bytes.data(), state_bytes.size()) != checksum) {
+      error = "corrupt snapshot: checksum mismatch";
+      return false;
+    }
+    json state;
+    if (!ParseCbor(state_bytes.data(), state_bytes.size(), state, error)) {
+      error = "corrupt snapshot: state: " + error;
+      return false;
+    }
+    Loader(spec, history_span, tracks_last_seen).Run(state, out);
+    return true;
+  } catch (const Corrupt& c) {
+    error = "corrupt snapshot: " + c.what;
+  } catch (const std::exception& e) {  // std::bad_alloc, a json::exception missed above
+    error = std::string("cannot load snapshot: ") + e.what();
+  }
+  return false;
+}
+
+}  // namespace juncture::runtime::snapshot
