@@ -10,7 +10,8 @@
 namespace juncture::serve {
 
 bool Server::StartCore(std::string* error) {
-  publisher_ = std::make_unique<Publisher>(conn_->get(), nullptr, options_, metrics_.get());
+  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr, options_,
+                                           metrics_.get());
   worker_ = std::thread([this] { TimerLoop(); });
   for (const std::string& subject : options_.subjects) {
     natsSubscription* sub = nullptr;

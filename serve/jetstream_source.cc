@@ -129,7 +129,8 @@ bool Server::StartJetStream(std::string* error) {
     return false;
   }
   subscriptions_.emplace_back(sub);
-  publisher_ = std::make_unique<Publisher>(conn_->get(), js_, options_, metrics_.get());
+  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, options_,
+                                           metrics_.get());
   last_commit_ns_ = SteadyNs();
   worker_ = std::thread([this] { FetchLoop(); });
   return true;

@@ -16,14 +16,15 @@ struct OptionsDeleter {
 };
 
 // Applies `settings` to `opts`; the first failing call's error, or "".
-std::string Configure(natsOptions* opts, const NatsSettings& settings) {
+std::string Configure(natsOptions* opts, const NatsSettings& settings, bool send_asap,
+                      const std::string& name) {
   auto check = [](natsStatus s, const char* what) {
     return s == NATS_OK ? std::string() : std::string(what) + ": " + NatsErrorText(s);
   };
   std::string e;
   if (!(e = check(natsOptions_SetURL(opts, settings.url.c_str()), "url")).empty()) return e;
-  if (!(e = check(natsOptions_SetName(opts, settings.name.c_str()), "name")).empty()) return e;
-  if (!(e = check(natsOptions_SetSendAsap(opts, true), "send asap")).empty()) return e;
+  if (!(e = check(natsOptions_SetName(opts, name.c_str()), "name")).empty()) return e;
+  if (!(e = check(natsOptions_SetSendAsap(opts, send_asap), "send asap")).empty()) return e;
   if (!(e = check(natsOptions_SetAllowReconnect(opts, true), "reconnect")).empty()) return e;
   if (!(e = check(natsOptions_SetMaxReconnect(opts, -1), "max reconnect")).empty()) return e;
   if (!(e = check(natsOptions_SetReconnectWait(opts, settings.reconnect_wait_ms), "reconnect wait"))
@@ -67,6 +68,7 @@ std::string Configure(natsOptions* opts, const NatsSettings& settings) {
 }  // namespace
 
 std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& settings,
+                                                        bool send_asap, const std::string& name,
                                                         Callbacks callbacks, std::string* error) {
   natsOptions* raw = nullptr;
   if (natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
@@ -74,7 +76,7 @@ std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& sett
     return nullptr;
   }
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
-  std::string problem = Configure(opts.get(), settings);
+  std::string problem = Configure(opts.get(), settings, send_asap, name);
   if (!problem.empty()) {
     *error = problem;
     return nullptr;

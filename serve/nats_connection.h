@@ -23,9 +23,12 @@ class NatsConnection {
 
   // Connects (failing fast if the server cannot be reached now); afterwards the
   // connection reconnects forever, every `reconnect_wait_ms`, and NATS.c
-  // re-subscribes. Publishes go out at once (SendAsap): latency over batching.
-  static std::unique_ptr<NatsConnection> Connect(const NatsSettings& settings,
-                                                 Callbacks callbacks, std::string* error);
+  // re-subscribes. With `send_asap` every publish is written at once, on the
+  // publishing thread (latency over batching: the actions' connection); without,
+  // NATS.c's flusher thread writes them in batches (the decision log's).
+  static std::unique_ptr<NatsConnection> Connect(const NatsSettings& settings, bool send_asap,
+                                                 const std::string& name, Callbacks callbacks,
+                                                 std::string* error);
   ~NatsConnection();
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;

@@ -12,9 +12,9 @@ int64_t SteadyNs() {
       .count();
 }
 
-Publisher::Publisher(natsConnection* nc, jsCtx* js, const ServeOptions& options,
-                     PublishObserver* observer)
-    : nc_(nc), js_(js), options_(options), observer_(observer) {}
+Publisher::Publisher(natsConnection* actions, natsConnection* log, jsCtx* js,
+                     const ServeOptions& options, PublishObserver* observer)
+    : actions_(actions), log_(log), js_(js), options_(options), observer_(observer) {}
 
 void Publisher::OnDecision(const runtime::Decision& d) {
   int64_t decided = SteadyNs();
@@ -24,13 +24,13 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   json_ = d.ToJson();
   // The action first: it is what the latency budget is for.
   if (d.outcome == "sent") {
-    if (Publish(options_.actions_prefix + "." + d.channel, json_, "Nats-Msg-Id", d.id,
+    if (Publish(actions_, options_.actions_prefix + "." + d.channel, json_, "Nats-Msg-Id", d.id,
                 js_ != nullptr) &&
         observer_) {
       observer_->Published(d, (SteadyNs() - decided) * 1e-9);
     }
   }
-  Publish(options_.decisions_prefix + "." + d.journey, json_, "Nats-Msg-Id", d.id, false);
+  Publish(log_, options_.decisions_prefix + "." + d.journey, json_, "Nats-Msg-Id", d.id, false);
 }
 
 void Publisher::OnDeadLetter(std::string_view message, const std::string& reason) {
@@ -41,11 +41,11 @@ void Publisher::OnDeadLetter(std::string_view message, const std::string& reason
   for (char& c : why) {
     if (c == '\r' || c == '\n') c = ' ';
   }
-  Publish(options_.deadletter_subject, message, "Juncture-Error", why, false);
+  Publish(log_, options_.deadletter_subject, message, "Juncture-Error", why, false);
 }
 
-bool Publisher::Publish(const std::string& subject, std::string_view data, const char* header,
-                        const std::string& header_value, bool jetstream) {
+bool Publisher::Publish(natsConnection* nc, const std::string& subject, std::string_view data,
+                        const char* header, const std::string& header_value, bool jetstream) {
   natsMsg* raw = nullptr;
   natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, data.data(),
                                 static_cast<int>(data.size()));
@@ -56,7 +56,7 @@ bool Publisher::Publish(const std::string& subject, std::string_view data, const
       s = js_PublishMsgAsync(js_, &raw, nullptr);  // takes the message on success
       if (s == NATS_OK) (void)msg.release();
     } else {
-      s = natsConnection_PublishMsg(nc_, msg.get());
+      s = natsConnection_PublishMsg(nc, msg.get());
     }
   }
   if (s != NATS_OK) {
@@ -68,7 +68,8 @@ bool Publisher::Publish(const std::string& subject, std::string_view data, const
 }
 
 bool Publisher::Settle(int64_t timeout_ms, std::string* error) {
-  natsStatus s = natsConnection_FlushTimeout(nc_, timeout_ms);
+  natsStatus s = natsConnection_FlushTimeout(actions_, timeout_ms);
+  if (s == NATS_OK) s = natsConnection_FlushTimeout(log_, timeout_ms);
   if (s == NATS_OK && js_ != nullptr) {
     jsPubOptions o;
     jsPubOptions_Init(&o);

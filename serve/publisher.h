@@ -31,9 +31,12 @@ int64_t SteadyNs();
 
 class Publisher : public runtime::DecisionSink {
  public:
-  // `js` (may be null): actions go through JetStream (async, acked, deduplicated by
-  // Nats-Msg-Id in the actions stream); otherwise core NATS.
-  Publisher(natsConnection* nc, jsCtx* js, const ServeOptions& options, PublishObserver* observer);
+  // Actions go out on `actions` (a SendAsap connection: written at once), or with
+  // `js` set through JetStream (async, acked, deduplicated by Nats-Msg-Id in the
+  // actions stream). The decision log and dead letters go out on `log`, a batching
+  // connection, so that they never delay an action.
+  Publisher(natsConnection* actions, natsConnection* log, jsCtx* js, const ServeOptions& options,
+            PublishObserver* observer);
 
   // The receipt time of the message about to be processed (SteadyNs), or 0 while
   // timers fire.
@@ -49,10 +52,11 @@ class Publisher : public runtime::DecisionSink {
   uint64_t published() const { return published_; }
 
  private:
-  bool Publish(const std::string& subject, std::string_view data, const char* header,
-               const std::string& header_value, bool jetstream);
+  bool Publish(natsConnection* nc, const std::string& subject, std::string_view data,
+               const char* header, const std::string& header_value, bool jetstream);
 
-  natsConnection* nc_;
+  natsConnection* actions_;
+  natsConnection* log_;
   jsCtx* js_;
   const ServeOptions& options_;
   PublishObserver* observer_;

@@ -36,6 +36,7 @@ Server::~Server() {
   publisher_.reset();
   if (js_ != nullptr) jsCtx_Destroy(js_);
   conn_.reset();
+  log_conn_.reset();
 }
 
 void Server::Log(const std::string& line) const { std::cerr << "juncture serve: " << line << "\n"; }
@@ -62,8 +63,11 @@ bool Server::Start(std::string* error) {
     metrics_->Reconnected();
     Log("reconnected to NATS at " + conn_->ConnectedUrl());
   };
-  conn_ = NatsConnection::Connect(options_.nats, std::move(callbacks), error);
+  conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks),
+                                  error);
   if (!conn_) return false;
+  log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
+  if (!log_conn_) return false;
   for (const std::string& f : options_.watch_files) watched_.emplace_back(f, MtimeOf(f));
   bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
   if (!ok) return false;

@@ -59,7 +59,8 @@ class Server {
   const ServeOptions& options_;
   const ProgramLoader& loader_;
   std::unique_ptr<Telemetry> metrics_;
-  std::unique_ptr<NatsConnection> conn_;
+  std::unique_ptr<NatsConnection> conn_;      // subscriptions and actions (SendAsap)
+  std::unique_ptr<NatsConnection> log_conn_;  // decision log and dead letters (batched)
   jsCtx* js_ = nullptr;
   std::unique_ptr<runtime::Engine> engine_;
   std::unique_ptr<Publisher> publisher_;

@@ -44,11 +44,17 @@ class Recent {
   std::vector<double> samples_;
 };
 
-// juncture_dead_letters_total's reason_kind: the reason up to its first ':' (the
-// decoder's reasons start with a stable phrase), at most 40 bytes.
-std::string ReasonKind(std::string_view reason) {
-  std::string_view kind = reason.substr(0, std::min(reason.find(':'), reason.size()));
-  return std::string(kind.substr(0, 40));
+// juncture_dead_letters_total's reason_kind: one of a few fixed classes of the
+// decoder's reasons (a label must not carry field names or values: unbounded).
+std::string_view ReasonKind(std::string_view reason) {
+  auto has = [&](std::string_view w) { return reason.find(w) != std::string_view::npos; };
+  if (has("JSON")) return "invalid_json";
+  if (has("missing")) return "missing_field";
+  if (has("timestamp")) return "bad_timestamp";
+  if (reason.rfind("type must be", 0) == 0) return "bad_message_type";
+  if (has("larger than")) return "too_large";
+  if (has("must be") || has("got ")) return "wrong_type";
+  return "other";
 }
 
 }  // namespace

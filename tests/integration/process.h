@@ -65,6 +65,9 @@ class NatsServer {
   Process process_;
 };
 
+// GET http://127.0.0.1:port/path (HTTP/1.0): the whole response, "" on failure.
+std::string HttpGet(int port, const std::string& path);
+
 // The path of a binary found on PATH or in /usr/sbin, /usr/bin ("" if none).
 std::string FindProgram(const std::string& name);
 

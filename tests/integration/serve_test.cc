@@ -14,7 +14,8 @@ namespace juncture::itest {
 namespace {
 
 TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
-  StartServe({});
+  int metrics_port = FreePort();
+  StartServe({"--metrics", "127.0.0.1:" + std::to_string(metrics_port)});
   const std::vector<std::string> bad = {
       "not json at all",
       R"({"type":"track","event":"cart","messageId":"b2","timestamp":"2026-11-23T10:00:00Z","properties":{"cart_id":"k","value":1}})",
@@ -48,7 +49,9 @@ TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
     EXPECT_EQ(JsonField(r.data, "journey"), "later");
     EXPECT_EQ(JsonField(r.data, "step"), "s2");
   }
-  // Every decision is on juncture.decisions.<its journey>: 3 per message per journey.
+  // Every decision is on juncture.decisions.<its journey>: 3 per message per journey
+  // (the decision log goes out on a batching connection: it may trail the actions).
+  ASSERT_TRUE(client_.WaitForCount("juncture.decisions.", 120, 5000));
   auto decisions = client_.On("juncture.decisions.");
   EXPECT_EQ(decisions.size(), 20u * 3 * 2);
   for (const Received& r : decisions) {
@@ -65,6 +68,22 @@ TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
   // Nothing more than that arrives.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(client_.On("juncture.actions.").size(), 40u);
+
+  // The same story in the metrics.
+  std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_NE(metrics.find("200 OK"), std::string::npos) << metrics;
+  for (const char* line : {
+           "juncture_messages_total 25\n",
+           "juncture_decisions_total{journey=\"instant\",outcome=\"sent\",reason=\"\"} 20\n",
+           "juncture_decisions_total{journey=\"later\",outcome=\"sent\",reason=\"\"} 20\n",
+           "juncture_dead_letters_total{reason_kind=\"invalid_json\"} 2\n",
+           "juncture_dead_letters_total{reason_kind=\"missing_field\"} 1\n",
+           "juncture_decision_to_publish_seconds_count{channel=\"email\"} 20\n",
+           "juncture_signal_to_decision_seconds_count{journey=\"instant\"} 60\n",
+       }) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << " not in:\n" << metrics;
+  }
+  EXPECT_NE(HttpGet(metrics_port, "/other").find("404"), std::string::npos);
 
   int status = serve_->Stop(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status)) << serve_->Output();
