@@ -1,5 +1,7 @@
 #include "nats_connection.h"
 
+#include <chrono>
+
 namespace juncture::serve {
 
 std::string NatsErrorText(natsStatus s) {
@@ -85,6 +87,7 @@ std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& sett
   conn->callbacks_ = std::move(callbacks);
   natsOptions_SetDisconnectedCB(opts.get(), &NatsConnection::OnDisconnected, conn.get());
   natsOptions_SetReconnectedCB(opts.get(), &NatsConnection::OnReconnected, conn.get());
+  natsOptions_SetClosedCB(opts.get(), &NatsConnection::OnClosed, conn.get());
   if (natsStatus s = natsConnection_Connect(&conn->nc_, opts.get()); s != NATS_OK) {
     *error = "cannot connect to " + settings.url + ": " + NatsErrorText(s);
     conn->nc_ = nullptr;
@@ -94,10 +97,14 @@ std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& sett
 }
 
 NatsConnection::~NatsConnection() {
-  if (nc_ != nullptr) {
-    natsConnection_Close(nc_);
-    natsConnection_Destroy(nc_);
+  if (nc_ == nullptr) return;
+  closing_ = true;
+  natsConnection_Close(nc_);
+  {
+    std::unique_lock<std::mutex> lock(closed_mu_);
+    closed_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; });
   }
+  natsConnection_Destroy(nc_);
 }
 
 std::string NatsConnection::ConnectedUrl() const {
@@ -108,7 +115,14 @@ std::string NatsConnection::ConnectedUrl() const {
 
 void NatsConnection::OnDisconnected(natsConnection*, void* self) {
   auto* c = static_cast<NatsConnection*>(self);
-  if (c->callbacks_.disconnected) c->callbacks_.disconnected();
+  if (!c->closing_ && c->callbacks_.disconnected) c->callbacks_.disconnected();
+}
+
+void NatsConnection::OnClosed(natsConnection*, void* self) {
+  auto* c = static_cast<NatsConnection*>(self);
+  std::lock_guard<std::mutex> lock(c->closed_mu_);
+  c->closed_ = true;
+  c->closed_cv_.notify_all();
 }
 
 void NatsConnection::OnReconnected(natsConnection*, void* self) {

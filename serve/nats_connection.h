@@ -3,7 +3,10 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -40,9 +43,16 @@ class NatsConnection {
   NatsConnection() = default;
   static void OnDisconnected(natsConnection*, void* self);
   static void OnReconnected(natsConnection*, void* self);
+  static void OnClosed(natsConnection*, void* self);
 
   natsConnection* nc_ = nullptr;
   Callbacks callbacks_;
+  // NATS.c runs connection callbacks on its own thread, also after Close returns:
+  // the destructor waits for the closed callback, the last one, before freeing.
+  std::atomic<bool> closing_{false};
+  std::mutex closed_mu_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;
 };
 
 struct MsgDeleter {

@@ -43,7 +43,8 @@ class ServeFixture : public ::testing::Test {
                                      nats_.url()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     serve_ = std::make_unique<Process>();
-    ASSERT_TRUE(serve_->Start(argv, dir_.path() + "/serve.log"));
+    // A log per start: "deciding on" must come from this one.
+    ASSERT_TRUE(serve_->Start(argv, dir_.path() + "/serve-" + std::to_string(++starts_) + ".log"));
     ASSERT_TRUE(serve_->WaitForOutput("deciding on", 30000)) << serve_->Output();
   }
 
@@ -60,6 +61,7 @@ class ServeFixture : public ::testing::Test {
   NatsServer nats_;
   Client client_;
   std::unique_ptr<Process> serve_;
+  int starts_ = 0;
 };
 
 }  // namespace juncture::itest
