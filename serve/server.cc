@@ -89,6 +89,7 @@ void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns)
   publisher_->set_receipt(receipt_ns);
   engine_->Process(data, *publisher_, clock_us);
   publisher_->set_receipt(0);
+  metrics_->State(engine_->customers(), engine_->pending_timers());
   // A new timer earlier than the one the timer loop sleeps for: wake it.
   if (engine_->next_timer() < timer_wait_until_) cv_.notify_one();
 }

@@ -234,6 +234,8 @@ void Engine::Process(std::string_view json, DecisionSink& sink, int64_t time_us)
 }
 void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) { impl_->AdvanceTo(time_us, sink); }
 int64_t Engine::now() const { return impl_->now_us_; }
+size_t Engine::customers() const { return impl_->customers_.size(); }
+size_t Engine::pending_timers() const { return impl_->timers_.size(); }
 int64_t Engine::next_timer() const {
   return impl_->timers_.empty() ? INT64_MAX : impl_->timers_.top().due_us;
 }

@@ -74,6 +74,7 @@ TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
   EXPECT_NE(metrics.find("200 OK"), std::string::npos) << metrics;
   for (const char* line : {
            "juncture_messages_total 25\n",
+           "juncture_customers 20\n",
            "juncture_decisions_total{journey=\"instant\",outcome=\"sent\",reason=\"\"} 20\n",
            "juncture_decisions_total{journey=\"later\",outcome=\"sent\",reason=\"\"} 20\n",
            "juncture_dead_letters_total{reason_kind=\"invalid_json\"} 2\n",

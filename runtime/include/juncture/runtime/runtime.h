@@ -112,6 +112,9 @@ class Engine {
   int64_t now() const;
   // The due time of the next pending timer, or INT64_MAX.
   int64_t next_timer() const;
+  // Customers with state, and timers pending (including stale ones not yet popped).
+  size_t customers() const;
+  size_t pending_timers() const;
   const EngineStats& stats() const;
   const ProgramSpec& spec() const;
   // The back end deciding: "interpreter" or "jit".
