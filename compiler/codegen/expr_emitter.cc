@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <map>
+#include <set>
+
+#include "codegen/runtime_helpers.h"
 
 #include "juncture/abi/abi.h"
 #include "juncture/stdlib/functions.h"
@@ -574,7 +578,8 @@ llvm::Value* ExprEmitter::ElementEquals(const Val& item, Ty elem, const ir::Valu
 }
 
 // `item in list`. A constant list (list_expr is a kConst; `list` may then be empty)
-// of a few elements becomes a chain of comparisons; anything else a helper's loop.
+// of a few elements becomes a chain of comparisons; a longer constant list of ints
+// or strings a `switch` (SwitchMembership); anything else a helper's loop.
 llvm::Value* ExprEmitter::Membership(const Val& item, Ty elem, const Val& list,
                                      const ir::Expr& list_expr) {
   bool constant = list_expr.op == Op::kConst;
@@ -595,6 +600,9 @@ llvm::Value* ExprEmitter::Membership(const Val& item, Ty elem, const Val& list,
       found = b_.CreateOr(found, ElementEquals(item, elem, c));
     }
     return found;
+  }
+  if (constant && (IsIntLike(elem) || elem == Ty::kString)) {
+    return SwitchMembership(item, elem, list_expr.value.list);
   }
   Val l = constant ? v_.Constant(list_expr.value, list_expr.type) : list;
   std::vector<llvm::Value*> args = {l.a, l.len, l.aux};
@@ -619,6 +627,54 @@ llvm::Value* ExprEmitter::Membership(const Val& item, Ty elem, const Val& list,
       break;
   }
   return b_.CreateICmpNE(CallHelper(helper, b_.getInt32Ty(), args), b_.getInt32(0));
+}
+
+// Membership in a long constant list, precompiled: a `switch` that LLVM lowers to a
+// jump table or a balanced tree of compares (no loop over the list). Ints switch on
+// the value. Strings switch on their 64-bit XXH3 hash (jn_rt_str_hash; the cases are
+// the constants' hashes, computed now), and a hit is confirmed by comparing with the
+// constants of that hash, so a collision can cost a compare but never a wrong answer.
+llvm::Value* ExprEmitter::SwitchMembership(const Val& item, Ty elem,
+                                           const std::vector<ir::Value>& constants) {
+  llvm::LLVMContext& context = module_.getContext();
+  llvm::Function* f = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock* done = llvm::BasicBlock::Create(context, "in.done", f);
+  llvm::BasicBlock* miss = llvm::BasicBlock::Create(context, "in.miss", f);
+  // Every hit block branches to `done` with its answer; `miss` answers false.
+  std::vector<std::pair<llvm::BasicBlock*, llvm::Value*>> answers;
+  if (elem == Ty::kString) {
+    std::map<uint64_t, std::vector<const ir::Value*>> by_hash;
+    for (const ir::Value& c : constants) {
+      by_hash[jn_rt_str_hash(c.s.data(), static_cast<uint32_t>(c.s.size()))].push_back(&c);
+    }
+    llvm::Value* hash = CallHelper("jn_rt_str_hash", b_.getInt64Ty(), {item.a, item.len});
+    llvm::SwitchInst* sw = b_.CreateSwitch(hash, miss, static_cast<unsigned>(by_hash.size()));
+    for (const auto& [h, group] : by_hash) {
+      llvm::BasicBlock* check = llvm::BasicBlock::Create(context, "in.check", f);
+      sw->addCase(b_.getInt64(h), check);
+      b_.SetInsertPoint(check);
+      llvm::Value* equal = b_.getFalse();
+      for (const ir::Value* c : group) equal = b_.CreateOr(equal, StrEqConst(item, c->s));
+      answers.emplace_back(b_.GetInsertBlock(), equal);
+      b_.CreateBr(done);
+    }
+  } else {
+    std::set<int64_t> values;
+    for (const ir::Value& c : constants) values.insert(c.i);
+    llvm::BasicBlock* hit = llvm::BasicBlock::Create(context, "in.hit", f);
+    llvm::SwitchInst* sw = b_.CreateSwitch(item.a, miss, static_cast<unsigned>(values.size()));
+    for (int64_t v : values) sw->addCase(b_.getInt64(static_cast<uint64_t>(v)), hit);
+    b_.SetInsertPoint(hit);
+    answers.emplace_back(hit, b_.getTrue());
+    b_.CreateBr(done);
+  }
+  b_.SetInsertPoint(miss);
+  answers.emplace_back(miss, b_.getFalse());
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+  llvm::PHINode* phi = b_.CreatePHI(b_.getInt1Ty(), static_cast<unsigned>(answers.size()));
+  for (const auto& [block, value] : answers) phi->addIncoming(value, block);
+  return phi;
 }
 
 // ---- Segments ---------------------------------------------------------------------

@@ -84,6 +84,7 @@ class ExprEmitter {
   Val Concat(const Val& a, const Val& b);
   llvm::Value* Membership(const Val& item, ir::Ty elem, const Val& list, const ir::Expr& list_expr);
   llvm::Value* ElementEquals(const Val& item, ir::Ty elem, const ir::Value& c);
+  llvm::Value* SwitchMembership(const Val& item, ir::Ty elem, const std::vector<ir::Value>& constants);
 
   // Segment functions, emitted after the root that first reads them.
   llvm::Function* SegmentFunction(uint32_t index);

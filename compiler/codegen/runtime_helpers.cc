@@ -1,5 +1,7 @@
 #include "codegen/runtime_helpers.h"
 
+#include <xxhash.h>
+
 #include <cstring>
 #include <string>
 
@@ -69,6 +71,8 @@ int32_t jn_rt_list_has_bool(const void* data, uint32_t len, uint32_t elem_size, 
   return 0;
 }
 
+uint64_t jn_rt_str_hash(const char* s, uint32_t len) noexcept { return XXH3_64bits(s, len); }
+
 int32_t jn_rt_list_has_str(const void* data, uint32_t len, uint32_t elem_size, const char* s,
                            uint32_t s_len) noexcept {
   for (uint32_t i = 0; i < len; ++i) {
@@ -90,6 +94,7 @@ const std::vector<HelperSymbol>& RuntimeHelpers() {
       JN_HELPER(jn_rt_str_contains),   JN_HELPER(jn_rt_concat),
       JN_HELPER(jn_rt_list_has_int),   JN_HELPER(jn_rt_list_has_float),
       JN_HELPER(jn_rt_list_has_bool),  JN_HELPER(jn_rt_list_has_str),
+      JN_HELPER(jn_rt_str_hash),
 #undef JN_HELPER
   };
   return table;

@@ -36,6 +36,9 @@ const char* jn_rt_concat(JnContext* ctx, const char* a, uint32_t a_len, const ch
 int32_t jn_rt_list_has_int(const void* data, uint32_t len, uint32_t elem_size, int64_t x) noexcept;
 int32_t jn_rt_list_has_float(const void* data, uint32_t len, uint32_t elem_size, double x) noexcept;
 int32_t jn_rt_list_has_bool(const void* data, uint32_t len, uint32_t elem_size, int32_t x) noexcept;
+// The 64-bit XXH3 hash of a string: `in` over a long constant list of strings
+// switches on it (expr_emitter.cc, SwitchMembership).
+uint64_t jn_rt_str_hash(const char* s, uint32_t len) noexcept;
 int32_t jn_rt_list_has_str(const void* data, uint32_t len, uint32_t elem_size, const char* s,
                            uint32_t s_len) noexcept;
 

@@ -151,12 +151,17 @@ std::string FindProgram(const std::string& name) {
 
 NatsServer::NatsServer() : port_(FreePort()) {}
 
-bool NatsServer::Start() {
-  std::string bin = FindProgram("nats-server");
-  if (bin.empty()) return false;
-  if (!process_.Start({bin, "-a", "127.0.0.1", "-p", std::to_string(port_), "-js", "-sd",
-                       dir_.path() + "/store"},
-                      dir_.path() + "/nats-server.log")) {
+std::vector<std::string> NatsServer::Argv() const {
+  std::vector<std::string> argv = {FindProgram("nats-server"), "-a", "127.0.0.1", "-p",
+                                   std::to_string(port_), "-js", "-sd", dir_.path() + "/store"};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  return argv;
+}
+
+bool NatsServer::Start(std::vector<std::string> extra) {
+  extra_ = std::move(extra);
+  if (FindProgram("nats-server").empty()) return false;
+  if (!process_.Start(Argv(), dir_.path() + "/nats-server.log")) {
     return false;
   }
   return process_.WaitForOutput("Server is ready", 10000);
@@ -171,12 +176,7 @@ bool NatsServer::Restart() {
        at = before.find("Server is ready", at + 1)) {
     ++readies;
   }
-  std::string bin = FindProgram("nats-server");
-  if (!process_.Start({bin, "-a", "127.0.0.1", "-p", std::to_string(port_), "-js", "-sd",
-                       dir_.path() + "/store"},
-                      dir_.path() + "/nats-server.log")) {
-    return false;
-  }
+  if (!process_.Start(Argv(), dir_.path() + "/nats-server.log")) return false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     std::string out = process_.Output();

@@ -52,7 +52,8 @@ class Process {
 class NatsServer {
  public:
   NatsServer();
-  bool Start();
+  // `extra`: more nats-server arguments (e.g. --user/--pass), kept for Restart.
+  bool Start(std::vector<std::string> extra = {});
   // Stops (SIGTERM) and starts again on the same port and store.
   bool Restart();
   void Stop();
@@ -60,8 +61,11 @@ class NatsServer {
   const Process& process() const { return process_; }
 
  private:
+  std::vector<std::string> Argv() const;
+
   TempDir dir_;
   int port_;
+  std::vector<std::string> extra_;
   Process process_;
 };
 

@@ -205,6 +205,27 @@ TEST_F(ServeFixture, HotReloadOnFileChangeAndSighupAndABadProgramKeepsTheOldOne)
   EXPECT_TRUE(v3) << serve_->Output();
 }
 
+// Credentials reach NATS.c: a server that wants a user and password accepts serve
+// with them and refuses it without.
+TEST(ServeCredentials, UserAndPasswordArePassedToNats) {
+  TempDir dir;
+  NatsServer nats;
+  ASSERT_TRUE(nats.Start({"--user", "juncture", "--pass", "s3cret"})) << nats.process().Output();
+  Process good;
+  ASSERT_TRUE(good.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--user",
+                          "juncture", "--password", "s3cret"},
+                         dir.path() + "/good.log"));
+  EXPECT_TRUE(good.WaitForOutput("deciding on", 30000)) << good.Output();
+  Process bad;
+  ASSERT_TRUE(bad.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--user",
+                         "juncture", "--password", "wrong"},
+                        dir.path() + "/bad.log"));
+  bad.Stop(0, 20000);  // it exits by itself
+  EXPECT_NE(bad.Output().find("cannot start"), std::string::npos) << bad.Output();
+  EXPECT_NE(bad.Output().find("uthoriz"), std::string::npos) << bad.Output();
+  good.Stop(SIGTERM);
+}
+
 TEST_F(ServeFixture, UnreachableServerFailsToStartWithAReason) {
   Process serve;
   int port = FreePort();
