@@ -92,6 +92,48 @@ TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
   EXPECT_NE(serve_->Output().find("stopped."), std::string::npos) << serve_->Output();
 }
 
+// The example journeys on the demo stream: every decision on its journey's subject,
+// every action on its channel's, the three bad lines of the stream as dead letters.
+TEST_F(ServeFixture, TheExamplesDecideOnTheRightSubjects) {
+  StartServe({}, JUNCTURE_EXAMPLES);
+  std::ifstream in(std::string(JUNCTURE_EXAMPLES) + "/events/demo.jsonl");
+  std::string line;
+  size_t published = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    ASSERT_TRUE(client_.Publish("juncture.events.demo", line));
+    ++published;
+  }
+  ASSERT_TRUE(client_.Flush());
+  ASSERT_GT(published, 40u);
+  ASSERT_TRUE(client_.WaitForCount("juncture.deadletter", 3, 10000)) << serve_->Output();
+  // Wait until nothing new arrives for half a second.
+  size_t seen = 0;
+  for (int k = 0; k < 40; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    size_t now = client_.received().size();
+    if (now == seen) break;
+    seen = now;
+  }
+  std::set<std::string> journeys, channels;
+  size_t sent = 0;
+  for (const Received& r : client_.On("juncture.decisions.")) {
+    EXPECT_EQ(r.subject, "juncture.decisions." + JsonField(r.data, "journey")) << r.data;
+    EXPECT_EQ(r.msg_id, JsonField(r.data, "id"));
+    journeys.insert(JsonField(r.data, "journey"));
+    sent += JsonField(r.data, "outcome") == "sent";
+  }
+  for (const Received& r : client_.On("juncture.actions.")) {
+    EXPECT_EQ(r.subject, "juncture.actions." + JsonField(r.data, "channel")) << r.data;
+    EXPECT_EQ(JsonField(r.data, "outcome"), "sent") << r.data;
+    channels.insert(JsonField(r.data, "channel"));
+  }
+  EXPECT_EQ(client_.On("juncture.actions.").size(), sent) << "one action per sent decision";
+  EXPECT_GE(journeys.size(), 5u) << "most example journeys decided something";
+  EXPECT_GE(channels.size(), 2u);
+  EXPECT_EQ(client_.On("juncture.deadletter").size(), 3u);
+}
+
 TEST_F(ServeFixture, ANatsServerRestartMidStreamKeepsStateAndDeciding) {
   StartServe({});
   PublishCarts("a", 0, 10);
@@ -195,6 +237,14 @@ TEST_F(ServeFixture, HotReloadOnFileChangeAndSighupAndABadProgramKeepsTheOldOne)
   Rewrite(program + "/shop.jny", "\"cart_seen_v2\"", "\"cart_seen_v3\"");
   ::kill(serve_->pid(), SIGHUP);
   ASSERT_TRUE(serve_->WaitForOutput("(SIGHUP)", 10000)) << serve_->Output();
+  // The compile runs beside the deciding; wait for its result before publishing.
+  auto reloaded_after_sighup = [&] {
+    std::string out = serve_->Output();
+    return out.find("reloaded:", out.find("(SIGHUP)")) != std::string::npos;
+  };
+  for (int k = 0; k < 300 && !reloaded_after_sighup(); ++k)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(reloaded_after_sighup()) << serve_->Output();
   bool v3 = false;
   for (int k = 0; k < 50 && !v3; ++k) {
     size_t before = client_.On("juncture.actions.email").size();
