@@ -281,22 +281,24 @@ std::string ConvError(Conv c, const std::string& label, uint8_t type, dom::eleme
 
 // Converts a field's JSON value (not null) into `v`. Lists are built in `list_buf`,
 // which must outlive the use of `v` (the caller copies it into a record at once).
-bool ConvertField(dom::element e, const FieldSpec& f, const std::string& label,
+bool ConvertField(dom::element e, const FieldSpec& f, std::string_view kind,
                   std::vector<uint8_t>& list_buf, JnValue& v, std::string& error) {
+  // "property 'x'" / "trait 'x'": built only for an error message.
+  auto label = [&] { return std::string(kind) + " '" + f.name + "'"; };
   std::string_view bad;
   if (f.type != JN_LIST) {
     Conv c = ConvertScalar(e, f.type, v, bad);
     if (c == Conv::kOk) return true;
-    error = ConvError(c, label, f.type, e, bad);
+    error = ConvError(c, label(), f.type, e, bad);
     return false;
   }
   dom::array arr;
   if (e.get(arr) != simdjson::SUCCESS) {
-    error = label + " must be a list, got " + JsonTypeName(e);
+    error = label() + " must be a list, got " + JsonTypeName(e);
     return false;
   }
   if (f.elem == JN_LIST || f.elem > JN_LIST) {
-    error = label + " has a type the wire format does not support (nested list)";
+    error = label() + " has a type the wire format does not support (nested list)";
     return false;
   }
   uint32_t elem_size = ElemSize(f.elem);
@@ -307,7 +309,7 @@ bool ConvertField(dom::element e, const FieldSpec& f, const std::string& label,
     JnValue ev;
     Conv c = ConvertScalar(item, f.elem, ev, bad);
     if (c != Conv::kOk) {
-      error = ConvError(c, label + "[" + std::to_string(i) + "]", f.elem, item, bad);
+      error = ConvError(c, label() + "[" + std::to_string(i) + "]", f.elem, item, bad);
       return false;
     }
     uint8_t* dst = list_buf.data() + i * elem_size;
@@ -371,7 +373,12 @@ bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::s
   if (!GetObject(root, "properties", props, have_props, error)) return false;
 
   const RecordSpec& rs = spec.events[index];
-  auto rec = std::make_shared<Record>(std::max<uint32_t>(rs.size, JN_EVENT_FIELDS_OFFSET));
+  // One allocation for the layout, the id, the customer and (usually) the string
+  // properties: room for those of a typical event, the rest spill to blobs.
+  constexpr uint32_t kPropertyArena = 64;
+  uint32_t arena = Record::ArenaBytes(out.message_id.size()) +
+                   Record::ArenaBytes(out.customer.size()) + kPropertyArena;
+  auto rec = std::make_shared<Record>(std::max<uint32_t>(rs.size, JN_EVENT_FIELDS_OFFSET), arena);
   JnEventHeader header{};
   header.type_id = rs.type_id;
   header.time_us = out.time_us;
@@ -386,7 +393,7 @@ bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::s
                  !value.is_null();
     if (given) {
       JnValue v;
-      if (!ConvertField(value, f, "property '" + f.name + "'", list_buf, v, error)) return false;
+      if (!ConvertField(value, f, "property", list_buf, v, error)) return false;
       rec->SetField(f, v, JN_EVENT_PRESENT_OFFSET);
     } else if (f.has_default) {
       rec->SetField(f, f.default_value, JN_EVENT_PRESENT_OFFSET);
@@ -441,7 +448,7 @@ bool DecodeIdentify(const ProgramSpec& spec, dom::object root, Message& out,
       // A required field without a default cannot be reset: a type error below.
     }
     JnValue v;
-    if (!ConvertField(kv.value, f, "trait '" + f.name + "'", list_buf, v, error)) return false;
+    if (!ConvertField(kv.value, f, "trait", list_buf, v, error)) return false;
     // Written into the storage record (which copies strings and lists), read back as
     // views into it; a later duplicate overwrites the slot, not the earlier copies.
     storage.SetField(f, v, JN_PROFILE_PRESENT_OFFSET);

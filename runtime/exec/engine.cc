@@ -70,7 +70,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
     }
     return;
   }
-  Batch batch;
+  Batch& batch = NewBatch();
   HandleTrack(m, c, batch);
   Emit(batch, sink);
 }
@@ -115,7 +115,7 @@ void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
     }
     Instance moved = it->second;
     moved.cause = m.message_id;
-    batch.decisions.push_back(Lifecycle(it->first, m.customer, moved, "exit", "exited", m.time_us));
+    Lifecycle(batch, it->first, m.customer, moved, "exit", "exited", m.time_us);
     it = c.instances.erase(it);  // its timer finds no instance and is ignored
   }
 }
@@ -176,7 +176,7 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
     if (!enter) continue;
     Instance inst{0, m.record, m.message_id, 0};
     c.last_entry[j] = m.time_us;
-    batch.decisions.push_back(Lifecycle(j, m.customer, inst, "entry", "entered", m.time_us));
+    Lifecycle(batch, j, m.customer, inst, "entry", "entered", m.time_us);
     Run(j, m.customer, c, inst, 0, m.time_us, batch);
   }
 }
@@ -184,7 +184,8 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
 void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
   if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
   while (!timers_.empty() && timers_.top().due_us <= time_us) {
-    Timer t = timers_.top();
+    // Moved out before the pop: the heap orders by due_us and seq, which a move keeps.
+    Timer t = std::move(const_cast<Timer&>(timers_.top()));
     timers_.pop();
     now_us_ = std::max(now_us_, t.due_us);
     FireTimer(t, sink);
@@ -209,13 +210,13 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
   copy.timer = 0;
   const StepSpec& s = spec_->journeys[t.journey].steps[copy.step];
   uint32_t next = t.kind == TimerKind::kTimeout ? s.alt : s.next;
-  Batch batch;
+  Batch& batch = NewBatch();
   Run(t.journey, t.customer, c->second, copy, next, t.due_us, batch);
   Emit(batch, sink);
 }
 
 void Engine::Impl::Emit(Batch& batch, DecisionSink& sink) {
-  for (const Decision& d : batch.decisions) {
+  for (const Decision& d : batch) {
     ++stats_.decisions;
     ++stats_.by_outcome[d.reason.empty() ? d.outcome : d.outcome + ":" + d.reason];
     sink.OnDecision(d);

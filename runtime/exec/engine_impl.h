@@ -57,16 +57,53 @@ struct Timer {
 };
 
 // Decisions of one message (or one timer) before they are emitted: arbitration may
-// still turn a send into `suppressed arbitration`.
-struct Batch {
-  std::vector<Decision> decisions;
+// still turn a send into `suppressed arbitration`. The engine keeps one Batch and
+// clears it for every message: a cleared decision slot keeps the capacity of its
+// strings, so a steady stream decides without allocating for its decisions.
+class Batch {
+ public:
+  // An empty decision at the end of the batch (valid until the next Add).
+  Decision& Add() {
+    if (used_ == slots_.size()) slots_.emplace_back();
+    Decision& d = slots_[used_++];
+    ClearDecision(d);
+    release_timers.push_back(0);
+    return d;
+  }
+  size_t size() const { return used_; }
+  Decision& operator[](size_t i) { return slots_[i]; }
+  const Decision* begin() const { return slots_.data(); }
+  const Decision* end() const { return slots_.data() + used_; }
+  void Clear() {
+    used_ = 0;
+    claims.clear();
+    claimed_sends.clear();
+    resumed.clear();
+    release_timers.clear();
+  }
+
+  // Arbitration: channel -> the journey currently holding it, and every send of
+  // this batch on a channel (the holder's sends are taken back if it loses).
   struct Claim {
+    uint32_t channel;
     uint32_t journey;
-    std::vector<size_t> decisions;  // every send of that journey on the channel
   };
-  std::map<uint32_t, Claim> claims;  // channel -> current winner
-  std::vector<uint32_t> resumed;     // journeys this message resumed (not re-entered)
+  std::vector<Claim> claims;
+  std::vector<std::pair<uint32_t, size_t>> claimed_sends;  // (channel, decision index)
+  std::vector<uint32_t> resumed;         // journeys this message resumed (not re-entered)
   std::vector<uint64_t> release_timers;  // per decision index (0 if none)
+
+ private:
+  static void ClearDecision(Decision& d) {
+    for (std::string* s : {&d.id, &d.customer, &d.journey, &d.version, &d.step, &d.channel,
+                           &d.template_name, &d.params_json, &d.outcome, &d.reason, &d.cause}) {
+      s->clear();
+    }
+    d.until_us = 0;
+    d.at_us = 0;
+  }
+  std::vector<Decision> slots_;
+  size_t used_ = 0;
 };
 
 class Engine::Impl {
@@ -86,6 +123,8 @@ class Engine::Impl {
   std::optional<CompiledProgram> staged_;
   std::atomic<bool> has_staged_{false};
   EngineStats stats_;
+  Batch batch_;                     // see NewBatch
+  std::vector<JnValue> param_values_;  // Send: a step's evaluated params
   int64_t now_us_ = 0;
   std::unordered_map<std::string, CustomerState> customers_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
@@ -114,8 +153,16 @@ class Engine::Impl {
   void Run(uint32_t j, const std::string& customer, CustomerState& c, Instance inst,
            uint32_t step, int64_t at, Batch& batch);
   uint64_t SetTimer(int64_t due, TimerKind kind, const std::string& customer, uint32_t j);
-  Decision Lifecycle(uint32_t j, const std::string& customer, const Instance& inst,
-                     const std::string& step, const char* outcome, int64_t at) const;
+  // Adds a lifecycle decision (entered, exited, completed, control) to the batch.
+  Decision& Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
+                      const Instance& inst, const std::string& step, const char* outcome,
+                      int64_t at) const;
+  // The batch of the message or timer being decided, cleared (one at a time: sinks
+  // never call back into the engine).
+  Batch& NewBatch() {
+    batch_.Clear();
+    return batch_;
+  }
 
   // guardrails.cc
   void Send(uint32_t j, const StepSpec& step, const std::string& customer,

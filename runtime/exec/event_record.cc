@@ -56,26 +56,32 @@ JnValue ZeroValue(const FieldSpec& field) {
 
 }  // namespace
 
-JnStr Record::Own(std::string_view s) {
-  if (s.empty()) return JnStr{reinterpret_cast<const char*>(kEmptyStorage), 0, -1};
-  size_t len = std::min<size_t>(s.size(), UINT32_MAX);
-  auto blob = std::make_unique_for_overwrite<char[]>(len);
-  std::memcpy(blob.get(), s.data(), len);
-  const char* data = blob.get();
-  blobs_.push_back(std::move(blob));
-  return JnStr{data, static_cast<uint32_t>(len), -1};
-}
-
-JnList Record::OwnList(const void* data, uint32_t count, uint32_t elem_size) {
-  uint64_t bytes = uint64_t{count} * elem_size;
-  if (bytes == 0 || data == nullptr) return JnList{kEmptyStorage, 0, elem_size};
+const void* Record::Store(const void* data, size_t bytes) {
+  size_t at = ArenaBytes(bytes_.size());
+  if (at + bytes <= bytes_.capacity()) {
+    bytes_.resize(at + bytes);  // within the capacity: no reallocation
+    std::memcpy(bytes_.data() + at, data, bytes);
+    return bytes_.data() + at;
+  }
   // operator new[] aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16): enough for any
   // element representation.
   auto blob = std::make_unique_for_overwrite<char[]>(bytes);
   std::memcpy(blob.get(), data, bytes);
   const void* out = blob.get();
   blobs_.push_back(std::move(blob));
-  return JnList{out, count, elem_size};
+  return out;
+}
+
+JnStr Record::Own(std::string_view s) {
+  if (s.empty()) return JnStr{reinterpret_cast<const char*>(kEmptyStorage), 0, -1};
+  size_t len = std::min<size_t>(s.size(), UINT32_MAX);
+  return JnStr{static_cast<const char*>(Store(s.data(), len)), static_cast<uint32_t>(len), -1};
+}
+
+JnList Record::OwnList(const void* data, uint32_t count, uint32_t elem_size) {
+  uint64_t bytes = uint64_t{count} * elem_size;
+  if (bytes == 0 || data == nullptr) return JnList{kEmptyStorage, 0, elem_size};
+  return JnList{Store(data, bytes), count, elem_size};
 }
 
 void Record::SetField(const FieldSpec& field, const JnValue& v, uint32_t present_offset) {
@@ -150,7 +156,11 @@ JnValue Record::GetField(const FieldSpec& field) const {
 }
 
 std::shared_ptr<Record> MakeDefaultProfile(const ProgramSpec& spec) {
-  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
+  uint32_t arena = 0;
+  for (const FieldSpec& f : spec.profile.fields) {
+    if (f.type == JN_STRING && f.has_default) arena += Record::ArenaBytes(f.default_value.s.len);
+  }
+  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET), arena);
   for (const FieldSpec& f : spec.profile.fields) {
     if (f.has_default) {
       rec->SetField(f, f.default_value, JN_PROFILE_PRESENT_OFFSET);
@@ -163,9 +173,25 @@ std::shared_ptr<Record> MakeDefaultProfile(const ProgramSpec& spec) {
   return rec;
 }
 
+// Arena bytes for the strings of a merged profile: the old profile's and the new
+// traits' (an upper bound; lists spill to blobs).
+static uint32_t ProfileArena(const ProgramSpec& spec, const Record& old, const Message& identify) {
+  uint64_t bytes = 0;
+  for (const FieldSpec& f : spec.profile.fields) {
+    if (f.type == JN_STRING && Fits(f.offset, sizeof(JnStr), old.size())) {
+      bytes += Record::ArenaBytes(RecordView(old.data()).GetStr(f.offset).len);
+    }
+  }
+  for (const auto& [index, value] : identify.traits) {
+    if (value.type == JN_STRING) bytes += Record::ArenaBytes(value.s.len);
+  }
+  return static_cast<uint32_t>(std::min<uint64_t>(bytes, 1u << 20));
+}
+
 std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
                                     const Message& identify) {
-  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
+  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET),
+                                      ProfileArena(spec, old, identify));
   RecordView old_view(old.data());
   for (const FieldSpec& f : spec.profile.fields) {
     if (!Fits(f.offset, ValueSize(f.type), old.size())) {

@@ -58,8 +58,9 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
                         const std::string& customer, CustomerState& c, const Instance& inst,
                         int64_t at, Batch& batch) {
   const JourneySpec& journey = spec_->journeys[j];
-  Decision d;
-  d.id = inst.cause + ":" + journey.name + ":" + step.id;
+  Decision& d = batch.Add();
+  const size_t index = batch.size() - 1;
+  d.id.append(inst.cause).append(1, ':').append(journey.name).append(1, ':').append(step.id);
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;
@@ -72,9 +73,10 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   // Parameters are evaluated once, with `event` bound, and rendered as JSON.
   EvalHost host{this, &c, at, {}};
   JnContext ctx = Context(host, customer, inst.event.get());
-  std::vector<JnValue> values;
+  std::vector<JnValue>& values = param_values_;
+  values.clear();
   if (!step.params.empty()) {
-    d.params_json = "{";
+    d.params_json += '{';  // the slot is cleared
     for (const ParamSpec& p : step.params) {
       values.push_back(program_.evaluator->Eval(p.value, ctx));
       if (d.params_json.size() > 1) d.params_json += ',';
@@ -89,8 +91,6 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   auto suppress = [&](const char* reason) {
     d.outcome = "suppressed";
     d.reason = reason;
-    batch.decisions.push_back(std::move(d));
-    batch.release_timers.resize(batch.decisions.size(), 0);
   };
   if (!journey.approved) return suppress("unapproved");
   for (const GuardSpec& g : step.guards) {
@@ -101,21 +101,25 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   // Arbitration: one journey per channel per message; journeys are indexed in
   // arbitration order, so a lower index wins and may take over an earlier claim
   // (taking back its cap slot or deferral) before the cap is checked.
-  auto claim = batch.claims.find(step.channel);
-  if (claim != batch.claims.end() && claim->second.journey != j) {
-    if (claim->second.journey < j) return suppress("arbitration");
-    for (size_t index : claim->second.decisions) TakeBack(batch, index, c);
+  auto claim = std::find_if(batch.claims.begin(), batch.claims.end(),
+                            [&](const Batch::Claim& k) { return k.channel == step.channel; });
+  const bool held = claim != batch.claims.end() && claim->journey == j;
+  if (claim != batch.claims.end() && !held) {
+    if (claim->journey < j) return suppress("arbitration");
+    for (const auto& [channel, earlier] : batch.claimed_sends) {
+      if (channel == step.channel) TakeBack(batch, earlier, c);
+    }
     batch.claims.erase(claim);
+    auto gone = std::remove_if(batch.claimed_sends.begin(), batch.claimed_sends.end(),
+                               [&](const auto& k) { return k.first == step.channel; });
+    batch.claimed_sends.erase(gone, batch.claimed_sends.end());
   }
   int64_t until = 0;
   std::string verdict = CapAndQuiet(step.channel, c, at, until);
   if (verdict == "cap") return suppress("cap");
   if (verdict == "quiet") return suppress("quiet");
-  size_t index = batch.decisions.size();
-  Batch::Claim& mine = batch.claims[step.channel];
-  mine.journey = j;
-  mine.decisions.push_back(index);
-  uint64_t timer = 0;
+  if (!held) batch.claims.push_back({step.channel, j});
+  batch.claimed_sends.emplace_back(step.channel, index);
   if (verdict == "defer") {
     d.outcome = "deferred";
     d.until_us = until;
@@ -128,14 +132,11 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     t.channel = step.channel;
     t.deferred = std::make_shared<Decision>(d);
     timers_.push(t);
-    timer = t.seq;
+    batch.release_timers[index] = t.seq;
   } else {
     d.outcome = "sent";
     RecordSend(c, step.channel, at);
   }
-  batch.decisions.push_back(std::move(d));
-  batch.release_timers.resize(batch.decisions.size(), 0);
-  batch.release_timers[index] = timer;
 }
 
 void Engine::Impl::RecordSend(CustomerState& c, uint32_t channel, int64_t at) {
@@ -147,7 +148,7 @@ void Engine::Impl::RecordSend(CustomerState& c, uint32_t channel, int64_t at) {
 // Turns a send of this batch into `suppressed arbitration`, giving back its cap slot
 // or cancelling its release.
 void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
-  Decision& loser = batch.decisions[index];
+  Decision& loser = batch[index];
   uint32_t channel = 0;
   for (uint32_t k = 0; k < spec_->channels.size(); ++k) {
     if (spec_->channels[k].name == loser.channel) channel = k;
@@ -180,7 +181,9 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
     timers_.push(again);
     return;
   }
-  Decision d = *t.deferred;
+  Batch& batch = NewBatch();
+  Decision& d = batch.Add();
+  d = *t.deferred;
   d.id += ":release";
   d.at_us = t.due_us;
   d.until_us = 0;
@@ -191,8 +194,6 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
     d.outcome = "suppressed";
     d.reason = verdict;
   }
-  Batch batch;
-  batch.decisions.push_back(std::move(d));
   Emit(batch, sink);
 }
 

@@ -103,7 +103,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
       int step = map_step(j, inst.step);
       uint32_t type = inst.event ? RecordView(inst.event->data()).header().type_id : 0;
       if (step < 0 || (inst.event && event_map[type] < 0)) {
-        ended.decisions.push_back(Lifecycle(j, id, inst, "reload", "exited", now_us_));
+        Lifecycle(ended, j, id, inst, "reload", "exited", now_us_);
         continue;
       }
       inst.step = static_cast<uint32_t>(step);

@@ -33,12 +33,13 @@ uint64_t Engine::Impl::SetTimer(int64_t due, TimerKind kind, const std::string& 
   return t.seq;
 }
 
-Decision Engine::Impl::Lifecycle(uint32_t j, const std::string& customer, const Instance& inst,
-                                 const std::string& step, const char* outcome,
-                                 int64_t at) const {
+Decision& Engine::Impl::Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
+                                  const Instance& inst, const std::string& step,
+                                  const char* outcome, int64_t at) const {
   const JourneySpec& journey = spec_->journeys[j];
-  Decision d;
-  d.id = inst.cause + ":" + journey.name + ":" + step + ":" + outcome;
+  Decision& d = batch.Add();
+  d.id.append(inst.cause).append(1, ':').append(journey.name).append(1, ':').append(step);
+  d.id.append(1, ':').append(outcome);
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;
@@ -60,9 +61,8 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
         step = s.next;
         continue;
       case StepKind::kControl: {
-        Decision d = Lifecycle(j, customer, inst, s.id, "control", at);
-        d.id = inst.cause + ":" + journey.name + ":" + s.id;
-        batch.decisions.push_back(std::move(d));
+        Decision& d = Lifecycle(batch, j, customer, inst, s.id, "control", at);
+        d.id.resize(d.id.size() - (sizeof ":control" - 1));  // a control id has no suffix
         step = s.next;
         continue;
       }
@@ -97,8 +97,8 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
       }
       case StepKind::kExit:
       case StepKind::kComplete:
-        batch.decisions.push_back(Lifecycle(j, customer, inst, s.id,
-                                            s.kind == StepKind::kExit ? "exited" : "completed", at));
+        Lifecycle(batch, j, customer, inst, s.id,
+                  s.kind == StepKind::kExit ? "exited" : "completed", at);
         c.instances.erase(j);
         return;
     }

@@ -19,16 +19,25 @@
 
 namespace juncture::runtime {
 
-// A record's bytes plus the storage its strings and lists point into.
+// A record's bytes plus the storage its strings and lists point into. Strings and
+// lists are copied into an arena behind the fixed layout, in the same allocation, as
+// long as the `arena` bytes reserved at construction last; beyond that each gets a
+// heap block of its own.
 class Record {
  public:
-  explicit Record(uint32_t size) : bytes_(size, 0) {}
+  explicit Record(uint32_t size, uint32_t arena = 0) : size_(size) {
+    bytes_.reserve(size_t{size} + arena);
+    bytes_.resize(size, 0);
+  }
   Record(const Record&) = delete;
   Record& operator=(const Record&) = delete;
 
   const uint8_t* data() const { return bytes_.data(); }
   uint8_t* mutable_data() { return bytes_.data(); }
-  uint32_t size() const { return static_cast<uint32_t>(bytes_.size()); }
+  // The fixed layout's size (the arena behind it not included).
+  uint32_t size() const { return size_; }
+  // Arena bytes a string of `len` bytes takes (it keeps 8-byte alignment).
+  static uint32_t ArenaBytes(size_t len) { return static_cast<uint32_t>((len + 7) & ~size_t{7}); }
 
   // Copies `s` into this record's storage; the view lives as long as the record.
   JnStr Own(std::string_view s);
@@ -43,7 +52,12 @@ class Record {
   JnValue GetField(const FieldSpec& field) const;
 
  private:
-  std::vector<uint8_t> bytes_;
+  // Copies `bytes` into the arena if they fit (never reallocating `bytes_`, so the
+  // layout and earlier views stay put), else into a blob of their own.
+  const void* Store(const void* data, size_t bytes);
+
+  uint32_t size_;
+  std::vector<uint8_t> bytes_;  // the layout, then the arena (within the capacity)
   std::vector<std::unique_ptr<char[]>> blobs_;
 };
 using RecordPtr = std::shared_ptr<const Record>;
