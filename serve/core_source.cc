@@ -35,10 +35,9 @@ bool Server::StartCore(std::string* error) {
 
 void Server::OnCoreMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
   int64_t receipt_ns = SteadyNs();
-  MsgPtr owned(msg);
   auto* server = static_cast<Server*>(self);
   std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
-  server->Decide(data, WallUs(), receipt_ns);
+  server->Decide(data, WallUs(), receipt_ns, msg);  // the publisher destroys it later
 }
 
 void Server::TimerLoop() {
@@ -47,6 +46,8 @@ void Server::TimerLoop() {
     int64_t now = WallUs();
     // Also applies a staged reload while no messages come.
     engine_->AdvanceTo(now, *publisher_);
+    publisher_->FlushLog();
+    publisher_->DestroyRetired();  // at least once a second
     int64_t next = engine_->next_timer();
     // Sleep until the next timer, at most a second.
     timer_wait_until_ = std::min(next, now + 1'000'000);

@@ -161,6 +161,7 @@ void Server::FetchLoop() {
     if (caught_up_) {
       std::lock_guard<std::mutex> lock(mu_);
       engine_->AdvanceTo(WallUs() - kTimerLagUs, *publisher_);
+      publisher_->FlushLog();
     }
     bool due = SteadyNs() - last_commit_ns_ >= o.checkpoint_interval_ms * kNsPerMs;
     if (due && !pending_acks_.empty()) {

@@ -24,14 +24,46 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   json_ = d.ToJson();
   // The action first: it is what the latency budget is for.
   if (d.outcome == "sent") {
-    if (Publish(actions_, options_.actions_prefix + "." + d.channel, json_, "Nats-Msg-Id", d.id,
-                js_ != nullptr) &&
-        observer_) {
+    subject_.assign(options_.actions_prefix).append(1, '.').append(d.channel);
+    if (Publish(actions_, subject_, json_, "Nats-Msg-Id", d.id, js_ != nullptr) && observer_) {
       observer_->Published(d, (SteadyNs() - decided) * 1e-9);
     }
   }
-  Publish(log_, options_.decisions_prefix + "." + d.journey, json_, "Nats-Msg-Id", d.id, false);
+  // Held back until the message is decided (FlushLog).
+  if (held_used_ == held_log_.size()) held_log_.emplace_back();
+  LogEntry& entry = held_log_[held_used_++];
+  entry.subject.assign(options_.decisions_prefix).append(1, '.').append(d.journey);
+  entry.json.swap(json_);
 }
+
+void Publisher::FlushLog() {
+  // The decision log carries no header (the id is in the JSON): a message without
+  // headers goes out from the stack, with no natsMsg to free.
+  for (size_t i = 0; i < held_used_; ++i) {
+    const LogEntry& e = held_log_[i];
+    natsStatus s = natsConnection_Publish(log_, e.subject.c_str(), e.json.data(),
+                                          static_cast<int>(e.json.size()));
+    if (s != NATS_OK) {
+      if (observer_) observer_->PublishFailed(e.subject + ": " + NatsErrorText(s));
+      continue;
+    }
+    ++published_;
+  }
+  held_used_ = 0;
+}
+
+void Publisher::Retire(natsMsg* msg) {
+  if (msg == nullptr) return;
+  retired_.push_back(msg);
+  if (retired_.size() >= 64) DestroyRetired();
+}
+
+void Publisher::DestroyRetired() {
+  for (natsMsg* m : retired_) natsMsg_Destroy(m);
+  retired_.clear();
+}
+
+Publisher::~Publisher() { DestroyRetired(); }
 
 void Publisher::OnDeadLetter(std::string_view message, const std::string& reason) {
   if (observer_) observer_->DeadLetter(reason);
@@ -57,6 +89,7 @@ bool Publisher::Publish(natsConnection* nc, const std::string& subject, std::str
       if (s == NATS_OK) (void)msg.release();
     } else {
       s = natsConnection_PublishMsg(nc, msg.get());
+      if (s == NATS_OK) Retire(msg.release());
     }
   }
   if (s != NATS_OK) {
@@ -68,6 +101,8 @@ bool Publisher::Publish(natsConnection* nc, const std::string& subject, std::str
 }
 
 bool Publisher::Settle(int64_t timeout_ms, std::string* error) {
+  FlushLog();
+  DestroyRetired();
   natsStatus s = natsConnection_FlushTimeout(actions_, timeout_ms);
   if (s == NATS_OK) s = natsConnection_FlushTimeout(log_, timeout_ms);
   if (s == NATS_OK && js_ != nullptr) {

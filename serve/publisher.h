@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "juncture/runtime/runtime.h"
 #include "juncture/serve/serve.h"
@@ -45,6 +46,16 @@ class Publisher : public runtime::DecisionSink {
   void OnDecision(const runtime::Decision& d) override;
   void OnDeadLetter(std::string_view message, const std::string& reason) override;
 
+  // Publishes the decision log held back while a message (or a round of timers) was
+  // decided: its actions go out first, and the log's messages leave back to back.
+  void FlushLog();
+  // Takes a NATS.c message and destroys it later, together with others: NATS.c frees
+  // every message it allocated on its garbage-collector thread, so destroying them
+  // one by one wakes that thread once per message.
+  void Retire(natsMsg* msg);
+  void DestroyRetired();
+  ~Publisher() override;
+
   // Waits until NATS has everything published so far (a flush; with JetStream also
   // every action's ack). False with *error if not within `timeout_ms`.
   bool Settle(int64_t timeout_ms, std::string* error);
@@ -62,7 +73,14 @@ class Publisher : public runtime::DecisionSink {
   PublishObserver* observer_;
   int64_t receipt_ns_ = 0;
   uint64_t published_ = 0;
-  std::string json_;  // reused
+  std::string json_;     // reused
+  std::string subject_;  // reused
+  struct LogEntry {
+    std::string subject, json;
+  };
+  std::vector<LogEntry> held_log_;  // the held-back decision log; entries reused
+  size_t held_used_ = 0;
+  std::vector<natsMsg*> retired_;
 };
 
 }  // namespace juncture::serve

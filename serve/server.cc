@@ -83,12 +83,15 @@ bool Server::Start(std::string* error) {
   return true;
 }
 
-void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns) {
+void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
+                    natsMsg* retire) {
   metrics_->MessageIn();
   std::lock_guard<std::mutex> lock(mu_);
   publisher_->set_receipt(receipt_ns);
   engine_->Process(data, *publisher_, clock_us);
   publisher_->set_receipt(0);
+  publisher_->FlushLog();
+  publisher_->Retire(retire);  // `data` points into it
   metrics_->State(engine_->customers(), engine_->pending_timers());
   // A new timer earlier than the one the timer loop sleeps for: wake it.
   if (engine_->next_timer() < timer_wait_until_) cv_.notify_one();
@@ -105,6 +108,7 @@ void Server::Reload(const std::string& why) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   engine_->Reload(std::move(*program), *publisher_);
+  publisher_->FlushLog();
   metrics_->Reload(true);
   metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
   Log("reloaded: " + std::to_string(engine_->spec().journeys.size()) + " journeys on the " +

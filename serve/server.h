@@ -39,7 +39,10 @@ class Server {
  private:
   bool Start(std::string* error);
   void Shutdown();
-  void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns);
+  // `retire`: the NATS.c message `data` points into, handed to the publisher to
+  // destroy later (core NATS), or null (JetStream keeps it until its ack).
+  void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
+              natsMsg* retire = nullptr);
   void Reload(const std::string& why);
   bool WatchedFilesChanged();
   void Log(const std::string& line) const;
