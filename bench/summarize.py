@@ -187,7 +187,7 @@ def main():
         print(f"| 1M customers' state under 300 MB | {per} bytes/customer = {mib_1m:.0f} MiB "
               f"per 1M (measured over {int(n.group(1)):,}) | {status(mib_1m * 1.048576 < 300)} |")
     print("| over NATS: event -> action p99 < 1 ms at 50k/s; overhead < 25 us p50 | "
-          "not measured: `juncture serve` is issue 5 | NOT MEASURED |")
+          "measured by `bash bench/load/run.sh` (docs/performance.md section 7) | see there |")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,9 @@ struct Decision {
 // Appends `s` as a JSON string literal (quotes and escapes) to `out`.
 void AppendJsonString(std::string_view s, std::string& out);
 
+// Receives the engine's output during Process/AdvanceTo/Reload. A Decision passed to
+// OnDecision is valid for that call only (the engine reuses it); copy what you keep.
+// A sink must not call back into the engine.
 class DecisionSink {
  public:
   virtual ~DecisionSink() = default;
