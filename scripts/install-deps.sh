@@ -14,6 +14,7 @@ PACKAGES=(
   libxxhash-dev                       # stable hashes (splits, buckets)
   libssl-dev                          # SHA-256 of journey versions (approvals)
   libcpp-httplib-dev                  # serve: the /metrics HTTP endpoint
+  openssl                             # tests: certificates for the TLS test
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev         # libFuzzer targets (optional build)
 )

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -273,6 +274,61 @@ TEST(ServeCredentials, UserAndPasswordArePassedToNats) {
   bad.Stop(0, 20000);  // it exits by itself
   EXPECT_NE(bad.Output().find("cannot start"), std::string::npos) << bad.Output();
   EXPECT_NE(bad.Output().find("uthoriz"), std::string::npos) << bad.Output();
+  good.Stop(SIGTERM);
+}
+
+// A server that wants a token: the right one connects, a wrong one is refused.
+TEST(ServeCredentials, ATokenIsPassedToNats) {
+  TempDir dir;
+  NatsServer nats;
+  ASSERT_TRUE(nats.Start({"--auth", "t0ken-for-juncture"})) << nats.process().Output();
+  Process good;
+  ASSERT_TRUE(good.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--token",
+                          "t0ken-for-juncture"},
+                         dir.path() + "/good.log"));
+  EXPECT_TRUE(good.WaitForOutput("deciding on", 30000)) << good.Output();
+  Process bad;
+  ASSERT_TRUE(bad.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--token",
+                         "not-the-token"},
+                        dir.path() + "/bad.log"));
+  bad.Stop(0, 20000);  // it exits by itself
+  EXPECT_NE(bad.Output().find("cannot start"), std::string::npos) << bad.Output();
+  EXPECT_NE(bad.Output().find("uthoriz"), std::string::npos) << bad.Output();
+  good.Stop(SIGTERM);
+}
+
+// A server that speaks only TLS, with a certificate from a CA made here: serve
+// connects when given that CA (--tls-ca), and fails to start, saying why, when it
+// cannot verify the server's certificate (without --tls-ca).
+TEST(ServeCredentials, TlsOptionsArePassedToNats) {
+  TempDir dir;
+  const std::string d = dir.path();
+  std::ofstream(d + "/san.ext") << "subjectAltName=IP:127.0.0.1\n";
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  const std::string make_certs =
+      "cd '" + d + "' && openssl req -x509" + ec +
+      " -keyout ca.key -out ca.pem -days 2 -subj /CN=juncture-test-ca"
+      " && openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1"
+      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+      " -out server.pem -days 2 -extfile san.ext";
+  ASSERT_EQ(std::system(("(" + make_certs + ") > '" + d + "/certs.log' 2>&1").c_str()), 0)
+      << "openssl failed (see " << d << "/certs.log)";
+  NatsServer nats;
+  ASSERT_TRUE(nats.Start({"--tls", "--tlscert", d + "/server.pem", "--tlskey", d + "/server.key"}))
+      << nats.process().Output();
+  Process good;
+  ASSERT_TRUE(good.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--tls-ca",
+                          d + "/ca.pem"},
+                         d + "/good.log"));
+  EXPECT_TRUE(good.WaitForOutput("deciding on", 30000)) << good.Output();
+
+  Process unverified;  // TLS, but the test CA is not among the trusted ones
+  ASSERT_TRUE(unverified.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(),
+                                "--tls"},
+                               d + "/unverified.log"));
+  unverified.Stop(0, 20000);
+  EXPECT_NE(unverified.Output().find("cannot start"), std::string::npos) << unverified.Output();
+  EXPECT_NE(unverified.Output().find("SSL"), std::string::npos) << unverified.Output();
   good.Stop(SIGTERM);
 }
 
