@@ -122,15 +122,6 @@ const char* Expected(uint8_t type) {
   return "a value of a supported type";
 }
 
-uint32_t ElemSize(uint8_t type) {
-  switch (type) {
-    case JN_BOOL: return 1;
-    case JN_STRING:
-    case JN_LIST: return 16;
-    default: return 8;
-  }
-}
-
 // "<digits><unit>" groups, units w d h m s, total within 2^53 µs.
 enum class DurationParse { kOk, kMalformed, kOutOfRange };
 DurationParse ParseDurationText(std::string_view text, int64_t& micros) {
@@ -301,7 +292,7 @@ bool ConvertField(dom::element e, const FieldSpec& f, std::string_view kind,
     error = label() + " has a type the wire format does not support (nested list)";
     return false;
   }
-  uint32_t elem_size = ElemSize(f.elem);
+  uint32_t elem_size = jn_value_size(f.elem);
   size_t n = arr.size();  // < 2^19 elements: the message is at most 1 MiB
   list_buf.assign(n * elem_size, 0);
   size_t i = 0;

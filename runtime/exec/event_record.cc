@@ -18,19 +18,6 @@ namespace {
 // Storage behind empty strings and lists: never null, suitably aligned.
 alignas(16) const uint8_t kEmptyStorage[16] = {};
 
-uint32_t ValueSize(uint8_t type) {
-  switch (type) {
-    case JN_BOOL: return 1;
-    case JN_INT:
-    case JN_FLOAT:
-    case JN_TIME:
-    case JN_DURATION: return 8;
-    case JN_STRING: return sizeof(JnStr);
-    case JN_LIST: return sizeof(JnList);
-    default: return 0;
-  }
-}
-
 bool Fits(uint32_t offset, uint32_t size, uint32_t record_size) {
   return size != 0 && uint64_t{offset} + size <= record_size;
 }
@@ -50,7 +37,7 @@ JnValue ZeroValue(const FieldSpec& field) {
   v.type = field.type;
   v.elem = field.elem;
   v.s = JnStr{reinterpret_cast<const char*>(kEmptyStorage), 0, -1};
-  v.l = JnList{kEmptyStorage, 0, ValueSize(field.elem)};
+  v.l = JnList{kEmptyStorage, 0, jn_value_size(field.elem)};
   return v;
 }
 
@@ -86,7 +73,7 @@ JnList Record::OwnList(const void* data, uint32_t count, uint32_t elem_size) {
 
 void Record::SetField(const FieldSpec& field, const JnValue& v, uint32_t present_offset) {
   uint32_t size = this->size();
-  if (!Fits(field.offset, ValueSize(field.type), size)) return;
+  if (!Fits(field.offset, jn_value_size(field.type), size)) return;
   RecordWriter w(bytes_.data());
   switch (field.type) {
     case JN_BOOL: w.SetBool(field.offset, v.b != 0); break;
@@ -100,7 +87,7 @@ void Record::SetField(const FieldSpec& field, const JnValue& v, uint32_t present
       break;
     }
     case JN_LIST: {
-      uint32_t elem_size = ValueSize(field.elem);
+      uint32_t elem_size = jn_value_size(field.elem);
       uint32_t len = v.l.data != nullptr ? v.l.len : 0;
       // A list of another element layout than the field's: stored empty.
       if (v.l.elem_size != elem_size) len = 0;
@@ -133,8 +120,8 @@ JnValue Record::GetField(const FieldSpec& field) const {
   JnValue v{};
   v.type = field.type;
   v.elem = field.elem;
-  if (!Fits(field.offset, ValueSize(field.type), size())) {
-    if (field.type == JN_LIST) v.l.elem_size = ValueSize(field.elem);
+  if (!Fits(field.offset, jn_value_size(field.type), size())) {
+    if (field.type == JN_LIST) v.l.elem_size = jn_value_size(field.elem);
     if (field.type == JN_STRING) v.s.sym = -1;
     return v;
   }
@@ -148,7 +135,7 @@ JnValue Record::GetField(const FieldSpec& field) const {
     case JN_STRING: v.s = r.GetStr(field.offset); break;
     case JN_LIST:
       v.l = r.GetList(field.offset);
-      if (v.l.len == 0) v.l.elem_size = ValueSize(field.elem);  // absent: zero bytes
+      if (v.l.len == 0) v.l.elem_size = jn_value_size(field.elem);  // absent: zero bytes
       break;
     default: break;
   }
@@ -194,7 +181,7 @@ std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
                                       ProfileArena(spec, old, identify));
   RecordView old_view(old.data());
   for (const FieldSpec& f : spec.profile.fields) {
-    if (!Fits(f.offset, ValueSize(f.type), old.size())) {
+    if (!Fits(f.offset, jn_value_size(f.type), old.size())) {
       // `old` has another layout: start the field over.
       if (f.has_default) {
         rec->SetField(f, f.default_value, JN_PROFILE_PRESENT_OFFSET);
@@ -213,7 +200,7 @@ std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
     if (index < 0 || static_cast<size_t>(index) >= spec.profile.fields.size()) continue;
     const FieldSpec& f = spec.profile.fields[index];
     if (value.type == kTraitAbsent) {
-      uint32_t n = ValueSize(f.type);
+      uint32_t n = jn_value_size(f.type);
       if (Fits(f.offset, n, rec->size())) std::memset(rec->mutable_data() + f.offset, 0, n);
       ClearPresent(rec->mutable_data(), rec->size(), JN_PROFILE_PRESENT_OFFSET, f.presence_bit);
       continue;

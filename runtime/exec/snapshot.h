@@ -62,16 +62,6 @@ bool Decode(std::string_view bytes, const ProgramSpec& spec,
             State& out, std::string& error);
 
 // Bytes per element of a list of `elem` (0 for nested lists: not stored).
-inline uint32_t ElemSize(uint8_t elem) {
-  switch (elem) {
-    case JN_BOOL: return 1;
-    case JN_INT:
-    case JN_FLOAT:
-    case JN_TIME:
-    case JN_DURATION: return 8;
-    case JN_STRING: return sizeof(JnStr);
-    default: return 0;
-  }
-}
+inline uint32_t ElemSize(uint8_t elem) { return elem == JN_LIST ? 0 : jn_value_size(elem); }
 
 }  // namespace juncture::runtime::snapshot

@@ -88,6 +88,20 @@ enum {
   JN_LIST = 6
 };
 
+/* Bytes a value of `type` takes in a record, or as a list element (0: not a type). */
+static inline uint32_t jn_value_size(uint8_t type) {
+  switch (type) {
+    case JN_BOOL: return 1;
+    case JN_INT:
+    case JN_FLOAT:
+    case JN_TIME:
+    case JN_DURATION: return 8;
+    case JN_STRING: return sizeof(JnStr);
+    case JN_LIST: return sizeof(JnList);
+    default: return 0;
+  }
+}
+
 /* A value: `type` says which member is meaningful (b, i for int/time/duration, f,
  * s, l). For lists, `elem` is the element type and `l.elem_size` its size. */
 typedef struct JnValue {
