@@ -148,7 +148,7 @@ Fixture Make(const std::string& backend, size_t length) {
     if (!f.program.evaluator) Die("JIT: " + error);
   }
   const runtime::ProgramSpec& spec = *f.program.spec;
-  f.rule = spec.journeys.at(0).triggers.at(0).when;
+  f.rule = spec.journeys.at(0).triggers.at(0).test;  // the `when` (no `eligible`)
 
   std::string err;
   for (double v : kCartValues) {

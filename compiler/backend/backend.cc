@@ -9,7 +9,8 @@ runtime::CompiledProgram MakeInterpretedProgram(const Compilation& c) {
   SpecAndExprs built = BuildSpec(*c.ir());
   runtime::CompiledProgram out;
   out.spec = built.spec;
-  out.evaluator = std::make_shared<Interpreter>(c.shared_ir(), std::move(built.exprs));
+  out.evaluator =
+      std::make_shared<Interpreter>(c.shared_ir(), std::move(built.exprs), std::move(built.derived));
   return out;
 }
 

@@ -139,10 +139,71 @@ class Builder {
     return s;
   }
 
-  std::vector<runtime::TriggerSpec> Triggers(const std::vector<ir::Trigger>& ts) {
+  // A derived expression (owned by SpecAndExprs::derived) in the table.
+  ExprId AddDerived(ir::ExprPtr e) {
+    if (!e) return kNoExpr;
+    out_.exprs.push_back(e.get());
+    out_.derived->push_back(std::move(e));
+    return static_cast<ExprId>(out_.exprs.size() - 1);
+  }
+
+  // One test per event type (runtime::TriggerSpec): for each type, in order of first
+  // appearance, its clauses' `when`s or-ed in source order (a clause without `when`
+  // ends the chain: it is true), then and-ed with `also` (eligibility) if given. The
+  // evaluation order and short-circuits are those of testing the clauses one by one,
+  // so even a division by zero is counted the same.
+  std::vector<runtime::TriggerSpec> Tests(const std::vector<ir::Trigger>& clauses,
+                                          const ir::ExprPtr& also) {
     std::vector<runtime::TriggerSpec> out;
-    for (const ir::Trigger& t : ts) out.push_back({t.event_type, Add(t.when)});
+    for (size_t i = 0; i < clauses.size(); ++i) {
+      uint32_t type = clauses[i].event_type;
+      bool seen = false;
+      for (size_t k = 0; k < i; ++k) seen |= clauses[k].event_type == type;
+      if (seen) continue;
+      ir::ExprPtr any;  // null: always true
+      for (size_t k = i; k < clauses.size(); ++k) {
+        if (clauses[k].event_type != type) continue;
+        ir::ExprPtr when = clauses[k].when ? Clone(*clauses[k].when) : True();
+        any = any ? Logic(ir::Op::kOr, std::move(any), std::move(when)) : std::move(when);
+        if (!clauses[k].when) break;
+      }
+      if (IsTrue(any)) any.reset();
+      if (also) any = any ? Logic(ir::Op::kAnd, std::move(any), Clone(*also)) : Clone(*also);
+      out.push_back({type, AddDerived(std::move(any))});
+    }
     return out;
+  }
+
+  static ir::ExprPtr Clone(const ir::Expr& e) {
+    auto c = std::make_unique<ir::Expr>();
+    c->op = e.op;
+    c->type = e.type;
+    c->value = e.value;
+    c->fields = e.fields;
+    c->index = e.index;
+    c->symbol = e.symbol;
+    c->name = e.name;
+    for (const ir::ExprPtr& a : e.args) c->args.push_back(a ? Clone(*a) : nullptr);
+    return c;
+  }
+  static ir::ExprPtr True() {
+    auto c = std::make_unique<ir::Expr>();
+    c->op = ir::Op::kConst;
+    c->type = ir::IrType{ir::Ty::kBool};
+    c->value.type = c->type;
+    c->value.b = true;
+    return c;
+  }
+  static bool IsTrue(const ir::ExprPtr& e) {
+    return e && e->op == ir::Op::kConst && e->type.ty == ir::Ty::kBool && e->value.b;
+  }
+  static ir::ExprPtr Logic(ir::Op op, ir::ExprPtr a, ir::ExprPtr b) {
+    auto c = std::make_unique<ir::Expr>();
+    c->op = op;
+    c->type = ir::IrType{ir::Ty::kBool};
+    c->args.push_back(std::move(a));
+    c->args.push_back(std::move(b));
+    return c;
   }
 
   runtime::JourneySpec Journey(const ir::Journey& j) {
@@ -151,13 +212,12 @@ class Builder {
     s.priority = j.priority;
     s.version = j.hash;
     s.approved = j.approved;
-    s.triggers = Triggers(j.triggers);
-    s.eligible = Add(j.eligible);
+    s.triggers = Tests(j.triggers, j.eligible);
     s.reenter = j.reenter == ir::ReenterMode::kAlways ? runtime::Reenter::kAlways
                 : j.reenter == ir::ReenterMode::kAfter ? runtime::Reenter::kAfter
                                                        : runtime::Reenter::kNever;
     s.reenter_after_us = j.reenter_after_us;
-    s.exits = Triggers(j.exits);
+    s.exits = Tests(j.exits, nullptr);
     for (const ir::Step& st : j.steps) s.steps.push_back(Step(st));
     return s;
   }

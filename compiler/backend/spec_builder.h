@@ -14,7 +14,13 @@ namespace juncture::compiler {
 
 struct SpecAndExprs {
   std::shared_ptr<runtime::ProgramSpec> spec;
-  std::vector<const ir::Expr*> exprs;  // index == runtime::ExprId; points into the IR
+  // index == runtime::ExprId; points into the IR, or into `derived`
+  std::vector<const ir::Expr*> exprs;
+  // Expressions made from the IR's for the runtime: each journey's test per event
+  // type (its trigger clauses and eligibility in one expression; its exit clauses).
+  // An evaluator that keeps `exprs` keeps these too.
+  std::shared_ptr<std::vector<ir::ExprPtr>> derived =
+      std::make_shared<std::vector<ir::ExprPtr>>();
 };
 
 SpecAndExprs BuildSpec(const ir::Program& program);

@@ -31,6 +31,14 @@ void Engine::Impl::Index() {
   }
 }
 
+// The journey's test for messages of `event_type`, or null if it has none.
+static const TriggerSpec* Find(const std::vector<TriggerSpec>& tests, uint32_t event_type) {
+  for (const TriggerSpec& t : tests) {
+    if (t.event_type == event_type) return &t;
+  }
+  return nullptr;
+}
+
 CustomerState& Engine::Impl::Customer(const std::string& id) {
   auto it = customers_.find(id);
   if (it != customers_.end()) return it->second;
@@ -99,15 +107,13 @@ void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
 
 void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
   for (auto it = c.instances.begin(); it != c.instances.end();) {
-    const JourneySpec& j = spec_->journeys[it->first];
+    const TriggerSpec* on = Find(spec_->journeys[it->first].exits, m.event_type);
     bool exit = false;
-    for (const TriggerSpec& t : j.exits) {
-      if (t.event_type != m.event_type) continue;
+    if (on != nullptr) {
       EvalHost host{this, &c, m.time_us, {}};
       JnContext ctx = Context(host, m.customer, m.record.get());
-      if (program_.evaluator->Test(t.when, ctx)) exit = true;
+      exit = program_.evaluator->Test(on->test, ctx);
       stats_.div_by_zero += ctx.div_by_zero;
-      if (exit) break;
     }
     if (!exit) {
       ++it;
@@ -162,16 +168,11 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
     // A message that moved an instance along does not also start a new one of the
     // same journey (even if that instance has just completed).
     if (std::find(batch.resumed.begin(), batch.resumed.end(), j) != batch.resumed.end()) continue;
+    const TriggerSpec* on = Find(journey.triggers, m.event_type);
+    if (on == nullptr) continue;
     EvalHost host{this, &c, m.time_us, {}};
     JnContext ctx = Context(host, m.customer, m.record.get());
-    bool triggered = false;
-    for (const TriggerSpec& t : journey.triggers) {
-      if (t.event_type == m.event_type && program_.evaluator->Test(t.when, ctx)) {
-        triggered = true;
-        break;
-      }
-    }
-    bool enter = triggered && program_.evaluator->Test(journey.eligible, ctx);
+    bool enter = program_.evaluator->Test(on->test, ctx);  // triggers and eligibility
     stats_.div_by_zero += ctx.div_by_zero;
     if (!enter) continue;
     Instance inst{0, m.record, m.message_id, 0};

@@ -357,7 +357,9 @@ TEST(JitRandomTest, ExamplesAgreeWithTheInterpreterOnRandomRecords) {
     std::string error;
     b.jitted = compiler::MakeJitProgram(*c, &error, level);
     ASSERT_TRUE(b.jitted.evaluator) << error;
-    b.exprs = compiler::BuildSpec(*c->ir()).exprs;
+    compiler::SpecAndExprs built = compiler::BuildSpec(*c->ir());
+    b.exprs = std::move(built.exprs);
+    b.derived = std::move(built.derived);
     b.compilation = nullptr;
     RandomValues rv(Seed() + 1);
     std::deque<Record> records;

@@ -462,7 +462,8 @@ TEST_F(JitTest, CompileTimeOfAHundredJourneys) {
     rv.FillRecord(records.back());
     scenarios[0].event = &records.back();
     std::vector<runtime::ExprId> readable;  // the exprs that may read an `e` event
-    std::vector<const compiler::ir::Expr*> table = compiler::BuildSpec(*c->ir()).exprs;
+    compiler::SpecAndExprs built = compiler::BuildSpec(*c->ir());
+    const std::vector<const compiler::ir::Expr*>& table = built.exprs;
     for (size_t id = 0; id < table.size(); ++id) {
       if (Readable(*table[id], 0)) readable.push_back(runtime::ExprId(id));
     }

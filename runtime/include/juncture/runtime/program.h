@@ -62,9 +62,14 @@ struct ChannelSpec {
   int64_t cap_count = 0, cap_per_us = 0;
 };
 
+// One journey's test for messages of one event type: in `triggers`, whether such a
+// message starts the journey (any of its `on` clauses for that type, in source
+// order, and then `eligible`); in `exits`, whether it ends an instance (any of its
+// `exit on` clauses for that type). One entry per event type: a single expression,
+// which the JIT compiles into one native function per journey and event type.
 struct TriggerSpec {
   uint32_t event_type = 0;
-  ExprId when = kNoExpr;
+  ExprId test = kNoExpr;  // kNoExpr: always true
 };
 
 enum class StepKind : uint8_t { kSend, kWait, kWaitUntil, kBranch, kSplit, kControl, kExit, kComplete };
@@ -101,11 +106,10 @@ struct JourneySpec {
   int64_t priority = 0;
   std::string version;  // content hash
   bool approved = true;
-  std::vector<TriggerSpec> triggers;
-  ExprId eligible = kNoExpr;
+  std::vector<TriggerSpec> triggers;  // one per event type; the test includes `eligible`
   Reenter reenter = Reenter::kNever;
   int64_t reenter_after_us = 0;
-  std::vector<TriggerSpec> exits;
+  std::vector<TriggerSpec> exits;     // one per event type
   std::vector<StepSpec> steps;
 };
 
