@@ -33,10 +33,11 @@ Server::Server(const ServeOptions& options, const ProgramLoader& loader)
 Server::~Server() {
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);
   subscriptions_.clear();
-  publisher_.reset();
   if (js_ != nullptr) jsCtx_Destroy(js_);
-  conn_.reset();
+  js_ = nullptr;
+  conn_.reset();  // closes it, waiting for NATS.c's closed callback
   log_conn_.reset();
+  publisher_.reset();  // destroys the retired messages; uses no connection
 }
 
 void Server::Log(const std::string& line) const { std::cerr << "juncture serve: " << line << "\n"; }
@@ -85,8 +86,12 @@ bool Server::Start(std::string* error) {
 
 void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
                     natsMsg* retire) {
-  metrics_->MessageIn();
   std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_) {  // after shutdown: not decided, not acked
+    if (retire != nullptr) natsMsg_Destroy(retire);
+    return;
+  }
+  metrics_->MessageIn();
   publisher_->set_receipt(receipt_ns);
   engine_->Process(data, *publisher_, clock_us);
   publisher_->set_receipt(0);
@@ -143,8 +148,12 @@ void Server::Shutdown() {
   std::string error;
   if (options_.jetstream.enabled) {
     if (!Commit(&error)) Log("final checkpoint failed: " + error);
-  } else if (publisher_ && !publisher_->Settle(5000, &error)) {
-    Log("could not flush the last decisions: " + error);
+  } else if (publisher_) {
+    // Under the lock: a drain that timed out leaves NATS.c's delivery thread calling
+    // Decide, which uses the publisher too; after this, Decide drops what comes.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!publisher_->Settle(5000, &error)) Log("could not flush the last decisions: " + error);
+    accepting_ = false;
   }
   Log("stopped. " + metrics_->Summary());
 }

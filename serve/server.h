@@ -70,6 +70,7 @@ class Server {
   std::vector<SubscriptionPtr> subscriptions_;
 
   std::mutex mu_;               // engine_, publisher_, and the fields below
+  bool accepting_ = true;       // false once Shutdown has settled: Decide drops messages
   std::condition_variable cv_;  // wakes the timer loop
   int64_t timer_wait_until_ = 0;
   std::atomic<bool> stopping_{false};
