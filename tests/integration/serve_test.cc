@@ -256,45 +256,41 @@ TEST_F(ServeFixture, HotReloadOnFileChangeAndSighupAndABadProgramKeepsTheOldOne)
   EXPECT_TRUE(v3) << serve_->Output();
 }
 
-// Credentials reach NATS.c: a server that wants a user and password accepts serve
-// with them and refuses it without.
-TEST(ServeCredentials, UserAndPasswordArePassedToNats) {
+// Starts nats-server with `server_args`, then serve with `good` options (it must
+// start deciding) and with `bad` ones (it must fail to start, saying it was refused).
+void ExpectAuthentication(const std::vector<std::string>& server_args,
+                          const std::vector<std::string>& good,
+                          const std::vector<std::string>& bad) {
   TempDir dir;
   NatsServer nats;
-  ASSERT_TRUE(nats.Start({"--user", "juncture", "--pass", "s3cret"})) << nats.process().Output();
-  Process good;
-  ASSERT_TRUE(good.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--user",
-                          "juncture", "--password", "s3cret"},
-                         dir.path() + "/good.log"));
-  EXPECT_TRUE(good.WaitForOutput("deciding on", 30000)) << good.Output();
-  Process bad;
-  ASSERT_TRUE(bad.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--user",
-                         "juncture", "--password", "wrong"},
-                        dir.path() + "/bad.log"));
-  bad.Stop(0, 20000);  // it exits by itself
-  EXPECT_NE(bad.Output().find("cannot start"), std::string::npos) << bad.Output();
-  EXPECT_NE(bad.Output().find("uthoriz"), std::string::npos) << bad.Output();
-  good.Stop(SIGTERM);
+  ASSERT_TRUE(nats.Start(server_args)) << nats.process().Output();
+  auto serve = [&](const std::vector<std::string>& options) {
+    std::vector<std::string> argv = {JunctureBin(), "serve", TestProgram(), "--nats", nats.url()};
+    argv.insert(argv.end(), options.begin(), options.end());
+    return argv;
+  };
+  Process accepted;
+  ASSERT_TRUE(accepted.Start(serve(good), dir.path() + "/good.log"));
+  EXPECT_TRUE(accepted.WaitForOutput("deciding on", 30000)) << accepted.Output();
+  Process refused;
+  ASSERT_TRUE(refused.Start(serve(bad), dir.path() + "/bad.log"));
+  refused.Stop(0, 20000);  // it exits by itself
+  EXPECT_NE(refused.Output().find("cannot start"), std::string::npos) << refused.Output();
+  EXPECT_NE(refused.Output().find("uthoriz"), std::string::npos) << refused.Output();
+  accepted.Stop(SIGTERM);
 }
 
-// A server that wants a token: the right one connects, a wrong one is refused.
+// Credentials reach NATS.c: a server that wants a user and password (or a token)
+// accepts serve with them and refuses it with wrong ones.
+TEST(ServeCredentials, UserAndPasswordArePassedToNats) {
+  ExpectAuthentication({"--user", "juncture", "--pass", "s3cret"},
+                       {"--user", "juncture", "--password", "s3cret"},
+                       {"--user", "juncture", "--password", "wrong"});
+}
+
 TEST(ServeCredentials, ATokenIsPassedToNats) {
-  TempDir dir;
-  NatsServer nats;
-  ASSERT_TRUE(nats.Start({"--auth", "t0ken-for-juncture"})) << nats.process().Output();
-  Process good;
-  ASSERT_TRUE(good.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--token",
-                          "t0ken-for-juncture"},
-                         dir.path() + "/good.log"));
-  EXPECT_TRUE(good.WaitForOutput("deciding on", 30000)) << good.Output();
-  Process bad;
-  ASSERT_TRUE(bad.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--token",
-                         "not-the-token"},
-                        dir.path() + "/bad.log"));
-  bad.Stop(0, 20000);  // it exits by itself
-  EXPECT_NE(bad.Output().find("cannot start"), std::string::npos) << bad.Output();
-  EXPECT_NE(bad.Output().find("uthoriz"), std::string::npos) << bad.Output();
-  good.Stop(SIGTERM);
+  ExpectAuthentication({"--auth", "t0ken-for-juncture"}, {"--token", "t0ken-for-juncture"},
+                       {"--token", "not-the-token"});
 }
 
 // A server that speaks only TLS, with a certificate from a CA made here: serve
