@@ -10,8 +10,8 @@
 namespace juncture::serve {
 
 bool Server::StartCore(std::string* error) {
-  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr, options_,
-                                           metrics_.get());
+  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr, nullptr,
+                                           options_, metrics_.get());
   worker_ = std::thread([this] { TimerLoop(); });
   for (const std::string& subject : options_.subjects) {
     natsSubscription* sub = nullptr;
@@ -21,9 +21,17 @@ bool Server::StartCore(std::string* error) {
       *error = "cannot subscribe to " + subject + ": " + NatsErrorText(s);
       return false;
     }
-    // A burst waits in the client rather than being dropped as a slow consumer.
-    natsSubscription_SetPendingLimits(sub, 1 << 20, 1 << 30);
+    // A burst waits in the client up to these limits; beyond them NATS.c drops
+    // messages (a slow consumer): CountDropped counts and logs every one.
+    s = natsSubscription_SetPendingLimits(sub, options_.pending_messages,
+                                          static_cast<int>(std::min<int64_t>(
+                                              options_.pending_bytes, INT32_MAX)));
     subscriptions_.emplace_back(sub);
+    dropped_seen_.push_back(0);
+    if (s != NATS_OK) {
+      *error = "cannot set the pending limits of " + subject + ": " + NatsErrorText(s);
+      return false;
+    }
   }
   natsStatus s = natsConnection_FlushTimeout(conn_->get(), 5000);  // subscriptions are live
   if (s != NATS_OK) {
@@ -48,12 +56,79 @@ void Server::TimerLoop() {
     engine_->AdvanceTo(now, *publisher_);
     publisher_->FlushLog();
     publisher_->DestroyRetired();  // at least once a second
+    CountDropped();
     int64_t next = engine_->next_timer();
     // Sleep until the next timer, at most a second.
     timer_wait_until_ = std::min(next, now + 1'000'000);
     cv_.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(timer_wait_until_ - now, 0)));
   }
   timer_wait_until_ = 0;
+}
+
+}  // namespace juncture::serve
+
+namespace juncture::serve {
+
+void Server::CountDropped() {
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    int64_t dropped = 0;
+    if (natsSubscription_GetDropped(subscriptions_[i].get(), &dropped) != NATS_OK) continue;
+    if (dropped <= dropped_seen_[i]) continue;
+    int64_t now = dropped - dropped_seen_[i];
+    dropped_seen_[i] = dropped;
+    metrics_->Dropped("slow_consumer", static_cast<uint64_t>(now));
+    Log(std::to_string(now) + " messages dropped on " + options_.subjects[i] +
+        " as a slow consumer (" +
+        std::to_string(dropped) + " in all): more arrived than serve decides; use --jetstream "
+        "to keep them, or more serve processes");
+  }
+}
+
+bool Server::DrainCore() {
+  // What is in flight until the server takes the unsubscribe is kept whatever the
+  // pending limits say, so the drop count is final here (a closed subscription no
+  // longer reports it).
+  for (SubscriptionPtr& s : subscriptions_) natsSubscription_SetPendingLimits(s.get(), -1, -1);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CountDropped();
+  }
+  // Drain: the server stops sending, and NATS.c delivers what it holds to Decide.
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    if (natsStatus st = natsSubscription_DrainTimeout(subscriptions_[i].get(), 0); st != NATS_OK) {
+      Log("cannot drain " + options_.subjects[i] + ": " + NatsErrorText(st));
+    }
+  }
+  using Clock = std::chrono::steady_clock;
+  const int64_t bound = options_.drain_timeout_ms;
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(bound);
+  bool in_time = true;
+  for (SubscriptionPtr& s : subscriptions_) {
+    int64_t left_ms = 0;  // 0: wait as long as it takes
+    if (bound > 0) {
+      left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
+                    .count();
+      if (left_ms <= 0) left_ms = 1;
+    }
+    if (natsSubscription_WaitForDrainCompletion(s.get(), left_ms) == NATS_TIMEOUT) in_time = false;
+  }
+  if (in_time) return true;
+  // Out of time: Decide now only counts what NATS.c still delivers, quickly.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = false;
+  }
+  for (SubscriptionPtr& s : subscriptions_) natsSubscription_WaitForDrainCompletion(s.get(), 0);
+  uint64_t undecided = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    undecided = undecided_;
+    accepting_ = true;  // the final flush below settles what was decided
+  }
+  metrics_->Dropped("undecided_at_stop", undecided);
+  Log(std::to_string(undecided) + " received messages were not decided: the drain took longer "
+      "than --drain-timeout (" + std::to_string(bound) + " ms)");
+  return undecided == 0;
 }
 
 }  // namespace juncture::serve

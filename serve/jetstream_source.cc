@@ -2,20 +2,23 @@
 //
 // The engine's state is checkpointed (Engine::SaveSnapshot) together with the
 // stream sequence of the last message it decided. A message is acked only after its
-// decisions are published (actions acked by the actions stream) and a checkpoint
-// that includes it is on disk. At start the checkpoint is loaded and the durable
-// consumer is re-created to deliver from the next sequence, so the messages decided
-// after the last checkpoint are decided again, in order, from the same state: same
-// decisions, same ids, and the actions stream drops the repeated actions by their
-// Nats-Msg-Id. Messages are decided at their stream timestamp, which makes that
-// replay exact. docs/serve.md states the guarantees.
+// decisions are published (every action stored by the actions stream) and a
+// checkpoint that includes it is on disk. At start the checkpoint is loaded and the
+// durable consumer is re-created to deliver from the next sequence, so the messages
+// decided after the last checkpoint are decided again, in order, from the same
+// state: same decisions, same ids, and the actions stream drops the repeated actions
+// by their Nats-Msg-Id. Messages are decided at their stream timestamp, and timers
+// fire at the wall clock only once the consumer's own position proves that nothing
+// stored before them is still undecided, which makes that replay exact whatever the
+// timing. docs/serve.md states the guarantees.
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "server.h"
-#include "telemetry.h"
 #include "state_file.h"
+#include "streams.h"
+#include "telemetry.h"
 
 namespace juncture::serve {
 
@@ -23,65 +26,74 @@ namespace {
 
 constexpr const char* kSnapshotFile = "snapshot.bin";
 constexpr int64_t kNsPerMs = 1'000'000;
-// Timers fire this far behind the wall clock while the consumer is caught up, so
-// that a message stored just before a timer's due time, still in flight to us, is
-// decided before the timer as it will be in a replay.
+// Timers fire this far behind the wall-clock time at which the stream proved that
+// every message stored before it was decided: the margin for a server clock that is
+// behind serve's.
 constexpr int64_t kTimerLagUs = 50'000;
+constexpr int64_t kMaxFetchWaitMs = 100;
+// At most one question about the consumer's position per this long.
+constexpr int64_t kProofIntervalNs = 20 * kNsPerMs;
+// A failed checkpoint is tried again after 0.5 s, then twice as long each time, up
+// to 30 s.
+constexpr int64_t kFirstRetryMs = 500;
+constexpr int64_t kMaxRetryMs = 30'000;
 
-std::string JsError(natsStatus s, jsErrCode code) {
-  std::string out = NatsErrorText(s);
-  if (code != 0) out += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+struct ConsumerInfoDeleter {
+  void operator()(jsConsumerInfo* i) const { jsConsumerInfo_Destroy(i); }
+};
+
+// What checking a stream changed or warns about, for the log.
+std::vector<std::string> Report(const StreamNeeds& needs, const StreamCheck& check) {
+  std::vector<std::string> out;
+  std::string subjects;
+  for (const std::string& s : needs.subjects) subjects += (subjects.empty() ? "" : " ") + s;
+  if (check.created) out.push_back("created stream " + needs.name + " on " + subjects);
+  for (const std::string& f : check.fixed) out.push_back("fixed: " + f);
+  for (const std::string& w : check.warnings) out.push_back("warning: " + w);
   return out;
-}
-
-// Creates the stream unless it exists (an existing one is left as it is).
-bool EnsureStream(jsCtx* js, const std::string& name, const std::vector<std::string>& subjects,
-                  int64_t duplicates_ns, std::string* error) {
-  jsStreamInfo* info = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&info, js, name.c_str(), nullptr, &code);
-  if (s == NATS_OK) {
-    jsStreamInfo_Destroy(info);
-    return true;
-  }
-  if (s != NATS_NOT_FOUND) {
-    *error = "stream " + name + ": " + JsError(s, code);
-    return false;
-  }
-  std::vector<const char*> subjs;
-  for (const std::string& x : subjects) subjs.push_back(x.c_str());
-  jsStreamConfig cfg;
-  jsStreamConfig_Init(&cfg);
-  cfg.Name = name.c_str();
-  cfg.Subjects = subjs.data();
-  cfg.SubjectsLen = static_cast<int>(subjs.size());
-  cfg.Storage = js_FileStorage;
-  if (duplicates_ns > 0) cfg.Duplicates = duplicates_ns;
-  s = js_AddStream(&info, js, &cfg, nullptr, &code);
-  if (s != NATS_OK) {
-    *error = "cannot create stream " + name + ": " + JsError(s, code);
-    return false;
-  }
-  jsStreamInfo_Destroy(info);
-  return true;
 }
 
 }  // namespace
 
+bool Server::PrepareStreams(bool events_too, std::string* error) {
+  const JetStreamSettings& o = options_.jetstream;
+  std::vector<StreamNeeds> needs;
+  if (events_too) needs.push_back({o.stream, options_.subjects, 0, true});
+  needs.push_back({o.actions_stream, {options_.actions_prefix + ".>"}, kMinActionDedupeNs, false});
+  for (const StreamNeeds& n : needs) {
+    StreamCheck check;
+    if (!EnsureStream(js_, n, o.fix_streams, &check, error)) return false;
+    for (const std::string& line : Report(n, check)) Log(line);
+    if (!check.problems.empty()) {
+      *error = "";
+      for (const std::string& p : check.problems) *error += "\n  " + p;
+      return false;
+    }
+    if (n.consumer_is_recreated && applied_seq_ > 0 && check.first_seq > applied_seq_ + 1) {
+      // The stream's limits deleted messages that were never decided.
+      uint64_t lost = check.first_seq - applied_seq_ - 1;
+      metrics_->Dropped("stream_limits", lost);
+      Log("warning: stream " + n.name + " starts at sequence " + std::to_string(check.first_seq) +
+          " but the checkpoint is at " + std::to_string(applied_seq_) + ": up to " +
+          std::to_string(lost) + " messages were deleted by the stream's limits before "
+          "serve decided them");
+    }
+  }
+  return true;
+}
+
 bool Server::StartJetStream(std::string* error) {
   const JetStreamSettings& o = options_.jetstream;
+  acks_ = std::make_unique<ActionAcks>(o.actions_stream, metrics_.get());
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = 65536;
+  // Every action's ack, positive or not, goes to acks_: a refused action is kept and
+  // published again, never dropped.
+  jo.PublishAsync.AckHandler = &ActionAcks::OnAck;
+  jo.PublishAsync.AckHandlerClosure = acks_.get();
   if (natsStatus s = natsConnection_JetStream(&js_, conn_->get(), &jo); s != NATS_OK) {
     *error = "JetStream: " + NatsErrorText(s);
-    return false;
-  }
-  // The actions stream remembers action ids for an hour: a replay after a restart
-  // within that hour never stores an action twice.
-  constexpr int64_t kHourNs = int64_t{3600} * 1'000'000'000;
-  if (!EnsureStream(js_, o.stream, options_.subjects, 0, error) ||
-      !EnsureStream(js_, o.actions_stream, {options_.actions_prefix + ".>"}, kHourNs, error)) {
     return false;
   }
   // Where we are: the checkpoint, if any.
@@ -99,6 +111,10 @@ bool Server::StartJetStream(std::string* error) {
     }
     applied_seq_ = position.empty() ? 0 : std::stoull(position);
     Log("resumed from the checkpoint at stream sequence " + std::to_string(applied_seq_));
+  }
+  if (!PrepareStreams(true, error)) {
+    *error = "the JetStream streams do not fit serve's guarantees:" + *error;
+    return false;
   }
   // The consumer is a cursor that the checkpoint owns: re-create it at the next
   // sequence (acks beyond the checkpoint must not make us skip messages).
@@ -123,14 +139,15 @@ bool Server::StartJetStream(std::string* error) {
   }
   natsSubscription* sub = nullptr;
   const char* filter = options_.subjects.size() == 1 ? options_.subjects[0].c_str() : nullptr;
+  code = static_cast<jsErrCode>(0);
   s = js_PullSubscribe(&sub, js_, filter, o.durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) {
     *error = "cannot create consumer " + o.durable + " on " + o.stream + ": " + JsError(s, code);
     return false;
   }
   subscriptions_.emplace_back(sub);
-  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, options_,
-                                           metrics_.get());
+  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, acks_.get(),
+                                           options_, metrics_.get());
   last_commit_ns_ = SteadyNs();
   worker_ = std::thread([this] { FetchLoop(); });
   return true;
@@ -141,9 +158,17 @@ void Server::FetchLoop() {
   natsSubscription* sub = subscriptions_.front().get();
   bool warned = false;
   while (!stopping_) {
+    if (paused_) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(retry_ms_), [this] { return stopping_.load(); });
+      }
+      if (!stopping_) Resume();
+      continue;
+    }
     natsMsgList list{};
     jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = natsSubscription_Fetch(&list, sub, o.fetch_batch, 100, &code);
+    natsStatus s = natsSubscription_Fetch(&list, sub, o.fetch_batch, FetchWaitMs(), &code);
     if (s == NATS_OK) {
       warned = false;
       for (int i = 0; i < list.Count; ++i) {
@@ -151,24 +176,30 @@ void Server::FetchLoop() {
         list.Msgs[i] = nullptr;  // now in pending_acks_
       }
       natsMsgList_Destroy(&list);
-    } else if (s == NATS_TIMEOUT) {
-      caught_up_ = true;
-    } else {
+    } else if (s != NATS_TIMEOUT) {
       if (!warned) Log("fetch failed (will retry): " + JsError(s, code));
       warned = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    if (caught_up_) {
-      std::lock_guard<std::mutex> lock(mu_);
-      engine_->AdvanceTo(WallUs() - kTimerLagUs, *publisher_);
-      publisher_->FlushLog();
-    }
+    FireDueTimers();
     bool due = SteadyNs() - last_commit_ns_ >= o.checkpoint_interval_ms * kNsPerMs;
-    if (due && !pending_acks_.empty()) {
+    if (due && (!pending_acks_.empty() || acks_->refused() > 0)) {
       std::string error;
-      if (!Commit(&error)) Log("checkpoint failed (messages stay unacked): " + error);
+      if (!Commit(&error)) Pause(error);
     }
   }
+}
+
+// Up to 100 ms, but no longer than until the next timer is due.
+int64_t Server::FetchWaitMs() {
+  int64_t next;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    next = engine_->next_timer();
+  }
+  if (next == INT64_MAX) return kMaxFetchWaitMs;
+  int64_t ms = (next + kTimerLagUs - WallUs()) / 1000;
+  return std::clamp<int64_t>(ms, 1, kMaxFetchWaitMs);
 }
 
 void Server::HandleStreamMessage(natsMsg* msg) {
@@ -180,7 +211,6 @@ void Server::HandleStreamMessage(natsMsg* msg) {
   }
   uint64_t seq = meta->Sequence.Stream;
   int64_t stored_us = meta->Timestamp / 1000;
-  caught_up_ = meta->NumPending == 0;
   jsMsgMetaData_Destroy(meta);
   if (seq > applied_seq_) {
     std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
@@ -190,16 +220,68 @@ void Server::HandleStreamMessage(natsMsg* msg) {
   pending_acks_.push_back(msg);  // a redelivery of a decided message is acked, not decided
 }
 
+void Server::FireDueTimers() {
+  int64_t due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    due = engine_->next_timer();
+  }
+  if (due > WallUs() - kTimerLagUs) return;
+  int64_t as_of = 0;
+  if (!StreamDecidedAsOf(&as_of)) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  engine_->AdvanceTo(as_of - kTimerLagUs, *publisher_);
+  publisher_->FlushLog();
+  metrics_->State(engine_->customers(), engine_->pending_timers());
+}
+
+// True if, at the wall-clock time *wall_us (taken before asking), every message of
+// the stream for this consumer had been delivered and decided: the server answers
+// with no message pending and nothing delivered beyond what was decided. A timeout,
+// a stalled server or a message still in flight all answer false. (Not a fetch that
+// timed out: a stalled server times out fetches while older messages wait in it.)
+bool Server::StreamDecidedAsOf(int64_t* wall_us) {
+  int64_t now_ns = SteadyNs();
+  if (now_ns - last_proof_ns_ < kProofIntervalNs) return false;
+  last_proof_ns_ = now_ns;
+  const JetStreamSettings& o = options_.jetstream;
+  int64_t asked_at = WallUs();
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 1000;
+  jsConsumerInfo* raw = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetConsumerInfo(&raw, js_, o.stream.c_str(), o.durable.c_str(), &jo, &code);
+  std::unique_ptr<jsConsumerInfo, ConsumerInfoDeleter> info(raw);
+  if (s != NATS_OK) return false;
+  if (info->NumPending != 0 || info->Delivered.Stream > applied_seq_) return false;
+  *wall_us = asked_at;
+  return true;
+}
+
 bool Server::Commit(std::string* error) {
   last_commit_ns_ = SteadyNs();
-  if (pending_acks_.empty()) return true;
   std::string snapshot;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!publisher_->Settle(10'000, error)) return false;
+    // Every action acked or refused (a missing ack becomes a refusal after
+    // --ack-timeout), the decision log flushed.
+    if (!publisher_->Settle(options_.jetstream.ack_timeout_ms + 1000, error)) {
+      metrics_->Checkpoint(false);
+      return false;
+    }
+    size_t refused = acks_->refused();
+    metrics_->ActionsUnstored(refused);
+    if (refused > 0) {
+      *error = acks_->Describe();
+      metrics_->Checkpoint(false);
+      return false;
+    }
+    if (pending_acks_.empty()) return true;
     snapshot = engine_->SaveSnapshot(std::to_string(applied_seq_));
   }
   if (!WriteFileAtomically(options_.jetstream.state_dir, kSnapshotFile, snapshot, error)) {
+    metrics_->Checkpoint(false);
     return false;
   }
   for (natsMsg* m : pending_acks_) {
@@ -207,6 +289,45 @@ bool Server::Commit(std::string* error) {
     natsMsg_Destroy(m);
   }
   pending_acks_.clear();
+  metrics_->Checkpoint(true);
+  return true;
+}
+
+void Server::Pause(const std::string& why) {
+  paused_ = true;
+  retry_ms_ = kFirstRetryMs;
+  metrics_->Paused(true);
+  Log("checkpoint failed: " + why + "; no new message is taken and none is acked until a "
+      "checkpoint succeeds (retrying)");
+}
+
+bool Server::Resume() {
+  std::vector<Refusal> refused = acks_->Take();
+  if (!refused.empty()) {
+    // Gone or changed under us: check the actions stream again (and create it if it
+    // was deleted) before publishing into it.
+    bool recheck = std::any_of(refused.begin(), refused.end(), [](const Refusal& r) {
+      return r.kind == "no_stream" || r.kind == "wrong_stream";
+    });
+    std::string error;
+    if (recheck && !PrepareStreams(false, &error)) {
+      acks_->Restore(std::move(refused));
+      Log("the actions stream cannot take actions:" + error);
+      retry_ms_ = std::min(retry_ms_ * 2, kMaxRetryMs);
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    publisher_->Republish(std::move(refused));
+  }
+  std::string error;
+  if (!Commit(&error)) {
+    Log("checkpoint failed again: " + error);
+    retry_ms_ = std::min(retry_ms_ * 2, kMaxRetryMs);
+    return false;
+  }
+  paused_ = false;
+  metrics_->Paused(false);
+  Log("checkpoint written: taking messages again");
   return true;
 }
 

@@ -6,8 +6,14 @@ namespace juncture::serve {
 
 std::string NatsErrorText(natsStatus s) {
   std::string out = natsStatus_GetText(s);
-  const char* last = nats_GetLastError(nullptr);
-  if (last != nullptr && *last != '\0' && out != last) out += std::string(": ") + last;
+  // NATS.c keeps the last error text per thread and never clears it: a text left by
+  // an earlier call would describe another failure. Use it only if it carries the
+  // status this call returned.
+  natsStatus last_status = NATS_OK;
+  const char* last = nats_GetLastError(&last_status);
+  if (last != nullptr && *last != '\0' && last_status == s && out != last) {
+    out += std::string(": ") + last;
+  }
   return out;
 }
 
@@ -88,6 +94,7 @@ std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& sett
   natsOptions_SetDisconnectedCB(opts.get(), &NatsConnection::OnDisconnected, conn.get());
   natsOptions_SetReconnectedCB(opts.get(), &NatsConnection::OnReconnected, conn.get());
   natsOptions_SetClosedCB(opts.get(), &NatsConnection::OnClosed, conn.get());
+  natsOptions_SetErrorHandler(opts.get(), &NatsConnection::OnError, conn.get());
   if (natsStatus s = natsConnection_Connect(&conn->nc_, opts.get()); s != NATS_OK) {
     *error = "cannot connect to " + settings.url + ": " + NatsErrorText(s);
     conn->nc_ = nullptr;
@@ -123,6 +130,12 @@ void NatsConnection::OnClosed(natsConnection*, void* self) {
   std::lock_guard<std::mutex> lock(c->closed_mu_);
   c->closed_ = true;
   c->closed_cv_.notify_all();
+}
+
+void NatsConnection::OnError(natsConnection*, natsSubscription* sub, natsStatus error,
+                             void* self) {
+  auto* c = static_cast<NatsConnection*>(self);
+  if (!c->closing_ && c->callbacks_.error) c->callbacks_.error(sub, error);
 }
 
 void NatsConnection::OnReconnected(natsConnection*, void* self) {

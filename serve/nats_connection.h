@@ -22,6 +22,9 @@ class NatsConnection {
   struct Callbacks {
     std::function<void()> disconnected;
     std::function<void()> reconnected;
+    // An asynchronous error NATS.c reports (e.g. NATS_SLOW_CONSUMER when a
+    // subscription starts dropping messages); `sub` may be null.
+    std::function<void(natsSubscription* sub, natsStatus error)> error;
   };
 
   // Connects (failing fast if the server cannot be reached now); afterwards the
@@ -44,6 +47,7 @@ class NatsConnection {
   static void OnDisconnected(natsConnection*, void* self);
   static void OnReconnected(natsConnection*, void* self);
   static void OnClosed(natsConnection*, void* self);
+  static void OnError(natsConnection*, natsSubscription* sub, natsStatus error, void* self);
 
   natsConnection* nc_ = nullptr;
   Callbacks callbacks_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "action_acks.h"
 #include "nats_connection.h"
 
 namespace juncture::serve {
@@ -12,9 +13,9 @@ int64_t SteadyNs() {
       .count();
 }
 
-Publisher::Publisher(natsConnection* actions, natsConnection* log, jsCtx* js,
+Publisher::Publisher(natsConnection* actions, natsConnection* log, jsCtx* js, ActionAcks* acks,
                      const ServeOptions& options, PublishObserver* observer)
-    : actions_(actions), log_(log), js_(js), options_(options), observer_(observer) {}
+    : actions_(actions), log_(log), js_(js), acks_(acks), options_(options), observer_(observer) {}
 
 void Publisher::OnDecision(const runtime::Decision& d) {
   int64_t decided = SteadyNs();
@@ -44,7 +45,7 @@ void Publisher::FlushLog() {
     natsStatus s = natsConnection_Publish(log_, e.subject.c_str(), e.json.data(),
                                           static_cast<int>(e.json.size()));
     if (s != NATS_OK) {
-      if (observer_) observer_->PublishFailed(e.subject + ": " + NatsErrorText(s));
+      if (observer_) observer_->PublishFailed("decision", e.subject + ": " + NatsErrorText(s));
       continue;
     }
     ++published_;
@@ -83,21 +84,40 @@ bool Publisher::Publish(natsConnection* nc, const std::string& subject, std::str
                                 static_cast<int>(data.size()));
   MsgPtr msg(raw);
   if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), header, header_value.c_str());
-  if (s == NATS_OK) {
-    if (jetstream) {
-      s = js_PublishMsgAsync(js_, &raw, nullptr);  // takes the message on success
-      if (s == NATS_OK) (void)msg.release();
-    } else {
-      s = natsConnection_PublishMsg(nc, msg.get());
-      if (s == NATS_OK) Retire(msg.release());
-    }
+  if (s == NATS_OK && jetstream) {
+    PublishToStream(msg.release());  // stored, or kept as refused: never dropped
+    ++published_;
+    return true;
   }
+  if (s == NATS_OK) s = natsConnection_PublishMsg(nc, msg.get());
   if (s != NATS_OK) {
-    if (observer_) observer_->PublishFailed(subject + ": " + NatsErrorText(s));
+    if (observer_) {
+      observer_->PublishFailed(nc == actions_ ? "action" : "dead_letter",
+                               subject + ": " + NatsErrorText(s));
+    }
     return false;
   }
+  Retire(msg.release());
   ++published_;
   return true;
+}
+
+void Publisher::PublishToStream(natsMsg* msg) {
+  jsPubOptions o;
+  jsPubOptions_Init(&o);
+  // No ack within this time is a refusal (NATS.c reports it to the ack handler), so
+  // that no action waits for an ack forever.
+  o.MaxWait = options_.jetstream.ack_timeout_ms;
+  natsMsg* m = msg;
+  natsStatus s = js_PublishMsgAsync(js_, &m, &o);  // takes the message on success
+  if (s != NATS_OK && m != nullptr) acks_->Refuse(m, "client", NatsErrorText(s));
+}
+
+void Publisher::Republish(std::vector<Refusal> refused) {
+  for (Refusal& r : refused) {
+    PublishToStream(r.msg);
+    r.msg = nullptr;
+  }
 }
 
 bool Publisher::Settle(int64_t timeout_ms, std::string* error) {

@@ -14,6 +14,9 @@
 
 namespace juncture::serve {
 
+class ActionAcks;
+struct Refusal;
+
 // What the publisher reports; the metrics module implements it. Times are seconds.
 class PublishObserver {
  public:
@@ -24,7 +27,12 @@ class PublishObserver {
   // The action of a `sent` decision was handed to NATS `decision_to_publish` later.
   virtual void Published(const runtime::Decision& d, double decision_to_publish) = 0;
   virtual void DeadLetter(std::string_view reason) = 0;
-  virtual void PublishFailed(const std::string& error) = 0;
+  // A publish NATS.c did not take (connection closed, buffer full): `output` is
+  // action, decision or dead_letter.
+  virtual void PublishFailed(std::string_view output, const std::string& error) = 0;
+  // JetStream: the actions stream did not store an action (it will be published
+  // again). Called on NATS.c's thread: must be thread-safe.
+  virtual void ActionNotStored(const Refusal& r) = 0;
 };
 
 // Steady-clock nanoseconds (the split times' clock).
@@ -34,10 +42,11 @@ class Publisher : public runtime::DecisionSink {
  public:
   // Actions go out on `actions` (a SendAsap connection: written at once), or with
   // `js` set through JetStream (async, acked, deduplicated by Nats-Msg-Id in the
-  // actions stream). The decision log and dead letters go out on `log`, a batching
+  // actions stream; `acks` receives every acknowledgement and keeps the refused
+  // actions). The decision log and dead letters go out on `log`, a batching
   // connection, so that they never delay an action.
-  Publisher(natsConnection* actions, natsConnection* log, jsCtx* js, const ServeOptions& options,
-            PublishObserver* observer);
+  Publisher(natsConnection* actions, natsConnection* log, jsCtx* js, ActionAcks* acks,
+            const ServeOptions& options, PublishObserver* observer);
 
   // The receipt time of the message about to be processed (SteadyNs), or 0 while
   // timers fire.
@@ -57,18 +66,23 @@ class Publisher : public runtime::DecisionSink {
   ~Publisher() override;
 
   // Waits until NATS has everything published so far (a flush; with JetStream also
-  // every action's ack). False with *error if not within `timeout_ms`.
+  // every action's ack or refusal). False with *error if not within `timeout_ms`.
   bool Settle(int64_t timeout_ms, std::string* error);
+  // JetStream: publishes refused actions again, as they were (same Nats-Msg-Id).
+  void Republish(std::vector<Refusal> refused);
 
   uint64_t published() const { return published_; }
 
  private:
   bool Publish(natsConnection* nc, const std::string& subject, std::string_view data,
                const char* header, const std::string& header_value, bool jetstream);
+  // Hands an action to JetStream; a message NATS.c does not take goes to acks_.
+  void PublishToStream(natsMsg* msg);
 
   natsConnection* actions_;
   natsConnection* log_;
   jsCtx* js_;
+  ActionAcks* acks_;
   const ServeOptions& options_;
   PublishObserver* observer_;
   int64_t receipt_ns_ = 0;

@@ -64,6 +64,7 @@ bool Server::Start(std::string* error) {
     metrics_->Reconnected();
     Log("reconnected to NATS at " + conn_->ConnectedUrl());
   };
+  callbacks.error = [this](natsSubscription* sub, natsStatus e) { OnNatsError(sub, e); };
   conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks),
                                   error);
   if (!conn_) return false;
@@ -87,7 +88,8 @@ bool Server::Start(std::string* error) {
 void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
                     natsMsg* retire) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!accepting_) {  // after shutdown: not decided, not acked
+  if (!accepting_) {  // the drain gave up: not decided (counted), not acked
+    ++undecided_;
     if (retire != nullptr) natsMsg_Destroy(retire);
     return;
   }
@@ -115,6 +117,7 @@ void Server::Reload(const std::string& why) {
   engine_->Reload(std::move(*program), *publisher_);
   publisher_->FlushLog();
   metrics_->Reload(true);
+  metrics_->State(engine_->customers(), engine_->pending_timers());
   metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
   Log("reloaded: " + std::to_string(engine_->spec().journeys.size()) + " journeys on the " +
       engine_->evaluator_name());
@@ -132,30 +135,43 @@ bool Server::WatchedFilesChanged() {
   return changed;
 }
 
-void Server::Shutdown() {
-  Log("stopping: draining");
-  if (!options_.jetstream.enabled) {
-    // Messages already delivered to us are decided; no new ones are taken.
-    for (SubscriptionPtr& s : subscriptions_) {
-      if (natsSubscription_Drain(s.get()) == NATS_OK) {
-        natsSubscription_WaitForDrainCompletion(s.get(), 5000);
-      }
-    }
+void Server::OnNatsError(natsSubscription* sub, natsStatus error) {
+  if (error == NATS_SLOW_CONSUMER) {
+    // The count comes from NATS.c (CountDropped); this says when it starts.
+    const char* subject = sub != nullptr ? natsSubscription_GetSubject(sub) : nullptr;
+    Log(std::string("slow consumer: NATS.c is dropping messages on ") +
+        (subject ? subject : "a subscription") + " (more than " +
+        std::to_string(options_.pending_messages) + " messages or " +
+        std::to_string(options_.pending_bytes >> 20) +
+        " MiB waiting); they are counted in juncture_dropped_total{reason=\"slow_consumer\"}");
+    return;
   }
+  Log(std::string("NATS error: ") + natsStatus_GetText(error));
+}
+
+int Server::Shutdown() {
+  Log("stopping: draining");
+  bool complete = true;
+  if (!options_.jetstream.enabled) complete = DrainCore();
   stopping_ = true;  // the fetch loop ends after its current batch
   cv_.notify_all();
   if (worker_.joinable()) worker_.join();
   std::string error;
   if (options_.jetstream.enabled) {
-    if (!Commit(&error)) Log("final checkpoint failed: " + error);
+    if (!Commit(&error)) {
+      Log("final checkpoint failed: " + error +
+          "; the messages after the last checkpoint stay unacked and are decided again at "
+          "the next start");
+      complete = false;
+    }
   } else if (publisher_) {
-    // Under the lock: a drain that timed out leaves NATS.c's delivery thread calling
-    // Decide, which uses the publisher too; after this, Decide drops what comes.
+    // Under the lock: nothing may still be deciding; after this, Decide only counts.
     std::lock_guard<std::mutex> lock(mu_);
     if (!publisher_->Settle(5000, &error)) Log("could not flush the last decisions: " + error);
     accepting_ = false;
   }
   Log("stopped. " + metrics_->Summary());
+  return complete ? kExitStopped : kExitStoppedWithLoss;
 }
 
 int Server::Run() {
@@ -170,7 +186,7 @@ int Server::Run() {
   std::string error;
   if (!Start(&error)) {
     Log("cannot start: " + error);
-    return 1;
+    return kExitCannotStart;
   }
   timespec tick{1, 0};
   while (true) {
@@ -182,8 +198,7 @@ int Server::Run() {
       Reload("a program file changed");
     }
   }
-  Shutdown();
-  return 0;
+  return Shutdown();
 }
 
 int Serve(const ServeOptions& options, const ProgramLoader& loader) {

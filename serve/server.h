@@ -3,8 +3,9 @@
 //
 // Threads: NATS.c's delivery threads call OnCoreMessage (core NATS); a worker fires
 // timers on the wall clock (core NATS) or fetches, decides, checkpoints and acks
-// (JetStream); the main thread waits for signals and reloads. `mu_` serialises every
-// use of the engine and the publisher, so the engine sees one message at a time.
+// (JetStream); the main thread waits for signals and reloads; NATS.c's threads also
+// report errors and JetStream acks. `mu_` serialises every use of the engine and the
+// publisher, so the engine sees one message at a time.
 #pragma once
 
 #include <nats/nats.h>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "action_acks.h"
 #include "nats_connection.h"
 #include "publisher.h"
 #include "juncture/runtime/runtime.h"
@@ -38,7 +40,8 @@ class Server {
 
  private:
   bool Start(std::string* error);
-  void Shutdown();
+  // Drains (core) or finishes the batch and checkpoints (JetStream); the exit code.
+  int Shutdown();
   // `retire`: the NATS.c message `data` points into, handed to the publisher to
   // destroy later (core NATS), or null (JetStream keeps it until its ack).
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
@@ -46,22 +49,39 @@ class Server {
   void Reload(const std::string& why);
   bool WatchedFilesChanged();
   void Log(const std::string& line) const;
+  void OnNatsError(natsSubscription* sub, natsStatus error);
 
   // core_source.cc: subscriptions delivering on NATS.c's threads; timers on a worker.
   bool StartCore(std::string* error);
   static void OnCoreMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
   void TimerLoop();
+  // Counts and logs the messages NATS.c dropped as a slow consumer since last time.
+  // Under mu_.
+  void CountDropped();
+  // SIGTERM: decide what was received, within --drain-timeout; false if some was not.
+  bool DrainCore();
 
-  // jetstream_source.cc: streams, snapshot, durable pull consumer, fetch loop.
+  // jetstream_source.cc: streams, checkpoint, durable pull consumer, fetch loop.
   bool StartJetStream(std::string* error);
+  bool PrepareStreams(bool events_too, std::string* error);
   void FetchLoop();
+  int64_t FetchWaitMs();
   void HandleStreamMessage(natsMsg* msg);
-  // Publishes are settled, the snapshot written, then every pending message acked.
+  // Fires the timers due by the wall clock, once the stream proves that nothing
+  // stored before them is still undecided.
+  void FireDueTimers();
+  bool StreamDecidedAsOf(int64_t* wall_us);
+  // Publishes are settled, the checkpoint written, then every pending message acked.
   bool Commit(std::string* error);
+  // A failed checkpoint pauses the intake until Resume (actions published again,
+  // streams checked again if need be) manages one.
+  void Pause(const std::string& why);
+  bool Resume();
 
   const ServeOptions& options_;
   const ProgramLoader& loader_;
   std::unique_ptr<Telemetry> metrics_;
+  std::unique_ptr<ActionAcks> acks_;          // JetStream: actions' acknowledgements
   std::unique_ptr<NatsConnection> conn_;      // subscriptions and actions (SendAsap)
   std::unique_ptr<NatsConnection> log_conn_;  // decision log and dead letters (batched)
   jsCtx* js_ = nullptr;
@@ -70,17 +90,23 @@ class Server {
   std::vector<SubscriptionPtr> subscriptions_;
 
   std::mutex mu_;               // engine_, publisher_, and the fields below
-  bool accepting_ = true;       // false once Shutdown has settled: Decide drops messages
-  std::condition_variable cv_;  // wakes the timer loop
+  bool accepting_ = true;       // false once Shutdown gave up: Decide counts, not decides
+  uint64_t undecided_ = 0;      // messages received but not decided (after accepting_)
+  std::condition_variable cv_;  // wakes the timer loop / the paused fetch loop
   int64_t timer_wait_until_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread worker_;
 
+  // Core NATS: NATS.c's dropped-message count per subscription, as last counted.
+  std::vector<int64_t> dropped_seen_;
+
   // JetStream (worker thread only, but Commit also runs at shutdown after join).
   uint64_t applied_seq_ = 0;          // last stream sequence decided
-  std::vector<natsMsg*> pending_acks_;  // decided, not yet in a snapshot
+  std::vector<natsMsg*> pending_acks_;  // decided, not yet in a checkpoint
   int64_t last_commit_ns_ = 0;
-  bool caught_up_ = false;
+  int64_t last_proof_ns_ = 0;         // last time the consumer's position was asked
+  bool paused_ = false;               // the last checkpoint failed: no new messages
+  int64_t retry_ms_ = 0;              // wait before the next Resume
 
   std::vector<std::pair<std::string, int64_t>> watched_;  // file, mtime
 };

@@ -50,6 +50,10 @@ bool WriteFileAtomically(const std::string& dir, const std::string& name, std::s
     *error = Errno("cannot rename " + tmp);
     ok = false;
   }
+  if (!ok) {
+    ::unlink(tmp.c_str());  // a half-written file helps no one and takes the space
+    return false;
+  }
   if (ok) {  // the rename itself must survive a crash
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {

@@ -1,5 +1,7 @@
 #include "telemetry.h"
 
+#include "action_acks.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -70,6 +72,7 @@ struct Telemetry::Impl {
   std::mutex recent_mu;  // the summary is read by the main thread
   Recent recent_decision{100000}, recent_publish{100000};
   uint64_t decisions_total = 0, sent_total = 0, dead_total = 0, publish_failures = 0;
+  uint64_t actions_not_stored = 0, dropped = 0;
 };
 
 Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) {}
@@ -123,12 +126,30 @@ void Telemetry::DeadLetter(std::string_view reason) {
   ++impl_->dead_total;
 }
 
-void Telemetry::PublishFailed(const std::string& error) {
+void Telemetry::PublishFailed(std::string_view output, const std::string& error) {
+  impl_->m.publish_failures.WithLabels({output, "client"}).Inc();
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   if (impl_->publish_failures++ < 10) {
     std::fprintf(stderr, "juncture serve: publish failed: %s\n", error.c_str());
   }
 }
+
+void Telemetry::ActionNotStored(const Refusal& r) {
+  impl_->m.publish_failures.WithLabels({"action", r.kind}).Inc();
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  ++impl_->actions_not_stored;
+}
+
+void Telemetry::Dropped(std::string_view reason, uint64_t n) {
+  if (n == 0) return;
+  impl_->m.dropped.WithLabels({reason}).Inc(n);
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  impl_->dropped += n;
+}
+
+void Telemetry::Checkpoint(bool ok) { (ok ? impl_->m.checkpoints : impl_->m.checkpoint_failures).Inc(); }
+void Telemetry::Paused(bool paused) { impl_->m.intake_paused.Set(paused ? 1 : 0); }
+void Telemetry::ActionsUnstored(size_t n) { impl_->m.actions_unstored.Set(static_cast<double>(n)); }
 
 std::string Telemetry::Summary() const {
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
@@ -136,7 +157,9 @@ std::string Telemetry::Summary() const {
          std::to_string(impl_->decisions_total) + " decisions (" +
          std::to_string(impl_->sent_total) + " actions sent), " +
          std::to_string(impl_->dead_total) + " dead letters, " +
-         std::to_string(impl_->publish_failures) + " failed publishes; signal->decision " +
+         std::to_string(impl_->publish_failures) + " failed publishes, " +
+         std::to_string(impl_->actions_not_stored) + " action publishes refused, " +
+         std::to_string(impl_->dropped) + " messages dropped; signal->decision " +
          impl_->recent_decision.Quantiles() + "; decision->publish " +
          impl_->recent_publish.Quantiles();
 }

@@ -27,12 +27,18 @@ class Telemetry : public PublishObserver {
   void Disconnected();
   void ProgramInfo(const runtime::ProgramSpec& spec, const std::string& evaluator);
   void State(size_t customers, size_t timers);
+  // Messages never decided (slow_consumer, undecided_at_stop, stream_limits).
+  void Dropped(std::string_view reason, uint64_t n);
+  void Checkpoint(bool ok);
+  void Paused(bool paused);
+  void ActionsUnstored(size_t n);
 
   // PublishObserver
   void Decided(const runtime::Decision& d, double signal_to_decision) override;
   void Published(const runtime::Decision& d, double decision_to_publish) override;
   void DeadLetter(std::string_view reason) override;
-  void PublishFailed(const std::string& error) override;
+  void PublishFailed(std::string_view output, const std::string& error) override;
+  void ActionNotStored(const Refusal& r) override;
 
   // A one-line summary for the log: messages, decisions, dead letters, p50/p99 of
   // signal->decision and decision->publish.

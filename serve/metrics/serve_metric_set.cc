@@ -27,6 +27,27 @@ ServeMetricSet::ServeMetricSet(Registry& r)
       customers(r.AddGauge("juncture_customers", "Customers with state in the engine.")),
       timers_pending(r.AddGauge("juncture_timers_pending", "Timers waiting to fire.")),
       journeys(r.AddGauge("juncture_journeys", "Journeys in the loaded program.")),
+      publish_failures(r.AddCounterFamily(
+          "juncture_publish_failures_total",
+          "Publishes that NATS did not take or store, by output (action, decision, dead_letter) "
+          "and reason (client: NATS.c refused it; JetStream actions: refused, no_stream, no_ack, "
+          "wrong_stream; a refused action is published again).",
+          {"output", "reason"})),
+      dropped(r.AddCounterFamily(
+          "juncture_dropped_total",
+          "Messages received or stored that were never decided, by reason (slow_consumer, "
+          "undecided_at_stop, stream_limits).",
+          {"reason"})),
+      actions_unstored(r.AddGauge(
+          "juncture_actions_unstored",
+          "Actions the actions stream has not stored yet (JetStream); the checkpoint waits.")),
+      checkpoints(r.AddCounter("juncture_checkpoints_total", "Checkpoints written (JetStream).")),
+      checkpoint_failures(r.AddCounter(
+          "juncture_checkpoint_failures_total",
+          "Checkpoints that could not be completed (an action not stored, a flush, the disk).")),
+      intake_paused(r.AddGauge(
+          "juncture_intake_paused",
+          "1 while serve takes no new messages because its last checkpoint failed (JetStream).")),
       program_info_(r.AddGaugeFamily("juncture_program_info",
                                      "Version and evaluator of the running engine; always 1.",
                                      {"version", "evaluator"})) {}

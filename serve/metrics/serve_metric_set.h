@@ -34,6 +34,13 @@ class ServeMetricSet {
   Gauge& customers;                         // juncture_customers
   Gauge& timers_pending;                    // juncture_timers_pending
   Gauge& journeys;                          // juncture_journeys (in the loaded program)
+  // What did not go as it should, each with a reason: nothing is lost silently.
+  Family<Counter>& publish_failures;        // juncture_publish_failures_total{output,reason}
+  Family<Counter>& dropped;                 // juncture_dropped_total{reason}
+  Gauge& actions_unstored;                  // juncture_actions_unstored (JetStream)
+  Counter& checkpoints;                     // juncture_checkpoints_total (JetStream)
+  Counter& checkpoint_failures;             // juncture_checkpoint_failures_total
+  Gauge& intake_paused;                     // juncture_intake_paused: 1 while paused
 
   // juncture_program_info{version,evaluator} = 1, for these values only: `version`
   // is juncture's, `evaluator` the back end ("jit", "interpreter"). Call at start

@@ -102,6 +102,26 @@ Runner AddServeCommand(CLI::App& app) {
   app.add_option("--checkpoint-ms", s.jetstream.checkpoint_interval_ms,
                  "longest time between checkpoints")
       ->capture_default_str();
+  app.add_option("--ack-timeout-ms", s.jetstream.ack_timeout_ms,
+                 "JetStream: an action not acknowledged by the actions stream within this "
+                 "long is published again")
+      ->capture_default_str();
+  app.add_flag("--fix-streams", s.jetstream.fix_streams,
+               "JetStream: update existing streams whose subjects, duplicate window or acks "
+               "do not fit serve's guarantees, instead of refusing to start");
+  app.add_option("--pending-messages", s.pending_messages,
+                 "core NATS: messages NATS.c holds for serve before dropping (counted) ones")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--pending-bytes", s.pending_bytes,
+                 "core NATS: bytes NATS.c holds for serve before dropping (counted) ones")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--drain-timeout-ms", s.drain_timeout_ms,
+                 "core NATS, on SIGTERM: longest time to decide the messages already "
+                 "received (0: no limit); what is left is counted and the exit code is 3")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--no-watch", o->no_watch, "do not reload when a program file changes");
   return [o] { return RunServe(*o); };
 }

@@ -43,6 +43,12 @@ struct JetStreamSettings {
   std::string state_dir = "juncture-state";         // checkpoints
   int64_t checkpoint_interval_ms = 200;             // at most this long between checkpoints
   int fetch_batch = 256;
+  // An action the actions stream has not acknowledged after this long is taken as
+  // refused (and published again): no checkpoint waits forever.
+  int64_t ack_timeout_ms = 5000;
+  // Existing streams that do not fit serve's guarantees refuse the start; with this,
+  // serve updates what an update can repair (subjects, duplicate window, acks).
+  bool fix_streams = false;
 };
 
 // Compiles the program (at start and on every reload); nullopt with *error set if
@@ -59,11 +65,24 @@ struct ServeOptions {
   std::string metrics_address;          // "127.0.0.1:9464"; "" = no metrics endpoint
   std::vector<std::string> watch_files;  // reload when one of them changes ("" = none)
   bool quiet = false;                    // no per-event log lines
+  // Core NATS: what NATS.c may hold for serve, per subscription, before it drops
+  // messages as a slow consumer (drops are logged and counted).
+  int pending_messages = 1'000'000;
+  int64_t pending_bytes = int64_t{1} << 30;
+  // Core NATS, on SIGTERM: the longest time to decide the messages already received
+  // (0: no bound). Messages still undecided then are counted, logged, and the exit
+  // code is 3.
+  int64_t drain_timeout_ms = 25'000;
 };
 
+// Exit codes of Serve.
+constexpr int kExitStopped = 0;       // a graceful stop, nothing left undone
+constexpr int kExitCannotStart = 1;   // the reason is printed on stderr
+constexpr int kExitStoppedWithLoss = 3;  // stopped, but received messages were not decided
+                                          // (core) or the final checkpoint failed (JetStream)
+
 // Runs until SIGTERM or SIGINT (graceful: drain, publish, checkpoint), reloading on
-// SIGHUP or a change of a watched file. Returns the process exit code: 0 after a
-// graceful stop, 1 if it could not start (the reason is printed on stderr).
+// SIGHUP or a change of a watched file. Returns one of the exit codes above.
 int Serve(const ServeOptions& options, const ProgramLoader& loader);
 
 }  // namespace juncture::serve
