@@ -13,8 +13,8 @@ std::string Refusal::Describe() const {
   return std::string(subject ? subject : "?") + " (id " + (id ? id : "?") + "): " + error;
 }
 
-ActionAcks::ActionAcks(std::string stream, PublishObserver* observer)
-    : stream_(std::move(stream)), observer_(observer) {}
+ActionAcks::ActionAcks(std::string stream, int64_t ack_timeout_ms, PublishObserver* observer)
+    : stream_(std::move(stream)), ack_timeout_ms_(ack_timeout_ms), observer_(observer) {}
 
 ActionAcks::~ActionAcks() {
   for (Refusal& r : refused_) natsMsg_Destroy(r.msg);
@@ -41,6 +41,10 @@ void ActionAcks::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, voi
     }
     error = pae->ErrText != nullptr ? pae->ErrText : natsStatus_GetText(pae->Err);
     if (pae->Err == NATS_NO_RESPONDERS) error += " (no stream takes this subject)";
+    if (pae->Err == NATS_TIMEOUT) {
+      error = "no acknowledgement within " + std::to_string(acks->ack_timeout_ms_) +
+              " ms (is the stream there, and the server reachable?)";
+    }
     if (pae->ErrCode != 0) {
       error += " (JetStream error " + std::to_string(static_cast<int>(pae->ErrCode)) + ")";
     }

@@ -27,7 +27,7 @@ struct Refusal {
 
 class ActionAcks {
  public:
-  ActionAcks(std::string stream, PublishObserver* observer);
+  ActionAcks(std::string stream, int64_t ack_timeout_ms, PublishObserver* observer);
   ~ActionAcks();
   ActionAcks(const ActionAcks&) = delete;
   ActionAcks& operator=(const ActionAcks&) = delete;
@@ -50,6 +50,7 @@ class ActionAcks {
 
  private:
   const std::string stream_;
+  const int64_t ack_timeout_ms_;
   PublishObserver* observer_;
   mutable std::mutex mu_;
   std::vector<Refusal> refused_;

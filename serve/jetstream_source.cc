@@ -84,7 +84,7 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
 
 bool Server::StartJetStream(std::string* error) {
   const JetStreamSettings& o = options_.jetstream;
-  acks_ = std::make_unique<ActionAcks>(o.actions_stream, metrics_.get());
+  acks_ = std::make_unique<ActionAcks>(o.actions_stream, o.ack_timeout_ms, metrics_.get());
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = 65536;
@@ -304,13 +304,11 @@ void Server::Pause(const std::string& why) {
 bool Server::Resume() {
   std::vector<Refusal> refused = acks_->Take();
   if (!refused.empty()) {
-    // Gone or changed under us: check the actions stream again (and create it if it
-    // was deleted) before publishing into it.
-    bool recheck = std::any_of(refused.begin(), refused.end(), [](const Refusal& r) {
-      return r.kind == "no_stream" || r.kind == "wrong_stream";
-    });
+    // The stream may be gone (a publish to a subject without a stream is simply not
+    // answered) or changed: check it again, and create it if it was deleted, before
+    // publishing into it.
     std::string error;
-    if (recheck && !PrepareStreams(false, &error)) {
+    if (!PrepareStreams(false, &error)) {
       acks_->Restore(std::move(refused));
       Log("the actions stream cannot take actions:" + error);
       retry_ms_ = std::min(retry_ms_ * 2, kMaxRetryMs);

@@ -161,7 +161,14 @@ bool EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* ch
   }
   // --fix-streams: the same configuration with the repairs.
   jsStreamConfig updated = cfg;
-  std::vector<const char*> subjects(cfg.Subjects, cfg.Subjects + cfg.SubjectsLen);
+  // The stream's subjects that an added one covers are replaced by it (a stream's
+  // subjects must not overlap).
+  std::vector<const char*> subjects;
+  for (int i = 0; i < cfg.SubjectsLen; ++i) {
+    bool covered = false;
+    for (const std::string& subject : add) covered = covered || SubjectCovers(subject, cfg.Subjects[i]);
+    if (!covered) subjects.push_back(cfg.Subjects[i]);
+  }
   for (const std::string& subject : add) subjects.push_back(subject.c_str());
   updated.Subjects = subjects.data();
   updated.SubjectsLen = static_cast<int>(subjects.size());

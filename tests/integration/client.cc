@@ -120,6 +120,12 @@ std::vector<Received> ReadStream(natsConnection* nc, const std::string& stream,
       r.data.assign(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
       const char* v = nullptr;
       if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &v) == NATS_OK && v) r.msg_id = v;
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+        r.seq = meta->Sequence.Stream;
+        r.stored_ns = meta->Timestamp;
+        jsMsgMetaData_Destroy(meta);
+      }
       out.push_back(std::move(r));
       natsMsg_Destroy(msg);
     }

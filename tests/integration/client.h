@@ -17,6 +17,8 @@ struct Received {
   std::string data;
   std::string msg_id;  // header Nats-Msg-Id
   std::string error;   // header Juncture-Error
+  uint64_t seq = 0;        // ReadStream: the stream sequence
+  int64_t stored_ns = 0;   // ReadStream: when the stream stored it (ns since the epoch)
 };
 
 class Client {

@@ -167,8 +167,8 @@ bool NatsServer::Start(std::vector<std::string> extra) {
   return process_.WaitForOutput("Server is ready", 10000);
 }
 
-bool NatsServer::Restart() {
-  Stop();
+bool NatsServer::Restart(int sig) {
+  process_.Stop(sig);
   // The log is appended to: wait for a second "ready".
   std::string before = process_.log().empty() ? "" : process_.Output();
   size_t readies = 0;
@@ -192,5 +192,7 @@ bool NatsServer::Restart() {
 }
 
 void NatsServer::Stop() { process_.Stop(SIGTERM); }
+void NatsServer::Freeze() { ::kill(process_.pid(), SIGSTOP); }
+void NatsServer::Thaw() { ::kill(process_.pid(), SIGCONT); }
 
 }  // namespace juncture::itest

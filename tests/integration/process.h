@@ -54,8 +54,12 @@ class NatsServer {
   NatsServer();
   // `extra`: more nats-server arguments (e.g. --user/--pass), kept for Restart.
   bool Start(std::vector<std::string> extra = {});
-  // Stops (SIGTERM) and starts again on the same port and store.
-  bool Restart();
+  // Stops (SIGTERM, or `sig`: SIGKILL for a crash) and starts again on the same port
+  // and store.
+  bool Restart(int sig = 15);
+  // SIGSTOP / SIGCONT: a server that stalls (a GC pause, a VM steal, a full disk).
+  void Freeze();
+  void Thaw();
   void Stop();
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
   const Process& process() const { return process_; }

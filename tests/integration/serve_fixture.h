@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client.h"
@@ -14,8 +17,15 @@
 namespace juncture::itest {
 
 // JUNCTURE_BIN and JUNCTURE_TEST_PROGRAM come from tests/integration/CMakeLists.txt.
-inline std::string JunctureBin() { return JUNCTURE_BIN; }
+// JUNCTURE_TEST_BIN in the environment runs the tests against another build (e.g.
+// an older one, to see a fault test fail without its fix).
+inline std::string JunctureBin() {
+  const char* other = std::getenv("JUNCTURE_TEST_BIN");
+  return other != nullptr && *other != '\0' ? other : JUNCTURE_BIN;
+}
 inline std::string TestProgram() { return JUNCTURE_TEST_PROGRAM; }
+
+inline std::string FaultProgram() { return JUNCTURE_FAULT_PROGRAM; }
 
 // A `cart` track message for `customer` with messageId `id`.
 inline std::string CartJson(const std::string& customer, const std::string& id) {
@@ -31,6 +41,7 @@ class ServeFixture : public ::testing::Test {
         << "nats-server is not installed (scripts/install-deps.sh installs it)";
     ASSERT_TRUE(nats_.Start()) << nats_.process().Output();
     ASSERT_TRUE(client_.Connect(nats_.url()));
+    if (!subscribe_outputs_) return;
     for (const char* s : {"juncture.decisions.>", "juncture.actions.>", "juncture.deadletter"}) {
       ASSERT_TRUE(client_.Subscribe(s));
     }
@@ -48,6 +59,48 @@ class ServeFixture : public ::testing::Test {
     ASSERT_TRUE(serve_->WaitForOutput("deciding on", 30000)) << serve_->Output();
   }
 
+  // StartServe with --metrics on a free port (metrics_port_).
+  void StartServeWithMetrics(std::vector<std::string> extra, const std::string& program = "") {
+    metrics_port_ = FreePort();
+    extra.push_back("--metrics");
+    extra.push_back("127.0.0.1:" + std::to_string(metrics_port_));
+    StartServe(extra, program);
+  }
+
+  // Runs `juncture serve PROGRAM --nats URL extra...` expecting it to exit by itself
+  // (a refused start): its exit status as waitpid reports it; *output gets its log.
+  int RunServeToExit(const std::vector<std::string>& extra, const std::string& program,
+                     std::string* output) {
+    std::vector<std::string> argv = {JunctureBin(), "serve", program, "--nats", nats_.url()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Process p;
+    std::string log = dir_.path() + "/serve-" + std::to_string(++starts_) + ".log";
+    if (!p.Start(argv, log)) return -1;
+    int status = p.Stop(0, 30000);  // signal 0: only wait
+    *output = p.Output();
+    return status;
+  }
+
+  // The value of one series in serve's /metrics ("name" or "name{labels}"), -1 if
+  // it is not exported.
+  double Metric(const std::string& series) {
+    std::string text = HttpGet(metrics_port_, "/metrics");
+    std::string needle = "\n" + series + " ";
+    size_t at = text.find(needle);
+    if (at == std::string::npos) return -1;
+    return std::stod(text.substr(at + needle.size()));
+  }
+
+  // Waits until Metric(series) >= value.
+  bool WaitForMetric(const std::string& series, double value, int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Metric(series) >= value) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
   // Publishes `n` carts for customers/messages prefix0..prefix{n-1}.
   void PublishCarts(const std::string& prefix, int from, int to) {
     for (int i = from; i < to; ++i) {
@@ -62,6 +115,8 @@ class ServeFixture : public ::testing::Test {
   Client client_;
   std::unique_ptr<Process> serve_;
   int starts_ = 0;
+  int metrics_port_ = 0;
+  bool subscribe_outputs_ = true;  // false: a load test that reads only serve's counts
 };
 
 }  // namespace juncture::itest

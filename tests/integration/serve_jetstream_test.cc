@@ -5,37 +5,15 @@
 #include <map>
 #include <set>
 
-#include "serve_fixture.h"
+#include "jetstream_fixture.h"
 
 namespace juncture::itest {
 namespace {
 
-class JetStreamServe : public ServeFixture {
+class JetStreamServe : public JetStreamFixture {
  protected:
   void StartJs() {
-    StartServe({"--jetstream", "--state-dir", dir_.path() + "/state", "--checkpoint-ms", "300"});
-  }
-  void PublishToStream(const std::string& prefix, int from, int to) {
-    for (int i = from; i < to; ++i) {
-      std::string id = prefix + std::to_string(i);
-      ASSERT_TRUE(client_.JsPublish("juncture.events.web", CartJson("c-" + id, id)));
-    }
-  }
-  // The actions stream's content: id -> how many times it is stored.
-  std::map<std::string, int> StoredActions() {
-    std::map<std::string, int> out;
-    for (const Received& r : ReadStream(client_.connection(), "JUNCTURE_ACTIONS", "juncture.actions.>")) {
-      ++out[r.msg_id];
-    }
-    return out;
-  }
-  bool WaitForStoredActions(size_t n, int timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (StoredActions().size() >= n) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
+    StartServe({"--jetstream", "--state-dir", StateDir(), "--checkpoint-ms", "300"});
   }
 };
 

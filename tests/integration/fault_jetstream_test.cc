@@ -1,0 +1,228 @@
+// Fault injection against `juncture serve --jetstream` and a real nats-server: each
+// test makes one failure happen and checks the guarantee docs/serve.md states for it
+// (the table "Faults" there names these tests).
+#include <signal.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "jetstream_fixture.h"
+
+namespace juncture::itest {
+namespace {
+
+namespace fs = std::filesystem;
+
+class JetStreamFaults : public JetStreamFixture {
+ protected:
+  // Every action id of carts prefix{from..to-1} in the test program (shop.jny): the
+  // instant email and the push two seconds later.
+  static std::set<std::string> ShopActions(const std::string& prefix, int from, int to) {
+    std::set<std::string> out;
+    for (int i = from; i < to; ++i) {
+      out.insert(prefix + std::to_string(i) + ":instant:s1");
+      out.insert(prefix + std::to_string(i) + ":later:s2");
+    }
+    return out;
+  }
+  // Waits until the stored actions are exactly `expected`, each stored once.
+  void ExpectStoredExactly(const std::set<std::string>& expected, int timeout_ms,
+                           const std::string& stream = "JUNCTURE_ACTIONS") {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::map<std::string, int> stored;
+    while (std::chrono::steady_clock::now() < deadline) {
+      stored = StoredActions(stream);
+      if (stored.size() >= expected.size()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // anything late would show
+    stored = StoredActions(stream);
+    std::set<std::string> got;
+    for (const auto& [id, n] : stored) {
+      EXPECT_EQ(n, 1) << id << " stored " << n << " times";
+      got.insert(id);
+    }
+    EXPECT_EQ(got, expected) << serve_->Output();
+  }
+};
+
+// A full actions stream (max_msgs with discard new) refuses actions: serve must not
+// ack their events nor write a checkpoint past them; it says so in the log and the
+// metrics, and stores them once the stream takes them again.
+TEST_F(JetStreamFaults, AFullActionsStreamPausesServeUntilEveryActionIsStored) {
+  ASSERT_TRUE(CreateStream(client_.connection(),
+                           {"JUNCTURE_ACTIONS", {"juncture.actions.>"}, int64_t{3600} * 1'000'000'000,
+                            /*max_msgs=*/10, /*discard_new=*/true}));
+  StartJs();
+  PublishToStream("f", 0, 30);
+  ASSERT_TRUE(WaitForMetric(R"(juncture_publish_failures_total{output="action",reason="refused"})",
+                            1, 15000))
+      << serve_->Output();
+  ASSERT_TRUE(WaitForMetric("juncture_intake_paused", 1, 15000)) << serve_->Output();
+  ASSERT_TRUE(serve_->WaitForOutput("maximum messages exceeded", 10000)) << serve_->Output();
+  EXPECT_NE(serve_->Output().find("juncture.actions."), std::string::npos) << serve_->Output();
+  EXPECT_GE(Metric("juncture_checkpoint_failures_total"), 1);
+  EXPECT_GE(Metric("juncture_actions_unstored"), 1);
+  // Nothing past the refused actions is acked.
+  ConsumerFacts consumer = GetConsumer(client_.connection(), "JUNCTURE_EVENTS", "juncture");
+  EXPECT_LT(consumer.ack_floor, 30u);
+  EXPECT_EQ(StoredActions().size(), 10u);
+
+  // The operator makes room: every action is stored, once, and every event acked.
+  ASSERT_TRUE(UpdateStream(client_.connection(), "JUNCTURE_ACTIONS",
+                           [](jsStreamConfig& c) { c.MaxMsgs = -1; }));
+  ExpectStoredExactly(ShopActions("f", 0, 30), 30000);
+  EXPECT_TRUE(WaitForAcked(30, 10000)) << serve_->Output();
+  EXPECT_TRUE(serve_->WaitForOutput("taking messages again", 5000)) << serve_->Output();
+  EXPECT_EQ(Metric("juncture_intake_paused"), 0);
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+}
+
+// The actions stream deleted while serve runs: the actions published meanwhile find
+// no stream (nats-server does not answer them); serve creates it again and stores
+// them there.
+TEST_F(JetStreamFaults, AnActionsStreamDeletedWhileServingIsCreatedAgainAndFilled) {
+  StartJs();
+  PublishToStream("d", 0, 10);
+  ASSERT_TRUE(WaitForStoredActions(20, 15000)) << serve_->Output();  // emails and pushes
+  ASSERT_TRUE(DeleteStream(client_.connection(), "JUNCTURE_ACTIONS"));
+  PublishToStream("e", 0, 10);
+  ASSERT_TRUE(WaitForMetric(R"(juncture_publish_failures_total{output="action",reason="no_ack"})",
+                            1, 15000))
+      << serve_->Output();
+  ExpectStoredExactly(ShopActions("e", 0, 10), 30000);
+  EXPECT_NE(serve_->Output().find("created stream JUNCTURE_ACTIONS"), std::string::npos)
+      << serve_->Output();
+  EXPECT_TRUE(WaitForAcked(20, 10000)) << serve_->Output();
+}
+
+// nats-server stalls (SIGSTOP) while serve catches up after a restart. Fetches
+// time out, yet older messages wait in the stream: timers must not fire at the wall
+// clock before them. The decisions must be those of an uninterrupted replay, which
+// the stream's own timestamps determine: a cart's push is sent if and only if the
+// customer's purchase was stored two seconds or more after the cart.
+TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
+  const int n = 4000;
+  const std::string program = FaultProgram();
+  StartJs({}, program);
+  std::vector<std::pair<std::string, std::string>> carts, purchases;
+  for (int i = 0; i < n; ++i) {
+    std::string c = "u" + std::to_string(i);
+    carts.emplace_back("juncture.events.web", CartJson(c, "c" + std::to_string(i)));
+    purchases.emplace_back(
+        "juncture.events.web",
+        R"({"type":"track","event":"purchase","messageId":"p)" + std::to_string(i) +
+            R"(","userId":")" + c +
+            R"(","timestamp":"2026-11-23T10:00:01Z","properties":{"order_id":"o)" +
+            std::to_string(i) + R"("}})");
+  }
+  ASSERT_TRUE(JsPublishAll(client_.connection(), carts));
+  ASSERT_TRUE(WaitForAcked(n, 30000)) << serve_->Output();  // carts decided and checkpointed
+  serve_->Stop(SIGKILL);
+  ASSERT_TRUE(JsPublishAll(client_.connection(), purchases));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // every push timer is now due
+
+  // Restart; stall the server as soon as the catch-up shows.
+  size_t before = client_.On("juncture.decisions.").size();
+  StartJs({}, program);
+  ASSERT_TRUE(client_.WaitForCount("juncture.decisions.", before + 1, 15000));
+  nats_.Freeze();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  nats_.Thaw();
+  ASSERT_TRUE(WaitForAcked(2 * n, 60000)) << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  // The oracle: the stream's timestamps.
+  std::map<std::string, int64_t> cart_at, purchase_at;
+  for (const Received& r : ReadStream(client_.connection(), "JUNCTURE_EVENTS", "juncture.events.>")) {
+    std::string customer = JsonField(r.data, "userId");
+    (JsonField(r.data, "event") == "cart" ? cart_at : purchase_at)[customer] = r.stored_ns;
+  }
+  ASSERT_EQ(cart_at.size(), static_cast<size_t>(n));
+  std::set<std::string> expected_pushes;
+  for (const auto& [customer, at] : cart_at) {
+    if (purchase_at.at(customer) >= at + 2'000'000'000) {
+      expected_pushes.insert("c" + customer.substr(1) + ":watch:s2");
+    }
+  }
+  std::set<std::string> pushes;
+  for (const auto& [id, count] : StoredActions()) {
+    EXPECT_EQ(count, 1) << id;
+    if (id.find(":watch:") != std::string::npos) pushes.insert(id);
+  }
+  EXPECT_EQ(pushes.size(), expected_pushes.size());
+  EXPECT_EQ(pushes, expected_pushes) << serve_->Output();
+}
+
+// nats-server killed (-9) and restarted on its store while serve runs: serve
+// reconnects; unacknowledged actions are published again and stored once.
+TEST_F(JetStreamFaults, NatsServerKilledMidStreamLosesNothingAndRepeatsNoSend) {
+  StartJs();
+  PublishToStream("k", 0, 20);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 5, 15000)) << serve_->Output();
+  ASSERT_TRUE(nats_.Restart(SIGKILL)) << nats_.process().Output();
+  // The client reconnects too; publish the rest after the restart.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  PublishToStream("k", 20, 40);
+  ExpectStoredExactly(ShopActions("k", 0, 40), 45000);
+  EXPECT_TRUE(WaitForAcked(40, 15000)) << serve_->Output();
+}
+
+// A full state directory (a small tmpfs): checkpoints fail, nothing is acked, no
+// temporary file is left, the intake pauses; with space again serve goes on. A final
+// checkpoint that fails makes the exit code 3.
+TEST_F(JetStreamFaults, AFullStateDirectoryStopsTheAcksAndAFailedFinalCheckpointExits3) {
+  fs::create_directories(StateDir());
+  if (::mount("tmpfs", StateDir().c_str(), "tmpfs", 0, "size=256k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs for the state directory here (needs root or "
+                    "CAP_SYS_ADMIN): " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{StateDir()};
+  StartJs();
+  PublishToStream("a", 0, 5);
+  ASSERT_TRUE(WaitForAcked(5, 15000)) << serve_->Output();
+  // Fill the disk.
+  {
+    std::ofstream filler(StateDir() + "/filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (filler.write(block.data(), block.size())) {
+    }
+  }
+  PublishToStream("b", 0, 20);
+  ASSERT_TRUE(WaitForMetric("juncture_checkpoint_failures_total", 1, 15000)) << serve_->Output();
+  ASSERT_TRUE(serve_->WaitForOutput("No space left on device", 5000)) << serve_->Output();
+  EXPECT_EQ(Metric("juncture_intake_paused"), 1);
+  EXPECT_LE(GetConsumer(client_.connection(), "JUNCTURE_EVENTS", "juncture").ack_floor, 5u);
+  for (const auto& entry : fs::directory_iterator(StateDir())) {  // no temporary file
+    std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name == "snapshot.bin" || name == "filler") << name;
+  }
+  // A stop now cannot write its checkpoint: exit code 3, and the log says why.
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status << serve_->Output();
+  EXPECT_NE(serve_->Output().find("final checkpoint failed"), std::string::npos);
+  EXPECT_FALSE(fs::exists(StateDir() + "/snapshot.bin.tmp"));
+
+  // Space again: a restart decides the unacked messages again, and each action is
+  // stored once.
+  fs::remove(StateDir() + "/filler");
+  StartJs();
+  ExpectStoredExactly([] {
+    std::set<std::string> all = ShopActions("a", 0, 5);
+    all.merge(ShopActions("b", 0, 20));
+    return all;
+  }(), 30000);
+  EXPECT_TRUE(WaitForAcked(25, 15000)) << serve_->Output();
+}
+
+}  // namespace
+}  // namespace juncture::itest
