@@ -65,10 +65,6 @@ void Server::TimerLoop() {
   timer_wait_until_ = 0;
 }
 
-}  // namespace juncture::serve
-
-namespace juncture::serve {
-
 void Server::CountDropped() {
   for (size_t i = 0; i < subscriptions_.size(); ++i) {
     int64_t dropped = 0;
@@ -78,9 +74,8 @@ void Server::CountDropped() {
     dropped_seen_[i] = dropped;
     metrics_->Dropped("slow_consumer", static_cast<uint64_t>(now));
     Log(std::to_string(now) + " messages dropped on " + options_.subjects[i] +
-        " as a slow consumer (" +
-        std::to_string(dropped) + " in all): more arrived than serve decides; use --jetstream "
-        "to keep them, or more serve processes");
+        " as a slow consumer (" + std::to_string(dropped) + " in all): more arrived than serve "
+        "decides; use --jetstream to keep them, or more serve processes");
   }
 }
 
@@ -127,7 +122,7 @@ bool Server::DrainCore() {
   }
   metrics_->Dropped("undecided_at_stop", undecided);
   Log(std::to_string(undecided) + " received messages were not decided: the drain took longer "
-      "than --drain-timeout (" + std::to_string(bound) + " ms)");
+      "than --drain-timeout-ms (" + std::to_string(bound) + ")");
   return undecided == 0;
 }
 

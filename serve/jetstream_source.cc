@@ -31,6 +31,8 @@ constexpr int64_t kNsPerMs = 1'000'000;
 // behind serve's.
 constexpr int64_t kTimerLagUs = 50'000;
 constexpr int64_t kMaxFetchWaitMs = 100;
+// Not shorter: each fetch is a pull request the server keeps until it expires.
+constexpr int64_t kMinFetchWaitMs = 10;
 // At most one question about the consumer's position per this long.
 constexpr int64_t kProofIntervalNs = 20 * kNsPerMs;
 // A failed checkpoint is tried again after 0.5 s, then twice as long each time, up
@@ -190,7 +192,7 @@ void Server::FetchLoop() {
   }
 }
 
-// Up to 100 ms, but no longer than until the next timer is due.
+// Up to 100 ms, but no longer than until the next timer is due (at least 10 ms).
 int64_t Server::FetchWaitMs() {
   int64_t next;
   {
@@ -199,7 +201,7 @@ int64_t Server::FetchWaitMs() {
   }
   if (next == INT64_MAX) return kMaxFetchWaitMs;
   int64_t ms = (next + kTimerLagUs - WallUs()) / 1000;
-  return std::clamp<int64_t>(ms, 1, kMaxFetchWaitMs);
+  return std::clamp<int64_t>(ms, kMinFetchWaitMs, kMaxFetchWaitMs);
 }
 
 void Server::HandleStreamMessage(natsMsg* msg) {
