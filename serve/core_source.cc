@@ -12,7 +12,6 @@ namespace juncture::serve {
 bool Server::StartCore(std::string* error) {
   publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr, nullptr,
                                            options_, metrics_.get());
-  worker_ = std::thread([this] { TimerLoop(); });
   for (const std::string& subject : options_.subjects) {
     natsSubscription* sub = nullptr;
     natsStatus s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(),
@@ -38,6 +37,8 @@ bool Server::StartCore(std::string* error) {
     *error = "cannot reach the server: " + NatsErrorText(s);
     return false;
   }
+  // Last: the timer loop reads subscriptions_ (CountDropped).
+  worker_ = std::thread([this] { TimerLoop(); });
   return true;
 }
 
@@ -89,41 +90,50 @@ bool Server::DrainCore() {
     CountDropped();
   }
   // Drain: the server stops sending, and NATS.c delivers what it holds to Decide.
+  std::vector<bool> draining(subscriptions_.size(), true);
   for (size_t i = 0; i < subscriptions_.size(); ++i) {
     if (natsStatus st = natsSubscription_DrainTimeout(subscriptions_[i].get(), 0); st != NATS_OK) {
       Log("cannot drain " + options_.subjects[i] + ": " + NatsErrorText(st));
+      draining[i] = false;
     }
   }
   using Clock = std::chrono::steady_clock;
   const int64_t bound = options_.drain_timeout_ms;
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(bound);
   bool in_time = true;
-  for (SubscriptionPtr& s : subscriptions_) {
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    if (!draining[i]) {
+      in_time = false;
+      continue;
+    }
     int64_t left_ms = 0;  // 0: wait as long as it takes
     if (bound > 0) {
       left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
                     .count();
       if (left_ms <= 0) left_ms = 1;
     }
-    if (natsSubscription_WaitForDrainCompletion(s.get(), left_ms) == NATS_TIMEOUT) in_time = false;
+    natsStatus st = natsSubscription_WaitForDrainCompletion(subscriptions_[i].get(), left_ms);
+    if (st != NATS_OK) in_time = false;
   }
   if (in_time) return true;
-  // Out of time: Decide now only counts what NATS.c still delivers, quickly.
+  // Out of time (or a drain that could not start): Decide now only counts what
+  // NATS.c still delivers, quickly; a subscription that is not draining is closed.
   {
     std::lock_guard<std::mutex> lock(mu_);
     accepting_ = false;
   }
-  for (SubscriptionPtr& s : subscriptions_) natsSubscription_WaitForDrainCompletion(s.get(), 0);
-  uint64_t undecided = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    undecided = undecided_;
-    accepting_ = true;  // the final flush below settles what was decided
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    if (draining[i]) {
+      natsSubscription_WaitForDrainCompletion(subscriptions_[i].get(), 0);
+    } else {
+      natsSubscription_Unsubscribe(subscriptions_[i].get());
+    }
   }
-  metrics_->Dropped("undecided_at_stop", undecided);
-  Log(std::to_string(undecided) + " received messages were not decided: the drain took longer "
-      "than --drain-timeout-ms (" + std::to_string(bound) + ")");
-  return undecided == 0;
+  std::lock_guard<std::mutex> lock(mu_);  // Shutdown reports what was not decided
+  if (undecided_ > 0) {
+    Log("the drain took longer than --drain-timeout-ms (" + std::to_string(bound) + ")");
+  }
+  return undecided_ == 0;
 }
 
 }  // namespace juncture::serve

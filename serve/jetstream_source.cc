@@ -55,6 +55,16 @@ std::vector<std::string> Report(const StreamNeeds& needs, const StreamCheck& che
   return out;
 }
 
+// A checkpoint's position: "<last stream sequence decided> <events stream creation
+// time in ns>" (older checkpoints hold the sequence alone).
+void ParsePosition(const std::string& position, uint64_t* seq, int64_t* stream_created_ns) {
+  *seq = 0;
+  *stream_created_ns = 0;
+  size_t space = position.find(' ');
+  if (!position.empty()) *seq = std::stoull(position.substr(0, space));
+  if (space != std::string::npos) *stream_created_ns = std::stoll(position.substr(space + 1));
+}
+
 }  // namespace
 
 bool Server::PrepareStreams(bool events_too, std::string* error) {
@@ -69,6 +79,22 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
     if (!check.problems.empty()) {
       *error = "";
       for (const std::string& p : check.problems) *error += "\n  " + p;
+      return false;
+    }
+    if (n.consumer_is_recreated) events_stream_created_ns_ = check.created_ns;
+    bool other_stream = checkpoint_stream_created_ns_ != 0 &&
+                        check.created_ns != checkpoint_stream_created_ns_;
+    if (n.consumer_is_recreated && applied_seq_ > 0 &&
+        (check.last_seq < applied_seq_ || other_stream)) {
+      // Not the stream the checkpoint was taken on: it was deleted (and perhaps
+      // created again) since. Its sequences mean other messages now.
+      *error = "\n  stream " + n.name + " is not the stream of the checkpoint in " +
+               o.state_dir + " (at its sequence " + std::to_string(applied_seq_) +
+               "; the stream now ends at " + std::to_string(check.last_seq) +
+               (other_stream ? " and was created after the checkpoint's" : "") +
+               "): it was deleted or replaced since, so serve cannot "
+               "tell which of its messages are decided; restore the stream, or move the state "
+               "directory away to start again from the stream's first message";
       return false;
     }
     if (n.consumer_is_recreated && applied_seq_ > 0 && check.first_seq > applied_seq_ + 1) {
@@ -111,7 +137,7 @@ bool Server::StartJetStream(std::string* error) {
       *error = "cannot load the checkpoint " + o.state_dir + "/" + kSnapshotFile + ": " + why;
       return false;
     }
-    applied_seq_ = position.empty() ? 0 : std::stoull(position);
+    ParsePosition(position, &applied_seq_, &checkpoint_stream_created_ns_);
     Log("resumed from the checkpoint at stream sequence " + std::to_string(applied_seq_));
   }
   if (!PrepareStreams(true, error)) {
@@ -185,7 +211,7 @@ void Server::FetchLoop() {
     }
     FireDueTimers();
     bool due = SteadyNs() - last_commit_ns_ >= o.checkpoint_interval_ms * kNsPerMs;
-    if (due && (!pending_acks_.empty() || acks_->refused() > 0)) {
+    if (due && (!pending_acks_.empty() || state_changed_ || acks_->refused() > 0)) {
       std::string error;
       if (!Commit(&error)) Pause(error);
     }
@@ -213,6 +239,7 @@ void Server::HandleStreamMessage(natsMsg* msg) {
   }
   uint64_t seq = meta->Sequence.Stream;
   int64_t stored_us = meta->Timestamp / 1000;
+  received_consumer_seq_ = std::max(received_consumer_seq_, meta->Sequence.Consumer);
   jsMsgMetaData_Destroy(meta);
   if (seq > applied_seq_) {
     std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
@@ -235,11 +262,13 @@ void Server::FireDueTimers() {
   engine_->AdvanceTo(as_of - kTimerLagUs, *publisher_);
   publisher_->FlushLog();
   metrics_->State(engine_->customers(), engine_->pending_timers());
+  state_changed_ = true;  // timers fired: checkpoint, even with no message to ack
 }
 
 // True if, at the wall-clock time *wall_us (taken before asking), every message of
 // the stream for this consumer had been delivered and decided: the server answers
-// with no message pending and nothing delivered beyond what was decided. A timeout,
+// with no message pending and nothing delivered beyond what serve received (and a
+// received message is decided before the next question). A timeout,
 // a stalled server or a message still in flight all answer false. (Not a fetch that
 // timed out: a stalled server times out fetches while older messages wait in it.)
 bool Server::StreamDecidedAsOf(int64_t* wall_us) {
@@ -256,7 +285,9 @@ bool Server::StreamDecidedAsOf(int64_t* wall_us) {
   natsStatus s = js_GetConsumerInfo(&raw, js_, o.stream.c_str(), o.durable.c_str(), &jo, &code);
   std::unique_ptr<jsConsumerInfo, ConsumerInfoDeleter> info(raw);
   if (s != NATS_OK) return false;
-  if (info->NumPending != 0 || info->Delivered.Stream > applied_seq_) return false;
+  // Delivered.Consumer counts every delivery to this consumer; the stream sequence
+  // would not do (it moves past messages the consumer's filter skips).
+  if (info->NumPending != 0 || info->Delivered.Consumer > received_consumer_seq_) return false;
   *wall_us = asked_at;
   return true;
 }
@@ -279,10 +310,20 @@ bool Server::Commit(std::string* error) {
       metrics_->Checkpoint(false);
       return false;
     }
-    if (pending_acks_.empty()) return true;
-    snapshot = engine_->SaveSnapshot(std::to_string(applied_seq_));
+    if (publisher_->unbuilt_actions() > 0) {
+      *error = std::to_string(publisher_->unbuilt_actions()) +
+               " action(s) could not even be built (out of memory?); restart serve to decide "
+               "them again from the last checkpoint";
+      metrics_->Checkpoint(false);
+      return false;
+    }
+    if (pending_acks_.empty() && !state_changed_) return true;
+    snapshot = engine_->SaveSnapshot(std::to_string(applied_seq_) + " " +
+                                     std::to_string(events_stream_created_ns_));
+    state_changed_ = false;
   }
   if (!WriteFileAtomically(options_.jetstream.state_dir, kSnapshotFile, snapshot, error)) {
+    state_changed_ = true;
     metrics_->Checkpoint(false);
     return false;
   }

@@ -89,6 +89,7 @@ bool Publisher::Publish(natsConnection* nc, const std::string& subject, std::str
     ++published_;
     return true;
   }
+  if (s != NATS_OK && jetstream) ++unbuilt_actions_;
   if (s == NATS_OK) s = natsConnection_PublishMsg(nc, msg.get());
   if (s != NATS_OK) {
     if (observer_) {
@@ -109,6 +110,7 @@ void Publisher::PublishToStream(natsMsg* msg) {
   // that no action waits for an ack forever.
   o.MaxWait = options_.jetstream.ack_timeout_ms;
   natsMsg* m = msg;
+  ++stream_publishes_;
   natsStatus s = js_PublishMsgAsync(js_, &m, &o);  // takes the message on success
   if (s != NATS_OK && m != nullptr) acks_->Refuse(m, "client", NatsErrorText(s));
 }
@@ -124,16 +126,24 @@ bool Publisher::Settle(int64_t timeout_ms, std::string* error) {
   FlushLog();
   DestroyRetired();
   natsStatus s = natsConnection_FlushTimeout(actions_, timeout_ms);
-  if (s == NATS_OK) s = natsConnection_FlushTimeout(log_, timeout_ms);
-  if (s == NATS_OK && js_ != nullptr) {
+  if (s != NATS_OK) {
+    *error = "flushing the actions: " + NatsErrorText(s);
+    return false;
+  }
+  s = natsConnection_FlushTimeout(log_, timeout_ms);
+  if (s != NATS_OK) {
+    *error = "flushing the decision log: " + NatsErrorText(s);
+    return false;
+  }
+  if (js_ != nullptr) {
     jsPubOptions o;
     jsPubOptions_Init(&o);
     o.MaxWait = timeout_ms;
     s = js_PublishAsyncComplete(js_, &o);
-  }
-  if (s != NATS_OK) {
-    *error = NatsErrorText(s);
-    return false;
+    if (s != NATS_OK) {
+      *error = "waiting for the actions stream's acknowledgements: " + NatsErrorText(s);
+      return false;
+    }
   }
   return true;
 }

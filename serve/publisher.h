@@ -72,6 +72,10 @@ class Publisher : public runtime::DecisionSink {
   void Republish(std::vector<Refusal> refused);
 
   uint64_t published() const { return published_; }
+  // JetStream: actions whose NATS message could not be built (out of memory): they
+  // exist nowhere but in the engine's past, so no checkpoint may pass them.
+  uint64_t unbuilt_actions() const { return unbuilt_actions_; }
+  uint64_t stream_publishes() const { return stream_publishes_; }
 
  private:
   bool Publish(natsConnection* nc, const std::string& subject, std::string_view data,
@@ -87,6 +91,8 @@ class Publisher : public runtime::DecisionSink {
   PublishObserver* observer_;
   int64_t receipt_ns_ = 0;
   uint64_t published_ = 0;
+  uint64_t unbuilt_actions_ = 0;
+  uint64_t stream_publishes_ = 0;
   std::string json_;     // reused
   std::string subject_;  // reused
   struct LogEntry {

@@ -31,9 +31,25 @@ Server::Server(const ServeOptions& options, const ProgramLoader& loader)
     : options_(options), loader_(loader), metrics_(std::make_unique<Telemetry>()) {}
 
 Server::~Server() {
+  StopWorker();  // if Start failed after starting it
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);
   subscriptions_.clear();
-  if (js_ != nullptr) jsCtx_Destroy(js_);
+  if (js_ != nullptr) {
+    // NATS.c may still be in ActionAcks::OnAck on its own thread (a final Settle
+    // that timed out): take the unacknowledged actions back, so that no handler
+    // starts any more, then wait for one that is running to return.
+    // (NATS.c's pending list exists only after a first asynchronous publish.)
+    natsMsgList pending{};
+    if (publisher_ && publisher_->stream_publishes() > 0 &&
+        js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
+      natsMsgList_Destroy(&pending);
+    }
+    jsPubOptions o;
+    jsPubOptions_Init(&o);
+    o.MaxWait = 5000;
+    js_PublishAsyncComplete(js_, &o);
+    jsCtx_Destroy(js_);
+  }
   js_ = nullptr;
   conn_.reset();  // closes it, waiting for NATS.c's closed callback
   log_conn_.reset();
@@ -116,6 +132,7 @@ void Server::Reload(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
   engine_->Reload(std::move(*program), *publisher_);
   publisher_->FlushLog();
+  state_changed_ = true;
   metrics_->Reload(true);
   metrics_->State(engine_->customers(), engine_->pending_timers());
   metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
@@ -149,13 +166,21 @@ void Server::OnNatsError(natsSubscription* sub, natsStatus error) {
   Log(std::string("NATS error: ") + natsStatus_GetText(error));
 }
 
+void Server::StopWorker() {
+  {
+    // Under the lock: a worker between its check and its wait must not miss this.
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;  // the fetch loop ends after its current batch
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
 int Server::Shutdown() {
   Log("stopping: draining");
   bool complete = true;
   if (!options_.jetstream.enabled) complete = DrainCore();
-  stopping_ = true;  // the fetch loop ends after its current batch
-  cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  StopWorker();
   std::string error;
   if (options_.jetstream.enabled) {
     if (!Commit(&error)) {
@@ -167,8 +192,18 @@ int Server::Shutdown() {
   } else if (publisher_) {
     // Under the lock: nothing may still be deciding; after this, Decide only counts.
     std::lock_guard<std::mutex> lock(mu_);
-    if (!publisher_->Settle(5000, &error)) Log("could not flush the last decisions: " + error);
+    if (!publisher_->Settle(5000, &error)) {
+      Log("could not flush the last decisions (they may not have reached NATS): " + error);
+      complete = false;
+    }
     accepting_ = false;
+    // Received and not decided: at the drain bound, or delivered after a drain that
+    // could not run.
+    if (undecided_ > 0) {
+      metrics_->Dropped("undecided_at_stop", undecided_);
+      Log(std::to_string(undecided_) + " received messages were not decided");
+      complete = false;
+    }
   }
   Log("stopped. " + metrics_->Summary());
   return complete ? kExitStopped : kExitStoppedWithLoss;

@@ -42,6 +42,7 @@ class Server {
   bool Start(std::string* error);
   // Drains (core) or finishes the batch and checkpoints (JetStream); the exit code.
   int Shutdown();
+  void StopWorker();
   // `retire`: the NATS.c message `data` points into, handed to the publisher to
   // destroy later (core NATS), or null (JetStream keeps it until its ack).
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
@@ -102,6 +103,10 @@ class Server {
 
   // JetStream (worker thread only, but Commit also runs at shutdown after join).
   uint64_t applied_seq_ = 0;          // last stream sequence decided
+  uint64_t received_consumer_seq_ = 0;  // last consumer sequence received (and decided)
+  int64_t events_stream_created_ns_ = 0;      // identifies the events stream ...
+  int64_t checkpoint_stream_created_ns_ = 0;  // ... and the one the checkpoint was taken on
+  std::atomic<bool> state_changed_{false};  // timers fired or a reload since the checkpoint
   std::vector<natsMsg*> pending_acks_;  // decided, not yet in a checkpoint
   int64_t last_commit_ns_ = 0;
   int64_t last_proof_ns_ = 0;         // last time the consumer's position was asked

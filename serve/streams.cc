@@ -66,6 +66,7 @@ bool Create(jsCtx* js, const StreamNeeds& needs, StreamCheck* check, std::string
     return false;
   }
   check->created = true;
+  check->created_ns = info->Created;
   return true;
 }
 
@@ -99,7 +100,10 @@ bool EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* ch
     return false;
   }
   const jsStreamConfig& cfg = *info->Config;
-  check->first_seq = info->State.Msgs > 0 ? info->State.FirstSeq : 0;
+  // An emptied stream (every message deleted) starts after its last sequence.
+  check->first_seq = info->State.FirstSeq;
+  check->last_seq = info->State.LastSeq;
+  check->created_ns = info->Created;
   const std::string name = "stream " + needs.name;
   const std::string fix_hint = " (or start serve with --fix-streams to update the stream)";
 
@@ -156,7 +160,7 @@ bool EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* ch
 
   if (repairs.empty()) return true;
   if (!fix || !check->problems.empty()) {
-    for (std::string& r : repairs) check->problems.push_back(r + fix_hint);
+    for (std::string& r : repairs) check->problems.push_back(fix ? r : r + fix_hint);
     return true;
   }
   // --fix-streams: the same configuration with the repairs.

@@ -42,7 +42,9 @@ struct StreamCheck {
   std::vector<std::string> warnings;
   bool created = false;
   std::vector<std::string> fixed;
-  uint64_t first_seq = 0;  // the stream's first sequence now (0: empty or unknown)
+  uint64_t first_seq = 0;  // the stream's first sequence now (0: never held a message)
+  uint64_t last_seq = 0;   // the stream's last sequence now
+  int64_t created_ns = 0;  // when the stream was created: which stream this is
 };
 
 // Creates the stream if it is missing (file storage, limits retention, the needed

@@ -70,7 +70,7 @@ TEST_F(JetStreamFaults, AFullActionsStreamPausesServeUntilEveryActionIsStored) {
   EXPECT_GE(Metric("juncture_actions_unstored"), 1);
   // Nothing past the refused actions is acked.
   ConsumerFacts consumer = GetConsumer(client_.connection(), "JUNCTURE_EVENTS", "juncture");
-  EXPECT_LT(consumer.ack_floor, 30u);
+  EXPECT_LE(consumer.ack_floor, 10u);  // the 11th cart's email was the first refused
   EXPECT_EQ(StoredActions().size(), 10u);
 
   // The operator makes room: every action is stored, once, and every event acked.
@@ -106,27 +106,29 @@ TEST_F(JetStreamFaults, AnActionsStreamDeletedWhileServingIsCreatedAgainAndFille
 // time out, yet older messages wait in the stream: timers must not fire at the wall
 // clock before them. The decisions must be those of an uninterrupted replay, which
 // the stream's own timestamps determine: a cart's push is sent if and only if the
-// customer's purchase was stored two seconds or more after the cart.
+// customer's purchase was stored three seconds or more after the cart (watch.jny).
 TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
-  const int n = 4000;
+  const int n = 4000, late = 100;  // customers u0..u99 buy too late for their push
+  const int64_t wait_ns = 3'000'000'000;
   const std::string program = FaultProgram();
   StartJs({}, program);
-  std::vector<std::pair<std::string, std::string>> carts, purchases;
+  std::vector<std::pair<std::string, std::string>> carts, purchases, late_purchases;
   for (int i = 0; i < n; ++i) {
     std::string c = "u" + std::to_string(i);
     carts.emplace_back("juncture.events.web", CartJson(c, "c" + std::to_string(i)));
-    purchases.emplace_back(
-        "juncture.events.web",
-        R"({"type":"track","event":"purchase","messageId":"p)" + std::to_string(i) +
-            R"(","userId":")" + c +
-            R"(","timestamp":"2026-11-23T10:00:01Z","properties":{"order_id":"o)" +
-            std::to_string(i) + R"("}})");
+    (i < late ? late_purchases : purchases)
+        .emplace_back("juncture.events.web",
+                      R"({"type":"track","event":"purchase","messageId":"p)" + std::to_string(i) +
+                          R"(","userId":")" + c +
+                          R"(","timestamp":"2026-11-23T10:00:01Z","properties":{"order_id":"o)" +
+                          std::to_string(i) + R"("}})");
   }
   ASSERT_TRUE(JsPublishAll(client_.connection(), carts));
   ASSERT_TRUE(WaitForAcked(n, 30000)) << serve_->Output();  // carts decided and checkpointed
   serve_->Stop(SIGKILL);
   ASSERT_TRUE(JsPublishAll(client_.connection(), purchases));
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // every push timer is now due
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // every push timer is now due
+  ASSERT_TRUE(JsPublishAll(client_.connection(), late_purchases));
 
   // Restart; stall the server as soon as the catch-up shows.
   size_t before = client_.On("juncture.decisions.").size();
@@ -147,10 +149,14 @@ TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
   ASSERT_EQ(cart_at.size(), static_cast<size_t>(n));
   std::set<std::string> expected_pushes;
   for (const auto& [customer, at] : cart_at) {
-    if (purchase_at.at(customer) >= at + 2'000'000'000) {
+    if (purchase_at.at(customer) >= at + wait_ns) {
       expected_pushes.insert("c" + customer.substr(1) + ":watch:s2");
     }
   }
+  // Both outcomes occur, or the test would not tell early timers from right ones.
+  ASSERT_GE(expected_pushes.size(), static_cast<size_t>(late));
+  ASSERT_LT(expected_pushes.size(), static_cast<size_t>(n))
+      << "this machine took over 3 s to publish and decide the carts; the test needs less";
   std::set<std::string> pushes;
   for (const auto& [id, count] : StoredActions()) {
     EXPECT_EQ(count, 1) << id;
@@ -160,18 +166,41 @@ TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
   EXPECT_EQ(pushes, expected_pushes) << serve_->Output();
 }
 
+// A stream that holds other subjects than serve's: the consumer's filter skips
+// them, and timers must still fire when nothing of serve's is pending.
+TEST_F(JetStreamFaults, TimersFireOnAStreamThatAlsoHoldsOtherSubjects) {
+  ASSERT_TRUE(CreateStream(client_.connection(),
+                           {"JUNCTURE_EVENTS", {"juncture.events.>", "other.>"}}));
+  StartJs();
+  PublishToStream("o", 0, 3);
+  ASSERT_TRUE(client_.JsPublish("other.thing", "{}"));
+  ExpectStoredExactly(ShopActions("o", 0, 3), 20000);
+}
+
 // nats-server killed (-9) and restarted on its store while serve runs: serve
 // reconnects; unacknowledged actions are published again and stored once.
 TEST_F(JetStreamFaults, NatsServerKilledMidStreamLosesNothingAndRepeatsNoSend) {
+  const int n = 2000;
   StartJs();
-  PublishToStream("k", 0, 20);
-  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 5, 15000)) << serve_->Output();
+  std::vector<std::pair<std::string, std::string>> carts;
+  for (int i = 0; i < n; ++i) {
+    std::string id = "k" + std::to_string(i);
+    carts.emplace_back("juncture.events.web", CartJson("c-" + id, id));
+  }
+  ASSERT_TRUE(JsPublishAll(client_.connection(), carts));
+  // Killed while serve publishes the burst's actions: frozen first, so that the
+  // actions serve writes meanwhile are in the dead server's socket, never acked.
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 1, 15000)) << serve_->Output();
+  nats_.Freeze();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_TRUE(nats_.Restart(SIGKILL)) << nats_.process().Output();
-  // The client reconnects too; publish the rest after the restart.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  PublishToStream("k", 20, 40);
-  ExpectStoredExactly(ShopActions("k", 0, 40), 45000);
-  EXPECT_TRUE(WaitForAcked(40, 15000)) << serve_->Output();
+  ExpectStoredExactly(ShopActions("k", 0, n), 60000);
+  // (Acks sent to the dead server are lost: the restarted one delivers those events
+  // again after the consumer's 60 s ack wait, and serve acks them without deciding
+  // them again; the test does not wait for that.)
+  // Whether an action was in flight at the kill depends on timing (most runs have
+  // some: reason="no_ack", published again); the refusal path itself is proven by
+  // the full and deleted actions stream tests above.
 }
 
 // A full state directory (a small tmpfs): checkpoints fail, nothing is acked, no

@@ -82,5 +82,24 @@ TEST_F(StreamChecks, AnEventsStreamWithInterestRetentionIsRefusedEvenWithFixStre
   EXPECT_NE(out.find("stream JUNCTURE_EVENTS has interest retention"), std::string::npos) << out;
 }
 
+// The events stream deleted and created again while serve was stopped: the
+// checkpoint's sequence means other messages now. Refused, never guessed.
+TEST_F(StreamChecks, AnEventsStreamReplacedSinceTheCheckpointIsRefused) {
+  StartJs();
+  PublishToStream("r", 0, 5);
+  ASSERT_TRUE(WaitForAcked(5, 15000)) << serve_->Output();
+  int status = serve_->Stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+  ASSERT_TRUE(DeleteStream(client_.connection(), "JUNCTURE_EVENTS"));
+  ASSERT_TRUE(CreateStream(client_.connection(), {"JUNCTURE_EVENTS", {"juncture.events.>"}}));
+  PublishToStream("s", 0, 7);  // the new stream goes past the checkpoint's sequence
+  std::string out;
+  status = RunServeToExit(JsArgs(), TestProgram(), &out);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << out;
+  EXPECT_NE(out.find("stream JUNCTURE_EVENTS is not the stream of the checkpoint"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace juncture::itest

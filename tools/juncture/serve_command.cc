@@ -101,11 +101,13 @@ Runner AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--checkpoint-ms", s.jetstream.checkpoint_interval_ms,
                  "longest time between checkpoints")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--ack-timeout-ms", s.jetstream.ack_timeout_ms,
                  "JetStream: an action not acknowledged by the actions stream within this "
                  "long is published again")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_flag("--fix-streams", s.jetstream.fix_streams,
                "JetStream: update existing streams whose subjects, duplicate window or acks "
                "do not fit serve's guarantees, instead of refusing to start");
