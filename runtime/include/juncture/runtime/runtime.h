@@ -44,8 +44,21 @@ struct Decision {
   std::string ToJson() const;
 };
 
-// Appends `s` as a JSON string literal (quotes and escapes) to `out`.
+// Appends `s` as a JSON string literal (quotes and escapes) to `out`. The output is
+// always valid UTF-8, whatever `s` holds: each ill-formed sequence of `s` (a stray
+// byte, a truncated, overlong or surrogate sequence, a code point above U+10FFFF)
+// becomes one U+FFFD; control characters are escaped.
 void AppendJsonString(std::string_view s, std::string& out);
+
+// True if `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// A dead letter as one JSON object (no trailing newline), valid UTF-8 in every case:
+//   {"reason":"...","message":"<the message, escaped>"}   if the message is valid UTF-8
+//   {"reason":"...","message_base64":"<base64 of its bytes>"}   otherwise
+// so that the exact bytes of any message can be recovered (RFC 4648 base64, padded).
+std::string DeadLetterJson(std::string_view message, std::string_view reason);
 
 // Receives the engine's output during Process/AdvanceTo/Reload. A Decision passed to
 // OnDecision is valid for that call only (the engine reuses it); copy what you keep.
