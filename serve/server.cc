@@ -53,7 +53,7 @@ bool Server::Start(std::string* error) {
     *error = "the program does not compile:\n" + why;
     return false;
   }
-  engine_ = std::make_unique<runtime::Engine>(std::move(*program));
+  engine_ = std::make_unique<runtime::Engine>(std::move(*program), options_.limits);
   metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
   NatsConnection::Callbacks callbacks;
   callbacks.disconnected = [this] {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "juncture/runtime/program.h"
+#include "juncture/runtime/runtime.h"
 
 namespace juncture::serve {
 
@@ -59,6 +60,7 @@ struct ServeOptions {
   std::string metrics_address;          // "127.0.0.1:9464"; "" = no metrics endpoint
   std::vector<std::string> watch_files;  // reload when one of them changes ("" = none)
   bool quiet = false;                    // no per-event log lines
+  runtime::EngineLimits limits;          // the engine's bounds (docs/limits.md)
 };
 
 // Runs until SIGTERM or SIGINT (graceful: drain, publish, checkpoint), reloading on
