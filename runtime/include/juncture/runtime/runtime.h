@@ -84,7 +84,7 @@ struct EngineStats {
   std::map<std::string, uint64_t> by_outcome;  // "sent", "suppressed:cap", ...
 
   // Where the engine's bounds (EngineLimits, docs/limits.md) were hit. The rejected_*
-  // messages are dead letters (also counted in dead_letters) and changed nothing.
+  // messages are dead letters (also counted in dead_letters).
   uint64_t rejected_skew = 0;         // dated more than max_skew after now() (virtual time)
   uint64_t rejected_customer_id = 0;  // userId/anonymousId longer than max_customer_id_bytes
   uint64_t rejected_timer_limit = 0;  // tracks of a customer at max_timers_per_customer
@@ -110,10 +110,10 @@ struct EngineLimits {
   // one is a dead letter. `--max-customer-id-bytes`, default 512.
   uint64_t max_customer_id_bytes = 512;
   // Pending waits plus deferred sends of one customer. A track for a customer who
-  // already has this many is a dead letter, before it changes any state (identifies
-  // still apply: they set no timer). One track, or a timer, may take a customer past
-  // the bound by what its journeys do in one go. `--max-timers-per-customer`, default
-  // 1,000.
+  // already has this many (counted after the timers due by its time have fired) is a
+  // dead letter and changes none of the customer's state; identifies still apply (they
+  // set no timer). One track, or a timer, may take a customer past the bound by what
+  // its journeys do in one go. `--max-timers-per-customer`, default 1,000.
   uint64_t max_timers_per_customer = 1000;
   // Events kept per customer and event type for windows: beyond it the oldest is
   // dropped, so a count() or sum() then covers at most this many of the latest events.
