@@ -69,7 +69,7 @@ bool Server::Start(std::string* error) {
     *error = "the program does not compile:\n" + why;
     return false;
   }
-  engine_ = std::make_unique<runtime::Engine>(std::move(*program));
+  engine_ = std::make_unique<runtime::Engine>(std::move(*program), options_.limits);
   metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
   NatsConnection::Callbacks callbacks;
   callbacks.disconnected = [this] {
@@ -116,6 +116,7 @@ void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
   publisher_->FlushLog();
   publisher_->Retire(retire);  // `data` points into it
   metrics_->State(engine_->customers(), engine_->pending_timers());
+  metrics_->Limits(engine_->stats());
   // A new timer earlier than the one the timer loop sleeps for: wake it.
   if (engine_->next_timer() < timer_wait_until_) cv_.notify_one();
 }

@@ -50,6 +50,9 @@ class Recent {
 // decoder's reasons (a label must not carry field names or values: unbounded).
 std::string_view ReasonKind(std::string_view reason) {
   auto has = [&](std::string_view w) { return reason.find(w) != std::string_view::npos; };
+  if (has("--max-customer-id-bytes")) return "customer_id_too_long";
+  if (has("--max-timers-per-customer")) return "timer_limit";
+  if (has("--max-skew")) return "clock_skew";
   if (has("JSON")) return "invalid_json";
   if (has("missing")) return "missing_field";
   if (has("timestamp")) return "bad_timestamp";
@@ -73,6 +76,7 @@ struct Telemetry::Impl {
   Recent recent_decision{100000}, recent_publish{100000};
   uint64_t decisions_total = 0, sent_total = 0, dead_total = 0, publish_failures = 0;
   uint64_t actions_not_stored = 0, dropped = 0;
+  runtime::EngineStats limits_seen;  // the limit counters as last exported
 };
 
 Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) {}
@@ -145,6 +149,25 @@ void Telemetry::Dropped(std::string_view reason, uint64_t n) {
   impl_->m.dropped.WithLabels({reason}).Inc(n);
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   impl_->dropped += n;
+}
+
+void Telemetry::Limits(const runtime::EngineStats& stats) {
+  struct Field {
+    uint64_t runtime::EngineStats::*counter;
+    const char* label;
+  };
+  static constexpr Field kFields[] = {
+      {&runtime::EngineStats::rejected_customer_id, "customer_id_bytes"},
+      {&runtime::EngineStats::rejected_timer_limit, "timers_per_customer"},
+      {&runtime::EngineStats::dropped_window_events, "window_events"},
+      {&runtime::EngineStats::dropped_unknown_traits, "unknown_traits"},
+  };
+  for (const Field& f : kFields) {
+    uint64_t now = stats.*f.counter, seen = impl_->limits_seen.*f.counter;
+    if (now == seen) continue;  // nearly always: one compare per limit
+    if (now > seen) impl_->m.limit_hits.WithLabels({f.label}).Inc(now - seen);
+    impl_->limits_seen.*f.counter = now;
+  }
 }
 
 void Telemetry::Checkpoint(bool ok) { (ok ? impl_->m.checkpoints : impl_->m.checkpoint_failures).Inc(); }

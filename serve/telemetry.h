@@ -27,6 +27,8 @@ class Telemetry : public PublishObserver {
   void Disconnected();
   void ProgramInfo(const runtime::ProgramSpec& spec, const std::string& evaluator);
   void State(size_t customers, size_t timers);
+  // The engine's counters of its bounds (cumulative): exported as they grow.
+  void Limits(const runtime::EngineStats& stats);
   // Messages never decided (slow_consumer, undecided_at_stop, stream_limits).
   void Dropped(std::string_view reason, uint64_t n);
   void Checkpoint(bool ok);

@@ -1,4 +1,5 @@
-// Decisions as JSON lines (LANGUAGE.md §5).
+// Decisions as JSON lines (LANGUAGE.md §5); their strings are written by
+// AppendJsonString (json_text.cc).
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -7,28 +8,6 @@
 #include "exec/engine_impl.h"
 
 namespace juncture::runtime {
-
-void AppendJsonString(std::string_view s, std::string& out) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
 
 namespace {
 

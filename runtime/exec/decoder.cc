@@ -485,6 +485,7 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
     out.customer = std::string(text);
   } else if (GetString(root, "anonymousId", text, el) == Lookup::kOk && !text.empty()) {
     out.customer = std::string(text);
+    out.customer_is_anonymous = true;
   } else {
     error = "missing userId and anonymousId";
     return false;
@@ -505,6 +506,10 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
 }
 
 }  // namespace
+
+bool ParseDuration(std::string_view text, int64_t& micros) {
+  return ParseDurationText(text, micros) == DurationParse::kOk;
+}
 
 bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
                    std::string& error) {

@@ -7,8 +7,8 @@
 
 namespace juncture::runtime {
 
-Engine::Impl::Impl(CompiledProgram program)
-    : program_(std::move(program)), spec_(program_.spec.get()) {
+Engine::Impl::Impl(CompiledProgram program, EngineLimits limits)
+    : program_(std::move(program)), spec_(program_.spec.get()), limits_(limits) {
   Index();
 }
 
@@ -51,12 +51,17 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
                            std::optional<int64_t> clock_us) {
   if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
   ++stats_.messages;
+  auto dead_letter = [&](const std::string& reason) {
+    ++stats_.dead_letters;
+    sink.OnDeadLetter(json, reason);
+  };
   Message m;
   std::string error;
-  if (!DecodeMessage(*spec_, json, m, error)) {
-    ++stats_.dead_letters;
-    sink.OnDeadLetter(json, error);
-    return;
+  // A message refused by a bound (too far ahead, too long a customer id) is refused
+  // before time moves, like one that does not decode.
+  if (!DecodeMessage(*spec_, json, m, error) ||
+      !(error = RefuseEarly(m, clock_us.has_value())).empty()) {
+    return dead_letter(error);
   }
   if (clock_us) m.time_us = std::max(*clock_us, now_us_);  // the record keeps its timestamp
   AdvanceTo(m.time_us, sink);
@@ -67,20 +72,16 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   CustomerState& c = Customer(m.customer);
   if (m.kind == MessageKind::kIdentify) {
     c.profile = MergeTraits(*spec_, *c.profile, m);
-    for (auto& kv : m.unknown_traits) {
-      auto it = std::find_if(c.unknown_traits.begin(), c.unknown_traits.end(),
-                             [&](const auto& p) { return p.first == kv.first; });
-      if (it != c.unknown_traits.end()) {
-        it->second = kv.second;
-      } else {
-        c.unknown_traits.push_back(kv);
-      }
-    }
+    KeepUnknownTraits(m, c);
     return;
   }
+  // Counted after the timers due by now have fired: releases and waits that ended
+  // before this message no longer count against it. (Only a track can add timers.)
+  if (std::string why = RefuseTimers(c); !why.empty()) return dead_letter(why);
   Batch& batch = NewBatch();
   HandleTrack(m, c, batch);
   Emit(batch, sink);
+  CompactTimers();
 }
 
 void Engine::Impl::HandleTrack(const Message& m, CustomerState& c, Batch& batch) {
@@ -103,6 +104,7 @@ void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
   auto expired = std::find_if(h.begin(), h.end(),
                               [&](const auto& e) { return e.first >= m.time_us - span; });
   h.erase(h.begin(), expired);
+  BoundHistory(h);
 }
 
 void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
@@ -123,6 +125,7 @@ void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
     moved.cause = m.message_id;
     Lifecycle(batch, it->first, m.customer, moved, "exit", "exited", m.time_us);
     it = c.instances.erase(it);  // its timer finds no instance and is ignored
+    --waiting_;
   }
 }
 
@@ -192,6 +195,7 @@ void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
     FireTimer(t, sink);
   }
   now_us_ = std::max(now_us_, time_us);
+  CompactTimers();
 }
 
 void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
@@ -226,7 +230,8 @@ void Engine::Impl::Emit(Batch& batch, DecisionSink& sink) {
 
 // ---- Engine: the public face -------------------------------------------------------
 
-Engine::Engine(CompiledProgram program) : impl_(std::make_unique<Impl>(std::move(program))) {}
+Engine::Engine(CompiledProgram program, EngineLimits limits)
+    : impl_(std::make_unique<Impl>(std::move(program), limits)) {}
 Engine::~Engine() = default;
 void Engine::Process(std::string_view json, DecisionSink& sink) {
   impl_->Process(json, sink, std::nullopt);
@@ -238,6 +243,11 @@ void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) { impl_->AdvanceTo(t
 int64_t Engine::now() const { return impl_->now_us_; }
 size_t Engine::customers() const { return impl_->customers_.size(); }
 size_t Engine::pending_timers() const { return impl_->timers_.size(); }
+size_t Engine::timers_of(std::string_view customer) const {
+  auto it = impl_->customers_.find(std::string(customer));
+  return it == impl_->customers_.end() ? 0 : it->second.instances.size() + it->second.deferred;
+}
+const EngineLimits& Engine::limits() const { return impl_->limits_; }
 int64_t Engine::next_timer() const {
   return impl_->timers_.empty() ? INT64_MAX : impl_->timers_.top().due_us;
 }

@@ -2,8 +2,9 @@
 // Private to runtime/exec/.
 #pragma once
 
-#include <cstdint>
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <forward_list>
 #include <mutex>
 #include <map>
@@ -39,6 +40,10 @@ struct CustomerState {
   // event type -> (time, event) of its events inside the longest window over it
   FlatMap<uint32_t, std::vector<std::pair<int64_t, RecordPtr>>> history;
   FlatMap<uint32_t, int64_t> last_seen;                // event type -> time (time_since)
+  // Its deferred sends still to be released (release timers neither fired nor taken
+  // back). With instances.size() (every instance waits on one timer) it is what
+  // EngineLimits::max_timers_per_customer bounds; kept exact, never counted by a scan.
+  uint32_t deferred = 0;
 };
 
 enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
@@ -53,6 +58,24 @@ struct Timer {
   uint32_t channel = 0;                // kRelease: the send's channel
   bool operator>(const Timer& o) const {
     return due_us != o.due_us ? due_us > o.due_us : seq > o.seq;
+  }
+};
+
+// The pending timers, earliest first (ties in sequence order). A priority queue that
+// also lets the engine see and prune its elements: timers of instances that exited or
+// moved on, and releases taken back, stay in it until their due time unless compacted.
+class TimerQueue : public std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> {
+ public:
+  using priority_queue::priority_queue;
+  // Every timer, in no particular order.
+  const std::vector<Timer>& elements() const { return c; }
+  // Drops the timers for which `drop` is true and restores the heap: O(size). Pop order
+  // is unchanged, since (due_us, seq) orders timers totally.
+  template <typename Pred>
+  size_t EraseIf(Pred drop) {
+    size_t n = std::erase_if(c, drop);
+    std::make_heap(c.begin(), c.end(), comp);
+    return n;
   }
 };
 
@@ -108,13 +131,16 @@ class Batch {
 
 class Engine::Impl {
  public:
-  explicit Impl(CompiledProgram program);
+  Impl(CompiledProgram program, EngineLimits limits);
 
   // clock_us: decide at that time instead of the message's timestamp (serve).
   void Process(std::string_view json, DecisionSink& sink, std::optional<int64_t> clock_us);
   void Reload(CompiledProgram next, DecisionSink& sink);
   void ApplyStaged(DecisionSink& sink);
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
+  // limits.cc: recounts waiting_, deferred_ and every customer's `deferred` from the
+  // instances and the timer queue (after a reload or a snapshot load rebuilt them).
+  void Recount();
 
   CompiledProgram program_;
   const ProgramSpec* spec_;
@@ -123,13 +149,19 @@ class Engine::Impl {
   std::optional<CompiledProgram> staged_;
   std::atomic<bool> has_staged_{false};
   EngineStats stats_;
+  const EngineLimits limits_;
   Batch batch_;                     // see NewBatch
   std::vector<JnValue> param_values_;  // Send: a step's evaluated params
   int64_t now_us_ = 0;
   std::unordered_map<std::string, CustomerState> customers_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  TimerQueue timers_;
   std::unordered_map<uint64_t, bool> cancelled_;  // seq -> cancelled (release timers)
   uint64_t next_seq_ = 1;
+  // The live timers, kept exact as state changes: instances of every customer (each
+  // waits on one timer) and deferred sends still to be released. The queue is
+  // compacted when it holds many more timers than these (see CompactTimers).
+  uint64_t waiting_ = 0;
+  uint64_t deferred_ = 0;
   std::vector<int64_t> history_span_;  // event type -> longest window over it (0: none)
   std::vector<bool> tracks_last_seen_;  // event type -> some time_since reads it
   // event type -> the journeys with an `on` for it, in arbitration order: a message
@@ -148,6 +180,29 @@ class Engine::Impl {
   bool MayEnter(uint32_t j, const CustomerState& c, int64_t at) const;
   void FireTimer(const Timer& t, DecisionSink& sink);
   void Emit(Batch& batch, DecisionSink& sink);
+
+  // limits.cc (EngineLimits): the reason a decoded message is refused before anything
+  // happens ("" if it is not); `clock` is whether the caller gave an outside clock.
+  std::string RefuseEarly(const Message& m, bool clock);
+  // The reason a track is refused because its customer is at the timer bound ("" if not).
+  std::string RefuseTimers(const CustomerState& c);
+  // Keeps the customer's unknown traits (bounded) after an identify.
+  void KeepUnknownTraits(const Message& m, CustomerState& c);
+  // Drops the oldest window events beyond the bound from `history` (just appended to).
+  void BoundHistory(std::vector<std::pair<int64_t, RecordPtr>>& history);
+  // The part of `history` that windows read: its latest max_window_events events.
+  size_t HistoryStart(const std::vector<std::pair<int64_t, RecordPtr>>& history) const;
+  // Drops stale timers when the queue holds well over twice the live ones (amortized
+  // O(1) per timer set: it runs only once the stale ones outnumber the live ones).
+  void CompactTimers();
+  // A timer that will do nothing when it fires: an instance timer whose instance is
+  // gone or waits on another timer; a release taken back by arbitration.
+  bool IsStale(const Timer& t) const;
+  // Instances kept in waiting_: every store and erase of c.instances goes through these.
+  void StoreInstance(CustomerState& c, uint32_t j, Instance inst);
+  void EraseInstance(CustomerState& c, uint32_t j);
+  // A deferred send set (+1) or released or taken back (-1), for its customer.
+  void CountDeferred(CustomerState& c, int delta);
 
   // steps.cc
   void Run(uint32_t j, const std::string& customer, CustomerState& c, Instance inst,

@@ -132,6 +132,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     t.channel = step.channel;
     t.deferred = std::make_shared<Decision>(d);
     timers_.push(t);
+    CountDeferred(c, +1);
     batch.release_timers[index] = t.seq;
   } else {
     d.outcome = "sent";
@@ -161,6 +162,7 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
     }
   } else if (uint64_t timer = batch.release_timers[index]) {
     cancelled_[timer] = true;
+    CountDeferred(c, -1);  // its timer is stale from now on
   }
   loser.outcome = "suppressed";
   loser.reason = "arbitration";
@@ -174,13 +176,14 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   CustomerState& c = Customer(t.customer);
   int64_t until = 0;
   std::string verdict = Guardrails(t.channel, t.customer, c, t.due_us, until);
-  if (verdict == "defer") {
+  if (verdict == "defer") {  // still pending: its count stays
     Timer again = t;
     again.due_us = until;
     again.seq = next_seq_++;
     timers_.push(again);
     return;
   }
+  CountDeferred(c, -1);
   Batch& batch = NewBatch();
   Decision& d = batch.Add();
   d = *t.deferred;

@@ -145,7 +145,10 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   }
   for (Timer& t : pending) {
     if (t.kind == TimerKind::kRelease) {
-      if (channel_map[t.channel] < 0) continue;  // the channel is gone
+      if (channel_map[t.channel] < 0) {  // the channel is gone
+        cancelled_.erase(t.seq);
+        continue;
+      }
       t.channel = static_cast<uint32_t>(channel_map[t.channel]);
     } else {
       if (journey_map[t.journey] < 0) continue;
@@ -156,6 +159,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   program_ = std::move(next);
   spec_ = program_.spec.get();
   Index();
+  Recount();  // instances ended and deferred sends of removed channels were dropped
   ++stats_.reloads;
   Emit(ended, sink);
 }

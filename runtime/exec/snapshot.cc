@@ -12,7 +12,8 @@
 //   now        int                Engine::now()
 //   next_seq   uint               the next timer's sequence number
 //   stats      {messages, dead_letters, ignored, decisions, timers_fired,
-//               div_by_zero, reloads: uint, by_outcome: {outcome: uint}}
+//               div_by_zero, reloads: uint, by_outcome: {outcome: uint}, and the
+//               limit counters (kLimitCounters: rejected_skew, ...: uint) when not 0}
 //   layouts    {profile: layout, events: {event name: layout}}
 //   customers  {id: bytes}        the CBOR of each customer map
 //   timers     [timer]            timers of no known customer (none in practice)
@@ -107,6 +108,11 @@ json EncodeStats(const EngineStats& s) {
               {"timers_fired", s.timers_fired}, {"div_by_zero", s.div_by_zero},
               {"reloads", s.reloads},           {"by_outcome", json::object()}};
   for (const auto& [outcome, n] : s.by_outcome) out["by_outcome"][outcome] = n;
+  // The limit counters, added later: written when not zero, read when present (a
+  // snapshot from before them loads with zeros; an older engine ignores them).
+  for (const auto& [name, member] : kLimitCounters) {
+    if (s.*member != 0) out[name] = s.*member;
+  }
   return out;
 }
 
@@ -330,19 +336,6 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
 
 // ---- Engine: the public face -------------------------------------------------------
 
-namespace {
-
-// The priority queue's elements, in no particular order.
-template <typename Queue>
-const typename Queue::container_type& Elements(const Queue& q) {
-  struct Access : Queue {
-    static const typename Queue::container_type& Of(const Queue& q) { return q.*(&Access::c); }
-  };
-  return Access::Of(q);
-}
-
-}  // namespace
-
 std::string Engine::SaveSnapshot(std::string_view position) const {
   snapshot::View view;
   view.position = position;
@@ -351,7 +344,7 @@ std::string Engine::SaveSnapshot(std::string_view position) const {
   view.stats = &impl_->stats_;
   view.customers = &impl_->customers_;
   view.cancelled = &impl_->cancelled_;
-  for (const Timer& t : Elements(impl_->timers_)) view.timers.push_back(&t);
+  for (const Timer& t : impl_->timers_.elements()) view.timers.push_back(&t);
   std::sort(view.timers.begin(), view.timers.end(),
             [](const Timer* a, const Timer* b) { return *b > *a; });  // firing order
   return snapshot::Encode(*impl_->spec_, view);
@@ -372,6 +365,7 @@ bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::st
   e.customers_ = std::move(state.customers);
   e.timers_ = decltype(e.timers_)(std::greater<Timer>(), std::move(state.timers));
   e.cancelled_ = std::move(state.cancelled);
+  e.Recount();  // the counts behind the limits are not stored
   if (position != nullptr) *position = std::move(state.position);
   if (error != nullptr) error->clear();
   return true;

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "exec/engine_impl.h"
@@ -28,6 +29,18 @@ inline constexpr int kMaxDepth = 16;
 inline constexpr const char* kStepKinds[] = {"send",    "wait", "wait_until", "branch",
                                              "split",   "control", "exit",    "complete"};
 inline constexpr const char* kTimerKinds[] = {"resume", "timeout", "release"};
+
+// EngineStats counters that came after the format's first release: each is written
+// only when it is not zero and read only when present, so that snapshots from before
+// them load (with zeros) and states that never hit a limit save as they always did.
+inline constexpr std::pair<const char*, uint64_t EngineStats::*> kLimitCounters[] = {
+    {"rejected_skew", &EngineStats::rejected_skew},
+    {"rejected_customer_id", &EngineStats::rejected_customer_id},
+    {"rejected_timer_limit", &EngineStats::rejected_timer_limit},
+    {"dropped_window_events", &EngineStats::dropped_window_events},
+    {"dropped_unknown_traits", &EngineStats::dropped_unknown_traits},
+    {"compacted_timers", &EngineStats::compacted_timers},
+};
 
 // What the engine keeps between messages, apart from the program.
 struct State {

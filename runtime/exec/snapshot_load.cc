@@ -547,6 +547,9 @@ EngineStats StatsOf(const json& s) {
   out.reloads = Uint(Member(s, "reloads", where), where);
   const json& by = Map(Member(s, "by_outcome", where), where);
   for (auto it = by.begin(); it != by.end(); ++it) out.by_outcome[it.key()] = Uint(it.value(), where);
+  for (const auto& [name, member] : kLimitCounters) {
+    if (const json* v = Optional(s, name)) out.*member = Uint(*v, where);
+  }
   return out;
 }
 

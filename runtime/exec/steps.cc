@@ -92,14 +92,14 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
         inst.timer = SetTimer(at + s.duration_us,
                               s.kind == StepKind::kWait ? TimerKind::kResume : TimerKind::kTimeout,
                               customer, j);
-        c.instances[j] = std::move(inst);
+        StoreInstance(c, j, std::move(inst));
         return;
       }
       case StepKind::kExit:
       case StepKind::kComplete:
         Lifecycle(batch, j, customer, inst, s.id,
                   s.kind == StepKind::kExit ? "exited" : "completed", at);
-        c.instances.erase(j);
+        EraseInstance(c, j);
         return;
     }
   }

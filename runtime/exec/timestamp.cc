@@ -8,9 +8,10 @@
 //   - the offset is 00:00..23:59 (`-00:00` equals `Z`);
 //   - upper-case `T` and `Z` only; no space separator, no basic (colon-less) format.
 // Output is UTC with exactly three fraction digits and `Z` (milliseconds, rounded
-// toward the past).
+// toward the past). Durations print in the language's units (FormatDuration).
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "juncture/runtime/event.h"
@@ -133,6 +134,35 @@ std::string FormatTimestamp(int64_t micros) {
                 static_cast<long long>(year), month, day, static_cast<int>(sod / 3600),
                 static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60), ms);
   return buf;
+}
+
+std::string FormatDuration(int64_t micros) {
+  if (micros == 0) return "0s";
+  std::string out;
+  uint64_t left = micros < 0 ? 0 - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
+  if (micros < 0) out += '-';
+  const uint64_t us = left % kMicrosPerSecond;
+  left /= kMicrosPerSecond;
+  static constexpr std::pair<uint64_t, char> kUnits[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+  for (const auto& [seconds, unit] : kUnits) {
+    if (left >= seconds) {
+      out += std::to_string(left / seconds);
+      out += unit;
+      left %= seconds;
+    }
+  }
+  if (left != 0 || us != 0) {
+    out += std::to_string(left);
+    if (us != 0) {
+      char fraction[16];
+      std::snprintf(fraction, sizeof fraction, ".%06llu", static_cast<unsigned long long>(us));
+      std::string f = fraction;
+      while (f.back() == '0') f.pop_back();
+      out += f;
+    }
+    out += 's';
+  }
+  return out;
 }
 
 }  // namespace juncture::runtime

@@ -51,7 +51,11 @@ JnValue Engine::Impl::Window(EvalHost& host, uint32_t slot) {
   if (h == c.history.end()) return v;
   int64_t count = 0, int_sum = 0;
   double float_sum = 0;
-  for (const auto& [time, record] : h->second) {
+  const auto& history = h->second;
+  // Only the latest max_window_events events count (EngineLimits; older ones beyond
+  // it may still sit at the front until they are erased in a batch).
+  for (size_t i = HistoryStart(history); i < history.size(); ++i) {
+    const auto& [time, record] = history[i];
     if (time < host.at - w.within_us || time > host.at) continue;
     if (w.where != kNoExpr) {
       const JnStr& who = RecordView(record->data()).header().customer;

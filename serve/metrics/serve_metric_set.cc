@@ -38,6 +38,12 @@ ServeMetricSet::ServeMetricSet(Registry& r)
           "Messages received or stored that were never decided, by reason (slow_consumer, "
           "undecided_at_stop, stream_limits).",
           {"reason"})),
+      limit_hits(r.AddCounterFamily(
+          "juncture_limit_hits_total",
+          "Times the engine's bounds were hit, by limit (customer_id_bytes, timers_per_customer: "
+          "the message is a dead letter; window_events, unknown_traits: the oldest event or the "
+          "extra trait is dropped).",
+          {"limit"})),
       actions_unstored(r.AddGauge(
           "juncture_actions_unstored",
           "Actions the actions stream has not stored yet (JetStream); the checkpoint waits.")),

@@ -27,13 +27,15 @@ def main():
     if p.returncode != 0:
         print(f"exit {p.returncode}: {p.stderr}")
         return 1
-    # Every dead letter is one JSON object with a reason and the raw message.
-    for n, line in enumerate(open(dead, newline=""), 1):
+    # Every dead letter is one JSON object in valid UTF-8 with a reason and the message,
+    # as text ("message") or, when it is not UTF-8, as base64 ("message_base64").
+    for n, raw in enumerate(open(dead, "rb"), 1):
         try:
-            d = json.loads(line)
-            assert isinstance(d, dict) and d["reason"] and "message" in d
+            d = json.loads(raw.decode("utf-8", errors="strict"))
+            assert isinstance(d, dict) and d["reason"]
+            assert ("message" in d) != ("message_base64" in d)
         except (ValueError, AssertionError, KeyError) as e:
-            print(f"dead letter {n} is not a JSON object with reason and message: {e}: {line[:200]}")
+            print(f"dead letter {n} is not a JSON object with reason and message: {e}: {raw[:200]!r}")
             return 1
     os.unlink(dead)
     if os.environ.get("JUNCTURE_UPDATE_GOLDEN") == "1":

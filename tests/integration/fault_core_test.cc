@@ -119,5 +119,18 @@ journey instant { on cart  reenter always  send email "cart_seen" }
   EXPECT_EQ(Metric("juncture_timers_pending"), 0) << serve_->Output();
 }
 
+// A hostile customer id over the bound: a dead letter with its reason, counted as a
+// limit hit; the next message is decided as usual.
+TEST_F(CoreFaults, AnIdOverTheBoundIsADeadLetterAndAHitOfTheLimit) {
+  StartServeWithMetrics({"--max-customer-id-bytes", "16"});
+  ASSERT_TRUE(client_.Publish("juncture.events.web", CartJson(std::string(100, 'x'), "long")));
+  ASSERT_TRUE(client_.Publish("juncture.events.web", CartJson("c-short", "short")));
+  ASSERT_TRUE(client_.Flush());
+  ASSERT_TRUE(WaitForMetric("juncture_messages_total", 2, 10000)) << serve_->Output();
+  EXPECT_EQ(Metric(R"(juncture_limit_hits_total{limit="customer_id_bytes"})"), 1);
+  EXPECT_EQ(Metric(R"(juncture_dead_letters_total{reason_kind="customer_id_too_long"})"), 1);
+  EXPECT_EQ(Metric(R"(juncture_decisions_total{journey="instant",outcome="sent",reason=""})"), 1);
+}
+
 }  // namespace
 }  // namespace juncture::itest

@@ -1,6 +1,8 @@
-// juncture run PROGRAM... --events FILE|- [--until T] [--dead-letter FILE]
+// juncture run PROGRAM... --events FILE|- [--until T] [--dead-letter FILE] [--max-...]
 // Embedded, no server: virtual time from the messages' timestamps (LANGUAGE.md §5);
-// decisions as JSON lines on stdout, a summary on stderr.
+// decisions as JSON lines on stdout, a summary on stderr. Dead letters are JSON lines
+// too, each with its reason and the message (as base64 when it is not UTF-8;
+// docs/limits.md). The engine's bounds are options (limit_options.h).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include "juncture/commands.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
+#include "juncture/limit_options.h"
 #include "juncture/program_options.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/runtime.h"
@@ -23,6 +26,7 @@ struct RunOptions {
   std::string until;
   std::string dead_letter;
   BackendOptions backend;
+  runtime::EngineLimits limits;
 };
 
 // Prints decisions to stdout and writes dead letters as JSON lines.
@@ -36,12 +40,7 @@ class StreamSink : public runtime::DecisionSink {
   }
   void OnDeadLetter(std::string_view message, const std::string& reason) override {
     if (!dead_) return;
-    std::string line = "{\"reason\":";
-    runtime::AppendJsonString(reason, line);
-    line += ",\"message\":";
-    runtime::AppendJsonString(message, line);
-    line += '}';
-    *dead_ << line << "\n";
+    *dead_ << runtime::DeadLetterJson(message, reason) << "\n";
   }
 
  private:
@@ -77,13 +76,17 @@ int RunRun(const RunOptions& o) {
   }
   runtime::CompiledProgram program = MakeProgram(*c, o.backend);
   if (!program.evaluator) return 1;
-  runtime::Engine engine(std::move(program));
+  runtime::Engine engine(std::move(program), o.limits);
   StreamSink sink(dead.is_open() ? &dead : nullptr);
   auto start = std::chrono::steady_clock::now();
   std::string line;
   std::vector<double> latency_us;  // per message: decode + timers + decide (+ printing)
+  uint64_t blank_lines = 0;  // empty or only JSON whitespace: not messages, but reported
   while (std::getline(*in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+      ++blank_lines;
+      continue;
+    }
     auto t0 = std::chrono::steady_clock::now();
     engine.Process(line, sink);
     latency_us.push_back(
@@ -103,9 +106,12 @@ int RunRun(const RunOptions& o) {
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   const runtime::EngineStats& s = engine.stats();
   std::cerr << "juncture run: " << s.messages << " messages (" << s.dead_letters
-            << " dead letters, " << s.ignored << " ignored), " << s.decisions << " decisions";
+            << " dead letters, " << s.ignored << " ignored), ";
+  if (blank_lines) std::cerr << blank_lines << " blank lines skipped, ";
+  std::cerr << s.decisions << " decisions";
   for (const auto& [outcome, n] : s.by_outcome) std::cerr << ", " << outcome << " " << n;
   if (s.div_by_zero) std::cerr << ", " << s.div_by_zero << " divisions by zero";
+  std::cerr << LimitCounters(s);
   std::cerr << "; " << ms << " ms";
   if (s.messages > 0) std::cerr << " (" << (ms * 1000.0 / double(s.messages)) << " us/message)";
   std::cerr << " [" << engine.evaluator_name() << "]\n";
@@ -129,6 +135,7 @@ Runner AddRunCommand(CLI::App& cmd) {
   cmd.add_option("--until", o->until, "run virtual time to this ISO-8601 time or +DURATION");
   cmd.add_option("--dead-letter", o->dead_letter, "write bad messages here (JSON lines)");
   AddBackendOptions(cmd, o->backend);
+  AddLimitOptions(cmd, o->limits, /*virtual_time=*/true);
   return [o] { return RunRun(*o); };
 }
 

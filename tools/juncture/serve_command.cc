@@ -7,6 +7,7 @@
 #include "juncture/commands.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
+#include "juncture/limit_options.h"
 #include "juncture/program_options.h"
 #include "juncture/serve/serve.h"
 
@@ -125,6 +126,8 @@ Runner AddServeCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--no-watch", o->no_watch, "do not reload when a program file changes");
+  // No --max-skew: serve decides at receipt time (or the stream's), whatever a message says.
+  AddLimitOptions(app, s.limits, /*virtual_time=*/false);
   return [o] { return RunServe(*o); };
 }
 

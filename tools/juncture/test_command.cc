@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "juncture/commands.h"
+#include "juncture/limit_options.h"
 #include "juncture/program_options.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
@@ -36,6 +37,7 @@ struct TestOptions {
   std::vector<std::string> files;
   bool verbose = false;
   BackendOptions backend;
+  runtime::EngineLimits limits;
 };
 
 class CollectSink : public runtime::DecisionSink {
@@ -78,9 +80,10 @@ bool IsAction(const json& d) {
 }
 
 // Runs one scenario; prints a report of what went wrong. True if it passed.
-bool RunScenario(const runtime::CompiledProgram& program, const json& s, bool verbose) {
+bool RunScenario(const runtime::CompiledProgram& program, const runtime::EngineLimits& limits,
+                 const json& s, bool verbose) {
   std::string name = s.value("name", "(unnamed)");
-  runtime::Engine engine(program);
+  runtime::Engine engine(program, limits);
   CollectSink sink;
   for (const json& m : s.value("messages", json::array())) engine.Process(m.dump(), sink);
   engine.AdvanceTo(engine.now(), sink);
@@ -163,7 +166,7 @@ int RunTestFile(const std::string& path, const TestOptions& o, int& passed, int&
   }
   std::cout << "== " << path << "\n";
   for (const json& s : doc.value("scenarios", json::array())) {
-    (RunScenario(compiled, s, verbose) ? passed : failed)++;
+    (RunScenario(compiled, o.limits, s, verbose) ? passed : failed)++;
   }
   return 0;
 }
@@ -194,6 +197,7 @@ Runner AddTestCommand(CLI::App& cmd) {
   cmd.add_option("files", o->files, "scenario files (*.test.json) or directories")->required();
   cmd.add_flag("-v,--verbose", o->verbose, "show every decision, also for passing scenarios");
   AddBackendOptions(cmd, o->backend);
+  AddLimitOptions(cmd, o->limits, /*virtual_time=*/true);
   return [o] { return RunTests(*o); };
 }
 

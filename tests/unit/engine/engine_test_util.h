@@ -113,14 +113,17 @@ inline std::string IdentifyJson(const std::string& customer, int64_t time_us,
   return out;
 }
 
-// Compiles `program` (one file "t.jny", with an optional approvals ledger) and runs it.
+// Compiles `program` (one file "t.jny", with an optional approvals ledger) and runs it
+// (with the engine's default bounds unless `limits` are given).
 class EngineHarness {
  public:
-  explicit EngineHarness(const std::string& program, const std::string& approvals = "") {
+  explicit EngineHarness(const std::string& program, const std::string& approvals = "",
+                         runtime::EngineLimits limits = {}) {
     compilation_ = compiler::CompileSources({{"t.jny", program}}, compiler::CompileOptions{},
                                             approvals);
     if (compilation_->ok()) {
-      engine_ = std::make_unique<runtime::Engine>(compiler::MakeInterpretedProgram(*compilation_));
+      engine_ = std::make_unique<runtime::Engine>(compiler::MakeInterpretedProgram(*compilation_),
+                                                  limits);
     }
   }
 

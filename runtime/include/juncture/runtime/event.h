@@ -72,6 +72,7 @@ struct Message {
   MessageKind kind = MessageKind::kTrack;
   std::string message_id;
   std::string customer;      // userId, else anonymousId
+  bool customer_is_anonymous = false;  // `customer` is the anonymousId
   int64_t time_us = 0;       // timestamp
   // kTrack: the event type and its record (header filled: type, time, id, customer).
   uint32_t event_type = 0;
@@ -108,5 +109,13 @@ std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
 bool ParseTimestamp(std::string_view text, int64_t& micros);
 // Formats microseconds since the epoch as "2026-11-22T21:57:10.123Z" (milliseconds).
 std::string FormatTimestamp(int64_t micros);
+
+// Parses a duration written as in the language and in messages: <digits><unit> groups,
+// units w d h m s ("1d12h", "90m", "30d"), at most 2^53 µs. False if malformed or
+// larger.
+bool ParseDuration(std::string_view text, int64_t& micros);
+// Formats a duration in the same units, largest first ("30d", "1d12h", "90s" -> "1m30s");
+// a fraction of a second as decimals ("1.5s"); "0s" for zero.
+std::string FormatDuration(int64_t micros);
 
 }  // namespace juncture::runtime

@@ -10,7 +10,9 @@
 // engine. Semantics are LANGUAGE.md §3–§7; see docs/semantics.md for the choices.
 //
 // Not thread-safe: one thread drives an Engine. Bad messages never throw: they go to
-// the sink's dead-letter output with a reason, and nothing else is affected.
+// the sink's dead-letter output with a reason, and nothing else is affected. Bounds
+// (EngineLimits) keep hostile input from moving virtual time or growing state without
+// limit.
 #pragma once
 
 #include <cstdint>
@@ -44,8 +46,21 @@ struct Decision {
   std::string ToJson() const;
 };
 
-// Appends `s` as a JSON string literal (quotes and escapes) to `out`.
+// Appends `s` as a JSON string literal (quotes and escapes) to `out`. The output is
+// always valid UTF-8, whatever `s` holds: each ill-formed sequence of `s` (a stray
+// byte, a truncated, overlong or surrogate sequence, a code point above U+10FFFF)
+// becomes one U+FFFD; control characters are escaped.
 void AppendJsonString(std::string_view s, std::string& out);
+
+// True if `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// A dead letter as one JSON object (no trailing newline), valid UTF-8 in every case:
+//   {"reason":"...","message":"<the message, escaped>"}   if the message is valid UTF-8
+//   {"reason":"...","message_base64":"<base64 of its bytes>"}   otherwise
+// so that the exact bytes of any message can be recovered (RFC 4648 base64, padded).
+std::string DeadLetterJson(std::string_view message, std::string_view reason);
 
 // Receives the engine's output during Process/AdvanceTo/Reload. A Decision passed to
 // OnDecision is valid for that call only (the engine reuses it); copy what you keep.
@@ -60,18 +75,59 @@ class DecisionSink {
 
 struct EngineStats {
   uint64_t messages = 0;
-  uint64_t dead_letters = 0;
+  uint64_t dead_letters = 0;  // every dead letter, the rejected_* below included
   uint64_t ignored = 0;       // tracks of undeclared events
   uint64_t decisions = 0;
   uint64_t timers_fired = 0;
   uint64_t div_by_zero = 0;
   uint64_t reloads = 0;
   std::map<std::string, uint64_t> by_outcome;  // "sent", "suppressed:cap", ...
+
+  // Where the engine's bounds (EngineLimits, docs/limits.md) were hit. The rejected_*
+  // messages are dead letters (also counted in dead_letters).
+  uint64_t rejected_skew = 0;         // dated more than max_skew after now() (virtual time)
+  uint64_t rejected_customer_id = 0;  // userId/anonymousId longer than max_customer_id_bytes
+  uint64_t rejected_timer_limit = 0;  // tracks of a customer at max_timers_per_customer
+  uint64_t dropped_window_events = 0;   // oldest events dropped beyond max_window_events
+  uint64_t dropped_unknown_traits = 0;  // unknown traits not kept beyond max_unknown_traits
+  // Not a bound: stale timers (of instances that exited or moved on, of sends taken back
+  // by arbitration) dropped from the timer queue before their due time.
+  uint64_t compacted_timers = 0;
+};
+
+// Bounds on what hostile or runaway input can make the engine keep (docs/limits.md).
+// Each is counted in EngineStats when hit; 0 turns a bound off. The command line sets
+// them with the options named below (juncture run, test and serve).
+struct EngineLimits {
+  // Virtual time only (Process without an outside clock): a message dated more than
+  // this after now() is a dead letter and changes nothing, so that one message from
+  // the far future cannot move the clock and fire every customer's timers. Not checked
+  // before the first message (now() == 0). `--max-skew`, default 365 days: above the
+  // gaps of a sparse replay (a win-back stream has months between two messages), far
+  // below a mistyped year.
+  int64_t max_skew_us = int64_t{365} * 24 * 3600 * 1'000'000;
+  // The longest customer id (userId or anonymousId) in bytes; a message with a longer
+  // one is a dead letter. `--max-customer-id-bytes`, default 512.
+  uint64_t max_customer_id_bytes = 512;
+  // Pending waits plus deferred sends of one customer. A track for a customer who
+  // already has this many (counted after the timers due by its time have fired) is a
+  // dead letter and changes none of the customer's state; identifies still apply (they
+  // set no timer). One track, or a timer, may take a customer past the bound by what
+  // its journeys do in one go. `--max-timers-per-customer`, default 1,000.
+  uint64_t max_timers_per_customer = 1000;
+  // Events kept per customer and event type for windows: beyond it the oldest is
+  // dropped, so a count() or sum() then covers at most this many of the latest events.
+  // `--max-window-events`, default 10,000.
+  uint64_t max_window_events = 10000;
+  // Unknown traits (identify traits the schema does not declare) kept per customer;
+  // traits beyond it are dropped (the message is still used; known ones still update).
+  // `--max-unknown-traits`, default 64.
+  uint64_t max_unknown_traits = 64;
 };
 
 class Engine {
  public:
-  explicit Engine(CompiledProgram program);
+  explicit Engine(CompiledProgram program, EngineLimits limits = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -115,9 +171,12 @@ class Engine {
   int64_t now() const;
   // The due time of the next pending timer, or INT64_MAX.
   int64_t next_timer() const;
-  // Customers with state, and timers pending (including stale ones not yet popped).
+  // Customers with state, and timers pending (including stale ones not yet dropped).
   size_t customers() const;
   size_t pending_timers() const;
+  // A customer's pending waits plus deferred sends: what max_timers_per_customer bounds.
+  size_t timers_of(std::string_view customer) const;
+  const EngineLimits& limits() const;
   const EngineStats& stats() const;
   const ProgramSpec& spec() const;
   // The back end deciding: "interpreter" or "jit".

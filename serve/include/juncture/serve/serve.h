@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "juncture/runtime/program.h"
+#include "juncture/runtime/runtime.h"
 
 namespace juncture::serve {
 
@@ -73,6 +74,7 @@ struct ServeOptions {
   // (0: no bound). Messages still undecided then are counted, logged, and the exit
   // code is 3.
   int64_t drain_timeout_ms = 25'000;
+  runtime::EngineLimits limits;          // the engine's bounds (docs/limits.md)
 };
 
 // Exit codes of Serve.

@@ -1,0 +1,144 @@
+// The engine's bounds (EngineLimits, docs/limits.md): messages refused before they
+// change anything, state dropped and counted, and the compaction of stale timers.
+// Every check is O(1) per message: the counts it reads are kept exact as state
+// changes (instances, deferred sends), never found by a scan.
+#include "exec/engine_impl.h"
+
+namespace juncture::runtime {
+namespace {
+
+// Compaction waits for this many timers above twice the live ones: a pass over a
+// small queue is not worth it.
+constexpr uint64_t kCompactSlack = 1024;
+
+}  // namespace
+
+std::string Engine::Impl::RefuseEarly(const Message& m, bool clock) {
+  const uint64_t id_bytes = m.customer.size();
+  if (limits_.max_customer_id_bytes != 0 && id_bytes > limits_.max_customer_id_bytes) {
+    ++stats_.rejected_customer_id;
+    return std::string(m.customer_is_anonymous ? "anonymousId" : "userId") + " is " +
+           std::to_string(id_bytes) + " bytes, more than " +
+           std::to_string(limits_.max_customer_id_bytes) + " (--max-customer-id-bytes)";
+  }
+  // On an outside clock the message's own time decides nothing (serve decides at
+  // receipt); before the first message there is no time to be ahead of.
+  if (clock || limits_.max_skew_us <= 0 || now_us_ == 0 || m.time_us <= now_us_) return "";
+  // m.time_us > now_us_: the difference is exact in unsigned arithmetic.
+  uint64_t ahead = static_cast<uint64_t>(m.time_us) - static_cast<uint64_t>(now_us_);
+  if (ahead <= static_cast<uint64_t>(limits_.max_skew_us)) return "";
+  ++stats_.rejected_skew;
+  return "timestamp " + FormatTimestamp(m.time_us) + " is more than " +
+         FormatDuration(limits_.max_skew_us) + " ahead of the engine's time " +
+         FormatTimestamp(now_us_) + " (--max-skew)";
+}
+
+std::string Engine::Impl::RefuseTimers(const CustomerState& c) {
+  const uint64_t pending = c.instances.size() + c.deferred;
+  const uint64_t max = limits_.max_timers_per_customer;
+  if (max == 0 || pending < max) return "";
+  ++stats_.rejected_timer_limit;
+  return "the customer has " + std::to_string(pending) +
+         " pending waits and deferred sends, the limit is " + std::to_string(max) +
+         " (--max-timers-per-customer)";
+}
+
+void Engine::Impl::KeepUnknownTraits(const Message& m, CustomerState& c) {
+  for (const auto& kv : m.unknown_traits) {
+    // A linear search: at most max_unknown_traits entries.
+    auto it = std::find_if(c.unknown_traits.begin(), c.unknown_traits.end(),
+                           [&](const auto& p) { return p.first == kv.first; });
+    if (it != c.unknown_traits.end()) {
+      it->second = kv.second;
+    } else if (limits_.max_unknown_traits == 0 ||
+               c.unknown_traits.size() < limits_.max_unknown_traits) {
+      c.unknown_traits.push_back(kv);
+    } else {
+      ++stats_.dropped_unknown_traits;
+    }
+  }
+}
+
+// The oldest events beyond the bound are dropped at once for the windows (HistoryStart
+// hides them) but leave the vector in batches of a quarter of the bound: erasing one
+// event from the front of a full vector would move all the others on every message.
+void Engine::Impl::BoundHistory(std::vector<std::pair<int64_t, RecordPtr>>& history) {
+  const uint64_t max = limits_.max_window_events;
+  if (max == 0 || history.size() <= max) return;
+  // One event was appended (and none of the visible ones expired, or the history would
+  // not be over the bound): exactly one more event falls out of the windows.
+  ++stats_.dropped_window_events;
+  if (history.size() > max + max / 4) history.erase(history.begin(), history.end() - max);
+}
+
+size_t Engine::Impl::HistoryStart(const std::vector<std::pair<int64_t, RecordPtr>>& history) const {
+  const uint64_t max = limits_.max_window_events;
+  return max != 0 && history.size() > max ? history.size() - max : 0;
+}
+
+bool Engine::Impl::IsStale(const Timer& t) const {
+  if (t.kind == TimerKind::kRelease) {
+    auto it = cancelled_.find(t.seq);
+    return it != cancelled_.end() && it->second;
+  }
+  auto c = customers_.find(t.customer);
+  if (c == customers_.end()) return true;
+  auto inst = c->second.instances.find(t.journey);
+  return inst == c->second.instances.end() || inst->second.timer != t.seq;
+}
+
+// Called between messages and timers only (never while an instance is being moved,
+// when its new timer is queued but not yet recorded in the instance).
+void Engine::Impl::CompactTimers() {
+  if (timers_.size() <= 2 * (waiting_ + deferred_) + kCompactSlack) return;
+  // waiting_ + deferred_ never counts fewer than the live timers, so at least half of
+  // the queue goes: each timer is passed over O(1) times, amortized.
+  size_t dropped = timers_.EraseIf([&](const Timer& t) {
+    if (!IsStale(t)) return false;
+    if (t.kind == TimerKind::kRelease) cancelled_.erase(t.seq);
+    return true;
+  });
+  stats_.compacted_timers += dropped;
+}
+
+void Engine::Impl::StoreInstance(CustomerState& c, uint32_t j, Instance inst) {
+  const size_t before = c.instances.size();
+  c.instances[j] = std::move(inst);
+  waiting_ += c.instances.size() - before;
+}
+
+void Engine::Impl::EraseInstance(CustomerState& c, uint32_t j) {
+  waiting_ -= c.instances.erase(j);
+}
+
+void Engine::Impl::CountDeferred(CustomerState& c, int delta) {
+  if (delta > 0) {
+    ++c.deferred;
+    ++deferred_;
+    return;
+  }
+  // Saturating: a release of a customer unknown when the counts were taken (only a
+  // hand-made snapshot has one) finds its customer at zero.
+  if (c.deferred > 0) --c.deferred;
+  if (deferred_ > 0) --deferred_;
+}
+
+void Engine::Impl::Recount() {
+  waiting_ = 0;
+  deferred_ = 0;
+  for (auto& [id, c] : customers_) {
+    c.deferred = 0;
+    waiting_ += c.instances.size();
+  }
+  for (const Timer& t : timers_.elements()) {
+    if (t.kind != TimerKind::kRelease || IsStale(t)) continue;
+    auto c = customers_.find(t.customer);
+    if (c != customers_.end()) {
+      CountDeferred(c->second, +1);
+    } else {
+      ++deferred_;
+    }
+  }
+}
+
+}  // namespace juncture::runtime
