@@ -1,4 +1,4 @@
-// The Juncture journey language, v1 (see ../shared/LANGUAGE.md and docs/language.md).
+// The Juncture journey language, v1.1 (docs/language.md).
 //
 // Built by CMake with Debian's ANTLR 4.7.2 tool into a C++ parser (namespace
 // juncture::grammar_internal). Only compiler/parse/ includes the generated headers.
@@ -51,6 +51,9 @@ headerClause
   | 'reenter' kind=('never' | 'always')                        # ReenterModeClause
   | 'reenter' 'after' DURATION                                 # ReenterAfterClause
   | 'exit' 'on' IDENT ('when' expr)?                           # ExitOnClause
+  | 'goal' IDENT ('when' expr)? 'within' DURATION              # GoalClause
+  // A bare number is accepted here so that sema can say that it needs a unit.
+  | 'deadline' (DURATION | INT)                                # DeadlineClause
   ;
 
 step
@@ -119,6 +122,7 @@ name
   | 'and' | 'not' | 'in' | 'starts_with' | 'ends_with' | 'contains' | 'true'
   | 'false' | 'consent' | 'quiet' | 'local' | 'drop' | 'cap' | 'per'
   | 'approval' | 'now' | 'where' | 'count' | 'sum' | 'time_since' | 'has'
+  | 'goal' | 'deadline'
   ;
 
 // ---- Lexer ----------------------------------------------------------------------

@@ -346,6 +346,15 @@ struct Limit {
   SourceRange range;
 };
 
+// `goal E [when X] within D`: the first E (X true) within D of an entry converts it.
+struct Goal {
+  EventName event;
+  ExprPtr when;  // optional
+  int64_t within_us = 0;
+  std::string within_spelling;
+  SourceRange range;
+};
+
 enum class ReenterMode { kNever, kAlways, kAfter };
 
 struct JourneyDecl : Decl {
@@ -363,6 +372,10 @@ struct JourneyDecl : Decl {
   std::string reenter_spelling;
   SourceRange reenter_range;
   std::vector<Trigger> exits;
+  std::optional<Goal> goal;          // at most one
+  std::optional<int64_t> deadline_us;  // `deadline D`: later sends are suppressed `late`
+  std::string deadline_spelling;
+  SourceRange deadline_range;
   Block body;
 };
 

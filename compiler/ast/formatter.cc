@@ -382,7 +382,8 @@ class SourceWriter {
 
   static bool HasHeader(const JourneyDecl& j) {
     return j.title || j.owner || j.priority || !j.approvals.empty() || !j.limits.empty() ||
-           !j.triggers.empty() || !j.eligible.empty() || j.reenter_written || !j.exits.empty();
+           !j.triggers.empty() || !j.eligible.empty() || j.reenter_written || !j.exits.empty() ||
+           j.goal || j.deadline_us;
   }
 
   void WriteJourney(const JourneyDecl& j) {
@@ -434,6 +435,15 @@ class SourceWriter {
       }
     }
     for (const Trigger& t : j.exits) Line(TriggerText("exit on", t));
+    if (j.goal) {
+      std::string line = "goal " + j.goal->event.name;
+      if (j.goal->when) line += " when " + ExprText(j.goal->when);
+      Line(line + " within " +
+           SpellingOr(j.goal->within_spelling, DurationText(j.goal->within_us)));
+    }
+    if (j.deadline_us) {
+      Line("deadline " + SpellingOr(j.deadline_spelling, DurationText(*j.deadline_us)));
+    }
   }
 
   // Writes `line {`, the steps of `block` and returns the pending `}` line, or returns

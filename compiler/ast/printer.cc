@@ -224,6 +224,13 @@ class AstPrinter {
       }
     }
     for (const Trigger& t : j.exits) PrintTrigger("exit-on", t);
+    if (j.goal) {
+      Open("goal " + j.goal->event.name + " within " +
+           DurationText(j.goal->within_spelling, j.goal->within_us) + " " + Pos(j.goal->range));
+      if (j.goal->when) PrintExpr(j.goal->when.get());
+      Close();
+    }
+    if (j.deadline_us) Leaf("deadline " + DurationText(j.deadline_spelling, *j.deadline_us));
     PrintBlock("body", j.body);
     Close();
   }

@@ -218,6 +218,8 @@ class Builder {
                                                        : runtime::Reenter::kNever;
     s.reenter_after_us = j.reenter_after_us;
     s.exits = Tests(j.exits, nullptr);
+    if (j.goal) s.goal = runtime::GoalSpec{j.goal->event_type, Add(j.goal->when), j.goal->within_us};
+    s.deadline_us = j.deadline_us;
     for (const ir::Step& st : j.steps) s.steps.push_back(Step(st));
     return s;
   }

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -172,6 +173,13 @@ struct Trigger {
   ExprPtr when;  // null: always
 };
 
+// `goal E when X within D`: `when` is evaluated with `event` bound to the E.
+struct Goal {
+  uint32_t event_type = 0;
+  ExprPtr when;  // null: always
+  int64_t within_us = 0;
+};
+
 enum class ReenterMode : uint8_t { kNever, kAlways, kAfter };
 
 enum class StepOp : uint8_t {
@@ -237,6 +245,8 @@ struct Journey {
   ReenterMode reenter = ReenterMode::kNever;
   int64_t reenter_after_us = 0;
   std::vector<Trigger> exits;
+  std::optional<Goal> goal;
+  int64_t deadline_us = 0;                 // 0: none; else later sends are suppressed `late`
   std::vector<Step> steps;                 // steps[0] is the entry
 };
 

@@ -434,6 +434,14 @@ class Lowerer {
                                                           : ReenterMode::kNever;
     out.reenter_after_us = j.reenter_after_us;
     for (const ast::Trigger& t : j.exits) out.exits.push_back(LowerTrigger(t));
+    if (j.goal) {
+      Goal g;
+      g.event_type = static_cast<uint32_t>(j.goal->event.decl->id);
+      if (j.goal->when) g.when = LowerExpr(*j.goal->when);
+      g.within_us = j.goal->within_us;
+      out.goal = std::move(g);
+    }
+    out.deadline_us = j.deadline_us.value_or(0);
     journey_ = &out;
     limits_ = &j.limits;
     std::vector<Patch> pending;

@@ -371,6 +371,12 @@ void AppendJourney(const Journey& j, const Program& p, std::string& out) {
       break;
   }
   for (const Trigger& t : j.exits) out += "  exit on " + TriggerText(t, p) + "\n";
+  if (j.goal) {
+    out += "  goal " + EventName(p, j.goal->event_type);
+    if (j.goal->when) out += " when " + ExprText(j.goal->when, p);
+    out += " within " + PrintDuration(j.goal->within_us) + "\n";
+  }
+  if (j.deadline_us > 0) out += "  deadline " + PrintDuration(j.deadline_us) + "\n";
   for (size_t i = 0; i < j.steps.size(); ++i) {
     const Step& s = j.steps[i];
     out +=

@@ -389,6 +389,15 @@ class Verifier {
     for (size_t i = 0; i < j.exits.size(); ++i) {
       CheckTrigger(j.exits[i], where + ": exit " + std::to_string(i));
     }
+    if (j.goal) {
+      CheckTrigger(Trigger{j.goal->event_type, nullptr}, where + ": goal");
+      if (j.goal->when && j.goal->event_type < p_.events.size()) {
+        std::set<uint32_t> self = {j.goal->event_type};
+        CheckCondition(j.goal->when.get(), Scope{where + ": goal when", true, &self}, "'when'");
+      }
+      if (j.goal->within_us <= 0) Problem(where, "a goal's 'within' must be longer than 0s");
+    }
+    if (j.deadline_us < 0) Problem(where, "a negative deadline");
     if (j.steps.empty()) {
       Problem(where, "no steps");
       return;

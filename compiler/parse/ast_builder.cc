@@ -247,6 +247,29 @@ class ModuleBuilder {
       j.reenter_after_us = DurationOf(c->DURATION());
     } else if (auto* c = dynamic_cast<P::ExitOnClauseContext*>(clause)) {
       j.exits.push_back(BuildTrigger(c->IDENT(), c->expr(), r));
+    } else if (auto* c = dynamic_cast<P::GoalClauseContext*>(clause)) {
+      if (j.goal) {
+        Error(r, "journey '" + j.name + "' has more than one 'goal' (a journey has at most one)");
+        return;
+      }
+      Goal g;
+      g.event = EventNameOf(c->IDENT());
+      if (c->expr()) g.when = BuildExpr(c->expr());
+      g.within_spelling = c->DURATION()->getText();
+      g.within_us = DurationOf(c->DURATION());
+      g.range = r;
+      j.goal = std::move(g);
+    } else if (auto* c = dynamic_cast<P::DeadlineClauseContext*>(clause)) {
+      if (j.deadline_us) Duplicate(r, "deadline", j);
+      j.deadline_range = r;
+      if (c->INT()) {
+        Error(Range(c->INT()), "'deadline' needs a duration with a unit, e.g. '" +
+                                   c->INT()->getText() + "s' or '" + c->INT()->getText() + "m'");
+        j.deadline_us = 0;
+        return;
+      }
+      j.deadline_spelling = c->DURATION()->getText();
+      j.deadline_us = DurationOf(c->DURATION());
     }
   }
 

@@ -101,6 +101,7 @@ class Checker {
   // Helpers.
   void Error(SourceRange r, std::string message) { sink_.Error(r, std::move(message)); }
   std::string Suggest(const std::string& name, const std::vector<std::string>& candidates);
+  bool CheckZoneName(const ast::Expr& zone);
 
   ast::Program& program_;
   const SemaOptions& options_;

@@ -2,6 +2,7 @@
 // appear (Site). Every Check* sets and returns the expression's type; kError means
 // the problem has been reported and callers stay quiet about it.
 #include "juncture/stdlib/declarations.h"
+#include "juncture/stdlib/time_zones.h"
 #include "sema/checker.h"
 #include "sema/const_value.h"
 
@@ -261,6 +262,17 @@ Type Checker::CheckEventField(MemberExpr& e, const ExprEnv& env) {
   return type;
 }
 
+// A time zone written as a constant must be one the time-zone database knows (a
+// zone read from the profile falls back to UTC at run time instead).
+bool Checker::CheckZoneName(const Expr& zone) {
+  std::optional<ConstValue> v = Fold(zone);
+  if (!v || v->type != Type::String() || stdlib::IsTimeZone(v->s)) return true;
+  Error(zone.range, "unknown time zone " + Quote(v->s) +
+                        Suggest(v->s, stdlib::TimeZoneNames()) +
+                        " (IANA names such as \"Europe/Berlin\" or \"UTC\")");
+  return false;
+}
+
 Type Checker::CheckCall(CallExpr& e, const ExprEnv& env) {
   int index = stdlib::FindFunction(e.callee);
   std::vector<Type> args;
@@ -309,6 +321,10 @@ Type Checker::CheckCall(CallExpr& e, const ExprEnv& env) {
                                     "profile has no field 'timezone: string'");
           return Type::Error();
         }
+      }
+      if ((ov.implicit & stdlib::kProfileTimezone) && args.size() == ov.params.size() &&
+          !CheckZoneName(*e.args.back())) {
+        return Type::Error();
       }
       e.builtin = index;
       e.overload = static_cast<int>(o);

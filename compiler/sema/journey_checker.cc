@@ -65,6 +65,17 @@ void Checker::CheckJourney(JourneyDecl& j, JourneyInfo& info) {
     Binding self = {e};
     CheckBoolExpr(*t.when, ExprEnv{Site::kJourney, &self}, "an exit's 'when'");
   }
+  if (j.goal) {
+    // In the goal's `when`, `event` is the converting event.
+    if (const EventDecl* e = ResolveEvent(j.goal->event); e && j.goal->when) {
+      Binding self = {e};
+      CheckBoolExpr(*j.goal->when, ExprEnv{Site::kJourney, &self}, "a goal's 'when'");
+    }
+    if (j.goal->within_us <= 0) Error(j.goal->range, "a goal's 'within' needs a duration longer than 0s");
+  }
+  if (j.deadline_us && *j.deadline_us <= 0 && !j.deadline_spelling.empty()) {
+    Error(j.deadline_range, "'deadline' needs a duration longer than 0s");
+  }
   if (j.reenter == ReenterMode::kAfter && j.reenter_after_us <= 0) {
     Error(j.reenter_range, "'reenter after' needs a duration longer than 0s");
   }

@@ -84,6 +84,10 @@ std::string Decision::ToJson() const {
     out += ",\"reason\":";
     AppendJsonString(reason, out);
   }
+  if (!arm.empty()) {
+    out += ",\"arm\":";
+    AppendJsonString(arm, out);
+  }
   if (outcome == "deferred") {
     out += ",\"until\":";
     AppendJsonString(FormatTimestamp(until_us), out);

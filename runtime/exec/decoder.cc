@@ -16,6 +16,8 @@
 //     one (other values are ignored): "missing userId and anonymousId".
 //   - "timestamp", ISO-8601 (see timestamp.cc): "missing timestamp",
 //     "timestamp must be a string, got number", "timestamp 'yesterday' is not ISO-8601".
+//   - "receivedAt" optional (null is absent), ISO-8601: "receivedAt must be a string,
+//     got number", "receivedAt 'soon' is not ISO-8601".
 //   - track: "event", a non-empty string: "missing event", "event must be a
 //     non-empty string". An event the program does not declare: kIgnored (not an
 //     error), with ignored_event set; its properties are not looked at.
@@ -500,6 +502,18 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
   if (!ParseTimestamp(text, out.time_us)) {
     error = "timestamp " + Quote(text) + " is not ISO-8601";
     return false;
+  }
+  switch (GetString(root, "receivedAt", text, el)) {  // optional
+    case Lookup::kMissing: break;
+    case Lookup::kWrongType:
+      error = std::string("receivedAt must be a string, got ") + JsonTypeName(el);
+      return false;
+    case Lookup::kOk:
+      if (!ParseTimestamp(text, out.received_us)) {
+        error = "receivedAt " + Quote(text) + " is not ISO-8601";
+        return false;
+      }
+      break;
   }
   if (type == "track") return DecodeTrack(spec, root, out, error);
   return DecodeIdentify(spec, root, out, error);

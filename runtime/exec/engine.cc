@@ -57,13 +57,21 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   };
   Message m;
   std::string error;
+  if (!DecodeMessage(*spec_, json, m, error)) return dead_letter(error);
+  // The decision time (the record keeps its timestamp, the signal of its sends): on
+  // an outside clock, that clock; in virtual time, when the pipeline received the
+  // message (`receivedAt`) if it says, else its timestamp. Never before the previous
+  // decision.
+  m.timestamp_us = m.time_us;
+  if (clock_us) {
+    m.time_us = *clock_us;
+  } else if (m.received_us != 0) {
+    m.time_us = m.received_us;
+  }
   // A message refused by a bound (too far ahead, too long a customer id) is refused
   // before time moves, like one that does not decode.
-  if (!DecodeMessage(*spec_, json, m, error) ||
-      !(error = RefuseEarly(m, clock_us.has_value())).empty()) {
-    return dead_letter(error);
-  }
-  if (clock_us) m.time_us = std::max(*clock_us, now_us_);  // the record keeps its timestamp
+  if (!(error = RefuseEarly(m, clock_us.has_value())).empty()) return dead_letter(error);
+  m.time_us = std::max(m.time_us, now_us_);
   AdvanceTo(m.time_us, sink);
   if (m.kind == MessageKind::kIgnored) {
     ++stats_.ignored;
@@ -86,6 +94,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
 
 void Engine::Impl::HandleTrack(const Message& m, CustomerState& c, Batch& batch) {
   RecordHistory(m, c);
+  Goals(m, c, batch);
   Exits(m, c, batch);
   Resumes(m, c, batch);
   Entries(m, c, batch);
@@ -105,6 +114,38 @@ void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
                               [&](const auto& e) { return e.first >= m.time_us - span; });
   h.erase(h.begin(), expired);
   BoundHistory(h);
+}
+
+// Conversions (§3 Goal): the customer's open goals that this event meets, within
+// their window, convert their entries. Before exits and entries: a message that
+// exits an instance still converts its goal, and an entry's own message never
+// converts it (its goal opens after this).
+void Engine::Impl::Goals(const Message& m, CustomerState& c, Batch& batch) {
+  for (auto it = c.goals.begin(); it != c.goals.end();) {
+    const JourneySpec& journey = spec_->journeys[it->first];
+    const OpenGoal goal = it->second;
+    if (!journey.goal || m.time_us > goal.entered_us + journey.goal->within_us) {
+      it = c.goals.erase(it);  // closed: its window is over (or the goal is gone)
+      continue;
+    }
+    if (journey.goal->event_type != m.event_type) {
+      ++it;
+      continue;
+    }
+    EvalHost host{this, &c, m.time_us, {}};
+    JnContext ctx = Context(host, m.customer, m.record.get());
+    bool met = program_.evaluator->Test(journey.goal->test, ctx);
+    stats_.div_by_zero += ctx.div_by_zero;
+    if (!met) {
+      ++it;
+      continue;
+    }
+    Instance by;  // the lifecycle decision's cause: the converting message
+    by.cause = m.message_id;
+    Decision& d = Lifecycle(batch, it->first, m.customer, by, "goal", "converted", m.time_us);
+    d.arm = goal.held_out ? "control" : "treatment";
+    it = c.goals.erase(it);
+  }
 }
 
 void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
@@ -147,6 +188,7 @@ void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
     Instance inst = c.instances[j];
     inst.event = m.record;
     inst.cause = m.message_id;
+    inst.signal_us = m.timestamp_us;
     inst.timer = 0;  // the timeout is now stale
     Run(j, m.customer, c, inst, spec_->journeys[j].steps[inst.step].next, m.time_us, batch);
   }
@@ -178,8 +220,9 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
     bool enter = program_.evaluator->Test(on->test, ctx);  // triggers and eligibility
     stats_.div_by_zero += ctx.div_by_zero;
     if (!enter) continue;
-    Instance inst{0, m.record, m.message_id, 0};
+    Instance inst{0, m.record, m.message_id, 0, m.timestamp_us, false};
     c.last_entry[j] = m.time_us;
+    if (journey.goal) c.goals[j] = OpenGoal{m.time_us, false};  // replaces an open one
     Lifecycle(batch, j, m.customer, inst, "entry", "entered", m.time_us);
     Run(j, m.customer, c, inst, 0, m.time_us, batch);
   }
@@ -213,6 +256,7 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
   ++stats_.timers_fired;
   Instance copy = inst->second;
   copy.timer = 0;
+  copy.signal_us = t.due_us;  // what follows a wait is signalled by its timer
   const StepSpec& s = spec_->journeys[t.journey].steps[copy.step];
   uint32_t next = t.kind == TimerKind::kTimeout ? s.alt : s.next;
   Batch& batch = NewBatch();

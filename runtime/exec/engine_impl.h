@@ -26,6 +26,18 @@ struct Instance {
   RecordPtr event;          // the event that last moved it (`event` in expressions)
   std::string cause;        // that event's messageId
   uint64_t timer = 0;       // sequence number of its live timer, 0 if none
+  // The signal of its next send (a `deadline` counts from it): the capture time
+  // (`timestamp`) of the message that moved it last, or the due time of the timer
+  // that did.
+  int64_t signal_us = 0;
+  bool held_out = false;    // it reached a `control` step: later sends are recorded only
+};
+
+// A journey's goal waiting for its converting event, from an entry (one per customer
+// and journey: a new entry replaces it). It outlives the instance.
+struct OpenGoal {
+  int64_t entered_us = 0;   // the entry's decision time; the goal closes `within` later
+  bool held_out = false;    // the instance reached `control`: the control arm
 };
 
 // Everything the engine keeps per customer. Only windows the program reads are kept.
@@ -34,6 +46,7 @@ struct CustomerState {
   std::vector<std::pair<std::string, std::string>> unknown_traits;
   FlatMap<uint32_t, Instance> instances;               // journey index -> instance
   FlatMap<uint32_t, int64_t> last_entry;               // journey index -> time
+  FlatMap<uint32_t, OpenGoal> goals;                   // journey index -> open goal
   // channel -> times of sends still inside its cap's period; kept only for capped
   // channels, and empty (no allocation) until the customer's first capped send.
   std::vector<std::vector<int64_t>> sent_at;
@@ -56,6 +69,8 @@ struct Timer {
   uint32_t journey = 0;
   std::shared_ptr<Decision> deferred;  // kRelease: the deferred send
   uint32_t channel = 0;                // kRelease: the send's channel
+  int64_t late_after_us = 0;           // kRelease: released after this, it is late (0: no
+                                       // deadline): its signal plus the journey's deadline
   bool operator>(const Timer& o) const {
     return due_us != o.due_us ? due_us > o.due_us : seq > o.seq;
   }
@@ -119,7 +134,8 @@ class Batch {
  private:
   static void ClearDecision(Decision& d) {
     for (std::string* s : {&d.id, &d.customer, &d.journey, &d.version, &d.step, &d.channel,
-                           &d.template_name, &d.params_json, &d.outcome, &d.reason, &d.cause}) {
+                           &d.template_name, &d.params_json, &d.outcome, &d.reason, &d.arm,
+                           &d.cause}) {
       s->clear();
     }
     d.until_us = 0;
@@ -174,6 +190,7 @@ class Engine::Impl {
   CustomerState& Customer(const std::string& id);
   void HandleTrack(const Message& m, CustomerState& c, Batch& batch);
   void RecordHistory(const Message& m, CustomerState& c);
+  void Goals(const Message& m, CustomerState& c, Batch& batch);
   void Exits(const Message& m, CustomerState& c, Batch& batch);
   void Resumes(const Message& m, CustomerState& c, Batch& batch);
   void Entries(const Message& m, CustomerState& c, Batch& batch);

@@ -1,6 +1,7 @@
-// A send through its guardrails (LANGUAGE.md §3, §6, §7), in this order:
-// approval (precompiled), limit guards, consent, arbitration, cap, quiet hours.
-// A deferred send is released by a timer and passes consent, cap and quiet again.
+// A send through its guardrails (LANGUAGE.md §3, §6, §7), in this order: a held-out
+// instance only records it (`control`); then the deadline (`late`), approval
+// (precompiled), limit guards, consent, arbitration, cap, quiet hours. A deferred send
+// is released by a timer and passes the deadline, consent, cap and quiet again.
 #include <algorithm>
 
 #include "exec/engine_impl.h"
@@ -92,6 +93,14 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     d.outcome = "suppressed";
     d.reason = reason;
   };
+  // A held-out instance records what it would have sent: no guardrail, no cap.
+  if (inst.held_out) {
+    d.outcome = "control";
+    return;
+  }
+  // The moment first: a send decided too long after its signal is late.
+  const int64_t late_after = journey.deadline_us > 0 ? inst.signal_us + journey.deadline_us : 0;
+  if (late_after != 0 && at > late_after) return suppress("late");
   if (!journey.approved) return suppress("unapproved");
   for (const GuardSpec& g : step.guards) {
     double v = Number(values[g.param]);
@@ -130,6 +139,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     t.customer = customer;
     t.journey = j;
     t.channel = step.channel;
+    t.late_after_us = late_after;
     t.deferred = std::make_shared<Decision>(d);
     timers_.push(t);
     CountDeferred(c, +1);
@@ -175,7 +185,10 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
 void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   CustomerState& c = Customer(t.customer);
   int64_t until = 0;
-  std::string verdict = Guardrails(t.channel, t.customer, c, t.due_us, until);
+  // The deadline first, as when it was deferred.
+  std::string verdict = t.late_after_us != 0 && t.due_us > t.late_after_us
+                            ? "late"
+                            : Guardrails(t.channel, t.customer, c, t.due_us, until);
   if (verdict == "defer") {  // still pending: its count stays
     Timer again = t;
     again.due_us = until;

@@ -115,6 +115,14 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
       if (journey_map[j] >= 0) last_entry[static_cast<uint32_t>(journey_map[j])] = t;
     }
     c.last_entry = std::move(last_entry);
+    // Open goals follow their journey while it still has a goal.
+    FlatMap<uint32_t, OpenGoal> goals;
+    for (auto& [j, goal] : c.goals) {
+      if (journey_map[j] >= 0 && to.journeys[journey_map[j]].goal) {
+        goals[static_cast<uint32_t>(journey_map[j])] = goal;
+      }
+    }
+    c.goals = std::move(goals);
     if (!c.sent_at.empty()) {
       std::vector<std::vector<int64_t>> sent(to.channels.size());
       for (size_t k = 0; k < c.sent_at.size(); ++k) {

@@ -27,15 +27,20 @@
 //   customer   {profile: values, records: [record] (its event records, shared by
 //               index between instances and history), unknown_traits: [[name, json text]],
 //               instances: {journey: {step: id, kind: step kind, event: record index
-//                           or -1, cause: string, timer: uint}},
+//                           or -1, cause: string, timer: uint, signal: int (if not 0),
+//                           held_out: true (if so)}},
+//               goals: {journey: {entered: int, held_out: true (if so)}},
 //               last_entry: {journey: int}, sent_at: {channel: [int]} (present iff
 //               the customer's cap log exists), history: {event: [[int, record index]]},
 //               last_seen: {event: int}, timers: [timer] (in firing order)}
 //   timer      {due: int, seq: uint, kind: "resume"|"timeout"|"release",
 //               journey: name, customer: string (top-level timers only),
-//               release only: channel: name, decision: {id, customer, journey,
+//               release only: channel: name, late_after: int (if a deadline),
+//               decision: {id, customer, journey,
 //               version, step, channel, template, params, outcome, reason, until,
 //               cause, at}}
+// Keys marked "if" came after the format's first release: absent, they read as 0 or
+// false, so older snapshots load.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
@@ -137,6 +142,7 @@ class Encoder {
  private:
   int64_t RecordIndex(const RecordPtr& r);
   json Instances(const CustomerState& c);
+  json Goals(const CustomerState& c) const;
   json History(const CustomerState& c);
   void Times(const CustomerState& c, json& out) const;
 
@@ -167,11 +173,22 @@ json Encoder::Instances(const CustomerState& c) {
   for (const auto& [j, inst] : c.instances) {
     const JourneySpec& journey = spec_.journeys[j];
     const StepSpec& step = journey.steps[inst.step];
-    out[journey.name] = {{"step", step.id},
-                         {"kind", kStepKinds[static_cast<int>(step.kind)]},
-                         {"event", RecordIndex(inst.event)},
-                         {"cause", inst.cause},
-                         {"timer", inst.timer}};
+    json& o = out[journey.name] = {{"step", step.id},
+                                   {"kind", kStepKinds[static_cast<int>(step.kind)]},
+                                   {"event", RecordIndex(inst.event)},
+                                   {"cause", inst.cause},
+                                   {"timer", inst.timer}};
+    if (inst.signal_us != 0) o["signal"] = inst.signal_us;
+    if (inst.held_out) o["held_out"] = true;
+  }
+  return out;
+}
+
+json Encoder::Goals(const CustomerState& c) const {
+  json out = json::object();
+  for (const auto& [j, goal] : c.goals) {
+    json& o = out[spec_.journeys[j].name] = {{"entered", goal.entered_us}};
+    if (goal.held_out) o["held_out"] = true;
   }
   return out;
 }
@@ -217,6 +234,7 @@ json Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
     out["unknown_traits"] = std::move(traits);
   }
   if (!c.instances.empty()) out["instances"] = Instances(c);
+  if (!c.goals.empty()) out["goals"] = Goals(c);
   if (!c.history.empty()) out["history"] = History(c);
   Times(c, out);
   if (!records_.empty()) out["records"] = std::move(records_);
@@ -234,6 +252,7 @@ json Encoder::Timer(const runtime::Timer& t) const {
               {"journey", t.journey < spec_.journeys.size() ? spec_.journeys[t.journey].name : ""}};
   if (t.kind == TimerKind::kRelease) {
     out["channel"] = t.channel < spec_.channels.size() ? spec_.channels[t.channel].name : "";
+    if (t.late_after_us != 0) out["late_after"] = t.late_after_us;
     out["decision"] = t.deferred ? EncodeDecision(*t.deferred) : EncodeDecision(Decision{});
   }
   return out;

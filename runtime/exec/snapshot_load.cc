@@ -100,6 +100,11 @@ uint64_t Uint(const json& v, const std::string& where) {
   Fail(where, "expected an unsigned integer");
 }
 
+bool Bool(const json& v, const std::string& where) {
+  if (!v.is_boolean()) Fail(where, "expected true or false");
+  return v.get<bool>();
+}
+
 const std::string& Str(const json& v, const std::string& where) {
   if (!v.is_string()) Fail(where, "expected a string");
   return v.get_ref<const std::string&>();
@@ -266,6 +271,7 @@ class Loader {
             bool fill_missing, Record& rec, const std::string& where);
   CustomerState Customer(const json& c, const std::string& id, const std::string& where);
   void Instances(const json& map, CustomerState& c, const std::string& where);
+  void Goals(const json& map, CustomerState& c, const std::string& where);
   void History(const json& map, CustomerState& c, const std::string& where);
   void Times(const json& map, CustomerState& c, const std::string& where);
   void Timers(const json& list, const std::string* customer, const std::string& where);
@@ -400,6 +406,10 @@ void Loader::Instances(const json& map, CustomerState& c, const std::string& whe
     const std::string& cause = Str(Member(inst, "cause", at), at);
     uint64_t timer = Uint(Member(inst, "timer", at), at);
     max_seq_ = std::max(max_seq_, timer);
+    const json* signal = Optional(inst, "signal");
+    int64_t signal_us = signal ? Int(*signal, at) : 0;
+    const json* held = Optional(inst, "held_out");
+    bool held_out = held ? Bool(*held, at) : false;
 
     int j = FindIndex(journeys_, it.key());
     if (j < 0) continue;  // the journey is gone
@@ -411,7 +421,22 @@ void Loader::Instances(const json& map, CustomerState& c, const std::string& whe
     if (step < 0) continue;  // the step is gone
     RecordPtr event = record >= 0 ? records_[record] : nullptr;
     if (record >= 0 && (!event || !binds_[j][record_types_[record]])) continue;
-    c.instances[static_cast<uint32_t>(j)] = Instance{static_cast<uint32_t>(step), event, cause, timer};
+    c.instances[static_cast<uint32_t>(j)] =
+        Instance{static_cast<uint32_t>(step), event, cause, timer, signal_us, held_out};
+  }
+}
+
+void Loader::Goals(const json& map, CustomerState& c, const std::string& where) {
+  Map(map, where);
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string at = where + " '" + it.key() + "'";
+    OpenGoal goal;
+    goal.entered_us = Int(Member(it.value(), "entered", at), at);
+    const json* held = Optional(it.value(), "held_out");
+    goal.held_out = held ? Bool(*held, at) : false;
+    int j = FindIndex(journeys_, it.key());
+    if (j < 0 || !spec_.journeys[j].goal) continue;  // the journey or its goal is gone
+    c.goals[static_cast<uint32_t>(j)] = goal;
   }
 }
 
@@ -478,6 +503,7 @@ CustomerState Loader::Customer(const json& c_json, const std::string& id,
     }
   }
   if (const json* inst = Optional(c_json, "instances")) Instances(*inst, c, where + " instance");
+  if (const json* goals = Optional(c_json, "goals")) Goals(*goals, c, where + " goal");
   if (const json* history = Optional(c_json, "history")) History(*history, c, where + " history");
   Times(c_json, c, where);
   if (const json* timers = Optional(c_json, "timers")) Timers(*timers, &id, where + " timer");
@@ -529,6 +555,7 @@ std::optional<Timer> Loader::TimerOf(const json& t_json, const std::string* cust
   }
   t.journey = journey < 0 ? 0 : static_cast<uint32_t>(journey);  // unused by releases
   t.deferred = std::make_shared<Decision>(DecisionOf(Member(t_json, "decision", where), where));
+  if (const json* late = Optional(t_json, "late_after")) t.late_after_us = Int(*late, where);
   int channel = FindIndex(channels_, Str(Member(t_json, "channel", where), where));
   if (channel < 0) return std::nullopt;  // the channel is gone
   t.channel = static_cast<uint32_t>(channel);

@@ -63,6 +63,9 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
       case StepKind::kControl: {
         Decision& d = Lifecycle(batch, j, customer, inst, s.id, "control", at);
         d.id.resize(d.id.size() - (sizeof ":control" - 1));  // a control id has no suffix
+        // Held out from here on; its goal counts for the control arm.
+        inst.held_out = true;
+        if (auto goal = c.goals.find(j); goal != c.goals.end()) goal->second.held_out = true;
         step = s.next;
         continue;
       }

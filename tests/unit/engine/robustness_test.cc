@@ -63,7 +63,7 @@ TEST(DecisionIds, AreUniqueWithinARun) {
 TEST(DecisionIds, FollowTheDocumentedShape) {
   EngineHarness h(std::string(kBase) + R"(
 channel email { consent true  quiet 21:00 .. 08:00 }
-journey j { on cart  control  send email "x" }
+journey j { on cart  send email "x"  control }
 )");
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Track("c1", "cart", Time("2026-06-01T22:00:00Z"), R"({"value":1})", "msg-1");
@@ -71,7 +71,7 @@ journey j { on cart  control  send email "x" }
   std::vector<std::string> ids;
   for (const Decision& d : h.all()) ids.push_back(d.id);
   EXPECT_THAT(ids, ElementsAre("msg-1:j:entry:entered", "msg-1:j:s1", "msg-1:j:s2",
-                               "msg-1:j:end:completed", "msg-1:j:s2:release"));
+                               "msg-1:j:end:completed", "msg-1:j:s1:release"));
 }
 
 TEST(DecisionIds, StayUniqueWhenAResumedInstanceEndsAndTheSameMessageTriggersTheJourney) {

@@ -150,9 +150,9 @@ TEST(WaitStep, TimersDueAtAMessagesTimestampFireBeforeIt) {
 TEST(WaitStep, TimersFireInTimeOrderAcrossCustomers) {
   EngineHarness h(P(kWaitJourney));
   ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("first", "cart", At(5 * kMinute), R"({"value":1})");
   h.Track("late", "cart", At(10 * kMinute), R"({"value":1})");
   h.Track("early", "cart", At(10 * kMinute), R"({"value":1})");
-  h.Track("first", "cart", At(5 * kMinute), R"({"value":1})");  // earlier timestamp, later message
   h.Clear();
   h.Advance(At(kDay));
   std::vector<std::string> order;
@@ -476,7 +476,8 @@ journey j {
   for (int i = 0; i < 100; ++i) h.Track("c" + std::to_string(i), "cart", At(i), R"({"value":1})");
   std::map<std::string, std::vector<std::string>> by;
   for (const Decision& d : h.actions()) {
-    by[d.customer].push_back(d.outcome == "control" ? "control" : d.template_name);
+    by[d.customer].push_back(d.outcome == "control" ? "control:" + d.template_name
+                                                    : d.template_name);
   }
   int block = 0, control = 0;
   for (auto& [c, v] : by) {
@@ -484,7 +485,8 @@ journey j {
       EXPECT_THAT(v, ElementsAre("x", "y", "after")) << c;
       ++block;
     } else {
-      EXPECT_THAT(v, ElementsAre("control", "after")) << c;
+      // Held out: the send after the split is recorded, not sent.
+      EXPECT_THAT(v, ElementsAre("control:", "control:after")) << c;
       ++control;
     }
   }
@@ -498,8 +500,12 @@ TEST(ControlStep, RecordsControlWithoutChannelOrTemplate) {
   EngineHarness h(P(R"(journey j { on cart  control  send push "after" })"));
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Track("c1", "cart", At(0), R"({"value":1})", "m-1");
-  ASSERT_THAT(h.Brief(), ElementsAre("j:entry:entered", "j:s1:control", "j:s2:sent",
+  // v1.1: the instance is held out from here on; its later send is recorded as
+  // control with its channel and template.
+  ASSERT_THAT(h.Brief(), ElementsAre("j:entry:entered", "j:s1:control", "j:s2:control",
                                      "j:end:completed"));
+  EXPECT_EQ(h.all()[2].channel, "push");
+  EXPECT_EQ(h.all()[2].template_name, "after");
   const Decision& d = h.all()[1];
   EXPECT_EQ(d.id, "m-1:j:s1");
   EXPECT_EQ(d.channel, "");

@@ -320,7 +320,7 @@ class Generator {
       case 8: return Call("len", Gen(Ty::kString, d, c));
       case 9: return {"bucket(" + Gen(Ty::kString, d, c).text + ")", false};
       default: {
-        static const char* const kTz[] = {"", "\"UTC\"", "\"America/New_York\"", "\"Asia/Tokyo\"", "\"bogus\""};
+        static const char* const kTz[] = {"", "\"UTC\"", "\"America/New_York\"", "\"Asia/Tokyo\"", "\"Europe/Berlin\""};
         return {std::string(Chance(0.5) ? "hour_of_day(" : "day_of_week(") + Pick(kTz) + ")", false};
       }
     }

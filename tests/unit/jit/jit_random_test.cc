@@ -166,7 +166,7 @@ class ExprGen {
       case 8: return "len(" + Gen(T::kString, d) + ")";
       case 9: return "bucket(" + Gen(T::kString, d) + ")";
       case 10: {
-        static const char* const kTz[] = {"", "\"UTC\"", "\"America/New_York\"", "\"Asia/Tokyo\"", "\"bogus\""};
+        static const char* const kTz[] = {"", "\"UTC\"", "\"America/New_York\"", "\"Asia/Tokyo\"", "\"Europe/Berlin\""};
         return std::string(rv_.Chance(0.5) ? "hour_of_day(" : "day_of_week(") + Pick(kTz) + ")";
       }
       default: return "(" + OptionalInt() + " ?? " + Gen(T::kInt, d) + ")";

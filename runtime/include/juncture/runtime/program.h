@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,13 @@ struct StepSpec {
   std::vector<std::pair<uint32_t, uint32_t>> arms;  // kSplit: (threshold bp, target)
 };
 
+// `goal E when X within D` (docs/language.md, "Goals").
+struct GoalSpec {
+  uint32_t event_type = 0;
+  ExprId test = kNoExpr;  // the goal's `when`, with `event` bound to the E
+  int64_t within_us = 0;
+};
+
 enum class Reenter : uint8_t { kNever, kAlways, kAfter };
 
 struct JourneySpec {
@@ -110,6 +118,9 @@ struct JourneySpec {
   Reenter reenter = Reenter::kNever;
   int64_t reenter_after_us = 0;
   std::vector<TriggerSpec> exits;     // one per event type
+  std::optional<GoalSpec> goal;
+  int64_t deadline_us = 0;            // 0: none; sends later than this after their signal
+                                      // are suppressed `late`
   std::vector<StepSpec> steps;
 };
 

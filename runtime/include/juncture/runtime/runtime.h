@@ -36,8 +36,9 @@ struct Decision {
   std::string channel;   // "" if none
   std::string template_name;
   std::string params_json;  // a JSON object, "" if the step has no params
-  std::string outcome;   // sent deferred suppressed control entered exited completed
-  std::string reason;    // suppressed: consent cap quiet arbitration unapproved limit
+  std::string outcome;   // sent deferred suppressed control converted entered exited completed
+  std::string reason;    // suppressed: late consent cap quiet arbitration unapproved limit
+  std::string arm;       // converted: "treatment" or "control" (the entry was held out)
   int64_t until_us = 0;  // deferred: release time
   std::string cause;     // messageId of the message that led here
   int64_t at_us = 0;     // decision time

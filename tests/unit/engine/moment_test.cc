@@ -1,0 +1,340 @@
+// Language v1.1 (docs/language.md): holdouts that hold for the rest of the instance,
+// goals and their conversions, deadlines (`late`), and `receivedAt` as the decision
+// time in virtual time.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine_test_util.h"
+#include "juncture/compiler/backend.h"
+
+namespace juncture::enginetest {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const char* kChannels = R"(
+channel email { consent profile.email_opt_in  cap 1 per 1d }
+channel push { consent profile.push_opt_in }
+channel inapp { consent true  quiet 21:00 .. 08:00 }
+)";
+
+std::string P(const std::string& journeys) { return std::string(kBase) + kChannels + journeys; }
+
+// Only the decisions about sends and conversions, as "journey:step:outcome[:reason]".
+std::vector<std::string> Sends(const EngineHarness& h) {
+  std::vector<std::string> out;
+  for (const Decision& d : h.all()) {
+    if (d.channel.empty() && d.outcome != "converted") continue;
+    std::string s = d.journey + ":" + d.step + ":" + d.outcome;
+    if (!d.reason.empty()) s += ":" + d.reason;
+    if (!d.arm.empty()) s += ":" + d.arm;
+    out.push_back(s);
+  }
+  return out;
+}
+
+// ---- holdouts ------------------------------------------------------------------------
+
+TEST(Holdout, LaterSendsAreRecordedAsControlWithoutGuardrailsOrCaps) {
+  EngineHarness h(P(R"(
+journey held {
+  on cart
+  reenter always
+  control
+  send email "one" { v: event.value }
+  wait 1h
+  send email "two"
+}
+journey other {
+  on purchase
+  reenter always
+  send email "cap_me"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Identify("c1", At(-kHour), R"({"email_opt_in": false})");  // no consent: not evaluated
+  h.Track("c1", "cart", At(0), R"({"value": 5})", "m1");
+  h.Advance(At(2 * kHour));
+  EXPECT_THAT(Sends(h), ElementsAre("held:s2:control", "held:s4:control"));
+  const Decision& one = h.all()[2];
+  EXPECT_EQ(one.channel, "email");
+  EXPECT_EQ(one.template_name, "one");
+  EXPECT_EQ(one.params_json, R"({"v":5})");
+  EXPECT_EQ(one.id, "m1:held:s2");
+  // No cap slot was taken: consent back, the first real send of the day goes out.
+  h.Identify("c1", At(3 * kHour), R"({"email_opt_in": true})");
+  h.Track("c1", "purchase", At(4 * kHour), R"({"amount": 1, "order_id": "o"})");
+  EXPECT_EQ(Sends(h).back(), "other:s1:sent");
+}
+
+TEST(Holdout, OnlyTheInstanceThatReachedControlIsHeldOut) {
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  reenter always
+  if event.value > 10 { control }
+  send push "p"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 50})");
+  h.Track("c1", "cart", At(kMinute), R"({"value": 1})");
+  EXPECT_THAT(Sends(h), ElementsAre("j:s3:control", "j:s3:sent"));
+}
+
+// ---- goals -----------------------------------------------------------------------------
+
+const char* kGoal = R"(
+journey rescue {
+  on cart
+  reenter always
+  goal purchase when event.amount >= 20 within 2d
+  wait 1h
+  send push "reminder"
+}
+)";
+
+TEST(Goal, ConvertsOnceWithinItsWindowEvenAfterTheInstanceCompleted) {
+  EngineHarness h(P(kGoal));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 80})", "m-cart");
+  h.Track("c1", "purchase", At(2 * kHour), R"({"amount": 10, "order_id": "a"})", "m-small");
+  h.Track("c1", "purchase", At(3 * kHour), R"({"amount": 30, "order_id": "b"})", "m-buy");
+  h.Track("c1", "purchase", At(4 * kHour), R"({"amount": 30, "order_id": "c"})", "m-again");
+  EXPECT_THAT(Sends(h), ElementsAre("rescue:s2:sent", "rescue:goal:converted:treatment"));
+  const Decision& c = h.all().back();
+  EXPECT_EQ(c.cause, "m-buy");
+  EXPECT_EQ(c.id, "m-buy:rescue:goal:converted");
+  EXPECT_EQ(c.at_us, At(3 * kHour));
+  EXPECT_EQ(c.channel, "");
+  EXPECT_THAT(c.ToJson(), HasSubstr(R"("outcome":"converted","arm":"treatment")"));
+}
+
+TEST(Goal, TheWindowIncludesItsLastMomentOnly) {
+  EngineHarness h(P(kGoal));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 80})");
+  h.Track("c2", "cart", At(0), R"({"value": 80})");
+  h.Track("c1", "purchase", At(2 * kDay), R"({"amount": 30, "order_id": "a"})");
+  h.Track("c2", "purchase", At(2 * kDay + kMs), R"({"amount": 30, "order_id": "b"})");
+  std::vector<std::string> converted;
+  for (const Decision& d : h.all()) {
+    if (d.outcome == "converted") converted.push_back(d.customer);
+  }
+  EXPECT_THAT(converted, ElementsAre("c1"));
+}
+
+TEST(Goal, TheEnteringMessageNeverConvertsItself) {
+  EngineHarness h(P(R"(
+journey j {
+  on purchase
+  reenter always
+  goal purchase within 1d
+  send push "thanks"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "purchase", At(0), R"({"amount": 5, "order_id": "a"})", "m1");
+  EXPECT_THAT(Sends(h), ElementsAre("j:s1:sent"));
+  // The next purchase converts the first entry, then enters again.
+  h.Track("c1", "purchase", At(kHour), R"({"amount": 5, "order_id": "b"})", "m2");
+  EXPECT_THAT(Sends(h), ElementsAre("j:s1:sent", "j:goal:converted:treatment", "j:s1:sent"));
+}
+
+TEST(Goal, ANewEntryReplacesAnOpenGoal) {
+  EngineHarness h(P(kGoal));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 80})", "first");
+  h.Track("c1", "cart", At(1 * kDay + 12 * kHour), R"({"value": 80})", "second");
+  // 2.5 days after the first entry, 1 day after the second: the second converts.
+  h.Track("c1", "purchase", At(2 * kDay + 12 * kHour), R"({"amount": 30, "order_id": "a"})");
+  int conversions = 0;
+  for (const Decision& d : h.all()) conversions += d.outcome == "converted";
+  EXPECT_EQ(conversions, 1);
+}
+
+TEST(Goal, ConvertsAfterAnExitAndCountsTheControlArm) {
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  exit on unsubscribed
+  goal purchase within 3d
+  control
+  wait 1d
+  send push "later"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 80})");
+  h.Track("c1", "unsubscribed", At(kHour), "{}");
+  h.Track("c1", "purchase", At(2 * kHour), R"({"amount": 1, "order_id": "a"})");
+  EXPECT_THAT(Sends(h), ElementsAre("j:goal:converted:control"));
+}
+
+TEST(Goal, SurvivesASnapshotAndAReload) {
+  EngineHarness h(P(kGoal));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 80})");
+  std::string snapshot = h.engine().SaveSnapshot("p");
+  EngineHarness fresh(P(kGoal));
+  ASSERT_TRUE(fresh.ok());
+  std::string error;
+  ASSERT_TRUE(fresh.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
+  fresh.Track("c1", "purchase", At(3 * kHour), R"({"amount": 30, "order_id": "a"})");
+  EXPECT_THAT(Sends(fresh), ElementsAre("rescue:s2:sent", "rescue:goal:converted:treatment"));
+
+  // A reload to a version that keeps the goal keeps the open goal; one without drops it.
+  auto reload = [](EngineHarness& e, const std::string& source) {
+    auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
+    ASSERT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
+    Collector ignored;
+    e.engine().Reload(compiler::MakeInterpretedProgram(*c), ignored);
+  };
+  std::string nudge = kGoal;
+  nudge.replace(nudge.find("reminder"), 8, "nudge");
+  reload(h, P(nudge));
+  h.Track("c1", "purchase", At(3 * kHour), R"({"amount": 30, "order_id": "a"})");
+  EXPECT_EQ(Sends(h).back(), "rescue:goal:converted:treatment");
+
+  EngineHarness dropped(P(kGoal));
+  dropped.Track("c1", "cart", At(0), R"({"value": 80})");
+  std::string no_goal = kGoal;
+  no_goal.erase(no_goal.find("  goal"), no_goal.find("  wait") - no_goal.find("  goal"));
+  reload(dropped, P(no_goal));
+  dropped.Track("c1", "purchase", At(3 * kHour), R"({"amount": 30, "order_id": "a"})");
+  EXPECT_THAT(Sends(dropped), ElementsAre("rescue:s2:sent"));
+}
+
+// ---- deadlines -------------------------------------------------------------------------
+
+TEST(Deadline, ASendLaterThanItsSignalIsLateBeforeAnyOtherGuardrail) {
+  EngineHarness h(P(R"(
+journey quick {
+  on page_view
+  reenter always
+  deadline 2s
+  send push "now"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Identify("c1", At(-kHour), R"({"push_opt_in": false})");
+  // Decided at its receivedAt, 5 s after its timestamp: late (consent not asked).
+  h.Raw(R"({"type":"track","event":"page_view","messageId":"m1","userId":"c1",)"
+        R"("timestamp":")" + Iso(At(0)) + R"(","receivedAt":")" + Iso(At(5 * kSecond)) +
+        R"(","properties":{"path":"/x"}})");
+  // 2 s after: on time (consent then says no).
+  h.Raw(R"({"type":"track","event":"page_view","messageId":"m2","userId":"c1",)"
+        R"("timestamp":")" + Iso(At(10 * kSecond)) + R"(","receivedAt":")" +
+        Iso(At(12 * kSecond)) + R"(","properties":{"path":"/x"}})");
+  EXPECT_THAT(Sends(h), ElementsAre("quick:s1:suppressed:late", "quick:s1:suppressed:consent"));
+  EXPECT_EQ(h.all()[1].at_us, At(5 * kSecond));  // decided at receivedAt
+}
+
+TEST(Deadline, AfterAWaitTheSignalIsTheTimersTime) {
+  EngineHarness h(P(R"(
+journey slow {
+  on cart
+  deadline 1m
+  wait 1h
+  send push "later"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 1})");
+  h.Advance(At(2 * kHour));
+  EXPECT_THAT(Sends(h), ElementsAre("slow:s2:sent"));
+}
+
+TEST(Deadline, IsCheckedAgainWhenADeferredSendIsReleased) {
+  EngineHarness h(P(R"(
+journey evening {
+  on cart
+  reenter always
+  deadline 10m
+  send inapp "hello"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", Time("2026-06-01T21:30:00Z"), R"({"value": 1})");
+  h.Advance(Time("2026-06-02T12:00:00Z"));
+  EXPECT_THAT(Sends(h), ElementsAre("evening:s1:deferred", "evening:s1:suppressed:late"));
+  // And across a snapshot of the pending release.
+  EngineHarness again(P(R"(
+journey evening {
+  on cart
+  reenter always
+  deadline 10m
+  send inapp "hello"
+}
+)"));
+  again.Track("c1", "cart", Time("2026-06-01T21:30:00Z"), R"({"value": 1})");
+  std::string snapshot = again.engine().SaveSnapshot();
+  EngineHarness loaded(P(R"(
+journey evening {
+  on cart
+  reenter always
+  deadline 10m
+  send inapp "hello"
+}
+)"));
+  std::string error;
+  ASSERT_TRUE(loaded.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
+  loaded.Advance(Time("2026-06-02T12:00:00Z"));
+  EXPECT_THAT(Sends(loaded), ElementsAre("evening:s1:suppressed:late"));
+}
+
+// ---- receivedAt --------------------------------------------------------------------------
+
+TEST(ReceivedAt, IsTheDecisionTimeAndTheEventKeepsItsTimestamp) {
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  send push "p" { seen: event.time }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Raw(R"({"type":"track","event":"cart","messageId":"m1","userId":"c1",)"
+        R"("timestamp":"2026-06-01T12:00:00Z","receivedAt":"2026-06-01T12:00:03Z",)"
+        R"("properties":{"value":1}})");
+  ASSERT_THAT(Sends(h), ElementsAre("j:s1:sent"));
+  EXPECT_EQ(h.all()[1].at_us, Time("2026-06-01T12:00:03Z"));
+  EXPECT_THAT(h.all()[1].params_json, HasSubstr("2026-06-01T12:00:00.000Z"));
+}
+
+TEST(VirtualTime, AMessageDatedBeforeThePreviousDecisionIsDecidedAtThatDecisionsTime) {
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  reenter always
+  send push "p"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(10 * kMinute), R"({"value":1})");
+  h.Track("c2", "cart", At(5 * kMinute), R"({"value":1})");  // older, arriving later
+  ASSERT_THAT(Sends(h), ElementsAre("j:s1:sent", "j:s1:sent"));
+  EXPECT_EQ(h.all()[4].at_us, At(10 * kMinute));
+}
+
+TEST(ReceivedAt, ABadOneIsADeadLetterWithItsReason) {
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  send push "p"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Raw(R"({"type":"track","event":"cart","messageId":"m1","userId":"c1",)"
+        R"("timestamp":"2026-06-01T12:00:00Z","receivedAt":"soon","properties":{"value":1}})");
+  h.Raw(R"({"type":"track","event":"cart","messageId":"m2","userId":"c1",)"
+        R"("timestamp":"2026-06-01T12:00:00Z","receivedAt":5,"properties":{"value":1}})");
+  EXPECT_THAT(h.all(), IsEmpty());
+  ASSERT_EQ(h.dead_letters().size(), 2u);
+  EXPECT_EQ(h.dead_letters()[0].second, "receivedAt 'soon' is not ISO-8601");
+  EXPECT_EQ(h.dead_letters()[1].second, "receivedAt must be a string, got number");
+}
+
+}  // namespace
+}  // namespace juncture::enginetest
