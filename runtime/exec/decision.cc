@@ -94,6 +94,10 @@ std::string Decision::ToJson() const {
   }
   out += ",\"cause\":";
   AppendJsonString(cause, out);
+  if (!channel.empty() && signal_us != 0) {
+    out += ",\"signal\":";
+    AppendJsonString(FormatTimestamp(signal_us), out);
+  }
   out += ",\"at\":";
   AppendJsonString(FormatTimestamp(at_us), out);
   out += '}';

@@ -139,6 +139,7 @@ class Batch {
       s->clear();
     }
     d.until_us = 0;
+    d.signal_us = 0;
     d.at_us = 0;
   }
   std::vector<Decision> slots_;

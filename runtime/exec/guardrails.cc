@@ -69,6 +69,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   d.channel = spec_->channels[step.channel].name;
   d.template_name = step.template_name;
   d.cause = inst.cause;
+  d.signal_us = inst.signal_us;
   d.at_us = at;
 
   // Parameters are evaluated once, with `event` bound, and rendered as JSON.

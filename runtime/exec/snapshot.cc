@@ -38,7 +38,7 @@
 //               release only: channel: name, late_after: int (if a deadline),
 //               decision: {id, customer, journey,
 //               version, step, channel, template, params, outcome, reason, until,
-//               cause, at}}
+//               cause, at, signal: int (if not 0)}}
 // Keys marked "if" came after the format's first release: absent, they read as 0 or
 // false, so older snapshots load.
 #include <algorithm>
@@ -122,13 +122,15 @@ json EncodeStats(const EngineStats& s) {
 }
 
 json EncodeDecision(const Decision& d) {
-  return {{"id", d.id},         {"customer", d.customer},
-          {"journey", d.journey}, {"version", d.version},
-          {"step", d.step},     {"channel", d.channel},
-          {"template", d.template_name}, {"params", d.params_json},
-          {"outcome", d.outcome}, {"reason", d.reason},
-          {"until", d.until_us}, {"cause", d.cause},
-          {"at", d.at_us}};
+  json out = {{"id", d.id},         {"customer", d.customer},
+              {"journey", d.journey}, {"version", d.version},
+              {"step", d.step},     {"channel", d.channel},
+              {"template", d.template_name}, {"params", d.params_json},
+              {"outcome", d.outcome}, {"reason", d.reason},
+              {"until", d.until_us}, {"cause", d.cause},
+              {"at", d.at_us}};
+  if (d.signal_us != 0) out["signal"] = d.signal_us;
+  return out;
 }
 
 class Encoder {

@@ -526,6 +526,7 @@ Decision DecisionOf(const json& d, const std::string& where) {
   out.until_us = Int(Member(d, "until", where), where);
   out.cause = str("cause");
   out.at_us = Int(Member(d, "at", where), where);
+  if (const json* signal = Optional(d, "signal")) out.signal_us = Int(*signal, where);
   return out;
 }
 

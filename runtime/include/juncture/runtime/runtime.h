@@ -40,6 +40,8 @@ struct Decision {
   std::string reason;    // suppressed: late consent cap quiet arbitration unapproved limit
   std::string arm;       // converted: "treatment" or "control" (the entry was held out)
   int64_t until_us = 0;  // deferred: release time
+  int64_t signal_us = 0; // sends: when their signal was captured (the deadline counts
+                         // from it; split times start there)
   std::string cause;     // messageId of the message that led here
   int64_t at_us = 0;     // decision time
 
