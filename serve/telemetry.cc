@@ -168,6 +168,10 @@ void Telemetry::Limits(const runtime::EngineStats& stats) {
     if (now > seen) impl_->m.limit_hits.WithLabels({f.label}).Inc(now - seen);
     impl_->limits_seen.*f.counter = now;
   }
+  if (stats.unknown_timezones > impl_->limits_seen.unknown_timezones) {
+    impl_->m.unknown_timezones.Inc(stats.unknown_timezones - impl_->limits_seen.unknown_timezones);
+    impl_->limits_seen.unknown_timezones = stats.unknown_timezones;
+  }
 }
 
 void Telemetry::Checkpoint(bool ok) { (ok ? impl_->m.checkpoints : impl_->m.checkpoint_failures).Inc(); }

@@ -268,8 +268,8 @@ bool Checker::CheckZoneName(const Expr& zone) {
   std::optional<ConstValue> v = Fold(zone);
   if (!v || v->type != Type::String() || stdlib::IsTimeZone(v->s)) return true;
   Error(zone.range, "unknown time zone " + Quote(v->s) +
-                        Suggest(v->s, stdlib::TimeZoneNames()) +
-                        " (IANA names such as \"Europe/Berlin\" or \"UTC\")");
+                        " (not an IANA name such as \"Europe/Berlin\" or \"UTC\")" +
+                        Suggest(v->s, stdlib::TimeZoneNames()));
   return false;
 }
 

@@ -44,7 +44,7 @@
 //     float    <- any number (always finite: simdjson rejects 1e400 as invalid JSON)
 //                                                 "... must be a number, got string"
 //     string   <- a string                        "... must be a string, got number"
-//     time     <- an ISO-8601 string              "... must be an ISO-8601 timestamp,
+//     time     <- an ISO-8601 string or a date    "... must be an ISO-8601 timestamp,
 //                                                 got number" / "..., got 'soon'"
 //     duration <- a number of seconds (fractional allowed, negative allowed, rounded
 //                 to the microsecond, within ±2^53 µs) or a string of <digits><unit>
@@ -216,7 +216,7 @@ Conv ConvertScalar(dom::element e, uint8_t type, JnValue& v, std::string_view& b
     case JN_TIME: {
       std::string_view s;
       if (e.get(s) != simdjson::SUCCESS) return Conv::kWrongType;
-      if (!ParseTimestamp(s, v.i)) {
+      if (!ParseTimeValue(s, v.i)) {  // a timestamp, or a date alone
         bad = s;
         return Conv::kBadText;
       }

@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "exec/engine_impl.h"
+#include "juncture/runtime/record.h"
+#include "juncture/stdlib/functions.h"
 
 namespace juncture::runtime {
 
@@ -81,6 +83,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   if (m.kind == MessageKind::kIdentify) {
     c.profile = MergeTraits(*spec_, *c.profile, m);
     KeepUnknownTraits(m, c);
+    CheckTimeZone(c);
     return;
   }
   // Counted after the timers due by now have fired: releases and waits that ended
@@ -90,6 +93,17 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   HandleTrack(m, c, batch);
   Emit(batch, sink);
   CompactTimers();
+}
+
+// A profile.timezone that is no time zone makes local times UTC for the customer:
+// counted once per customer (a zone constant in a script is checked at compile time).
+void Engine::Impl::CheckTimeZone(CustomerState& c) {
+  if (spec_->profile_timezone_field < 0 || c.unknown_zone_counted) return;
+  const FieldSpec& f = spec_->profile.fields[spec_->profile_timezone_field];
+  std::string_view tz = RecordView(c.profile->data()).GetString(f.offset);
+  if (tz.empty() || stdlib::KnownTimeZone(tz)) return;
+  c.unknown_zone_counted = true;
+  ++stats_.unknown_timezones;
 }
 
 void Engine::Impl::HandleTrack(const Message& m, CustomerState& c, Batch& batch) {

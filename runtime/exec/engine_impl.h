@@ -57,6 +57,7 @@ struct CustomerState {
   // back). With instances.size() (every instance waits on one timer) it is what
   // EngineLimits::max_timers_per_customer bounds; kept exact, never counted by a scan.
   uint32_t deferred = 0;
+  bool unknown_zone_counted = false;  // its profile.timezone was found unknown (once)
 };
 
 enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
@@ -192,6 +193,7 @@ class Engine::Impl {
   void HandleTrack(const Message& m, CustomerState& c, Batch& batch);
   void RecordHistory(const Message& m, CustomerState& c);
   void Goals(const Message& m, CustomerState& c, Batch& batch);
+  void CheckTimeZone(CustomerState& c);
   void Exits(const Message& m, CustomerState& c, Batch& batch);
   void Resumes(const Message& m, CustomerState& c, Batch& batch);
   void Entries(const Message& m, CustomerState& c, Batch& batch);

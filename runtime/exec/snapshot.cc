@@ -30,6 +30,7 @@
 //                           or -1, cause: string, timer: uint, signal: int (if not 0),
 //                           held_out: true (if so)}},
 //               goals: {journey: {entered: int, held_out: true (if so)}},
+//               unknown_zone: true (if its profile.timezone was counted unknown),
 //               last_entry: {journey: int}, sent_at: {channel: [int]} (present iff
 //               the customer's cap log exists), history: {event: [[int, record index]]},
 //               last_seen: {event: int}, timers: [timer] (in firing order)}
@@ -237,6 +238,7 @@ json Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
   }
   if (!c.instances.empty()) out["instances"] = Instances(c);
   if (!c.goals.empty()) out["goals"] = Goals(c);
+  if (c.unknown_zone_counted) out["unknown_zone"] = true;
   if (!c.history.empty()) out["history"] = History(c);
   Times(c, out);
   if (!records_.empty()) out["records"] = std::move(records_);

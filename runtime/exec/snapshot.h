@@ -40,6 +40,7 @@ inline constexpr std::pair<const char*, uint64_t EngineStats::*> kLimitCounters[
     {"dropped_window_events", &EngineStats::dropped_window_events},
     {"dropped_unknown_traits", &EngineStats::dropped_unknown_traits},
     {"compacted_timers", &EngineStats::compacted_timers},
+    {"unknown_timezones", &EngineStats::unknown_timezones},
 };
 
 // What the engine keeps between messages, apart from the program.

@@ -504,6 +504,9 @@ CustomerState Loader::Customer(const json& c_json, const std::string& id,
   }
   if (const json* inst = Optional(c_json, "instances")) Instances(*inst, c, where + " instance");
   if (const json* goals = Optional(c_json, "goals")) Goals(*goals, c, where + " goal");
+  if (const json* zone = Optional(c_json, "unknown_zone")) {
+    c.unknown_zone_counted = Bool(*zone, where + " unknown_zone");
+  }
   if (const json* history = Optional(c_json, "history")) History(*history, c, where + " history");
   Times(c_json, c, where);
   if (const json* timers = Optional(c_json, "timers")) Timers(*timers, &id, where + " timer");

@@ -120,6 +120,18 @@ bool ParseTimestamp(std::string_view t, int64_t& micros) {
   return true;
 }
 
+bool ParseTimeValue(std::string_view t, int64_t& micros) {
+  if (t.size() != 10) return ParseTimestamp(t, micros);
+  int year, month, day;
+  if (!Digits(t, 0, 4, year) || t[4] != '-' || !Digits(t, 5, 2, month) || t[7] != '-' ||
+      !Digits(t, 8, 2, day) || month < 1 || month > 12 || day < 1 ||
+      day > DaysInMonth(year, month)) {
+    return false;
+  }
+  micros = DaysFromCivil(year, month, day) * kSecondsPerDay * kMicrosPerSecond;
+  return true;
+}
+
 std::string FormatTimestamp(int64_t micros) {
   int64_t millis = FloorDiv(micros, 1000);
   int64_t seconds = FloorDiv(millis, 1000);

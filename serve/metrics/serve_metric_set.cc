@@ -44,6 +44,10 @@ ServeMetricSet::ServeMetricSet(Registry& r)
           "the message is a dead letter; window_events, unknown_traits: the oldest event or the "
           "extra trait is dropped).",
           {"limit"})),
+      unknown_timezones(r.AddCounter(
+          "juncture_unknown_timezones_total",
+          "Customers whose profile.timezone is not a time zone (their local times use UTC); "
+          "each counted once.")),
       actions_unstored(r.AddGauge(
           "juncture_actions_unstored",
           "Actions the actions stream has not stored yet (JetStream); the checkpoint waits.")),

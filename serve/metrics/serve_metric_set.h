@@ -38,6 +38,7 @@ class ServeMetricSet {
   Family<Counter>& publish_failures;        // juncture_publish_failures_total{output,reason}
   Family<Counter>& dropped;                 // juncture_dropped_total{reason}
   Family<Counter>& limit_hits;              // juncture_limit_hits_total{limit}
+  Counter& unknown_timezones;               // juncture_unknown_timezones_total
   Gauge& actions_unstored;                  // juncture_actions_unstored (JetStream)
   Counter& checkpoints;                     // juncture_checkpoints_total (JetStream)
   Counter& checkpoint_failures;             // juncture_checkpoint_failures_total

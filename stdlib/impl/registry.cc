@@ -31,6 +31,12 @@
   X(jn_day_of_week)               \
   X(jn_days)                      \
   X(jn_hours)                     \
+  X(jn_year)                      \
+  X(jn_month)                     \
+  X(jn_day_of_month)              \
+  X(jn_string_int)                \
+  X(jn_string_float)              \
+  X(jn_string_bool)               \
   X(jn_bucket)
 
 namespace juncture::stdlib {

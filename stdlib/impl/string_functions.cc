@@ -16,6 +16,7 @@
 // and carry sym = -1 (equal to no interned constant). An empty result is a static
 // empty string and needs no allocation.
 #include <cstdint>
+#include <charconv>
 #include <string>
 
 #include "juncture/abi/abi.h"
@@ -80,6 +81,30 @@ JnValue jn_lower(JnContext* ctx, const JnValue* args, uint32_t nargs) {
 JnValue jn_upper(JnContext* ctx, const JnValue* args, uint32_t nargs) {
   const JnStr* s = StringArg(args, nargs);
   return s == nullptr ? EmptyString() : MapBytes(ctx, *s, AsciiUpper);
+}
+
+// string(x: int) -> string, decimal. (A mistyped argument gives "", like every
+// function's neutral value.)
+JnValue jn_string_int(JnContext* ctx, const JnValue* args, uint32_t nargs) {
+  if (args == nullptr || nargs < 1 || args[0].type != JN_INT) return EmptyString();
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, args[0].i);
+  return Allocate(ctx, buf, static_cast<uint32_t>(r.ptr - buf));
+}
+
+// string(x: float) -> string, the shortest text that reads back as the same number
+// (as decisions print it: 12.5, 50, 1e+21); "nan", "inf", "-inf" if not finite.
+JnValue jn_string_float(JnContext* ctx, const JnValue* args, uint32_t nargs) {
+  if (args == nullptr || nargs < 1 || args[0].type != JN_FLOAT) return EmptyString();
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, args[0].f);
+  return Allocate(ctx, buf, static_cast<uint32_t>(r.ptr - buf));
+}
+
+// string(x: bool) -> "true" or "false".
+JnValue jn_string_bool(JnContext* ctx, const JnValue* args, uint32_t nargs) {
+  if (args == nullptr || nargs < 1 || args[0].type != JN_BOOL) return EmptyString();
+  return args[0].b ? Allocate(ctx, "true", 4) : Allocate(ctx, "false", 5);
 }
 
 // trim(s: string) -> string without leading and trailing ASCII whitespace.

@@ -1,5 +1,5 @@
-// Time functions of the stdlib: hour_of_day, day_of_week, days, hours
-// (LANGUAGE.md §4), and the civil-time helpers of juncture/stdlib/functions.h
+// Time functions of the stdlib: hour_of_day, day_of_week, days, hours, year, month,
+// day_of_month (docs/language.md), and the civil-time helpers of juncture/stdlib/functions.h
 // (LocalTime, NextLocalTime; quiet hours use them too).
 //
 // Time zones are IANA names ("Europe/Berlin") resolved with cctz against the
@@ -61,39 +61,54 @@ bool IsPlausibleZoneName(std::string_view name) {
 // Process-wide cache of loaded zones (unknown names map to UTC).
 class ZoneCache {
  public:
-  cctz::time_zone Get(std::string_view name) {
+  // The zone called `name`, or UTC (with *known false) if there is none.
+  cctz::time_zone Get(std::string_view name, bool* known = nullptr) {
+    if (known != nullptr) *known = name == "UTC";
     if (name == "UTC" || !IsPlausibleZoneName(name)) return cctz::utc_time_zone();
     {
       std::shared_lock lock(mu_);
       auto it = zones_.find(name);
-      if (it != zones_.end()) return it->second;
+      if (it != zones_.end()) {
+        if (known != nullptr) *known = it->second.known;
+        return it->second.zone;
+      }
     }
     std::unique_lock lock(mu_);
     auto it = zones_.find(name);  // another thread may have loaded it meanwhile
-    if (it != zones_.end()) return it->second;
+    if (it != zones_.end()) {
+      if (known != nullptr) *known = it->second.known;
+      return it->second.zone;
+    }
     cctz::time_zone tz;
     if (cctz::load_time_zone(std::string(name), &tz)) {
-      zones_.emplace(std::string(name), tz);
+      zones_.emplace(std::string(name), Zone{tz, true});
+      if (known != nullptr) *known = true;
     } else {
       tz = cctz::utc_time_zone();
       if (unknown_ < kMaxCachedUnknownZones) {
         ++unknown_;
-        zones_.emplace(std::string(name), tz);
+        zones_.emplace(std::string(name), Zone{tz, false});
       }
     }
     return tz;
   }
 
  private:
+  struct Zone {
+    cctz::time_zone zone;
+    bool known;
+  };
   std::shared_mutex mu_;
-  std::map<std::string, cctz::time_zone, std::less<>> zones_;
+  std::map<std::string, Zone, std::less<>> zones_;
   size_t unknown_ = 0;
 };
 
-cctz::time_zone LoadZone(std::string_view name) {
+ZoneCache& Zones() {
   static ZoneCache* cache = new ZoneCache();  // never destroyed: safe at exit
-  return cache->Get(name);
+  return *cache;
 }
+
+cctz::time_zone LoadZone(std::string_view name) { return Zones().Get(name); }
 
 // Microseconds since the epoch, floored to whole seconds.
 Seconds ToSeconds(int64_t time_us) {
@@ -126,6 +141,18 @@ int WeekdayIndex(cctz::weekday wd) {
   return 0;
 }
 
+// The local date of a time argument in the time-zone argument that follows it
+// (year/month/day_of_month: args t, tz), or false when `t` is missing.
+bool LocalDate(const JnValue* args, uint32_t nargs, cctz::civil_day* out) {
+  if (args == nullptr || nargs < 1 || args[0].type != JN_TIME) return false;
+  std::string_view tz;
+  if (nargs >= 2 && args[1].type == JN_STRING && args[1].s.data != nullptr) {
+    tz = std::string_view(args[1].s.data, args[1].s.len);
+  }
+  *out = cctz::civil_day(cctz::convert(ToSeconds(args[0].i), LoadZone(tz)));
+  return true;
+}
+
 // The local time of the call's implicit `now` in its time-zone argument, or false
 // when `now` is missing.
 bool LocalNow(const JnValue* args, uint32_t nargs, CivilTime* out) {
@@ -145,6 +172,12 @@ JnValue DurationIn(const JnValue* args, uint32_t nargs, int64_t unit) {
 }
 
 }  // namespace
+
+bool KnownTimeZone(std::string_view name) {
+  bool known = false;
+  Zones().Get(name, &known);
+  return known;
+}
 
 CivilTime LocalTime(int64_t time_us, std::string_view tz) {
   const cctz::civil_second cs = cctz::convert(ToSeconds(time_us), LoadZone(tz));
@@ -210,6 +243,24 @@ JnValue jn_hour_of_day(JnContext* ctx, const JnValue* args, uint32_t nargs) {
 JnValue jn_day_of_week(JnContext* ctx, const JnValue* args, uint32_t nargs) {
   CivilTime t;
   return LocalNow(args, nargs, &t) ? MakeInt(t.weekday) : MakeInt(0);
+}
+
+// year(t, tz) -> int, the year of `t` in `tz`. args: t, tz.
+JnValue jn_year(JnContext* ctx, const JnValue* args, uint32_t nargs) {
+  cctz::civil_day d;
+  return LocalDate(args, nargs, &d) ? MakeInt(d.year()) : MakeInt(0);
+}
+
+// month(t, tz) -> int 1..12. args: t, tz.
+JnValue jn_month(JnContext* ctx, const JnValue* args, uint32_t nargs) {
+  cctz::civil_day d;
+  return LocalDate(args, nargs, &d) ? MakeInt(d.month()) : MakeInt(0);
+}
+
+// day_of_month(t, tz) -> int 1..31. args: t, tz.
+JnValue jn_day_of_month(JnContext* ctx, const JnValue* args, uint32_t nargs) {
+  cctz::civil_day d;
+  return LocalDate(args, nargs, &d) ? MakeInt(d.day()) : MakeInt(0);
 }
 
 // days(d: duration) -> float.

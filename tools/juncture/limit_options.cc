@@ -59,6 +59,7 @@ std::string LimitCounters(const runtime::EngineStats& s) {
       {s.rejected_timer_limit, "dead letters for customers at the timer limit (--max-timers-per-customer)"},
       {s.dropped_window_events, "window events dropped (--max-window-events)"},
       {s.dropped_unknown_traits, "unknown traits dropped (--max-unknown-traits)"},
+      {s.unknown_timezones, "customers with an unknown profile.timezone (UTC used)"},
   };
   std::string out;
   for (const Counter& c : counters) {

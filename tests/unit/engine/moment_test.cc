@@ -336,5 +336,66 @@ journey j {
   EXPECT_EQ(h.dead_letters()[1].second, "receivedAt must be a string, got number");
 }
 
+// ---- stdlib v1.1: dates, string(), date-only values, unknown zones ----------------------
+
+TEST(StdlibInJourneys, DatesStringsAndDateOnlyTraits) {
+  EngineHarness h(P(R"(
+profile { birthday: time? }
+journey birthday {
+  on app_open
+  reenter always
+  eligible month(profile.birthday ?? now) == month(now)
+       and day_of_month(profile.birthday ?? now) == day_of_month(now)
+       and has(profile.birthday)
+  send push "happy" { age: string(year(now) - year(profile.birthday ?? now)),
+                      early: string(day_of_month(now, "Asia/Tokyo") != day_of_month(now)),
+                      ratio: string(2.5) }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Identify("c1", At(-kDay), R"({"birthday": "1990-06-01"})");
+  h.Track("c1", "app_open", At(0), "{}");  // 2026-06-01 12:00 UTC
+  h.Identify("c2", At(-kDay), R"({"birthday": "1990-06-02"})");
+  h.Track("c2", "app_open", At(0), "{}");
+  ASSERT_THAT(Sends(h), ElementsAre("birthday:s1:sent"));
+  EXPECT_EQ(h.all()[1].customer, "c1");
+  // Noon UTC is 21:00 in Tokyo: the same day there.
+  EXPECT_EQ(h.all()[1].params_json, R"({"age":"36","early":"false","ratio":"2.5"})");
+  // A date that does not exist is not a time.
+  h.Identify("c3", At(kHour), R"({"birthday": "1990-02-30"})");
+  ASSERT_EQ(h.dead_letters().size(), 1u);
+  EXPECT_THAT(h.dead_letters()[0].second, HasSubstr("birthday"));
+}
+
+TEST(StdlibInJourneys, AnUnknownProfileZoneIsUtcAndCountedOncePerCustomer) {
+  EngineHarness h(P(R"(
+journey j {
+  on app_open
+  reenter always
+  send push "p" { hour: hour_of_day() }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Identify("c1", At(-kDay), R"({"timezone": "Mars/Olympus"})");
+  h.Identify("c1", At(-kHour), R"({"timezone": "Mars/Olympus", "country": "US"})");
+  h.Identify("c2", At(-kHour), R"({"timezone": "Europe/Berlin"})");
+  h.Track("c1", "app_open", At(0), "{}");
+  EXPECT_EQ(h.all()[1].params_json, R"({"hour":12})");  // UTC
+  EXPECT_EQ(h.engine().stats().unknown_timezones, 1u);
+  // Kept across a snapshot: not counted again.
+  std::string snapshot = h.engine().SaveSnapshot();
+  EngineHarness again(P(R"(
+journey j {
+  on app_open
+  reenter always
+  send push "p" { hour: hour_of_day() }
+}
+)"));
+  std::string error;
+  ASSERT_TRUE(again.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
+  again.Identify("c1", At(kHour), R"({"timezone": "Mars/Olympus"})");
+  EXPECT_EQ(again.engine().stats().unknown_timezones, 1u);
+}
+
 }  // namespace
 }  // namespace juncture::enginetest

@@ -59,7 +59,9 @@ journey welcome {
   EXPECT_EQ(d.at_us, At(0));
   std::string json = d.ToJson();
   EXPECT_THAT(json, HasSubstr(R"("channel":"email","template":"hello","params":{"value":80.5)"));
-  EXPECT_THAT(json, HasSubstr(R"("outcome":"sent","cause":"m-1","at":"2026-06-01T12:00:00.000Z"})"));
+  EXPECT_EQ(d.signal_us, At(0));
+  EXPECT_THAT(json, HasSubstr(R"("outcome":"sent","cause":"m-1",)"
+                              R"("signal":"2026-06-01T12:00:00.000Z","at":"2026-06-01T12:00:00.000Z"})"));
 }
 
 TEST(SendStep, WithoutParamsHasEmptyParamsObject) {

@@ -722,6 +722,18 @@ void Generator::Journey(std::ostringstream& out, int index) {
     }
     out << "\n";
   }
+  // v1.1: a goal (its `when` sees the goal's event) and a deadline.
+  if (Chance(0.4)) {
+    int e = static_cast<int>(Below(schema_.events.size()));
+    out << "  goal " << schema_.events[size_t(e)].name;
+    if (Chance(0.6)) {
+      std::set<int> only{e};
+      Ctx c{&only, true, schema_.segments};
+      out << " when " << Gen(Ty::kBool, 1 + int(Below(3)), c).text;
+    }
+    out << " within " << Pick(kWaitSpans) << "\n";
+  }
+  if (Chance(0.3)) out << "  deadline " << Pick(kWaitSpans) << "\n";
   steps_left_ = 4 + static_cast<int>(Below(8));
   std::set<int> binding = triggers;
   size_t n = 1 + Below(5);

@@ -167,7 +167,13 @@ class ExprGen {
       case 9: return "bucket(" + Gen(T::kString, d) + ")";
       case 10: {
         static const char* const kTz[] = {"", "\"UTC\"", "\"America/New_York\"", "\"Asia/Tokyo\"", "\"Europe/Berlin\""};
-        return std::string(rv_.Chance(0.5) ? "hour_of_day(" : "day_of_week(") + Pick(kTz) + ")";
+        if (rv_.Chance(0.5)) {
+          return std::string(rv_.Chance(0.5) ? "hour_of_day(" : "day_of_week(") + Pick(kTz) + ")";
+        }
+        // Dates of a time, in a zone or the profile's.
+        static const char* const kDate[] = {"year(", "month(", "day_of_month("};
+        std::string tz = Pick(kTz);
+        return Pick(kDate) + Gen(T::kTime, d) + (tz.empty() ? "" : ", " + tz) + ")";
       }
       default: return "(" + OptionalInt() + " ?? " + Gen(T::kInt, d) + ")";
     }
@@ -193,11 +199,15 @@ class ExprGen {
   }
 
   std::string String(int d) {
-    switch (rv_.Below(6)) {
+    switch (rv_.Below(7)) {
       case 0: case 1: return P(Gen(T::kString, d), "+", Gen(T::kString, d));
       case 2: return "lower(" + Gen(T::kString, d) + ")";
       case 3: return "upper(" + Gen(T::kString, d) + ")";
       case 4: return "trim(" + Gen(T::kString, d) + ")";
+      case 5: {
+        static const T kKinds[] = {T::kInt, T::kFloat, T::kBool};
+        return "string(" + Gen(kKinds[rv_.Below(3)], d) + ")";
+      }
       default: return "(event.os ?? " + Gen(T::kString, d) + ")";
     }
   }

@@ -319,6 +319,52 @@ TEST_F(StdlibFunctionsTest, UnknownOrMissingZoneIsUtc) {
   EXPECT_EQ(CallInt("jn_hour_of_day", {Int(t), Str("UTC")}), 0); // mistyped now
 }
 
+TEST_F(StdlibFunctionsTest, YearMonthAndDayOfMonthInTheirZone) {
+  // 2026-12-31 23:30 UTC is already 2027-01-01 in Berlin, still 2026 in New York.
+  const int64_t t = Utc(2026, 12, 31, 23, 30);
+  EXPECT_EQ(CallInt("jn_year", {Time(t), Str("UTC")}), 2026);
+  EXPECT_EQ(CallInt("jn_month", {Time(t), Str("UTC")}), 12);
+  EXPECT_EQ(CallInt("jn_day_of_month", {Time(t), Str("UTC")}), 31);
+  EXPECT_EQ(CallInt("jn_year", {Time(t), Str("Europe/Berlin")}), 2027);
+  EXPECT_EQ(CallInt("jn_month", {Time(t), Str("Europe/Berlin")}), 1);
+  EXPECT_EQ(CallInt("jn_day_of_month", {Time(t), Str("Europe/Berlin")}), 1);
+  EXPECT_EQ(CallInt("jn_day_of_month", {Time(t), Str("America/New_York")}), 31);
+  // Leap day, before the epoch, and an unknown zone (UTC).
+  EXPECT_EQ(CallInt("jn_day_of_month", {Time(Utc(2024, 2, 29, 12)), Str("Bogus/Zone")}), 29);
+  EXPECT_EQ(CallInt("jn_year", {Time(Utc(1969, 7, 20, 20, 17)), Str("UTC")}), 1969);
+  EXPECT_EQ(CallInt("jn_month", {Int(t), Str("UTC")}), 0);  // mistyped time
+}
+
+TEST_F(StdlibFunctionsTest, StringRendersIntsFloatsAndBools) {
+  auto str = [&](const char* symbol, JnValue v) {
+    JnValue r = Call(symbol, {v});
+    EXPECT_EQ(r.type, JN_STRING) << symbol;
+    return std::string(r.s.data, r.s.len);
+  };
+  EXPECT_EQ(str("jn_string_int", Int(42)), "42");
+  EXPECT_EQ(str("jn_string_int", Int(kMin)), "-9223372036854775808");
+  EXPECT_EQ(str("jn_string_float", Float(12.5)), "12.5");
+  EXPECT_EQ(str("jn_string_float", Float(50)), "50");
+  EXPECT_EQ(str("jn_string_float", Float(0.1)), "0.1");
+  EXPECT_EQ(str("jn_string_float", Float(-1e21)), "-1e+21");
+  JnValue t{};
+  t.type = JN_BOOL;
+  t.b = 1;
+  EXPECT_EQ(str("jn_string_bool", t), "true");
+  t.b = 0;
+  EXPECT_EQ(str("jn_string_bool", t), "false");
+}
+
+TEST_F(StdlibFunctionsTest, KnownTimeZonesAreTheOnesTheFunctionsResolve) {
+  EXPECT_TRUE(KnownTimeZone("Europe/Berlin"));
+  EXPECT_TRUE(KnownTimeZone("UTC"));
+  EXPECT_TRUE(KnownTimeZone("America/Argentina/Buenos_Aires"));
+  for (std::string_view tz : {"", "Mars/Olympus", "utc", "localtime", "/etc/localtime",
+                              "../zoneinfo/Asia/Tokyo", "Fixed/UTC+05:00"}) {
+    EXPECT_FALSE(KnownTimeZone(tz)) << tz;
+  }
+}
+
 TEST_F(StdlibFunctionsTest, BerlinAcrossSpringForward) {
   // 2026-03-29 01:00 UTC: Berlin goes from 02:00 CET to 03:00 CEST.
   const int64_t change = Utc(2026, 3, 29, 1, 0);

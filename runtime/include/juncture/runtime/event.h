@@ -109,6 +109,9 @@ std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
 // Parses an ISO-8601 timestamp ("2026-11-22T21:57:10.123Z", "…+02:00") into
 // microseconds since the epoch. False if malformed.
 bool ParseTimestamp(std::string_view text, int64_t& micros);
+// The value of a `time` field or trait: an ISO-8601 timestamp as above, or a date
+// alone, "1990-11-02", which is midnight UTC of that day.
+bool ParseTimeValue(std::string_view text, int64_t& micros);
 // Formats microseconds since the epoch as "2026-11-22T21:57:10.123Z" (milliseconds).
 std::string FormatTimestamp(int64_t micros);
 

@@ -93,6 +93,9 @@ struct EngineStats {
   uint64_t rejected_timer_limit = 0;  // tracks of a customer at max_timers_per_customer
   uint64_t dropped_window_events = 0;   // oldest events dropped beyond max_window_events
   uint64_t dropped_unknown_traits = 0;  // unknown traits not kept beyond max_unknown_traits
+  // Customers whose profile.timezone is not a time zone (local times use UTC for
+  // them); each customer counted once.
+  uint64_t unknown_timezones = 0;
   // Not a bound: stale timers (of instances that exited or moved on, of sends taken back
   // by arbitration) dropped from the timer queue before their due time.
   uint64_t compacted_timers = 0;

@@ -26,6 +26,10 @@ CivilTime LocalTime(int64_t time_us, std::string_view tz);
 // (minutes after midnight). Daylight-saving gaps move it to the next valid instant.
 int64_t NextLocalTime(int64_t time_us, std::string_view tz, int minute_of_day);
 
+// True if `name` is a time zone the stdlib resolves (not the UTC fallback of an
+// unknown name). Cached like every zone look-up: cheap after the first call.
+bool KnownTimeZone(std::string_view name);
+
 // bucket(salt): 0..99, a stable hash of (customer, salt).
 int Bucket(std::string_view customer, std::string_view salt);
 
