@@ -4,6 +4,7 @@
 
 #include "action_acks.h"
 #include "nats_connection.h"
+#include "receipts.h"
 
 namespace juncture::serve {
 
@@ -26,8 +27,16 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   // The action first: it is what the latency budget is for.
   if (d.outcome == "sent") {
     subject_.assign(options_.actions_prefix).append(1, '.').append(d.channel);
-    if (Publish(actions_, subject_, json_, "Nats-Msg-Id", d.id, js_ != nullptr) && observer_) {
-      observer_->Published(d, (SteadyNs() - decided) * 1e-9);
+    if (Publish(actions_, subject_, json_, "Nats-Msg-Id", d.id, js_ != nullptr)) {
+      if (observer_) observer_->Published(d, (SteadyNs() - decided) * 1e-9);
+      if (receipts_ != nullptr) {
+        auto deadline = deadlines_.find(d.journey);
+        receipts_->Sent(d.id, d.journey, d.channel, d.signal_us,
+                        std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count(),
+                        deadline == deadlines_.end() ? 0 : deadline->second);
+      }
     }
   }
   // Held back until the message is decided (FlushLog).
@@ -35,6 +44,12 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   LogEntry& entry = held_log_[held_used_++];
   entry.subject.assign(options_.decisions_prefix).append(1, '.').append(d.journey);
   entry.json.swap(json_);
+}
+
+void Publisher::TrackReceipts(ReceiptBook* book, const runtime::ProgramSpec& spec) {
+  receipts_ = book;
+  deadlines_.clear();
+  for (const runtime::JourneySpec& j : spec.journeys) deadlines_[j.name] = j.deadline_us;
 }
 
 void Publisher::FlushLog() {

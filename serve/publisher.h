@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "juncture/runtime/runtime.h"
@@ -15,15 +16,16 @@
 namespace juncture::serve {
 
 class ActionAcks;
+class ReceiptBook;
 struct Refusal;
 
 // What the publisher reports; the metrics module implements it. Times are seconds.
 class PublishObserver {
  public:
   virtual ~PublishObserver() = default;
-  // A decision was made `signal_to_decision` after its message was received (0 for
-  // decisions of timers).
-  virtual void Decided(const runtime::Decision& d, double signal_to_decision) = 0;
+  // A decision was made `receipt_to_decision` after its message was received (0 for
+  // decisions of timers). (Its signal time is in the decision.)
+  virtual void Decided(const runtime::Decision& d, double receipt_to_decision) = 0;
   // The action of a `sent` decision was handed to NATS `decision_to_publish` later.
   virtual void Published(const runtime::Decision& d, double decision_to_publish) = 0;
   virtual void DeadLetter(std::string_view reason) = 0;
@@ -51,6 +53,10 @@ class Publisher : public runtime::DecisionSink {
   // The receipt time of the message about to be processed (SteadyNs), or 0 while
   // timers fire.
   void set_receipt(int64_t steady_ns) { receipt_ns_ = steady_ns; }
+
+  // Where sent actions are recorded for their delivery receipts (null: nowhere), and
+  // each journey's deadline (for the moment fit); set again on every reload.
+  void TrackReceipts(ReceiptBook* book, const runtime::ProgramSpec& spec);
 
   void OnDecision(const runtime::Decision& d) override;
   void OnDeadLetter(std::string_view message, const std::string& reason) override;
@@ -101,6 +107,8 @@ class Publisher : public runtime::DecisionSink {
   std::vector<LogEntry> held_log_;  // the held-back decision log; entries reused
   size_t held_used_ = 0;
   std::vector<natsMsg*> retired_;
+  ReceiptBook* receipts_ = nullptr;
+  std::unordered_map<std::string, int64_t> deadlines_;  // journey -> deadline (µs)
 };
 
 }  // namespace juncture::serve

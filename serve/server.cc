@@ -34,6 +34,7 @@ Server::~Server() {
   StopWorker();  // if Start failed after starting it
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);
   subscriptions_.clear();
+  receipt_sub_.reset();
   if (js_ != nullptr) {
     // NATS.c may still be in ActionAcks::OnAck on its own thread (a final Settle
     // that timed out): take the unacknowledged actions back, so that no handler
@@ -88,7 +89,7 @@ bool Server::Start(std::string* error) {
   if (!log_conn_) return false;
   for (const std::string& f : options_.watch_files) watched_.emplace_back(f, MtimeOf(f));
   bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
-  if (!ok) return false;
+  if (!ok || !StartReceipts(error)) return false;
   std::string subjects;
   for (const std::string& s : options_.subjects) subjects += (subjects.empty() ? "" : " ") + s;
   Log("deciding on " + subjects + " from " + conn_->ConnectedUrl() + " (" +
@@ -99,6 +100,38 @@ bool Server::Start(std::string* error) {
       engine_->evaluator_name() +
       (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
   return true;
+}
+
+bool Server::StartReceipts(std::string* error) {
+  if (options_.receipts_subject.empty()) return true;
+  receipts_ = std::make_unique<ReceiptBook>(options_.receipt_window_ms * 1000,
+                                            static_cast<size_t>(options_.max_tracked_actions));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    publisher_->TrackReceipts(receipts_.get(), engine_->spec());
+  }
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsConnection_Subscribe(&sub, conn_->get(), options_.receipts_subject.c_str(),
+                                          &Server::OnReceipt, this);
+  if (s != NATS_OK) {
+    *error = "cannot subscribe to " + options_.receipts_subject + ": " + NatsErrorText(s);
+    return false;
+  }
+  receipt_sub_.reset(sub);
+  return true;
+}
+
+void Server::OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
+  auto* server = static_cast<Server*>(self);
+  MsgPtr owned(msg);
+  std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  ReceiptBook::Receipt r = server->receipts_->Receive(data, WallUs());
+  server->metrics_->Receipt(r, server->receipts_->size());
+  if (r.result == ReceiptBook::Result::kMalformed) {
+    // Like a bad event: to the dead letters, byte for byte, with the reason.
+    std::lock_guard<std::mutex> lock(server->mu_);
+    if (server->accepting_) server->publisher_->OnDeadLetter(data, r.error);
+  }
 }
 
 void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
@@ -133,6 +166,7 @@ void Server::Reload(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
   engine_->Reload(std::move(*program), *publisher_);
   publisher_->FlushLog();
+  if (receipts_) publisher_->TrackReceipts(receipts_.get(), engine_->spec());
   state_changed_ = true;
   metrics_->Reload(true);
   metrics_->State(engine_->customers(), engine_->pending_timers());
@@ -179,6 +213,7 @@ void Server::StopWorker() {
 
 int Server::Shutdown() {
   Log("stopping: draining");
+  if (receipt_sub_) natsSubscription_Unsubscribe(receipt_sub_.get());
   bool complete = true;
   if (!options_.jetstream.enabled) complete = DrainCore();
   StopWorker();

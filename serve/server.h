@@ -22,6 +22,7 @@
 #include "action_acks.h"
 #include "nats_connection.h"
 #include "publisher.h"
+#include "receipts.h"
 #include "juncture/runtime/runtime.h"
 #include "juncture/serve/serve.h"
 
@@ -51,6 +52,9 @@ class Server {
   bool WatchedFilesChanged();
   void Log(const std::string& line) const;
   void OnNatsError(natsSubscription* sub, natsStatus error);
+  // Delivery receipts: subscribed after the source started (both modes).
+  bool StartReceipts(std::string* error);
+  static void OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
 
   // core_source.cc: subscriptions delivering on NATS.c's threads; timers on a worker.
   bool StartCore(std::string* error);
@@ -89,6 +93,8 @@ class Server {
   std::unique_ptr<runtime::Engine> engine_;
   std::unique_ptr<Publisher> publisher_;
   std::vector<SubscriptionPtr> subscriptions_;
+  std::unique_ptr<ReceiptBook> receipts_;
+  SubscriptionPtr receipt_sub_;
 
   std::mutex mu_;               // engine_, publisher_, and the fields below
   bool accepting_ = true;       // false once Shutdown gave up: Decide counts, not decides

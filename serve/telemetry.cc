@@ -3,6 +3,7 @@
 #include "action_acks.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <vector>
@@ -53,6 +54,7 @@ std::string_view ReasonKind(std::string_view reason) {
   if (has("--max-customer-id-bytes")) return "customer_id_too_long";
   if (has("--max-timers-per-customer")) return "timer_limit";
   if (has("--max-skew")) return "clock_skew";
+  if (has("a receipt")) return "bad_receipt";
   if (has("JSON")) return "invalid_json";
   if (has("missing")) return "missing_field";
   if (has("timestamp")) return "bad_timestamp";
@@ -62,6 +64,13 @@ std::string_view ReasonKind(std::string_view reason) {
   return "other";
 }
 
+// A split time in µs as ns for a histogram: clamped to [0, a year], since the times
+// it comes from (a message's timestamp, a receipt's) are the producers' to write.
+int64_t SplitNanos(int64_t us) {
+  constexpr int64_t kYearUs = int64_t{366} * 24 * 3600 * 1'000'000;
+  return std::clamp<int64_t>(us, 0, kYearUs) * 1000;
+}
+
 }  // namespace
 
 struct Telemetry::Impl {
@@ -69,7 +78,10 @@ struct Telemetry::Impl {
   metrics::ServeMetricSet m{registry};
   metrics::MetricsServer server{registry};
   metrics::SeriesCache<metrics::Counter> decisions{m.decisions};
+  metrics::SeriesCache<metrics::Histogram> receipt_to_decision{m.receipt_to_decision};
   metrics::SeriesCache<metrics::Histogram> signal_to_decision{m.signal_to_decision};
+  metrics::SeriesCache<metrics::Counter> conversions{m.conversions};
+  metrics::SeriesCache<metrics::Counter> holdout_entries{m.holdout_entries};
   metrics::SeriesCache<metrics::Histogram> decision_to_publish{m.decision_to_publish};
   metrics::SeriesCache<metrics::Counter> dead_letters{m.dead_letters};
   std::mutex recent_mu;  // the summary is read by the main thread
@@ -107,14 +119,32 @@ void Telemetry::State(size_t customers, size_t timers) {
   impl_->m.timers_pending.Set(static_cast<double>(timers));
 }
 
-void Telemetry::Decided(const runtime::Decision& d, double signal_to_decision) {
+void Telemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {
   impl_->decisions.Get(d.journey, d.outcome, d.reason).Inc();
+  if (d.signal_us != 0) {  // a send (or a held-out one): from its signal to now
+    int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    impl_->signal_to_decision.Get(d.journey).ObserveNanos(SplitNanos(now_us - d.signal_us));
+  }
+  if (d.outcome == "converted") impl_->conversions.Get(d.journey, d.arm).Inc();
+  if (d.outcome == "control" && d.channel.empty()) impl_->holdout_entries.Get(d.journey).Inc();
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   ++impl_->decisions_total;
-  if (signal_to_decision > 0) {  // decisions of messages, not of timers
-    impl_->signal_to_decision.Get(d.journey).Observe(signal_to_decision);
-    impl_->recent_decision.Add(signal_to_decision);
+  if (receipt_to_decision > 0) {  // decisions of messages, not of timers
+    impl_->receipt_to_decision.Get(d.journey).Observe(receipt_to_decision);
+    impl_->recent_decision.Add(receipt_to_decision);
   }
+}
+
+void Telemetry::Receipt(const ReceiptBook::Receipt& r, size_t tracked) {
+  metrics::ServeMetricSet& m = impl_->m;
+  m.receipts.WithLabels({r.status.empty() ? "?" : r.status, ResultName(r.result)}).Inc();
+  m.receipts_tracked.Set(static_cast<double>(tracked));
+  if (r.result != ReceiptBook::Result::kMatched || r.status != "delivered") return;
+  m.action_to_customer.WithLabels({r.channel}).ObserveNanos(SplitNanos(r.action_to_customer_us));
+  m.signal_to_customer.WithLabels({r.channel}).ObserveNanos(SplitNanos(r.signal_to_customer_us));
+  if (r.fit >= 0) m.moment_fit.WithLabels({r.journey, r.channel, r.fit ? "in" : "late"}).Inc();
 }
 
 void Telemetry::Published(const runtime::Decision& d, double decision_to_publish) {

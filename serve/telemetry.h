@@ -10,6 +10,7 @@
 #include <string>
 
 #include "publisher.h"
+#include "receipts.h"
 
 namespace juncture::serve {
 
@@ -34,9 +35,11 @@ class Telemetry : public PublishObserver {
   void Checkpoint(bool ok);
   void Paused(bool paused);
   void ActionsUnstored(size_t n);
+  // A delivery receipt as the book matched it (on the receipts' NATS.c thread).
+  void Receipt(const ReceiptBook::Receipt& r, size_t tracked);
 
   // PublishObserver
-  void Decided(const runtime::Decision& d, double signal_to_decision) override;
+  void Decided(const runtime::Decision& d, double receipt_to_decision) override;
   void Published(const runtime::Decision& d, double decision_to_publish) override;
   void DeadLetter(std::string_view reason) override;
   void PublishFailed(std::string_view output, const std::string& error) override;

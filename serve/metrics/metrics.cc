@@ -148,6 +148,11 @@ std::vector<double> LatencyBuckets() {
           2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1};
 }
 
+std::vector<double> MomentBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+          2.5,   5,      10,    30,   60,    120,  300, 900, 1800, 3600};
+}
+
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
   CheckBounds(bounds_);

@@ -54,6 +54,10 @@ class alignas(64) Gauge {
 // (19 bounds, plus +Inf). Decisions take microseconds; a publish under load or a
 // stall shows up in the millisecond decades.
 std::vector<double> LatencyBuckets();
+// Upper bounds in seconds for the customer's side of the moment (signal to decision,
+// action to customer): 1 ms to an hour, since a delivery takes milliseconds (in-app)
+// to minutes (email).
+std::vector<double> MomentBuckets();
 
 class alignas(64) Histogram {
  public:

@@ -12,12 +12,44 @@ ServeMetricSet::ServeMetricSet(Registry& r)
       dead_letters(r.AddCounterFamily("juncture_dead_letters_total",
                                       "Messages that could not be used, by kind of reason.",
                                       {"reason_kind"})),
+      receipt_to_decision(r.AddHistogramFamily(
+          "juncture_receipt_to_decision_seconds",
+          "Time from serve receiving a message to each decision it led to, by journey.",
+          {"journey"})),
       signal_to_decision(r.AddHistogramFamily(
           "juncture_signal_to_decision_seconds",
-          "Time from receiving a message to each decision it led to, by journey.", {"journey"})),
+          "Time from a send's signal (its message's timestamp, or its timer) to the send's "
+          "decision, by journey (clamped at 0).",
+          {"journey"}, MomentBuckets())),
       decision_to_publish(r.AddHistogramFamily(
           "juncture_decision_to_publish_seconds",
           "Time from a decision to publishing its action, by channel.", {"channel"})),
+      action_to_customer(r.AddHistogramFamily(
+          "juncture_action_to_customer_seconds",
+          "Time from publishing an action to its delivery receipt's time, by channel.",
+          {"channel"}, MomentBuckets())),
+      signal_to_customer(r.AddHistogramFamily(
+          "juncture_signal_to_customer_seconds",
+          "Time from a send's signal to its delivery receipt's time, by channel.", {"channel"},
+          MomentBuckets())),
+      moment_fit(r.AddCounterFamily(
+          "juncture_moment_fit_total",
+          "Delivered sends of journeys with a deadline, by whether they reached the customer "
+          "within it (fit=\"in\") or not (fit=\"late\").",
+          {"journey", "channel", "fit"})),
+      receipts(r.AddCounterFamily(
+          "juncture_receipts_total",
+          "Delivery receipts, by status and by how they matched a sent action (matched, "
+          "unknown, duplicate, late, malformed).",
+          {"status", "result"})),
+      receipts_tracked(r.AddGauge(
+          "juncture_receipts_tracked", "Sent actions kept to match their delivery receipts.")),
+      conversions(r.AddCounterFamily("juncture_conversions_total",
+                                     "Goals met, by journey and arm (treatment or control).",
+                                     {"journey", "arm"})),
+      holdout_entries(r.AddCounterFamily(
+          "juncture_holdout_entries_total",
+          "Instances that reached a control step (the holdout), by journey.", {"journey"})),
       reloads(r.AddCounterFamily("juncture_reloads_total", "Program reloads, by result.",
                                  {"result"})),
       reloads_ok(reloads.WithLabels({"ok"})),

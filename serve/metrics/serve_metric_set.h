@@ -25,8 +25,17 @@ class ServeMetricSet {
   Counter& messages;                        // juncture_messages_total
   Family<Counter>& decisions;               // juncture_decisions_total{journey,outcome,reason}
   Family<Counter>& dead_letters;            // juncture_dead_letters_total{reason_kind}
+  // The split times, signal -> decision -> action -> customer:
+  Family<Histogram>& receipt_to_decision;   // juncture_receipt_to_decision_seconds{journey}
   Family<Histogram>& signal_to_decision;    // juncture_signal_to_decision_seconds{journey}
   Family<Histogram>& decision_to_publish;   // juncture_decision_to_publish_seconds{channel}
+  Family<Histogram>& action_to_customer;    // juncture_action_to_customer_seconds{channel}
+  Family<Histogram>& signal_to_customer;    // juncture_signal_to_customer_seconds{channel}
+  Family<Counter>& moment_fit;              // juncture_moment_fit_total{journey,channel,fit}
+  Family<Counter>& receipts;                // juncture_receipts_total{status,result}
+  Gauge& receipts_tracked;                  // juncture_receipts_tracked
+  Family<Counter>& conversions;             // juncture_conversions_total{journey,arm}
+  Family<Counter>& holdout_entries;         // juncture_holdout_entries_total{journey}
   Family<Counter>& reloads;                 // juncture_reloads_total{result}
   Counter& reloads_ok;                      // {result="ok"}, exported from the start
   Counter& reloads_failed;                  // {result="failed"}, likewise

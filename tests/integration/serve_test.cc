@@ -81,7 +81,8 @@ TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
            "juncture_dead_letters_total{reason_kind=\"invalid_json\"} 2\n",
            "juncture_dead_letters_total{reason_kind=\"missing_field\"} 1\n",
            "juncture_decision_to_publish_seconds_count{channel=\"email\"} 20\n",
-           "juncture_signal_to_decision_seconds_count{journey=\"instant\"} 60\n",
+           "juncture_receipt_to_decision_seconds_count{journey=\"instant\"} 60\n",
+           "juncture_signal_to_decision_seconds_count{journey=\"instant\"} 20\n",
        }) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line << " not in:\n" << metrics;
   }

@@ -125,6 +125,17 @@ Runner AddServeCommand(CLI::App& app) {
                  "received (0: no limit); what is left is counted and the exit code is 3")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--receipts", s.receipts_subject,
+                 "subject of delivery receipts (\"\" for none)")
+      ->capture_default_str();
+  app.add_option("--receipt-window-ms", s.receipt_window_ms,
+                 "how long a sent action waits for its delivery receipts")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-tracked-actions", s.max_tracked_actions,
+                 "sent actions kept for their receipts at most (the oldest go first)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_flag("--no-watch", o->no_watch, "do not reload when a program file changes");
   // No --max-skew: serve decides at receipt time (or the stream's), whatever a message says.
   AddLimitOptions(app, s.limits, /*virtual_time=*/false);

@@ -231,8 +231,14 @@ TEST(MetricsTest, ServeMetricSet) {
   decisions.Get("welcome", "sent", "").Inc();
   SeriesCache<Counter> dead(m.dead_letters);
   dead.Get("decode").Inc();
+  SeriesCache<Histogram> r2d(m.receipt_to_decision);
+  r2d.Get("welcome").ObserveNanos(4000);
   SeriesCache<Histogram> s2d(m.signal_to_decision);
-  s2d.Get("welcome").ObserveNanos(4000);
+  s2d.Get("welcome").ObserveNanos(30'000'000);  // 30 ms
+  m.action_to_customer.WithLabels({"email"}).ObserveNanos(int64_t{90} * 1'000'000'000);
+  m.moment_fit.WithLabels({"welcome", "email", "late"}).Inc();
+  m.receipts.WithLabels({"delivered", "unknown"}).Inc();
+  m.conversions.WithLabels({"welcome", "control"}).Inc();
   SeriesCache<Histogram> d2p(m.decision_to_publish);
   d2p.Get("email").ObserveNanos(30000);
   m.reloads_failed.Inc();
@@ -249,8 +255,15 @@ TEST(MetricsTest, ServeMetricSet) {
            "juncture_decisions_total{journey=\"welcome\",outcome=\"sent\",reason=\"\"} 1\n",
            "juncture_decisions_total{journey=\"welcome\",outcome=\"suppressed\",reason=\"cap\"} 1\n",
            "juncture_dead_letters_total{reason_kind=\"decode\"} 1\n",
-           "juncture_signal_to_decision_seconds_bucket{journey=\"welcome\",le=\"5e-06\"} 1\n",
-           "juncture_signal_to_decision_seconds_count{journey=\"welcome\"} 1\n",
+           "juncture_receipt_to_decision_seconds_bucket{journey=\"welcome\",le=\"5e-06\"} 1\n",
+           "juncture_receipt_to_decision_seconds_count{journey=\"welcome\"} 1\n",
+           "juncture_signal_to_decision_seconds_bucket{journey=\"welcome\",le=\"0.025\"} 0\n",
+           "juncture_signal_to_decision_seconds_bucket{journey=\"welcome\",le=\"0.05\"} 1\n",
+           "juncture_action_to_customer_seconds_bucket{channel=\"email\",le=\"60\"} 0\n",
+           "juncture_action_to_customer_seconds_bucket{channel=\"email\",le=\"120\"} 1\n",
+           "juncture_moment_fit_total{journey=\"welcome\",channel=\"email\",fit=\"late\"} 1\n",
+           "juncture_receipts_total{status=\"delivered\",result=\"unknown\"} 1\n",
+           "juncture_conversions_total{journey=\"welcome\",arm=\"control\"} 1\n",
            "juncture_decision_to_publish_seconds_bucket{channel=\"email\",le=\"2.5e-05\"} 0\n",
            "juncture_decision_to_publish_seconds_bucket{channel=\"email\",le=\"5e-05\"} 1\n",
            "juncture_reloads_total{result=\"failed\"} 1\n",

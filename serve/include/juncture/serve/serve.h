@@ -63,6 +63,11 @@ struct ServeOptions {
   std::string decisions_prefix = "juncture.decisions";
   std::string actions_prefix = "juncture.actions";
   std::string deadletter_subject = "juncture.deadletter";
+  // Delivery receipts ("" turns them off): matched to the sent actions kept for
+  // `receipt_window_ms` after their publish, at most `max_tracked_actions` of them.
+  std::string receipts_subject = "juncture.receipts.>";
+  int64_t receipt_window_ms = 3'600'000;
+  int64_t max_tracked_actions = 200'000;
   std::string metrics_address;          // "127.0.0.1:9464"; "" = no metrics endpoint
   std::vector<std::string> watch_files;  // reload when one of them changes ("" = none)
   bool quiet = false;                    // no per-event log lines

@@ -1,0 +1,92 @@
+// serve/receipts.h: delivery receipts matched to sent actions, within bounds.
+#include "receipts.h"  // serve/, a private header of juncture_serve
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "juncture/runtime/event.h"
+
+namespace juncture::serve {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000;
+
+int64_t T(const char* iso) {
+  int64_t us = 0;
+  EXPECT_TRUE(runtime::ParseTimestamp(iso, us)) << iso;
+  return us;
+}
+
+std::string Receipt(const std::string& id, const std::string& status, const std::string& at) {
+  return R"({"decision":")" + id + R"(","status":")" + status + R"(","at":")" + at + R"("})";
+}
+
+TEST(ReceiptBook, ADeliveredReceiptGivesTheSplitTimesAndTheMomentFit) {
+  ReceiptBook book(3600 * kSecond, 100);
+  const int64_t signal = T("2026-06-01T12:00:00Z");
+  book.Sent("m1:j:s1", "j", "email", signal, signal + 2 * kSecond, 10 * kSecond);
+  book.Sent("m2:j:s1", "j", "email", signal, signal + 2 * kSecond, 10 * kSecond);
+  book.Sent("m3:k:s1", "k", "push", signal, signal, 0);  // no deadline
+  auto in = book.Receive(Receipt("m1:j:s1", "delivered", "2026-06-01T12:00:07Z"), signal);
+  EXPECT_EQ(in.result, ReceiptBook::Result::kMatched);
+  EXPECT_EQ(in.journey, "j");
+  EXPECT_EQ(in.channel, "email");
+  EXPECT_EQ(in.action_to_customer_us, 5 * kSecond);
+  EXPECT_EQ(in.signal_to_customer_us, 7 * kSecond);
+  EXPECT_EQ(in.fit, 1);
+  auto late = book.Receive(Receipt("m2:j:s1", "delivered", "2026-06-01T12:00:10.001Z"), signal);
+  EXPECT_EQ(late.fit, 0);
+  auto none = book.Receive(Receipt("m3:k:s1", "delivered", "2026-06-01T12:00:01Z"), signal);
+  EXPECT_EQ(none.fit, -1);
+  // A receipt dated before the publish: clamped at 0.
+  book.Sent("m4:j:s1", "j", "email", signal, signal + 5 * kSecond, 10 * kSecond);
+  auto early = book.Receive(Receipt("m4:j:s1", "delivered", "2026-06-01T12:00:01Z"), signal);
+  EXPECT_EQ(early.action_to_customer_us, 0);
+}
+
+TEST(ReceiptBook, UnknownDuplicateLateAndMalformedReceiptsAreTold) {
+  ReceiptBook book(60 * kSecond, 100);
+  const int64_t t = T("2026-06-01T12:00:00Z");
+  book.Sent("a", "j", "email", t, t, 0);
+  EXPECT_EQ(book.Receive(Receipt("zzz", "delivered", "2026-06-01T12:00:01Z"), t).result,
+            ReceiptBook::Result::kUnknown);
+  EXPECT_EQ(book.Receive(Receipt("a", "delivered", "2026-06-01T12:00:01Z"), t).result,
+            ReceiptBook::Result::kMatched);
+  EXPECT_EQ(book.Receive(Receipt("a", "delivered", "2026-06-01T12:00:02Z"), t).result,
+            ReceiptBook::Result::kDuplicate);
+  EXPECT_EQ(book.Receive(Receipt("a", "opened", "2026-06-01T12:00:03Z"), t).result,
+            ReceiptBook::Result::kMatched);  // another status of the same action
+  // After the window the action is gone: its receipts are late, not unknown.
+  EXPECT_EQ(book.Receive(Receipt("a", "clicked", "2026-06-01T12:02:00Z"), t + 61 * kSecond).result,
+            ReceiptBook::Result::kLate);
+  EXPECT_EQ(book.size(), 0u);
+  for (const char* bad : {"not json", "[1]", R"({"decision":"a","status":"read","at":"2026-06-01T12:00:00Z"})",
+                          R"({"decision":"","status":"delivered","at":"2026-06-01T12:00:00Z"})",
+                          R"({"decision":"a","status":"delivered","at":"yesterday"})",
+                          R"({"decision":5,"status":"delivered","at":"2026-06-01T12:00:00Z"})"}) {
+    auto r = book.Receive(bad, t);
+    EXPECT_EQ(r.result, ReceiptBook::Result::kMalformed) << bad;
+    EXPECT_FALSE(r.error.empty()) << bad;
+  }
+}
+
+TEST(ReceiptBook, KeepsAtMostItsCapacityOldestFirst) {
+  ReceiptBook book(3600 * kSecond, 3);
+  const int64_t t = T("2026-06-01T12:00:00Z");
+  for (int i = 0; i < 10; ++i) book.Sent("id" + std::to_string(i), "j", "email", t, t + i, 0);
+  EXPECT_EQ(book.size(), 3u);
+  EXPECT_EQ(book.Receive(Receipt("id9", "delivered", "2026-06-01T12:00:01Z"), t).result,
+            ReceiptBook::Result::kMatched);
+  EXPECT_EQ(book.Receive(Receipt("id6", "delivered", "2026-06-01T12:00:01Z"), t).result,
+            ReceiptBook::Result::kLate);
+  // The late ids are bounded too: the oldest are forgotten (then unknown).
+  EXPECT_EQ(book.Receive(Receipt("id0", "delivered", "2026-06-01T12:00:01Z"), t).result,
+            ReceiptBook::Result::kUnknown);
+  // The same id sent again (a replay) is kept once.
+  book.Sent("id9", "j", "email", t, t + 100, 0);
+  EXPECT_EQ(book.size(), 3u);
+}
+
+}  // namespace
+}  // namespace juncture::serve
