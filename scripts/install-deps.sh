@@ -15,6 +15,7 @@ PACKAGES=(
   libssl-dev                          # SHA-256 of journey versions (approvals)
   libcpp-httplib-dev                  # serve: the /metrics HTTP endpoint
   openssl                             # tests: certificates for the TLS test
+  prometheus                          # tests: promtool checks serve's /metrics
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev         # libFuzzer targets (optional build)
 )

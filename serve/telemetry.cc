@@ -91,7 +91,7 @@ struct Telemetry::Impl {
   runtime::EngineStats limits_seen;  // the limit counters as last exported
 };
 
-Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) {}
+Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) { impl_->m.ExportZeros(); }
 Telemetry::~Telemetry() { impl_->server.Stop(); }
 
 bool Telemetry::Listen(const std::string& address, std::string* error) {
@@ -111,6 +111,9 @@ void Telemetry::ProgramInfo(const runtime::ProgramSpec& spec, const std::string&
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016zx", std::hash<std::string>{}(all));
   impl_->m.SetProgramInfo(hex, evaluator);
+  std::vector<std::string> names;
+  for (const runtime::JourneySpec& j : spec.journeys) names.push_back(j.name);
+  impl_->m.JourneysLoaded(names);
   impl_->m.journeys.Set(static_cast<double>(spec.journeys.size()));
 }
 

@@ -94,6 +94,37 @@ ServeMetricSet::ServeMetricSet(Registry& r)
                                      "Version and evaluator of the running engine; always 1.",
                                      {"version", "evaluator"})) {}
 
+void ServeMetricSet::ExportZeros() {
+  // The series whose labels are known before anything happens start at 0, so that
+  // rate() and increase() see their first event and dashboards find every metric.
+  for (const char* reason : {"slow_consumer", "undecided_at_stop", "stream_limits"}) {
+    dropped.WithLabels({reason});
+  }
+  for (const char* limit : {"customer_id_bytes", "timers_per_customer", "window_events",
+                            "unknown_traits"}) {
+    limit_hits.WithLabels({limit});
+  }
+  for (const char* reason : {"client", "refused", "no_ack", "no_stream", "wrong_stream"}) {
+    publish_failures.WithLabels({"action", reason});
+  }
+  publish_failures.WithLabels({"decision", "client"});
+  publish_failures.WithLabels({"dead_letter", "client"});
+  for (const char* status : {"delivered", "opened", "clicked", "failed"}) {
+    for (const char* result : {"matched", "unknown", "duplicate", "late"}) {
+      receipts.WithLabels({status, result});
+    }
+  }
+  receipts.WithLabels({"?", "malformed"});
+}
+
+void ServeMetricSet::JourneysLoaded(const std::vector<std::string>& journeys) {
+  for (const std::string& j : journeys) {
+    conversions.WithLabels({j, "treatment"});
+    conversions.WithLabels({j, "control"});
+    holdout_entries.WithLabels({j});
+  }
+}
+
 void ServeMetricSet::SetProgramInfo(std::string_view version, std::string_view evaluator) {
   // Info-metric convention: exactly one series. The old one is retired, not freed.
   program_info_.RemoveAll();

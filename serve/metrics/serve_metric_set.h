@@ -13,6 +13,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "serve/metrics/metrics.h"
 
@@ -57,6 +58,11 @@ class ServeMetricSet {
   // is juncture's, `evaluator` the back end ("jit", "interpreter"). Call at start
   // and after each successful reload. Takes a lock; not for the hot path.
   void SetProgramInfo(std::string_view version, std::string_view evaluator);
+  // Exports 0 for every series whose labels are known in advance (drops, limits,
+  // publish failures, receipts); call once at startup.
+  void ExportZeros();
+  // Exports 0 for each journey's conversions (both arms) and holdout entries.
+  void JourneysLoaded(const std::vector<std::string>& journeys);
 
  private:
   Family<Gauge>& program_info_;
