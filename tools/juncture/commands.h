@@ -18,6 +18,7 @@ Runner AddApproveCommand(CLI::App& app);
 Runner AddRunCommand(CLI::App& app);
 Runner AddTestCommand(CLI::App& app);
 Runner AddServeCommand(CLI::App& app);
+Runner AddReportCommand(CLI::App& app);
 
 // Options shared by every command that compiles a program.
 struct ProgramOptions {

@@ -6,6 +6,7 @@
 //   juncture serve PATH... --nats URL  decide on NATS messages, publish to NATS
 //   juncture test SCENARIOS...        check journeys against scenario files
 //   juncture approve PATH... --journey J --role R --by WHO
+//   juncture report DECISIONS [--receipts FILE]  journeys' outcomes, uplift, split times
 // Exit codes: 0 ok, 1 diagnostics or failures, 2 usage.
 #include <iostream>
 
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
       juncture::tools::AddServeCommand);
   add("test", "Run scenario files: messages in, expected decisions out",
       juncture::tools::AddTestCommand);
+  add("report", "Report conversions, uplift, sends and split times from a decision log",
+      juncture::tools::AddReportCommand);
   add("approve", "Record an approval of a journey's current version",
       juncture::tools::AddApproveCommand);
   try {
