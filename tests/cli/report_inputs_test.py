@@ -165,7 +165,13 @@ def run_checks(binary, examples, tmp):
         check(deferred == 2 and released == 2, f"demo deferrals: {total['sends']}")
         win_back = [x for x in out["journeys"] if x["journey"] == "win_back"][0]
         check(win_back["entries"]["control"] == 1, f"win_back holdout: {win_back['entries']}")
-        check(win_back["conversions"]["goal"] == "none", f"win_back goal: {win_back['conversions']}")
+        # win_back has a goal (the program says so); no one converts in these two days.
+        check(win_back["conversions"]["goal"] == "program" and
+              win_back["conversions"]["treatment"]["conversions"] == 0,
+              f"win_back goal: {win_back['conversions']}")
+        cart = [x for x in out["journeys"] if x["journey"] == "cart_rescue"][0]
+        check(cart["conversions"]["treatment"]["conversions"] == 2,
+              f"cart_rescue conversions: {cart['conversions']}")
 
     # stdin.
     with open(decisions) as f:

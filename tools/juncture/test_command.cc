@@ -10,8 +10,8 @@
 //                    "outcome": "sent", "at": "2026-10-01T10:30:00Z"} ],
 //       "exact": true}]}                                   // optional
 // Every expected decision must match one actual decision (subset of keys; params as a
-// subset; times to the second). With "exact", every actual send/control decision must
-// be expected too. Exit 0 if every scenario passes, 1 otherwise.
+// subset; times to the second). With "exact", every actual send, control or conversion
+// decision must be expected too. Exit 0 if every scenario passes, 1 otherwise.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -76,7 +76,8 @@ bool Matches(const json& expected, const json& actual) {
 }
 
 bool IsAction(const json& d) {
-  return d.contains("channel") || d.value("outcome", "") == "control";
+  const std::string outcome = d.value("outcome", "");
+  return d.contains("channel") || outcome == "control" || outcome == "converted";
 }
 
 // Runs one scenario; prints a report of what went wrong. True if it passed.
