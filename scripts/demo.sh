@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh
 J=build/tools/juncture
 LOAD=build/bench/load/juncture-load
+DELIVER=build/bench/load/juncture-deliver
 out=$(mktemp -d)
-nats_pid="" serve_pid=""
+nats_pid="" serve_pid="" deliver_pid=""
 cleanup() {
+  [ -n "$deliver_pid" ] && kill "$deliver_pid" 2>/dev/null && wait "$deliver_pid" 2>/dev/null || true
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true
   [ -n "$nats_pid" ] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null || true
   rm -rf "$out"
@@ -39,11 +41,17 @@ $J serve examples/ --nats "nats://127.0.0.1:$nats_port" --metrics "127.0.0.1:$me
 serve_pid=$!
 wait_for "$out/serve.log" "deciding on"
 sed 's/^/   /' "$out/serve.log"
+# The channels' delivery services, simulated: each action gets a delivery receipt
+# after a delay typical of its channel (in-app ~40 ms ... email ~3 s; a few fail).
+$DELIVER --nats "nats://127.0.0.1:$nats_port" > "$out/deliver.log" 2>&1 &
+deliver_pid=$!
+wait_for "$out/deliver.log" "answering"
 echo
-echo "== examples/events/demo.jsonl published to juncture.events.*; what comes back"
-echo "   (time since the event was published; serve decides on the wall clock, so the"
-echo "    journeys' waits of minutes and days are still pending when this stops)"
-$LOAD --events examples/events/demo.jsonl --nats "nats://127.0.0.1:$nats_port" --print \
+echo "== examples/events/demo.jsonl published to juncture.events.* as live traffic"
+echo "   (each message stamped with its publish time); what comes back, with the time"
+echo "   since the event was published (serve decides on the wall clock, so the journeys'"
+echo "   waits of minutes and days are still pending when this stops)"
+$LOAD --events examples/events/demo.jsonl --restamp --nats "nats://127.0.0.1:$nats_port" --print \
   --settle 500 > "$out/replies.txt" 2>&1 || { cat "$out/replies.txt"; exit 1; }
 python3 - "$out/replies.txt" <<'PY'
 import json, re, sys
@@ -69,30 +77,61 @@ for line in open(sys.argv[1]):
     print(f'   {latency:>9}  {subject:28} {d["customer"]:6} {d["journey"]:19} {what} {why}')
 PY
 echo
-echo "== serve's own split times, from its metrics (http://127.0.0.1:$metrics_port/metrics)"
+sleep 5  # the slowest simulated deliveries (email, ~3 s) report back
+echo "== the customer's moment, from serve's metrics (http://127.0.0.1:$metrics_port/metrics)"
+echo "   split times signal -> decision -> action -> customer (p50 / p99 as histogram bounds),"
+echo "   the moment fit (delivered within the journey's deadline), conversions by arm"
 python3 - "$metrics_port" <<'PY'
-import sys, urllib.request
+import collections, re, sys, urllib.request
 text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
-def quantile(name, q):
-    # Prometheus-style: the bucket bound where the cumulative count passes q.
-    buckets = {}
+sample = re.compile(r'^(\w+)\{(.*)\} (\S+)$')
+def labels(s): return dict(re.findall(r'(\w+)="([^"]*)"', s))
+def quantiles(name, by):
+    # Prometheus-style: the bucket bound where the cumulative count passes q, per label.
+    series = collections.defaultdict(dict)
     for line in text.splitlines():
-        if line.startswith(name + "_bucket{"):
-            le = line.split('le="')[1].split('"')[0]
-            buckets[le] = buckets.get(le, 0) + float(line.rsplit(" ", 1)[1])
-    if not buckets: return None
-    total = buckets["+Inf"]
-    for le, n in sorted(((float(k), v) for k, v in buckets.items()), key=lambda x: x[0]):
-        if total and n >= q * total: return le, int(total)
-for name, label in (("juncture_signal_to_decision_seconds", "signal -> decision"),
-                    ("juncture_decision_to_publish_seconds", "decision -> publish (actions)")):
-    r50, r99 = quantile(name, 0.5), quantile(name, 0.99)
-    if r50:
-        print(f"   {label:30} p50 <= {r50[0]*1e6:g} us, p99 <= {r99[0]*1e6:g} us  ({r50[1]} observations, histogram bounds)")
+        m = sample.match(line)
+        if m and m.group(1) == name + "_bucket":
+            l = labels(m.group(2))
+            series[l[by]][l["le"]] = float(m.group(3))
+    out = {}
+    for key, b in series.items():
+        total = b.get("+Inf", 0)
+        if not total: continue
+        bounds = sorted((float(le), n) for le, n in b.items())
+        q = lambda p: next(le for le, n in bounds if n >= p * total)
+        out[key] = (q(0.5), q(0.99), int(total))
+    return out
+def fmt(s):
+    return "+Inf" if s == float("inf") else (f"{s*1e6:g} us" if s < 1e-3 else f"{s*1e3:g} ms" if s < 1 else f"{s:g} s")
+for name, by, label in (("juncture_signal_to_decision_seconds", "journey", "signal -> decision"),
+                        ("juncture_receipt_to_decision_seconds", "journey", "(serve: received -> decision)"),
+                        ("juncture_decision_to_publish_seconds", "channel", "decision -> action"),
+                        ("juncture_action_to_customer_seconds", "channel", "action -> customer"),
+                        ("juncture_signal_to_customer_seconds", "channel", "signal -> customer")):
+    for key, (p50, p99, n) in sorted(quantiles(name, by).items()):
+        print(f"   {label:31} {key:19} p50 <= {fmt(p50):>9}   p99 <= {fmt(p99):>9}   ({n})")
+fit = collections.defaultdict(lambda: [0, 0])
+conv, entries = collections.defaultdict(float), collections.defaultdict(float)
 for line in text.splitlines():
-    if line.startswith(("juncture_messages_total", "juncture_decisions_total", "juncture_dead_letters_total")):
+    m = sample.match(line)
+    if not m: continue
+    l, v = labels(m.group(2)), float(m.group(3))
+    if m.group(1) == "juncture_moment_fit_total":
+        fit[(l["journey"], l["channel"])][0 if l["fit"] == "in" else 1] += v
+    elif m.group(1) == "juncture_conversions_total" and v:
+        conv[(l["journey"], l["arm"])] += v
+for (journey, channel), (inside, late) in sorted(fit.items()):
+    if inside + late:
+        print(f"   moment fit {journey:20} {channel:8} {inside / (inside + late):6.0%} delivered within the deadline ({int(inside)} of {int(inside + late)})")
+for (journey, arm), v in sorted(conv.items()):
+    print(f"   conversions {journey:19} {arm:9} {int(v)}")
+for line in text.splitlines():
+    if line.startswith(("juncture_messages_total", "juncture_dead_letters_total")) and not line.endswith(" 0"):
         print("  ", line)
 PY
+kill -TERM "$deliver_pid"; wait "$deliver_pid" || true; deliver_pid=""
+sed 's/^/   /' "$out/deliver.log" | tail -1
 kill -TERM "$serve_pid"; wait "$serve_pid" || true; serve_pid=""
 kill "$nats_pid"; wait "$nats_pid" 2>/dev/null || true; nats_pid=""
 grep "stopped\." "$out/serve.log" | sed 's/^/   /'
@@ -115,6 +154,9 @@ for line in open(sys.argv[1]):
     print(f'   {d["at"][:16]}  {d["customer"]:6} {d["journey"]:20} {d["step"]:4} {what} {why}')
 PY
 sed 's/^/   /' "$out/summary.txt"
+echo
+echo "== juncture report   (did the journeys work? conversions by arm, sends, split times)"
+$J report "$out/decisions.jsonl" --program examples/ 2>/dev/null | sed 's/^/   /'
 echo
 echo "== juncture test examples/scenarios   (marketers' scenarios for every journey)"
 $J test examples/scenarios | tail -1

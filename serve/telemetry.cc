@@ -219,7 +219,7 @@ std::string Telemetry::Summary() const {
          std::to_string(impl_->dead_total) + " dead letters, " +
          std::to_string(impl_->publish_failures) + " failed publishes, " +
          std::to_string(impl_->actions_not_stored) + " action publishes refused, " +
-         std::to_string(impl_->dropped) + " messages dropped; signal->decision " +
+         std::to_string(impl_->dropped) + " messages dropped; received->decision " +
          impl_->recent_decision.Quantiles() + "; decision->publish " +
          impl_->recent_publish.Quantiles();
 }

@@ -10,7 +10,10 @@
 //                       event -> serve -> action, with no decision in between.
 //   --events FILE       publish the messages of a JSON-lines file instead and, with
 //                       --print, show every action, decision and dead letter that comes
-//                       back (a demo).
+//                       back (a demo); --restamp makes them live (timestamp = now).
+//
+// Its companion juncture-deliver (deliver.cc) plays the channels' delivery services:
+// it answers actions with delivery receipts.
 //
 // Every time is taken from one monotonic clock in this process, so a latency is
 // receive time - publish time with no clock skew. Publishing follows an absolute
@@ -84,6 +87,7 @@ struct Options {
   std::string event_name = "load_tick";
   std::string traits = R"({"country":"US","load_opt_in":true,"tier":"standard","lifetime_value":120.0})";
   std::string events_file;
+  bool restamp = false;  // --events: each message's timestamp becomes its publish time
   std::string events_prefix = "juncture.events";  // --events: subject = prefix.<type>
   std::string decisions = "juncture.decisions.>";
   std::string deadletter = "juncture.deadletter";
@@ -299,6 +303,18 @@ int64_t Percentile(const std::vector<int64_t>& sorted, double q) {
   return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
+// --restamp: the message's "timestamp" value replaced by `now` (a recorded stream
+// replayed as live traffic, so that signal -> decision is measured from now). A line
+// without one is left alone.
+void Restamp(std::string& line, const std::string& now) {
+  const std::string key = "\"timestamp\":\"";
+  size_t at = line.find(key);
+  if (at == std::string::npos) return;
+  at += key.size();
+  size_t end = line.find('"', at);
+  if (end != std::string::npos) line.replace(at, end - at, now);
+}
+
 // --events FILE: publish the file's messages (paced by --rate, or as fast as possible)
 // and print what comes back.
 int PublishFile(Run& run, Connection& pub) {
@@ -317,6 +333,7 @@ int PublishFile(Run& run, Connection& pub) {
     std::string type = "track", message_id;
     StringField(lines[i], "type", &type);  // undecodable lines go out as `track`: serve
     StringField(lines[i], "messageId", &message_id);  // dead-letters them
+    if (run.opt.restamp) Restamp(lines[i], WallTimestamp());
     {
       std::lock_guard<std::mutex> lock(run.mu);
       if (!message_id.empty()) run.by_message_id[message_id] = NowNs();
@@ -477,6 +494,8 @@ int main(int argc, char** argv) {
   app.add_option("--traits", o.traits, "identify traits (JSON) that make the journeys eligible")
       ->capture_default_str();
   app.add_option("--events", o.events_file, "publish this JSON-lines file instead (to <prefix>.<type>)");
+  app.add_flag("--restamp", o.restamp,
+               "--events: give each message its publish time as its timestamp (live traffic)");
   app.add_option("--events-prefix", o.events_prefix, "subject prefix for --events and identify")
       ->capture_default_str();
   app.add_flag("--print", o.print, "print every action, decision and dead letter received");
