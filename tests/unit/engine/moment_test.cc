@@ -318,6 +318,29 @@ journey j {
   EXPECT_EQ(h.all()[4].at_us, At(10 * kMinute));
 }
 
+TEST(ReceivedAt, BeforeTheTimestampIsStillTheDecisionTimeAndNeverLate) {
+  // A producer's clock ahead of the pipeline's: receivedAt before timestamp. The
+  // message is decided at receivedAt; its signal (the timestamp) is then after the
+  // decision, so no deadline can make it late.
+  EngineHarness h(P(R"(
+journey quick {
+  on page_view
+  reenter always
+  deadline 1s
+  send push "now" { seen: event.time }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Raw(R"({"type":"track","event":"page_view","messageId":"m1","userId":"c1",)"
+        R"("timestamp":"2026-06-01T12:00:10Z","receivedAt":"2026-06-01T12:00:00Z",)"
+        R"("properties":{"path":"/x"}})");
+  ASSERT_THAT(Sends(h), ElementsAre("quick:s1:sent"));
+  const Decision& d = h.all()[1];
+  EXPECT_EQ(d.at_us, Time("2026-06-01T12:00:00Z"));
+  EXPECT_EQ(d.signal_us, Time("2026-06-01T12:00:10Z"));
+  EXPECT_THAT(d.params_json, HasSubstr("12:00:10.000Z"));
+}
+
 TEST(ReceivedAt, ABadOneIsADeadLetterWithItsReason) {
   EngineHarness h(P(R"(
 journey j {
