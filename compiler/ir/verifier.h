@@ -8,7 +8,7 @@
 // Segments and window filters do not depend on themselves. Journeys have a trigger
 // and a step graph whose edges only go forward and end in `complete`, which is what
 // guarantees that an instance terminates; sends name channels, splits cover 10000
-// basis points; journeys are in arbitration order (LANGUAGE.md §6).
+// basis points; journeys are in arbitration order (docs/language.md).
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// The approvals ledger (`approvals.json` beside the scripts, LANGUAGE.md §7) and the
+// The approvals ledger (`approvals.json` beside the scripts, docs/language.md) and the
 // content hash that identifies a journey version.
 //
 // Format (documented in docs/approvals.md):

@@ -1,4 +1,4 @@
-// Decisions as JSON lines (LANGUAGE.md §5); their strings are written by
+// Decisions as JSON lines (docs/language.md); their strings are written by
 // AppendJsonString (json_text.cc).
 #include <charconv>
 #include <cmath>

@@ -1,4 +1,4 @@
-// Decoding of input messages (LANGUAGE.md §5) into records (juncture/abi/abi.h).
+// Decoding of input messages (docs/language.md) into records (juncture/abi/abi.h).
 //
 // simdjson's DOM parser, error codes only (never its throwing accessors). Every
 // rejection is one line for the dead-letter output; nothing here crashes or loops on

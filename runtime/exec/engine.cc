@@ -1,4 +1,4 @@
-// The per-message procedure of LANGUAGE.md §6: profile update, windows, exits,
+// The per-message procedure of docs/language.md: profile update, windows, exits,
 // resumed instances, new entries (journeys in arbitration order), then arbitration
 // and emission. Timers fire before any message whose time has reached them.
 #include <algorithm>

@@ -1,4 +1,4 @@
-// A send through its guardrails (LANGUAGE.md §3, §6, §7), in this order: a held-out
+// A send through its guardrails (docs/language.md), in this order: a held-out
 // instance only records it (`control`); then the deadline (`late`), approval
 // (precompiled), limit guards, consent, arbitration, cap, quiet hours. A deferred send
 // is released by a timer and passes the deadline, consent, cap and quiet again.

@@ -1,4 +1,4 @@
-// ISO-8601 timestamps on the wire (LANGUAGE.md §5).
+// ISO-8601 timestamps on the wire (docs/language.md).
 //
 // Accepted, exactly: YYYY-MM-DDTHH:MM:SS[.F] followed by `Z` or `±HH:MM`, where
 //   - YYYY is 0000..9999, MM 01..12, DD 01..the month's length (leap years by the

@@ -1,5 +1,5 @@
 // The evaluation context of a decision and the windows it reads (count, sum,
-// time_since over the customer's own recent events; LANGUAGE.md §4). Windows end at
+// time_since over the customer's own recent events; docs/language.md). Windows end at
 // the decision time, include the current message, and start `within` before it
 // (inclusive).
 #include "exec/engine_impl.h"

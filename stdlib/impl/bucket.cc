@@ -1,4 +1,4 @@
-// bucket(salt): a stable 0..99 bucket per (customer, salt) (LANGUAGE.md §4), for
+// bucket(salt): a stable 0..99 bucket per (customer, salt) (docs/language.md), for
 // A/B splits and gradual rollouts.
 //
 // The bucket is XXH3_64bits (seed 0) over the bytes customer + '\0' + salt, modulo

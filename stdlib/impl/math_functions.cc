@@ -1,4 +1,4 @@
-// Numeric functions of the stdlib: abs, min, max, round, floor, ceil (LANGUAGE.md §4).
+// Numeric functions of the stdlib: abs, min, max, round, floor, ceil (docs/language.md).
 //
 // Entry points follow JnStdlibFn (juncture/abi/abi.h) and never fail: a missing or
 // mistyped argument yields 0 (of the result type).

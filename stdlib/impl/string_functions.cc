@@ -1,4 +1,4 @@
-// String functions of the stdlib: lower, upper, trim and len (LANGUAGE.md §4).
+// String functions of the stdlib: lower, upper, trim and len (docs/language.md).
 //
 // Entry points follow JnStdlibFn (juncture/abi/abi.h) and never fail: a missing or
 // mistyped argument yields a neutral value (the empty string, 0).

@@ -1,5 +1,5 @@
 // juncture run PROGRAM... --events FILE|- [--until T] [--dead-letter FILE] [--max-...]
-// Embedded, no server: virtual time from the messages' timestamps (LANGUAGE.md §5);
+// Embedded, no server: virtual time from the messages' timestamps (docs/language.md);
 // decisions as JSON lines on stdout, a summary on stderr. Dead letters are JSON lines
 // too, each with its reason and the message (as base64 when it is not UTF-8;
 // docs/limits.md). The engine's bounds are options (limit_options.h).

@@ -1,5 +1,5 @@
 // Input messages: Segment-spec `track` / `identify` JSON decoded into the program's
-// fixed record layouts (LANGUAGE.md §5, juncture/abi/abi.h).
+// fixed record layouts (docs/language.md, juncture/abi/abi.h).
 //
 // A decoded record owns its strings and lists; records are immutable once decoded
 // and shared (RecordPtr) between the customer's history, journey instances and

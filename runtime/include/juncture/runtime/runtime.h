@@ -7,7 +7,8 @@
 // Time is whatever the caller says: `juncture run` drives it from the messages'
 // timestamps (virtual time), `juncture serve` from the wall clock. Per-customer state
 // (profile, windows, journey instances, caps, timers, deferred sends) lives in the
-// engine. Semantics are LANGUAGE.md §3–§7; see docs/semantics.md for the choices.
+// engine. The language is docs/language.md; docs/semantics.md records how the engine
+// reads it.
 //
 // Not thread-safe: one thread drives an Engine. Bad messages never throw: they go to
 // the sink's dead-letter output with a reason, and nothing else is affected. Bounds
@@ -25,7 +26,7 @@
 
 namespace juncture::runtime {
 
-// One decision (LANGUAGE.md §5). Lifecycle decisions (entered, exited, completed)
+// One decision (docs/language.md). Lifecycle decisions (entered, exited, completed)
 // have no channel; control decisions have neither channel nor template.
 struct Decision {
   std::string id;        // stable: cause, journey, step (+ a suffix for releases/lifecycle)
@@ -45,7 +46,7 @@ struct Decision {
   std::string cause;     // messageId of the message that led here
   int64_t at_us = 0;     // decision time
 
-  // The JSON line of LANGUAGE.md §5 (no trailing newline).
+  // The decision as one JSON line (docs/semantics.md, "Decisions"; no trailing newline).
   std::string ToJson() const;
 };
 

@@ -3,7 +3,7 @@
 // the wall clock, and publishes decisions, actions and dead letters back to NATS.
 //
 //   juncture.events.>            in: track / identify messages (configurable)
-//   juncture.decisions.<journey> out: every decision (LANGUAGE.md §5 JSON)
+//   juncture.decisions.<journey> out: every decision (docs/language.md JSON)
 //   juncture.actions.<channel>   out: every `sent` decision, header Nats-Msg-Id = id
 //   juncture.deadletter          out: the raw bad message, header Juncture-Error
 //

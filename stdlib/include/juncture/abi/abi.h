@@ -48,7 +48,7 @@ typedef struct JnList {
   uint32_t elem_size;
 } JnList;
 
-/* The envelope every event record starts with (LANGUAGE.md §2: event.id,
+/* The envelope every event record starts with (docs/language.md: event.id,
  * event.customer, event.time). */
 typedef struct JnEventHeader {
   uint32_t type_id;  /* dense event-type id assigned by the compiler */
