@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include "wall_time.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -46,17 +48,6 @@ struct Options {
   uint64_t seed = 1;
 };
 
-std::string WallIso() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm t;
-  gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
-           t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-           static_cast<int>(ts.tv_nsec / 1'000'000));
-  return buf;
-}
 
 struct Pending {
   Clock::time_point due;
@@ -113,7 +104,7 @@ class Deliverer {
       queue_.pop();
       std::string body = nlohmann::json{{"decision", p.decision},
                                         {"status", p.failed ? "failed" : "delivered"},
-                                        {"at", WallIso()}}
+                                        {"at", WallTimestamp()}}
                              .dump();
       std::string subject = o_.receipts_prefix + p.channel;
       natsConnection_Publish(nc, subject.c_str(), body.data(), static_cast<int>(body.size()));

@@ -46,6 +46,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "wall_time.h"
+
 namespace {
 
 int64_t NowNs() {
@@ -61,19 +63,8 @@ void SleepUntilNs(int64_t deadline) {
   }
 }
 
-// ISO-8601 UTC with milliseconds, the Segment `timestamp`. serve decides on its own
-// wall clock; the timestamp only has to be plausible.
-std::string WallTimestamp() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm t;
-  gmtime_r(&ts.tv_sec, &t);
-  char buf[96];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
-           t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-           static_cast<int>(ts.tv_nsec / 1'000'000));
-  return buf;
-}
+// WallTimestamp() (wall_time.h): the Segment `timestamp` of the messages. serve
+// decides on its own wall clock; the timestamp only has to be plausible.
 
 struct Options {
   std::string mode = "journeys";

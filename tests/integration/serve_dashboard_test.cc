@@ -16,13 +16,6 @@
 namespace juncture::itest {
 namespace {
 
-std::string NowIso(int64_t offset_ms = 0) {
-  int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-  return runtime::FormatTimestamp(us + offset_ms * 1000);
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;

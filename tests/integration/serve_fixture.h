@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "client.h"
+#include "juncture/runtime/event.h"
 #include "process.h"
 
 namespace juncture::itest {
@@ -26,6 +27,14 @@ inline std::string JunctureBin() {
 inline std::string TestProgram() { return JUNCTURE_TEST_PROGRAM; }
 
 inline std::string FaultProgram() { return JUNCTURE_FAULT_PROGRAM; }
+
+// The wall clock now (plus `offset_ms`) as an ISO-8601 timestamp: a live signal.
+inline std::string NowIso(int64_t offset_ms = 0) {
+  int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  return runtime::FormatTimestamp(us + offset_ms * 1000);
+}
 
 // A `cart` track message for `customer` with messageId `id`.
 inline std::string CartJson(const std::string& customer, const std::string& id) {

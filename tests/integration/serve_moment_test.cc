@@ -12,13 +12,6 @@
 namespace juncture::itest {
 namespace {
 
-std::string NowIso(int64_t offset_ms = 0) {
-  int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-  return runtime::FormatTimestamp(us + offset_ms * 1000);
-}
-
 std::string Cart(const std::string& customer, const std::string& id) {
   return R"({"type":"track","event":"cart","messageId":")" + id + R"(","userId":")" + customer +
          R"(","timestamp":")" + NowIso() + R"(","properties":{"cart_id":"k-)" + id +

@@ -247,38 +247,26 @@ journey slow {
   EXPECT_THAT(Sends(h), ElementsAre("slow:s2:sent"));
 }
 
-TEST(Deadline, IsCheckedAgainWhenADeferredSendIsReleased) {
-  EngineHarness h(P(R"(
+const char* kEvening = R"(
 journey evening {
   on cart
   reenter always
   deadline 10m
   send inapp "hello"
 }
-)"));
+)";
+
+TEST(Deadline, IsCheckedAgainWhenADeferredSendIsReleased) {
+  EngineHarness h(P(kEvening));
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Track("c1", "cart", Time("2026-06-01T21:30:00Z"), R"({"value": 1})");
   h.Advance(Time("2026-06-02T12:00:00Z"));
   EXPECT_THAT(Sends(h), ElementsAre("evening:s1:deferred", "evening:s1:suppressed:late"));
   // And across a snapshot of the pending release.
-  EngineHarness again(P(R"(
-journey evening {
-  on cart
-  reenter always
-  deadline 10m
-  send inapp "hello"
-}
-)"));
+  EngineHarness again(P(kEvening));
   again.Track("c1", "cart", Time("2026-06-01T21:30:00Z"), R"({"value": 1})");
   std::string snapshot = again.engine().SaveSnapshot();
-  EngineHarness loaded(P(R"(
-journey evening {
-  on cart
-  reenter always
-  deadline 10m
-  send inapp "hello"
-}
-)"));
+  EngineHarness loaded(P(kEvening));
   std::string error;
   ASSERT_TRUE(loaded.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
   loaded.Advance(Time("2026-06-02T12:00:00Z"));
