@@ -27,7 +27,9 @@ TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
   for (int i = 0; i < 20; ++i) {
     std::string id = "m" + std::to_string(i);
     ASSERT_TRUE(client_.Publish("juncture.events.web", CartJson("c" + std::to_string(i), id)));
-    if (i % 4 == 3) ASSERT_TRUE(client_.Publish("juncture.events.web", bad[i / 4]));
+    if (i % 4 == 3) {
+      ASSERT_TRUE(client_.Publish("juncture.events.web", bad[i / 4]));
+    }
   }
   ASSERT_TRUE(client_.Flush());
 
