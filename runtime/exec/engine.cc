@@ -81,9 +81,10 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   }
   CustomerState& c = Customer(m.customer);
   if (m.kind == MessageKind::kIdentify) {
-    c.profile = MergeTraits(*spec_, *c.profile, m);
+    std::shared_ptr<Record> before = c.profile;
+    c.profile = MergeTraits(*spec_, *before, m);
     KeepUnknownTraits(m, c);
-    CheckTimeZone(c);
+    CheckTimeZone(*before, c);  // only when the zone changed (it takes a look-up)
     return;
   }
   // Counted after the timers due by now have fired: releases and waits that ended
@@ -97,10 +98,11 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
 
 // A profile.timezone that is no time zone makes local times UTC for the customer:
 // counted once per customer (a zone constant in a script is checked at compile time).
-void Engine::Impl::CheckTimeZone(CustomerState& c) {
+void Engine::Impl::CheckTimeZone(const Record& before, CustomerState& c) {
   if (spec_->profile_timezone_field < 0 || c.unknown_zone_counted) return;
   const FieldSpec& f = spec_->profile.fields[spec_->profile_timezone_field];
   std::string_view tz = RecordView(c.profile->data()).GetString(f.offset);
+  if (tz == RecordView(before.data()).GetString(f.offset)) return;  // unchanged
   if (tz.empty() || stdlib::KnownTimeZone(tz)) return;
   c.unknown_zone_counted = true;
   ++stats_.unknown_timezones;

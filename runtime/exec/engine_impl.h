@@ -193,7 +193,7 @@ class Engine::Impl {
   void HandleTrack(const Message& m, CustomerState& c, Batch& batch);
   void RecordHistory(const Message& m, CustomerState& c);
   void Goals(const Message& m, CustomerState& c, Batch& batch);
-  void CheckTimeZone(CustomerState& c);
+  void CheckTimeZone(const Record& before, CustomerState& c);
   void Exits(const Message& m, CustomerState& c, Batch& batch);
   void Resumes(const Message& m, CustomerState& c, Batch& batch);
   void Entries(const Message& m, CustomerState& c, Batch& batch);

@@ -85,6 +85,14 @@ void AppendJsonString(std::string_view s, std::string& out) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
   for (size_t i = 0; i < n;) {
+    // The common case first: a run of printable ASCII needs no escape, appended whole.
+    size_t run = i;
+    while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\') ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == n) break;
+    }
     const unsigned char c = p[i];
     if (c >= 0x80) {
       size_t bad = 0;
