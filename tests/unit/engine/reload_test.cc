@@ -74,6 +74,87 @@ TEST(Reload, CapsAndReentryCarryOver) {
   EXPECT_THAT(h.BriefActions(), ElementsAre("k:s1:suppressed:cap"));
 }
 
+// One rule for carrying state onto an edited program (docs/semantics.md): a waiting
+// instance keeps the event it holds when the event's schema changed, re-laid out by
+// field name and type (a new field takes its default), and ends only when the event
+// can no longer be its `event`.
+TEST(Reload, AnInstanceKeepsItsEventWhenTheEventsSchemaChanges) {
+  const char* journey =
+      "journey j { on cart exit on unsubscribed wait 1h send email \"v\" { v: event.value } }\n";
+  EngineHarness h(Program(journey));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("ana", "cart", At(0), R"({"value": 10, "items": 3})");
+  // The cart event gains a field (and its layout changes).
+  std::string edited = kBase;
+  edited.replace(edited.find("event cart {"), 12, "event cart { note: string = \"n\" ");
+  Collector reload_sink;
+  h.engine().Reload(Compile(edited + "channel email { consent true cap 2 per 1d }\n" + journey),
+                    reload_sink);
+  EXPECT_TRUE(reload_sink.decisions.empty());
+  h.Clear();
+  h.Advance(At(2 * kHour));
+  ASSERT_EQ(h.actions().size(), 1u);
+  EXPECT_EQ(h.actions()[0].params_json, R"({"v":10})");
+}
+
+TEST(Reload, AnInstanceWhoseEventIsGoneExitsAtReload) {
+  const char* v1 = "journey j { on cart exit on unsubscribed wait 1h send email \"v\" }\n";
+  EngineHarness h(Program(v1));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("ana", "cart", At(0), R"({"value": 10})", "m-1");
+  // The journey now starts from a page view; the cart it holds can no longer be `event`.
+  Collector reload_sink;
+  h.engine().Reload(
+      Compile(Program("journey j { on page_view exit on unsubscribed wait 1h send email \"v\" }\n")),
+      reload_sink);
+  ASSERT_EQ(reload_sink.decisions.size(), 1u);
+  const Decision& d = reload_sink.decisions[0];
+  EXPECT_EQ(Brief(d), "j:reload:exited");
+  EXPECT_EQ(d.id, "m-1:j:reload:exited");
+  EXPECT_EQ(d.version, h.Hash("j"));  // the version it was in
+  h.Clear();
+  h.Advance(At(2 * kHour));
+  EXPECT_TRUE(h.actions().empty());
+}
+
+// A reload and a restart from a checkpoint into the same edited program carry the
+// same state: what they decide next is the same.
+TEST(Reload, AReloadAndALoadIntoTheEditedProgramDecideAlike) {
+  const std::string v1 = Program(
+      "journey j { on cart reenter always exit on unsubscribed wait 1h send email \"a\" }\n"
+      "journey gone { on page_view wait 2h send email \"g\" }\n");
+  const std::string v2 = Program(
+      "journey j { on cart reenter always exit on unsubscribed wait 1h send email \"b\" }\n"
+      "journey new { on cart send email \"n\" }\n");
+  auto feed = [](EngineHarness& e) {
+    for (int i = 0; i < 20; ++i) {
+      std::string c = "c" + std::to_string(i % 7);
+      e.Track(c, i % 3 ? "cart" : "page_view", At(i * kMinute),
+              i % 3 ? R"({"value": 5})" : R"({"path": "/x"})", "m" + std::to_string(i));
+    }
+  };
+  EngineHarness reloaded(v1), restarted(v1);
+  ASSERT_TRUE(reloaded.ok() && restarted.ok());
+  feed(reloaded);
+  feed(restarted);
+  Collector ignored;
+  reloaded.engine().Reload(Compile(v2), ignored);
+  std::string checkpoint = restarted.engine().SaveSnapshot();
+  EngineHarness loaded(v2);
+  std::string error;
+  ASSERT_TRUE(loaded.engine().LoadSnapshot(checkpoint, nullptr, &error)) << error;
+  reloaded.Clear();
+  for (EngineHarness* e : {&reloaded, &loaded}) {
+    e->Track("c1", "cart", At(30 * kMinute), R"({"value": 5})", "after");
+    e->Advance(At(5 * kHour));
+  }
+  std::vector<std::string> a, b;
+  for (const Decision& d : reloaded.all()) a.push_back(d.ToJson());
+  for (const Decision& d : loaded.all()) b.push_back(d.ToJson());
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, b);
+}
+
 TEST(Reload, StagedFromAnotherThreadAppliesBetweenMessagesWithoutLosingAny) {
   EngineHarness h(Program("journey j { on cart reenter always send email \"x\" }\n"));
   ASSERT_TRUE(h.ok()) << h.diagnostics();
