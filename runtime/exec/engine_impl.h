@@ -20,10 +20,6 @@
 
 namespace juncture::runtime {
 
-namespace snapshot {
-struct State;
-}
-
 // A customer's place in one journey.
 struct Instance {
   uint32_t step = 0;        // the step it waits at (wait / wait until)
@@ -159,14 +155,6 @@ class Engine::Impl {
   void Process(std::string_view json, DecisionSink& sink, std::optional<int64_t> clock_us);
   void Reload(CompiledProgram next, DecisionSink& sink);
   void ApplyStaged(DecisionSink& sink);
-  // snapshot.cc: the state, by name (SaveSnapshot), and a decoded state put in place
-  // (LoadSnapshot, Reload; `with_stats`: the state's counters replace the engine's).
-  std::string Encode(std::string_view position) const;
-  void Install(snapshot::State&& state, bool with_stats);
-  // What windows of `spec` keep: the longest span per event type, and the types that
-  // time_since reads.
-  static void WindowNeeds(const ProgramSpec& spec, std::vector<int64_t>& history_span,
-                          std::vector<bool>& tracks_last_seen);
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
   // limits.cc: recounts waiting_, deferred_ and every customer's `deferred` from the
   // instances and the timer queue (after a reload or a snapshot load rebuilt them).

@@ -359,32 +359,18 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
 
 // ---- Engine: the public face -------------------------------------------------------
 
-std::string Engine::Impl::Encode(std::string_view position) const {
+std::string Engine::SaveSnapshot(std::string_view position) const {
   snapshot::View view;
   view.position = position;
-  view.now_us = now_us_;
-  view.next_seq = next_seq_;
-  view.stats = &stats_;
-  view.customers = &customers_;
-  view.cancelled = &cancelled_;
-  for (const Timer& t : timers_.elements()) view.timers.push_back(&t);
+  view.now_us = impl_->now_us_;
+  view.next_seq = impl_->next_seq_;
+  view.stats = &impl_->stats_;
+  view.customers = &impl_->customers_;
+  view.cancelled = &impl_->cancelled_;
+  for (const Timer& t : impl_->timers_.elements()) view.timers.push_back(&t);
   std::sort(view.timers.begin(), view.timers.end(),
             [](const Timer* a, const Timer* b) { return *b > *a; });  // firing order
-  return snapshot::Encode(*spec_, view);
-}
-
-void Engine::Impl::Install(snapshot::State&& state, bool with_stats) {
-  now_us_ = state.now_us;
-  next_seq_ = state.next_seq;
-  if (with_stats) stats_ = std::move(state.stats);
-  customers_ = std::move(state.customers);
-  timers_ = decltype(timers_)(std::greater<Timer>(), std::move(state.timers));
-  cancelled_ = std::move(state.cancelled);
-  Recount();  // the counts behind the limits are not stored
-}
-
-std::string Engine::SaveSnapshot(std::string_view position) const {
-  return impl_->Encode(position);
+  return snapshot::Encode(*impl_->spec_, view);
 }
 
 bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::string* error) {
@@ -395,8 +381,15 @@ bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::st
     if (error != nullptr) *error = std::move(message);
     return false;
   }
-  if (position != nullptr) *position = state.position;
-  impl_->Install(std::move(state), true);
+  Impl& e = *impl_;
+  e.now_us_ = state.now_us;
+  e.next_seq_ = state.next_seq;
+  e.stats_ = std::move(state.stats);
+  e.customers_ = std::move(state.customers);
+  e.timers_ = decltype(e.timers_)(std::greater<Timer>(), std::move(state.timers));
+  e.cancelled_ = std::move(state.cancelled);
+  e.Recount();  // the counts behind the limits are not stored
+  if (position != nullptr) *position = std::move(state.position);
   if (error != nullptr) error->clear();
   return true;
 }

@@ -65,22 +65,15 @@ struct View {
   const std::unordered_map<uint64_t, bool>* cancelled = nullptr;
 };
 
-// An instance that a load could not carry onto the program: its journey or its step
-// (same id and kind) is gone, or the event it holds can no longer be its `event`.
-struct EndedInstance {
-  std::string customer, journey, cause;
-};
-
 // snapshot.cc
 std::string Encode(const ProgramSpec& spec, const View& view);
 
 // snapshot_load.cc: decodes `bytes` for `spec` (history kept only for event types
 // with history_span > 0, last_seen only where tracks_last_seen). False with a
 // one-line `error` if the bytes are not a readable snapshot; `out` is then unusable.
-// The instances it ends are listed in `ended` when given.
 bool Decode(std::string_view bytes, const ProgramSpec& spec,
             const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
-            State& out, std::string& error, std::vector<EndedInstance>* ended = nullptr);
+            State& out, std::string& error);
 
 // Bytes per element of a list of `elem` (0 for nested lists: not stored).
 inline uint32_t ElemSize(uint8_t elem) { return elem == JN_LIST ? 0 : jn_value_size(elem); }

@@ -260,7 +260,7 @@ int KindIndex(const std::string& name, const char* const* names, int count,
 class Loader {
  public:
   Loader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
-         const std::vector<bool>& tracks_last_seen, std::vector<EndedInstance>* ended);
+         const std::vector<bool>& tracks_last_seen);
   void Run(const json& state, State& out);
 
  private:
@@ -270,8 +270,7 @@ class Loader {
   void Fill(const LayoutMap& layout, const json& values, uint32_t present_offset,
             bool fill_missing, Record& rec, const std::string& where);
   CustomerState Customer(const json& c, const std::string& id, const std::string& where);
-  void Instances(const json& map, CustomerState& c, const std::string& customer,
-                 const std::string& where);
+  void Instances(const json& map, CustomerState& c, const std::string& where);
   void Goals(const json& map, CustomerState& c, const std::string& where);
   void History(const json& map, CustomerState& c, const std::string& where);
   void Times(const json& map, CustomerState& c, const std::string& where);
@@ -285,7 +284,6 @@ class Loader {
   const std::vector<bool>& tracks_last_seen_;
   std::unordered_map<std::string, uint32_t> journeys_, channels_, events_;
   std::vector<std::vector<bool>> binds_;  // journey -> event type -> may be `event`
-  std::vector<EndedInstance>* ended_;      // where ended instances are listed (or null)
   LayoutMap profile_;
   std::unordered_map<std::string, LayoutMap> event_layouts_;  // by stored event name
   std::vector<RecordPtr> records_;        // the current customer's; nullptr: type gone
@@ -297,14 +295,13 @@ class Loader {
 };
 
 Loader::Loader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
-               const std::vector<bool>& tracks_last_seen, std::vector<EndedInstance>* ended)
+               const std::vector<bool>& tracks_last_seen)
     : spec_(spec),
       history_span_(history_span),
       tracks_last_seen_(tracks_last_seen),
       journeys_(IndexByName(spec.journeys)),
       channels_(IndexByName(spec.channels)),
-      events_(IndexByName(spec.events)),
-      ended_(ended) {
+      events_(IndexByName(spec.events)) {
   for (const JourneySpec& j : spec.journeys) {
     std::vector<bool>& binds = binds_.emplace_back(spec.events.size(), false);
     for (const TriggerSpec& t : j.triggers) binds[t.event_type] = true;
@@ -395,8 +392,7 @@ int Loader::RecordIndex(const json& v, const std::string& where) const {
   return static_cast<int>(i);
 }
 
-void Loader::Instances(const json& map, CustomerState& c, const std::string& customer,
-                       const std::string& where) {
+void Loader::Instances(const json& map, CustomerState& c, const std::string& where) {
   Map(map, where);
   for (auto it = map.begin(); it != map.end(); ++it) {
     const json& inst = it.value();
@@ -415,28 +411,16 @@ void Loader::Instances(const json& map, CustomerState& c, const std::string& cus
     const json* held = Optional(inst, "held_out");
     bool held_out = held ? Bool(*held, at) : false;
 
-    auto end = [&] {
-      if (ended_ != nullptr) ended_->push_back({customer, it.key(), cause});
-    };
     int j = FindIndex(journeys_, it.key());
-    if (j < 0) {  // the journey is gone
-      end();
-      continue;
-    }
+    if (j < 0) continue;  // the journey is gone
     const std::vector<StepSpec>& steps = spec_.journeys[j].steps;
     int step = -1;
     for (size_t k = 0; k < steps.size() && step < 0; ++k) {
       if (steps[k].id == step_id && static_cast<int>(steps[k].kind) == kind) step = static_cast<int>(k);
     }
-    if (step < 0) {  // the step is gone
-      end();
-      continue;
-    }
+    if (step < 0) continue;  // the step is gone
     RecordPtr event = record >= 0 ? records_[record] : nullptr;
-    if (record >= 0 && (!event || !binds_[j][record_types_[record]])) {
-      end();  // its event's type is gone, or the journey no longer reads it
-      continue;
-    }
+    if (record >= 0 && (!event || !binds_[j][record_types_[record]])) continue;
     c.instances[static_cast<uint32_t>(j)] =
         Instance{static_cast<uint32_t>(step), event, cause, timer, signal_us, held_out};
   }
@@ -518,7 +502,7 @@ CustomerState Loader::Customer(const json& c_json, const std::string& id,
       c.unknown_traits.emplace_back(Str(t[0], where), Str(t[1], where));
     }
   }
-  if (const json* inst = Optional(c_json, "instances")) Instances(*inst, c, id, where + " instance");
+  if (const json* inst = Optional(c_json, "instances")) Instances(*inst, c, where + " instance");
   if (const json* goals = Optional(c_json, "goals")) Goals(*goals, c, where + " goal");
   if (const json* zone = Optional(c_json, "unknown_zone")) {
     c.unknown_zone_counted = Bool(*zone, where + " unknown_zone");
@@ -634,7 +618,7 @@ void Loader::Run(const json& state, State& out) {
 
 bool Decode(std::string_view bytes, const ProgramSpec& spec,
             const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
-            State& out, std::string& error, std::vector<EndedInstance>* ended) {
+            State& out, std::string& error) {
   try {
     json envelope;
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
@@ -666,7 +650,7 @@ bool Decode(std::string_view bytes, const ProgramSpec& spec,
       error = "corrupt snapshot: state: " + error;
       return false;
     }
-    Loader(spec, history_span, tracks_last_seen, ended).Run(state, out);
+    Loader(spec, history_span, tracks_last_seen).Run(state, out);
     return true;
   } catch (const Corrupt& c) {
     error = "corrupt snapshot: " + c.what;

@@ -85,7 +85,6 @@ struct EngineStats {
   uint64_t timers_fired = 0;
   uint64_t div_by_zero = 0;
   uint64_t reloads = 0;
-  uint64_t reload_failures = 0;  // reloads that kept the running program (out of memory)
   std::map<std::string, uint64_t> by_outcome;  // "sent", "suppressed:cap", ...
 
   // Where the engine's bounds (EngineLimits, docs/limits.md) were hit. The rejected_*
@@ -152,11 +151,10 @@ class Engine {
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
 
   // Hot reload: replaces the program between two messages, keeping every customer's
-  // state by the one rule of docs/semantics.md ("Carrying state onto an edited
-  // program", the rule LoadSnapshot follows too): instances move to the new version
-  // of their journey at the step with the same id, or end with an `exited` decision
-  // (step "reload") if they cannot; profiles, events, caps, windows and timers carry
-  // over by name. Reload applies now; StageReload may be called from any thread and takes
+  // state (docs/semantics.md, "Reloading"): instances move to the new version of
+  // their journey at the step with the same id, or end with an `exited` decision
+  // (step "reload") if it is gone; profiles, caps, windows and timers carry over by
+  // name. Reload applies now; StageReload may be called from any thread and takes
   // effect before the next message or AdvanceTo. The caller compiles the new
   // program; one that failed to compile is never passed here.
   void Reload(CompiledProgram next, DecisionSink& sink);
@@ -169,7 +167,8 @@ class Engine {
   // the caller's opaque `position` (e.g. the last input offset) stored alongside.
   // LoadSnapshot replaces this engine's state with a snapshot's, typically on a
   // freshly constructed Engine: the program may have changed since the save
-  // (the same rule as a reload; what cannot be carried is dropped silently). Returns false with a one-line
+  // (journeys, steps, channels, event types and fields are matched by name, as on a
+  // reload; what no longer exists is dropped silently). Returns false with a one-line
   // `error` on bytes that are not a complete, intact snapshot, and then changes
   // nothing. `position` and `error` may be null. Never throws on bad bytes.
   std::string SaveSnapshot(std::string_view position = {}) const;
