@@ -36,22 +36,23 @@ ReceiptBook::ReceiptBook(int64_t window_us, size_t capacity)
 
 void ReceiptBook::Sent(std::string_view id, std::string_view journey, std::string_view channel,
                        int64_t signal_us, int64_t published_us, int64_t deadline_us) {
+  const Key key = KeyOf(id);
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, added] = actions_.try_emplace(std::string(id));
+  auto [it, added] = actions_.try_emplace(key);
   if (!added) return;  // a replay publishes the same action again: keep the first
   it->second = Action{std::string(journey), std::string(channel), signal_us, published_us,
                       deadline_us, 0};
-  order_.emplace_back(published_us, it->first);
+  order_.emplace_back(published_us, key);
   Expire(published_us);
 }
 
 void ReceiptBook::Expire(int64_t now_us) {
   while (!order_.empty() &&
          (order_.size() > capacity_ || order_.front().first < now_us - window_us_)) {
-    std::string id = std::move(order_.front().second);
+    const Key id = order_.front().second;
     order_.pop_front();
     actions_.erase(id);
-    if (gone_.insert(id).second) gone_order_.push_back(std::move(id));
+    if (gone_.insert(id).second) gone_order_.push_back(id);
     if (gone_order_.size() > capacity_) {
       gone_.erase(gone_order_.front());
       gone_order_.pop_front();
@@ -88,11 +89,12 @@ ReceiptBook::Receipt ReceiptBook::Receive(std::string_view json, int64_t now_us)
     return out;
   }
   out.status = *status;
+  const Key key = KeyOf(*id);
   std::lock_guard<std::mutex> lock(mu_);
   Expire(now_us);
-  auto it = actions_.find(*id);
+  auto it = actions_.find(key);
   if (it == actions_.end()) {
-    out.result = gone_.count(*id) ? Result::kLate : Result::kUnknown;
+    out.result = gone_.count(key) ? Result::kLate : Result::kUnknown;
     return out;
   }
   Action& a = it->second;

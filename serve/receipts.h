@@ -14,6 +14,8 @@
 // publisher adds actions under the engine's lock, receipts arrive on NATS.c's thread.
 #pragma once
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -51,8 +53,21 @@ class ReceiptBook {
   size_t size() const;
 
  private:
+  // Actions are keyed by a 128-bit hash of their id, so that an entry costs the same
+  // whatever the length of the id (it holds the message's messageId).
+  struct Key {
+    uint64_t lo = 0, hi = 0;
+    bool operator==(const Key& o) const { return lo == o.lo && hi == o.hi; }
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return static_cast<size_t>(k.lo); }
+  };
+  static Key KeyOf(std::string_view id) {
+    XXH128_hash_t h = XXH3_128bits(id.data(), id.size());
+    return {h.low64, h.high64};
+  }
   struct Action {
-    std::string journey, channel;
+    std::string journey, channel;  // names from the program: bounded
     int64_t signal_us = 0, published_us = 0, deadline_us = 0;
     uint8_t statuses = 0;  // bit per status already received
   };
@@ -61,11 +76,11 @@ class ReceiptBook {
   const int64_t window_us_;
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Action> actions_;
-  std::deque<std::pair<int64_t, std::string>> order_;  // (published, id), oldest first
+  std::unordered_map<Key, Action, KeyHash> actions_;
+  std::deque<std::pair<int64_t, Key>> order_;  // (published, id), oldest first
   // Ids that left the book, to tell a late receipt from an unknown one (as bounded).
-  std::unordered_set<std::string> gone_;
-  std::deque<std::string> gone_order_;
+  std::unordered_set<Key, KeyHash> gone_;
+  std::deque<Key> gone_order_;
 };
 
 const char* ResultName(ReceiptBook::Result r);

@@ -124,7 +124,7 @@ void Telemetry::State(size_t customers, size_t timers) {
 
 void Telemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {
   impl_->decisions.Get(d.journey, d.outcome, d.reason).Inc();
-  if (d.signal_us != 0) {  // a send (or a held-out one): from its signal to now
+  if (d.outcome == "sent" && d.signal_us != 0) {  // an action: from its signal to now
     int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();

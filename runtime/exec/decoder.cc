@@ -509,6 +509,7 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
       error = std::string("receivedAt must be a string, got ") + JsonTypeName(el);
       return false;
     case Lookup::kOk:
+      out.has_received = true;
       if (!ParseTimestamp(text, out.received_us)) {
         error = "receivedAt " + Quote(text) + " is not ISO-8601";
         return false;

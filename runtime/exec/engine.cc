@@ -67,7 +67,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   m.timestamp_us = m.time_us;
   if (clock_us) {
     m.time_us = *clock_us;
-  } else if (m.received_us != 0) {
+  } else if (m.has_received) {
     m.time_us = m.received_us;
   }
   // A message refused by a bound (too far ahead, too long a customer id) is refused

@@ -62,6 +62,9 @@ struct CustomerState {
 
 enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
 
+// A send of a journey without a deadline is never late.
+inline constexpr int64_t kNoDeadline = INT64_MAX;
+
 struct Timer {
   int64_t due_us = 0;
   uint64_t seq = 0;  // creation order: ties fire in the order they were set
@@ -70,8 +73,8 @@ struct Timer {
   uint32_t journey = 0;
   std::shared_ptr<Decision> deferred;  // kRelease: the deferred send
   uint32_t channel = 0;                // kRelease: the send's channel
-  int64_t late_after_us = 0;           // kRelease: released after this, it is late (0: no
-                                       // deadline): its signal plus the journey's deadline
+  int64_t late_after_us = kNoDeadline;  // kRelease: released after this, it is late: its
+                                        // signal plus the journey's deadline
   bool operator>(const Timer& o) const {
     return due_us != o.due_us ? due_us > o.due_us : seq > o.seq;
   }

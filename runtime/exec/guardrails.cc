@@ -100,8 +100,9 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     return;
   }
   // The moment first: a send decided too long after its signal is late.
-  const int64_t late_after = journey.deadline_us > 0 ? inst.signal_us + journey.deadline_us : 0;
-  if (late_after != 0 && at > late_after) return suppress("late");
+  const int64_t late_after =
+      journey.deadline_us > 0 ? inst.signal_us + journey.deadline_us : kNoDeadline;
+  if (at > late_after) return suppress("late");
   if (!journey.approved) return suppress("unapproved");
   for (const GuardSpec& g : step.guards) {
     double v = Number(values[g.param]);
@@ -187,7 +188,7 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   CustomerState& c = Customer(t.customer);
   int64_t until = 0;
   // The deadline first, as when it was deferred.
-  std::string verdict = t.late_after_us != 0 && t.due_us > t.late_after_us
+  std::string verdict = t.due_us > t.late_after_us
                             ? "late"
                             : Guardrails(t.channel, t.customer, c, t.due_us, until);
   if (verdict == "defer") {  // still pending: its count stays

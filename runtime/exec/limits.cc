@@ -28,7 +28,8 @@ std::string Engine::Impl::RefuseEarly(const Message& m, bool clock) {
   uint64_t ahead = static_cast<uint64_t>(m.time_us) - static_cast<uint64_t>(now_us_);
   if (ahead <= static_cast<uint64_t>(limits_.max_skew_us)) return "";
   ++stats_.rejected_skew;
-  return "timestamp " + FormatTimestamp(m.time_us) + " is more than " +
+  return std::string(m.has_received && !clock ? "receivedAt " : "timestamp ") +
+         FormatTimestamp(m.time_us) + " is more than " +
          FormatDuration(limits_.max_skew_us) + " ahead of the engine's time " +
          FormatTimestamp(now_us_) + " (--max-skew)";
 }

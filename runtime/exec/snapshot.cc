@@ -256,7 +256,7 @@ json Encoder::Timer(const runtime::Timer& t) const {
               {"journey", t.journey < spec_.journeys.size() ? spec_.journeys[t.journey].name : ""}};
   if (t.kind == TimerKind::kRelease) {
     out["channel"] = t.channel < spec_.channels.size() ? spec_.channels[t.channel].name : "";
-    if (t.late_after_us != 0) out["late_after"] = t.late_after_us;
+    if (t.late_after_us != kNoDeadline) out["late_after"] = t.late_after_us;
     out["decision"] = t.deferred ? EncodeDecision(*t.deferred) : EncodeDecision(Decision{});
   }
   return out;

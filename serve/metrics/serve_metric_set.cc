@@ -18,8 +18,8 @@ ServeMetricSet::ServeMetricSet(Registry& r)
           {"journey"})),
       signal_to_decision(r.AddHistogramFamily(
           "juncture_signal_to_decision_seconds",
-          "Time from a send's signal (its message's timestamp, or its timer) to the send's "
-          "decision, by journey (clamped at 0).",
+          "Time from an action's signal (its message's timestamp, or its timer) to serve "
+          "deciding to send it (a release for a deferred send), by journey (clamped at 0).",
           {"journey"}, MomentBuckets())),
       decision_to_publish(r.AddHistogramFamily(
           "juncture_decision_to_publish_seconds",

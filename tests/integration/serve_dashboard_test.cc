@@ -34,12 +34,18 @@ TEST_F(ServeFixture, EveryMetricOfTheDashboardIsExportedAndPrometheusParsesThem)
       << "promtool is not installed (scripts/install-deps.sh installs Debian's prometheus)";
   StartServeWithMetrics({}, JUNCTURE_DASHBOARD_PROGRAM);
   const int n = 40;
+  // Every cart carries the same signal time; receipts are dated from it, so that the
+  // moment fit does not depend on how busy the machine is.
+  const int64_t signal_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::string signal = runtime::FormatTimestamp(signal_ms * 1000);
   for (int i = 0; i < n; ++i) {
     std::string c = "c" + std::to_string(i), id = "m" + std::to_string(i);
     ASSERT_TRUE(client_.Publish(
         "juncture.events.web",
         R"({"type":"track","event":"cart","messageId":")" + id + R"(","userId":")" + c +
-            R"(","timestamp":")" + NowIso() + R"(","properties":{"cart_id":"k","value":1}})"));
+            R"(","timestamp":")" + signal + R"(","properties":{"cart_id":"k","value":1}})"));
   }
   ASSERT_TRUE(client_.Publish("juncture.events.web", "not json"));
   ASSERT_TRUE(client_.Flush());
@@ -50,7 +56,9 @@ TEST_F(ServeFixture, EveryMetricOfTheDashboardIsExportedAndPrometheusParsesThem)
   for (const Received& a : client_.On("juncture.actions.inapp")) {
     ASSERT_TRUE(client_.Publish("juncture.receipts.inapp",
                                 R"({"decision":")" + a.msg_id + R"(","status":"delivered","at":")" +
-                                    NowIso(k++ == 0 ? 5000 : 0) + R"("})"));
+                                    runtime::FormatTimestamp(
+                                        (signal_ms + (k++ == 0 ? 5000 : 100)) * 1000) +
+                                    R"("})"));
   }
   ASSERT_GT(k, 5u);
   ASSERT_LT(k, static_cast<size_t>(n - 5));  // both arms are there

@@ -12,29 +12,40 @@
 namespace juncture::itest {
 namespace {
 
-std::string Cart(const std::string& customer, const std::string& id) {
+std::string Cart(const std::string& customer, const std::string& id, const std::string& at) {
   return R"({"type":"track","event":"cart","messageId":")" + id + R"(","userId":")" + customer +
-         R"(","timestamp":")" + NowIso() + R"(","properties":{"cart_id":"k-)" + id +
+         R"(","timestamp":")" + at + R"(","properties":{"cart_id":"k-)" + id +
          R"(","value":12.5}})";
 }
 
-std::string Receipt(const std::string& decision, const std::string& status, int64_t offset_ms) {
+// A receipt dated `offset_ms` after the signal `signal_ms` (ms since the epoch), so that
+// whether it lands within the deadline does not depend on how busy the machine is.
+std::string Receipt(const std::string& decision, const std::string& status, int64_t signal_ms,
+                    int64_t offset_ms) {
   return R"({"decision":")" + decision + R"(","status":")" + status + R"(","at":")" +
-         NowIso(offset_ms) + R"("})";
+         runtime::FormatTimestamp((signal_ms + offset_ms) * 1000) + R"("})";
 }
 
 TEST_F(ServeFixture, ReceiptsCloseTheSplitTimesAndTheMomentFitIsCounted) {
   StartServeWithMetrics({}, JUNCTURE_MOMENT_PROGRAM);
-  ASSERT_TRUE(client_.Publish("juncture.events.web", Cart("c1", "m1")));
-  ASSERT_TRUE(client_.Publish("juncture.events.web", Cart("c2", "m2")));
+  const int64_t signal_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::string at = runtime::FormatTimestamp(signal_ms * 1000);
+  ASSERT_TRUE(client_.Publish("juncture.events.web", Cart("c1", "m1", at)));
+  ASSERT_TRUE(client_.Publish("juncture.events.web", Cart("c2", "m2", at)));
   ASSERT_TRUE(client_.Flush());
   ASSERT_TRUE(client_.WaitForCount("juncture.actions.inapp", 2, 10000)) << serve_->Output();
-  // c1's nudge reaches the customer at once; c2's only 5 s later (past the 2 s deadline).
-  ASSERT_TRUE(client_.Publish("juncture.receipts.inapp", Receipt("m1:nudge:s1", "delivered", 0)));
-  ASSERT_TRUE(client_.Publish("juncture.receipts.inapp", Receipt("m2:nudge:s1", "delivered", 5000)));
-  ASSERT_TRUE(client_.Publish("juncture.receipts.inapp", Receipt("m1:nudge:s1", "delivered", 0)));
-  ASSERT_TRUE(client_.Publish("juncture.receipts.inapp", Receipt("m1:nudge:s1", "opened", 100)));
-  ASSERT_TRUE(client_.Publish("juncture.receipts.inapp", Receipt("nobody:nudge:s1", "delivered", 0)));
+  // c1's nudge reaches the customer 100 ms after the signal; c2's 5 s after (past the
+  // 2 s deadline).
+  auto receipt = [&](const std::string& id, const char* status, int64_t offset_ms) {
+    return client_.Publish("juncture.receipts.inapp", Receipt(id, status, signal_ms, offset_ms));
+  };
+  ASSERT_TRUE(receipt("m1:nudge:s1", "delivered", 100));
+  ASSERT_TRUE(receipt("m2:nudge:s1", "delivered", 5000));
+  ASSERT_TRUE(receipt("m1:nudge:s1", "delivered", 100));
+  ASSERT_TRUE(receipt("m1:nudge:s1", "opened", 200));
+  ASSERT_TRUE(receipt("nobody:nudge:s1", "delivered", 100));
   ASSERT_TRUE(client_.Publish("juncture.receipts.inapp", "{\"decision\": \"m1:nudge:s1\"}"));
   ASSERT_TRUE(client_.Flush());
   // c1 buys: a conversion in the treatment arm.

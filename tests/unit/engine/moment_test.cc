@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "engine_test_util.h"
 #include "juncture/compiler/backend.h"
 
@@ -42,6 +44,7 @@ TEST(Holdout, LaterSendsAreRecordedAsControlWithoutGuardrailsOrCaps) {
 journey held {
   on cart
   reenter always
+  deadline 1s
   control
   send email "one" { v: event.value }
   wait 1h
@@ -55,7 +58,10 @@ journey other {
 )"));
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Identify("c1", At(-kHour), R"({"email_opt_in": false})");  // no consent: not evaluated
-  h.Track("c1", "cart", At(0), R"({"value": 5})", "m1");
+  // Decided 10 s after its signal, past the 1 s deadline: held out all the same.
+  h.Raw(R"({"type":"track","event":"cart","messageId":"m1","userId":"c1","timestamp":")" +
+        Iso(At(-10 * kSecond)) + R"(","receivedAt":")" + Iso(At(0)) +
+        R"(","properties":{"value":5}})");
   h.Advance(At(2 * kHour));
   EXPECT_THAT(Sends(h), ElementsAre("held:s2:control", "held:s4:control"));
   const Decision& one = h.all()[2];
@@ -207,6 +213,66 @@ TEST(Goal, SurvivesASnapshotAndAReload) {
   EXPECT_THAT(Sends(dropped), ElementsAre("rescue:s2:sent"));
 }
 
+TEST(Goal, AReentryStartsAFreshArm) {
+  // The first entry is held out; the second is not: its conversion is treatment.
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  reenter always
+  goal purchase within 3d
+  if event.value > 10 { control }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 50})");
+  h.Track("c1", "cart", At(kHour), R"({"value": 1})");
+  h.Track("c1", "purchase", At(2 * kHour), R"({"amount": 1, "order_id": "a"})");
+  EXPECT_THAT(Sends(h), ElementsAre("j:goal:converted:treatment"));
+}
+
+TEST(Goal, TheMessageThatExitsStillConvertsAndAControlReachedAfterAWaitCounts) {
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  exit on purchase
+  goal purchase within 3d
+  wait 1h
+  control
+  wait 1d
+  send push "later"
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 80})");
+  h.Track("c1", "purchase", At(2 * kHour), R"({"amount": 1, "order_id": "a"})", "buy");
+  std::vector<std::string> all = h.Brief();
+  EXPECT_THAT(Sends(h), ElementsAre("j:goal:converted:control"));
+  // The same purchase exits the instance, after converting its goal.
+  EXPECT_EQ(all.back(), "j:exit:exited");
+  EXPECT_EQ(h.all()[h.all().size() - 2].outcome, "converted");
+}
+
+TEST(Goal, TheControlArmSurvivesASnapshot) {
+  const char* program = R"(
+journey j {
+  on cart
+  goal purchase within 3d
+  control
+  wait 1d
+  send push "later"
+}
+)";
+  EngineHarness h(P(program));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 80})");
+  EngineHarness loaded(P(program));
+  std::string error;
+  ASSERT_TRUE(loaded.engine().LoadSnapshot(h.engine().SaveSnapshot(), nullptr, &error)) << error;
+  loaded.Track("c1", "purchase", At(2 * kHour), R"({"amount": 1, "order_id": "a"})");
+  loaded.Advance(At(2 * kDay));
+  EXPECT_THAT(Sends(loaded), ElementsAre("j:goal:converted:control", "j:s3:control"));
+}
+
 // ---- deadlines -------------------------------------------------------------------------
 
 TEST(Deadline, ASendLaterThanItsSignalIsLateBeforeAnyOtherGuardrail) {
@@ -255,6 +321,38 @@ journey evening {
   send inapp "hello"
 }
 )";
+
+TEST(Deadline, AfterAWaitUntilTheSignalIsTheResumingEventOrTheTimeout) {
+  EngineHarness h(P(R"(
+journey j {
+  on cart
+  reenter always
+  deadline 1m
+  wait until purchase within 1h {
+    send push "thanks"
+  } else {
+    send push "nudge"
+  }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("c1", "cart", At(0), R"({"value": 1})");
+  h.Track("c2", "cart", At(0), R"({"value": 1})");
+  h.Track("c3", "cart", At(0), R"({"value": 1})");
+  // c1's purchase reaches us 5 minutes after it happened: its thank-you is late.
+  h.Raw(R"({"type":"track","event":"purchase","messageId":"p1","userId":"c1","timestamp":")" +
+        Iso(At(10 * kMinute)) + R"(","receivedAt":")" + Iso(At(15 * kMinute)) +
+        R"(","properties":{"amount":1,"order_id":"a"}})");
+  // c2's on time.
+  h.Track("c2", "purchase", At(16 * kMinute), R"({"amount": 1, "order_id": "b"})");
+  // c3 never buys: the nudge is signalled by the timeout itself, on time.
+  h.Advance(At(2 * kHour));
+  std::map<std::string, std::string> by;
+  for (const Decision& d : h.actions()) by[d.customer] = d.template_name + ":" + d.outcome + d.reason;
+  EXPECT_EQ(by["c1"], "thanks:suppressedlate");
+  EXPECT_EQ(by["c2"], "thanks:sent");
+  EXPECT_EQ(by["c3"], "nudge:sent");
+}
 
 TEST(Deadline, IsCheckedAgainWhenADeferredSendIsReleased) {
   EngineHarness h(P(kEvening));
@@ -372,6 +470,9 @@ journey birthday {
   EXPECT_EQ(h.all()[1].customer, "c1");
   // Noon UTC is 21:00 in Tokyo: the same day there.
   EXPECT_EQ(h.all()[1].params_json, R"({"age":"36","early":"false","ratio":"2.5"})");
+  // At 20:00 UTC it is already the next day in Tokyo.
+  h.Track("c1", "app_open", At(8 * kHour), "{}");
+  EXPECT_THAT(h.actions().back().params_json, HasSubstr(R"("early":"true")"));
   // A date that does not exist is not a time.
   h.Identify("c3", At(kHour), R"({"birthday": "1990-02-30"})");
   ASSERT_EQ(h.dead_letters().size(), 1u);
@@ -388,7 +489,7 @@ journey j {
 )"));
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Identify("c1", At(-kDay), R"({"timezone": "Mars/Olympus"})");
-  h.Identify("c1", At(-kHour), R"({"timezone": "Mars/Olympus", "country": "US"})");
+  h.Identify("c1", At(-kHour), R"({"timezone": "Venus/Maxwell", "country": "US"})");
   h.Identify("c2", At(-kHour), R"({"timezone": "Europe/Berlin"})");
   h.Track("c1", "app_open", At(0), "{}");
   EXPECT_EQ(h.all()[1].params_json, R"({"hour":12})");  // UTC
@@ -404,8 +505,10 @@ journey j {
 )"));
   std::string error;
   ASSERT_TRUE(again.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
-  again.Identify("c1", At(kHour), R"({"timezone": "Mars/Olympus"})");
+  again.Identify("c1", At(kHour), R"({"timezone": "Jupiter/Io"})");
   EXPECT_EQ(again.engine().stats().unknown_timezones, 1u);
+  again.Identify("c9", At(kHour), R"({"timezone": "Jupiter/Io"})");  // another customer
+  EXPECT_EQ(again.engine().stats().unknown_timezones, 2u);
 }
 
 }  // namespace

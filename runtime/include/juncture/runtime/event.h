@@ -74,7 +74,8 @@ struct Message {
   std::string customer;      // userId, else anonymousId
   bool customer_is_anonymous = false;  // `customer` is the anonymousId
   int64_t time_us = 0;       // timestamp; the engine then sets it to the decision time
-  int64_t received_us = 0;   // receivedAt, 0 if absent
+  int64_t received_us = 0;   // receivedAt, if has_received
+  bool has_received = false;
   int64_t timestamp_us = 0;  // the engine: the timestamp (when the signal was captured)
   // kTrack: the event type and its record (header filled: type, time, id, customer).
   uint32_t event_type = 0;
