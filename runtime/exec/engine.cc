@@ -43,10 +43,12 @@ static const TriggerSpec* Find(const std::vector<TriggerSpec>& tests, uint32_t e
 
 CustomerState& Engine::Impl::Customer(const std::string& id) {
   auto it = customers_.find(id);
-  if (it != customers_.end()) return it->second;
-  CustomerState& c = customers_[id];
-  c.profile = MakeDefaultProfile(*spec_);
-  return c;
+  if (it == customers_.end()) {
+    it = customers_.try_emplace(id).first;
+    it->second.profile = MakeDefaultProfile(*spec_);
+  }
+  Touch(*it);
+  return it->second;
 }
 
 void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
@@ -250,6 +252,7 @@ void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
     // Moved out before the pop: the heap orders by due_us and seq, which a move keeps.
     Timer t = std::move(const_cast<Timer&>(timers_.top()));
     timers_.pop();
+    LogTimer(StateChanges::TimerOp::kErase, t);
     now_us_ = std::max(now_us_, t.due_us);
     FireTimer(t, sink);
   }
@@ -269,6 +272,7 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
   if (c == customers_.end()) return;
   auto inst = c->second.instances.find(t.journey);
   if (inst == c->second.instances.end() || inst->second.timer != t.seq) return;  // stale
+  Touch(*c);
   ++stats_.timers_fired;
   Instance copy = inst->second;
   copy.timer = 0;

@@ -17,6 +17,7 @@
 #include "flat_map.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/runtime.h"
+#include "juncture/runtime/state_changes.h"
 
 namespace juncture::runtime {
 
@@ -58,6 +59,7 @@ struct CustomerState {
   // EngineLimits::max_timers_per_customer bounds; kept exact, never counted by a scan.
   uint32_t deferred = 0;
   bool unknown_zone_counted = false;  // its profile.timezone was found unknown (once)
+  bool changed = false;  // in Engine::Impl::changed_ (change tracking on)
 };
 
 enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
@@ -188,6 +190,44 @@ class Engine::Impl {
   // event type -> the journeys with an `on` for it, in arbitration order: a message
   // only costs the journeys it can trigger, however many are loaded.
   std::vector<std::vector<uint32_t>> triggered_by_;
+
+  // changes.cc: incremental persistence (Engine::TrackChanges). With tracking on,
+  // every customer a message or timer may change is listed once, and every timer
+  // set, cancelled or dropped is logged, until TakeChanges encodes them.
+  struct TimerChange {
+    StateChanges::TimerOp::Kind kind;
+    int64_t due_us;
+    uint64_t seq;
+    Timer timer;  // kPut: the timer as set
+  };
+  using CustomerEntry = std::pair<const std::string, CustomerState>;
+  bool track_changes_ = false;
+  bool layouts_written_ = false;  // the current program's layouts are in the changes taken
+  bool rewrite_ = false;          // the next TakeChanges hands over the whole state
+  std::vector<CustomerEntry*> changed_;
+  std::vector<TimerChange> timer_changes_;
+  void Touch(CustomerEntry& entry) {
+    if (!track_changes_ || entry.second.changed) return;
+    entry.second.changed = true;
+    changed_.push_back(&entry);
+  }
+  void LogTimer(StateChanges::TimerOp::Kind kind, const Timer& t) {
+    if (!track_changes_ || rewrite_) return;
+    TimerChange& c = timer_changes_.emplace_back(TimerChange{kind, t.due_us, t.seq, {}});
+    if (kind == StateChanges::TimerOp::kPut) c.timer = t;
+  }
+  // Every timer is queued through this.
+  void PushTimer(Timer t) {
+    LogTimer(StateChanges::TimerOp::kPut, t);
+    timers_.push(std::move(t));
+  }
+  // After a reload or a snapshot load: everything is written again.
+  void MarkRewrite() {
+    rewrite_ = true;
+    layouts_written_ = false;
+    timer_changes_.clear();
+  }
+  void TakeChanges(StateChanges& out);
 
  private:
   // engine.cc

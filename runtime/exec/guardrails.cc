@@ -143,7 +143,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     t.channel = step.channel;
     t.late_after_us = late_after;
     t.deferred = std::make_shared<Decision>(d);
-    timers_.push(t);
+    PushTimer(t);
     CountDeferred(c, +1);
     batch.release_timers[index] = t.seq;
   } else {
@@ -174,6 +174,9 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
     }
   } else if (uint64_t timer = batch.release_timers[index]) {
     cancelled_[timer] = true;
+    if (track_changes_ && !rewrite_) {
+      timer_changes_.push_back(TimerChange{StateChanges::TimerOp::kCancel, 0, timer, {}});
+    }
     CountDeferred(c, -1);  // its timer is stale from now on
   }
   loser.outcome = "suppressed";
@@ -195,7 +198,7 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
     Timer again = t;
     again.due_us = until;
     again.seq = next_seq_++;
-    timers_.push(again);
+    PushTimer(std::move(again));
     return;
   }
   CountDeferred(c, -1);

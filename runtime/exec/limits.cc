@@ -97,6 +97,7 @@ void Engine::Impl::CompactTimers() {
   size_t dropped = timers_.EraseIf([&](const Timer& t) {
     if (!IsStale(t)) return false;
     if (t.kind == TimerKind::kRelease) cancelled_.erase(t.seq);
+    LogTimer(StateChanges::TimerOp::kErase, t);
     return true;
   });
   stats_.compacted_timers += dropped;

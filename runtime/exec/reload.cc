@@ -168,6 +168,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   spec_ = program_.spec.get();
   Index();
   Recount();  // instances ended and deferred sends of removed channels were dropped
+  MarkRewrite();  // every record may have been re-laid out
   ++stats_.reloads;
   Emit(ended, sink);
 }

@@ -355,6 +355,34 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
   return Seal(state);
 }
 
+std::string EncodeCustomerPiece(const ProgramSpec& spec, const CustomerState& c) {
+  static const std::vector<const runtime::Timer*> kNoTimers;
+  Encoder encoder(spec);
+  std::string out;
+  json::to_cbor(encoder.Customer(c, kNoTimers), out);
+  return out;
+}
+
+std::string EncodeTimerPiece(const ProgramSpec& spec, const Timer& t) {
+  json value = Encoder(spec).Timer(t);
+  value["customer"] = t.customer;
+  std::string out;
+  json::to_cbor(value, out);
+  return out;
+}
+
+std::string EncodeGlobalsPiece(int64_t now_us, uint64_t next_seq, const EngineStats& stats) {
+  std::string out;
+  json::to_cbor({{"now", now_us}, {"next_seq", next_seq}, {"stats", EncodeStats(stats)}}, out);
+  return out;
+}
+
+std::string EncodeLayoutsPiece(const ProgramSpec& spec) {
+  std::string out;
+  json::to_cbor(EncodeLayouts(spec), out);
+  return out;
+}
+
 }  // namespace snapshot
 
 // ---- Engine: the public face -------------------------------------------------------
@@ -389,6 +417,8 @@ bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::st
   e.timers_ = decltype(e.timers_)(std::greater<Timer>(), std::move(state.timers));
   e.cancelled_ = std::move(state.cancelled);
   e.Recount();  // the counts behind the limits are not stored
+  e.changed_.clear();  // they are gone; the whole state is written again
+  e.MarkRewrite();
   if (position != nullptr) *position = std::move(state.position);
   if (error != nullptr) error->clear();
   return true;

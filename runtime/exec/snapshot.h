@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -74,6 +76,37 @@ std::string Encode(const ProgramSpec& spec, const View& view);
 bool Decode(std::string_view bytes, const ProgramSpec& spec,
             const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
             State& out, std::string& error);
+
+// ---- Pieces (juncture/runtime/state_changes.h): the same encodings, one at a time --
+
+// snapshot.cc: a customer map (its records, no timers); a timer map with its
+// "customer"; {now, next_seq, stats}; the layouts map.
+std::string EncodeCustomerPiece(const ProgramSpec& spec, const CustomerState& c);
+std::string EncodeTimerPiece(const ProgramSpec& spec, const Timer& t);
+std::string EncodeGlobalsPiece(int64_t now_us, uint64_t next_seq, const EngineStats& stats);
+std::string EncodeLayoutsPiece(const ProgramSpec& spec);
+
+// snapshot_load.cc: reads pieces for `spec`, mapping them by name as Decode does.
+// Each call returns false with a one-line `error` on a piece it cannot read.
+class PieceLoader {
+ public:
+  PieceLoader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
+              const std::vector<bool>& tracks_last_seen);
+  ~PieceLoader();
+  bool Layouts(std::string_view bytes, std::string& error);  // before any customer or timer
+  bool Globals(std::string_view bytes, int64_t& now_us, uint64_t& next_seq, EngineStats& stats,
+               std::string& error);
+  bool Customer(const std::string& id, std::string_view bytes, CustomerState& out,
+                std::string& error);
+  // `out` stays empty when the timer's journey or channel is gone.
+  bool TimerPiece(std::string_view bytes, std::optional<Timer>& out, std::string& error);
+  // The highest timer sequence number read (a new one must be above it).
+  uint64_t max_seq() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Bytes per element of a list of `elem` (0 for nested lists: not stored).
 inline uint32_t ElemSize(uint8_t elem) { return elem == JN_LIST ? 0 : jn_value_size(elem); }

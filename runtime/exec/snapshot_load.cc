@@ -262,6 +262,13 @@ class Loader {
   Loader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
          const std::vector<bool>& tracks_last_seen);
   void Run(const json& state, State& out);
+  // One piece at a time (PieceLoader), with the same mapping.
+  void PieceLayouts(const json& layouts) { Layouts(layouts); }
+  CustomerState PieceCustomer(const json& c, const std::string& id) {
+    return Customer(c, id, "customer '" + id + "'");
+  }
+  std::optional<Timer> PieceTimer(const json& t) { return TimerOf(t, nullptr, "timer"); }
+  uint64_t max_seq() const { return max_seq_; }
 
  private:
   void Layouts(const json& layouts);
@@ -659,5 +666,80 @@ bool Decode(std::string_view bytes, const ProgramSpec& spec,
   }
   return false;
 }
+
+// ---- Pieces ----------------------------------------------------------------------------
+
+struct PieceLoader::Impl {
+  Impl(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
+       const std::vector<bool>& tracks_last_seen)
+      : loader(spec, history_span, tracks_last_seen) {}
+  Loader loader;
+  bool has_layouts = false;
+};
+
+PieceLoader::PieceLoader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
+                         const std::vector<bool>& tracks_last_seen)
+    : impl_(std::make_unique<Impl>(spec, history_span, tracks_last_seen)) {}
+PieceLoader::~PieceLoader() = default;
+
+namespace {
+
+// Runs `read` on the piece's CBOR; false with `error` if either fails.
+template <typename Read>
+bool ReadPiece(std::string_view bytes, const char* what, std::string& error, Read read) {
+  try {
+    json piece;
+    if (!ParseCbor(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), piece, error)) {
+      error = std::string("corrupt ") + what + ": " + error;
+      return false;
+    }
+    read(piece);
+    return true;
+  } catch (const Corrupt& c) {
+    error = std::string("corrupt ") + what + ": " + c.what;
+  } catch (const std::exception& e) {
+    error = std::string("cannot load ") + what + ": " + e.what();
+  }
+  return false;
+}
+
+}  // namespace
+
+bool PieceLoader::Layouts(std::string_view bytes, std::string& error) {
+  return ReadPiece(bytes, "layouts", error, [&](const json& l) {
+    impl_->loader.PieceLayouts(l);
+    impl_->has_layouts = true;
+  });
+}
+
+bool PieceLoader::Globals(std::string_view bytes, int64_t& now_us, uint64_t& next_seq,
+                          EngineStats& stats, std::string& error) {
+  return ReadPiece(bytes, "engine values", error, [&](const json& g) {
+    now_us = Int(Member(g, "now", "engine values"), "now");
+    next_seq = Uint(Member(g, "next_seq", "engine values"), "next_seq");
+    stats = StatsOf(Member(g, "stats", "engine values"));
+  });
+}
+
+bool PieceLoader::Customer(const std::string& id, std::string_view bytes, CustomerState& out,
+                           std::string& error) {
+  if (!impl_->has_layouts) {
+    error = "customer '" + id + "' comes before the layouts";
+    return false;
+  }
+  return ReadPiece(bytes, "customer", error,
+                   [&](const json& c) { out = impl_->loader.PieceCustomer(c, id); });
+}
+
+bool PieceLoader::TimerPiece(std::string_view bytes, std::optional<Timer>& out,
+                             std::string& error) {
+  if (!impl_->has_layouts) {
+    error = "a timer comes before the layouts";
+    return false;
+  }
+  return ReadPiece(bytes, "timer", error, [&](const json& t) { out = impl_->loader.PieceTimer(t); });
+}
+
+uint64_t PieceLoader::max_seq() const { return impl_->loader.max_seq(); }
 
 }  // namespace juncture::runtime::snapshot

@@ -29,7 +29,7 @@ uint64_t Engine::Impl::SetTimer(int64_t due, TimerKind kind, const std::string& 
   t.kind = kind;
   t.customer = customer;
   t.journey = j;
-  timers_.push(t);
+  PushTimer(t);
   return t.seq;
 }
 

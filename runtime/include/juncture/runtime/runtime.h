@@ -132,6 +132,9 @@ struct EngineLimits {
   uint64_t max_unknown_traits = 64;
 };
 
+struct StateChanges;
+class StateRestorer;
+
 class Engine {
  public:
   explicit Engine(CompiledProgram program, EngineLimits limits = {});
@@ -174,6 +177,12 @@ class Engine {
   std::string SaveSnapshot(std::string_view position = {}) const;
   bool LoadSnapshot(std::string_view bytes, std::string* position, std::string* error);
 
+  // Incremental persistence (juncture/runtime/state_changes.h, docs/state.md): with
+  // tracking on, the engine records which customers and timers each message, timer
+  // and reload changed; TakeChanges hands them over, encoded, and starts afresh. Off
+  // by default, and then free. Turning it on makes the next TakeChanges a rewrite.
+  void TrackChanges(bool on);
+  void TakeChanges(StateChanges& out);
   // The latest time seen (messages or AdvanceTo); 0 before anything.
   int64_t now() const;
   // The due time of the next pending timer, or INT64_MAX.
@@ -190,6 +199,7 @@ class Engine {
   const char* evaluator_name() const;
 
  private:
+  friend class StateRestorer;
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

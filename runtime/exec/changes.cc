@@ -1,0 +1,161 @@
+// Incremental persistence (juncture/runtime/state_changes.h): what the engine changed
+// since the last TakeChanges, encoded piece by piece, and StateRestorer, which puts
+// stored pieces back together.
+//
+// Tracking costs one flag test per customer touched and one log entry per timer set,
+// cancelled or dropped; the encoding happens in TakeChanges, once per customer per
+// call however many messages changed it in between.
+#include <algorithm>
+
+#include "exec/engine_impl.h"
+#include "exec/snapshot.h"
+
+namespace juncture::runtime {
+
+void StateChanges::Clear() {
+  rewrite = false;
+  layouts.clear();
+  globals.clear();
+  customers.clear();
+  timers.clear();
+}
+
+void StateChanges::Append(StateChanges&& next) {
+  if (next.rewrite) {  // the later whole state replaces everything before it
+    *this = std::move(next);
+    return;
+  }
+  if (!next.layouts.empty()) layouts = std::move(next.layouts);
+  if (!next.globals.empty()) globals = std::move(next.globals);
+  for (Customer& c : next.customers) customers.push_back(std::move(c));
+  for (TimerOp& t : next.timers) timers.push_back(std::move(t));
+}
+
+void Engine::Impl::TakeChanges(StateChanges& out) {
+  using Op = StateChanges::TimerOp;
+  out.Clear();
+  out.globals = snapshot::EncodeGlobalsPiece(now_us_, next_seq_, stats_);
+  if (!layouts_written_) {
+    out.layouts = snapshot::EncodeLayoutsPiece(*spec_);
+    layouts_written_ = true;
+  }
+  for (CustomerEntry* entry : changed_) entry->second.changed = false;
+  if (rewrite_) {
+    out.rewrite = true;
+    out.customers.reserve(customers_.size());
+    for (const auto& [id, c] : customers_) {
+      out.customers.push_back({id, snapshot::EncodeCustomerPiece(*spec_, c)});
+    }
+    for (const Timer& t : timers_.elements()) {
+      out.timers.push_back(Op{Op::kPut, t.due_us, t.seq, snapshot::EncodeTimerPiece(*spec_, t)});
+    }
+    for (const auto& [seq, yes] : cancelled_) {
+      if (yes) out.timers.push_back(Op{Op::kCancel, 0, seq, {}});
+    }
+    rewrite_ = false;
+  } else {
+    out.customers.reserve(changed_.size());
+    for (const CustomerEntry* entry : changed_) {
+      out.customers.push_back({entry->first, snapshot::EncodeCustomerPiece(*spec_, entry->second)});
+    }
+    out.timers.reserve(timer_changes_.size());
+    for (const TimerChange& c : timer_changes_) {
+      out.timers.push_back(Op{c.kind, c.due_us, c.seq,
+                              c.kind == Op::kPut ? snapshot::EncodeTimerPiece(*spec_, c.timer)
+                                                 : std::string()});
+    }
+  }
+  changed_.clear();
+  timer_changes_.clear();
+}
+
+void Engine::TrackChanges(bool on) {
+  Impl& e = *impl_;
+  if (on == e.track_changes_) return;
+  e.track_changes_ = on;
+  for (Impl::CustomerEntry* entry : e.changed_) entry->second.changed = false;
+  e.changed_.clear();
+  e.timer_changes_.clear();
+  e.layouts_written_ = false;
+}
+
+void Engine::TakeChanges(StateChanges& out) { impl_->TakeChanges(out); }
+
+// ---- StateRestorer -----------------------------------------------------------------
+
+struct StateRestorer::Impl {
+  explicit Impl(Engine::Impl& e) : pieces(*e.spec_, e.history_span_, e.tracks_last_seen_) {}
+  snapshot::PieceLoader pieces;
+  std::string layouts;  // as stored
+  int64_t now_us = 0;
+  uint64_t next_seq = 1;
+  EngineStats stats;
+  std::unordered_map<std::string, CustomerState> customers;
+  std::vector<runtime::Timer> timers;
+  std::vector<uint64_t> cancelled;
+};
+
+StateRestorer::StateRestorer(Engine& engine)
+    : engine_(engine), impl_(std::make_unique<Impl>(*engine.impl_)) {}
+StateRestorer::~StateRestorer() = default;
+
+bool StateRestorer::Layouts(std::string_view cbor, std::string* error) {
+  impl_->layouts = std::string(cbor);
+  return impl_->pieces.Layouts(cbor, *error);
+}
+
+bool StateRestorer::Globals(std::string_view cbor, std::string* error) {
+  return impl_->pieces.Globals(cbor, impl_->now_us, impl_->next_seq, impl_->stats, *error);
+}
+
+bool StateRestorer::Customer(std::string_view id, std::string_view cbor, std::string* error) {
+  CustomerState c;
+  std::string key(id);
+  if (!impl_->pieces.Customer(key, cbor, c, *error)) return false;
+  impl_->customers.insert_or_assign(std::move(key), std::move(c));
+  return true;
+}
+
+bool StateRestorer::Timer(std::string_view cbor, std::string* error) {
+  std::optional<runtime::Timer> t;
+  if (!impl_->pieces.TimerPiece(cbor, t, *error)) return false;
+  if (t) impl_->timers.push_back(std::move(*t));
+  return true;
+}
+
+void StateRestorer::Cancelled(uint64_t seq) { impl_->cancelled.push_back(seq); }
+
+size_t StateRestorer::customers() const { return impl_->customers.size(); }
+size_t StateRestorer::timers() const { return impl_->timers.size(); }
+
+void StateRestorer::Finish() {
+  Engine::Impl& e = *engine_.impl_;
+  Impl& r = *impl_;
+  e.now_us_ = r.now_us;
+  e.next_seq_ = r.next_seq;
+  if (r.pieces.max_seq() != UINT64_MAX) e.next_seq_ = std::max(e.next_seq_, r.pieces.max_seq() + 1);
+  e.stats_ = std::move(r.stats);
+  e.changed_.clear();
+  e.customers_ = std::move(r.customers);
+  // A timer for a customer no piece holds cannot fire into anything: left out.
+  std::vector<runtime::Timer> timers;
+  std::unordered_map<uint64_t, bool> releases;
+  for (runtime::Timer& t : r.timers) {
+    if (t.kind != TimerKind::kRelease && !e.customers_.count(t.customer)) continue;
+    if (t.kind == TimerKind::kRelease) releases[t.seq] = true;
+    timers.push_back(std::move(t));
+  }
+  e.timers_ = TimerQueue(std::greater<runtime::Timer>(), std::move(timers));
+  e.cancelled_.clear();
+  for (uint64_t seq : r.cancelled) {
+    if (releases.count(seq)) e.cancelled_[seq] = true;
+  }
+  e.Recount();
+  e.timer_changes_.clear();
+  // Pieces written under other layouts stay readable only while those layouts are
+  // stored: if the program's differ, everything is written again under them.
+  e.rewrite_ = r.layouts != snapshot::EncodeLayoutsPiece(*e.spec_);
+  e.layouts_written_ = !e.rewrite_;
+}
+
+}  // namespace juncture::runtime

@@ -1,0 +1,86 @@
+// Incremental persistence of an Engine's state (docs/state.md): instead of writing
+// the whole state as one snapshot, a store writes only what changed.
+//
+//   engine.TrackChanges(true);           // once, after restoring
+//   engine.Process(message, sink, t);    // ... any number of messages and timers
+//   StateChanges changes;
+//   engine.TakeChanges(changes);         // what they changed, in pieces to write
+//
+// and, at the next start, StateRestorer puts the pieces back together. The pieces
+// are CBOR in the snapshot's own encodings (docs/semantics.md, "Snapshots"): one
+// per customer (its profile, instances, goals, caps, windows), one per pending timer,
+// plus the engine-wide values and the record layouts of the program that wrote them.
+// They are named (journeys, steps, channels, event types, fields), so pieces
+// written under one program load into an edited one by the reload rule.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "juncture/runtime/runtime.h"
+
+namespace juncture::runtime {
+
+struct StateChanges {
+  // The pieces below are the whole state: drop every stored customer and timer first
+  // (after a reload, which may have re-laid every record).
+  bool rewrite = false;
+  std::string layouts;  // CBOR, when they changed (always with `rewrite`); else ""
+  std::string globals;  // CBOR: now, next timer sequence, stats (every time)
+
+  struct Customer {
+    std::string id;
+    std::string value;  // CBOR
+  };
+  std::vector<Customer> customers;  // changed customers (an id may repeat: last wins)
+
+  // Pending timers, in the order the engine changed them: a timer set (kPut, with
+  // its CBOR), a deferred send taken back (kCancel), a timer fired or dropped (kErase).
+  // A timer is keyed by (due_us, seq), unique and in firing order.
+  struct TimerOp {
+    enum Kind : uint8_t { kPut, kCancel, kErase } kind = kPut;
+    int64_t due_us = 0;
+    uint64_t seq = 0;
+    std::string value;  // kPut only
+  };
+  std::vector<TimerOp> timers;
+
+  bool empty() const { return !rewrite && customers.empty() && timers.empty(); }
+  void Clear();
+  // Appends the later changes `next` (a store that could not write these keeps them
+  // and writes both together).
+  void Append(StateChanges&& next);
+};
+
+// Rebuilds an engine's state from stored pieces, all or nothing: nothing reaches the
+// engine before Finish, and a piece that is not intact makes the whole restore fail.
+class StateRestorer {
+ public:
+  explicit StateRestorer(Engine& engine);
+  ~StateRestorer();
+  StateRestorer(const StateRestorer&) = delete;
+  StateRestorer& operator=(const StateRestorer&) = delete;
+
+  // Each returns false with a one-line `error` on a piece it cannot read. Layouts
+  // come before any customer or timer; the others in any order.
+  bool Layouts(std::string_view cbor, std::string* error);
+  bool Globals(std::string_view cbor, std::string* error);
+  bool Customer(std::string_view id, std::string_view cbor, std::string* error);
+  bool Timer(std::string_view cbor, std::string* error);
+  void Cancelled(uint64_t seq);
+  // Replaces the engine's state with what was read.
+  void Finish();
+
+  size_t customers() const;
+  size_t timers() const;
+
+ private:
+  struct Impl;
+  Engine& engine_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace juncture::runtime

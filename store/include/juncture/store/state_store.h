@@ -1,0 +1,103 @@
+// The embedded state store (docs/state.md): an engine's per-customer state in
+// RocksDB, written incrementally. Each Commit writes, in one atomic write batch, only
+// the customers and timers the engine changed since the last one, the engine-wide
+// values, and the caller's input position; Load reads it all back, all or nothing.
+//
+//   auto store = StateStore::Open(dir, {}, &error);   // refuses a damaged store
+//   store->Load(engine, &position, &error);           // then engine.TrackChanges(true)
+//   ... decide ...
+//   store->Commit(engine, position, /*sync=*/true, &error);
+//
+// Keys (one byte of kind, then the key):
+//   M            the format ("juncture.state 1"): a directory without it is refused
+//   P            the caller's position as of the last commit
+//   G  L         engine-wide values; the record layouts the pieces were written under
+//   C<id>        a customer (CBOR)
+//   T<due><seq>  a pending timer (CBOR); due and seq big-endian, due's sign flipped,
+//                so that keys sort in firing order: the on-disk index by due time
+//   X<seq>       a deferred send taken back by arbitration (its release is stale)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "juncture/runtime/runtime.h"
+#include "juncture/runtime/state_changes.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace juncture::store {
+
+struct StoreOptions {
+  // RocksDB's block cache: what it keeps in memory of the files it reads.
+  int64_t cache_mb = 64;
+};
+
+// What one Commit wrote.
+struct CommitInfo {
+  size_t customers = 0;
+  size_t timer_ops = 0;
+  size_t bytes = 0;  // keys and values of the write batch
+  bool rewrite = false;
+};
+
+class StateStore {
+ public:
+  // Opens the store in `dir`, creating it if the directory is missing or empty.
+  // Null with a one-line `error` if `dir` holds something else, or a store this
+  // version cannot read, or a damaged one (never half-opened).
+  static std::unique_ptr<StateStore> Open(const std::string& dir, const StoreOptions& options,
+                                          std::string* error);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // True if nothing was ever committed.
+  bool empty() const { return empty_; }
+  const std::string& dir() const { return dir_; }
+
+  // Replaces `engine`'s state with the stored one (mapped onto its program by name);
+  // *position gets the position of the last commit ("" if none). False with `error`
+  // if any piece is unreadable: the engine is then left as it was.
+  bool Load(runtime::Engine& engine, std::string* position, std::string* error);
+
+  // Writes what `engine` changed since the last Commit (it must track changes), with
+  // `position`, atomically. `sync`: on disk before returning (fsync), otherwise in
+  // the operating system's hands (survives the process being killed, not a power
+  // cut). On failure (a full disk...) the changes are kept and written with the
+  // next Commit, and `error` says why; nothing is dropped.
+  bool Commit(runtime::Engine& engine, std::string_view position, bool sync, std::string* error);
+  // Writes the changes of a whole state (after a snapshot import): like Commit.
+  bool CommitAll(runtime::Engine& engine, std::string_view position, std::string* error);
+  // Forces what Commit wrote without sync onto the disk.
+  bool Sync(std::string* error);
+  // Moves the write-ahead log into sorted files (a faster next open). At shutdown.
+  bool Flush(std::string* error);
+
+  // A consistent copy of the store as of the last commit, in the new directory `to`
+  // (hard links where it can: cheap, while serve runs). It opens as a store.
+  bool Backup(const std::string& to, std::string* error);
+
+  const CommitInfo& last_commit() const { return last_; }
+  // Changes taken from the engine but not yet written (after a failed Commit).
+  bool has_unwritten() const { return !unwritten_.empty(); }
+  // Bytes of the store's files on disk.
+  uint64_t disk_bytes() const;
+
+ private:
+  StateStore() = default;
+  bool Write(std::string_view position, bool sync, std::string* error);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::string dir_;
+  bool empty_ = true;
+  bool failed_ = false;  // the last write failed: RocksDB must resume first
+  runtime::StateChanges unwritten_;
+  CommitInfo last_;
+};
+
+}  // namespace juncture::store

@@ -1,0 +1,282 @@
+#include "juncture/store/state_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+
+namespace juncture::store {
+
+namespace {
+
+constexpr const char* kFormat = "juncture.state 1";
+constexpr char kMeta = 'M', kPosition = 'P', kGlobals = 'G', kLayouts = 'L', kCustomer = 'C',
+               kTimer = 'T', kCancelled = 'X';
+// Files a store directory may hold before it is a store: the whole-state checkpoint
+// of earlier versions, which `juncture serve` imports.
+constexpr const char* kEarlierCheckpoint = "snapshot.bin";
+
+void PutBigEndian(uint64_t v, std::string& out) {
+  for (int i = 7; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint64_t GetBigEndian(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+std::string TimerKey(int64_t due_us, uint64_t seq) {
+  std::string key(1, kTimer);
+  PutBigEndian(static_cast<uint64_t>(due_us) ^ (uint64_t{1} << 63), key);  // signed order
+  PutBigEndian(seq, key);
+  return key;
+}
+
+std::string CancelledKey(uint64_t seq) {
+  std::string key(1, kCancelled);
+  PutBigEndian(seq, key);
+  return key;
+}
+
+std::string Key(char kind, std::string_view rest = {}) {
+  std::string key(1, kind);
+  key += rest;
+  return key;
+}
+
+// Why a directory that exists cannot be opened as a store ("" if it can).
+std::string ForeignContent(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return "";
+  if (!fs::is_directory(dir, ec)) return dir + " is not a directory";
+  if (fs::exists(fs::path(dir) / "CURRENT", ec)) return "";
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(kEarlierCheckpoint, 0) != 0) {
+      return dir + " is not empty and is not a Juncture state store (it holds " + name +
+             "); give serve an empty or new directory";
+    }
+  }
+  return "";
+}
+
+std::string Describe(const rocksdb::Status& s) {
+  if (s.IsNoSpace()) return "the disk is full (" + s.ToString() + ")";
+  return s.ToString();
+}
+
+}  // namespace
+
+StateStore::~StateStore() {
+  if (db_) db_->Close();
+}
+
+std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const StoreOptions& options,
+                                             std::string* error) {
+  if (std::string why = ForeignContent(dir); !why.empty()) {
+    *error = why;
+    return nullptr;
+  }
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.paranoid_checks = true;  // a file that does not match the manifest refuses the open
+  // The write-ahead log's torn tail after a crash is dropped (those writes were never
+  // acknowledged); damage anywhere else refuses the open.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  o.max_background_jobs = 2;
+  o.keep_log_file_num = 4;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.cache_mb) << 20);
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *error = "cannot create " + dir + ": " + ec.message();
+    return nullptr;
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
+  if (!s.ok()) {
+    *error = s.IsCorruption() || s.IsIOError()
+                 ? "the state store in " + dir + " is damaged (" + s.ToString() +
+                       "); serve does not start on a half-readable state: restore the "
+                       "directory from a backup, or move it away to start empty"
+                 : "cannot open the state store in " + dir + ": " + Describe(s);
+    return nullptr;
+  }
+  std::unique_ptr<StateStore> store(new StateStore());
+  store->db_.reset(raw);
+  store->dir_ = dir;
+  std::string format;
+  s = raw->Get(rocksdb::ReadOptions(), Key(kMeta), &format);
+  if (s.IsNotFound()) {
+    s = raw->Put(rocksdb::WriteOptions(), Key(kMeta), kFormat);
+    if (!s.ok()) {
+      *error = "cannot write to the state store in " + dir + ": " + Describe(s);
+      return nullptr;
+    }
+    return store;
+  }
+  if (!s.ok()) {
+    *error = "the state store in " + dir + " is damaged (" + s.ToString() + ")";
+    return nullptr;
+  }
+  if (format != kFormat) {
+    *error = dir + " holds state in format '" + format + "', which this version does not read "
+             "(it reads '" + kFormat + "')";
+    return nullptr;
+  }
+  std::string position;
+  store->empty_ = raw->Get(rocksdb::ReadOptions(), Key(kGlobals), &position).IsNotFound();
+  return store;
+}
+
+bool StateStore::Load(runtime::Engine& engine, std::string* position, std::string* error) {
+  position->clear();
+  if (empty_) return true;
+  runtime::StateRestorer restore(engine);
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  ro.fill_cache = false;  // one pass over everything: keep the cache for the hot set
+  std::string why;
+  auto fail = [&](const std::string& what) {
+    *error = "the state store in " + dir_ + " is damaged: " + what +
+             "; nothing of it was loaded";
+    return false;
+  };
+  // The layouts first: customers and timers are read through them.
+  std::string value;
+  if (rocksdb::Status s = db_->Get(ro, Key(kLayouts), &value); !s.ok()) {
+    return fail("layouts: " + s.ToString());
+  }
+  if (!restore.Layouts(value, &why)) return fail(why);
+  if (rocksdb::Status s = db_->Get(ro, Key(kGlobals), &value); !s.ok()) {
+    return fail("engine values: " + s.ToString());
+  }
+  if (!restore.Globals(value, &why)) return fail(why);
+  if (rocksdb::Status s = db_->Get(ro, Key(kPosition), &value); s.ok()) {
+    *position = value;
+  } else if (!s.IsNotFound()) {
+    return fail("position: " + s.ToString());
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(Key(kCustomer)); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (k.empty() || k[0] > kCustomer) break;
+    if (!restore.Customer(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView(), &why)) {
+      return fail(why);
+    }
+  }
+  if (!it->status().ok()) return fail(it->status().ToString());
+  for (it->Seek(Key(kTimer)); it->Valid() && it->key()[0] == kTimer; it->Next()) {
+    if (!restore.Timer(it->value().ToStringView(), &why)) return fail(why);
+  }
+  if (!it->status().ok()) return fail(it->status().ToString());
+  for (it->Seek(Key(kCancelled)); it->Valid() && it->key()[0] == kCancelled; it->Next()) {
+    restore.Cancelled(GetBigEndian(it->key().ToStringView().substr(1)));
+  }
+  if (!it->status().ok()) return fail(it->status().ToString());
+  restore.Finish();
+  return true;
+}
+
+bool StateStore::Commit(runtime::Engine& engine, std::string_view position, bool sync,
+                        std::string* error) {
+  runtime::StateChanges changes;
+  engine.TakeChanges(changes);
+  unwritten_.Append(std::move(changes));
+  return Write(position, sync, error);
+}
+
+bool StateStore::CommitAll(runtime::Engine& engine, std::string_view position,
+                           std::string* error) {
+  return Commit(engine, position, true, error);
+}
+
+bool StateStore::Write(std::string_view position, bool sync, std::string* error) {
+  using Op = runtime::StateChanges::TimerOp;
+  const runtime::StateChanges& c = unwritten_;
+  rocksdb::WriteBatch batch;
+  if (c.rewrite) {
+    // Every customer, timer and cancellation stored goes: the pieces below are all.
+    for (char kind : {kCustomer, kTimer, kCancelled}) {
+      batch.DeleteRange(Key(kind), Key(static_cast<char>(kind + 1)));
+    }
+  }
+  if (!c.layouts.empty()) batch.Put(Key(kLayouts), c.layouts);
+  batch.Put(Key(kGlobals), c.globals);
+  batch.Put(Key(kPosition), rocksdb::Slice(position.data(), position.size()));
+  for (const runtime::StateChanges::Customer& cu : c.customers) {
+    batch.Put(Key(kCustomer, cu.id), cu.value);
+  }
+  for (const Op& t : c.timers) {
+    switch (t.kind) {
+      case Op::kPut: batch.Put(TimerKey(t.due_us, t.seq), t.value); break;
+      case Op::kCancel: batch.Put(CancelledKey(t.seq), ""); break;
+      case Op::kErase:
+        batch.Delete(TimerKey(t.due_us, t.seq));
+        batch.Delete(CancelledKey(t.seq));
+        break;
+    }
+  }
+  if (failed_) {
+    // After a failed write RocksDB refuses writes until it is told to go on.
+    rocksdb::Status s = db_->Resume();
+    if (!s.ok()) {
+      *error = "the state store cannot write: " + Describe(s);
+      return false;
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) {
+    failed_ = true;
+    *error = "cannot write the state store in " + dir_ + ": " + Describe(s);
+    return false;
+  }
+  failed_ = false;
+  empty_ = false;
+  last_ = CommitInfo{c.customers.size(), c.timers.size(), batch.GetDataSize(), c.rewrite};
+  unwritten_.Clear();
+  return true;
+}
+
+bool StateStore::Sync(std::string* error) {
+  rocksdb::Status s = db_->SyncWAL();
+  if (!s.ok()) *error = "cannot sync the state store: " + Describe(s);
+  return s.ok();
+}
+
+bool StateStore::Flush(std::string* error) {
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
+  if (!s.ok()) *error = "cannot flush the state store: " + Describe(s);
+  return s.ok();
+}
+
+bool StateStore::Backup(const std::string& to, std::string* error) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  if (s.ok()) s = checkpoint->CreateCheckpoint(to);
+  if (!s.ok()) *error = "cannot back the state store up into " + to + ": " + Describe(s);
+  return s.ok();
+}
+
+uint64_t StateStore::disk_bytes() const {
+  uint64_t sst = 0, wal = 0;
+  db_->GetIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+  rocksdb::VectorLogPtr logs;
+  if (db_->GetSortedWalFiles(logs).ok()) {
+    for (const auto& l : logs) wal += l->SizeFileBytes();
+  }
+  return sst + wal;
+}
+
+}  // namespace juncture::store

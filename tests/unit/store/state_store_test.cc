@@ -1,0 +1,273 @@
+// The embedded state store (docs/state.md): an engine restored from the store as of
+// any commit decides the rest of a stream exactly as the engine that never stopped;
+// a commit writes only the customers that changed; a damaged or foreign directory
+// is refused and nothing of it is loaded; a program with other layouts rewrites it.
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../engine/state_streams.h"
+#include "juncture/store/state_store.h"
+
+namespace juncture::enginetest {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using store::StateStore;
+
+runtime::CompiledProgram Compile(const std::string& source) {
+  auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
+  EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
+  if (!c->ok()) return {};
+  return compiler::MakeInterpretedProgram(*c);
+}
+
+// A directory of its own under the system's temporary one, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "juncture-store-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<StateStore> OpenStore(const std::string& dir) {
+  std::string error;
+  auto s = StateStore::Open(dir, {}, &error);
+  EXPECT_TRUE(s) << error;
+  return s;
+}
+
+// Runs `inputs` through engine A, committing its changes to a store after every one
+// to three inputs and backing the store up at each commit; then, for every copy, a fresh
+// engine B loads it and must hold A's state at that commit (same snapshot bytes), take
+// the rest of the inputs, and say exactly what A said after it.
+void ExpectEveryCommitResumesExactly(const runtime::CompiledProgram& program,
+                                     const std::vector<Input>& inputs, int64_t end_us,
+                                     uint32_t seed) {
+  TempDir dir;
+  std::mt19937 rng(seed);
+  runtime::Engine a(program);
+  a.TrackChanges(true);
+  Collector sink;
+  struct Cut {
+    size_t next_input;
+    std::string snapshot;
+    size_t decisions, dead;
+  };
+  std::vector<Cut> cuts;
+  {
+    auto store = OpenStore(dir.Sub("live"));
+    ASSERT_TRUE(store);
+    size_t k = 0;
+    while (k < inputs.size()) {
+      for (size_t n = 1 + rng() % 3; n > 0 && k < inputs.size(); --n) Feed(a, inputs[k++], sink);
+      std::string position = std::to_string(k), error;
+      ASSERT_TRUE(store->Commit(a, position, false, &error)) << error;
+      ASSERT_TRUE(store->Backup(dir.Sub("cut-" + position), &error)) << error;
+      cuts.push_back({k, a.SaveSnapshot(position), sink.decisions.size(), sink.dead_letters.size()});
+    }
+  }
+  a.AdvanceTo(end_us, sink);
+  const std::string final_state = a.SaveSnapshot("end");
+
+  for (const Cut& cut : cuts) {
+    SCOPED_TRACE("restored from the commit after " + std::to_string(cut.next_input) + " inputs");
+    runtime::Engine b(program);
+    auto store = OpenStore(dir.Sub("cut-" + std::to_string(cut.next_input)));
+    ASSERT_TRUE(store);
+    std::string position, error;
+    ASSERT_TRUE(store->Load(b, &position, &error)) << error;
+    EXPECT_EQ(position, std::to_string(cut.next_input));
+    EXPECT_EQ(b.SaveSnapshot(position), cut.snapshot) << "the stored state is not A's";
+    Collector rest;
+    for (size_t i = cut.next_input; i < inputs.size(); ++i) Feed(b, inputs[i], rest);
+    b.AdvanceTo(end_us, rest);
+    EXPECT_EQ(Lines(rest, 0, 0), Lines(sink, cut.decisions, cut.dead));
+    EXPECT_EQ(b.SaveSnapshot("end"), final_state);
+    if (::testing::Test::HasFailure()) break;  // one cut's report is enough
+  }
+}
+
+TEST(StateStore, EveryCommitResumesExactlyOnRandomStreams) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  for (uint32_t seed : {11u, 12u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    int64_t end_us = 0;
+    std::vector<Input> in = RandomStream(seed, 100, /*serve=*/seed % 2 == 0, end_us);
+    ExpectEveryCommitResumesExactly(program, in, end_us, seed);
+    if (HasFailure()) return;
+  }
+}
+
+// kBase with a cart that waits an hour for every customer.
+const char* kWaits = "channel email { consent true }\n"
+                     "journey j { on cart reenter always wait 1h send email \"later\" }\n";
+
+TEST(StateStore, ACommitWritesOnlyTheCustomersThatChanged) {
+  TempDir dir;
+  runtime::Engine e(Compile(std::string(kBase) + kWaits));
+  e.TrackChanges(true);
+  auto store = OpenStore(dir.Sub("s"));
+  ASSERT_TRUE(store);
+  Collector sink;
+  for (int i = 0; i < 1000; ++i) {
+    e.Process(TrackJson("c" + std::to_string(i), "cart", At(i * kMs), R"({"value":1})",
+                        "m" + std::to_string(i)),
+              sink);
+  }
+  std::string error;
+  ASSERT_TRUE(store->Commit(e, "1000", true, &error)) << error;
+  EXPECT_EQ(store->last_commit().customers, 1000u);
+  EXPECT_EQ(store->last_commit().timer_ops, 1000u);
+  const size_t all_bytes = store->last_commit().bytes;
+
+  e.Process(IdentifyJson("c7", At(2 * kSecond), R"({"tier":"gold"})", "again"), sink);
+  ASSERT_TRUE(store->Commit(e, "1001", true, &error)) << error;
+  EXPECT_EQ(store->last_commit().customers, 1u);
+  EXPECT_FALSE(store->last_commit().rewrite);
+  EXPECT_EQ(store->last_commit().timer_ops, 0u);
+  EXPECT_LT(store->last_commit().bytes * 100, all_bytes);
+
+  // Timers fired are erased from the index (and their customers written).
+  e.AdvanceTo(At(2 * kHour), sink);
+  ASSERT_TRUE(store->Commit(e, "1001", true, &error)) << error;
+  EXPECT_EQ(store->last_commit().timer_ops, 1000u);
+  EXPECT_EQ(store->last_commit().customers, 1000u);
+  store.reset();
+  runtime::Engine b(Compile(std::string(kBase) + kWaits));
+  store = OpenStore(dir.Sub("s"));
+  std::string position;
+  ASSERT_TRUE(store->Load(b, &position, &error)) << error;
+  EXPECT_EQ(position, "1001");
+  EXPECT_EQ(b.pending_timers(), 0u);
+  EXPECT_EQ(b.customers(), 1000u);
+}
+
+// A store with some customers, its memtable flushed into a sorted file, closed.
+void FillAndClose(const std::string& dir, int customers) {
+  runtime::Engine e(Compile(std::string(kBase) + kWaits));
+  e.TrackChanges(true);
+  auto store = OpenStore(dir);
+  ASSERT_TRUE(store);
+  Collector sink;
+  for (int i = 0; i < customers; ++i) {
+    e.Process(TrackJson("customer-" + std::to_string(i), "cart", At(i * kMs), R"({"value":1})",
+                        "m" + std::to_string(i)),
+              sink);
+  }
+  std::string error;
+  ASSERT_TRUE(store->Commit(e, "p", true, &error)) << error;
+  ASSERT_TRUE(store->Flush(&error)) << error;
+}
+
+std::vector<fs::path> FilesEndingIn(const std::string& dir, const std::string& ext) {
+  std::vector<fs::path> out;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    if (f.path().extension() == ext) out.push_back(f.path());
+  }
+  return out;
+}
+
+// Opens and loads `dir` into a fresh engine: the error, "" if it loaded.
+std::string OpenAndLoad(const std::string& dir, size_t* customers_after) {
+  runtime::Engine e(Compile(std::string(kBase) + kWaits));
+  std::string error, position;
+  auto store = StateStore::Open(dir, {}, &error);
+  if (store && store->Load(e, &position, &error)) error.clear();
+  *customers_after = e.customers();
+  return error;
+}
+
+TEST(StateStore, ATruncatedFileIsRefusedAtOpen) {
+  TempDir dir;
+  FillAndClose(dir.Sub("s"), 2000);
+  std::vector<fs::path> ssts = FilesEndingIn(dir.Sub("s"), ".sst");
+  ASSERT_FALSE(ssts.empty());
+  fs::resize_file(ssts[0], fs::file_size(ssts[0]) / 2);
+  size_t customers = 0;
+  std::string error = OpenAndLoad(dir.Sub("s"), &customers);
+  EXPECT_THAT(error, HasSubstr("damaged"));
+  EXPECT_EQ(customers, 0u);
+}
+
+TEST(StateStore, CorruptBytesAreRefusedAndNothingIsLoaded) {
+  TempDir dir;
+  FillAndClose(dir.Sub("s"), 2000);
+  std::vector<fs::path> ssts = FilesEndingIn(dir.Sub("s"), ".sst");
+  ASSERT_FALSE(ssts.empty());
+  {
+    std::fstream f(ssts[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(ssts[0]) / 4));
+    f.write("\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);  // inside the data blocks
+  }
+  size_t customers = 0;
+  std::string error = OpenAndLoad(dir.Sub("s"), &customers);
+  EXPECT_THAT(error, HasSubstr("damaged"));
+  EXPECT_EQ(customers, 0u) << "a half-read store must leave the engine as it was";
+}
+
+TEST(StateStore, AStoreWithoutItsManifestIsRefused) {
+  TempDir dir;
+  FillAndClose(dir.Sub("s"), 10);
+  fs::remove(dir.Sub("s") + "/CURRENT");
+  size_t customers = 0;
+  EXPECT_THAT(OpenAndLoad(dir.Sub("s"), &customers), HasSubstr("not a Juncture state store"));
+}
+
+TEST(StateStore, AForeignDirectoryIsRefused) {
+  TempDir dir;
+  fs::create_directories(dir.Sub("other"));
+  std::ofstream(dir.Sub("other") + "/notes.txt") << "mine\n";
+  size_t customers = 0;
+  EXPECT_THAT(OpenAndLoad(dir.Sub("other"), &customers), HasSubstr("not a Juncture state store"));
+  EXPECT_TRUE(fs::exists(dir.Sub("other") + "/notes.txt"));
+}
+
+TEST(StateStore, OtherLayoutsRewriteTheStoreUnderTheNewOnes) {
+  TempDir dir;
+  const std::string v1 = std::string(kBase) + kWaits;
+  // cart gains a field: every stored record must be written again in the new layout.
+  std::string v2 = v1;
+  v2.replace(v2.find("coupon: string?"), 15, "coupon: string?  gift: bool = false");
+  FillAndClose(dir.Sub("s"), 50);
+  std::string error, position;
+  {
+    runtime::Engine e(Compile(v2));
+    auto store = OpenStore(dir.Sub("s"));
+    ASSERT_TRUE(store->Load(e, &position, &error)) << error;
+    EXPECT_EQ(e.customers(), 50u);
+    EXPECT_EQ(e.pending_timers(), 50u);
+    e.TrackChanges(true);
+    ASSERT_TRUE(store->Commit(e, position, true, &error)) << error;
+    EXPECT_TRUE(store->last_commit().rewrite);
+    EXPECT_EQ(store->last_commit().customers, 50u);
+  }
+  runtime::Engine again(Compile(v2));
+  auto store = OpenStore(dir.Sub("s"));
+  ASSERT_TRUE(store->Load(again, &position, &error)) << error;
+  Collector sink;
+  again.AdvanceTo(At(2 * kHour), sink);
+  size_t sends = 0;
+  for (const Decision& d : sink.decisions) sends += d.outcome == "sent";
+  EXPECT_EQ(sends, 50u);  // every wait resumed into its send
+  again.TrackChanges(true);
+  ASSERT_TRUE(store->Commit(again, position, true, &error)) << error;
+  EXPECT_FALSE(store->last_commit().rewrite) << "the layouts stored are the program's now";
+}
+
+}  // namespace
+}  // namespace juncture::enginetest
