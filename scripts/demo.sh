@@ -37,7 +37,7 @@ nats-server -a 127.0.0.1 -p "$nats_port" > "$out/nats.log" 2>&1 &
 nats_pid=$!
 wait_for "$out/nats.log" "Server is ready"
 $J serve examples/ --nats "nats://127.0.0.1:$nats_port" --metrics "127.0.0.1:$metrics_port" \
-  > "$out/serve.log" 2>&1 &
+  --state-dir "$out/state" > "$out/serve.log" 2>&1 &
 serve_pid=$!
 wait_for "$out/serve.log" "deciding on"
 sed 's/^/   /' "$out/serve.log"

@@ -56,6 +56,7 @@ void Server::TimerLoop() {
     // Also applies a staged reload while no messages come.
     engine_->AdvanceTo(now, *publisher_);
     publisher_->FlushLog();
+    CommitCoreState();
     publisher_->DestroyRetired();  // at least once a second
     CountDropped();
     int64_t next = engine_->next_timer();

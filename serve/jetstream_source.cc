@@ -1,9 +1,10 @@
 // JetStream: at-least-once in, no lost decision and no repeated `sent` out.
 //
-// The engine's state is checkpointed (Engine::SaveSnapshot) together with the
-// stream sequence of the last message it decided. A message is acked only after its
-// decisions are published (every action stored by the actions stream) and a
-// checkpoint that includes it is on disk. At start the checkpoint is loaded and the
+// The engine's state is checkpointed (its changes committed to the state store,
+// state.cc) together with the stream sequence of the last message it decided. A
+// message is acked only after its decisions are published (every action stored by
+// the actions stream) and a checkpoint that includes it is on disk (fsync). At start
+// the store is loaded and the
 // durable consumer is re-created to deliver from the next sequence, so the messages
 // decided after the last checkpoint are decided again, in order, from the same
 // state: same decisions, same ids, and the actions stream drops the repeated actions
@@ -16,7 +17,6 @@
 #include <thread>
 
 #include "server.h"
-#include "state_file.h"
 #include "streams.h"
 #include "telemetry.h"
 
@@ -24,7 +24,6 @@ namespace juncture::serve {
 
 namespace {
 
-constexpr const char* kSnapshotFile = "snapshot.bin";
 constexpr int64_t kNsPerMs = 1'000'000;
 // Timers fire this far behind the wall-clock time at which the stream proved that
 // every message stored before it was decided: the margin for a server clock that is
@@ -89,7 +88,7 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
       // Not the stream the checkpoint was taken on: it was deleted (and perhaps
       // created again) since. Its sequences mean other messages now.
       *error = "\n  stream " + n.name + " is not the stream of the checkpoint in " +
-               o.state_dir + " (at its sequence " + std::to_string(applied_seq_) +
+               options_.state.dir + " (at its sequence " + std::to_string(applied_seq_) +
                "; the stream now ends at " + std::to_string(check.last_seq) +
                (other_stream ? " and was created after the checkpoint's" : "") +
                "): it was deleted or replaced since, so serve cannot "
@@ -110,7 +109,7 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
   return true;
 }
 
-bool Server::StartJetStream(std::string* error) {
+bool Server::StartJetStream(const std::string& position, std::string* error) {
   const JetStreamSettings& o = options_.jetstream;
   acks_ = std::make_unique<ActionAcks>(o.actions_stream, o.ack_timeout_ms, metrics_.get());
   jsOptions jo;
@@ -124,19 +123,14 @@ bool Server::StartJetStream(std::string* error) {
     *error = "JetStream: " + NatsErrorText(s);
     return false;
   }
-  // Where we are: the checkpoint, if any.
-  std::string why;
-  std::optional<std::string> snapshot = ReadStateFile(o.state_dir + "/" + kSnapshotFile, &why);
-  if (!why.empty()) {
-    *error = why;
+  // Where we are: the last checkpoint, if any.
+  if (position == kCorePosition) {
+    *error = "the state in " + options_.state.dir + " was written by serve on core NATS: it "
+             "says nothing of which stream messages are decided; give --jetstream a state "
+             "directory of its own";
     return false;
   }
-  if (snapshot) {
-    std::string position;
-    if (!engine_->LoadSnapshot(*snapshot, &position, &why)) {
-      *error = "cannot load the checkpoint " + o.state_dir + "/" + kSnapshotFile + ": " + why;
-      return false;
-    }
+  if (!position.empty()) {
     ParsePosition(position, &applied_seq_, &checkpoint_stream_created_ns_);
     Log("resumed from the checkpoint at stream sequence " + std::to_string(applied_seq_));
   }
@@ -294,7 +288,6 @@ bool Server::StreamDecidedAsOf(int64_t* wall_us) {
 
 bool Server::Commit(std::string* error) {
   last_commit_ns_ = SteadyNs();
-  std::string snapshot;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Every action acked or refused (a missing ack becomes a refusal after
@@ -318,21 +311,18 @@ bool Server::Commit(std::string* error) {
       return false;
     }
     if (pending_acks_.empty() && !state_changed_) return true;
-    snapshot = engine_->SaveSnapshot(std::to_string(applied_seq_) + " " +
-                                     std::to_string(events_stream_created_ns_));
+    // On the disk (fsync) before anything is acked.
+    if (!CommitState(std::to_string(applied_seq_) + " " + std::to_string(events_stream_created_ns_),
+                     true, error)) {
+      return false;  // the changes stay with the store, for the next try
+    }
     state_changed_ = false;
-  }
-  if (!WriteFileAtomically(options_.jetstream.state_dir, kSnapshotFile, snapshot, error)) {
-    state_changed_ = true;
-    metrics_->Checkpoint(false);
-    return false;
   }
   for (natsMsg* m : pending_acks_) {
     natsMsg_Ack(m, nullptr);  // a lost ack only means a redelivery, which is skipped
     natsMsg_Destroy(m);
   }
   pending_acks_.clear();
-  metrics_->Checkpoint(true);
   return true;
 }
 

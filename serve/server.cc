@@ -88,7 +88,9 @@ bool Server::Start(std::string* error) {
   log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
   if (!log_conn_) return false;
   for (const std::string& f : options_.watch_files) watched_.emplace_back(f, MtimeOf(f));
-  bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
+  std::string position;
+  if (!OpenState(&position, error)) return false;
+  bool ok = options_.jetstream.enabled ? StartJetStream(position, error) : StartCore(error);
   if (!ok || !StartReceipts(error)) return false;
   std::string subjects;
   for (const std::string& s : options_.subjects) subjects += (subjects.empty() ? "" : " ") + s;
@@ -148,6 +150,7 @@ void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
   publisher_->set_receipt(0);
   publisher_->FlushLog();
   publisher_->Retire(retire);  // `data` points into it
+  if (!options_.jetstream.enabled) CommitCoreState();  // JetStream: with the checkpoint
   metrics_->State(engine_->customers(), engine_->pending_timers());
   metrics_->Limits(engine_->stats());
   // A new timer earlier than the one the timer loop sleeps for: wake it.
@@ -166,6 +169,7 @@ void Server::Reload(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
   engine_->Reload(std::move(*program), *publisher_);
   publisher_->FlushLog();
+  if (!options_.jetstream.enabled) CommitCoreState();
   if (receipts_) publisher_->TrackReceipts(receipts_.get(), engine_->spec());
   state_changed_ = true;
   metrics_->Reload(true);
@@ -240,7 +244,13 @@ int Server::Shutdown() {
       Log(std::to_string(undecided_) + " received messages were not decided");
       complete = false;
     }
+    CommitCoreState();
+    if (store_ && store_->has_unwritten()) {
+      Log("the last state changes could not be written to the state store");
+      complete = false;
+    }
   }
+  CloseState();
   Log("stopped. " + metrics_->Summary());
   return complete ? kExitStopped : kExitStoppedWithLoss;
 }

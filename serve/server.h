@@ -25,6 +25,7 @@
 #include "receipts.h"
 #include "juncture/runtime/runtime.h"
 #include "juncture/serve/serve.h"
+#include "juncture/store/state_store.h"
 
 namespace juncture::serve {
 
@@ -66,8 +67,20 @@ class Server {
   // SIGTERM: decide what was received, within --drain-timeout; false if some was not.
   bool DrainCore();
 
+  // state.cc: the state store under --state-dir (none with --memory-state).
+  // Loads it (or imports an earlier whole-state checkpoint) into the engine and
+  // turns change tracking on; *position: the input position of the last commit.
+  bool OpenState(std::string* position, std::string* error);
+  // Writes the engine's changes with `position` (under mu_); counts it.
+  bool CommitState(const std::string& position, bool sync, std::string* error);
+  // Core NATS, after each message or timer (under mu_): commits, logs a failure when
+  // it starts and when it ends, syncs every --sync-ms.
+  void CommitCoreState();
+  void CloseState();  // at shutdown: sync and flush
+  static constexpr const char* kCorePosition = "core";
+
   // jetstream_source.cc: streams, checkpoint, durable pull consumer, fetch loop.
-  bool StartJetStream(std::string* error);
+  bool StartJetStream(const std::string& position, std::string* error);
   bool PrepareStreams(bool events_too, std::string* error);
   void FetchLoop();
   int64_t FetchWaitMs();
@@ -91,6 +104,9 @@ class Server {
   std::unique_ptr<NatsConnection> log_conn_;  // decision log and dead letters (batched)
   jsCtx* js_ = nullptr;
   std::unique_ptr<runtime::Engine> engine_;
+  std::unique_ptr<store::StateStore> store_;  // null: --memory-state
+  bool store_failing_ = false;  // core: the last commit failed (logged once)
+  int64_t last_sync_ns_ = 0;
   std::unique_ptr<Publisher> publisher_;
   std::vector<SubscriptionPtr> subscriptions_;
   std::unique_ptr<ReceiptBook> receipts_;

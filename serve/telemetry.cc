@@ -208,6 +208,10 @@ void Telemetry::Limits(const runtime::EngineStats& stats) {
 }
 
 void Telemetry::Checkpoint(bool ok) { (ok ? impl_->m.checkpoints : impl_->m.checkpoint_failures).Inc(); }
+void Telemetry::StateWritten(size_t customers, size_t bytes) {
+  impl_->m.state_customers_written.Inc(customers);
+  impl_->m.state_bytes_written.Inc(bytes);
+}
 void Telemetry::Paused(bool paused) { impl_->m.intake_paused.Set(paused ? 1 : 0); }
 void Telemetry::ActionsUnstored(size_t n) { impl_->m.actions_unstored.Set(static_cast<double>(n)); }
 

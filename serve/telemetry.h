@@ -33,6 +33,7 @@ class Telemetry : public PublishObserver {
   // Messages never decided (slow_consumer, undecided_at_stop, stream_limits).
   void Dropped(std::string_view reason, uint64_t n);
   void Checkpoint(bool ok);
+  void StateWritten(size_t customers, size_t bytes);
   void Paused(bool paused);
   void ActionsUnstored(size_t n);
   // A delivery receipt as the book matched it (on the receipts' NATS.c thread).

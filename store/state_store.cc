@@ -90,7 +90,10 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   // acknowledged); damage anywhere else refuses the open.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   o.max_background_jobs = 2;
+  // RocksDB's own log (LOG in the directory): problems only, a few small files.
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.keep_log_file_num = 4;
+  o.max_log_file_size = 1 << 20;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.cache_mb) << 20);
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -162,6 +165,7 @@ bool StateStore::Load(runtime::Engine& engine, std::string* position, std::strin
   if (!restore.Globals(value, &why)) return fail(why);
   if (rocksdb::Status s = db_->Get(ro, Key(kPosition), &value); s.ok()) {
     *position = value;
+    position_ = value;
   } else if (!s.IsNotFound()) {
     return fail("position: " + s.ToString());
   }
@@ -191,6 +195,12 @@ bool StateStore::Commit(runtime::Engine& engine, std::string_view position, bool
   runtime::StateChanges changes;
   engine.TakeChanges(changes);
   unwritten_.Append(std::move(changes));
+  // Nothing but the engine-wide values (time, counters) moved: they go with the next
+  // change rather than as a write of their own.
+  if (unwritten_.empty() && !empty_ && position == position_) {
+    last_ = CommitInfo{};
+    return true;
+  }
   return Write(position, sync, error);
 }
 
@@ -229,7 +239,8 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
     // After a failed write RocksDB refuses writes until it is told to go on.
     rocksdb::Status s = db_->Resume();
     if (!s.ok()) {
-      *error = "the state store cannot write: " + Describe(s);
+      *error = s.IsBusy() ? "the state store is still recovering from its failed write"
+                          : "the state store cannot write: " + Describe(s);
       return false;
     }
   }
@@ -243,18 +254,27 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
   }
   failed_ = false;
   empty_ = false;
+  position_ = std::string(position);
   last_ = CommitInfo{c.customers.size(), c.timers.size(), batch.GetDataSize(), c.rewrite};
   unwritten_.Clear();
   return true;
 }
 
 bool StateStore::Sync(std::string* error) {
+  if (failed_) {  // RocksDB must not be asked to sync a log it failed to append to
+    *error = "the state store's last write failed: nothing to sync";
+    return false;
+  }
   rocksdb::Status s = db_->SyncWAL();
   if (!s.ok()) *error = "cannot sync the state store: " + Describe(s);
   return s.ok();
 }
 
 bool StateStore::Flush(std::string* error) {
+  if (failed_) {
+    *error = "the state store's last write failed: not flushed";
+    return false;
+  }
   rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
   if (!s.ok()) *error = "cannot flush the state store: " + Describe(s);
   return s.ok();
@@ -266,6 +286,12 @@ bool StateStore::Backup(const std::string& to, std::string* error) {
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   if (s.ok()) s = checkpoint->CreateCheckpoint(to);
   if (!s.ok()) *error = "cannot back the state store up into " + to + ": " + Describe(s);
+  return s.ok();
+}
+
+bool StateStore::Compact(std::string* error) {
+  rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
+  if (!s.ok()) *error = "cannot compact the state store: " + Describe(s);
   return s.ok();
 }
 

@@ -69,6 +69,7 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  [ -n "${STATE:-}" ] && rm -rf "$STATE"
 }
 trap cleanup EXIT INT TERM
 
@@ -80,7 +81,10 @@ for _ in $(seq 50); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1
 done
-"$JUNCTURE" serve bench/load/program --nats "$URL" >"$RESULTS/load-serve.log" 2>&1 &
+# serve keeps its state in a store of its own (the default: every change written).
+STATE="$(mktemp -d)"
+"$JUNCTURE" serve bench/load/program --nats "$URL" --state-dir "$STATE/state" \
+  >"$RESULTS/load-serve.log" 2>&1 &
 SERVE_PID=$!
 log "nats-server on $URL (pid $NATS_PID), juncture serve (pid $SERVE_PID); results in $OUT"
 

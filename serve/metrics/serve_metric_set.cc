@@ -83,10 +83,18 @@ ServeMetricSet::ServeMetricSet(Registry& r)
       actions_unstored(r.AddGauge(
           "juncture_actions_unstored",
           "Actions the actions stream has not stored yet (JetStream); the checkpoint waits.")),
-      checkpoints(r.AddCounter("juncture_checkpoints_total", "Checkpoints written (JetStream).")),
+      checkpoints(r.AddCounter(
+          "juncture_checkpoints_total",
+          "Commits of the state's changes to the state store (JetStream: checkpoints).")),
       checkpoint_failures(r.AddCounter(
           "juncture_checkpoint_failures_total",
-          "Checkpoints that could not be completed (an action not stored, a flush, the disk).")),
+          "Checkpoints or state commits that could not be completed (an action not stored, "
+          "a flush, the disk).")),
+      state_customers_written(r.AddCounter(
+          "juncture_state_customers_written_total",
+          "Customers written to the state store (each commit writes the ones that changed).")),
+      state_bytes_written(r.AddCounter("juncture_state_bytes_written_total",
+                                       "Bytes of keys and values written to the state store.")),
       intake_paused(r.AddGauge(
           "juncture_intake_paused",
           "1 while serve takes no new messages because its last checkpoint failed (JetStream).")),

@@ -50,8 +50,10 @@ class ServeMetricSet {
   Family<Counter>& limit_hits;              // juncture_limit_hits_total{limit}
   Counter& unknown_timezones;               // juncture_unknown_timezones_total
   Gauge& actions_unstored;                  // juncture_actions_unstored (JetStream)
-  Counter& checkpoints;                     // juncture_checkpoints_total (JetStream)
+  Counter& checkpoints;                     // juncture_checkpoints_total (state commits)
   Counter& checkpoint_failures;             // juncture_checkpoint_failures_total
+  Counter& state_customers_written;         // juncture_state_customers_written_total
+  Counter& state_bytes_written;             // juncture_state_bytes_written_total
   Gauge& intake_paused;                     // juncture_intake_paused: 1 while paused
 
   // juncture_program_info{version,evaluator} = 1, for these values only: `version`

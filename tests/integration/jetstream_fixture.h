@@ -16,7 +16,6 @@ namespace juncture::itest {
 
 class JetStreamFixture : public ServeFixture {
  protected:
-  std::string StateDir() const { return dir_.path() + "/state"; }
   std::vector<std::string> JsArgs(std::vector<std::string> extra = {}) const {
     std::vector<std::string> args = {"--jetstream", "--state-dir", StateDir(), "--checkpoint-ms",
                                      "100", "--ack-timeout-ms", "2000"};

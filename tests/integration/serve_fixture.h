@@ -62,11 +62,23 @@ class ServeFixture : public ::testing::Test {
                                      program.empty() ? TestProgram() : program, "--nats",
                                      nats_.url()};
     argv.insert(argv.end(), extra.begin(), extra.end());
+    WithStateDir(argv);
     serve_ = std::make_unique<Process>();
     // A log per start: "deciding on" must come from this one.
     ASSERT_TRUE(serve_->Start(argv, dir_.path() + "/serve-" + std::to_string(++starts_) + ".log"));
     ASSERT_TRUE(serve_->WaitForOutput("deciding on", 30000)) << serve_->Output();
   }
+
+  // The test's own state store (StateDir()) unless the arguments name one: serve's
+  // default, ./juncture-state, would be shared by tests running side by side.
+  void WithStateDir(std::vector<std::string>& argv) {
+    for (const std::string& a : argv) {
+      if (a == "--state-dir" || a == "--memory-state") return;
+    }
+    argv.push_back("--state-dir");
+    argv.push_back(StateDir());
+  }
+  std::string StateDir() const { return dir_.path() + "/state"; }
 
   // StartServe with --metrics on a free port (metrics_port_).
   void StartServeWithMetrics(std::vector<std::string> extra, const std::string& program = "") {
@@ -82,6 +94,7 @@ class ServeFixture : public ::testing::Test {
                      std::string* output) {
     std::vector<std::string> argv = {JunctureBin(), "serve", program, "--nats", nats_.url()};
     argv.insert(argv.end(), extra.begin(), extra.end());
+    WithStateDir(argv);
     Process p;
     std::string log = dir_.path() + "/serve-" + std::to_string(++starts_) + ".log";
     if (!p.Start(argv, log)) return -1;

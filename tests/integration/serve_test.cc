@@ -268,7 +268,8 @@ void ExpectAuthentication(const std::vector<std::string>& server_args,
   NatsServer nats;
   ASSERT_TRUE(nats.Start(server_args)) << nats.process().Output();
   auto serve = [&](const std::vector<std::string>& options) {
-    std::vector<std::string> argv = {JunctureBin(), "serve", TestProgram(), "--nats", nats.url()};
+    std::vector<std::string> argv = {JunctureBin(), "serve", TestProgram(), "--nats", nats.url(),
+                                     "--memory-state"};
     argv.insert(argv.end(), options.begin(), options.end());
     return argv;
   };
@@ -316,13 +317,15 @@ TEST(ServeCredentials, TlsOptionsArePassedToNats) {
   ASSERT_TRUE(nats.Start({"--tls", "--tlscert", d + "/server.pem", "--tlskey", d + "/server.key"}))
       << nats.process().Output();
   Process good;
-  ASSERT_TRUE(good.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(), "--tls-ca",
+  ASSERT_TRUE(good.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(),
+                          "--memory-state", "--tls-ca",
                           d + "/ca.pem"},
                          d + "/good.log"));
   EXPECT_TRUE(good.WaitForOutput("deciding on", 30000)) << good.Output();
 
   Process unverified;  // TLS, but the test CA is not among the trusted ones
   ASSERT_TRUE(unverified.Start({JunctureBin(), "serve", TestProgram(), "--nats", nats.url(),
+                                "--memory-state",
                                 "--tls"},
                                d + "/unverified.log"));
   unverified.Stop(0, 20000);
@@ -334,7 +337,7 @@ TEST(ServeCredentials, TlsOptionsArePassedToNats) {
 TEST_F(ServeFixture, UnreachableServerFailsToStartWithAReason) {
   Process serve;
   int port = FreePort();
-  ASSERT_TRUE(serve.Start({JunctureBin(), "serve", TestProgram(), "--nats",
+  ASSERT_TRUE(serve.Start({JunctureBin(), "serve", TestProgram(), "--memory-state", "--nats",
                            "nats://127.0.0.1:" + std::to_string(port)},
                           dir_.path() + "/unreachable.log"));
   int status = serve.Stop(0, 20000);  // signal 0: just wait for it to exit

@@ -98,8 +98,19 @@ Runner AddServeCommand(CLI::App& app) {
   app.add_option("--actions-stream", s.jetstream.actions_stream,
                  "JetStream stream that deduplicates actions")
       ->capture_default_str();
-  app.add_option("--state-dir", s.jetstream.state_dir, "where checkpoints are written")
+  app.add_option("--state-dir", s.state.dir,
+                 "the state store's directory (customers, waits, caps, windows; created "
+                 "if missing)")
       ->capture_default_str();
+  app.add_flag("--memory-state", s.state.memory_only,
+               "core NATS: keep the state in memory only (lost when serve stops)");
+  app.add_option("--cache-mb", s.state.cache_mb, "the state store's block cache in MiB")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--sync-ms", s.state.sync_interval_ms,
+                 "core NATS: longest time before the state's writes are forced onto the disk")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--checkpoint-ms", s.jetstream.checkpoint_interval_ms,
                  "longest time between checkpoints")
       ->capture_default_str()

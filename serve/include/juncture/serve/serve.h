@@ -41,7 +41,6 @@ struct JetStreamSettings {
   std::string stream = "JUNCTURE_EVENTS";           // created if missing, on `subjects`
   std::string durable = "juncture";                 // the durable pull consumer
   std::string actions_stream = "JUNCTURE_ACTIONS";  // dedupes actions by Nats-Msg-Id
-  std::string state_dir = "juncture-state";         // checkpoints
   int64_t checkpoint_interval_ms = 200;             // at most this long between checkpoints
   int fetch_batch = 256;
   // An action the actions stream has not acknowledged after this long is taken as
@@ -56,9 +55,24 @@ struct JetStreamSettings {
 // it does not compile, in which case a running server keeps its current program.
 using ProgramLoader = std::function<std::optional<runtime::CompiledProgram>(std::string* error)>;
 
+// Where the engine's state lives (docs/state.md).
+struct StateSettings {
+  // The embedded store (RocksDB): every change of a customer's state is written as it
+  // is decided (core NATS) or with each checkpoint (JetStream); a restart resumes
+  // every wait from it.
+  std::string dir = "juncture-state";
+  // No store: the state lives and dies with the process (core NATS only).
+  bool memory_only = false;
+  int64_t cache_mb = 64;  // the store's block cache
+  // Core NATS: commits go to the operating system at once (they survive serve being
+  // killed) and onto the disk (fsync) at least this often (a power cut's loss).
+  int64_t sync_interval_ms = 1000;
+};
+
 struct ServeOptions {
   NatsSettings nats;
   JetStreamSettings jetstream;
+  StateSettings state;
   std::vector<std::string> subjects = {"juncture.events.>"};
   std::string decisions_prefix = "juncture.decisions";
   std::string actions_prefix = "juncture.actions";

@@ -66,7 +66,8 @@ class StateStore {
   bool Load(runtime::Engine& engine, std::string* position, std::string* error);
 
   // Writes what `engine` changed since the last Commit (it must track changes), with
-  // `position`, atomically. `sync`: on disk before returning (fsync), otherwise in
+  // `position`, atomically (nothing at all if neither changed: the engine's time and
+  // counters then wait for the next change). `sync`: on disk before returning (fsync), otherwise in
   // the operating system's hands (survives the process being killed, not a power
   // cut). On failure (a full disk...) the changes are kept and written with the
   // next Commit, and `error` says why; nothing is dropped.
@@ -77,6 +78,9 @@ class StateStore {
   bool Sync(std::string* error);
   // Moves the write-ahead log into sorted files (a faster next open). At shutdown.
   bool Flush(std::string* error);
+  // Rewrites every sorted file, dropping overwritten and deleted entries (for a
+  // steady size on disk; RocksDB also does this by itself, in the background).
+  bool Compact(std::string* error);
 
   // A consistent copy of the store as of the last commit, in the new directory `to`
   // (hard links where it can: cheap, while serve runs). It opens as a store.
@@ -97,6 +101,7 @@ class StateStore {
   bool empty_ = true;
   bool failed_ = false;  // the last write failed: RocksDB must resume first
   runtime::StateChanges unwritten_;
+  std::string position_;  // as last written
   CommitInfo last_;
 };
 

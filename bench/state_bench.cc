@@ -1,0 +1,241 @@
+// The state store's costs (docs/state.md, docs/performance.md §9): what a commit costs
+// per changed customer with 1M and 10M customers stored, bytes on disk per customer,
+// and restore time.
+//
+// Fill: customers are created by a real engine (JIT) in chunks of 100,000: an
+// identify and a cart each, which leaves every customer with a profile, an instance
+// waiting 30 minutes (a timer), a cap log and window history; each chunk's changes
+// are committed in batches of 10,000 customers, then the engine is dropped (so that
+// filling 10M customers does not need them all in memory). At each size in --sizes,
+// after a flush and a full compaction:
+//   - bytes on disk per customer (sorted files + write-ahead log);
+//   - commit cost: a fresh engine holding 1,000 of the stored customers (loaded the
+//     way serve does not: by processing their messages again) takes one cart for a
+//     random one of them, and that message's changes are committed; the clock is
+//     around Commit only (taking the changes, encoding the customer and its timer,
+//     the RocksDB write), sync=false (core NATS) and sync=true (JetStream), COMMITS
+//     times each: median and p99;
+//   - restore (--restore): StateStore::Load of the whole store into a fresh engine,
+//     at sizes up to 1M (the engine holds the whole state in memory).
+//
+// usage: state_bench [--sizes 1000000,10000000] [--commits 2000] [--dir DIR] [--restore]
+// Output: a markdown table on stdout; one JSON line per measurement, prefixed "RAW ".
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "juncture/compiler/backend.h"
+#include "juncture/compiler/compiler.h"
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/runtime.h"
+#include "juncture/store/state_store.h"
+
+namespace {
+
+using namespace juncture;
+using Clock = std::chrono::steady_clock;
+
+const char* kProgram = R"(
+event cart_updated { value: float  sku: string  category: string  items: int = 1 }
+event purchase { amount: float  order_id: string }
+profile {
+  country: string = ""
+  tier: string = "standard"
+  email_opt_in: bool = true
+  timezone: string = "UTC"
+  ltv: float = 0
+}
+channel email { consent profile.email_opt_in  cap 3 per 7d }
+channel push { consent true  cap 5 per 1d }
+journey seen {
+  on cart_updated
+  reenter always
+  send push "seen" { n: count(cart_updated within 1d), value: sum(cart_updated.value within 1d) }
+}
+journey abandon {
+  on cart_updated when event.value >= 10
+  reenter after 1d
+  exit on purchase
+  wait 30m
+  send email "abandoned" { sku: event.sku, tier: profile.tier }
+}
+)";
+
+struct Sink : runtime::DecisionSink {
+  void OnDecision(const runtime::Decision&) override { ++decisions; }
+  void OnDeadLetter(std::string_view, const std::string&) override { ++dead; }
+  uint64_t decisions = 0, dead = 0;
+};
+
+int64_t T0() {
+  int64_t us = 0;
+  runtime::ParseTimestamp("2026-06-01T12:00:00Z", us);
+  return us;
+}
+
+std::string Id(int64_t u) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "customer-%08lld", static_cast<long long>(u));
+  return buf;
+}
+
+std::string IdentifyMsg(int64_t u, int64_t t) {
+  const char* tiers[] = {"standard", "gold", "platinum"};
+  return "{\"type\":\"identify\",\"messageId\":\"i-" + std::to_string(u) + "\",\"userId\":\"" +
+         Id(u) + "\",\"timestamp\":\"" + runtime::FormatTimestamp(t) +
+         "\",\"traits\":{\"country\":\"FR\",\"tier\":\"" + tiers[u % 3] +
+         "\",\"ltv\":" + std::to_string(u % 900) + "}}";
+}
+
+std::string CartMsg(int64_t u, int64_t t, int n) {
+  return "{\"type\":\"track\",\"event\":\"cart_updated\",\"messageId\":\"c-" + std::to_string(u) +
+         "-" + std::to_string(n) + "\",\"userId\":\"" + Id(u) + "\",\"timestamp\":\"" +
+         runtime::FormatTimestamp(t) + "\",\"properties\":{\"value\":" +
+         std::to_string(5 + u % 200) + ".5,\"sku\":\"sku-" + std::to_string(u % 5000) +
+         "\",\"category\":\"shoes\",\"items\":" + std::to_string(1 + u % 4) + "}}";
+}
+
+double Us(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+runtime::CompiledProgram Program() {
+  auto c = compiler::CompileSources({{"state_bench.jny", kProgram}}, compiler::CompileOptions{});
+  if (!c->ok()) {
+    std::fprintf(stderr, "%s\n", c->FormatDiagnostics(compiler::DiagnosticFormat::kText).c_str());
+    std::exit(1);
+  }
+  std::string error;
+  runtime::CompiledProgram p = compiler::MakeJitProgram(*c, &error);
+  if (!p.evaluator) {
+    std::fprintf(stderr, "jit: %s\n", error.c_str());
+    std::exit(1);
+  }
+  return p;
+}
+
+void Check(bool ok, const std::string& error) {
+  if (!ok) {
+    std::fprintf(stderr, "state_bench: %s\n", error.c_str());
+    std::exit(1);
+  }
+}
+
+// Adds customers [from, to) to the store.
+void Fill(store::StateStore& s, const runtime::CompiledProgram& program, int64_t from, int64_t to) {
+  constexpr int64_t kChunk = 100'000, kBatch = 10'000;
+  Sink sink;
+  std::string error;
+  for (int64_t chunk = from; chunk < to; chunk += kChunk) {
+    runtime::Engine e(program);
+    e.TrackChanges(true);
+    for (int64_t u = chunk; u < std::min(to, chunk + kChunk); ++u) {
+      int64_t t = T0() + (u - chunk) * 1000;
+      e.Process(IdentifyMsg(u, t), sink);
+      e.Process(CartMsg(u, t + 1, 0), sink);
+      if ((u + 1) % kBatch == 0) Check(s.Commit(e, "fill", false, &error), error);
+    }
+    Check(s.Commit(e, "fill", false, &error), error);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int64_t> sizes = {1'000'000, 10'000'000};
+  int commits = 2000;
+  bool restore = false;
+  std::string dir = (std::filesystem::temp_directory_path() / "juncture-state-bench").string();
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--sizes" && i + 1 < argc) {
+      sizes.clear();
+      for (std::string s = argv[++i]; !s.empty();) {
+        size_t comma = s.find(',');
+        sizes.push_back(std::stoll(s.substr(0, comma)));
+        s = comma == std::string::npos ? "" : s.substr(comma + 1);
+      }
+    } else if (a == "--commits" && i + 1 < argc) {
+      commits = std::atoi(argv[++i]);
+    } else if (a == "--dir" && i + 1 < argc) {
+      dir = argv[++i];
+    } else if (a == "--restore") {
+      restore = true;
+    } else {
+      std::fprintf(stderr, "usage: state_bench [--sizes N,N] [--commits N] [--dir DIR] [--restore]\n");
+      return 2;
+    }
+  }
+  std::filesystem::remove_all(dir);
+  runtime::CompiledProgram program = Program();
+  std::string error;
+  auto s = store::StateStore::Open(dir, {}, &error);
+  Check(s != nullptr, error);
+  std::printf("| customers stored | fill (s) | disk bytes / customer | commit, sync=false: p50 / p99 (us) "
+              "| commit, sync=true: p50 / p99 (us) | bytes written / commit | restore (s) |\n"
+              "|---|---|---|---|---|---|---|\n");
+  int64_t stored = 0;
+  std::mt19937_64 rng(42);
+  for (int64_t size : sizes) {
+    auto f0 = Clock::now();
+    Fill(*s, program, stored, size);
+    stored = size;
+    double fill_s = Us(Clock::now() - f0) / 1e6;
+    Check(s->Flush(&error), error);
+    Check(s->Compact(&error), error);
+    double per_customer = static_cast<double>(s->disk_bytes()) / static_cast<double>(size);
+
+    // An engine holding 1,000 of the stored customers (their messages again), which
+    // then takes one cart at a time for a random one of them.
+    runtime::Engine e(program);
+    Sink sink;
+    std::vector<int64_t> hot;
+    for (int k = 0; k < 1000; ++k) hot.push_back(static_cast<int64_t>(rng() % static_cast<uint64_t>(size)));
+    for (size_t k = 0; k < hot.size(); ++k) {
+      e.Process(IdentifyMsg(hot[k], T0() + static_cast<int64_t>(k)), sink);
+      e.Process(CartMsg(hot[k], T0() + static_cast<int64_t>(k) + 1, 0), sink);
+    }
+    e.TrackChanges(true);
+    Check(s->Commit(e, "warm", false, &error), error);
+    std::vector<double> nosync, sync;
+    size_t bytes = 0;
+    int64_t t = T0() + 10'000'000;
+    for (int i = 0; i < 2 * commits; ++i) {
+      int64_t u = hot[rng() % hot.size()];
+      e.Process(CartMsg(u, t += 1000, i + 1), sink);
+      bool with_sync = i % 2 == 1;
+      auto c0 = Clock::now();
+      Check(s->Commit(e, "p" + std::to_string(i), with_sync, &error), error);
+      (with_sync ? sync : nosync).push_back(Us(Clock::now() - c0));
+      bytes += s->last_commit().bytes;
+    }
+    double restore_s = -1;
+    if (restore && size <= 2'000'000) {
+      runtime::Engine r(program);
+      std::string position;
+      auto r0 = Clock::now();
+      Check(s->Load(r, &position, &error), error);
+      restore_s = Us(Clock::now() - r0) / 1e6;
+    }
+    std::printf("| %lld | %.0f | %.0f | %.1f / %.1f | %.0f / %.0f | %zu | %s |\n",
+                static_cast<long long>(size), fill_s, per_customer, Quantile(nosync, 0.5),
+                Quantile(nosync, 0.99), Quantile(sync, 0.5), Quantile(sync, 0.99),
+                bytes / (2 * static_cast<size_t>(commits)),
+                restore_s < 0 ? "-" : std::to_string(restore_s).c_str());
+    std::printf("RAW {\"bench\":\"state\",\"customers\":%lld,\"fill_s\":%.1f,\"disk_bytes_per_customer\":%.1f,"
+                "\"commit_nosync_p50_us\":%.2f,\"commit_nosync_p99_us\":%.2f,"
+                "\"commit_sync_p50_us\":%.1f,\"commit_sync_p99_us\":%.1f,\"restore_s\":%.2f}\n",
+                static_cast<long long>(size), fill_s, per_customer, Quantile(nosync, 0.5),
+                Quantile(nosync, 0.99), Quantile(sync, 0.5), Quantile(sync, 0.99), restore_s);
+    std::fflush(stdout);
+  }
+  s.reset();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,100 @@
+// The engine's state in the embedded store (docs/state.md): loaded at start, then
+// every change written, as each message is decided (core NATS) or with each
+// checkpoint (JetStream, jetstream_source.cc).
+#include <chrono>
+#include <filesystem>
+
+#include "server.h"
+#include "state_file.h"
+#include "telemetry.h"
+
+namespace juncture::serve {
+
+namespace {
+
+// The whole-state checkpoint file of earlier versions, imported once into the store.
+constexpr const char* kEarlierCheckpoint = "snapshot.bin";
+constexpr int64_t kNsPerMs = 1'000'000;
+
+}  // namespace
+
+bool Server::OpenState(std::string* position, std::string* error) {
+  position->clear();
+  const StateSettings& o = options_.state;
+  if (o.memory_only) {
+    if (options_.jetstream.enabled) {
+      *error = "--jetstream keeps its state in the store: --memory-state is for core NATS only";
+      return false;
+    }
+    Log("the state is kept in memory only (--memory-state): a restart loses every wait");
+    return true;
+  }
+  store_ = store::StateStore::Open(o.dir, store::StoreOptions{o.cache_mb}, error);
+  if (!store_) return false;
+  std::string earlier = o.dir + "/" + kEarlierCheckpoint;
+  if (store_->empty()) {
+    std::string why;
+    std::optional<std::string> bytes = ReadStateFile(earlier, &why);
+    if (!why.empty()) {
+      *error = why;
+      return false;
+    }
+    if (bytes) {
+      if (!engine_->LoadSnapshot(*bytes, position, &why)) {
+        *error = "cannot import the checkpoint " + earlier + ": " + why;
+        return false;
+      }
+      engine_->TrackChanges(true);
+      if (!store_->CommitAll(*engine_, *position, error)) return false;
+      std::filesystem::rename(earlier, earlier + ".imported");
+      Log("imported the checkpoint " + earlier + " into the state store (" +
+          std::to_string(engine_->customers()) + " customers); the file is now " + earlier +
+          ".imported");
+      return true;
+    }
+  } else if (!store_->Load(*engine_, position, error)) {
+    return false;
+  }
+  engine_->TrackChanges(true);
+  if (!store_->empty()) {
+    Log("state loaded from " + o.dir + ": " + std::to_string(engine_->customers()) +
+        " customers, " + std::to_string(engine_->pending_timers()) + " pending timers");
+  }
+  return true;
+}
+
+bool Server::CommitState(const std::string& position, bool sync, std::string* error) {
+  if (!store_) return true;
+  bool ok = store_->Commit(*engine_, position, sync, error);
+  metrics_->Checkpoint(ok);
+  if (ok) metrics_->StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
+  return ok;
+}
+
+void Server::CommitCoreState() {
+  if (!store_) return;
+  std::string error;
+  bool ok = CommitState(kCorePosition, false, &error);
+  if (ok && store_failing_) {
+    store_failing_ = false;
+    Log("the state store writes again; every change kept meanwhile is written");
+  } else if (!ok && !store_failing_) {
+    store_failing_ = true;
+    Log("cannot write the state store: " + error +
+        "; serve goes on deciding from memory and keeps every change to write it with the "
+        "next commit (a crash now loses them)");
+  }
+  int64_t now = SteadyNs();
+  if (ok && now - last_sync_ns_ >= options_.state.sync_interval_ms * kNsPerMs) {
+    last_sync_ns_ = now;
+    if (!store_->Sync(&error)) Log(error);
+  }
+}
+
+void Server::CloseState() {
+  if (!store_) return;
+  std::string error;
+  if (!store_->Sync(&error) || !store_->Flush(&error)) Log(error);
+}
+
+}  // namespace juncture::serve
