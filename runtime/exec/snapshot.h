@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "exec/engine_impl.h"
+#include "exec/state_map.h"
 
 namespace juncture::runtime::snapshot {
 
@@ -68,12 +69,10 @@ struct View {
 // snapshot.cc
 std::string Encode(const ProgramSpec& spec, const View& view);
 
-// snapshot_load.cc: decodes `bytes` for `spec` (history kept only for event types
-// with history_span > 0, last_seen only where tracks_last_seen). False with a
-// one-line `error` if the bytes are not a readable snapshot; `out` is then unusable.
-bool Decode(std::string_view bytes, const ProgramSpec& spec,
-            const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
-            State& out, std::string& error);
+// snapshot_load.cc: decodes `bytes` for the program of `map`, carrying the state onto
+// it by the rule of state_map.h. False with a one-line `error` if the bytes are not a
+// readable snapshot; `out` is then unusable.
+bool Decode(std::string_view bytes, const StateMap& map, State& out, std::string& error);
 
 // Bytes per element of a list of `elem` (0 for nested lists: not stored).
 inline uint32_t ElemSize(uint8_t elem) { return elem == JN_LIST ? 0 : jn_value_size(elem); }
