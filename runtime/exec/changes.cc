@@ -84,7 +84,7 @@ void Engine::TakeChanges(StateChanges& out) { impl_->TakeChanges(out); }
 // ---- StateRestorer -----------------------------------------------------------------
 
 struct StateRestorer::Impl {
-  explicit Impl(Engine::Impl& e) : pieces(*e.spec_, e.history_span_, e.tracks_last_seen_) {}
+  explicit Impl(Engine::Impl& e) : pieces(*e.spec_) {}
   snapshot::PieceLoader pieces;
   std::string layouts;  // as stored
   int64_t now_us = 0;

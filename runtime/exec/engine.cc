@@ -22,13 +22,18 @@ void Engine::Impl::Index() {
       if (list.empty() || list.back() != j) list.push_back(j);
     }
   }
-  history_span_.assign(spec_->events.size(), 0);
-  tracks_last_seen_.assign(spec_->events.size(), false);
-  for (const WindowSpec& w : spec_->windows) {
+  WindowNeeds(*spec_, history_span_, tracks_last_seen_);
+}
+
+void WindowNeeds(const ProgramSpec& spec, std::vector<int64_t>& history_span,
+                 std::vector<bool>& tracks_last_seen) {
+  history_span.assign(spec.events.size(), 0);
+  tracks_last_seen.assign(spec.events.size(), false);
+  for (const WindowSpec& w : spec.windows) {
     if (w.kind == WindowKind::kTimeSince) {
-      tracks_last_seen_[w.event_type] = true;
+      tracks_last_seen[w.event_type] = true;
     } else {
-      history_span_[w.event_type] = std::max(history_span_[w.event_type], w.within_us);
+      history_span[w.event_type] = std::max(history_span[w.event_type], w.within_us);
     }
   }
 }

@@ -91,7 +91,8 @@ class TimerQueue : public std::priority_queue<Timer, std::vector<Timer>, std::gr
   // Every timer, in no particular order.
   const std::vector<Timer>& elements() const { return c; }
   // Drops the timers for which `drop` is true and restores the heap: O(size). Pop order
-  // is unchanged, since (due_us, seq) orders timers totally.
+  // is unchanged, since (due_us, seq) orders timers totally. `drop` may rewrite a timer
+  // it keeps (it gets a Timer&), but never its due_us or seq.
   template <typename Pred>
   size_t EraseIf(Pred drop) {
     size_t n = std::erase_if(c, drop);
@@ -311,6 +312,12 @@ class Engine::Impl {
   static JnValue WindowCallback(void* host, uint32_t slot);
   static const char* AllocCallback(void* host, const char* data, uint32_t len);
 };
+
+// engine.cc: what the windows of `spec` read, per event type: the longest span of a
+// count or sum over it (0: none; its events are kept that long) and whether some
+// time_since reads it (its latest time is kept).
+void WindowNeeds(const ProgramSpec& spec, std::vector<int64_t>& history_span,
+                 std::vector<bool>& tracks_last_seen);
 
 // Renders a value as JSON (strings escaped, times as ISO-8601, durations in seconds).
 void AppendJsonValue(const JnValue& v, std::string& out);

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -42,6 +44,27 @@ class FlatMap {
     return it->second;
   }
   iterator erase(iterator it) { return items_.erase(it); }
+  // Gives each entry the key `rekey(key, value)` returns, or drops it if that is
+  // nullopt (the new keys must be distinct). In place: no allocation, and no sort
+  // unless the order changed (a reload onto a program of the same shape keeps it).
+  template <typename F>
+  void Rekey(F rekey) {
+    size_t kept = 0;
+    bool sorted = true;
+    for (size_t i = 0; i < items_.size(); ++i) {
+      std::optional<K> k = rekey(items_[i].first, items_[i].second);
+      if (!k) continue;
+      if (kept > 0 && !(items_[kept - 1].first < *k)) sorted = false;
+      if (kept != i) items_[kept].second = std::move(items_[i].second);
+      items_[kept].first = *k;
+      ++kept;
+    }
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(kept), items_.end());
+    if (!sorted) {
+      std::sort(items_.begin(), items_.end(),
+                [](const value_type& a, const value_type& b) { return a.first < b.first; });
+    }
+  }
   size_t erase(const K& k) {
     auto it = find(k);
     if (it == items_.end()) return 0;

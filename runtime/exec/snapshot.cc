@@ -404,8 +404,7 @@ std::string Engine::SaveSnapshot(std::string_view position) const {
 bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::string* error) {
   snapshot::State state;
   std::string message;
-  if (!snapshot::Decode(bytes, *impl_->spec_, impl_->history_span_, impl_->tracks_last_seen_,
-                        state, message)) {
+  if (!snapshot::Decode(bytes, StateMap(*impl_->spec_), state, message)) {
     if (error != nullptr) *error = std::move(message);
     return false;
   }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "exec/engine_impl.h"
+#include "exec/state_map.h"
 
 namespace juncture::runtime::snapshot {
 
@@ -70,12 +71,10 @@ struct View {
 // snapshot.cc
 std::string Encode(const ProgramSpec& spec, const View& view);
 
-// snapshot_load.cc: decodes `bytes` for `spec` (history kept only for event types
-// with history_span > 0, last_seen only where tracks_last_seen). False with a
-// one-line `error` if the bytes are not a readable snapshot; `out` is then unusable.
-bool Decode(std::string_view bytes, const ProgramSpec& spec,
-            const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
-            State& out, std::string& error);
+// snapshot_load.cc: decodes `bytes` for the program of `map`, carrying the state onto
+// it by the rule of state_map.h. False with a one-line `error` if the bytes are not a
+// readable snapshot; `out` is then unusable.
+bool Decode(std::string_view bytes, const StateMap& map, State& out, std::string& error);
 
 // ---- Pieces (juncture/runtime/state_changes.h): the same encodings, one at a time --
 
@@ -86,12 +85,12 @@ std::string EncodeTimerPiece(const ProgramSpec& spec, const Timer& t);
 std::string EncodeGlobalsPiece(int64_t now_us, uint64_t next_seq, const EngineStats& stats);
 std::string EncodeLayoutsPiece(const ProgramSpec& spec);
 
-// snapshot_load.cc: reads pieces for `spec`, mapping them by name as Decode does.
+// snapshot_load.cc: reads pieces for `spec`, mapping them by the one rule (StateMap)
+// as Decode does.
 // Each call returns false with a one-line `error` on a piece it cannot read.
 class PieceLoader {
  public:
-  PieceLoader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
-              const std::vector<bool>& tracks_last_seen);
+  explicit PieceLoader(const ProgramSpec& spec);
   ~PieceLoader();
   bool Layouts(std::string_view bytes, std::string& error);  // before any customer or timer
   bool Globals(std::string_view bytes, int64_t& now_us, uint64_t& next_seq, EngineStats& stats,

@@ -1,17 +1,10 @@
 // Engine snapshots, reading side: the envelope is checked (kind, version, checksum),
 // then the state map (see snapshot.cc) is read into a snapshot::State for the
-// program the engine runs now, mapping journeys, steps, channels, event types and
-// fields by name as a reload does (reload.cc):
-//   - an instance whose journey is gone, whose step (same id and kind) is gone, or
-//     whose event's type is gone or can no longer bind `event` in that journey
-//     (neither a trigger nor a `wait until` event of it) is dropped, with its timer;
-//   - re-entry times follow their journey, cap logs their channel, window history and
-//     `time_since` times their event type (kept only where the program's windows read
-//     them); deferred sends follow their channel (dropped if it is gone);
-//   - records (profiles and events) are rebuilt field by field: a field is kept when
-//     the new layout has one of that name and type; other fields take their default,
-//     or are absent (optional) or zero (required) when they have none.
-// Any structural problem rejects the whole snapshot; nothing is half-loaded.
+// program the engine runs now, by the rule a reload follows too (state_map.h): what
+// the program no longer has is dropped silently (there is no decision sink), records
+// are rebuilt field by field from the stored values. Every stored value is checked
+// against its stored layout, kept or not. Any structural problem rejects the whole
+// snapshot; nothing is half-loaded.
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -19,6 +12,7 @@
 #include <xxhash.h>
 
 #include "exec/snapshot.h"
+#include "exec/state_map.h"
 #include "juncture/runtime/record.h"
 
 namespace juncture::runtime::snapshot {
@@ -134,12 +128,6 @@ bool ValidScalar(const json& v, uint8_t type) {
   }
 }
 
-// A field of a stored layout.
-struct Column {
-  std::string name;
-  uint8_t type = 0, elem = 0;
-};
-
 Column ParseColumn(const json& c, const std::string& where) {
   if (!c.is_array() || c.size() != 3) Fail(where, "expected [name, type, elem]");
   int64_t type = Int(c[1], where), elem = Int(c[2], where);
@@ -164,24 +152,14 @@ void CheckValue(const json& v, const Column& c, const std::string& where) {
 
 // A stored layout mapped onto the program's layout of the same name.
 struct LayoutMap {
-  std::vector<Column> columns;         // as stored
-  const RecordSpec* target = nullptr;  // nullptr: the program has no such record
-  std::vector<int> source;             // per target field: its column (same name and type) or -1
+  std::vector<Column> columns;  // as stored
+  FieldMap fields;
 };
 
 LayoutMap ParseLayout(const json& list, const RecordSpec* target, const std::string& where) {
   LayoutMap m;
-  m.target = target;
   for (const json& c : List(list, where)) m.columns.push_back(ParseColumn(c, where));
-  if (target == nullptr) return m;
-  for (const FieldSpec& f : target->fields) {
-    int src = -1;
-    for (size_t i = 0; i < m.columns.size() && src < 0; ++i) {
-      const Column& c = m.columns[i];
-      if (c.name == f.name && c.type == f.type && c.elem == f.elem) src = static_cast<int>(i);
-    }
-    m.source.push_back(src);
-  }
+  m.fields = MapFields(m.columns, target);
   return m;
 }
 
@@ -235,19 +213,25 @@ class ValueBuilder {
   std::vector<uint8_t> bytes_;
 };
 
+// Stored values, checked against their columns, as the source of a record's fields.
+class StoredValues final : public FieldSource {
+ public:
+  StoredValues(const LayoutMap& layout, const json& values, ValueBuilder& builder)
+      : layout_(layout), values_(values), builder_(builder) {}
+  bool Get(size_t k, JnValue& out) override {
+    const json& v = values_[k];
+    if (v.is_null()) return false;
+    builder_.Build(layout_.columns[k], v, out);
+    return true;
+  }
+
+ private:
+  const LayoutMap& layout_;
+  const json& values_;
+  ValueBuilder& builder_;
+};
+
 // ---- The state -----------------------------------------------------------------------
-
-template <typename T>
-std::unordered_map<std::string, uint32_t> IndexByName(const std::vector<T>& items) {
-  std::unordered_map<std::string, uint32_t> out;
-  for (uint32_t i = 0; i < items.size(); ++i) out.emplace(items[i].name, i);
-  return out;
-}
-
-int FindIndex(const std::unordered_map<std::string, uint32_t>& index, const std::string& name) {
-  auto it = index.find(name);
-  return it == index.end() ? -1 : static_cast<int>(it->second);
-}
 
 int KindIndex(const std::string& name, const char* const* names, int count,
               const std::string& where) {
@@ -259,8 +243,7 @@ int KindIndex(const std::string& name, const char* const* names, int count,
 
 class Loader {
  public:
-  Loader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
-         const std::vector<bool>& tracks_last_seen);
+  explicit Loader(const StateMap& map) : map_(map), spec_(map.target()) {}
   void Run(const json& state, State& out);
   // One piece at a time (PieceLoader), with the same mapping.
   void PieceLayouts(const json& layouts) { Layouts(layouts); }
@@ -274,8 +257,8 @@ class Loader {
   void Layouts(const json& layouts);
   void Records(const json& list, const std::string& where);
   RecordPtr EventRecord(const json& r, const std::string& where);
-  void Fill(const LayoutMap& layout, const json& values, uint32_t present_offset,
-            bool fill_missing, Record& rec, const std::string& where);
+  void Read(const LayoutMap& layout, const json& values, uint32_t present_offset,
+            Record* rec, const std::string& where);
   CustomerState Customer(const json& c, const std::string& id, const std::string& where);
   void Instances(const json& map, CustomerState& c, const std::string& where);
   void Goals(const json& map, CustomerState& c, const std::string& where);
@@ -286,11 +269,8 @@ class Loader {
                                const std::string& where);
   int RecordIndex(const json& v, const std::string& where) const;
 
+  const StateMap& map_;
   const ProgramSpec& spec_;
-  const std::vector<int64_t>& history_span_;
-  const std::vector<bool>& tracks_last_seen_;
-  std::unordered_map<std::string, uint32_t> journeys_, channels_, events_;
-  std::vector<std::vector<bool>> binds_;  // journey -> event type -> may be `event`
   LayoutMap profile_;
   std::unordered_map<std::string, LayoutMap> event_layouts_;  // by stored event name
   std::vector<RecordPtr> records_;        // the current customer's; nullptr: type gone
@@ -301,62 +281,28 @@ class Loader {
   uint64_t max_seq_ = 0;
 };
 
-Loader::Loader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
-               const std::vector<bool>& tracks_last_seen)
-    : spec_(spec),
-      history_span_(history_span),
-      tracks_last_seen_(tracks_last_seen),
-      journeys_(IndexByName(spec.journeys)),
-      channels_(IndexByName(spec.channels)),
-      events_(IndexByName(spec.events)) {
-  for (const JourneySpec& j : spec.journeys) {
-    std::vector<bool>& binds = binds_.emplace_back(spec.events.size(), false);
-    for (const TriggerSpec& t : j.triggers) binds[t.event_type] = true;
-    for (const StepSpec& s : j.steps) {
-      for (uint32_t e : s.events) binds[e] = true;
-    }
-  }
-}
-
 void Loader::Layouts(const json& layouts) {
   profile_ = ParseLayout(Member(layouts, "profile", "layouts"), &spec_.profile, "profile layout");
   const json& events = Map(Member(layouts, "events", "layouts"), "layouts");
   for (auto it = events.begin(); it != events.end(); ++it) {
-    int type = FindIndex(events_, it.key());
+    int type = map_.Event(it.key());
     event_layouts_[it.key()] = ParseLayout(it.value(), type >= 0 ? &spec_.events[type] : nullptr,
                                            "layout of '" + it.key() + "'");
   }
 }
 
-// Sets `rec`'s fields from stored `values` (checked against the stored layout). Fields
-// of the program's layout without a stored value: their default, absent (optional)
-// or zero when `fill_missing`; left as they are otherwise.
-void Loader::Fill(const LayoutMap& layout, const json& values, uint32_t present_offset,
-                  bool fill_missing, Record& rec, const std::string& where) {
+// Checks stored `values` against their stored layout and, unless `rec` is null (the
+// program has no such record), fills `rec` (empty, of the program's layout) from them
+// by the rule (state_map.h: Fill).
+void Loader::Read(const LayoutMap& layout, const json& values, uint32_t present_offset,
+                  Record* rec, const std::string& where) {
   if (!values.is_array() || values.size() != layout.columns.size()) {
     Fail(where, "expected one value per field of its layout");
   }
   for (size_t i = 0; i < values.size(); ++i) CheckValue(values[i], layout.columns[i], where);
-  if (layout.target == nullptr) return;
-  for (size_t k = 0; k < layout.target->fields.size(); ++k) {
-    const FieldSpec& f = layout.target->fields[k];
-    int src = layout.source[k];
-    const json* v = src >= 0 ? &values[src] : nullptr;
-    if (v != nullptr && !v->is_null()) {
-      JnValue value;
-      values_.Build(layout.columns[src], *v, value);
-      rec.SetField(f, value, present_offset);
-    } else if (!fill_missing) {
-      continue;  // the profile starts from its defaults
-    } else if (f.has_default) {
-      rec.SetField(f, f.default_value, present_offset);
-    } else if (f.presence_bit < 0) {
-      JnValue zero{};
-      zero.type = f.type;
-      zero.elem = f.elem;
-      rec.SetField(f, zero, present_offset);
-    }
-  }
+  if (rec == nullptr) return;
+  StoredValues source(layout, values, values_);
+  Fill(layout.fields, source, present_offset, *rec);
 }
 
 RecordPtr Loader::EventRecord(const json& r, const std::string& where) {
@@ -367,18 +313,10 @@ RecordPtr Loader::EventRecord(const json& r, const std::string& where) {
   const std::string& customer = Str(r[3], where);
   auto layout = event_layouts_.find(name);
   if (layout == event_layouts_.end()) Fail(where, "no layout for event '" + name + "'");
-  const RecordSpec* target = layout->second.target;
-  auto rec = std::make_shared<Record>(
-      std::max<uint32_t>(target ? target->size : 0, JN_EVENT_FIELDS_OFFSET));
-  JnEventHeader header{};
-  header.type_id = target ? target->type_id : 0;
-  header.time_us = time;
-  header.id = rec->Own(id);
-  header.customer = rec->Own(customer);
-  std::memcpy(rec->mutable_data(), &header, sizeof header);
-  Fill(layout->second, r[4], JN_EVENT_PRESENT_OFFSET, true, *rec, where);
-  if (target == nullptr) return nullptr;  // checked, but its event type is gone
-  return rec;
+  const RecordSpec* target = layout->second.fields.target;
+  std::shared_ptr<Record> rec = target ? NewEvent(*target, time, id, customer) : nullptr;
+  Read(layout->second, r[4], JN_EVENT_PRESENT_OFFSET, rec.get(), where);
+  return rec;  // null (checked, though) if its event type is gone
 }
 
 void Loader::Records(const json& list, const std::string& where) {
@@ -418,17 +356,14 @@ void Loader::Instances(const json& map, CustomerState& c, const std::string& whe
     const json* held = Optional(inst, "held_out");
     bool held_out = held ? Bool(*held, at) : false;
 
-    int j = FindIndex(journeys_, it.key());
+    int j = map_.Journey(it.key());
     if (j < 0) continue;  // the journey is gone
-    const std::vector<StepSpec>& steps = spec_.journeys[j].steps;
-    int step = -1;
-    for (size_t k = 0; k < steps.size() && step < 0; ++k) {
-      if (steps[k].id == step_id && static_cast<int>(steps[k].kind) == kind) step = static_cast<int>(k);
-    }
-    if (step < 0) continue;  // the step is gone
+    auto journey = static_cast<uint32_t>(j);
+    int step = map_.InstanceStep(journey, map_.Step(journey, step_id, static_cast<StepKind>(kind)),
+                                 record >= 0, record >= 0 ? record_types_[record] : -1);
+    if (step < 0) continue;
     RecordPtr event = record >= 0 ? records_[record] : nullptr;
-    if (record >= 0 && (!event || !binds_[j][record_types_[record]])) continue;
-    c.instances[static_cast<uint32_t>(j)] =
+    c.instances[journey] =
         Instance{static_cast<uint32_t>(step), event, cause, timer, signal_us, held_out};
   }
 }
@@ -441,8 +376,8 @@ void Loader::Goals(const json& map, CustomerState& c, const std::string& where) 
     goal.entered_us = Int(Member(it.value(), "entered", at), at);
     const json* held = Optional(it.value(), "held_out");
     goal.held_out = held ? Bool(*held, at) : false;
-    int j = FindIndex(journeys_, it.key());
-    if (j < 0 || !spec_.journeys[j].goal) continue;  // the journey or its goal is gone
+    int j = map_.Journey(it.key());
+    if (j < 0 || !map_.KeepsGoal(static_cast<uint32_t>(j))) continue;  // journey or goal gone
     c.goals[static_cast<uint32_t>(j)] = goal;
   }
 }
@@ -451,8 +386,8 @@ void Loader::History(const json& map, CustomerState& c, const std::string& where
   Map(map, where);
   for (auto it = map.begin(); it != map.end(); ++it) {
     std::string at = where + " '" + it.key() + "'";
-    int type = FindIndex(events_, it.key());
-    bool keep = type >= 0 && history_span_[type] > 0;
+    int type = map_.Event(it.key());
+    bool keep = type >= 0 && map_.KeepsHistory(static_cast<uint32_t>(type));
     std::vector<std::pair<int64_t, RecordPtr>> entries;
     for (const json& e : List(it.value(), at)) {
       if (!e.is_array() || e.size() != 2) Fail(at, "expected [time, record]");
@@ -470,7 +405,7 @@ void Loader::Times(const json& c_json, CustomerState& c, const std::string& wher
   if (const json* last = Optional(c_json, "last_entry")) {
     for (auto it = Map(*last, where).begin(); it != last->end(); ++it) {
       int64_t t = Int(it.value(), where + " last_entry");
-      int j = FindIndex(journeys_, it.key());
+      int j = map_.Journey(it.key());
       if (j >= 0) c.last_entry[static_cast<uint32_t>(j)] = t;
     }
   }
@@ -479,15 +414,15 @@ void Loader::Times(const json& c_json, CustomerState& c, const std::string& wher
     for (auto it = Map(*sent, where).begin(); it != sent->end(); ++it) {
       std::vector<int64_t> times;
       for (const json& t : List(it.value(), where + " sent_at")) times.push_back(Int(t, where + " sent_at"));
-      int k = FindIndex(channels_, it.key());
+      int k = map_.Channel(it.key());
       if (k >= 0) c.sent_at[k] = std::move(times);
     }
   }
   if (const json* seen = Optional(c_json, "last_seen")) {
     for (auto it = Map(*seen, where).begin(); it != seen->end(); ++it) {
       int64_t t = Int(it.value(), where + " last_seen");
-      int e = FindIndex(events_, it.key());
-      if (e >= 0 && tracks_last_seen_[e]) c.last_seen[static_cast<uint32_t>(e)] = t;
+      int e = map_.Event(it.key());
+      if (e >= 0 && map_.KeepsLastSeen(static_cast<uint32_t>(e))) c.last_seen[static_cast<uint32_t>(e)] = t;
     }
   }
 }
@@ -496,8 +431,8 @@ CustomerState Loader::Customer(const json& c_json, const std::string& id,
                                const std::string& where) {
   Map(c_json, where);
   CustomerState c;
-  auto profile = MakeDefaultProfile(spec_);
-  Fill(profile_, Member(c_json, "profile", where), JN_PROFILE_PRESENT_OFFSET, false, *profile,
+  std::shared_ptr<Record> profile = NewProfile(spec_.profile);
+  Read(profile_, Member(c_json, "profile", where), JN_PROFILE_PRESENT_OFFSET, profile.get(),
        where + " profile");
   c.profile = std::move(profile);
   static const json kNone = json::array();
@@ -558,7 +493,7 @@ std::optional<Timer> Loader::TimerOf(const json& t_json, const std::string* cust
   max_seq_ = std::max(max_seq_, t.seq);
   t.kind = static_cast<TimerKind>(KindIndex(Str(Member(t_json, "kind", where), where), kTimerKinds, 3, where));
   t.customer = customer ? *customer : Str(Member(t_json, "customer", where), where);
-  int journey = FindIndex(journeys_, Str(Member(t_json, "journey", where), where));
+  int journey = map_.Journey(Str(Member(t_json, "journey", where), where));
   if (t.kind != TimerKind::kRelease) {
     if (journey < 0) return std::nullopt;  // its instance is gone too
     t.journey = static_cast<uint32_t>(journey);
@@ -567,7 +502,7 @@ std::optional<Timer> Loader::TimerOf(const json& t_json, const std::string* cust
   t.journey = journey < 0 ? 0 : static_cast<uint32_t>(journey);  // unused by releases
   t.deferred = std::make_shared<Decision>(DecisionOf(Member(t_json, "decision", where), where));
   if (const json* late = Optional(t_json, "late_after")) t.late_after_us = Int(*late, where);
-  int channel = FindIndex(channels_, Str(Member(t_json, "channel", where), where));
+  int channel = map_.Channel(Str(Member(t_json, "channel", where), where));
   if (channel < 0) return std::nullopt;  // the channel is gone
   t.channel = static_cast<uint32_t>(channel);
   return t;
@@ -623,9 +558,7 @@ void Loader::Run(const json& state, State& out) {
 
 }  // namespace
 
-bool Decode(std::string_view bytes, const ProgramSpec& spec,
-            const std::vector<int64_t>& history_span, const std::vector<bool>& tracks_last_seen,
-            State& out, std::string& error) {
+bool Decode(std::string_view bytes, const StateMap& map, State& out, std::string& error) {
   try {
     json envelope;
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
@@ -657,7 +590,7 @@ bool Decode(std::string_view bytes, const ProgramSpec& spec,
       error = "corrupt snapshot: state: " + error;
       return false;
     }
-    Loader(spec, history_span, tracks_last_seen).Run(state, out);
+    Loader(map).Run(state, out);
     return true;
   } catch (const Corrupt& c) {
     error = "corrupt snapshot: " + c.what;
@@ -670,16 +603,13 @@ bool Decode(std::string_view bytes, const ProgramSpec& spec,
 // ---- Pieces ----------------------------------------------------------------------------
 
 struct PieceLoader::Impl {
-  Impl(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
-       const std::vector<bool>& tracks_last_seen)
-      : loader(spec, history_span, tracks_last_seen) {}
+  explicit Impl(const ProgramSpec& spec) : map(spec), loader(map) {}
+  StateMap map;
   Loader loader;
   bool has_layouts = false;
 };
 
-PieceLoader::PieceLoader(const ProgramSpec& spec, const std::vector<int64_t>& history_span,
-                         const std::vector<bool>& tracks_last_seen)
-    : impl_(std::make_unique<Impl>(spec, history_span, tracks_last_seen)) {}
+PieceLoader::PieceLoader(const ProgramSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
 PieceLoader::~PieceLoader() = default;
 
 namespace {

@@ -509,5 +509,207 @@ TEST(Snapshot, IntactButMalformedStatesAreRejected) {
   EXPECT_EQ(e.SaveSnapshot(), before);
 }
 
+// ---- A reload and a load follow one rule -------------------------------------------
+
+// A hot reload carries the state in place, a load from the snapshot's names; both by
+// the rule of docs/semantics.md ("Reloading"). From the same snapshot they must reach
+// the same state and decide alike.
+
+// kBase edited: a new event type first (every type id moves), cart with a new first
+// field (its layout changes) and `items` of another type; a profile field added and
+// `ltv` of another type.
+std::string EditedBase() {
+  std::string out = "event signup { }\n" + std::string(kBase);
+  auto edit = [&](const std::string& from, const std::string& to) {
+    size_t at = out.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    out.replace(at, from.size(), to);
+  };
+  edit("event cart { value: float  items: int = 0",
+       "event cart { note: string = \"n/a\"  value: float  items: float = 0.5");
+  edit("ltv: float = 0", "ltv: string = \"unknown\"  vip: bool = true");
+  return out;
+}
+
+// kJourneys edited: channel sms first and webhook gone; `hot` gone; `rescue` waits
+// longer and converts by email; `browse` lost its wait (an instance there ends);
+// `late` starts on a page view (an instance holding an app_open ends); `fresh` new.
+const char* kEditedJourneys = R"(
+channel sms { consent true }
+channel email { consent profile.email_opt_in  quiet 21:00 .. 08:00 local  cap 2 per 1d }
+channel push { consent profile.push_opt_in  quiet 22:00 .. 07:00  cap 3 per 6h }
+
+journey fresh {
+  priority 40
+  on cart when event.note == "n/a"
+  reenter after 1d
+  send push "fresh" { items: event.items, vip: profile.vip, ltv: profile.ltv }
+}
+
+journey sale {
+  priority 20
+  on page_view when event.path starts_with "/sale"
+  reenter always
+  send push "sale" { since: time_since(purchase) }
+}
+
+journey rescue {
+  priority 10
+  on cart when event.value >= 20
+  reenter after 1d
+  exit on purchase when event.amount > 100
+  wait 45m
+  if count(page_view within 1h where event.path starts_with "/checkout") > 0 {
+    send email "nudge" { value: event.value, items: event.items, note: event.note }
+  } else {
+    send push "nudge" { spent: sum(purchase.amount within 1d), ms: sum(page_view.ms within 1h) }
+  }
+  wait until purchase or app_open when event.id starts_with "m" within 2d {
+    send email "converted" { by: event.id, tier: profile.tier }
+  } else {
+    send email "last_call" { since: time_since(purchase), score: sum(page_view.score within 1d),
+                             carts: count(cart within 1d), value: sum(cart.value within 1d) }
+  }
+}
+
+journey welcome {
+  priority 5
+  on app_open
+  reenter never
+  send email "welcome"
+  send push "welcome"
+}
+
+journey browse {
+  on page_view
+  reenter always
+  exit on unsubscribed
+  split {
+    50%: send push "tip" { path: event.path }
+    50%: control
+  }
+}
+
+journey late {
+  priority 1
+  on page_view
+  reenter always
+  wait until cart within 1d {
+    send email "late" { v: event.value, coupon: event.coupon ?? "none" }
+  }
+}
+)";
+
+// The state of a snapshot without its stats (a reload counts itself and the
+// instances it ends; a load restores the counters as saved).
+nlohmann::json StateWithoutStats(const std::string& snapshot) {
+  nlohmann::json state = StateOf(snapshot);
+  state.erase("stats");
+  return state;
+}
+
+// For every cut of `inputs` through `from`: the cut's snapshot loaded into `from` and
+// reloaded to `to` in place, and the same snapshot loaded into `to`, must hold the same
+// state and decide the rest alike. Returns how many instances the reloads ended.
+size_t ExpectReloadAndLoadAgree(const runtime::CompiledProgram& from,
+                                const runtime::CompiledProgram& to,
+                                const std::vector<Input>& inputs, int64_t end_us) {
+  runtime::Engine a(from);
+  Collector sink;
+  std::vector<std::string> snapshots;
+  for (size_t k = 0; k <= inputs.size(); ++k) {
+    snapshots.push_back(a.SaveSnapshot());
+    if (k < inputs.size()) Feed(a, inputs[k], sink);
+  }
+  size_t ended = 0;
+  for (size_t k = 0; k <= inputs.size(); ++k) {
+    SCOPED_TRACE("cut after " + std::to_string(k) + " inputs");
+    runtime::Engine reloaded(from), loaded(to);
+    std::string error;
+    if (!reloaded.LoadSnapshot(snapshots[k], nullptr, &error) ||
+        !loaded.LoadSnapshot(snapshots[k], nullptr, &error)) {
+      ADD_FAILURE() << error;
+      break;
+    }
+    Collector at_reload, rest_reloaded, rest_loaded;
+    reloaded.Reload(to, at_reload);
+    for (const Decision& d : at_reload.decisions) {
+      EXPECT_EQ(d.step + ":" + d.outcome, "reload:exited");
+    }
+    ended += at_reload.decisions.size();
+    EXPECT_EQ(StateWithoutStats(reloaded.SaveSnapshot()), StateWithoutStats(loaded.SaveSnapshot()));
+    for (size_t i = k; i < inputs.size(); ++i) {
+      Feed(reloaded, inputs[i], rest_reloaded);
+      Feed(loaded, inputs[i], rest_loaded);
+    }
+    reloaded.AdvanceTo(end_us, rest_reloaded);
+    loaded.AdvanceTo(end_us, rest_loaded);
+    EXPECT_EQ(Lines(rest_reloaded, 0, 0), Lines(rest_loaded, 0, 0));
+    EXPECT_EQ(StateWithoutStats(reloaded.SaveSnapshot()), StateWithoutStats(loaded.SaveSnapshot()));
+    if (::testing::Test::HasFailure()) break;  // one cut's report is enough
+  }
+  return ended;
+}
+
+TEST(ReloadAndLoad, AgreeAtEveryCutOfRandomStreamsIntoAnEditedProgram) {
+  runtime::CompiledProgram from = Compile(Program());
+  runtime::CompiledProgram to = Compile(EditedBase() + kEditedJourneys);
+  ASSERT_TRUE(from.spec && to.spec);
+  size_t ended = 0;
+  for (uint32_t seed : {1u, 2u, 3u, 4u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    int64_t end_us = 0;
+    std::vector<Input> in = RandomStream(seed, 120, /*serve=*/seed % 2 == 0, end_us);
+    ended += ExpectReloadAndLoadAgree(from, to, in, end_us);
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(ended, 0u) << "the streams should leave instances the rule ends";
+}
+
+TEST(ReloadAndLoad, AgreeAtEveryCutIntoTheSameProgram) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  int64_t end_us = 0;
+  std::vector<Input> in = RandomStream(5, 120, /*serve=*/false, end_us);
+  EXPECT_EQ(ExpectReloadAndLoadAgree(program, program, in, end_us), 0u);
+}
+
+// The edited program of LoadsIntoAnEditedProgramByNameAndDropsWhatIsGone, reached by a
+// reload instead: the same decisions after it, and the instances the load drops
+// silently end with `exited` at step `reload`.
+TEST(ReloadAndLoad, AReloadDecidesWhatALoadIntoTheEditedProgramDecides) {
+  EngineHarness h(std::string(kBase) + kV1);
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Identify("ana", At(0), R"({"tier":"gold","ltv":12.5,"discount":3})");
+  h.Track("ana", "page_view", At(kMinute), R"({"path":"/"})");
+  h.Track("ana", "cart", At(2 * kMinute), R"({"value":10})", "c1");
+  h.Advance(At(2 * kMinute + kHour));
+  h.Track("ana", "app_open", At(11 * kHour), "{}", "late");
+  h.Track("ben", "cart", At(11 * kHour + kMinute), R"({"value":20})", "c2");
+  const std::string bytes = h.engine().SaveSnapshot();
+
+  runtime::Engine loaded(Compile(kV2Events));
+  std::string error;
+  ASSERT_TRUE(loaded.LoadSnapshot(bytes, nullptr, &error)) << error;
+  Collector at_reload;
+  h.engine().Reload(Compile(kV2Events), at_reload);
+  std::vector<std::string> ended;
+  for (const Decision& d : at_reload.decisions) ended.push_back(Brief(d) + " " + d.customer);
+  EXPECT_THAT(ended, ElementsAre("gone:reload:exited ben", "k:reload:exited ana"));
+
+  Collector after_load;
+  h.Clear();
+  for (auto [engine, sink] : {std::pair{&h.engine(), &h.sink()},
+                              std::pair<runtime::Engine*, runtime::DecisionSink*>{&loaded, &after_load}}) {
+    engine->AdvanceTo(At(3 * kDay), *sink);
+    engine->Process(TrackJson("ana", "page_view", At(3 * kDay), R"({"path":"/"})", "pv2"), *sink);
+  }
+  std::vector<std::string> a, b;
+  for (const Decision& d : h.all()) a.push_back(d.ToJson());
+  for (const Decision& d : after_load.decisions) b.push_back(d.ToJson());
+  ASSERT_EQ(a.size(), 8u);  // as LoadsIntoAnEditedProgramByNameAndDropsWhatIsGone lists them
+  EXPECT_EQ(a, b);
+}
+
 }  // namespace
 }  // namespace juncture::enginetest

@@ -154,12 +154,14 @@ class Engine {
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
 
   // Hot reload: replaces the program between two messages, keeping every customer's
-  // state (docs/semantics.md, "Reloading"): instances move to the new version of
-  // their journey at the step with the same id, or end with an `exited` decision
-  // (step "reload") if it is gone; profiles, caps, windows and timers carry over by
-  // name. Reload applies now; StageReload may be called from any thread and takes
-  // effect before the next message or AdvanceTo. The caller compiles the new
-  // program; one that failed to compile is never passed here.
+  // state by the rule of docs/semantics.md ("Reloading"), which LoadSnapshot follows
+  // too: instances move to the new version of their journey at the step with the same
+  // id and kind, or end with an `exited` decision (step "reload") if that step is gone
+  // or their event can no longer be `event`; events and profiles are re-laid out field
+  // by field; caps, windows and timers carry over by name. Reload applies now;
+  // StageReload may be called from any thread and takes effect before the next
+  // message or AdvanceTo. The caller compiles the new program; one that failed to
+  // compile is never passed here.
   void Reload(CompiledProgram next, DecisionSink& sink);
   void StageReload(CompiledProgram next);
 
@@ -169,11 +171,11 @@ class Engine {
   // deferred sends, the timer sequence, stats) as versioned, checksummed CBOR, with
   // the caller's opaque `position` (e.g. the last input offset) stored alongside.
   // LoadSnapshot replaces this engine's state with a snapshot's, typically on a
-  // freshly constructed Engine: the program may have changed since the save
-  // (journeys, steps, channels, event types and fields are matched by name, as on a
-  // reload; what no longer exists is dropped silently). Returns false with a one-line
-  // `error` on bytes that are not a complete, intact snapshot, and then changes
-  // nothing. `position` and `error` may be null. Never throws on bad bytes.
+  // freshly constructed Engine: the program may have changed since the save (the
+  // state is carried onto it by the rule of a reload; what a reload would end is
+  // dropped silently). Returns false with a one-line `error` on bytes that are not a
+  // complete, intact snapshot, and then changes nothing. `position` and `error` may
+  // be null. Never throws on bad bytes.
   std::string SaveSnapshot(std::string_view position = {}) const;
   bool LoadSnapshot(std::string_view bytes, std::string* position, std::string* error);
 
