@@ -55,13 +55,21 @@ std::vector<std::string> Report(const StreamNeeds& needs, const StreamCheck& che
 }
 
 // A checkpoint's position: "<last stream sequence decided> <events stream creation
-// time in ns>" (older checkpoints hold the sequence alone).
-void ParsePosition(const std::string& position, uint64_t* seq, int64_t* stream_created_ns) {
+// time in ns>" (older checkpoints hold the sequence alone). False if `position` is
+// not one (a store written by core-mode serve or by `juncture run`).
+bool ParsePosition(const std::string& position, uint64_t* seq, int64_t* stream_created_ns) {
   *seq = 0;
   *stream_created_ns = 0;
   size_t space = position.find(' ');
-  if (!position.empty()) *seq = std::stoull(position.substr(0, space));
-  if (space != std::string::npos) *stream_created_ns = std::stoll(position.substr(space + 1));
+  std::string first = position.substr(0, space);
+  std::string second = space == std::string::npos ? "0" : position.substr(space + 1);
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!digits(first) || !digits(second)) return false;
+  *seq = std::stoull(first);
+  *stream_created_ns = std::stoll(second);
+  return true;
 }
 
 }  // namespace
@@ -124,14 +132,14 @@ bool Server::StartJetStream(const std::string& position, std::string* error) {
     return false;
   }
   // Where we are: the last checkpoint, if any.
-  if (position == kCorePosition) {
-    *error = "the state in " + options_.state.dir + " was written by serve on core NATS: it "
-             "says nothing of which stream messages are decided; give --jetstream a state "
-             "directory of its own";
-    return false;
-  }
   if (!position.empty()) {
-    ParsePosition(position, &applied_seq_, &checkpoint_stream_created_ns_);
+    if (!ParsePosition(position, &applied_seq_, &checkpoint_stream_created_ns_)) {
+      *error = "the state in " + options_.state.dir + " was not written by serve --jetstream "
+               "(its position is \"" + position + "\": core NATS or juncture run): it says "
+               "nothing of which stream messages are decided; give --jetstream a state "
+               "directory of its own";
+      return false;
+    }
     Log("resumed from the checkpoint at stream sequence " + std::to_string(applied_seq_));
   }
   if (!PrepareStreams(true, error)) {

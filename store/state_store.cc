@@ -295,6 +295,25 @@ bool StateStore::Compact(std::string* error) {
   return s.ok();
 }
 
+bool StateStore::Count(StoreCounts* out, std::string* error) const {
+  *out = StoreCounts{};
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(Key(kCustomer)); it->Valid() && it->key()[0] == kCustomer; it->Next()) {
+    ++out->customers;
+  }
+  for (it->Seek(Key(kTimer)); it->Valid() && it->key()[0] == kTimer; it->Next()) ++out->timers;
+  if (!it->status().ok()) {
+    *error = "the state store in " + dir_ + " is damaged: " + it->status().ToString();
+    return false;
+  }
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key(kPosition), &out->position);
+  if (!s.ok() && !s.IsNotFound()) {
+    *error = "the state store in " + dir_ + " is damaged: " + s.ToString();
+    return false;
+  }
+  return true;
+}
+
 uint64_t StateStore::disk_bytes() const {
   uint64_t sst = 0, wal = 0;
   db_->GetIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);

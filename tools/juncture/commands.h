@@ -19,6 +19,7 @@ Runner AddRunCommand(CLI::App& app);
 Runner AddTestCommand(CLI::App& app);
 Runner AddServeCommand(CLI::App& app);
 Runner AddReportCommand(CLI::App& app);
+Runner AddStateCommand(CLI::App& app);
 
 // Options shared by every command that compiles a program.
 struct ProgramOptions {

@@ -7,6 +7,7 @@
 //   juncture test SCENARIOS...        check journeys against scenario files
 //   juncture approve PATH... --journey J --role R --by WHO
 //   juncture report DECISIONS [--receipts FILE]  journeys' outcomes, uplift, split times
+//   juncture state info|export|import   serve's state store (docs/state.md)
 // Exit codes: 0 ok, 1 diagnostics or failures, 2 usage.
 #include <iostream>
 
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
       juncture::tools::AddReportCommand);
   add("approve", "Record an approval of a journey's current version",
       juncture::tools::AddApproveCommand);
+  add("state", "Inspect, export or import serve's state store",
+      juncture::tools::AddStateCommand);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

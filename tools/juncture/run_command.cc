@@ -1,4 +1,5 @@
-// juncture run PROGRAM... --events FILE|- [--until T] [--dead-letter FILE] [--max-...]
+// juncture run PROGRAM... --events FILE|- [--until T] [--dead-letter FILE] [--state-dir DIR]
+//              [--max-...]
 // Embedded, no server: virtual time from the messages' timestamps (docs/language.md);
 // decisions as JSON lines on stdout, a summary on stderr. Dead letters are JSON lines
 // too, each with its reason and the message (as base64 when it is not UTF-8;
@@ -16,15 +17,20 @@
 #include "juncture/program_options.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/runtime.h"
+#include "juncture/store/state_store.h"
 
 namespace juncture::tools {
 namespace {
+
+// The position a run leaves in a state store: it has no input position to resume.
+constexpr const char* kRunPosition = "run";
 
 struct RunOptions {
   ProgramOptions program;
   std::string events = "-";
   std::string until;
   std::string dead_letter;
+  std::string state_dir;  // resume from and save to a state store ("" = none)
   BackendOptions backend;
   runtime::EngineLimits limits;
 };
@@ -77,6 +83,16 @@ int RunRun(const RunOptions& o) {
   runtime::CompiledProgram program = MakeProgram(*c, o.backend);
   if (!program.evaluator) return 1;
   runtime::Engine engine(std::move(program), o.limits);
+  std::unique_ptr<store::StateStore> state;
+  if (!o.state_dir.empty()) {
+    std::string error, position;
+    state = store::StateStore::Open(o.state_dir, {}, &error);
+    if (!state || !state->Load(engine, &position, &error)) {
+      std::cerr << "juncture run: " << error << "\n";
+      return 1;
+    }
+    engine.TrackChanges(true);
+  }
   StreamSink sink(dead.is_open() ? &dead : nullptr);
   auto start = std::chrono::steady_clock::now();
   std::string line;
@@ -103,6 +119,13 @@ int RunRun(const RunOptions& o) {
     engine.AdvanceTo(until, sink);
   }
   std::fflush(stdout);
+  if (state) {
+    std::string error;
+    if (!state->Commit(engine, kRunPosition, true, &error) || !state->Flush(&error)) {
+      std::cerr << "juncture run: " << error << "\n";
+      return 1;
+    }
+  }
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   const runtime::EngineStats& s = engine.stats();
   std::cerr << "juncture run: " << s.messages << " messages (" << s.dead_letters
@@ -134,6 +157,9 @@ Runner AddRunCommand(CLI::App& cmd) {
   cmd.add_option("--events", o->events, "JSON lines of track/identify messages, - for stdin");
   cmd.add_option("--until", o->until, "run virtual time to this ISO-8601 time or +DURATION");
   cmd.add_option("--dead-letter", o->dead_letter, "write bad messages here (JSON lines)");
+  cmd.add_option("--state-dir", o->state_dir,
+                 "start from the state store in this directory (if any) and save the state "
+                 "there at the end");
   AddBackendOptions(cmd, o->backend);
   AddLimitOptions(cmd, o->limits, /*virtual_time=*/true);
   return [o] { return RunRun(*o); };

@@ -45,6 +45,13 @@ struct CommitInfo {
   bool rewrite = false;
 };
 
+// What a store holds, counted without reading it through a program.
+struct StoreCounts {
+  uint64_t customers = 0;
+  uint64_t timers = 0;
+  std::string position;
+};
+
 class StateStore {
  public:
   // Opens the store in `dir`, creating it if the directory is missing or empty.
@@ -85,6 +92,8 @@ class StateStore {
   // A consistent copy of the store as of the last commit, in the new directory `to`
   // (hard links where it can: cheap, while serve runs). It opens as a store.
   bool Backup(const std::string& to, std::string* error);
+
+  bool Count(StoreCounts* out, std::string* error) const;
 
   const CommitInfo& last_commit() const { return last_; }
   // Changes taken from the engine but not yet written (after a failed Commit).
