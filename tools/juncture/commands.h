@@ -20,6 +20,7 @@ Runner AddTestCommand(CLI::App& app);
 Runner AddServeCommand(CLI::App& app);
 Runner AddReportCommand(CLI::App& app);
 Runner AddStateCommand(CLI::App& app);
+Runner AddPublishCommand(CLI::App& app);
 
 // Options shared by every command that compiles a program.
 struct ProgramOptions {

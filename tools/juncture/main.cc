@@ -8,6 +8,7 @@
 //   juncture approve PATH... --journey J --role R --by WHO
 //   juncture report DECISIONS [--receipts FILE]  journeys' outcomes, uplift, split times
 //   juncture state info|export|import   serve's state store (docs/state.md)
+//   juncture publish FILE|- --nats URL  messages to their partitions' subjects
 // Exit codes: 0 ok, 1 diagnostics or failures, 2 usage.
 #include <iostream>
 
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
       juncture::tools::AddApproveCommand);
   add("state", "Inspect, export or import serve's state store",
       juncture::tools::AddStateCommand);
+  add("publish", "Publish JSON lines to NATS, each to its customer's partition",
+      juncture::tools::AddPublishCommand);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
