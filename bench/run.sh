@@ -62,7 +62,7 @@ BIN="$ROOT/$BUILD_DIR/bench"
 # Other work on the machine (builds, other benchmarks) shows up as noise: wait (up to
 # 10 minutes) until no other process uses more than 20% of a CPU.
 busy() {
-  ps -eo pid=,pcpu=,comm= --sort=-pcpu | awk -v self=$$ '$1 != self && $2 > 20 {print; exit}'
+  ps -eo pid=,pcpu=,comm= --sort=-pcpu | awk -v self=$$ '$1 != self && $3 != "ps" && $3 != "awk" && $2 > 20 {print; exit}'
 }
 if [ "$WAIT" = 1 ]; then
   for _ in $(seq 1 120); do

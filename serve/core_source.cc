@@ -42,11 +42,15 @@ bool Server::StartCore(std::string* error) {
   return true;
 }
 
-void Server::OnCoreMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
+void Server::OnCoreMessage(natsConnection*, natsSubscription* sub, natsMsg* msg, void* self) {
   int64_t receipt_ns = SteadyNs();
   auto* server = static_cast<Server*>(self);
   std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
-  server->Decide(data, WallUs(), receipt_ns, msg);  // the publisher destroys it later
+  // More messages already waiting in NATS.c: the state's commit may wait for them
+  // (group commit, see CommitCoreState).
+  int pending = 0;
+  natsSubscription_GetPending(sub, &pending, nullptr);
+  server->Decide(data, WallUs(), receipt_ns, msg, pending > 0);  // the publisher destroys msg
 }
 
 void Server::TimerLoop() {
@@ -56,7 +60,7 @@ void Server::TimerLoop() {
     // Also applies a staged reload while no messages come.
     engine_->AdvanceTo(now, *publisher_);
     publisher_->FlushLog();
-    CommitCoreState();
+    CommitCoreState(/*more_pending=*/false);
     publisher_->DestroyRetired();  // at least once a second
     CountDropped();
     int64_t next = engine_->next_timer();

@@ -137,7 +137,7 @@ void Server::OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* s
 }
 
 void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
-                    natsMsg* retire) {
+                    natsMsg* retire, bool more_pending) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!accepting_) {  // the drain gave up: not decided (counted), not acked
     ++undecided_;
@@ -150,7 +150,7 @@ void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
   publisher_->set_receipt(0);
   publisher_->FlushLog();
   publisher_->Retire(retire);  // `data` points into it
-  if (!options_.jetstream.enabled) CommitCoreState();  // JetStream: with the checkpoint
+  if (!options_.jetstream.enabled) CommitCoreState(more_pending);  // JetStream: checkpoints
   metrics_->State(engine_->customers(), engine_->pending_timers());
   metrics_->Limits(engine_->stats());
   // A new timer earlier than the one the timer loop sleeps for: wake it.
@@ -169,7 +169,7 @@ void Server::Reload(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
   engine_->Reload(std::move(*program), *publisher_);
   publisher_->FlushLog();
-  if (!options_.jetstream.enabled) CommitCoreState();
+  if (!options_.jetstream.enabled) CommitCoreState(false);
   if (receipts_) publisher_->TrackReceipts(receipts_.get(), engine_->spec());
   state_changed_ = true;
   metrics_->Reload(true);
@@ -244,7 +244,7 @@ int Server::Shutdown() {
       Log(std::to_string(undecided_) + " received messages were not decided");
       complete = false;
     }
-    CommitCoreState();
+    CommitCoreState(false);
     if (store_ && store_->has_unwritten()) {
       Log("the last state changes could not be written to the state store");
       complete = false;

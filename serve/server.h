@@ -47,8 +47,9 @@ class Server {
   void StopWorker();
   // `retire`: the NATS.c message `data` points into, handed to the publisher to
   // destroy later (core NATS), or null (JetStream keeps it until its ack).
+  // `more_pending` (core): more messages wait behind this one (the commit may wait).
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
-              natsMsg* retire = nullptr);
+              natsMsg* retire = nullptr, bool more_pending = false);
   void Reload(const std::string& why);
   bool WatchedFilesChanged();
   void Log(const std::string& line) const;
@@ -73,9 +74,13 @@ class Server {
   bool OpenState(std::string* position, std::string* error);
   // Writes the engine's changes with `position` (under mu_); counts it.
   bool CommitState(const std::string& position, bool sync, std::string* error);
-  // Core NATS, after each message or timer (under mu_): commits, logs a failure when
-  // it starts and when it ends, syncs every --sync-ms.
-  void CommitCoreState();
+  // Core NATS, after each message or timer (under mu_): commits (group commit: while
+  // `more_pending` messages wait in NATS.c, at most every kGroupCommitNs or
+  // kGroupCommitMessages), logs a failure when it starts and when it ends, syncs
+  // every --sync-ms.
+  void CommitCoreState(bool more_pending);
+  static constexpr int64_t kGroupCommitNs = 2'000'000;
+  static constexpr uint32_t kGroupCommitMessages = 256;
   void CloseState();  // at shutdown: sync and flush
   static constexpr const char* kCorePosition = "core";
 
@@ -107,6 +112,8 @@ class Server {
   std::unique_ptr<store::StateStore> store_;  // null: --memory-state
   bool store_failing_ = false;  // core: the last commit failed (logged once)
   int64_t last_sync_ns_ = 0;
+  int64_t last_state_commit_ns_ = 0;  // core: group commit
+  uint32_t uncommitted_messages_ = 0;
   std::unique_ptr<Publisher> publisher_;
   std::vector<SubscriptionPtr> subscriptions_;
   std::unique_ptr<ReceiptBook> receipts_;

@@ -71,8 +71,20 @@ bool Server::CommitState(const std::string& position, bool sync, std::string* er
   return ok;
 }
 
-void Server::CommitCoreState() {
+void Server::CommitCoreState(bool more_pending) {
   if (!store_) return;
+  // Group commit: while messages are queued behind this one, their changes are
+  // written together, at most kGroupCommitNs or kGroupCommitMessages apart (a crash
+  // loses the queued messages anyway, core NATS keeps nothing); the last message of
+  // a burst always commits.
+  ++uncommitted_messages_;
+  int64_t now_ns = SteadyNs();
+  if (more_pending && uncommitted_messages_ < kGroupCommitMessages &&
+      now_ns - last_state_commit_ns_ < kGroupCommitNs) {
+    return;
+  }
+  uncommitted_messages_ = 0;
+  last_state_commit_ns_ = now_ns;
   std::string error;
   bool ok = CommitState(kCorePosition, false, &error);
   if (ok && store_failing_) {

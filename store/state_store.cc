@@ -194,6 +194,11 @@ bool StateStore::Commit(runtime::Engine& engine, std::string_view position, bool
                         std::string* error) {
   runtime::StateChanges changes;
   engine.TakeChanges(changes);
+  return CommitChanges(std::move(changes), position, sync, error);
+}
+
+bool StateStore::CommitChanges(runtime::StateChanges&& changes, std::string_view position,
+                               bool sync, std::string* error) {
   unwritten_.Append(std::move(changes));
   // Nothing but the engine-wide values (time, counters) moved: they go with the next
   // change rather than as a write of their own.

@@ -9,6 +9,8 @@
 # usage: bash bench/load/run.sh [--rates "1000 10000 20000 50000"] [--duration S]
 #                               [--warmup S] [--customers N] [--build-dir DIR] [--no-build]
 #                               [--no-wait]  (do not wait for a quiet machine first)
+#                               [--serve-args "ARGS"]  (more serve options, e.g.
+#                               "--memory-state" to measure without the state store)
 # The build dir (default build/) must be configured already (scripts/build.sh).
 # Environment: JUNCTURE, LOAD override the two binaries (then use --no-build).
 set -euo pipefail
@@ -16,7 +18,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 
 RATES="1000 10000 20000 50000" DURATION=5 WARMUP=1 CUSTOMERS=10000
-BUILD_DIR=build BUILD=1 WAIT=1
+BUILD_DIR=build BUILD=1 WAIT=1 SERVE_ARGS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES="$2"; shift ;;
@@ -26,7 +28,8 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR="$2"; shift ;;
     --no-build) BUILD=0 ;;
     --no-wait) WAIT=0 ;;
-    *) sed -n '2,15p' "$0" >&2; exit 2 ;;
+    --serve-args) SERVE_ARGS="$2"; shift ;;
+    *) sed -n '2,17p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
@@ -49,7 +52,7 @@ fi
 
 # Other work on the machine (builds, benchmarks) shows up as latency: wait (up to 10
 # minutes) until no process uses more than 20% of a CPU, as bench/run.sh does.
-busy() { ps -eo pid=,pcpu=,comm= --sort=-pcpu | awk -v self=$$ '$1 != self && $2 > 20 {print; exit}'; }
+busy() { ps -eo pid=,pcpu=,comm= --sort=-pcpu | awk -v self=$$ '$1 != self && $3 != "ps" && $3 != "awk" && $2 > 20 {print; exit}'; }
 if [ "$WAIT" = 1 ]; then
   for _ in $(seq 120); do
     b="$(busy)"; [ -z "$b" ] && break
@@ -83,7 +86,8 @@ for _ in $(seq 50); do
 done
 # serve keeps its state in a store of its own (the default: every change written).
 STATE="$(mktemp -d)"
-"$JUNCTURE" serve bench/load/program --nats "$URL" --state-dir "$STATE/state" \
+# shellcheck disable=SC2086  # SERVE_ARGS: several options
+"$JUNCTURE" serve bench/load/program --nats "$URL" --state-dir "$STATE/state" $SERVE_ARGS \
   >"$RESULTS/load-serve.log" 2>&1 &
 SERVE_PID=$!
 log "nats-server on $URL (pid $NATS_PID), juncture serve (pid $SERVE_PID); results in $OUT"

@@ -79,6 +79,10 @@ class StateStore {
   // cut). On failure (a full disk...) the changes are kept and written with the
   // next Commit, and `error` says why; nothing is dropped.
   bool Commit(runtime::Engine& engine, std::string_view position, bool sync, std::string* error);
+  // Commit in two halves, for a caller that takes the changes itself (e.g. to time
+  // them apart): writes `changes` (taken with Engine::TakeChanges) like Commit.
+  bool CommitChanges(runtime::StateChanges&& changes, std::string_view position, bool sync,
+                     std::string* error);
   // Writes the changes of a whole state (after a snapshot import): like Commit.
   bool CommitAll(runtime::Engine& engine, std::string_view position, std::string* error);
   // Forces what Commit wrote without sync onto the disk.
