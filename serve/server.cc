@@ -32,6 +32,7 @@ Server::Server(const ServeOptions& options, const ProgramLoader& loader)
 
 Server::~Server() {
   StopWorker();  // if Start failed after starting it
+  StopSyncThread();
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);
   subscriptions_.clear();
   receipt_sub_.reset();
@@ -91,6 +92,7 @@ bool Server::Start(std::string* error) {
   std::string position;
   if (!OpenState(&position, error)) return false;
   bool ok = options_.jetstream.enabled ? StartJetStream(position, error) : StartCore(error);
+  StartSyncThread();
   if (!ok || !StartReceipts(error)) return false;
   std::string subjects;
   for (const std::string& s : options_.subjects) subjects += (subjects.empty() ? "" : " ") + s;

@@ -82,6 +82,10 @@ class Server {
   static constexpr int64_t kGroupCommitNs = 2'000'000;
   static constexpr uint32_t kGroupCommitMessages = 256;
   void CloseState();  // at shutdown: sync and flush
+  // Core NATS: a thread that forces the store's log onto the disk every --sync-ms,
+  // off the deciding threads.
+  void StartSyncThread();
+  void StopSyncThread();
   static constexpr const char* kCorePosition = "core";
 
   // jetstream_source.cc: streams, checkpoint, durable pull consumer, fetch loop.
@@ -110,8 +114,11 @@ class Server {
   jsCtx* js_ = nullptr;
   std::unique_ptr<runtime::Engine> engine_;
   std::unique_ptr<store::StateStore> store_;  // null: --memory-state
-  bool store_failing_ = false;  // core: the last commit failed (logged once)
-  int64_t last_sync_ns_ = 0;
+  std::atomic<bool> store_failing_{false};  // core: the last commit failed (logged once)
+  std::thread sync_thread_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool stop_sync_ = false;  // under sync_mu_
   int64_t last_state_commit_ns_ = 0;  // core: group commit
   uint32_t uncommitted_messages_ = 0;
   std::unique_ptr<Publisher> publisher_;

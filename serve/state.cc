@@ -14,7 +14,6 @@ namespace {
 
 // The whole-state checkpoint file of earlier versions, imported once into the store.
 constexpr const char* kEarlierCheckpoint = "snapshot.bin";
-constexpr int64_t kNsPerMs = 1'000'000;
 
 }  // namespace
 
@@ -96,14 +95,33 @@ void Server::CommitCoreState(bool more_pending) {
         "; serve goes on deciding from memory and keeps every change to write it with the "
         "next commit (a crash now loses them)");
   }
-  int64_t now = SteadyNs();
-  if (ok && now - last_sync_ns_ >= options_.state.sync_interval_ms * kNsPerMs) {
-    last_sync_ns_ = now;
-    if (!store_->Sync(&error)) Log(error);
+}
+
+void Server::StartSyncThread() {
+  if (!store_ || options_.jetstream.enabled) return;  // JetStream commits with fsync
+  sync_thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(sync_mu_);
+    while (!sync_cv_.wait_for(lock, std::chrono::milliseconds(options_.state.sync_interval_ms),
+                              [this] { return stop_sync_; })) {
+      // Not under mu_: an fsync can take milliseconds, and decisions go on meanwhile
+      // (RocksDB syncs its log concurrently with writes).
+      std::string error;
+      if (!store_->Sync(&error) && !store_failing_) Log(error);
+    }
+  });
+}
+
+void Server::StopSyncThread() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    stop_sync_ = true;
   }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
 }
 
 void Server::CloseState() {
+  StopSyncThread();
   if (!store_) return;
   std::string error;
   if (!store_->Sync(&error) || !store_->Flush(&error)) Log(error);

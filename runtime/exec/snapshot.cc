@@ -4,9 +4,10 @@
 // as values in the order of a layout table that names and types each field, never
 // as bytes (their strings are pointers). Optional maps and lists are left out when
 // empty. Each customer is encoded on its own, with its records and timers, into a
-// byte string of its own: writing and reading hold one customer's DOM at a time, not
-// one for the whole state. The envelope and the state's outer map are framed here by
-// hand; everything else is nlohmann's to_cbor.
+// byte string of its own: reading holds one customer's document at a time, not one
+// for the whole state. Customers and timers are written straight as CBOR
+// (cbor_writer.h: they are written on every commit of the state store), and so are
+// the engine-wide values; the envelope and the layouts with nlohmann's to_cbor.
 //
 //   position   bytes              the caller's opaque position
 //   now        int                Engine::now()
@@ -46,6 +47,7 @@
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
+#include "exec/cbor_writer.h"
 #include "exec/snapshot.h"
 #include "juncture/runtime/record.h"
 
@@ -55,45 +57,50 @@ namespace {
 
 using nlohmann::json;
 
-json EncodeElement(const uint8_t* p, uint8_t elem) {
+void EncodeElement(const uint8_t* p, uint8_t elem, CborWriter& w) {
   RecordView r(p);
   switch (elem) {
-    case JN_BOOL: return r.GetBool(0);
-    case JN_FLOAT: return r.GetFloat(0);
-    case JN_STRING: return std::string(r.GetString(0));
-    default: return r.GetInt(0);
+    case JN_BOOL: w.Bool(r.GetBool(0)); break;
+    case JN_FLOAT: w.Double(r.GetFloat(0)); break;
+    case JN_STRING: w.Text(r.GetString(0)); break;
+    default: w.Int(r.GetInt(0)); break;
   }
 }
 
-json EncodeValue(const JnValue& v) {
+void EncodeValue(const JnValue& v, CborWriter& w) {
   switch (v.type) {
-    case JN_BOOL: return v.b != 0;
-    case JN_FLOAT: return v.f;
-    case JN_STRING: return std::string(v.s.data ? v.s.data : "", v.s.data ? v.s.len : 0);
+    case JN_BOOL: w.Bool(v.b != 0); break;
+    case JN_FLOAT: w.Double(v.f); break;
+    case JN_STRING: w.Text(v.s.data ? std::string_view(v.s.data, v.s.len) : std::string_view()); break;
     case JN_LIST: {
       uint32_t size = ElemSize(v.elem);
-      if (size == 0 || v.l.elem_size != size) return nullptr;  // nested lists: not stored
-      json out = json::array();
       const auto* p = static_cast<const uint8_t*>(v.l.data);
-      for (uint32_t i = 0; i < v.l.len && p != nullptr; ++i) {
-        out.push_back(EncodeElement(p + size_t{i} * size, v.elem));
+      if (size == 0 || v.l.elem_size != size) {  // nested lists: not stored
+        w.Null();
+        break;
       }
-      return out;
+      uint32_t n = p != nullptr ? v.l.len : 0;
+      w.Array(n);
+      for (uint32_t i = 0; i < n; ++i) EncodeElement(p + size_t{i} * size, v.elem, w);
+      break;
     }
-    default: return v.i;  // int, time, duration
+    default: w.Int(v.i); break;  // int, time, duration
   }
 }
 
 // The record's field values in layout order, null for absent ones
 // (`present_offset`: where its presence word is).
-json EncodeValues(const RecordSpec& spec, const Record& r, uint32_t present_offset) {
-  json out = json::array();
+void EncodeValues(const RecordSpec& spec, const Record& r, uint32_t present_offset, CborWriter& w) {
   RecordView view(r.data());
+  w.Array(spec.fields.size());
   for (const FieldSpec& f : spec.fields) {
     bool present = f.presence_bit < 0 || view.IsPresent(present_offset, f.presence_bit);
-    out.push_back(present ? EncodeValue(r.GetField(f)) : json(nullptr));
+    if (present) {
+      EncodeValue(r.GetField(f), w);
+    } else {
+      w.Null();
+    }
   }
-  return out;
 }
 
 json EncodeLayout(const RecordSpec& spec) {
@@ -108,158 +115,271 @@ json EncodeLayouts(const ProgramSpec& spec) {
   return {{"profile", EncodeLayout(spec.profile)}, {"events", std::move(events)}};
 }
 
-json EncodeStats(const EngineStats& s) {
-  json out = {{"messages", s.messages},         {"dead_letters", s.dead_letters},
-              {"ignored", s.ignored},           {"decisions", s.decisions},
-              {"timers_fired", s.timers_fired}, {"div_by_zero", s.div_by_zero},
-              {"reloads", s.reloads},           {"by_outcome", json::object()}};
-  for (const auto& [outcome, n] : s.by_outcome) out["by_outcome"][outcome] = n;
+void EncodeStats(const EngineStats& s, CborWriter& w) {
+  const std::pair<const char*, uint64_t> counters[] = {
+      {"messages", s.messages},         {"dead_letters", s.dead_letters},
+      {"ignored", s.ignored},           {"decisions", s.decisions},
+      {"timers_fired", s.timers_fired}, {"div_by_zero", s.div_by_zero},
+      {"reloads", s.reloads}};
   // The limit counters, added later: written when not zero, read when present (a
   // snapshot from before them loads with zeros; an older engine ignores them).
-  for (const auto& [name, member] : kLimitCounters) {
-    if (s.*member != 0) out[name] = s.*member;
+  size_t limits = 0;
+  for (const auto& [name, member] : kLimitCounters) limits += s.*member != 0;
+  w.Map(std::size(counters) + 1 + limits);
+  for (const auto& [name, n] : counters) {
+    w.Text(name);
+    w.Uint(n);
   }
-  return out;
+  w.Text("by_outcome");
+  w.Map(s.by_outcome.size());
+  for (const auto& [outcome, n] : s.by_outcome) {
+    w.Text(outcome);
+    w.Uint(n);
+  }
+  for (const auto& [name, member] : kLimitCounters) {
+    if (s.*member == 0) continue;
+    w.Text(name);
+    w.Uint(s.*member);
+  }
 }
 
-json EncodeDecision(const Decision& d) {
-  json out = {{"id", d.id},         {"customer", d.customer},
-              {"journey", d.journey}, {"version", d.version},
-              {"step", d.step},     {"channel", d.channel},
-              {"template", d.template_name}, {"params", d.params_json},
-              {"outcome", d.outcome}, {"reason", d.reason},
-              {"until", d.until_us}, {"cause", d.cause},
-              {"at", d.at_us}};
-  if (d.signal_us != 0) out["signal"] = d.signal_us;
-  return out;
+void EncodeDecision(const Decision& d, CborWriter& w) {
+  w.Map(13 + (d.signal_us != 0 ? 1 : 0));
+  w.Entry("id", d.id);
+  w.Entry("customer", d.customer);
+  w.Entry("journey", d.journey);
+  w.Entry("version", d.version);
+  w.Entry("step", d.step);
+  w.Entry("channel", d.channel);
+  w.Entry("template", d.template_name);
+  w.Entry("params", d.params_json);
+  w.Entry("outcome", d.outcome);
+  w.Entry("reason", d.reason);
+  w.Text("until");
+  w.Int(d.until_us);
+  w.Entry("cause", d.cause);
+  w.Text("at");
+  w.Int(d.at_us);
+  if (d.signal_us != 0) {
+    w.Text("signal");
+    w.Int(d.signal_us);
+  }
 }
 
+// Writes customers and timers as CBOR straight into a string (no document in
+// between: this runs on every commit of the state store).
 class Encoder {
  public:
   explicit Encoder(const ProgramSpec& spec) : spec_(spec) {}
 
   // `timers`: the customer's, in firing order.
-  json Customer(const CustomerState& c, const std::vector<const runtime::Timer*>& timers);
-  json Timer(const runtime::Timer& t) const;
+  void Customer(const CustomerState& c, const std::vector<const runtime::Timer*>& timers,
+                std::string& out);
+  // With `customer`: the timer names its customer (a piece, or a top-level timer).
+  void Timer(const runtime::Timer& t, bool customer, CborWriter& w) const;
 
  private:
-  int64_t RecordIndex(const RecordPtr& r);
-  json Instances(const CustomerState& c);
-  json Goals(const CustomerState& c) const;
-  json History(const CustomerState& c);
-  void Times(const CustomerState& c, json& out) const;
+  // Numbers the records the customer's instances and history refer to (first use
+  // first); -1 for none.
+  void IndexRecords(const CustomerState& c);
+  int64_t Index(const RecordPtr& r);
+  void Record(const runtime::Record& r, CborWriter& w) const;
+  void Instances(const CustomerState& c, CborWriter& w);
+  void Goals(const CustomerState& c, CborWriter& w) const;
+  void History(const CustomerState& c, CborWriter& w);
+  bool Known(const RecordPtr& r) const;
 
   const ProgramSpec& spec_;
-  json records_;  // the current customer's
-  std::unordered_map<const Record*, int64_t> index_;
+  std::vector<const runtime::Record*> records_;  // the current customer's, by index
+  std::unordered_map<const runtime::Record*, int64_t> index_;
 };
 
-// The record's index in `records`, added on first use; -1 for none.
-int64_t Encoder::RecordIndex(const RecordPtr& r) {
-  if (!r || r->size() < JN_EVENT_FIELDS_OFFSET) return -1;
+bool Encoder::Known(const RecordPtr& r) const {
+  return r && r->size() >= JN_EVENT_FIELDS_OFFSET &&
+         RecordView(r->data()).header().type_id < spec_.events.size();
+}
+
+int64_t Encoder::Index(const RecordPtr& r) {
+  if (!Known(r)) return -1;
   auto [it, added] = index_.emplace(r.get(), static_cast<int64_t>(records_.size()));
-  if (!added) return it->second;
-  const JnEventHeader& h = RecordView(r->data()).header();
-  if (h.type_id >= spec_.events.size()) {
-    index_.erase(it);
-    return -1;
-  }
-  records_.push_back({spec_.events[h.type_id].name, h.time_us,
-                      std::string(h.id.data, h.id.len),
-                      std::string(h.customer.data, h.customer.len),
-                      EncodeValues(spec_.events[h.type_id], *r, JN_EVENT_PRESENT_OFFSET)});
+  if (added) records_.push_back(r.get());
   return it->second;
 }
 
-json Encoder::Instances(const CustomerState& c) {
-  json out = json::object();
+void Encoder::IndexRecords(const CustomerState& c) {
+  records_.clear();
+  index_.clear();
+  for (const auto& [j, inst] : c.instances) Index(inst.event);  // journey order, as written
+  for (const auto& [e, entries] : c.history) {
+    if (e >= spec_.events.size()) continue;
+    for (const auto& entry : entries) Index(entry.second);
+  }
+}
+
+void Encoder::Record(const runtime::Record& r, CborWriter& w) const {
+  const JnEventHeader& h = RecordView(r.data()).header();
+  const RecordSpec& spec = spec_.events[h.type_id];
+  w.Array(5);
+  w.Text(spec.name);
+  w.Int(h.time_us);
+  w.Text(std::string_view(h.id.data, h.id.len));
+  w.Text(std::string_view(h.customer.data, h.customer.len));
+  EncodeValues(spec, r, JN_EVENT_PRESENT_OFFSET, w);
+}
+
+void Encoder::Instances(const CustomerState& c, CborWriter& w) {
+  w.Map(c.instances.size());
   for (const auto& [j, inst] : c.instances) {
     const JourneySpec& journey = spec_.journeys[j];
     const StepSpec& step = journey.steps[inst.step];
-    json& o = out[journey.name] = {{"step", step.id},
-                                   {"kind", kStepKinds[static_cast<int>(step.kind)]},
-                                   {"event", RecordIndex(inst.event)},
-                                   {"cause", inst.cause},
-                                   {"timer", inst.timer}};
-    if (inst.signal_us != 0) o["signal"] = inst.signal_us;
-    if (inst.held_out) o["held_out"] = true;
+    w.Text(journey.name);
+    w.Map(5 + (inst.signal_us != 0 ? 1 : 0) + (inst.held_out ? 1 : 0));
+    w.Entry("step", step.id);
+    w.Entry("kind", kStepKinds[static_cast<int>(step.kind)]);
+    w.Text("event");
+    w.Int(Index(inst.event));
+    w.Entry("cause", inst.cause);
+    w.Text("timer");
+    w.Uint(inst.timer);
+    if (inst.signal_us != 0) {
+      w.Text("signal");
+      w.Int(inst.signal_us);
+    }
+    if (inst.held_out) {
+      w.Text("held_out");
+      w.Bool(true);
+    }
   }
-  return out;
 }
 
-json Encoder::Goals(const CustomerState& c) const {
-  json out = json::object();
+void Encoder::Goals(const CustomerState& c, CborWriter& w) const {
+  w.Map(c.goals.size());
   for (const auto& [j, goal] : c.goals) {
-    json& o = out[spec_.journeys[j].name] = {{"entered", goal.entered_us}};
-    if (goal.held_out) o["held_out"] = true;
+    w.Text(spec_.journeys[j].name);
+    w.Map(goal.held_out ? 2 : 1);
+    w.Text("entered");
+    w.Int(goal.entered_us);
+    if (goal.held_out) {
+      w.Text("held_out");
+      w.Bool(true);
+    }
   }
-  return out;
 }
 
-json Encoder::History(const CustomerState& c) {
-  json out = json::object();
+void Encoder::History(const CustomerState& c, CborWriter& w) {
+  size_t n = 0;
+  for (const auto& [e, entries] : c.history) n += e < spec_.events.size() && !entries.empty();
+  w.Map(n);
   for (const auto& [e, entries] : c.history) {
     if (e >= spec_.events.size() || entries.empty()) continue;
-    json list = json::array();
-    for (const auto& [time, record] : entries) list.push_back({time, RecordIndex(record)});
-    out[spec_.events[e].name] = std::move(list);
+    w.Text(spec_.events[e].name);
+    w.Array(entries.size());
+    for (const auto& [time, record] : entries) {
+      w.Array(2);
+      w.Int(time);
+      w.Int(Index(record));
+    }
   }
-  return out;
 }
 
-// last_entry, sent_at and last_seen, by journey, channel and event name.
-void Encoder::Times(const CustomerState& c, json& out) const {
-  if (!c.last_entry.empty()) {
-    json& last = out["last_entry"] = json::object();
-    for (const auto& [j, t] : c.last_entry) last[spec_.journeys[j].name] = t;
+void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::Timer*>& timers,
+                       std::string& out) {
+  IndexRecords(c);
+  size_t sent = 0;
+  for (size_t k = 0; k < c.sent_at.size() && k < spec_.channels.size(); ++k) sent += !c.sent_at[k].empty();
+  size_t seen = 0;
+  for (const auto& [e, t] : c.last_seen) seen += e < spec_.events.size();
+  const size_t entries = 1 + !c.unknown_traits.empty() + !c.instances.empty() + !c.goals.empty() +
+                         c.unknown_zone_counted + !c.history.empty() + !c.last_entry.empty() +
+                         !c.sent_at.empty() + !c.last_seen.empty() + !records_.empty() +
+                         !timers.empty();
+  CborWriter w(out);
+  w.Map(entries);
+  w.Text("profile");
+  EncodeValues(spec_.profile, *c.profile, JN_PROFILE_PRESENT_OFFSET, w);
+  if (!c.unknown_traits.empty()) {
+    w.Text("unknown_traits");
+    w.Array(c.unknown_traits.size());
+    for (const auto& [name, text] : c.unknown_traits) {
+      w.Array(2);
+      w.Text(name);
+      w.Text(text);
+    }
   }
-  if (!c.sent_at.empty()) {
-    json& sent = out["sent_at"] = json::object();
+  if (!c.instances.empty()) {
+    w.Text("instances");
+    Instances(c, w);
+  }
+  if (!c.goals.empty()) {
+    w.Text("goals");
+    Goals(c, w);
+  }
+  if (c.unknown_zone_counted) {
+    w.Text("unknown_zone");
+    w.Bool(true);
+  }
+  if (!c.history.empty()) {
+    w.Text("history");
+    History(c, w);
+  }
+  if (!c.last_entry.empty()) {
+    w.Text("last_entry");
+    w.Map(c.last_entry.size());
+    for (const auto& [j, t] : c.last_entry) {
+      w.Text(spec_.journeys[j].name);
+      w.Int(t);
+    }
+  }
+  if (!c.sent_at.empty()) {  // present iff the cap log exists, even when empty
+    w.Text("sent_at");
+    w.Map(sent);
     for (size_t k = 0; k < c.sent_at.size() && k < spec_.channels.size(); ++k) {
-      if (!c.sent_at[k].empty()) sent[spec_.channels[k].name] = c.sent_at[k];
+      if (c.sent_at[k].empty()) continue;
+      w.Text(spec_.channels[k].name);
+      w.Array(c.sent_at[k].size());
+      for (int64_t t : c.sent_at[k]) w.Int(t);
     }
   }
   if (!c.last_seen.empty()) {
-    json& seen = out["last_seen"] = json::object();
+    w.Text("last_seen");
+    w.Map(seen);
     for (const auto& [e, t] : c.last_seen) {
-      if (e < spec_.events.size()) seen[spec_.events[e].name] = t;
+      if (e >= spec_.events.size()) continue;
+      w.Text(spec_.events[e].name);
+      w.Int(t);
     }
   }
-}
-
-json Encoder::Customer(const CustomerState& c, const std::vector<const runtime::Timer*>& timers) {
-  records_ = json::array();
-  index_.clear();
-  json out = {{"profile", EncodeValues(spec_.profile, *c.profile, JN_PROFILE_PRESENT_OFFSET)}};
-  if (!c.unknown_traits.empty()) {
-    json traits = json::array();
-    for (const auto& [name, text] : c.unknown_traits) traits.push_back({name, text});
-    out["unknown_traits"] = std::move(traits);
+  if (!records_.empty()) {
+    w.Text("records");
+    w.Array(records_.size());
+    for (const runtime::Record* r : records_) Record(*r, w);
   }
-  if (!c.instances.empty()) out["instances"] = Instances(c);
-  if (!c.goals.empty()) out["goals"] = Goals(c);
-  if (c.unknown_zone_counted) out["unknown_zone"] = true;
-  if (!c.history.empty()) out["history"] = History(c);
-  Times(c, out);
-  if (!records_.empty()) out["records"] = std::move(records_);
   if (!timers.empty()) {
-    json& list = out["timers"] = json::array();
-    for (const runtime::Timer* t : timers) list.push_back(Timer(*t));
+    w.Text("timers");
+    w.Array(timers.size());
+    for (const runtime::Timer* t : timers) Timer(*t, false, w);
   }
-  return out;
 }
 
-json Encoder::Timer(const runtime::Timer& t) const {
-  json out = {{"due", t.due_us},
-              {"seq", t.seq},
-              {"kind", kTimerKinds[static_cast<int>(t.kind)]},
-              {"journey", t.journey < spec_.journeys.size() ? spec_.journeys[t.journey].name : ""}};
-  if (t.kind == TimerKind::kRelease) {
-    out["channel"] = t.channel < spec_.channels.size() ? spec_.channels[t.channel].name : "";
-    if (t.late_after_us != kNoDeadline) out["late_after"] = t.late_after_us;
-    out["decision"] = t.deferred ? EncodeDecision(*t.deferred) : EncodeDecision(Decision{});
+void Encoder::Timer(const runtime::Timer& t, bool customer, CborWriter& w) const {
+  const bool release = t.kind == TimerKind::kRelease;
+  w.Map(4 + (customer ? 1 : 0) +
+        (release ? 2 + (t.late_after_us != kNoDeadline ? 1 : 0) : 0));
+  w.Text("due");
+  w.Int(t.due_us);
+  w.Text("seq");
+  w.Uint(t.seq);
+  w.Entry("kind", kTimerKinds[static_cast<int>(t.kind)]);
+  w.Entry("journey", t.journey < spec_.journeys.size() ? spec_.journeys[t.journey].name : "");
+  if (customer) w.Entry("customer", t.customer);
+  if (!release) return;
+  w.Entry("channel", t.channel < spec_.channels.size() ? spec_.channels[t.channel].name : "");
+  if (t.late_after_us != kNoDeadline) {
+    w.Text("late_after");
+    w.Int(t.late_after_us);
   }
-  return out;
+  w.Text("decision");
+  EncodeDecision(t.deferred ? *t.deferred : Decision{}, w);
 }
 
 // ---- CBOR framing ------------------------------------------------------------------
@@ -332,7 +452,11 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
   Entry("position", json::binary(std::vector<uint8_t>(view.position.begin(), view.position.end())), state);
   Entry("now", view.now_us, state);
   Entry("next_seq", view.next_seq, state);
-  Entry("stats", EncodeStats(*view.stats), state);
+  Text("stats", state);
+  {
+    CborWriter w(state);
+    EncodeStats(*view.stats, w);
+  }
   Entry("layouts", EncodeLayouts(spec), state);
   Text("customers", state);
   Head(kMap, customers.size(), state);
@@ -340,17 +464,15 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
   for (const CustomerEntry* c : customers) {
     auto own = timers.find(c->first);
     customer.clear();
-    json::to_cbor(encoder.Customer(c->second, own == timers.end() ? kNoTimers : own->second), customer);
+    encoder.Customer(c->second, own == timers.end() ? kNoTimers : own->second, customer);
     Text(c->first, state);
     Head(kBytes, customer.size(), state);
     state += customer;
   }
-  json lost = json::array();
-  for (const Timer* t : orphans) {
-    lost.push_back(encoder.Timer(*t));
-    lost.back()["customer"] = t->customer;
-  }
-  Entry("timers", lost, state);
+  Text("timers", state);
+  CborWriter w(state);
+  w.Array(orphans.size());
+  for (const Timer* t : orphans) encoder.Timer(*t, true, w);
   Entry("cancelled", cancelled, state);
   return Seal(state);
 }
@@ -359,21 +481,27 @@ std::string EncodeCustomerPiece(const ProgramSpec& spec, const CustomerState& c)
   static const std::vector<const runtime::Timer*> kNoTimers;
   Encoder encoder(spec);
   std::string out;
-  json::to_cbor(encoder.Customer(c, kNoTimers), out);
+  encoder.Customer(c, kNoTimers, out);
   return out;
 }
 
 std::string EncodeTimerPiece(const ProgramSpec& spec, const Timer& t) {
-  json value = Encoder(spec).Timer(t);
-  value["customer"] = t.customer;
   std::string out;
-  json::to_cbor(value, out);
+  CborWriter w(out);
+  Encoder(spec).Timer(t, true, w);
   return out;
 }
 
 std::string EncodeGlobalsPiece(int64_t now_us, uint64_t next_seq, const EngineStats& stats) {
   std::string out;
-  json::to_cbor({{"now", now_us}, {"next_seq", next_seq}, {"stats", EncodeStats(stats)}}, out);
+  CborWriter w(out);
+  w.Map(3);
+  w.Text("now");
+  w.Int(now_us);
+  w.Text("next_seq");
+  w.Uint(next_seq);
+  w.Text("stats");
+  EncodeStats(stats, w);
   return out;
 }
 

@@ -18,6 +18,7 @@
 //   X<seq>       a deferred send taken back by arbitration (its release is stale)
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -85,7 +86,8 @@ class StateStore {
                      std::string* error);
   // Writes the changes of a whole state (after a snapshot import): like Commit.
   bool CommitAll(runtime::Engine& engine, std::string_view position, std::string* error);
-  // Forces what Commit wrote without sync onto the disk.
+  // Forces what Commit wrote without sync onto the disk. May be called from another
+  // thread than the one committing (the rest of this class is one thread's).
   bool Sync(std::string* error);
   // Moves the write-ahead log into sorted files (a faster next open). At shutdown.
   bool Flush(std::string* error);
@@ -112,7 +114,9 @@ class StateStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::string dir_;
   bool empty_ = true;
-  bool failed_ = false;  // the last write failed: RocksDB must resume first
+  // The last write failed: RocksDB must resume first. Atomic: Sync may run on
+  // another thread than the writes.
+  std::atomic<bool> failed_{false};
   runtime::StateChanges unwritten_;
   std::string position_;  // as last written
   CommitInfo last_;
