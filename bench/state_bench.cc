@@ -2,12 +2,14 @@
 // per changed customer with 1M and 10M customers stored, bytes on disk per customer,
 // and restore time.
 //
-// Fill: customers are created by a real engine (JIT) in chunks of 100,000: an
+// Each size gets a store of its own. Fill: customers are created by a real engine
+// (JIT) in chunks of 100,000: an
 // identify and a cart each, which leaves every customer with a profile, an instance
 // waiting 30 minutes (a timer), a cap log and window history; each chunk's changes
 // are committed in batches of 10,000 customers, then the engine is dropped (so that
-// filling 10M customers does not need them all in memory). At each size in --sizes,
-// after a flush and a full compaction:
+// filling 10M customers does not need them all in memory). For each size in --sizes,
+// after a flush and a full compaction (the commits go round robin over the sizes, so
+// that the machine's noise falls on every size alike):
 //   - bytes on disk per customer (sorted files + write-ahead log);
 //   - commit cost: a fresh engine holding 1,000 of the stored customers (loaded the
 //     way serve does not: by processing their messages again) takes one cart for a
@@ -176,77 +178,94 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   runtime::CompiledProgram program = Program();
   std::string error;
-  auto s = store::StateStore::Open(dir, {}, &error);
-  Check(s != nullptr, error);
-  std::printf("| customers stored | fill (s) | disk bytes / customer | commit, sync=false: p50 / p99 (us) "
-              "| commit, sync=true: p50 / p99 (us) | bytes written / commit | restore (s) |\n"
-              "|---|---|---|---|---|---|---|\n");
-  int64_t stored = 0;
-  std::mt19937_64 rng(42);
-  for (int64_t size : sizes) {
-    auto f0 = Clock::now();
-    Fill(*s, program, stored, size);
-    stored = size;
-    double fill_s = Us(Clock::now() - f0) / 1e6;
-    Check(s->Flush(&error), error);
-    Check(s->Compact(&error), error);
-    double per_customer = static_cast<double>(s->disk_bytes()) / static_cast<double>(size);
-
-    // An engine holding 1,000 of the stored customers (their messages again), which
-    // then takes one cart at a time for a random one of them.
-    runtime::Engine e(program);
-    Sink sink;
+  // One store per size, each filled, flushed and compacted; then the commits go round
+  // robin over the sizes, so that the machine's noise falls on all of them alike.
+  struct Stored {
+    int64_t size = 0;
+    std::unique_ptr<store::StateStore> store;
+    std::unique_ptr<runtime::Engine> engine;
     std::vector<int64_t> hot;
-    for (int k = 0; k < 1000; ++k) hot.push_back(static_cast<int64_t>(rng() % static_cast<uint64_t>(size)));
-    for (size_t k = 0; k < hot.size(); ++k) {
-      e.Process(IdentifyMsg(hot[k], T0() + static_cast<int64_t>(k)), sink);
-      e.Process(CartMsg(hot[k], T0() + static_cast<int64_t>(k) + 1, 0), sink);
-    }
-    e.TrackChanges(true);
-    Check(s->Commit(e, "warm", false, &error), error);
+    double fill_s = 0, per_customer = 0, restore_s = -1;
     std::vector<double> nosync, sync, encode, write;
     size_t bytes = 0;
-    int64_t t = T0() + 10'000'000;
-    for (int i = 0; i < 2 * commits; ++i) {
-      int64_t u = hot[rng() % hot.size()];
-      e.Process(CartMsg(u, t += 1000, i + 1), sink);
+  };
+  std::vector<Stored> stores;
+  std::mt19937_64 rng(42);
+  Sink sink;
+  for (int64_t size : sizes) {
+    Stored& st = stores.emplace_back();
+    st.size = size;
+    st.store = store::StateStore::Open(dir + "/" + std::to_string(size), {}, &error);
+    Check(st.store != nullptr, error);
+    auto f0 = Clock::now();
+    Fill(*st.store, program, 0, size);
+    st.fill_s = Us(Clock::now() - f0) / 1e6;
+    Check(st.store->Flush(&error), error);
+    Check(st.store->Compact(&error), error);
+    st.per_customer = static_cast<double>(st.store->disk_bytes()) / static_cast<double>(size);
+    // An engine holding 1,000 of the stored customers (their messages again), which
+    // then takes one cart at a time for a random one of them.
+    st.engine = std::make_unique<runtime::Engine>(program);
+    for (int k = 0; k < 1000; ++k) st.hot.push_back(static_cast<int64_t>(rng() % static_cast<uint64_t>(size)));
+    for (size_t k = 0; k < st.hot.size(); ++k) {
+      st.engine->Process(IdentifyMsg(st.hot[k], T0() + static_cast<int64_t>(k)), sink);
+      st.engine->Process(CartMsg(st.hot[k], T0() + static_cast<int64_t>(k) + 1, 0), sink);
+    }
+    st.engine->TrackChanges(true);
+    Check(st.store->Commit(*st.engine, "warm", false, &error), error);
+  }
+  int64_t t = T0() + 10'000'000;
+  for (int i = 0; i < 2 * commits; ++i) {
+    t += 1000;
+    for (Stored& st : stores) {
+      int64_t u = st.hot[rng() % st.hot.size()];
+      st.engine->Process(CartMsg(u, t, i + 1), sink);
       bool with_sync = i % 2 == 1;
       auto c0 = Clock::now();
       runtime::StateChanges changes;
-      e.TakeChanges(changes);
+      st.engine->TakeChanges(changes);
       auto c1 = Clock::now();
-      Check(s->CommitChanges(std::move(changes), "p" + std::to_string(i), with_sync, &error), error);
+      Check(st.store->CommitChanges(std::move(changes), "p" + std::to_string(i), with_sync, &error),
+            error);
       auto c2 = Clock::now();
-      (with_sync ? sync : nosync).push_back(Us(c2 - c0));
-      encode.push_back(Us(c1 - c0));
-      if (!with_sync) write.push_back(Us(c2 - c1));
-      bytes += s->last_commit().bytes;
+      (with_sync ? st.sync : st.nosync).push_back(Us(c2 - c0));
+      st.encode.push_back(Us(c1 - c0));
+      if (!with_sync) st.write.push_back(Us(c2 - c1));
+      st.bytes += st.store->last_commit().bytes;
     }
-    double restore_s = -1;
-    if (restore && size <= 2'000'000) {
-      runtime::Engine r(program);
-      std::string position;
-      auto r0 = Clock::now();
-      Check(s->Load(r, &position, &error), error);
-      restore_s = Us(Clock::now() - r0) / 1e6;
-    }
-    std::printf("| %lld | %.0f | %.0f | %.1f / %.1f | %.0f / %.0f | %zu | %s |\n",
-                static_cast<long long>(size), fill_s, per_customer, Quantile(nosync, 0.5),
-                Quantile(nosync, 0.99), Quantile(sync, 0.5), Quantile(sync, 0.99),
-                bytes / (2 * static_cast<size_t>(commits)),
-                restore_s < 0 ? "-" : std::to_string(restore_s).c_str());
-    std::printf("(commit, sync=false, in two halves: taking and encoding the changes p50 %.1f / "
-                "p99 %.1f us; the RocksDB write p50 %.1f / p99 %.1f us)\n",
-                Quantile(encode, 0.5), Quantile(encode, 0.99), Quantile(write, 0.5),
-                Quantile(write, 0.99));
-    std::printf("RAW {\"bench\":\"state\",\"customers\":%lld,\"fill_s\":%.1f,\"disk_bytes_per_customer\":%.1f,"
-                "\"commit_nosync_p50_us\":%.2f,\"commit_nosync_p99_us\":%.2f,"
-                "\"commit_sync_p50_us\":%.1f,\"commit_sync_p99_us\":%.1f,\"restore_s\":%.2f}\n",
-                static_cast<long long>(size), fill_s, per_customer, Quantile(nosync, 0.5),
-                Quantile(nosync, 0.99), Quantile(sync, 0.5), Quantile(sync, 0.99), restore_s);
-    std::fflush(stdout);
   }
-  s.reset();
+  for (Stored& st : stores) {
+    if (!restore || st.size > 2'000'000) continue;
+    runtime::Engine r(program);
+    std::string position;
+    auto r0 = Clock::now();
+    Check(st.store->Load(r, &position, &error), error);
+    st.restore_s = Us(Clock::now() - r0) / 1e6;
+  }
+  std::printf("| customers stored | fill (s) | disk bytes / customer | commit, sync=false: p50 / p99 (us) "
+              "| of which encoding: p50 / p99 | of which writing: p50 / p99 "
+              "| commit, sync=true: p50 / p99 (us) | bytes written / commit | restore (s) |\n"
+              "|---|---|---|---|---|---|---|---|---|\n");
+  for (const Stored& st : stores) {
+    char restore_text[32] = "-";
+    if (st.restore_s >= 0) std::snprintf(restore_text, sizeof restore_text, "%.1f", st.restore_s);
+    std::printf("| %lld | %.0f | %.0f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.0f / %.0f | %zu | %s |\n",
+                static_cast<long long>(st.size), st.fill_s, st.per_customer,
+                Quantile(st.nosync, 0.5), Quantile(st.nosync, 0.99), Quantile(st.encode, 0.5),
+                Quantile(st.encode, 0.99), Quantile(st.write, 0.5), Quantile(st.write, 0.99),
+                Quantile(st.sync, 0.5), Quantile(st.sync, 0.99),
+                st.bytes / (2 * static_cast<size_t>(commits)), restore_text);
+  }
+  for (const Stored& st : stores) {
+    std::printf("RAW {\"bench\":\"state\",\"customers\":%lld,\"fill_s\":%.1f,"
+                "\"disk_bytes_per_customer\":%.1f,\"commit_nosync_p50_us\":%.2f,"
+                "\"commit_nosync_p99_us\":%.2f,\"encode_p50_us\":%.2f,\"write_p50_us\":%.2f,"
+                "\"commit_sync_p50_us\":%.1f,\"commit_sync_p99_us\":%.1f,\"restore_s\":%.2f}\n",
+                static_cast<long long>(st.size), st.fill_s, st.per_customer, Quantile(st.nosync, 0.5),
+                Quantile(st.nosync, 0.99), Quantile(st.encode, 0.5), Quantile(st.write, 0.5),
+                Quantile(st.sync, 0.5), Quantile(st.sync, 0.99), st.restore_s);
+  }
+  stores.clear();
   std::filesystem::remove_all(dir);
   return 0;
 }
