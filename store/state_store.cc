@@ -1,5 +1,7 @@
 #include "juncture/store/state_store.h"
 
+#include <sys/statvfs.h>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -7,13 +9,17 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
 #include <filesystem>
+#include <mutex>
 
 namespace juncture::store {
 
 namespace {
 
 constexpr const char* kFormat = "juncture.state 1";
+// Free space a failed store needs before it is opened again (a log and a manifest).
+constexpr uint64_t kReopenFreeBytes = uint64_t{64} << 10;
 constexpr char kMeta = 'M', kPosition = 'P', kGlobals = 'G', kLayouts = 'L', kCustomer = 'C',
                kTimer = 'T', kCancelled = 'X';
 // Files a store directory may hold before it is a store: the whole-state checkpoint
@@ -74,7 +80,15 @@ std::string Describe(const rocksdb::Status& s) {
 }  // namespace
 
 StateStore::~StateStore() {
-  if (db_) db_->Close();
+  if (!db_) return;
+  if (failed_) {
+    // A log RocksDB failed to append to must not be synced, which closing does (the
+    // library asserts on it): leave it to the operating system at exit. What it
+    // holds is on disk up to the failure; RocksDB recovers it at the next open.
+    (void)db_.release();
+    return;
+  }
+  db_->Close();
 }
 
 std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const StoreOptions& options,
@@ -115,6 +129,7 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   }
   std::unique_ptr<StateStore> store(new StateStore());
   store->db_.reset(raw);
+  store->options_ = o;
   store->dir_ = dir;
   std::string format;
   s = raw->Get(rocksdb::ReadOptions(), Key(kMeta), &format);
@@ -240,15 +255,7 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
         break;
     }
   }
-  if (failed_) {
-    // After a failed write RocksDB refuses writes until it is told to go on.
-    rocksdb::Status s = db_->Resume();
-    if (!s.ok()) {
-      *error = s.IsBusy() ? "the state store is still recovering from its failed write"
-                          : "the state store cannot write: " + Describe(s);
-      return false;
-    }
-  }
+  if (failed_ && !Recover(error)) return false;
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, &batch);
@@ -265,8 +272,46 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
   return true;
 }
 
+// After a failed write RocksDB refuses writes until it recovers. Resume() does it when
+// it can; a log it failed to append to (a full disk) it may keep retrying in the
+// background without end, so then the store is closed and opened again: what was
+// written before is in the log, what was not is still in unwritten_.
+bool StateStore::Recover(std::string* error) {
+  rocksdb::Status s = db_->Resume();
+  if (s.ok()) return true;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_reopen_ < std::chrono::milliseconds(500)) {
+    *error = "the state store cannot write yet: " + Describe(s);
+    return false;
+  }
+  last_reopen_ = now;
+  // Not while the disk is still full: closing would sync the failed log.
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) == 0 &&
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kReopenFreeBytes) {
+    *error = "the state store cannot write yet: " + Describe(s);
+    return false;
+  }
+  std::unique_lock<std::shared_mutex> lock(db_mu_);  // no Sync meanwhile
+  db_->Close();
+  db_.reset();
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::Open(options_, dir_, &raw);
+  if (!s.ok()) {
+    // Still no space (or worse): try again with the next commit.
+    *error = "cannot open the state store in " + dir_ + " again: " + Describe(s);
+    rocksdb::DB* again = nullptr;
+    if (!rocksdb::DB::Open(options_, dir_, &again).ok()) return false;
+    db_.reset(again);
+    return false;
+  }
+  db_.reset(raw);
+  return true;
+}
+
 bool StateStore::Sync(std::string* error) {
-  if (failed_) {  // RocksDB must not be asked to sync a log it failed to append to
+  std::shared_lock<std::shared_mutex> lock(db_mu_);
+  if (failed_ || !db_) {  // RocksDB must not be asked to sync a log it failed to append to
     *error = "the state store's last write failed: nothing to sync";
     return false;
   }

@@ -1,9 +1,13 @@
 // `juncture serve`'s state store (docs/state.md) on core NATS: a restart, even after
 // kill -9, resumes every pending wait from the store; with --memory-state the waits
-// are gone (what the store is for); a damaged store refuses the start.
+// are gone (what the store is for); a damaged store refuses the start; a full disk
+// loses nothing while serve lives; an earlier whole-state checkpoint is imported.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -108,6 +112,91 @@ TEST_F(ServeState, AForeignDirectoryIsNotTakenForAStore) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << output;
   EXPECT_NE(output.find("not a Juncture state store"), std::string::npos) << output;
   EXPECT_TRUE(fs::exists(StateDir() + "/notes.txt"));
+}
+
+// A full state directory (a small tmpfs) on core NATS: decisions go on from memory,
+// the failed commits are logged and counted and their changes kept; with space again
+// the store says so and writes them; a restart then resumes the waits begun while the
+// disk was full. A stop while it is still full exits 3.
+TEST_F(ServeState, AFullDiskLosesNoStateWhileServeLivesAndSaysSo) {
+  const std::string program = WaitProgram();
+  fs::create_directories(StateDir());
+  if (::mount("tmpfs", StateDir().c_str(), "tmpfs", 0, "size=4m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs for the state directory here (needs root or "
+                    "CAP_SYS_ADMIN): " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{StateDir()};
+  auto fill = [&] {
+    std::ofstream filler(StateDir() + "/filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (filler.write(block.data(), block.size())) {
+    }
+  };
+  StartServeWithMetrics({}, program);
+  fill();
+  PublishCarts("full", 0, 20);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 20, 10000)) << serve_->Output();
+  ASSERT_TRUE(serve_->WaitForOutput("cannot write the state store", 5000)) << serve_->Output();
+  EXPECT_GE(Metric("juncture_checkpoint_failures_total"), 1);
+  // Space again: the next commit writes what was kept.
+  fs::remove(StateDir() + "/filler");
+  PublishCarts("after", 0, 1);
+  ASSERT_TRUE(serve_->WaitForOutput("the state store writes again", 5000)) << serve_->Output();
+  int status = serve_->Stop(SIGKILL);
+  (void)status;
+  StartServe({}, program);  // the waits begun while the disk was full resume
+  ASSERT_TRUE(client_.WaitFor(
+      [](const std::vector<Received>& all) {
+        size_t n = 0;
+        for (const Received& r : all) n += r.subject == "juncture.actions.push";
+        return n >= 21;
+      },
+      15000))
+      << serve_->Output();
+
+  // Full again, and a stop: the last commit cannot be written, the exit code says so.
+  fill();
+  PublishCarts("late", 0, 3);
+  ASSERT_TRUE(serve_->WaitForOutput("cannot write the state store", 5000)) << serve_->Output();
+  status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status << serve_->Output();
+  EXPECT_NE(serve_->Output().find("could not be written"), std::string::npos) << serve_->Output();
+  fs::remove(StateDir() + "/filler");
+}
+
+// The whole-state checkpoint of earlier versions (snapshot.bin in the state directory)
+// is imported into an empty store once, and its waits resume.
+TEST_F(ServeState, AnEarlierCheckpointFileIsImportedOnce) {
+  const std::string program = WaitProgram();
+  StartServe({}, program);
+  ASSERT_EQ(PublishThenKill(5, SIGTERM), 0u);
+  // The state as one snapshot file, as earlier versions kept it.
+  const std::string old_dir = dir_.path() + "/earlier";
+  fs::create_directories(old_dir);
+  std::string cmd = "'" + JunctureBin() + "' state export '" + program + "' --state-dir '" +
+                    StateDir() + "' --out '" + old_dir + "/snapshot.bin' 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  StartServe({"--state-dir", old_dir}, program);
+  EXPECT_NE(serve_->Output().find("imported the checkpoint"), std::string::npos) << serve_->Output();
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", 5, 15000)) << serve_->Output();
+  EXPECT_TRUE(fs::exists(old_dir + "/snapshot.bin.imported"));
+  EXPECT_FALSE(fs::exists(old_dir + "/snapshot.bin"));
+}
+
+// A store written on core NATS says nothing of a stream's sequences: --jetstream
+// refuses it rather than guess where to start.
+TEST_F(ServeState, JetStreamRefusesAStoreWrittenOnCoreNats) {
+  StartServe({});
+  PublishCarts("c", 0, 3);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 3, 10000)) << serve_->Output();
+  serve_->Stop(SIGTERM);
+  std::string output;
+  int status = RunServeToExit({"--jetstream"}, TestProgram(), &output);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << output;
+  EXPECT_NE(output.find("was not written by serve --jetstream"), std::string::npos) << output;
 }
 
 }  // namespace

@@ -142,6 +142,10 @@ TEST(StateStore, ACommitWritesOnlyTheCustomersThatChanged) {
   EXPECT_EQ(store->last_commit().timer_ops, 0u);
   EXPECT_LT(store->last_commit().bytes * 100, all_bytes);
 
+  // Nothing changed and the same position: nothing is written.
+  ASSERT_TRUE(store->Commit(e, "1001", true, &error)) << error;
+  EXPECT_EQ(store->last_commit().bytes, 0u);
+
   // Timers fired are erased from the index (and their customers written).
   e.AdvanceTo(At(2 * kHour), sink);
   ASSERT_TRUE(store->Commit(e, "1001", true, &error)) << error;

@@ -19,6 +19,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <shared_mutex>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +28,8 @@
 
 #include "juncture/runtime/runtime.h"
 #include "juncture/runtime/state_changes.h"
+
+#include <rocksdb/options.h>
 
 namespace rocksdb {
 class DB;
@@ -110,8 +114,13 @@ class StateStore {
  private:
   StateStore() = default;
   bool Write(std::string_view position, bool sync, std::string* error);
+  bool Recover(std::string* error);
 
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::Options options_;  // as opened (Recover opens it again)
+  // Sync (another thread) holds it shared; Recover, replacing db_, exclusively.
+  std::shared_mutex db_mu_;
+  std::chrono::steady_clock::time_point last_reopen_{};
   std::string dir_;
   bool empty_ = true;
   // The last write failed: RocksDB must resume first. Atomic: Sync may run on
