@@ -13,6 +13,7 @@
 // stored before them is still undecided, which makes that replay exact whatever the
 // timing. docs/serve.md states the guarantees.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <thread>
 
@@ -61,15 +62,14 @@ bool ParsePosition(const std::string& position, uint64_t* seq, int64_t* stream_c
   *seq = 0;
   *stream_created_ns = 0;
   size_t space = position.find(' ');
-  std::string first = position.substr(0, space);
-  std::string second = space == std::string::npos ? "0" : position.substr(space + 1);
-  auto digits = [](const std::string& s) {
-    return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+  std::string_view first = std::string_view(position).substr(0, space);
+  std::string_view second = space == std::string::npos ? "0" : std::string_view(position).substr(space + 1);
+  // Digits only, in range (from_chars reports an overflow instead of throwing).
+  auto parse = [](std::string_view s, auto& out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return !s.empty() && ec == std::errc() && end == s.data() + s.size() && s[0] != '-';
   };
-  if (!digits(first) || !digits(second)) return false;
-  *seq = std::stoull(first);
-  *stream_created_ns = std::stoll(second);
-  return true;
+  return parse(first, *seq) && parse(second, *stream_created_ns);
 }
 
 }  // namespace

@@ -45,7 +45,9 @@ bool Server::OpenState(std::string* position, std::string* error) {
       }
       engine_->TrackChanges(true);
       if (!store_->CommitAll(*engine_, *position, error)) return false;
-      std::filesystem::rename(earlier, earlier + ".imported");
+      std::error_code ec;  // the import is done; a file left behind is only noise
+      std::filesystem::rename(earlier, earlier + ".imported", ec);
+      if (ec) Log("cannot rename " + earlier + " (" + ec.message() + "): remove it by hand");
       Log("imported the checkpoint " + earlier + " into the state store (" +
           std::to_string(engine_->customers()) + " customers); the file is now " + earlier +
           ".imported");

@@ -19,7 +19,8 @@ namespace {
 
 constexpr const char* kFormat = "juncture.state 1";
 // Free space a failed store needs before it is opened again (a log and a manifest).
-constexpr uint64_t kReopenFreeBytes = uint64_t{64} << 10;
+constexpr uint64_t kReopenFreeBytes = uint64_t{256} << 10;
+constexpr std::chrono::milliseconds kRetryInterval{200};
 constexpr char kMeta = 'M', kPosition = 'P', kGlobals = 'G', kLayouts = 'L', kCustomer = 'C',
                kTimer = 'T', kCancelled = 'X';
 // Files a store directory may hold before it is a store: the whole-state checkpoint
@@ -80,7 +81,7 @@ std::string Describe(const rocksdb::Status& s) {
 }  // namespace
 
 StateStore::~StateStore() {
-  if (!db_) return;
+  if (!db_) return;  // a reopen that failed
   if (failed_) {
     // A log RocksDB failed to append to must not be synced, which closing does (the
     // library asserts on it): leave it to the operating system at exit. What it
@@ -104,6 +105,9 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   // acknowledged); damage anywhere else refuses the open.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   o.max_background_jobs = 2;
+  // Opening replays the log into memory without writing a sorted file first: an open
+  // after a full disk needs only a new log and manifest.
+  o.avoid_flush_during_recovery = true;
   // RocksDB's own log (LOG in the directory): problems only, a few small files.
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.keep_log_file_num = 4;
@@ -134,6 +138,12 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   std::string format;
   s = raw->Get(rocksdb::ReadOptions(), Key(kMeta), &format);
   if (s.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> any(raw->NewIterator(rocksdb::ReadOptions()));
+    any->SeekToFirst();
+    if (any->Valid()) {  // a RocksDB database, but not one of ours
+      *error = dir + " holds a RocksDB database that is not a Juncture state store";
+      return nullptr;
+    }
     s = raw->Put(rocksdb::WriteOptions(), Key(kMeta), kFormat);
     if (!s.ok()) {
       *error = "cannot write to the state store in " + dir + ": " + Describe(s);
@@ -215,6 +225,12 @@ bool StateStore::Commit(runtime::Engine& engine, std::string_view position, bool
 bool StateStore::CommitChanges(runtime::StateChanges&& changes, std::string_view position,
                                bool sync, std::string* error) {
   unwritten_.Append(std::move(changes));
+  // A backlog kept by a failing store: merged as it doubles (amortized O(1) a piece).
+  size_t backlog = unwritten_.customers.size() + unwritten_.timers.size();
+  if (backlog > 2 * compacted_size_ + 1024) {
+    unwritten_.Compact();
+    compacted_size_ = unwritten_.customers.size() + unwritten_.timers.size();
+  }
   // Nothing but the engine-wide values (time, counters) moved: they go with the next
   // change rather than as a write of their own.
   if (unwritten_.empty() && !empty_ && position == position_) {
@@ -231,6 +247,10 @@ bool StateStore::CommitAll(runtime::Engine& engine, std::string_view position,
 
 bool StateStore::Write(std::string_view position, bool sync, std::string* error) {
   using Op = runtime::StateChanges::TimerOp;
+  // A failing store is tried again at most every kRetryInterval: the changes wait
+  // in unwritten_ (merged, see StateChanges::Append) rather than each commit paying
+  // for a batch of the whole backlog.
+  if (failed_ && !Recover(error)) return false;
   const runtime::StateChanges& c = unwritten_;
   rocksdb::WriteBatch batch;
   if (c.rewrite) {
@@ -255,12 +275,12 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
         break;
     }
   }
-  if (failed_ && !Recover(error)) return false;
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) {
     failed_ = true;
+    last_try_ = std::chrono::steady_clock::now();
     *error = "cannot write the state store in " + dir_ + ": " + Describe(s);
     return false;
   }
@@ -269,40 +289,40 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
   position_ = std::string(position);
   last_ = CommitInfo{c.customers.size(), c.timers.size(), batch.GetDataSize(), c.rewrite};
   unwritten_.Clear();
+  compacted_size_ = 0;
   return true;
 }
 
 // After a failed write RocksDB refuses writes until it recovers. Resume() does it when
 // it can; a log it failed to append to (a full disk) it may keep retrying in the
 // background without end, so then the store is closed and opened again: what was
-// written before is in the log, what was not is still in unwritten_.
+// written before is in the log, what was not is still in unwritten_. Tried at most
+// every kRetryInterval.
 bool StateStore::Recover(std::string* error) {
-  rocksdb::Status s = db_->Resume();
-  if (s.ok()) return true;
   auto now = std::chrono::steady_clock::now();
-  if (now - last_reopen_ < std::chrono::milliseconds(500)) {
-    *error = "the state store cannot write yet: " + Describe(s);
+  if (now - last_try_ < kRetryInterval) {
+    *error = "the state store cannot write yet (its last write failed; tried again shortly)";
     return false;
   }
-  last_reopen_ = now;
-  // Not while the disk is still full: closing would sync the failed log.
-  struct statvfs fs {};
-  if (::statvfs(dir_.c_str(), &fs) == 0 &&
-      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kReopenFreeBytes) {
-    *error = "the state store cannot write yet: " + Describe(s);
-    return false;
+  last_try_ = now;
+  if (db_) {
+    rocksdb::Status s = db_->Resume();
+    if (s.ok()) return true;
+    // Not while the disk is still full: closing would sync the failed log.
+    struct statvfs fs {};
+    if (::statvfs(dir_.c_str(), &fs) == 0 &&
+        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kReopenFreeBytes) {
+      *error = "the state store cannot write yet: " + Describe(s);
+      return false;
+    }
   }
   std::unique_lock<std::shared_mutex> lock(db_mu_);  // no Sync meanwhile
-  db_->Close();
+  if (db_) db_->Close();
   db_.reset();
   rocksdb::DB* raw = nullptr;
-  s = rocksdb::DB::Open(options_, dir_, &raw);
-  if (!s.ok()) {
-    // Still no space (or worse): try again with the next commit.
+  rocksdb::Status s = rocksdb::DB::Open(options_, dir_, &raw);
+  if (!s.ok()) {  // still no space (or worse): db_ stays null until a later try opens it
     *error = "cannot open the state store in " + dir_ + " again: " + Describe(s);
-    rocksdb::DB* again = nullptr;
-    if (!rocksdb::DB::Open(options_, dir_, &again).ok()) return false;
-    db_.reset(again);
     return false;
   }
   db_.reset(raw);
@@ -316,12 +336,15 @@ bool StateStore::Sync(std::string* error) {
     return false;
   }
   rocksdb::Status s = db_->SyncWAL();
-  if (!s.ok()) *error = "cannot sync the state store: " + Describe(s);
+  if (!s.ok()) {
+    failed_ = true;  // the next commit recovers first
+    *error = "cannot sync the state store: " + Describe(s);
+  }
   return s.ok();
 }
 
 bool StateStore::Flush(std::string* error) {
-  if (failed_) {
+  if (failed_ || !db_) {
     *error = "the state store's last write failed: not flushed";
     return false;
   }
@@ -331,6 +354,10 @@ bool StateStore::Flush(std::string* error) {
 }
 
 bool StateStore::Backup(const std::string& to, std::string* error) {
+  if (!db_) {
+    *error = "the state store is not open (a failed write)";
+    return false;
+  }
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
@@ -340,6 +367,10 @@ bool StateStore::Backup(const std::string& to, std::string* error) {
 }
 
 bool StateStore::Compact(std::string* error) {
+  if (!db_) {
+    *error = "the state store is not open (a failed write)";
+    return false;
+  }
   rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
   if (!s.ok()) *error = "cannot compact the state store: " + Describe(s);
   return s.ok();
@@ -365,6 +396,7 @@ bool StateStore::Count(StoreCounts* out, std::string* error) const {
 }
 
 uint64_t StateStore::disk_bytes() const {
+  if (!db_) return 0;
   uint64_t sst = 0, wal = 0;
   db_->GetIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
   rocksdb::VectorLogPtr logs;

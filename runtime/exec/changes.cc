@@ -31,6 +31,27 @@ void StateChanges::Append(StateChanges&& next) {
   for (TimerOp& t : next.timers) timers.push_back(std::move(t));
 }
 
+void StateChanges::Compact() {
+  std::unordered_map<std::string_view, size_t> last;  // id -> index of its last piece
+  for (size_t i = 0; i < customers.size(); ++i) last[customers[i].id] = i;
+  std::vector<bool> keep(customers.size());
+  for (size_t i = 0; i < customers.size(); ++i) keep[i] = last[customers[i].id] == i;
+  last.clear();  // its keys view the ids moved below
+  std::vector<Customer> kept;
+  kept.reserve(customers.size());
+  for (size_t i = 0; i < customers.size(); ++i) {
+    if (keep[i]) kept.push_back(std::move(customers[i]));
+  }
+  customers = std::move(kept);
+  // Timers set here and dropped here never need to reach the store.
+  std::unordered_map<uint64_t, bool> set_here, moot;
+  for (const TimerOp& t : timers) {
+    if (t.kind == TimerOp::kPut) set_here[t.seq] = true;
+    if (t.kind == TimerOp::kErase && set_here.count(t.seq)) moot[t.seq] = true;
+  }
+  std::erase_if(timers, [&](const TimerOp& t) { return moot.count(t.seq) > 0; });
+}
+
 void Engine::Impl::TakeChanges(StateChanges& out) {
   using Op = StateChanges::TimerOp;
   out.Clear();
@@ -153,7 +174,9 @@ void StateRestorer::Finish() {
   e.Recount();
   e.timer_changes_.clear();
   // Pieces written under other layouts stay readable only while those layouts are
-  // stored: if the program's differ, everything is written again under them.
+  // stored, and pieces of journeys, steps or channels the program no longer has must
+  // not stay behind (a rollback would bring them back): if the program's layouts or
+  // shape differ from the stored ones, everything is written again under them.
   e.rewrite_ = r.layouts != snapshot::EncodeLayoutsPiece(*e.spec_);
   e.layouts_written_ = !e.rewrite_;
 }

@@ -93,6 +93,12 @@ class TimerQueue : public std::priority_queue<Timer, std::vector<Timer>, std::gr
   // Drops the timers for which `drop` is true and restores the heap: O(size). Pop order
   // is unchanged, since (due_us, seq) orders timers totally. `drop` may rewrite a timer
   // it keeps (it gets a Timer&), but never its due_us or seq.
+  // Lets `f` change each timer in place; it must not change due_us or seq (the
+  // order), so the heap stays a heap.
+  template <typename F>
+  void Update(F f) {
+    for (Timer& t : c) f(t);
+  }
   template <typename Pred>
   size_t EraseIf(Pred drop) {
     size_t n = std::erase_if(c, drop);

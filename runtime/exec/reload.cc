@@ -34,18 +34,19 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   // Timers: instance timers follow their journey (a dropped instance's timer finds
   // nothing and is ignored); releases follow their channel. In place: the order of
   // the queue (due time, sequence) does not change.
-  timers_.EraseIf([&](Timer& t) {
+  constexpr uint32_t kGone = UINT32_MAX;
+  timers_.Update([&](Timer& t) {
     if (t.kind == TimerKind::kRelease) {
-      if (map.channel(t.channel) < 0) {  // the channel is gone
-        cancelled_.erase(t.seq);
-        return true;
-      }
-      t.channel = static_cast<uint32_t>(map.channel(t.channel));
-      return false;
+      int channel = map.channel(t.channel);
+      if (channel < 0) cancelled_.erase(t.seq);  // the channel is gone
+      t.channel = channel < 0 ? kGone : static_cast<uint32_t>(channel);
+    } else {
+      int journey = map.journey(t.journey);
+      t.journey = journey < 0 ? kGone : static_cast<uint32_t>(journey);
     }
-    if (map.journey(t.journey) < 0) return true;
-    t.journey = static_cast<uint32_t>(map.journey(t.journey));
-    return false;
+  });
+  timers_.EraseIf([&](const Timer& t) {
+    return (t.kind == TimerKind::kRelease ? t.channel : t.journey) == kGone;
   });
   program_ = std::move(next);
   spec_ = program_.spec.get();

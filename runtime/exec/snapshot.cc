@@ -506,8 +506,22 @@ std::string EncodeGlobalsPiece(int64_t now_us, uint64_t next_seq, const EngineSt
 }
 
 std::string EncodeLayoutsPiece(const ProgramSpec& spec) {
+  // With the layouts, what else decides which stored pieces the mapping keeps: the
+  // journeys (and their steps and goals) and the channels, by name. A store restored
+  // under a program where any of them differ is written again whole (changes.cc), so
+  // that it never keeps what the program no longer has.
+  std::string shape;
+  for (const JourneySpec& j : spec.journeys) {
+    shape += "j:" + j.name + (j.goal ? ":goal" : "") + "\n";
+    for (const StepSpec& st : j.steps) {
+      shape += " " + st.id + ":" + kStepKinds[static_cast<int>(st.kind)] + "\n";
+    }
+  }
+  for (const ChannelSpec& c : spec.channels) shape += "c:" + c.name + "\n";
+  json layouts = EncodeLayouts(spec);
+  layouts["shape"] = XXH3_64bits(shape.data(), shape.size());
   std::string out;
-  json::to_cbor(EncodeLayouts(spec), out);
+  json::to_cbor(layouts, out);
   return out;
 }
 

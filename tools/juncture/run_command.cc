@@ -91,6 +91,13 @@ int RunRun(const RunOptions& o) {
       std::cerr << "juncture run: " << error << "\n";
       return 1;
     }
+    if (!position.empty() && position != kRunPosition && position != "core") {
+      // A JetStream checkpoint: a run would leave a state that no longer matches it.
+      std::cerr << "juncture run: " << o.state_dir << " is the checkpoint of serve --jetstream "
+                << "(position \"" << position << "\"); run on a copy (juncture state export "
+                << "and import)\n";
+      return 1;
+    }
     engine.TrackChanges(true);
   }
   StreamSink sink(dead.is_open() ? &dead : nullptr);

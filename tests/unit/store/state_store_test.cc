@@ -2,6 +2,8 @@
 // any commit decides the rest of a stream exactly as the engine that never stopped;
 // a commit writes only the customers that changed; a damaged or foreign directory
 // is refused and nothing of it is loaded; a program with other layouts rewrites it.
+#include <rocksdb/db.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -271,6 +273,64 @@ TEST(StateStore, OtherLayoutsRewriteTheStoreUnderTheNewOnes) {
   again.TrackChanges(true);
   ASSERT_TRUE(store->Commit(again, position, true, &error)) << error;
   EXPECT_FALSE(store->last_commit().rewrite) << "the layouts stored are the program's now";
+}
+
+TEST(StateStore, AProgramWithoutAJourneyRewritesTheStoreWithoutItsTimers) {
+  TempDir dir;
+  FillAndClose(dir.Sub("s"), 40);  // 40 waits of journey j
+  // The same events and profile (same layouts), but journey j is gone.
+  const std::string without = std::string(kBase) + "channel email { consent true }\n"
+                              "journey other { on app_open send email \"hi\" }\n";
+  std::string error, position;
+  {
+    runtime::Engine e(Compile(without));
+    auto store = OpenStore(dir.Sub("s"));
+    ASSERT_TRUE(store->Load(e, &position, &error)) << error;
+    EXPECT_EQ(e.pending_timers(), 0u);
+    e.TrackChanges(true);
+    ASSERT_TRUE(store->Commit(e, position, true, &error)) << error;
+    EXPECT_TRUE(store->last_commit().rewrite) << "the stored timers of j must not stay behind";
+    store::StoreCounts n;
+    ASSERT_TRUE(store->Count(&n, &error)) << error;
+    EXPECT_EQ(n.timers, 0u);
+  }
+  // Back to the program with j: its waits are gone for good, not brought back.
+  runtime::Engine back(Compile(std::string(kBase) + kWaits));
+  auto store = OpenStore(dir.Sub("s"));
+  ASSERT_TRUE(store->Load(back, &position, &error)) << error;
+  EXPECT_EQ(back.pending_timers(), 0u);
+}
+
+TEST(StateStore, ARocksDbDatabaseOfSomeoneElseIsRefused) {
+  TempDir dir;
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir.Sub("theirs"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "user:1", "their data").ok());
+  }
+  size_t customers = 0;
+  EXPECT_THAT(OpenAndLoad(dir.Sub("theirs"), &customers),
+              HasSubstr("holds a RocksDB database that is not a Juncture state store"));
+}
+
+// What a failing store keeps while it waits: merged, with the effect of writing it all.
+TEST(StateChanges, CompactKeepsTheLastPieceAndDropsTimersSetAndDroppedTogether) {
+  using Op = runtime::StateChanges::TimerOp;
+  runtime::StateChanges c;
+  c.customers = {{"ana", "1"}, {"ben", "1"}, {"ana", "2"}, {"cy", "1"}, {"ben", "2"}};
+  c.timers = {{Op::kPut, 10, 1, "t1"},  {Op::kErase, 5, 7, ""},  // 7 was written before
+              {Op::kPut, 20, 2, "t2"},  {Op::kCancel, 0, 2, ""}, {Op::kErase, 20, 2, ""},
+              {Op::kCancel, 0, 8, ""},  {Op::kPut, 30, 3, "t3"}};
+  c.Compact();
+  std::vector<std::string> customers;
+  for (const auto& x : c.customers) customers.push_back(x.id + "=" + x.value);
+  EXPECT_THAT(customers, ::testing::ElementsAre("ana=2", "cy=1", "ben=2"));
+  std::vector<uint64_t> seqs;
+  for (const Op& t : c.timers) seqs.push_back(t.seq);
+  EXPECT_THAT(seqs, ::testing::ElementsAre(1u, 7u, 8u, 3u));
 }
 
 }  // namespace

@@ -182,7 +182,9 @@ class Engine {
   // Incremental persistence (juncture/runtime/state_changes.h, docs/state.md): with
   // tracking on, the engine records which customers and timers each message, timer
   // and reload changed; TakeChanges hands them over, encoded, and starts afresh. Off
-  // by default, and then free. Turning it on makes the next TakeChanges a rewrite.
+  // by default, and then free. Turn it on right after restoring (or on a fresh
+  // engine): what happened while it was off is not in the changes (a reload or a
+  // snapshot load always makes the next TakeChanges a whole rewrite).
   void TrackChanges(bool on);
   void TakeChanges(StateChanges& out);
   // The latest time seen (messages or AdvanceTo); 0 before anything.

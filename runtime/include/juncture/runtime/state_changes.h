@@ -53,6 +53,11 @@ struct StateChanges {
   // Appends the later changes `next` (a store that could not write these keeps them
   // and writes both together).
   void Append(StateChanges&& next);
+  // Drops what later pieces make moot, keeping the effect of writing them in order:
+  // a customer listed twice keeps its last piece; a timer both set and dropped here
+  // goes with its cancellation. O(size). (A store that keeps failing calls it as its
+  // backlog doubles, so that the backlog grows with the state, not with the time.)
+  void Compact();
 };
 
 // Rebuilds an engine's state from stored pieces, all or nothing: nothing reaches the

@@ -120,7 +120,7 @@ class StateStore {
   rocksdb::Options options_;  // as opened (Recover opens it again)
   // Sync (another thread) holds it shared; Recover, replacing db_, exclusively.
   std::shared_mutex db_mu_;
-  std::chrono::steady_clock::time_point last_reopen_{};
+  std::chrono::steady_clock::time_point last_try_{};  // of a failed store
   std::string dir_;
   bool empty_ = true;
   // The last write failed: RocksDB must resume first. Atomic: Sync may run on
@@ -128,6 +128,7 @@ class StateStore {
   std::atomic<bool> failed_{false};
   runtime::StateChanges unwritten_;
   std::string position_;  // as last written
+  size_t compacted_size_ = 0;  // of unwritten_ after its last Compact
   CommitInfo last_;
 };
 
