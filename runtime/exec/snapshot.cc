@@ -7,7 +7,7 @@
 // byte string of its own: reading holds one customer's document at a time, not one
 // for the whole state. Customers and timers are written straight as CBOR
 // (cbor_writer.h: they are written on every commit of the state store), and so are
-// the engine-wide values; the envelope and the layouts with nlohmann's to_cbor.
+// the engine-wide values and the envelope; the layouts with nlohmann's to_cbor.
 //
 //   position   bytes              the caller's opaque position
 //   now        int                Engine::now()
@@ -384,28 +384,9 @@ void Encoder::Timer(const runtime::Timer& t, bool customer, CborWriter& w) const
 
 // ---- CBOR framing ------------------------------------------------------------------
 
-// A CBOR head: major type and argument, in the shortest form (as nlohmann writes).
-void Head(uint8_t major, uint64_t n, std::string& out) {
-  const auto m = static_cast<uint8_t>(major << 5);
-  if (n < 24) {
-    out += static_cast<char>(m | n);
-    return;
-  }
-  int bytes = n <= 0xff ? 1 : n <= 0xffff ? 2 : n <= 0xffffffff ? 4 : 8;
-  uint8_t info = bytes == 1 ? 24 : bytes == 2 ? 25 : bytes == 4 ? 26 : 27;
-  out += static_cast<char>(m | info);
-  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((n >> (8 * i)) & 0xff);
-}
-constexpr uint8_t kUint = 0, kBytes = 2, kText = 3, kMap = 5;
-
-void Text(std::string_view s, std::string& out) {
-  Head(kText, s.size(), out);
-  out += s;
-}
-
 // `key` and then `value`, as one entry of a map being written.
 void Entry(std::string_view key, const json& value, std::string& out) {
-  Text(key, out);
+  CborWriter(out).Text(key);
   json::to_cbor(value, out);  // appends
 }
 
@@ -413,16 +394,15 @@ void Entry(std::string_view key, const json& value, std::string& out) {
 std::string Seal(const std::string& state) {
   std::string out;
   out.reserve(state.size() + 64);
-  Head(kMap, 4, out);
-  Text("kind", out);
-  Text(kKind, out);
-  Text("version", out);
-  Head(kUint, kVersion, out);
-  Text("xxh3", out);
-  Head(kUint, XXH3_64bits(state.data(), state.size()), out);
-  Text("state", out);
-  Head(kBytes, state.size(), out);
-  out += state;
+  CborWriter w(out);
+  w.Map(4);
+  w.Entry("kind", kKind);
+  w.Text("version");
+  w.Uint(kVersion);
+  w.Text("xxh3");
+  w.Uint(XXH3_64bits(state.data(), state.size()));
+  w.Text("state");
+  w.Bytes(state);
   return out;
 }
 
@@ -448,32 +428,33 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
 
   Encoder encoder(spec);
   std::string state, customer;
-  Head(kMap, 8, state);  // the entries below
-  Entry("position", json::binary(std::vector<uint8_t>(view.position.begin(), view.position.end())), state);
-  Entry("now", view.now_us, state);
-  Entry("next_seq", view.next_seq, state);
-  Text("stats", state);
-  {
-    CborWriter w(state);
-    EncodeStats(*view.stats, w);
-  }
+  CborWriter w(state);
+  w.Map(8);  // the entries below
+  w.Text("position");
+  w.Bytes(view.position);
+  w.Text("now");
+  w.Int(view.now_us);
+  w.Text("next_seq");
+  w.Uint(view.next_seq);
+  w.Text("stats");
+  EncodeStats(*view.stats, w);
   Entry("layouts", EncodeLayouts(spec), state);
-  Text("customers", state);
-  Head(kMap, customers.size(), state);
+  w.Text("customers");
+  w.Map(customers.size());
   static const std::vector<const Timer*> kNoTimers;
   for (const CustomerEntry* c : customers) {
     auto own = timers.find(c->first);
     customer.clear();
     encoder.Customer(c->second, own == timers.end() ? kNoTimers : own->second, customer);
-    Text(c->first, state);
-    Head(kBytes, customer.size(), state);
-    state += customer;
+    w.Text(c->first);
+    w.Bytes(customer);
   }
-  Text("timers", state);
-  CborWriter w(state);
+  w.Text("timers");
   w.Array(orphans.size());
   for (const Timer* t : orphans) encoder.Timer(*t, true, w);
-  Entry("cancelled", cancelled, state);
+  w.Text("cancelled");
+  w.Array(cancelled.size());
+  for (uint64_t seq : cancelled) w.Uint(seq);
   return Seal(state);
 }
 

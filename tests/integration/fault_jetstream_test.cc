@@ -207,15 +207,8 @@ TEST_F(JetStreamFaults, NatsServerKilledMidStreamLosesNothingAndRepeatsNoSend) {
 // intake pauses; with space again serve goes on. A final
 // checkpoint that fails makes the exit code 3.
 TEST_F(JetStreamFaults, AFullStateDirectoryStopsTheAcksAndAFailedFinalCheckpointExits3) {
-  fs::create_directories(StateDir());
-  if (::mount("tmpfs", StateDir().c_str(), "tmpfs", 0, "size=256k") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs for the state directory here (needs root or "
-                    "CAP_SYS_ADMIN): " << std::strerror(errno);
-  }
-  struct Unmount {
-    std::string dir;
-    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
-  } unmount{StateDir()};
+  TmpfsMount tmpfs(StateDir(), "256k");
+  if (!tmpfs.mounted()) GTEST_SKIP() << tmpfs.why();
   StartJs();
   PublishToStream("a", 0, 5);
   ASSERT_TRUE(WaitForAcked(5, 15000)) << serve_->Output();

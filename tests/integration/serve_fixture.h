@@ -3,8 +3,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -42,6 +46,32 @@ inline std::string CartJson(const std::string& customer, const std::string& id) 
          R"(","timestamp":"2026-11-23T10:00:00Z","properties":{"cart_id":"k-)" + id +
          R"(","value":12.5}})";
 }
+
+// A small tmpfs mounted on `dir` for a full-disk test, unmounted when it goes.
+// mounted() is false (and why() says why) where this process may not mount one (it
+// needs root or CAP_SYS_ADMIN): the test then skips.
+class TmpfsMount {
+ public:
+  TmpfsMount(const std::string& dir, const std::string& size) : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+    if (!mounted_) why_ = std::strerror(errno);
+  }
+  ~TmpfsMount() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  bool mounted() const { return mounted_; }
+  std::string why() const {
+    return "cannot mount a tmpfs for the state directory here (needs root or CAP_SYS_ADMIN): " +
+           why_;
+  }
+
+ private:
+  std::string dir_, why_;
+  bool mounted_ = false;
+};
 
 class ServeFixture : public ::testing::Test {
  protected:

@@ -3,11 +3,8 @@
 // are gone (what the store is for); a damaged store refuses the start; a full disk
 // loses nothing while serve lives; an earlier whole-state checkpoint is imported.
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -120,15 +117,8 @@ TEST_F(ServeState, AForeignDirectoryIsNotTakenForAStore) {
 // disk was full. A stop while it is still full exits 3.
 TEST_F(ServeState, AFullDiskLosesNoStateWhileServeLivesAndSaysSo) {
   const std::string program = WaitProgram();
-  fs::create_directories(StateDir());
-  if (::mount("tmpfs", StateDir().c_str(), "tmpfs", 0, "size=4m") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs for the state directory here (needs root or "
-                    "CAP_SYS_ADMIN): " << std::strerror(errno);
-  }
-  struct Unmount {
-    std::string dir;
-    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
-  } unmount{StateDir()};
+  TmpfsMount tmpfs(StateDir(), "4m");
+  if (!tmpfs.mounted()) GTEST_SKIP() << tmpfs.why();
   auto fill = [&] {
     std::ofstream filler(StateDir() + "/filler", std::ios::binary);
     std::string block(4096, 'x');
