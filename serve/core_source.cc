@@ -1,8 +1,12 @@
-// Core NATS: at-most-once. Each subscription delivers on a NATS.c thread, which
-// decides at once (no hand-off to another thread: that would add a wake-up to every
-// message's latency); a worker fires timers on the wall clock.
+// Core NATS: at-most-once. Each subscription delivers on a NATS.c thread. With one
+// shard, that thread decides at once (no hand-off to another thread: that would add
+// a wake-up to every message's latency), and a worker fires timers on the wall
+// clock. With several, it hands the message to the shard owning its customer, which
+// decides and fires its timers on its own thread.
 #include <algorithm>
 #include <chrono>
+
+#include "juncture/runtime/partition.h"
 
 #include "server.h"
 #include "telemetry.h"
@@ -10,12 +14,22 @@
 namespace juncture::serve {
 
 bool Server::StartCore(std::string* error) {
-  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr, nullptr,
-                                           options_, metrics_.get());
+  for (auto& shard : shards_) {
+    shard->SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr,
+                                                    nullptr, options_, &shard->telemetry()));
+  }
   for (const std::string& subject : options_.subjects) {
     natsSubscription* sub = nullptr;
-    natsStatus s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(),
-                                            &Server::OnCoreMessage, this);
+    natsStatus s;
+    if (sharded()) {
+      inputs_.push_back(std::make_unique<Input>(Input{this, inputs_.size()}));
+      for (auto& shard : shards_) shard->AddInput();
+      s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(), &Server::OnRoutedMessage,
+                                   inputs_.back().get());
+    } else {
+      s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(), &Server::OnCoreMessage,
+                                   this);
+    }
     if (s != NATS_OK) {
       *error = "cannot subscribe to " + subject + ": " + NatsErrorText(s);
       return false;
@@ -37,8 +51,11 @@ bool Server::StartCore(std::string* error) {
     *error = "cannot reach the server: " + NatsErrorText(s);
     return false;
   }
-  // Last: the timer loop reads subscriptions_ (CountDropped).
-  worker_ = std::thread([this] { TimerLoop(); });
+  if (sharded()) {
+    for (auto& shard : shards_) shard->Start(receipts_.get());
+  } else {
+    worker_ = std::thread([this] { TimerLoop(); });
+  }
   return true;
 }
 
@@ -53,17 +70,28 @@ void Server::OnCoreMessage(natsConnection*, natsSubscription* sub, natsMsg* msg,
   server->Decide(data, WallUs(), receipt_ns, msg, pending > 0);  // the publisher destroys msg
 }
 
+void Server::OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  int64_t receipt_ns = SteadyNs();
+  auto* input = static_cast<Input*>(closure);
+  Server& server = *input->server;
+  std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  // By the customer's partition (a message without one goes to shard 0, which makes
+  // it a dead letter). Thread-local: one NATS.c thread per subscription.
+  thread_local std::string customer;
+  size_t k = server.shards_.size(), i = 0;
+  if (runtime::CustomerOfMessage(data, &customer)) {
+    i = runtime::PartitionOf(customer, server.options_.partitions) % k;
+  }
+  server.shards_[i]->Enqueue(input->index, msg, receipt_ns, WallUs());
+}
+
 void Server::TimerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  Shard& one = shard();
   while (!stopping_) {
     int64_t now = WallUs();
-    // Also applies a staged reload while no messages come.
-    engine_->AdvanceTo(now, *publisher_);
-    publisher_->FlushLog();
-    CommitCoreState(/*more_pending=*/false);
-    publisher_->DestroyRetired();  // at least once a second
-    CountDropped();
-    int64_t next = engine_->next_timer();
+    one.FireTimers(now);  // also applies a staged reload while no messages come
+    int64_t next = one.engine().next_timer();
     // Sleep until the next timer, at most a second.
     timer_wait_until_ = std::min(next, now + 1'000'000);
     cv_.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(timer_wait_until_ - now, 0)));
@@ -90,10 +118,7 @@ bool Server::DrainCore() {
   // pending limits say, so the drop count is final here (a closed subscription no
   // longer reports it).
   for (SubscriptionPtr& s : subscriptions_) natsSubscription_SetPendingLimits(s.get(), -1, -1);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    CountDropped();
-  }
+  CountDropped();
   // Drain: the server stops sending, and NATS.c delivers what it holds to Decide.
   std::vector<bool> draining(subscriptions_.size(), true);
   for (size_t i = 0; i < subscriptions_.size(); ++i) {
@@ -119,6 +144,29 @@ bool Server::DrainCore() {
     }
     natsStatus st = natsSubscription_WaitForDrainCompletion(subscriptions_[i].get(), left_ms);
     if (st != NATS_OK) in_time = false;
+  }
+  if (sharded()) {
+    // The shards decide what their rings hold, until the bound; what is left then
+    // is counted (Shutdown reports it).
+    int64_t deadline_ns = bound > 0 ? SteadyNs() + std::max<int64_t>(
+                                                      std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                          deadline - Clock::now()).count(), 1)
+                                    : 0;
+    if (!in_time) deadline_ns = SteadyNs();  // out of time already: count the rest
+    for (auto& shard : shards_) shard->Stop(deadline_ns);
+    for (size_t i = 0; i < subscriptions_.size(); ++i) {
+      if (draining[i]) {
+        natsSubscription_WaitForDrainCompletion(subscriptions_[i].get(), 0);
+      } else {
+        natsSubscription_Unsubscribe(subscriptions_[i].get());
+      }
+    }
+    uint64_t undecided = 0;
+    for (auto& shard : shards_) undecided += shard->undecided();
+    if (undecided > 0) {
+      Log("the drain took longer than --drain-timeout-ms (" + std::to_string(bound) + ")");
+    }
+    return in_time && undecided == 0;
   }
   if (in_time) return true;
   // Out of time (or a drain that could not start): Decide now only counts what

@@ -119,7 +119,7 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
 
 bool Server::StartJetStream(const std::string& position, std::string* error) {
   const JetStreamSettings& o = options_.jetstream;
-  acks_ = std::make_unique<ActionAcks>(o.actions_stream, o.ack_timeout_ms, metrics_.get());
+  acks_ = std::make_unique<ActionAcks>(o.actions_stream, o.ack_timeout_ms, &shard().telemetry());
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = 65536;
@@ -176,8 +176,8 @@ bool Server::StartJetStream(const std::string& position, std::string* error) {
     return false;
   }
   subscriptions_.emplace_back(sub);
-  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, acks_.get(),
-                                           options_, metrics_.get());
+  shard().SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_,
+                                                   acks_.get(), options_, &shard().telemetry()));
   last_commit_ns_ = SteadyNs();
   worker_ = std::thread([this] { FetchLoop(); });
   return true;
@@ -225,7 +225,7 @@ int64_t Server::FetchWaitMs() {
   int64_t next;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    next = engine_->next_timer();
+    next = shard().engine().next_timer();
   }
   if (next == INT64_MAX) return kMaxFetchWaitMs;
   int64_t ms = (next + kTimerLagUs - WallUs()) / 1000;
@@ -255,15 +255,16 @@ void Server::FireDueTimers() {
   int64_t due;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    due = engine_->next_timer();
+    due = shard().engine().next_timer();
   }
   if (due > WallUs() - kTimerLagUs) return;
   int64_t as_of = 0;
   if (!StreamDecidedAsOf(&as_of)) return;
   std::lock_guard<std::mutex> lock(mu_);
-  engine_->AdvanceTo(as_of - kTimerLagUs, *publisher_);
-  publisher_->FlushLog();
-  metrics_->State(engine_->customers(), engine_->pending_timers());
+  Shard& one = shard();
+  one.engine().AdvanceTo(as_of - kTimerLagUs, one.publisher());
+  one.publisher().FlushLog();
+  one.telemetry().State(one.engine().customers(), one.engine().pending_timers());
   state_changed_ = true;  // timers fired: checkpoint, even with no message to ack
 }
 
@@ -300,7 +301,7 @@ bool Server::Commit(std::string* error) {
     std::lock_guard<std::mutex> lock(mu_);
     // Every action acked or refused (a missing ack becomes a refusal after
     // --ack-timeout), the decision log flushed.
-    if (!publisher_->Settle(options_.jetstream.ack_timeout_ms + 1000, error)) {
+    if (!shard().publisher().Settle(options_.jetstream.ack_timeout_ms + 1000, error)) {
       metrics_->Checkpoint(false);
       return false;
     }
@@ -311,8 +312,8 @@ bool Server::Commit(std::string* error) {
       metrics_->Checkpoint(false);
       return false;
     }
-    if (publisher_->unbuilt_actions() > 0) {
-      *error = std::to_string(publisher_->unbuilt_actions()) +
+    if (shard().publisher().unbuilt_actions() > 0) {
+      *error = std::to_string(shard().publisher().unbuilt_actions()) +
                " action(s) could not even be built (out of memory?); restart serve to decide "
                "them again from the last checkpoint";
       metrics_->Checkpoint(false);
@@ -320,7 +321,7 @@ bool Server::Commit(std::string* error) {
     }
     if (pending_acks_.empty() && !state_changed_) return true;
     // On the disk (fsync) before anything is acked.
-    if (!CommitState(std::to_string(applied_seq_) + " " + std::to_string(events_stream_created_ns_),
+    if (!shard().CommitState(std::to_string(applied_seq_) + " " + std::to_string(events_stream_created_ns_),
                      true, error)) {
       return false;  // the changes stay with the store, for the next try
     }
@@ -356,7 +357,7 @@ bool Server::Resume() {
       return false;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    publisher_->Republish(std::move(refused));
+    shard().publisher().Republish(std::move(refused));
   }
   std::string error;
   if (!Commit(&error)) {

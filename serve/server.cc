@@ -11,12 +11,6 @@
 
 namespace juncture::serve {
 
-int64_t WallUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
 
 int64_t MtimeOf(const std::string& path) {
@@ -34,6 +28,7 @@ Server::~Server() {
   StopWorker();  // if Start failed after starting it
   StopSyncThread();
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);
+  for (auto& shard : shards_) shard->Stop(0);  // if Start failed after starting them
   subscriptions_.clear();
   receipt_sub_.reset();
   if (js_ != nullptr) {
@@ -42,7 +37,7 @@ Server::~Server() {
     // starts any more, then wait for one that is running to return.
     // (NATS.c's pending list exists only after a first asynchronous publish.)
     natsMsgList pending{};
-    if (publisher_ && publisher_->stream_publishes() > 0 &&
+    if (!shards_.empty() && shard().has_publisher() && shard().publisher().stream_publishes() > 0 &&
         js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
       natsMsgList_Destroy(&pending);
     }
@@ -55,14 +50,25 @@ Server::~Server() {
   js_ = nullptr;
   conn_.reset();  // closes it, waiting for NATS.c's closed callback
   log_conn_.reset();
-  publisher_.reset();  // destroys the retired messages; uses no connection
+  shards_.clear();  // destroys the retired messages; uses no connection
+  receipt_publisher_.reset();
 }
 
-void Server::Log(const std::string& line) const { std::cerr << "juncture serve: " << line << "\n"; }
+void Server::Log(const std::string& line) const { ServeLog(line); }
 
 bool Server::Start(std::string* error) {
   if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, error)) {
     *error = "metrics: " + *error;
+    return false;
+  }
+  const int k = options_.shards;
+  if (k < 1 || static_cast<uint32_t>(k) > options_.partitions) {
+    *error = "--shards must be between 1 and the number of partitions (" +
+             std::to_string(options_.partitions) + ")";
+    return false;
+  }
+  if (k > 1 && options_.jetstream.enabled) {
+    *error = "--shards is for core NATS: with --jetstream one engine decides (--shards 1)";
     return false;
   }
   std::string why;
@@ -71,8 +77,12 @@ bool Server::Start(std::string* error) {
     *error = "the program does not compile:\n" + why;
     return false;
   }
-  engine_ = std::make_unique<runtime::Engine>(std::move(*program), options_.limits);
-  metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
+  // The shards share the compiled program: its evaluators keep no state.
+  for (int i = 0; i < k; ++i) {
+    shards_.push_back(std::make_unique<Shard>(i, k, options_, *metrics_));
+    shards_.back()->Init(*program);
+  }
+  metrics_->ProgramInfo(shard().engine().spec(), shard().engine().evaluator_name());
   NatsConnection::Callbacks callbacks;
   callbacks.disconnected = [this] {
     metrics_->Disconnected();
@@ -100,8 +110,9 @@ bool Server::Start(std::string* error) {
       (options_.jetstream.enabled ? "JetStream stream " + options_.jetstream.stream +
                                         ", durable " + options_.jetstream.durable
                                   : std::string("core NATS")) +
-      "), " + std::to_string(engine_->spec().journeys.size()) + " journeys on the " +
-      engine_->evaluator_name() +
+      "), " + std::to_string(shard().engine().spec().journeys.size()) + " journeys on the " +
+      shard().engine().evaluator_name() +
+      (sharded() ? " in " + std::to_string(shards_.size()) + " shards" : "") +
       (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
   return true;
 }
@@ -110,10 +121,16 @@ bool Server::StartReceipts(std::string* error) {
   if (options_.receipts_subject.empty()) return true;
   receipts_ = std::make_unique<ReceiptBook>(options_.receipt_window_ms * 1000,
                                             static_cast<size_t>(options_.max_tracked_actions));
-  {
+  if (sharded()) {  // before the threads start (StartCore left them for this)
+    for (auto& shard : shards_) {
+      shard->publisher().TrackReceipts(receipts_.get(), shard->engine().spec());
+    }
+  } else {
     std::lock_guard<std::mutex> lock(mu_);
-    publisher_->TrackReceipts(receipts_.get(), engine_->spec());
+    shard().publisher().TrackReceipts(receipts_.get(), shard().engine().spec());
   }
+  receipt_publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr,
+                                                   nullptr, options_, &metrics_->AddShard());
   natsSubscription* sub = nullptr;
   natsStatus s = natsConnection_Subscribe(&sub, conn_->get(), options_.receipts_subject.c_str(),
                                           &Server::OnReceipt, this);
@@ -133,8 +150,8 @@ void Server::OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* s
   server->metrics_->Receipt(r, server->receipts_->size());
   if (r.result == ReceiptBook::Result::kMalformed) {
     // Like a bad event: to the dead letters, byte for byte, with the reason.
-    std::lock_guard<std::mutex> lock(server->mu_);
-    if (server->accepting_) server->publisher_->OnDeadLetter(data, r.error);
+    server->receipt_publisher_->OnDeadLetter(data, r.error);
+    server->receipt_publisher_->DestroyRetired();
   }
 }
 
@@ -146,17 +163,10 @@ void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
     if (retire != nullptr) natsMsg_Destroy(retire);
     return;
   }
-  metrics_->MessageIn();
-  publisher_->set_receipt(receipt_ns);
-  engine_->Process(data, *publisher_, clock_us);
-  publisher_->set_receipt(0);
-  publisher_->FlushLog();
-  publisher_->Retire(retire);  // `data` points into it
-  if (!options_.jetstream.enabled) CommitCoreState(more_pending);  // JetStream: checkpoints
-  metrics_->State(engine_->customers(), engine_->pending_timers());
-  metrics_->Limits(engine_->stats());
+  Shard& one = shard();
+  one.Decide(data, clock_us, receipt_ns, retire, more_pending, !options_.jetstream.enabled);
   // A new timer earlier than the one the timer loop sleeps for: wake it.
-  if (engine_->next_timer() < timer_wait_until_) cv_.notify_one();
+  if (one.engine().next_timer() < timer_wait_until_) cv_.notify_one();
 }
 
 void Server::Reload(const std::string& why) {
@@ -168,17 +178,18 @@ void Server::Reload(const std::string& why) {
     Log("reload failed; the running program stays:\n" + error);
     return;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  engine_->Reload(std::move(*program), *publisher_);
-  publisher_->FlushLog();
-  if (!options_.jetstream.enabled) CommitCoreState(false);
-  if (receipts_) publisher_->TrackReceipts(receipts_.get(), engine_->spec());
-  state_changed_ = true;
+  if (sharded()) {
+    // Each shard's thread reloads before its next message.
+    for (auto& shard : shards_) shard->StageReload(*program);
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    shard().Reload(*program, receipts_.get());
+    state_changed_ = true;
+  }
   metrics_->Reload(true);
-  metrics_->State(engine_->customers(), engine_->pending_timers());
-  metrics_->ProgramInfo(engine_->spec(), engine_->evaluator_name());
-  Log("reloaded: " + std::to_string(engine_->spec().journeys.size()) + " journeys on the " +
-      engine_->evaluator_name());
+  metrics_->ProgramInfo(*program->spec, program->evaluator->name());
+  Log("reloaded: " + std::to_string(program->spec->journeys.size()) + " journeys on the " +
+      program->evaluator->name());
 }
 
 bool Server::WatchedFilesChanged() {
@@ -231,28 +242,31 @@ int Server::Shutdown() {
           "the next start");
       complete = false;
     }
-  } else if (publisher_) {
+  } else if (!shards_.empty()) {
     // Under the lock: nothing may still be deciding; after this, Decide only counts.
     std::lock_guard<std::mutex> lock(mu_);
-    if (!publisher_->Settle(5000, &error)) {
-      Log("could not flush the last decisions (they may not have reached NATS): " + error);
-      complete = false;
+    uint64_t undecided = undecided_;
+    for (auto& shard : shards_) {
+      if (!shard->publisher().Settle(5000, &error)) {
+        Log("could not flush the last decisions (they may not have reached NATS): " + error);
+        complete = false;
+      }
+      undecided += shard->undecided();
+      if (!sharded()) shard->CommitCore(false);  // several: done as each thread ended
     }
     accepting_ = false;
     // Received and not decided: at the drain bound, or delivered after a drain that
     // could not run.
-    if (undecided_ > 0) {
-      metrics_->Dropped("undecided_at_stop", undecided_);
-      Log(std::to_string(undecided_) + " received messages were not decided");
-      complete = false;
-    }
-    CommitCoreState(false);
-    if (store_ && store_->has_unwritten()) {
-      Log("the last state changes could not be written to the state store");
+    if (undecided > 0) {
+      metrics_->Dropped("undecided_at_stop", undecided);
+      Log(std::to_string(undecided) + " received messages were not decided");
       complete = false;
     }
   }
-  CloseState();
+  if (!CloseState() && !options_.jetstream.enabled) {
+    Log("the last state changes could not be written to the state store");
+    complete = false;
+  }
   Log("stopped. " + metrics_->Summary());
   return complete ? kExitStopped : kExitStoppedWithLoss;
 }
@@ -280,6 +294,7 @@ int Server::Run() {
     } else if (WatchedFilesChanged()) {
       Reload("a program file changed");
     }
+    if (!options_.jetstream.enabled) CountDropped();
   }
   return Shutdown();
 }

@@ -1,11 +1,15 @@
-// The serve process: one engine, fed by NATS, publishing back to NATS. Private to
-// serve/; the entry point is Serve() in juncture/serve/serve.h.
+// The serve process: engines (shards), fed by NATS, publishing back to NATS. Private
+// to serve/; the entry point is Serve() in juncture/serve/serve.h.
 //
-// Threads: NATS.c's delivery threads call OnCoreMessage (core NATS); a worker fires
-// timers on the wall clock (core NATS) or fetches, decides, checkpoints and acks
-// (JetStream); the main thread waits for signals and reloads; NATS.c's threads also
-// report errors and JetStream acks. `mu_` serialises every use of the engine and the
-// publisher, so the engine sees one message at a time.
+// Threads, one shard (the default; JetStream): NATS.c's delivery threads call
+// OnCoreMessage (core NATS); a worker fires timers on the wall clock (core NATS) or
+// fetches, decides, checkpoints and acks (JetStream); `mu_` serialises every use of
+// the shard, so its engine sees one message at a time.
+// Several shards (core NATS): NATS.c's delivery threads route each message to the
+// shard that owns its customer (OnRoutedMessage); each shard decides and fires its
+// timers on its own thread (shard.h).
+// Always: the main thread waits for signals, reloads, and counts dropped messages;
+// NATS.c's threads also report errors, JetStream acks and delivery receipts.
 #pragma once
 
 #include <nats/nats.h>
@@ -23,16 +27,13 @@
 #include "nats_connection.h"
 #include "publisher.h"
 #include "receipts.h"
+#include "shard.h"
 #include "juncture/runtime/runtime.h"
 #include "juncture/serve/serve.h"
-#include "juncture/store/state_store.h"
 
 namespace juncture::serve {
 
 class Telemetry;
-
-// Microseconds since the epoch (the engine's clock in serve).
-int64_t WallUs();
 
 class Server {
  public:
@@ -58,35 +59,37 @@ class Server {
   bool StartReceipts(std::string* error);
   static void OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
 
-  // core_source.cc: subscriptions delivering on NATS.c's threads; timers on a worker.
+  // The one shard (one-shard code: JetStream, the timer loop).
+  Shard& shard() { return *shards_[0]; }
+  bool sharded() const { return shards_.size() > 1; }
+
+  // core_source.cc: subscriptions delivering on NATS.c's threads; timers on a worker
+  // (one shard) or on each shard's thread (several).
   bool StartCore(std::string* error);
   static void OnCoreMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
+  // Several shards: the closure of a subscription's routing callback.
+  struct Input {
+    Server* server;
+    size_t index;  // of the subscription: each has a ring into every shard
+  };
+  static void OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* input);
   void TimerLoop();
   // Counts and logs the messages NATS.c dropped as a slow consumer since last time.
-  // Under mu_.
+  // On the main thread.
   void CountDropped();
   // SIGTERM: decide what was received, within --drain-timeout; false if some was not.
   bool DrainCore();
 
-  // state.cc: the state store under --state-dir (none with --memory-state).
-  // Loads it (or imports an earlier whole-state checkpoint) into the engine and
-  // turns change tracking on; *position: the input position of the last commit.
+  // state.cc: the state stores under --state-dir (none with --memory-state), one per
+  // shard. Checks that the directory was written with as many shards, then loads
+  // every shard's; *position: the input position of the last commit.
   bool OpenState(std::string* position, std::string* error);
-  // Writes the engine's changes with `position` (under mu_); counts it.
-  bool CommitState(const std::string& position, bool sync, std::string* error);
-  // Core NATS, after each message or timer (under mu_): commits (group commit: while
-  // `more_pending` messages wait in NATS.c, at most every kGroupCommitNs or
-  // kGroupCommitMessages), logs a failure when it starts and when it ends, syncs
-  // every --sync-ms.
-  void CommitCoreState(bool more_pending);
-  static constexpr int64_t kGroupCommitNs = 2'000'000;
-  static constexpr uint32_t kGroupCommitMessages = 256;
-  void CloseState();  // at shutdown: sync and flush
-  // Core NATS: a thread that forces the store's log onto the disk every --sync-ms,
+  // Core NATS: a thread that forces the stores' logs onto the disk every --sync-ms,
   // off the deciding threads.
   void StartSyncThread();
   void StopSyncThread();
-  static constexpr const char* kCorePosition = "core";
+  // At shutdown: sync and flush every store; false if changes could not be written.
+  bool CloseState();
 
   // jetstream_source.cc: streams, checkpoint, durable pull consumer, fetch loop.
   bool StartJetStream(const std::string& position, std::string* error);
@@ -112,21 +115,19 @@ class Server {
   std::unique_ptr<NatsConnection> conn_;      // subscriptions and actions (SendAsap)
   std::unique_ptr<NatsConnection> log_conn_;  // decision log and dead letters (batched)
   jsCtx* js_ = nullptr;
-  std::unique_ptr<runtime::Engine> engine_;
-  std::unique_ptr<store::StateStore> store_;  // null: --memory-state
-  std::atomic<bool> store_failing_{false};  // core: the last commit failed (logged once)
+  std::vector<std::unique_ptr<Shard>> shards_;  // --shards (1: the default)
   std::thread sync_thread_;
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   bool stop_sync_ = false;  // under sync_mu_
-  int64_t last_state_commit_ns_ = 0;  // core: group commit
-  uint32_t uncommitted_messages_ = 0;
-  std::unique_ptr<Publisher> publisher_;
   std::vector<SubscriptionPtr> subscriptions_;
+  std::vector<std::unique_ptr<Input>> inputs_;  // several shards: one per subscription
   std::unique_ptr<ReceiptBook> receipts_;
   SubscriptionPtr receipt_sub_;
+  // Dead letters of malformed receipts (on the receipts' NATS.c thread only).
+  std::unique_ptr<Publisher> receipt_publisher_;
 
-  std::mutex mu_;               // engine_, publisher_, and the fields below
+  std::mutex mu_;               // one shard: the shard, and the fields below
   bool accepting_ = true;       // false once Shutdown gave up: Decide counts, not decides
   uint64_t undecided_ = 0;      // messages received but not decided (after accepting_)
   std::condition_variable cv_;  // wakes the timer loop / the paused fetch loop

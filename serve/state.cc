@@ -1,19 +1,37 @@
-// The engine's state in the embedded store (docs/state.md): loaded at start, then
-// every change written, as each message is decided (core NATS) or with each
-// checkpoint (JetStream, jetstream_source.cc).
+// The engines' state in the embedded store (docs/state.md): one store per shard,
+// loaded at start, then every change written as each message is decided (core NATS)
+// or with each checkpoint (JetStream, jetstream_source.cc). The writing is the
+// shard's (shard.cc); this checks the directory and runs the sync thread.
 #include <chrono>
 #include <filesystem>
+#include <regex>
 
 #include "server.h"
-#include "state_file.h"
-#include "telemetry.h"
 
 namespace juncture::serve {
 
 namespace {
 
-// The whole-state checkpoint file of earlier versions, imported once into the store.
-constexpr const char* kEarlierCheckpoint = "snapshot.bin";
+// The number of shards whose stores `dir` holds: 0 if none (a new or an unsharded
+// store), K for shard-<i>-of-<K> subdirectories; -1 (and *error) if they disagree.
+int ShardsIn(const std::string& dir, std::string* error) {
+  static const std::regex kShardDir("shard-([0-9]+)-of-([0-9]+)");
+  std::error_code ec;
+  int found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::smatch m;
+    std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, m, kShardDir)) continue;
+    int k = std::stoi(m[2].str());
+    if (found != 0 && k != found) {
+      *error = dir + " holds the stores of " + std::to_string(found) + " and of " +
+               std::to_string(k) + " shards: it is not one deployment's state";
+      return -1;
+    }
+    found = k;
+  }
+  return found;
+}
 
 }  // namespace
 
@@ -26,89 +44,45 @@ bool Server::OpenState(std::string* position, std::string* error) {
       return false;
     }
     Log("the state is kept in memory only (--memory-state): a restart loses every wait");
+    for (auto& shard : shards_) shard->OpenState(position, error);
     return true;
   }
-  store_ = store::StateStore::Open(o.dir, store::StoreOptions{o.cache_mb}, error);
-  if (!store_) return false;
-  std::string earlier = o.dir + "/" + kEarlierCheckpoint;
-  if (store_->empty()) {
-    std::string why;
-    std::optional<std::string> bytes = ReadStateFile(earlier, &why);
-    if (!why.empty()) {
-      *error = why;
-      return false;
-    }
-    if (bytes) {
-      if (!engine_->LoadSnapshot(*bytes, position, &why)) {
-        *error = "cannot import the checkpoint " + earlier + ": " + why;
-        return false;
-      }
-      engine_->TrackChanges(true);
-      if (!store_->CommitAll(*engine_, *position, error)) return false;
-      std::error_code ec;  // the import is done; a file left behind is only noise
-      std::filesystem::rename(earlier, earlier + ".imported", ec);
-      if (ec) Log("cannot rename " + earlier + " (" + ec.message() + "): remove it by hand");
-      Log("imported the checkpoint " + earlier + " into the state store (" +
-          std::to_string(engine_->customers()) + " customers); the file is now " + earlier +
-          ".imported");
-      return true;
-    }
-  } else if (!store_->Load(*engine_, position, error)) {
+  // A customer's state is in the store of the shard that owns its partition: with
+  // another number of shards it would be looked for in the wrong one.
+  const int k = static_cast<int>(shards_.size());
+  int written = ShardsIn(o.dir, error);
+  if (written < 0) return false;
+  bool unsharded = std::filesystem::exists(o.dir + "/CURRENT");
+  if ((written != 0 && written != k) || (k > 1 && unsharded)) {
+    int was = written != 0 ? written : 1;
+    *error = o.dir + " holds the state of " + std::to_string(was) + " shard" +
+             (was == 1 ? "" : "s") + ": start with --shards " + std::to_string(was) +
+             " (the number of shards cannot change over a state store yet)";
     return false;
   }
-  engine_->TrackChanges(true);
-  if (!store_->empty()) {
-    Log("state loaded from " + o.dir + ": " + std::to_string(engine_->customers()) +
-        " customers, " + std::to_string(engine_->pending_timers()) + " pending timers");
+  if (k > 1) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.dir, ec);
+    if (ec) {
+      *error = "cannot create " + o.dir + ": " + ec.message();
+      return false;
+    }
+  }
+  for (auto& shard : shards_) {
+    std::string shard_position;
+    if (!shard->OpenState(&shard_position, error)) return false;
+    if (shard->index() == 0) *position = shard_position;
   }
   return true;
 }
 
-bool Server::CommitState(const std::string& position, bool sync, std::string* error) {
-  if (!store_) return true;
-  bool ok = store_->Commit(*engine_, position, sync, error);
-  metrics_->Checkpoint(ok);
-  if (ok) metrics_->StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
-  return ok;
-}
-
-void Server::CommitCoreState(bool more_pending) {
-  if (!store_) return;
-  // Group commit: while messages are queued behind this one, their changes are
-  // written together, at most kGroupCommitNs or kGroupCommitMessages apart (a crash
-  // loses the queued messages anyway, core NATS keeps nothing); the last message of
-  // a burst always commits.
-  ++uncommitted_messages_;
-  int64_t now_ns = SteadyNs();
-  if (more_pending && uncommitted_messages_ < kGroupCommitMessages &&
-      now_ns - last_state_commit_ns_ < kGroupCommitNs) {
-    return;
-  }
-  uncommitted_messages_ = 0;
-  last_state_commit_ns_ = now_ns;
-  std::string error;
-  bool ok = CommitState(kCorePosition, false, &error);
-  if (ok && store_failing_) {
-    store_failing_ = false;
-    Log("the state store writes again; every change kept meanwhile is written");
-  } else if (!ok && !store_failing_) {
-    store_failing_ = true;
-    Log("cannot write the state store: " + error +
-        "; serve goes on deciding from memory and keeps every change to write it with the "
-        "next commit (a crash now loses them)");
-  }
-}
-
 void Server::StartSyncThread() {
-  if (!store_ || options_.jetstream.enabled) return;  // JetStream commits with fsync
+  if (options_.state.memory_only || options_.jetstream.enabled) return;  // JetStream: fsync
   sync_thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(sync_mu_);
     while (!sync_cv_.wait_for(lock, std::chrono::milliseconds(options_.state.sync_interval_ms),
                               [this] { return stop_sync_; })) {
-      // Not under mu_: an fsync can take milliseconds, and decisions go on meanwhile
-      // (RocksDB syncs its log concurrently with writes).
-      std::string error;
-      if (!store_->Sync(&error) && !store_failing_) Log(error);
+      for (auto& shard : shards_) shard->SyncState();
     }
   });
 }
@@ -122,11 +96,11 @@ void Server::StopSyncThread() {
   if (sync_thread_.joinable()) sync_thread_.join();
 }
 
-void Server::CloseState() {
+bool Server::CloseState() {
   StopSyncThread();
-  if (!store_) return;
-  std::string error;
-  if (!store_->Sync(&error) || !store_->Flush(&error)) Log(error);
+  bool written = true;
+  for (auto& shard : shards_) written = shard->CloseState() && written;
+  return written;
 }
 
 }  // namespace juncture::serve

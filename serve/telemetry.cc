@@ -27,25 +27,27 @@ class Recent {
       samples_[next_++ % capacity_] = v;
     }
   }
-  std::string Quantiles() const {
-    if (samples_.empty()) return "none";
-    std::vector<double> s = samples_;
-    auto at = [&](double q) {
-      size_t k = static_cast<size_t>(q * static_cast<double>(s.size() - 1));
-      std::nth_element(s.begin(), s.begin() + static_cast<long>(k), s.end());
-      return s[k] * 1e6;
-    };
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "p50 %.1f us, p99 %.1f us (last %zu)", at(0.5), at(0.99),
-                  s.size());
-    return buf;
-  }
+  const std::vector<double>& samples() const { return samples_; }
 
  private:
   size_t capacity_;
   size_t next_ = 0;
   std::vector<double> samples_;
 };
+
+// "p50 .. us, p99 .. us (last N)" of samples in seconds.
+std::string Quantiles(std::vector<double> s) {
+  if (s.empty()) return "none";
+  auto at = [&](double q) {
+    size_t k = static_cast<size_t>(q * static_cast<double>(s.size() - 1));
+    std::nth_element(s.begin(), s.begin() + static_cast<long>(k), s.end());
+    return s[k] * 1e6;
+  };
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "p50 %.1f us, p99 %.1f us (last %zu)", at(0.5), at(0.99),
+                s.size());
+  return buf;
+}
 
 // juncture_dead_letters_total's reason_kind: one of a few fixed classes of the
 // decoder's reasons (a label must not carry field names or values: unbounded).
@@ -77,6 +79,14 @@ struct Telemetry::Impl {
   metrics::Registry registry;
   metrics::ServeMetricSet m{registry};
   metrics::MetricsServer server{registry};
+  mutable std::mutex mu;  // the fields below
+  std::vector<std::unique_ptr<ShardTelemetry>> shards;
+  uint64_t publish_failures = 0, actions_not_stored = 0, dropped = 0;
+};
+
+struct ShardTelemetry::Impl {
+  explicit Impl(metrics::ServeMetricSet& m) : m(m) {}
+  metrics::ServeMetricSet& m;
   metrics::SeriesCache<metrics::Counter> decisions{m.decisions};
   metrics::SeriesCache<metrics::Histogram> receipt_to_decision{m.receipt_to_decision};
   metrics::SeriesCache<metrics::Histogram> signal_to_decision{m.signal_to_decision};
@@ -84,11 +94,10 @@ struct Telemetry::Impl {
   metrics::SeriesCache<metrics::Counter> holdout_entries{m.holdout_entries};
   metrics::SeriesCache<metrics::Histogram> decision_to_publish{m.decision_to_publish};
   metrics::SeriesCache<metrics::Counter> dead_letters{m.dead_letters};
-  std::mutex recent_mu;  // the summary is read by the main thread
-  Recent recent_decision{100000}, recent_publish{100000};
-  uint64_t decisions_total = 0, sent_total = 0, dead_total = 0, publish_failures = 0;
-  uint64_t actions_not_stored = 0, dropped = 0;
   runtime::EngineStats limits_seen;  // the limit counters as last exported
+  mutable std::mutex recent_mu;      // the fields below: the summary reads them
+  Recent recent_decision{100000}, recent_publish{100000};
+  uint64_t decisions_total = 0, sent_total = 0, dead_total = 0;
 };
 
 Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) { impl_->m.ExportZeros(); }
@@ -97,6 +106,11 @@ Telemetry::~Telemetry() { impl_->server.Stop(); }
 bool Telemetry::Listen(const std::string& address, std::string* error) {
   std::optional<metrics::Endpoint> at = metrics::ParseEndpoint(address, error);
   return at && impl_->server.Start(*at, error);
+}
+
+ShardTelemetry& Telemetry::AddShard() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return *impl_->shards.emplace_back(std::make_unique<ShardTelemetry>(*this));
 }
 
 void Telemetry::MessageIn() { impl_->m.messages.Inc(); }
@@ -117,12 +131,30 @@ void Telemetry::ProgramInfo(const runtime::ProgramSpec& spec, const std::string&
   impl_->m.journeys.Set(static_cast<double>(spec.journeys.size()));
 }
 
-void Telemetry::State(size_t customers, size_t timers) {
+void Telemetry::UpdateStateGauges() {
+  size_t customers = 0, timers = 0;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (const auto& s : impl_->shards) {
+      customers += s->customers_.load(std::memory_order_relaxed);
+      timers += s->timers_.load(std::memory_order_relaxed);
+    }
+  }
   impl_->m.customers.Set(static_cast<double>(customers));
   impl_->m.timers_pending.Set(static_cast<double>(timers));
 }
 
-void Telemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {
+ShardTelemetry::ShardTelemetry(Telemetry& all)
+    : all_(all), impl_(std::make_unique<Impl>(all.impl_->m)) {}
+ShardTelemetry::~ShardTelemetry() = default;
+
+void ShardTelemetry::State(size_t customers, size_t timers) {
+  size_t was_customers = customers_.exchange(customers, std::memory_order_relaxed);
+  size_t was_timers = timers_.exchange(timers, std::memory_order_relaxed);
+  if (was_customers != customers || was_timers != timers) all_.UpdateStateGauges();
+}
+
+void ShardTelemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {
   impl_->decisions.Get(d.journey, d.outcome, d.reason).Inc();
   if (d.outcome == "sent" && d.signal_us != 0) {  // an action: from its signal to now
     int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -132,12 +164,12 @@ void Telemetry::Decided(const runtime::Decision& d, double receipt_to_decision) 
   }
   if (d.outcome == "converted") impl_->conversions.Get(d.journey, d.arm).Inc();
   if (d.outcome == "control" && d.channel.empty()) impl_->holdout_entries.Get(d.journey).Inc();
-  std::lock_guard<std::mutex> lock(impl_->recent_mu);
-  ++impl_->decisions_total;
   if (receipt_to_decision > 0) {  // decisions of messages, not of timers
     impl_->receipt_to_decision.Get(d.journey).Observe(receipt_to_decision);
-    impl_->recent_decision.Add(receipt_to_decision);
   }
+  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  ++impl_->decisions_total;
+  if (receipt_to_decision > 0) impl_->recent_decision.Add(receipt_to_decision);
 }
 
 void Telemetry::Receipt(const ReceiptBook::Receipt& r, size_t tracked) {
@@ -150,22 +182,27 @@ void Telemetry::Receipt(const ReceiptBook::Receipt& r, size_t tracked) {
   if (r.fit >= 0) m.moment_fit.WithLabels({r.journey, r.channel, r.fit ? "in" : "late"}).Inc();
 }
 
-void Telemetry::Published(const runtime::Decision& d, double decision_to_publish) {
+void ShardTelemetry::Published(const runtime::Decision& d, double decision_to_publish) {
   impl_->decision_to_publish.Get(d.channel).Observe(decision_to_publish);
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   ++impl_->sent_total;
   impl_->recent_publish.Add(decision_to_publish);
 }
 
-void Telemetry::DeadLetter(std::string_view reason) {
+void ShardTelemetry::DeadLetter(std::string_view reason) {
   impl_->dead_letters.Get(ReasonKind(reason)).Inc();
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   ++impl_->dead_total;
 }
 
+void ShardTelemetry::PublishFailed(std::string_view output, const std::string& error) {
+  all_.PublishFailed(output, error);
+}
+void ShardTelemetry::ActionNotStored(const Refusal& r) { all_.ActionNotStored(r); }
+
 void Telemetry::PublishFailed(std::string_view output, const std::string& error) {
   impl_->m.publish_failures.WithLabels({output, "client"}).Inc();
-  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  std::lock_guard<std::mutex> lock(impl_->mu);
   if (impl_->publish_failures++ < 10) {
     std::fprintf(stderr, "juncture serve: publish failed: %s\n", error.c_str());
   }
@@ -173,18 +210,18 @@ void Telemetry::PublishFailed(std::string_view output, const std::string& error)
 
 void Telemetry::ActionNotStored(const Refusal& r) {
   impl_->m.publish_failures.WithLabels({"action", r.kind}).Inc();
-  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  std::lock_guard<std::mutex> lock(impl_->mu);
   ++impl_->actions_not_stored;
 }
 
 void Telemetry::Dropped(std::string_view reason, uint64_t n) {
   if (n == 0) return;
   impl_->m.dropped.WithLabels({reason}).Inc(n);
-  std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->dropped += n;
 }
 
-void Telemetry::Limits(const runtime::EngineStats& stats) {
+void ShardTelemetry::Limits(const runtime::EngineStats& stats) {
   struct Field {
     uint64_t runtime::EngineStats::*counter;
     const char* label;
@@ -216,16 +253,27 @@ void Telemetry::Paused(bool paused) { impl_->m.intake_paused.Set(paused ? 1 : 0)
 void Telemetry::ActionsUnstored(size_t n) { impl_->m.actions_unstored.Set(static_cast<double>(n)); }
 
 std::string Telemetry::Summary() const {
-  std::lock_guard<std::mutex> lock(impl_->recent_mu);
-  return std::to_string(impl_->m.messages.Value()) + " messages, " +
-         std::to_string(impl_->decisions_total) + " decisions (" +
-         std::to_string(impl_->sent_total) + " actions sent), " +
-         std::to_string(impl_->dead_total) + " dead letters, " +
-         std::to_string(impl_->publish_failures) + " failed publishes, " +
+  uint64_t decisions = 0, sent = 0, dead = 0;
+  std::vector<double> to_decision, to_publish;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (const auto& shard : impl_->shards) {
+    const ShardTelemetry::Impl& s = *shard->impl_;
+    std::lock_guard<std::mutex> recent(s.recent_mu);
+    decisions += s.decisions_total;
+    sent += s.sent_total;
+    dead += s.dead_total;
+    const std::vector<double>& d = s.recent_decision.samples();
+    const std::vector<double>& p = s.recent_publish.samples();
+    to_decision.insert(to_decision.end(), d.begin(), d.end());
+    to_publish.insert(to_publish.end(), p.begin(), p.end());
+  }
+  return std::to_string(impl_->m.messages.Value()) + " messages, " + std::to_string(decisions) +
+         " decisions (" + std::to_string(sent) + " actions sent), " + std::to_string(dead) +
+         " dead letters, " + std::to_string(impl_->publish_failures) + " failed publishes, " +
          std::to_string(impl_->actions_not_stored) + " action publishes refused, " +
          std::to_string(impl_->dropped) + " messages dropped; received->decision " +
-         impl_->recent_decision.Quantiles() + "; decision->publish " +
-         impl_->recent_publish.Quantiles();
+         Quantiles(std::move(to_decision)) + "; decision->publish " +
+         Quantiles(std::move(to_publish));
 }
 
 }  // namespace juncture::serve

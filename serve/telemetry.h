@@ -2,22 +2,28 @@
 // fed by the server and the publisher and served on --metrics HOST:PORT, plus exact
 // split times of the most recent decisions for the log's summary line.
 //
-// Decided, Published and DeadLetter run under the server's engine lock (they are
-// called from inside Engine::Process / AdvanceTo); the rest is thread-safe.
+// Each engine (one per shard) reports its decisions through its own ShardTelemetry,
+// called only by the thread deciding for that engine: shards deciding at once share
+// no lock (every series is made of atomics). The rest is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "publisher.h"
 #include "receipts.h"
 
 namespace juncture::serve {
 
-class Telemetry : public PublishObserver {
+class ShardTelemetry;
+
+class Telemetry {
  public:
   Telemetry();
-  ~Telemetry() override;
+  ~Telemetry();
 
   // Serves GET /metrics on `address` ("127.0.0.1:9464") from a background thread.
   bool Listen(const std::string& address, std::string* error);
@@ -27,9 +33,8 @@ class Telemetry : public PublishObserver {
   void Reconnected();
   void Disconnected();
   void ProgramInfo(const runtime::ProgramSpec& spec, const std::string& evaluator);
-  void State(size_t customers, size_t timers);
-  // The engine's counters of its bounds (cumulative): exported as they grow.
-  void Limits(const runtime::EngineStats& stats);
+  // What one shard's engine reports (kept by this object, alive as long as it).
+  ShardTelemetry& AddShard();
   // Messages never decided (slow_consumer, undecided_at_stop, stream_limits).
   void Dropped(std::string_view reason, uint64_t n);
   void Checkpoint(bool ok);
@@ -39,18 +44,43 @@ class Telemetry : public PublishObserver {
   // A delivery receipt as the book matched it (on the receipts' NATS.c thread).
   void Receipt(const ReceiptBook::Receipt& r, size_t tracked);
 
-  // PublishObserver
+  // What every shard's PublishObserver passes on (thread-safe).
+  void PublishFailed(std::string_view output, const std::string& error);
+  void ActionNotStored(const Refusal& r);
+
+  // A one-line summary for the log: messages, decisions, dead letters, p50/p99 of
+  // signal->decision and decision->publish (over every shard).
+  std::string Summary() const;
+
+ private:
+  friend class ShardTelemetry;
+  // The customers and timers gauges: the sums over the shards.
+  void UpdateStateGauges();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One shard's reports: called by the one thread deciding for its engine (Summary
+// reads its samples under a lock nobody else takes).
+class ShardTelemetry : public PublishObserver {
+ public:
+  explicit ShardTelemetry(Telemetry& all);
+  ~ShardTelemetry() override;
+
+  void State(size_t customers, size_t timers);
+  // The engine's counters of its bounds (cumulative): exported as they grow.
+  void Limits(const runtime::EngineStats& stats);
+
   void Decided(const runtime::Decision& d, double receipt_to_decision) override;
   void Published(const runtime::Decision& d, double decision_to_publish) override;
   void DeadLetter(std::string_view reason) override;
   void PublishFailed(std::string_view output, const std::string& error) override;
   void ActionNotStored(const Refusal& r) override;
 
-  // A one-line summary for the log: messages, decisions, dead letters, p50/p99 of
-  // signal->decision and decision->publish.
-  std::string Summary() const;
-
  private:
+  friend class Telemetry;
+  Telemetry& all_;
+  std::atomic<size_t> customers_{0}, timers_{0};
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,5 +1,9 @@
 #include "juncture/runtime/partition.h"
 
+#include <simdjson.h>
+
+#include <string>
+
 namespace juncture::runtime {
 
 uint32_t PartitionOf(std::string_view customer, uint32_t partitions) {
@@ -11,6 +15,24 @@ uint32_t PartitionOf(std::string_view customer, uint32_t partitions) {
     h *= 16777619u;
   }
   return h % partitions;
+}
+
+bool CustomerOfMessage(std::string_view json, std::string* customer) {
+  customer->clear();
+  thread_local simdjson::dom::parser parser;  // one per routing thread, reused
+  simdjson::dom::object root;
+  // Error codes only (never simdjson's throwing accessors): any bytes are safe here.
+  if (parser.parse(json.data(), json.size(), true).get_object().get(root) != simdjson::SUCCESS) {
+    return false;
+  }
+  for (const char* key : {"userId", "anonymousId"}) {
+    std::string_view id;
+    if (root[key].get_string().get(id) == simdjson::SUCCESS && !id.empty()) {
+      customer->assign(id);
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace juncture::runtime

@@ -15,9 +15,8 @@
 #include <random>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "jetstream_fixture.h"
+#include "uninterrupted_run.h"
 
 namespace juncture::itest {
 namespace {
@@ -50,20 +49,8 @@ class JetStreamState : public JetStreamFixture {
     return dir;
   }
 
-  // The `sent` action ids of `juncture run` over `events` (virtual time, to an hour
-  // after the last message: every wait is over).
   std::set<std::string> UninterruptedRun(const std::string& program, const std::string& events) {
-    std::string out = dir_.path() + "/run.jsonl";
-    std::string cmd = "'" + JunctureBin() + "' run '" + program + "' --events '" + events +
-                      "' --until 2026-11-23T12:00:00Z > '" + out + "' 2>&1";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    std::set<std::string> ids;
-    std::ifstream in(out);
-    for (std::string line; std::getline(in, line);) {
-      auto d = nlohmann::json::parse(line, nullptr, false);
-      if (d.is_object() && d.value("outcome", "") == "sent") ids.insert(d.value("id", ""));
-    }
-    return ids;
+    return SentIdsOfRun(JunctureBin(), program, events, dir_.path() + "/run.jsonl");
   }
 
   // The stream sequence the running serve resumed from (0: it did not resume). A kill

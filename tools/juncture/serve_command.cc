@@ -102,6 +102,15 @@ Runner AddServeCommand(CLI::App& app) {
                  "the state store's directory (customers, waits, caps, windows; created "
                  "if missing)")
       ->capture_default_str();
+  app.add_option("--shards", s.shards,
+                 "core NATS: engines deciding in parallel, each on its own thread, for the "
+                 "customers of its partitions")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--partitions", s.partitions,
+                 "partitions of the deployment (customers map to them by a fixed hash)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   app.add_flag("--memory-state", s.state.memory_only,
                "core NATS: keep the state in memory only (lost when serve stops)");
   app.add_option("--cache-mb", s.state.cache_mb, "the state store's block cache in MiB")

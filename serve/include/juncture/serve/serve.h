@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "juncture/runtime/partition.h"
 #include "juncture/runtime/program.h"
 #include "juncture/runtime/runtime.h"
 
@@ -73,6 +74,12 @@ struct ServeOptions {
   NatsSettings nats;
   JetStreamSettings jetstream;
   StateSettings state;
+  // Customers map to `partitions` partitions (runtime::PartitionOf; fixed for the life
+  // of a deployment's state), and the partitions to `shards` engines, each deciding
+  // on a thread of its own for the partitions p with p % shards == its index (core
+  // NATS; JetStream decides on one). A state directory keeps its number of shards.
+  uint32_t partitions = runtime::kDefaultPartitions;
+  int shards = 1;
   std::vector<std::string> subjects = {"juncture.events.>"};
   std::string decisions_prefix = "juncture.decisions";
   std::string actions_prefix = "juncture.actions";

@@ -1,0 +1,300 @@
+#include "shard.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "receipts.h"
+#include "state_file.h"
+#include "telemetry.h"
+
+namespace juncture::serve {
+
+namespace {
+
+// The whole-state checkpoint file of earlier versions, imported once into the store.
+constexpr const char* kEarlierCheckpoint = "snapshot.bin";
+// The rings between the receiving threads and a shard: room for a burst.
+constexpr size_t kRingCapacity = 65536;
+
+}  // namespace
+
+void ServeLog(const std::string& line) { std::cerr << "juncture serve: " << line << "\n"; }
+
+int64_t WallUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Shard::Shard(size_t index, size_t count, const ServeOptions& options, Telemetry& metrics)
+    : index_(index),
+      count_(count),
+      options_(options),
+      metrics_(metrics),
+      telemetry_(metrics.AddShard()) {}
+
+Shard::~Shard() {
+  Stop(0);
+  Item item;
+  for (auto& ring : rings_) {
+    while (ring->Pop(&item)) natsMsg_Destroy(item.msg);
+  }
+}
+
+void Shard::Init(runtime::CompiledProgram program) {
+  engine_ = std::make_unique<runtime::Engine>(std::move(program), options_.limits);
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+std::string Shard::StateDir() const {
+  if (count_ == 1) return options_.state.dir;
+  return options_.state.dir + "/shard-" + std::to_string(index_) + "-of-" + std::to_string(count_);
+}
+
+bool Shard::OpenState(std::string* position, std::string* error) {
+  position->clear();
+  const StateSettings& o = options_.state;
+  if (o.memory_only) {
+    engine_->TrackChanges(false);
+    return true;
+  }
+  const std::string dir = StateDir();
+  store_ = store::StateStore::Open(dir, store::StoreOptions{o.cache_mb / static_cast<int64_t>(count_)},
+                                   error);
+  if (!store_) return false;
+  std::string earlier = dir + "/" + kEarlierCheckpoint;
+  if (store_->empty()) {
+    std::string why;
+    std::optional<std::string> bytes = ReadStateFile(earlier, &why);
+    if (!why.empty()) {
+      *error = why;
+      return false;
+    }
+    if (bytes) {
+      if (!engine_->LoadSnapshot(*bytes, position, &why)) {
+        *error = "cannot import the checkpoint " + earlier + ": " + why;
+        return false;
+      }
+      engine_->TrackChanges(true);
+      if (!store_->CommitAll(*engine_, *position, error)) return false;
+      std::error_code ec;  // the import is done; a file left behind is only noise
+      std::filesystem::rename(earlier, earlier + ".imported", ec);
+      if (ec) ServeLog("cannot rename " + earlier + " (" + ec.message() + "): remove it by hand");
+      ServeLog("imported the checkpoint " + earlier + " into the state store (" +
+               std::to_string(engine_->customers()) + " customers); the file is now " + earlier +
+               ".imported");
+      return true;
+    }
+  } else if (!store_->Load(*engine_, position, error)) {
+    return false;
+  }
+  engine_->TrackChanges(true);
+  if (!store_->empty()) {
+    ServeLog("state loaded from " + dir + ": " + std::to_string(engine_->customers()) +
+             " customers, " + std::to_string(engine_->pending_timers()) + " pending timers");
+  }
+  return true;
+}
+
+bool Shard::CommitState(const std::string& position, bool sync, std::string* error) {
+  if (!store_) return true;
+  bool ok = store_->Commit(*engine_, position, sync, error);
+  metrics_.Checkpoint(ok);
+  if (ok) metrics_.StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
+  return ok;
+}
+
+void Shard::CommitCore(bool more_pending) {
+  if (!store_) return;
+  // Group commit: while messages are queued behind this one, their changes are
+  // written together, at most kGroupCommitNs or kGroupCommitMessages apart (a crash
+  // loses the queued messages anyway, core NATS keeps nothing); the last message of
+  // a burst always commits.
+  ++uncommitted_messages_;
+  int64_t now_ns = SteadyNs();
+  if (more_pending && uncommitted_messages_ < kGroupCommitMessages &&
+      now_ns - last_commit_ns_ < kGroupCommitNs) {
+    return;
+  }
+  uncommitted_messages_ = 0;
+  last_commit_ns_ = now_ns;
+  std::string error;
+  bool ok = CommitState(kCorePosition, false, &error);
+  if (ok && store_failing_) {
+    store_failing_ = false;
+    ServeLog("the state store writes again; every change kept meanwhile is written");
+  } else if (!ok && !store_failing_) {
+    store_failing_ = true;
+    ServeLog("cannot write the state store: " + error +
+             "; serve goes on deciding from memory and keeps every change to write it with "
+             "the next commit (a crash now loses them)");
+  }
+}
+
+void Shard::SyncState() {
+  std::string error;
+  // Not under the deciding thread's lock: an fsync can take milliseconds, and
+  // decisions go on meanwhile (RocksDB syncs its log concurrently with writes).
+  if (store_ && !store_->Sync(&error) && !store_failing_) ServeLog(error);
+}
+
+bool Shard::CloseState() {
+  if (!store_) return true;
+  bool written = !store_->has_unwritten();
+  std::string error;
+  if (!store_->Sync(&error) || !store_->Flush(&error)) ServeLog(error);
+  return written;
+}
+
+// ---------------------------------------------------------------------------
+// Deciding
+
+void Shard::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns, natsMsg* retire,
+                   bool more_pending, bool core) {
+  metrics_.MessageIn();
+  publisher_->set_receipt(receipt_ns);
+  engine_->Process(data, *publisher_, clock_us);
+  publisher_->set_receipt(0);
+  publisher_->FlushLog();
+  publisher_->Retire(retire);  // `data` points into it
+  if (core) CommitCore(more_pending);
+  Report();
+}
+
+void Shard::FireTimers(int64_t now_us) {
+  engine_->AdvanceTo(now_us, *publisher_);  // also applies an Engine::StageReload
+  publisher_->FlushLog();
+  CommitCore(/*more_pending=*/false);
+  publisher_->DestroyRetired();
+  Report();
+}
+
+void Shard::Reload(runtime::CompiledProgram program, ReceiptBook* receipts) {
+  engine_->Reload(std::move(program), *publisher_);
+  publisher_->FlushLog();
+  if (!options_.jetstream.enabled) CommitCore(false);
+  if (receipts != nullptr) publisher_->TrackReceipts(receipts, engine_->spec());
+  Report();
+}
+
+void Shard::Report() {
+  telemetry_.State(engine_->customers(), engine_->pending_timers());
+  telemetry_.Limits(engine_->stats());
+}
+
+// ---------------------------------------------------------------------------
+// Several shards: the shard's own thread
+
+void Shard::AddInput() { rings_.push_back(std::make_unique<SpscRing<Item>>(kRingCapacity)); }
+
+void Shard::Enqueue(size_t input, natsMsg* msg, int64_t receipt_ns, int64_t clock_us) {
+  SpscRing<Item>& ring = *rings_[input];
+  bool pushed = false;
+  while (!stopped_ && !(pushed = ring.Push(Item{msg, receipt_ns, clock_us}))) {
+    Wake();
+    std::this_thread::sleep_for(std::chrono::microseconds(50));  // full: the shard is behind
+  }
+  if (stopped_) {  // nobody pops any more (a drain that ran out of time)
+    if (!pushed) {
+      ++undecided_;
+      natsMsg_Destroy(msg);
+    }
+    Item item;
+    while (ring.Pop(&item)) {  // safe: the consumer is gone
+      ++undecided_;
+      natsMsg_Destroy(item.msg);
+    }
+    return;
+  }
+  // Sequentially consistent, after the push's store: either the thread sees the
+  // message before it sleeps, or this sees it asleep and wakes it.
+  if (sleeping_.load(std::memory_order_seq_cst)) wake_.release();
+}
+
+void Shard::Wake() { wake_.release(); }
+
+bool Shard::RingsEmpty() const {
+  for (const auto& ring : rings_) {
+    if (!ring->empty()) return false;
+  }
+  return true;
+}
+
+void Shard::StageReload(runtime::CompiledProgram program) {
+  {
+    std::lock_guard<std::mutex> lock(reload_mu_);
+    staged_ = std::move(program);
+  }
+  reload_staged_ = true;
+  Wake();
+}
+
+void Shard::Start(ReceiptBook* receipts) {
+  receipts_ = receipts;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Shard::Stop(int64_t deadline_ns) {
+  if (!thread_.joinable()) return;
+  deadline_ns_ = deadline_ns;
+  stop_ = true;
+  Wake();
+  thread_.join();
+}
+
+void Shard::Loop() {
+  int64_t last_housekeeping_ns = 0;
+  while (true) {
+    if (reload_staged_.exchange(false)) {
+      std::optional<runtime::CompiledProgram> program;
+      {
+        std::lock_guard<std::mutex> lock(reload_mu_);
+        program.swap(staged_);
+      }
+      if (program) Reload(std::move(*program), receipts_);
+    }
+    // A batch from each ring in turn, so that no input waits behind another.
+    const int64_t deadline = deadline_ns_.load();
+    for (auto& ring : rings_) {
+      Item item;
+      for (int n = 0; n < 256 && ring->Pop(&item); ++n) {
+        if (stop_ && deadline != 0 && SteadyNs() > deadline) {
+          ++undecided_;  // the drain ran out of time: counted, not decided
+          natsMsg_Destroy(item.msg);
+          continue;
+        }
+        Decide(std::string_view(natsMsg_GetData(item.msg),
+                                static_cast<size_t>(natsMsg_GetDataLength(item.msg))),
+               item.clock_us, item.receipt_ns, item.msg, !ring->empty(), true);
+      }
+    }
+    int64_t now = WallUs();
+    int64_t now_ns = SteadyNs();
+    if (engine_->next_timer() <= now || now_ns - last_housekeeping_ns > 1'000'000'000) {
+      FireTimers(now);  // also at least once a second: retired messages, gauges
+      last_housekeeping_ns = now_ns;
+    }
+    if (!RingsEmpty() || reload_staged_) continue;
+    if (stop_) break;
+    // Sleep until the next timer (at most a second) or a message.
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (RingsEmpty() && !stop_ && !reload_staged_) {
+      int64_t wait_us = std::clamp<int64_t>(engine_->next_timer() - now, 0, 1'000'000);
+      wake_.try_acquire_for(std::chrono::microseconds(wait_us));
+    }
+    sleeping_.store(false, std::memory_order_relaxed);
+    while (wake_.try_acquire()) {
+    }
+  }
+  publisher_->FlushLog();
+  CommitCore(false);
+  publisher_->DestroyRetired();
+  Report();
+  stopped_ = true;
+}
+
+}  // namespace juncture::serve

@@ -1,0 +1,143 @@
+// A shard: one engine, its state store and its publisher, deciding for the customers
+// of the partitions it owns (all of them with one shard). Private to serve/.
+//
+// One thread at a time uses a shard. With one shard (the default, and JetStream),
+// that is whichever thread holds the server's lock. With several (`--shards K`, core
+// NATS), it is the shard's own thread: the threads that receive messages hand each
+// one, by its customer's partition, to the owning shard through a ring of its own
+// (SpscRing, one per receiving subscription), so that deciding takes no lock.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "publisher.h"
+#include "spsc_ring.h"
+#include "juncture/runtime/runtime.h"
+#include "juncture/serve/serve.h"
+#include "juncture/store/state_store.h"
+
+namespace juncture::serve {
+
+class ReceiptBook;
+class ShardTelemetry;
+class Telemetry;
+
+// "juncture serve: <line>" on stderr.
+void ServeLog(const std::string& line);
+// Microseconds since the epoch (the engine's clock in serve).
+int64_t WallUs();
+
+class Shard {
+ public:
+  Shard(size_t index, size_t count, const ServeOptions& options, Telemetry& metrics);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // The engine runs `program`.
+  void Init(runtime::CompiledProgram program);
+  // Takes the engine's decisions (once connected).
+  void SetPublisher(std::unique_ptr<Publisher> publisher) { publisher_ = std::move(publisher); }
+
+  size_t index() const { return index_; }
+  runtime::Engine& engine() { return *engine_; }
+  Publisher& publisher() { return *publisher_; }
+  bool has_publisher() const { return publisher_ != nullptr; }
+  ShardTelemetry& telemetry() { return telemetry_; }
+  store::StateStore* store() { return store_.get(); }
+
+  // --- State (docs/state.md) ---
+  // The store's directory: --state-dir itself with one shard, else its
+  // shard-<i>-of-<K> subdirectory.
+  std::string StateDir() const;
+  // Loads the store (or imports an earlier whole-state checkpoint) into the engine
+  // and turns change tracking on; *position: the input position of the last commit.
+  bool OpenState(std::string* position, std::string* error);
+  // Writes the engine's changes with `position`; counts it.
+  bool CommitState(const std::string& position, bool sync, std::string* error);
+  // Core NATS, after each message or round of timers: commits (group commit: while
+  // `more_pending` messages wait, at most every kGroupCommitNs or
+  // kGroupCommitMessages), logging a failure when it starts and when it ends.
+  void CommitCore(bool more_pending);
+  static constexpr int64_t kGroupCommitNs = 2'000'000;
+  static constexpr uint32_t kGroupCommitMessages = 256;
+  static constexpr const char* kCorePosition = "core";
+  // Forces the store's log onto the disk (the sync thread; any thread).
+  void SyncState();
+  // At shutdown: sync and flush. False if changes could not be written.
+  bool CloseState();
+
+  // --- Deciding ---
+  // One message, decided at `clock_us`. `retire`: the NATS.c message `data` points
+  // into, destroyed later (core), or null (JetStream keeps it until its ack).
+  // `core`: commit the state now (core NATS; JetStream commits at checkpoints).
+  void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns, natsMsg* retire,
+              bool more_pending, bool core);
+  // Core NATS: fires the timers due by `now_us` (and applies a staged reload), commits.
+  void FireTimers(int64_t now_us);
+  // Replaces the program, carrying every customer's state (Engine::Reload).
+  void Reload(runtime::CompiledProgram program, ReceiptBook* receipts);
+
+  // --- Several shards: the shard's own thread ---
+  // One ring per receiving subscription, added before Start.
+  void AddInput();
+  // From input `input`'s thread (only): hands a message over. While the ring is full
+  // it waits. After Stop the message is counted as undecided and destroyed.
+  void Enqueue(size_t input, natsMsg* msg, int64_t receipt_ns, int64_t clock_us);
+  // From any thread: the thread reloads before its next message.
+  void StageReload(runtime::CompiledProgram program);
+  void Start(ReceiptBook* receipts);
+  // The thread decides what its rings hold until `deadline_ns` (SteadyNs; 0: no
+  // bound), counts the rest as undecided, commits, and ends.
+  void Stop(int64_t deadline_ns);
+  // Messages received but not decided (after Stop's deadline).
+  uint64_t undecided() const { return undecided_.load(); }
+
+ private:
+  struct Item {
+    natsMsg* msg = nullptr;
+    int64_t receipt_ns = 0;
+    int64_t clock_us = 0;
+  };
+  void Loop();
+  bool RingsEmpty() const;
+  void Wake();
+  void Report();  // gauges and limit counters
+
+  const size_t index_, count_;
+  const ServeOptions& options_;
+  Telemetry& metrics_;
+  ShardTelemetry& telemetry_;
+  std::unique_ptr<runtime::Engine> engine_;
+  std::unique_ptr<store::StateStore> store_;  // null: --memory-state
+  std::unique_ptr<Publisher> publisher_;
+  std::atomic<bool> store_failing_{false};  // the last commit failed (logged once)
+  int64_t last_commit_ns_ = 0;              // group commit
+  uint32_t uncommitted_messages_ = 0;
+
+  // Several shards.
+  ReceiptBook* receipts_ = nullptr;
+  std::vector<std::unique_ptr<SpscRing<Item>>> rings_;
+  std::thread thread_;
+  std::atomic<bool> sleeping_{false};
+  std::counting_semaphore<> wake_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> stopped_{false};  // the thread ended: Enqueue only counts
+  std::atomic<int64_t> deadline_ns_{0};
+  std::atomic<uint64_t> undecided_{0};
+  std::mutex reload_mu_;  // staged_ (not on the per-message path: reload_staged_ first)
+  std::optional<runtime::CompiledProgram> staged_;
+  std::atomic<bool> reload_staged_{false};
+};
+
+}  // namespace juncture::serve

@@ -1,0 +1,165 @@
+// `juncture serve --shards K` (docs/scaling.md, "Shards"): K engines on K threads,
+// each owning the customers of whole partitions. The decisions are those of one
+// engine (`juncture run` over the same messages); each shard keeps its own store, and
+// a restart resumes the waits of every shard; a state directory keeps its number of
+// shards.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "serve_fixture.h"
+#include "uninterrupted_run.h"
+
+namespace juncture::itest {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Decisions that depend on every kind of per-customer state: a cap, a window count,
+// a re-entry rule and a pending wait (2 s, then a push).
+const char* kShardProgram = R"(
+event cart { cart_id: string  value: float }
+profile { email_opt_in: bool = true }
+channel email { consent true  cap 3 per 1d }
+channel push { consent true }
+channel webhook { consent true }
+journey instant { on cart reenter always send email "cart_seen" { cart: event.cart_id } }
+journey fifth {
+  on cart when count(cart within 1d) == 5
+  reenter always
+  send webhook "fifth" { n: count(cart within 1d) }
+}
+journey later { on cart reenter after 1d wait 2s send push "still_there" { cart: event.cart_id } }
+)";
+
+class ServeShards : public ServeFixture {
+ protected:
+  std::string Program() {
+    std::string dir = dir_.path() + "/program";
+    fs::create_directories(dir);
+    std::ofstream(dir + "/shards.jny") << kShardProgram;
+    return dir;
+  }
+
+  // `messages` carts over `customers` customers, round robin, as JSON lines.
+  std::string WriteEvents(int messages, int customers) {
+    std::string path = dir_.path() + "/events.jsonl";
+    std::ofstream out(path);
+    for (int i = 0; i < messages; ++i) {
+      out << CartJson("c-" + std::to_string(i % customers), "k" + std::to_string(i)) << "\n";
+    }
+    return path;
+  }
+
+  void PublishFile(const std::string& events) {
+    std::ifstream in(events);
+    for (std::string line; std::getline(in, line);) {
+      ASSERT_TRUE(client_.Publish("juncture.events.web", line));
+    }
+    ASSERT_TRUE(client_.Flush());
+  }
+
+  std::set<std::string> SentIds() {
+    std::set<std::string> ids;
+    for (const Received& r : client_.On("juncture.actions.")) ids.insert(r.msg_id);
+    return ids;
+  }
+
+  // Customers in one shard's store, by `juncture state info`.
+  long CustomersIn(const std::string& store) {
+    std::string out = dir_.path() + "/info.txt";
+    std::string cmd = "'" + JunctureBin() + "' state info --state-dir '" + store + "' > '" + out + "' 2>&1";
+    if (std::system(cmd.c_str()) != 0) return -1;
+    // "<dir>: N customers, ..."
+    std::ifstream in(out);
+    std::string line;
+    std::getline(in, line);
+    size_t at = line.find(": ");
+    return at == std::string::npos ? -1 : std::stol(line.substr(at + 2));
+  }
+};
+
+TEST_F(ServeShards, TwoShardsDecideWhatOneEngineDecides) {
+  const std::string program = Program();
+  const int kMessages = 4000, kCustomers = 400;
+  const std::string events = WriteEvents(kMessages, kCustomers);
+  const std::set<std::string> expected =
+      SentIdsOfRun(JunctureBin(), program, events, dir_.path() + "/run.jsonl");
+  ASSERT_EQ(expected.size(), static_cast<size_t>(kCustomers) * 5)
+      << "3 emails, a webhook, a push each";
+
+  StartServe({"--shards", "2"}, program);
+  EXPECT_NE(serve_->Output().find("in 2 shards"), std::string::npos) << serve_->Output();
+  PublishFile(events);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.", expected.size(), 30000))
+      << client_.On("juncture.actions.").size() << "\n" << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // anything extra would show
+  EXPECT_EQ(client_.On("juncture.actions.").size(), expected.size()) << "each sent once";
+  EXPECT_EQ(SentIds(), expected);
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+
+  // Each customer is in the store of the one shard that owns its partition.
+  long first = CustomersIn(StateDir() + "/shard-0-of-2");
+  long second = CustomersIn(StateDir() + "/shard-1-of-2");
+  EXPECT_GT(first, 0);
+  EXPECT_GT(second, 0);
+  EXPECT_EQ(first + second, kCustomers);
+}
+
+TEST_F(ServeShards, AKillNineAndARestartResumeTheWaitsOfEveryShard) {
+  const std::string program = Program();
+  const int kCustomers = 40;
+  StartServe({"--shards", "2"}, program);
+  PublishCarts("w", 0, kCustomers);  // one cart each: an email now, a push in 2 s
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", kCustomers, 10000))
+      << serve_->Output();
+  size_t early = client_.On("juncture.actions.push").size();
+  serve_->Stop(SIGKILL);
+  ASSERT_LT(early, static_cast<size_t>(kCustomers)) << "the waits ended before the kill";
+  StartServe({"--shards", "2"}, program);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", kCustomers, 15000))
+      << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::set<std::string> pushes;
+  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+  EXPECT_EQ(pushes.size(), static_cast<size_t>(kCustomers)) << "each wait resumed";
+  EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
+      << "none twice";
+}
+
+TEST_F(ServeShards, AStateDirectoryKeepsItsNumberOfShards) {
+  const std::string program = Program();
+  StartServe({"--shards", "2"}, program);
+  PublishCarts("s", 0, 10);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 10, 10000)) << serve_->Output();
+  serve_->Stop(SIGTERM);
+  std::string output;
+  for (const char* k : {"1", "3"}) {
+    int status = RunServeToExit({"--shards", k}, program, &output);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+    EXPECT_NE(output.find("holds the state of 2 shards: start with --shards 2"), std::string::npos)
+        << output;
+  }
+  // And an unsharded store is not taken for shard 0 of several.
+  fs::path one = dir_.path() + "/one-store";
+  StartServe({"--state-dir", one.string()}, program);
+  serve_->Stop(SIGTERM);
+  int status = RunServeToExit({"--shards", "2", "--state-dir", one.string()}, program, &output);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("holds the state of 1 shard: start with --shards 1"), std::string::npos)
+      << output;
+}
+
+TEST_F(ServeShards, JetStreamDecidesOnOneShard) {
+  std::string output;
+  int status = RunServeToExit({"--shards", "2", "--jetstream"}, Program(), &output);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("--shards is for core NATS"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace juncture::itest
