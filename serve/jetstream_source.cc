@@ -17,6 +17,7 @@
 #include <chrono>
 #include <thread>
 
+#include "fetch.h"
 #include "server.h"
 #include "streams.h"
 #include "telemetry.h"
@@ -198,7 +199,7 @@ void Server::FetchLoop() {
     }
     natsMsgList list{};
     jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = natsSubscription_Fetch(&list, sub, o.fetch_batch, FetchWaitMs(), &code);
+    natsStatus s = FetchBatch(sub, o.fetch_batch, FetchWaitMs(), &list, &code);
     if (s == NATS_OK) {
       warned = false;
       for (int i = 0; i < list.Count; ++i) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -91,9 +92,11 @@ TEST_F(JetStreamState, KillNineAtFiveRandomPointsOfA20000MessageStreamStoresWhat
       ASSERT_TRUE(client_.JsPublish("juncture.events.web", line));
     }
   }
-  const unsigned seed = std::random_device{}();
+  // To reproduce a run: JUNCTURE_TEST_SEED=<the seed it printed>.
+  const char* fixed = std::getenv("JUNCTURE_TEST_SEED");
+  const unsigned seed = fixed ? static_cast<unsigned>(std::stoul(fixed)) : std::random_device{}();
   std::mt19937 rng(seed);
-  SCOPED_TRACE("kill points from seed " + std::to_string(seed));  // reproduce: set it here
+  SCOPED_TRACE("kill points from seed " + std::to_string(seed));
   // Five points of the stream, killed as soon as serve's checkpoints pass each (the
   // decisions made since the last checkpoint die with it, and are made again).
   std::vector<uint64_t> points;
