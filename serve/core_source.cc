@@ -51,11 +51,9 @@ bool Server::StartCore(std::string* error) {
     *error = "cannot reach the server: " + NatsErrorText(s);
     return false;
   }
-  if (sharded()) {
-    for (auto& shard : shards_) shard->Start(receipts_.get());
-  } else {
-    worker_ = std::thread([this] { TimerLoop(); });
-  }
+  // Several shards: their threads start once the receipts are set up (Start); what
+  // comes meanwhile waits in their rings.
+  if (!sharded()) worker_ = std::thread([this] { TimerLoop(); });
   return true;
 }
 

@@ -104,6 +104,9 @@ bool Server::Start(std::string* error) {
   bool ok = options_.jetstream.enabled ? StartJetStream(position, error) : StartCore(error);
   StartSyncThread();
   if (!ok || !StartReceipts(error)) return false;
+  if (sharded()) {
+    for (auto& shard : shards_) shard->Start(receipts_.get());
+  }
   std::string subjects;
   for (const std::string& s : options_.subjects) subjects += (subjects.empty() ? "" : " ") + s;
   Log("deciding on " + subjects + " from " + conn_->ConnectedUrl() + " (" +
@@ -121,7 +124,7 @@ bool Server::StartReceipts(std::string* error) {
   if (options_.receipts_subject.empty()) return true;
   receipts_ = std::make_unique<ReceiptBook>(options_.receipt_window_ms * 1000,
                                             static_cast<size_t>(options_.max_tracked_actions));
-  if (sharded()) {  // before the threads start (StartCore left them for this)
+  if (sharded()) {  // before their threads start (Start)
     for (auto& shard : shards_) {
       shard->publisher().TrackReceipts(receipts_.get(), shard->engine().spec());
     }

@@ -63,8 +63,9 @@ bool Shard::OpenState(std::string* position, std::string* error) {
     return true;
   }
   const std::string dir = StateDir();
-  store_ = store::StateStore::Open(dir, store::StoreOptions{o.cache_mb / static_cast<int64_t>(count_)},
-                                   error);
+  // The block cache (--cache-mb) is split between the shards' stores.
+  const int64_t cache_mb = std::max<int64_t>(1, o.cache_mb / static_cast<int64_t>(count_));
+  store_ = store::StateStore::Open(dir, store::StoreOptions{cache_mb}, error);
   if (!store_) return false;
   std::string earlier = dir + "/" + kEarlierCheckpoint;
   if (store_->empty()) {

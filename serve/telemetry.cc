@@ -131,27 +131,20 @@ void Telemetry::ProgramInfo(const runtime::ProgramSpec& spec, const std::string&
   impl_->m.journeys.Set(static_cast<double>(spec.journeys.size()));
 }
 
-void Telemetry::UpdateStateGauges() {
-  size_t customers = 0, timers = 0;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    for (const auto& s : impl_->shards) {
-      customers += s->customers_.load(std::memory_order_relaxed);
-      timers += s->timers_.load(std::memory_order_relaxed);
-    }
-  }
-  impl_->m.customers.Set(static_cast<double>(customers));
-  impl_->m.timers_pending.Set(static_cast<double>(timers));
-}
-
 ShardTelemetry::ShardTelemetry(Telemetry& all)
     : all_(all), impl_(std::make_unique<Impl>(all.impl_->m)) {}
 ShardTelemetry::~ShardTelemetry() = default;
 
 void ShardTelemetry::State(size_t customers, size_t timers) {
-  size_t was_customers = customers_.exchange(customers, std::memory_order_relaxed);
-  size_t was_timers = timers_.exchange(timers, std::memory_order_relaxed);
-  if (was_customers != customers || was_timers != timers) all_.UpdateStateGauges();
+  // The gauges are the sums over the shards: each adds its own changes (lock-free).
+  if (customers != customers_) {
+    impl_->m.customers.Add(static_cast<double>(customers) - static_cast<double>(customers_));
+    customers_ = customers;
+  }
+  if (timers != timers_) {
+    impl_->m.timers_pending.Add(static_cast<double>(timers) - static_cast<double>(timers_));
+    timers_ = timers;
+  }
 }
 
 void ShardTelemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {

@@ -54,8 +54,6 @@ class Telemetry {
 
  private:
   friend class ShardTelemetry;
-  // The customers and timers gauges: the sums over the shards.
-  void UpdateStateGauges();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -80,7 +78,7 @@ class ShardTelemetry : public PublishObserver {
  private:
   friend class Telemetry;
   Telemetry& all_;
-  std::atomic<size_t> customers_{0}, timers_{0};
+  size_t customers_ = 0, timers_ = 0;  // as last added to the gauges
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -26,8 +26,20 @@ std::string Receipt(const std::string& decision, const std::string& status, int6
          runtime::FormatTimestamp((signal_ms + offset_ms) * 1000) + R"("})";
 }
 
-TEST_F(ServeFixture, ReceiptsCloseTheSplitTimesAndTheMomentFitIsCounted) {
-  StartServeWithMetrics({}, JUNCTURE_MOMENT_PROGRAM);
+class ServeMoment : public ServeFixture {
+ protected:
+  void ReceiptsCloseTheSplitTimes(const std::vector<std::string>& extra);
+};
+
+TEST_F(ServeMoment, ReceiptsCloseTheSplitTimesAndTheMomentFitIsCounted) {
+  ReceiptsCloseTheSplitTimes({});
+}
+
+// The same with two engines (each records its own sent actions in the one book).
+TEST_F(ServeMoment, WithTwoShardsToo) { ReceiptsCloseTheSplitTimes({"--shards", "2"}); }
+
+void ServeMoment::ReceiptsCloseTheSplitTimes(const std::vector<std::string>& extra) {
+  StartServeWithMetrics(extra, JUNCTURE_MOMENT_PROGRAM);
   const int64_t signal_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
