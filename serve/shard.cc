@@ -249,15 +249,18 @@ void Shard::Stop(int64_t deadline_ns) {
 
 void Shard::Loop() {
   int64_t last_housekeeping_ns = 0;
-  while (true) {
-    if (reload_staged_.exchange(false)) {
-      std::optional<runtime::CompiledProgram> program;
-      {
-        std::lock_guard<std::mutex> lock(reload_mu_);
-        program.swap(staged_);
-      }
-      if (program) Reload(std::move(*program), receipts_);
+  // A staged reload applies before the next message (one atomic load per message).
+  auto apply_staged_reload = [this] {
+    if (!reload_staged_.load(std::memory_order_acquire) || !reload_staged_.exchange(false)) return;
+    std::optional<runtime::CompiledProgram> program;
+    {
+      std::lock_guard<std::mutex> lock(reload_mu_);
+      program.swap(staged_);
     }
+    if (program) Reload(std::move(*program), receipts_);
+  };
+  while (true) {
+    apply_staged_reload();
     // A batch from each ring in turn, so that no input waits behind another.
     const int64_t deadline = deadline_ns_.load();
     for (auto& ring : rings_) {
@@ -268,6 +271,7 @@ void Shard::Loop() {
           natsMsg_Destroy(item.msg);
           continue;
         }
+        apply_staged_reload();
         Decide(std::string_view(natsMsg_GetData(item.msg),
                                 static_cast<size_t>(natsMsg_GetDataLength(item.msg))),
                item.clock_us, item.receipt_ns, item.msg, !ring->empty(), true);

@@ -154,6 +154,28 @@ TEST_F(ServeShards, AStateDirectoryKeepsItsNumberOfShards) {
       << output;
 }
 
+TEST_F(ServeShards, AReloadReachesEveryShardBeforeItsNextMessage) {
+  const std::string program = Program();
+  StartServe({"--shards", "2", "--no-watch"}, program);
+  PublishCarts("a", 0, 20);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 20, 10000)) << serve_->Output();
+  std::string text = kShardProgram;
+  text.replace(text.find("\"cart_seen\""), 11, "\"cart_v2\"");
+  std::ofstream(program + "/shards.jny") << text;
+  ::kill(serve_->pid(), SIGHUP);
+  ASSERT_TRUE(serve_->WaitForOutput("reloaded:", 30000)) << serve_->Output();
+  // Customers of both shards (20 ids spread over 64 partitions): every email after the
+  // reload has the new template.
+  PublishCarts("b", 0, 20);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 40, 10000)) << serve_->Output();
+  std::vector<Received> emails = client_.On("juncture.actions.email");
+  for (size_t i = 20; i < emails.size(); ++i) {
+    EXPECT_EQ(JsonField(emails[i].data, "template"), "cart_v2") << emails[i].data;
+  }
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+}
+
 TEST_F(ServeShards, JetStreamDecidesOnOneShard) {
   std::string output;
   int status = RunServeToExit({"--shards", "2", "--jetstream"}, Program(), &output);
