@@ -18,29 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Decisions that depend on every kind of per-customer state: a cap, a window count,
-// a re-entry rule and a pending wait (2 s, then a push).
-const char* kShardProgram = R"(
-event cart { cart_id: string  value: float }
-profile { email_opt_in: bool = true }
-channel email { consent true  cap 3 per 1d }
-channel push { consent true }
-channel webhook { consent true }
-journey instant { on cart reenter always send email "cart_seen" { cart: event.cart_id } }
-journey fifth {
-  on cart when count(cart within 1d) == 5
-  reenter always
-  send webhook "fifth" { n: count(cart within 1d) }
-}
-journey later { on cart reenter after 1d wait 2s send push "still_there" { cart: event.cart_id } }
-)";
-
 class ServeShards : public ServeFixture {
  protected:
   std::string Program() {
     std::string dir = dir_.path() + "/program";
     fs::create_directories(dir);
-    std::ofstream(dir + "/shards.jny") << kShardProgram;
+    std::ofstream(dir + "/shards.jny") << kStatefulProgram;
     return dir;
   }
 
@@ -159,7 +142,7 @@ TEST_F(ServeShards, AReloadReachesEveryShardBeforeItsNextMessage) {
   StartServe({"--shards", "2", "--no-watch"}, program);
   PublishCarts("a", 0, 20);
   ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 20, 10000)) << serve_->Output();
-  std::string text = kShardProgram;
+  std::string text = kStatefulProgram;
   text.replace(text.find("\"cart_seen\""), 11, "\"cart_v2\"");
   std::ofstream(program + "/shards.jny") << text;
   ::kill(serve_->pid(), SIGHUP);

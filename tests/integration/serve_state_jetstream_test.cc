@@ -24,21 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kStatefulProgram = R"(
-event cart { cart_id: string  value: float }
-profile { email_opt_in: bool = true }
-channel email { consent true  cap 3 per 1d }
-channel push { consent true }
-channel webhook { consent true }
-journey instant { on cart reenter always send email "cart_seen" { cart: event.cart_id } }
-journey fifth {
-  on cart when count(cart within 1d) == 5
-  reenter always
-  send webhook "fifth" { n: count(cart within 1d) }
-}
-journey later { on cart reenter after 1d wait 2s send push "still_there" { cart: event.cart_id } }
-)";
-
 class JetStreamState : public JetStreamFixture {
  protected:
   JetStreamState() { subscribe_outputs_ = false; }  // 20,000 messages: read the streams
