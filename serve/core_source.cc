@@ -18,14 +18,20 @@ bool Server::StartCore(std::string* error) {
     shard->SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr,
                                                     nullptr, options_, &shard->telemetry()));
   }
-  for (const std::string& subject : options_.subjects) {
+  if (sharded()) {
+    // Every ring exists before the first subscription delivers into one.
+    for (size_t i = 0; i < options_.subjects.size(); ++i) {
+      inputs_.push_back(std::make_unique<Input>(Input{this, i}));
+      for (auto& shard : shards_) shard->AddInput();
+    }
+  }
+  for (size_t i = 0; i < options_.subjects.size(); ++i) {
+    const std::string& subject = options_.subjects[i];
     natsSubscription* sub = nullptr;
     natsStatus s;
     if (sharded()) {
-      inputs_.push_back(std::make_unique<Input>(Input{this, inputs_.size()}));
-      for (auto& shard : shards_) shard->AddInput();
       s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(), &Server::OnRoutedMessage,
-                                   inputs_.back().get());
+                                   inputs_[i].get());
     } else {
       s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(), &Server::OnCoreMessage,
                                    this);
@@ -159,8 +165,13 @@ bool Server::DrainCore() {
         natsSubscription_Unsubscribe(subscriptions_[i].get());
       }
     }
+    // No subscription delivers any more: what a late delivery left in a ring is
+    // counted with the rest.
     uint64_t undecided = 0;
-    for (auto& shard : shards_) undecided += shard->undecided();
+    for (auto& shard : shards_) {
+      shard->SweepRings();
+      undecided += shard->undecided();
+    }
     if (undecided > 0) {
       Log("the drain took longer than --drain-timeout-ms (" + std::to_string(bound) + ")");
     }

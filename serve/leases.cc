@@ -1,6 +1,7 @@
 #include "leases.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "nats_connection.h"
 
@@ -12,6 +13,12 @@ constexpr const char* kPresence = "i.";
 constexpr const char* kLease = "p.";
 
 std::string LeaseKey(uint32_t partition) { return kLease + std::to_string(partition); }
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // FNV-1a over the partition number and the instance id: the rendezvous weight.
 uint64_t Weight(uint32_t partition, const std::string& instance) {
@@ -50,7 +57,22 @@ std::unique_ptr<PartitionLeases> PartitionLeases::Open(jsCtx* js, const LeaseOpt
                                                        std::string* error) {
   std::unique_ptr<PartitionLeases> leases(new PartitionLeases());
   leases->options_ = options;
-  if (js_KeyValue(&leases->kv_, js, options.bucket.c_str()) == NATS_OK) return leases;
+  leases->js_ = js;
+  if (js_KeyValue(&leases->kv_, js, options.bucket.c_str()) == NATS_OK) {
+    // A bucket made by hand without a TTL would keep a dead instance's leases forever.
+    kvStatus* status = nullptr;
+    int64_t ttl = -1;
+    if (kvStore_Status(&status, leases->kv_) == NATS_OK) {
+      ttl = kvStatus_TTL(status);
+      kvStatus_Destroy(status);
+    }
+    if (ttl == 0) {
+      *error = "the lease bucket " + options.bucket + " has no TTL: a dead instance's "
+               "partitions would never be taken over; delete it (serve creates it)";
+      return nullptr;
+    }
+    return leases;
+  }
   kvConfig cfg;
   kvConfig_Init(&cfg);
   cfg.Bucket = options.bucket.c_str();
@@ -92,14 +114,35 @@ bool PartitionLeases::LiveInstances(std::vector<std::string>* out, std::string* 
   return true;
 }
 
-bool PartitionLeases::Release(uint32_t partition, uint64_t revision) {
-  // Only our own lease: if someone took the key since our last write, it is theirs.
-  const std::string key = LeaseKey(partition);
+PartitionLeases::Owner PartitionLeases::Check(uint32_t partition, uint64_t* revision) {
   kvEntry* entry = nullptr;
-  if (kvStore_Get(&entry, kv_, key.c_str()) != NATS_OK) return true;  // expired already
-  bool ours = kvEntry_Revision(entry) == revision;
+  natsStatus s = kvStore_Get(&entry, kv_, LeaseKey(partition).c_str());
+  if (s == NATS_NOT_FOUND) return Owner::kOther;  // expired or deleted: not ours
+  if (s != NATS_OK) return Owner::kUnknown;
+  bool ours = options_.instance == kvEntry_ValueString(entry);
+  *revision = kvEntry_Revision(entry);
   kvEntry_Destroy(entry);
-  return !ours || kvStore_Delete(kv_, key.c_str()) == NATS_OK;
+  return ours ? Owner::kUs : Owner::kOther;
+}
+
+void PartitionLeases::Release(uint32_t partition) {
+  auto held = held_.find(partition);
+  if (held == held_.end()) return;
+  const uint64_t revision = held->second.revision;
+  held_.erase(held);
+  // The KV delete marker, fenced: refused if anyone wrote the key since our write (it
+  // is theirs then). NATS.c's kvStore_Delete takes no revision.
+  const std::string subject = "$KV." + options_.bucket + "." + LeaseKey(partition);
+  natsMsg* msg = nullptr;
+  if (natsMsg_Create(&msg, subject.c_str(), nullptr, nullptr, 0) != NATS_OK) return;
+  natsMsgHeader_Set(msg, "KV-Operation", "DEL");
+  jsPubOptions o;
+  jsPubOptions_Init(&o);
+  o.ExpectLastSubjectSeq = revision;
+  jsPubAck* ack = nullptr;
+  js_PublishMsg(&ack, js_, msg, &o, nullptr);  // refused: someone else's now; lost: it expires
+  jsPubAck_Destroy(ack);
+  natsMsg_Destroy(msg);
 }
 
 bool PartitionLeases::Renew(LeaseRound* out, std::string* error) {
@@ -109,59 +152,80 @@ bool PartitionLeases::Renew(LeaseRound* out, std::string* error) {
   natsStatus s = kvStore_PutString(&rev, kv_, (kPresence + me).c_str(), "");
   if (s != NATS_OK) {
     *error = "cannot write this instance's presence: " + NatsErrorText(s);
+    out->held = held();
     return false;
   }
-  if (!LiveInstances(&out->instances, error)) return false;
+  if (!LiveInstances(&out->instances, error)) {
+    out->held = held();
+    return false;
+  }
   if (std::find(out->instances.begin(), out->instances.end(), me) == out->instances.end()) {
     out->instances.push_back(me);  // just written: a listing may lag it
     std::sort(out->instances.begin(), out->instances.end());
   }
+  bool ok = true;
+  auto fail = [&](uint32_t p, const char* what, natsStatus status) {
+    if (ok) *error = std::string("cannot ") + what + " the lease of partition " +
+                     std::to_string(p) + ": " + NatsErrorText(status);
+    ok = false;
+  };
   for (uint32_t p = 0; p < options_.partitions; ++p) {
     const bool mine = out->instances[OwnerOf(p, out->instances)] == me;
     const std::string key = LeaseKey(p);
     auto held = held_.find(p);
     if (held != held_.end()) {
-      if (!mine) {  // another instance's share now: hand it over
-        if (Release(p, held->second)) {
-          held_.erase(held);
-          out->released.push_back(p);
-        }
+      if (!mine) {  // another instance's share now: the caller stops, then releases
+        out->release.push_back(p);
         continue;
       }
+      const int64_t sent_ns = NowNs();
       uint64_t next = 0;
-      s = kvStore_UpdateString(&next, kv_, key.c_str(), me.c_str(), held->second);
+      s = kvStore_UpdateString(&next, kv_, key.c_str(), me.c_str(), held->second.revision);
       if (s == NATS_OK) {
-        held->second = next;
-      } else if (s == NATS_ERR) {  // fenced out: the key moved on without us
-        held_.erase(held);
-        out->lost.push_back(p);
-      } else {
-        *error = "cannot renew the lease of partition " + std::to_string(p) + ": " +
-                 NatsErrorText(s);
-        return false;
+        held->second = Lease{next, sent_ns};
+        continue;
+      }
+      // Refused (fenced out), or no answer: what does the key say now?
+      uint64_t latest = 0;
+      switch (Check(p, &latest)) {
+        case Owner::kUs: held->second = Lease{latest, sent_ns}; break;  // it landed
+        case Owner::kOther:
+          held_.erase(held);
+          out->lost.push_back(p);
+          break;
+        case Owner::kUnknown: fail(p, "renew", s); break;  // expires locally if this goes on
       }
     } else if (mine) {
+      const int64_t sent_ns = NowNs();
       uint64_t created = 0;
       s = kvStore_CreateString(&created, kv_, key.c_str(), me.c_str());
       if (s == NATS_OK) {
-        held_[p] = created;
+        held_[p] = Lease{created, sent_ns};
         out->gained.push_back(p);
-      }  // else still held by another (it hands it over, or its lease expires)
+      } else if (uint64_t latest = 0; Check(p, &latest) == Owner::kUs) {
+        held_[p] = Lease{latest, sent_ns};  // ours already (a create that timed out, a restart)
+        out->gained.push_back(p);
+      }  // else held by another: it hands it over, or its lease expires
     }
   }
   out->held = held();
-  return true;
+  return ok;
 }
 
 std::vector<uint32_t> PartitionLeases::held() const {
+  const int64_t valid_ns = options_.ttl_ms * 1'000'000 * 3 / 4;  // a quarter's margin
+  const int64_t now = NowNs();
   std::vector<uint32_t> out;
-  for (const auto& [p, revision] : held_) out.push_back(p);
+  for (const auto& [p, lease] : held_) {
+    if (now - lease.written_ns < valid_ns) out.push_back(p);
+  }
   return out;
 }
 
 void PartitionLeases::ReleaseAll() {
-  for (const auto& [p, revision] : held_) Release(p, revision);
-  held_.clear();
+  std::vector<uint32_t> all;
+  for (const auto& [p, lease] : held_) all.push_back(p);
+  for (uint32_t p : all) Release(p);
   kvStore_Delete(kv_, (kPresence + options_.instance).c_str());
 }
 

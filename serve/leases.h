@@ -13,10 +13,13 @@
 //     fenced by the revision it last wrote: if anyone else wrote the key since (the
 //     lease expired and another instance took it), the update fails and the
 //     partition is reported lost;
-//   - releases (deletes) the leases it holds but should not, and claims (creates:
-//     refused while another holds it) those it should hold and does not.
+//   - reports the leases it holds but should not (the caller stops deciding for them,
+//     then Releases them: a delete fenced by the revision it last wrote), and claims
+//     (creates: refused while another holds it) those it should hold and does not.
 // A lease not renewed expires with the bucket's TTL, so a dead instance's partitions
-// are claimed by the survivors within the TTL plus a round.
+// are claimed by the survivors within the TTL plus a round. Locally, a lease counts
+// as held only until a margin before its TTL runs out since its last write (held()),
+// so an instance cut off from NATS stops deciding before another can claim it.
 #pragma once
 
 #include <nats/nats.h>
@@ -42,7 +45,7 @@ struct LeaseRound {
   std::vector<uint32_t> held;    // after the round, sorted
   std::vector<uint32_t> gained;  // claimed in this round
   std::vector<uint32_t> lost;    // held before, and someone else wrote it since (fenced out)
-  std::vector<uint32_t> released;  // handed over in this round (another instance's share)
+  std::vector<uint32_t> release;  // held, but another instance's share now: stop, then Release
   std::vector<std::string> instances;  // live, sorted
 };
 
@@ -54,13 +57,18 @@ class PartitionLeases {
   PartitionLeases(const PartitionLeases&) = delete;
   PartitionLeases& operator=(const PartitionLeases&) = delete;
 
-  // One round (above). False with `error` if the bucket could not be read or written
-  // (NATS unreachable): the leases held stay as they were, and expire if this goes on.
+  // One round (above). False with `error` (the first problem) if some of the bucket
+  // could not be read or written (NATS unreachable): the round still did what it
+  // could, and what it could not renew expires locally (held()) and in the bucket.
   bool Renew(LeaseRound* out, std::string* error);
+  // Hands a lease over (after Renew listed it in `release` and the caller stopped
+  // deciding for it): deletes it unless someone else wrote it since our last write.
+  void Release(uint32_t partition);
   // A graceful stop: deletes this instance's presence and the leases it still holds,
   // so that the others claim them at their next round instead of after the TTL.
   void ReleaseAll();
-  // The partitions this instance holds (as of its last round), sorted.
+  // The partitions this instance holds: renewed less than the TTL minus a margin
+  // (a quarter of it) ago. Sorted.
   std::vector<uint32_t> held() const;
 
   // The index in `instances` (not empty) of the owner of `partition`, by rendezvous
@@ -70,11 +78,19 @@ class PartitionLeases {
  private:
   PartitionLeases() = default;
   bool LiveInstances(std::vector<std::string>* out, std::string* error);
-  bool Release(uint32_t partition, uint64_t revision);
+  // After a write that failed: the key's latest entry, if it is ours (a write that
+  // timed out but landed), is adopted; otherwise the lease is someone else's.
+  enum class Owner { kUs, kOther, kUnknown };
+  Owner Check(uint32_t partition, uint64_t* revision);
 
+  jsCtx* js_ = nullptr;
   kvStore* kv_ = nullptr;
   LeaseOptions options_;
-  std::map<uint32_t, uint64_t> held_;  // partition -> revision of our last write
+  struct Lease {
+    uint64_t revision = 0;   // of our last write
+    int64_t written_ns = 0;  // steady clock, when that write was sent
+  };
+  std::map<uint32_t, Lease> held_;
 };
 
 }  // namespace juncture::serve

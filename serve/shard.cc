@@ -37,9 +37,16 @@ Shard::Shard(size_t index, size_t count, const ServeOptions& options, Telemetry&
 
 Shard::~Shard() {
   Stop(0);
+  SweepRings();
+}
+
+void Shard::SweepRings() {
   Item item;
   for (auto& ring : rings_) {
-    while (ring->Pop(&item)) natsMsg_Destroy(item.msg);
+    while (ring->Pop(&item)) {
+      ++undecided_;
+      natsMsg_Destroy(item.msg);
+    }
   }
 }
 
@@ -196,7 +203,7 @@ void Shard::Enqueue(size_t input, natsMsg* msg, int64_t receipt_ns, int64_t cloc
   SpscRing<Item>& ring = *rings_[input];
   bool pushed = false;
   while (!stopped_ && !(pushed = ring.Push(Item{msg, receipt_ns, clock_us}))) {
-    Wake();
+    if (sleeping_.exchange(false)) wake_.release();
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // full: the shard is behind
   }
   if (stopped_) {  // nobody pops any more (a drain that ran out of time)
@@ -212,8 +219,9 @@ void Shard::Enqueue(size_t input, natsMsg* msg, int64_t receipt_ns, int64_t cloc
     return;
   }
   // Sequentially consistent, after the push's store: either the thread sees the
-  // message before it sleeps, or this sees it asleep and wakes it.
-  if (sleeping_.load(std::memory_order_seq_cst)) wake_.release();
+  // message before it sleeps, or this sees it asleep and wakes it (once: the first
+  // producer to see it asleep).
+  if (sleeping_.exchange(false)) wake_.release();
 }
 
 void Shard::Wake() { wake_.release(); }
@@ -240,7 +248,10 @@ void Shard::Start(ReceiptBook* receipts) {
 }
 
 void Shard::Stop(int64_t deadline_ns) {
-  if (!thread_.joinable()) return;
+  if (!thread_.joinable()) {  // never started (a failed start): Enqueue must not wait
+    stopped_ = true;
+    return;
+  }
   deadline_ns_ = deadline_ns;
   stop_ = true;
   Wake();
@@ -262,11 +273,11 @@ void Shard::Loop() {
   while (true) {
     apply_staged_reload();
     // A batch from each ring in turn, so that no input waits behind another.
-    const int64_t deadline = deadline_ns_.load();
     for (auto& ring : rings_) {
       Item item;
       for (int n = 0; n < 256 && ring->Pop(&item); ++n) {
-        if (stop_ && deadline != 0 && SteadyNs() > deadline) {
+        const int64_t deadline = stop_ ? deadline_ns_.load() : 0;  // Stop sets it first
+        if (deadline != 0 && SteadyNs() > deadline) {
           ++undecided_;  // the drain ran out of time: counted, not decided
           natsMsg_Destroy(item.msg);
           continue;

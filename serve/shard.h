@@ -100,6 +100,9 @@ class Shard {
   // The thread decides what its rings hold until `deadline_ns` (SteadyNs; 0: no
   // bound), counts the rest as undecided, commits, and ends.
   void Stop(int64_t deadline_ns);
+  // Once no subscription delivers any more (after Stop): counts and destroys what a
+  // delivery left in the rings after the thread ended.
+  void SweepRings();
   // Messages received but not decided (after Stop's deadline).
   uint64_t undecided() const { return undecided_.load(); }
 

@@ -15,7 +15,7 @@ namespace {
 // The number of shards whose stores `dir` holds: 0 if none (a new or an unsharded
 // store), K for shard-<i>-of-<K> subdirectories; -1 (and *error) if they disagree.
 int ShardsIn(const std::string& dir, std::string* error) {
-  static const std::regex kShardDir("shard-([0-9]+)-of-([0-9]+)");
+  static const std::regex kShardDir("shard-([0-9]{1,6})-of-([0-9]{1,6})");
   std::error_code ec;
   int found = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -59,6 +59,15 @@ bool Server::OpenState(std::string* position, std::string* error) {
              (was == 1 ? "" : "s") + ": start with --shards " + std::to_string(was) +
              " (the number of shards cannot change over a state store yet)";
     return false;
+  }
+  if (written == k && k > 1) {  // a store per shard: none may be missing
+    for (auto& shard : shards_) {
+      if (!std::filesystem::exists(shard->StateDir())) {
+        *error = o.dir + " holds the state of " + std::to_string(k) + " shards, but " +
+                 shard->StateDir() + " is missing: its customers' state would start empty";
+        return false;
+      }
+    }
   }
   if (k > 1) {
     std::error_code ec;

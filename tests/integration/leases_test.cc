@@ -3,8 +3,9 @@
 // when one stops renewing, the survivor holds every partition within the lease TTL
 // and a round (well inside the 10 s failover target); the dead one, coming back, is
 // fenced out of what it held (its renewals fail) and gets its share back only as
-// the survivor hands it over; and a nats-server node killed (-9) stops nothing (the
-// bucket has three replicas).
+// the survivor hands it over; a lease not renewed stops counting as held locally
+// before the bucket lets another instance claim it; and a nats-server node killed
+// (-9) stops nothing (the bucket has three replicas).
 #include "leases.h"  // serve/, a private header of juncture_serve
 
 #include <gtest/gtest.h>
@@ -68,11 +69,14 @@ class Instance {
     LeaseRound r;
     std::string error;
     leases_->Renew(&r, &error);
+    for (uint32_t p : r.release) leases_->Release(p);  // serve stops deciding for it first
     std::vector<uint32_t> now = leases_->held();
     held_ = std::set<uint32_t>(now.begin(), now.end());
     return r;
   }
   const std::set<uint32_t>& held() const { return held_; }
+  // What its leases say now, without a round (they expire locally).
+  std::vector<uint32_t> HeldNow() const { return leases_->held(); }
   const std::string& error() const { return error_; }
 
  private:
@@ -138,6 +142,7 @@ TEST(PartitionLeases, SharedByTheLiveTakenOverFromTheDeadFencedWhenTheDeadReturn
       << a.held().size();
   auto takeover_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - died);
   EXPECT_LT(takeover_ms.count(), 10000);
+  EXPECT_TRUE(b.HeldNow().empty()) << "b, cut off, counts none of its leases held any more";
   EXPECT_GE(takeover_ms.count(), kTtlMs / 2) << "not before b's leases could expire";
   std::cerr << "takeover after " << takeover_ms.count() << " ms (TTL " << kTtlMs << " ms)\n";
 
