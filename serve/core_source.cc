@@ -5,6 +5,7 @@
 // decides and fires its timers on its own thread.
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "juncture/runtime/partition.h"
 
@@ -21,7 +22,9 @@ bool Server::StartCore(std::string* error) {
   if (sharded()) {
     // Every ring exists before the first subscription delivers into one.
     for (size_t i = 0; i < options_.subjects.size(); ++i) {
-      inputs_.push_back(std::make_unique<Input>(Input{this, i}));
+      inputs_.push_back(std::make_unique<Input>());
+      inputs_.back()->server = this;
+      inputs_.back()->index = i;
       for (auto& shard : shards_) shard->AddInput();
     }
   }
@@ -77,6 +80,7 @@ void Server::OnCoreMessage(natsConnection*, natsSubscription* sub, natsMsg* msg,
 void Server::OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   int64_t receipt_ns = SteadyNs();
   auto* input = static_cast<Input*>(closure);
+  input->in_flight.fetch_add(1);
   Server& server = *input->server;
   std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
   // By the customer's partition (a message without one goes to shard 0, which makes
@@ -87,6 +91,7 @@ void Server::OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, v
     i = runtime::PartitionOf(customer, server.options_.partitions) % k;
   }
   server.shards_[i]->Enqueue(input->index, msg, receipt_ns, WallUs());
+  input->in_flight.fetch_sub(1);
 }
 
 void Server::TimerLoop() {
@@ -165,8 +170,14 @@ bool Server::DrainCore() {
         natsSubscription_Unsubscribe(subscriptions_[i].get());
       }
     }
-    // No subscription delivers any more: what a late delivery left in a ring is
-    // counted with the rest.
+    // No subscription delivers any more (an unsubscribed one may still be in its
+    // callback: waited for, briefly): what a late delivery left in a ring is counted
+    // with the rest.
+    for (auto& input : inputs_) {
+      for (int k = 0; k < 1000 && input->in_flight.load() > 0; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
     uint64_t undecided = 0;
     for (auto& shard : shards_) {
       shard->SweepRings();

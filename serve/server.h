@@ -69,8 +69,11 @@ class Server {
   static void OnCoreMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
   // Several shards: the closure of a subscription's routing callback.
   struct Input {
-    Server* server;
-    size_t index;  // of the subscription: each has a ring into every shard
+    Server* server = nullptr;
+    size_t index = 0;  // of the subscription: each has a ring into every shard
+    // Callbacks running now: after an unsubscribe (which does not wait for them),
+    // the drain waits for 0 before it counts what is left.
+    std::atomic<int> in_flight{0};
   };
   static void OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* input);
   void TimerLoop();
