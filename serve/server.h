@@ -87,6 +87,12 @@ class Server {
   // shard. Checks that the directory was written with as many shards, then loads
   // every shard's; *position: the input position of the last commit.
   bool OpenState(std::string* position, std::string* error);
+  // One engine's store (written without --shards) under K > 1 shards: each shard's
+  // customers and timers go to a store of its own, built beside it and then swapped
+  // in; the old store is kept aside. FinishSplit completes or discards a split that
+  // was interrupted.
+  bool SplitState(std::string* error);
+  bool FinishSplit(std::string* error);
   // Core NATS: a thread that forces the stores' logs onto the disk every --sync-ms,
   // off the deciding threads.
   void StartSyncThread();

@@ -4,9 +4,11 @@
 // shard's (shard.cc); this checks the directory and runs the sync thread.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "server.h"
+#include "juncture/runtime/partition.h"
 
 namespace juncture::serve {
 
@@ -48,18 +50,20 @@ bool Server::OpenState(std::string* position, std::string* error) {
     return true;
   }
   // A customer's state is in the store of the shard that owns its partition: with
-  // another number of shards it would be looked for in the wrong one.
+  // another number of shards it would be looked for in the wrong one. One engine's
+  // store is split over the shards; other changes are refused.
+  if (!FinishSplit(error)) return false;
   const int k = static_cast<int>(shards_.size());
   int written = ShardsIn(o.dir, error);
   if (written < 0) return false;
   bool unsharded = std::filesystem::exists(o.dir + "/CURRENT");
-  if ((written != 0 && written != k) || (k > 1 && unsharded)) {
-    int was = written != 0 ? written : 1;
-    *error = o.dir + " holds the state of " + std::to_string(was) + " shard" +
-             (was == 1 ? "" : "s") + ": start with --shards " + std::to_string(was) +
-             " (the number of shards cannot change over a state store yet)";
+  if (written != 0 && written != k) {
+    *error = o.dir + " holds the state of " + std::to_string(written) + " shard" +
+             (written == 1 ? "" : "s") + ": start with --shards " + std::to_string(written) +
+             " (a state store written by several shards cannot change their number yet)";
     return false;
   }
+  if (k > 1 && unsharded && !SplitState(error)) return false;
   if (written == k && k > 1) {  // a store per shard: none may be missing
     for (auto& shard : shards_) {
       if (!std::filesystem::exists(shard->StateDir())) {
@@ -82,6 +86,74 @@ bool Server::OpenState(std::string* position, std::string* error) {
     if (!shard->OpenState(&shard_position, error)) return false;
     if (shard->index() == 0) *position = shard_position;
   }
+  return true;
+}
+
+namespace {
+
+// Where a split is built, beside the state directory; complete once this file is in it.
+std::string SplitDir(const std::string& dir) { return dir + ".resharding"; }
+constexpr const char* kSplitComplete = "COMPLETE";
+
+}  // namespace
+
+bool Server::FinishSplit(std::string* error) {
+  const std::string dir = options_.state.dir, tmp = SplitDir(dir);
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(tmp, ec)) return true;
+  if (fs::exists(tmp + "/" + kSplitComplete, ec) && !fs::exists(dir, ec)) {
+    // Stopped between setting the old store aside and putting the split in its place.
+    fs::rename(tmp, dir, ec);
+    if (ec) {
+      *error = "cannot finish splitting the state store: rename " + tmp + " " + dir + ": " +
+               ec.message();
+      return false;
+    }
+    fs::remove(dir + "/" + kSplitComplete, ec);
+    Log("finished splitting the state store into " + dir);
+    return true;
+  }
+  fs::remove_all(tmp, ec);  // an unfinished split: the store it came from is intact
+  return true;
+}
+
+bool Server::SplitState(std::string* error) {
+  namespace fs = std::filesystem;
+  const std::string dir = options_.state.dir, tmp = SplitDir(dir);
+  const uint32_t k = static_cast<uint32_t>(shards_.size());
+  std::string position;
+  {
+    std::unique_ptr<store::StateStore> old =
+        store::StateStore::Open(dir, store::StoreOptions{options_.state.cache_mb}, error);
+    if (!old) return false;
+    for (auto& shard : shards_) {
+      const uint32_t index = static_cast<uint32_t>(shard->index());
+      auto keep = [&](std::string_view customer) {
+        return runtime::PartitionOf(customer, options_.partitions) % k == index;
+      };
+      if (!old->Load(shard->engine(), keep, &position, error)) return false;
+      const std::string to = tmp + "/" + fs::path(shard->StateDir()).filename().string();
+      std::unique_ptr<store::StateStore> part =
+          store::StateStore::Open(to, store::StoreOptions{options_.state.cache_mb}, error);
+      if (!part) return false;
+      shard->engine().TrackChanges(true);
+      if (!part->CommitAll(shard->engine(), position, error) || !part->Flush(error)) return false;
+    }
+  }
+  std::error_code ec;
+  std::ofstream(tmp + "/" + kSplitComplete) << "split from " << dir << "\n";
+  const std::string aside =
+      dir + ".unsharded-" + std::to_string(WallUs() / 1'000'000);
+  fs::rename(dir, aside, ec);
+  if (!ec) fs::rename(tmp, dir, ec);
+  if (ec) {
+    *error = "cannot put the split state store in place of " + dir + ": " + ec.message();
+    return false;
+  }
+  fs::remove(dir + "/" + kSplitComplete, ec);
+  Log("split the state store of one engine over " + std::to_string(k) + " shards (by " +
+      "partition); the store it came from is kept as " + aside);
   return true;
 }
 

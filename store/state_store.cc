@@ -166,9 +166,15 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
 }
 
 bool StateStore::Load(runtime::Engine& engine, std::string* position, std::string* error) {
+  return Load(engine, {}, position, error);
+}
+
+bool StateStore::Load(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
+                      std::string* position, std::string* error) {
   position->clear();
   if (empty_) return true;
   runtime::StateRestorer restore(engine);
+  if (keep) restore.Only(keep);
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   ro.fill_cache = false;  // one pass over everything: keep the cache for the hot set

@@ -114,6 +114,7 @@ struct StateRestorer::Impl {
   std::unordered_map<std::string, CustomerState> customers;
   std::vector<runtime::Timer> timers;
   std::vector<uint64_t> cancelled;
+  std::function<bool(std::string_view)> keep;  // empty: every customer
 };
 
 StateRestorer::StateRestorer(Engine& engine)
@@ -129,7 +130,12 @@ bool StateRestorer::Globals(std::string_view cbor, std::string* error) {
   return impl_->pieces.Globals(cbor, impl_->now_us, impl_->next_seq, impl_->stats, *error);
 }
 
+void StateRestorer::Only(std::function<bool(std::string_view customer)> keep) {
+  impl_->keep = std::move(keep);
+}
+
 bool StateRestorer::Customer(std::string_view id, std::string_view cbor, std::string* error) {
+  if (impl_->keep && !impl_->keep(id)) return true;  // another shard's
   CustomerState c;
   std::string key(id);
   if (!impl_->pieces.Customer(key, cbor, c, *error)) return false;
@@ -163,6 +169,7 @@ void StateRestorer::Finish() {
   std::unordered_map<uint64_t, bool> releases;
   for (runtime::Timer& t : r.timers) {
     if (t.kind != TimerKind::kRelease && !e.customers_.count(t.customer)) continue;
+    if (r.keep && !r.keep(t.customer)) continue;  // another shard's deferred send
     if (t.kind == TimerKind::kRelease) releases[t.seq] = true;
     timers.push_back(std::move(t));
   }
@@ -177,7 +184,8 @@ void StateRestorer::Finish() {
   // stored, and pieces of journeys, steps or channels the program no longer has must
   // not stay behind (a rollback would bring them back): if the program's layouts or
   // shape differ from the stored ones, everything is written again under them.
-  e.rewrite_ = r.layouts != snapshot::EncodeLayoutsPiece(*e.spec_);
+  // A share of a store (Only) goes to a store of its own: written whole.
+  e.rewrite_ = r.keep || r.layouts != snapshot::EncodeLayoutsPiece(*e.spec_);
   e.layouts_written_ = !e.rewrite_;
 }
 

@@ -127,14 +127,61 @@ TEST_F(ServeShards, AStateDirectoryKeepsItsNumberOfShards) {
     EXPECT_NE(output.find("holds the state of 2 shards: start with --shards 2"), std::string::npos)
         << output;
   }
-  // And an unsharded store is not taken for shard 0 of several.
-  fs::path one = dir_.path() + "/one-store";
-  StartServe({"--state-dir", one.string()}, program);
+}
+
+TEST_F(ServeShards, OneEnginesStoreIsSplitOverTheShardsWithEveryWait) {
+  const std::string program = Program();
+  const int kCustomers = 40;
+  StartServe({}, program);  // one engine, one store
+  PublishCarts("w", 0, kCustomers);  // one cart each: an email now, a push in 2 s
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", kCustomers, 10000))
+      << serve_->Output();
+  serve_->Stop(SIGKILL);
+  ASSERT_LT(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
+      << "the waits ended before the kill";
+  StartServe({"--shards", "2"}, program);
+  EXPECT_NE(serve_->Output().find("split the state store of one engine over 2 shards"),
+            std::string::npos)
+      << serve_->Output();
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", kCustomers, 15000))
+      << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::set<std::string> pushes;
+  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+  EXPECT_EQ(pushes.size(), static_cast<size_t>(kCustomers)) << "every wait resumed";
+  EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
+      << "none twice";
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+  // Each customer in exactly one shard's store; the old store set aside.
+  long first = CustomersIn(StateDir() + "/shard-0-of-2");
+  long second = CustomersIn(StateDir() + "/shard-1-of-2");
+  EXPECT_GT(first, 0);
+  EXPECT_GT(second, 0);
+  EXPECT_EQ(first + second, kCustomers);
+  bool aside = false;
+  for (const auto& e : fs::directory_iterator(fs::path(StateDir()).parent_path())) {
+    aside = aside || e.path().filename().string().find(".unsharded-") != std::string::npos;
+  }
+  EXPECT_TRUE(aside) << "the store it came from is kept";
+
+  // A split stopped after the old store was set aside and before the new one was put
+  // in its place is finished at the next start; one stopped earlier is dropped (the
+  // store it came from is still in place).
+  const std::string building = StateDir() + ".resharding";
+  fs::rename(StateDir(), building);
+  std::ofstream(building + "/COMPLETE") << "split\n";
+  StartServe({"--shards", "2"}, program);
+  EXPECT_NE(serve_->Output().find("finished splitting the state store"), std::string::npos)
+      << serve_->Output();
   serve_->Stop(SIGTERM);
-  int status = RunServeToExit({"--shards", "2", "--state-dir", one.string()}, program, &output);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
-  EXPECT_NE(output.find("holds the state of 1 shard: start with --shards 1"), std::string::npos)
-      << output;
+  fs::create_directories(building);
+  std::ofstream(building + "/half-written") << "x";
+  StartServe({"--shards", "2"}, program);
+  serve_->Stop(SIGTERM);
+  EXPECT_FALSE(fs::exists(building));
+  EXPECT_EQ(CustomersIn(StateDir() + "/shard-0-of-2") + CustomersIn(StateDir() + "/shard-1-of-2"),
+            kCustomers);
 }
 
 TEST_F(ServeShards, AReloadReachesEveryShardBeforeItsNextMessage) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -68,6 +69,11 @@ class StateRestorer {
   ~StateRestorer();
   StateRestorer(const StateRestorer&) = delete;
   StateRestorer& operator=(const StateRestorer&) = delete;
+
+  // Restores only the customers `keep` accepts, and their timers (one shard's share
+  // of a store written by a single engine), for a store of their own: the next
+  // TakeChanges hands over the whole restored state. Before any piece.
+  void Only(std::function<bool(std::string_view customer)> keep);
 
   // Each returns false with a one-line `error` on a piece it cannot read. Layouts
   // come before any customer or timer; the others in any order.

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <shared_mutex>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,6 +77,10 @@ class StateStore {
   // *position gets the position of the last commit ("" if none). False with `error`
   // if any piece is unreadable: the engine is then left as it was.
   bool Load(runtime::Engine& engine, std::string* position, std::string* error);
+  // The same, loading only the customers `keep` accepts and their timers (splitting
+  // one engine's store over shards).
+  bool Load(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
+            std::string* position, std::string* error);
 
   // Writes what `engine` changed since the last Commit (it must track changes), with
   // `position`, atomically (nothing at all if neither changed: the engine's time and
