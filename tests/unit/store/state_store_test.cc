@@ -198,6 +198,38 @@ std::string OpenAndLoad(const std::string& dir, size_t* customers_after) {
   return error;
 }
 
+// Splitting one engine's store over shards: each load takes only the customers it is
+// given, with their timers, and the two shares make the whole, written whole to
+// stores of their own.
+TEST(StateStore, AFilteredLoadTakesItsShareAndWritesItWhole) {
+  TempDir dir;
+  FillAndClose(dir.Sub("one"), 200);  // 200 customers, each waiting on a timer
+  auto odd = [](std::string_view id) { return (id.back() - '0') % 2 == 1; };
+  size_t customers = 0, timers = 0;
+  for (bool want_odd : {true, false}) {
+    runtime::Engine e(Compile(std::string(kBase) + kWaits));
+    std::string error, position;
+    auto one = OpenStore(dir.Sub("one"));
+    ASSERT_TRUE(one->Load(e, [&](std::string_view id) { return odd(id) == want_odd; }, &position,
+                          &error))
+        << error;
+    EXPECT_EQ(position, "p");
+    EXPECT_EQ(e.customers(), 100u);
+    EXPECT_EQ(e.pending_timers(), 100u) << "only the timers of its customers";
+    customers += e.customers();
+    timers += e.pending_timers();
+    e.TrackChanges(true);
+    auto share = OpenStore(dir.Sub(want_odd ? "odd" : "even"));
+    ASSERT_TRUE(share->CommitAll(e, position, &error)) << error;
+    EXPECT_EQ(share->last_commit().customers, 100u) << "written whole";
+  }
+  EXPECT_EQ(customers, 200u);
+  EXPECT_EQ(timers, 200u);
+  size_t loaded = 0;
+  EXPECT_EQ(OpenAndLoad(dir.Sub("odd"), &loaded), "");
+  EXPECT_EQ(loaded, 100u);
+}
+
 TEST(StateStore, ATruncatedFileIsRefusedAtOpen) {
   TempDir dir;
   FillAndClose(dir.Sub("s"), 2000);
