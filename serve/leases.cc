@@ -71,6 +71,8 @@ std::unique_ptr<PartitionLeases> PartitionLeases::Open(jsCtx* js, const LeaseOpt
                "partitions would never be taken over; delete it (serve creates it)";
       return nullptr;
     }
+    // The bucket's TTL is what expires a lease: local validity (held()) follows it.
+    if (ttl > 0) leases->options_.ttl_ms = ttl / 1'000'000;
     return leases;
   }
   kvConfig cfg;

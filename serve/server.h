@@ -93,6 +93,8 @@ class Server {
   // was interrupted.
   bool SplitState(std::string* error);
   bool FinishSplit(std::string* error);
+  // Several shards: the directory's --partitions, recorded at first, must not change.
+  bool CheckPartitions(std::string* error);
   // Core NATS: a thread that forces the stores' logs onto the disk every --sync-ms,
   // off the deciding threads.
   void StartSyncThread();

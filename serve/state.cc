@@ -63,6 +63,12 @@ bool Server::OpenState(std::string* position, std::string* error) {
              " (a state store written by several shards cannot change their number yet)";
     return false;
   }
+  if (k > 1 && std::filesystem::exists(o.dir + "/snapshot.bin")) {
+    *error = o.dir + " holds a whole-state checkpoint of an earlier version (snapshot.bin): "
+             "start once with --shards 1 to import it, then with --shards " +
+             std::to_string(k) + " to split it";
+    return false;
+  }
   if (k > 1 && unsharded && !SplitState(error)) return false;
   if (written == k && k > 1) {  // a store per shard: none may be missing
     for (auto& shard : shards_) {
@@ -81,6 +87,7 @@ bool Server::OpenState(std::string* position, std::string* error) {
       return false;
     }
   }
+  if (k > 1 && !CheckPartitions(error)) return false;
   for (auto& shard : shards_) {
     std::string shard_position;
     if (!shard->OpenState(&shard_position, error)) return false;
@@ -96,6 +103,30 @@ std::string SplitDir(const std::string& dir) { return dir + ".resharding"; }
 constexpr const char* kSplitComplete = "COMPLETE";
 
 }  // namespace
+
+// Several shards: which store holds a customer depends on --partitions too. The
+// directory records it (file PARTITIONS) and refuses another.
+bool Server::CheckPartitions(std::string* error) {
+  const std::string file = options_.state.dir + "/PARTITIONS";
+  std::ifstream in(file);
+  uint64_t recorded = 0;
+  if (in >> recorded) {
+    if (recorded != options_.partitions) {
+      *error = options_.state.dir + " was written with --partitions " + std::to_string(recorded) +
+               ": start with --partitions " + std::to_string(recorded) +
+               " (customers would be looked for in the wrong shard's store)";
+      return false;
+    }
+    return true;
+  }
+  std::ofstream out(file);
+  out << options_.partitions << "\n";
+  if (!out) {
+    *error = "cannot write " + file;
+    return false;
+  }
+  return true;
+}
 
 bool Server::FinishSplit(std::string* error) {
   const std::string dir = options_.state.dir, tmp = SplitDir(dir);

@@ -96,10 +96,12 @@ TEST_F(ServeShards, TwoShardsDecideWhatOneEngineDecides) {
 TEST_F(ServeShards, AKillNineAndARestartResumeTheWaitsOfEveryShard) {
   const std::string program = Program();
   const int kCustomers = 40;
-  StartServe({"--shards", "2"}, program);
+  StartServeWithMetrics({"--shards", "2"}, program);
   PublishCarts("w", 0, kCustomers);  // one cart each: an email now, a push in 2 s
   ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", kCustomers, 10000))
       << serve_->Output();
+  // Each email is out before its customer's commit: the kill waits for the commits.
+  ASSERT_TRUE(WaitForMetric("juncture_state_customers_written_total", kCustomers, 10000));
   size_t early = client_.On("juncture.actions.push").size();
   serve_->Stop(SIGKILL);
   ASSERT_LT(early, static_cast<size_t>(kCustomers)) << "the waits ended before the kill";
@@ -127,15 +129,20 @@ TEST_F(ServeShards, AStateDirectoryKeepsItsNumberOfShards) {
     EXPECT_NE(output.find("holds the state of 2 shards: start with --shards 2"), std::string::npos)
         << output;
   }
+  // Nor its number of partitions, which decides the shard of a customer as well.
+  int status = RunServeToExit({"--shards", "2", "--partitions", "32"}, program, &output);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("was written with --partitions 64"), std::string::npos) << output;
 }
 
 TEST_F(ServeShards, OneEnginesStoreIsSplitOverTheShardsWithEveryWait) {
   const std::string program = Program();
   const int kCustomers = 40;
-  StartServe({}, program);  // one engine, one store
+  StartServeWithMetrics({}, program);  // one engine, one store
   PublishCarts("w", 0, kCustomers);  // one cart each: an email now, a push in 2 s
   ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", kCustomers, 10000))
       << serve_->Output();
+  ASSERT_TRUE(WaitForMetric("juncture_state_customers_written_total", kCustomers, 10000));
   serve_->Stop(SIGKILL);
   ASSERT_LT(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
       << "the waits ended before the kill";
