@@ -1,6 +1,8 @@
 #include "nats_connection.h"
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace juncture::serve {
 
@@ -30,7 +32,24 @@ std::string Configure(natsOptions* opts, const NatsSettings& settings, bool send
     return s == NATS_OK ? std::string() : std::string(what) + ": " + NatsErrorText(s);
   };
   std::string e;
-  if (!(e = check(natsOptions_SetURL(opts, settings.url.c_str()), "url")).empty()) return e;
+  // A comma-separated list: the servers of a cluster, tried in turn (NATS.c also
+  // learns the others from the one it reaches).
+  std::vector<std::string> urls;
+  for (size_t start = 0; start <= settings.url.size();) {
+    size_t comma = std::min(settings.url.find(',', start), settings.url.size());
+    if (comma > start) urls.push_back(settings.url.substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::vector<const char*> servers;
+  for (const std::string& u : urls) servers.push_back(u.c_str());
+  if (servers.size() > 1) {
+    if (!(e = check(natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size())),
+                    "urls")).empty()) {
+      return e;
+    }
+  } else if (!(e = check(natsOptions_SetURL(opts, settings.url.c_str()), "url")).empty()) {
+    return e;
+  }
   if (!(e = check(natsOptions_SetName(opts, name.c_str()), "name")).empty()) return e;
   if (!(e = check(natsOptions_SetSendAsap(opts, send_asap), "send asap")).empty()) return e;
   if (!(e = check(natsOptions_SetAllowReconnect(opts, true), "reconnect")).empty()) return e;

@@ -1,25 +1,13 @@
 #include "server.h"
 
-#include <pthread.h>
-#include <signal.h>
-#include <sys/stat.h>
-
 #include <chrono>
 #include <iostream>
 
+#include "cluster.h"
+#include "stop_signals.h"
 #include "telemetry.h"
 
 namespace juncture::serve {
-
-namespace {
-
-int64_t MtimeOf(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
-}  // namespace
 
 Server::Server(const ServeOptions& options, const ProgramLoader& loader)
     : options_(options), loader_(loader), metrics_(std::make_unique<Telemetry>()) {}
@@ -98,7 +86,6 @@ bool Server::Start(std::string* error) {
   if (!conn_) return false;
   log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
   if (!log_conn_) return false;
-  for (const std::string& f : options_.watch_files) watched_.emplace_back(f, MtimeOf(f));
   std::string position;
   if (!OpenState(&position, error)) return false;
   bool ok = options_.jetstream.enabled ? StartJetStream(position, error) : StartCore(error);
@@ -195,18 +182,6 @@ void Server::Reload(const std::string& why) {
       program->evaluator->name());
 }
 
-bool Server::WatchedFilesChanged() {
-  bool changed = false;
-  for (auto& [file, mtime] : watched_) {
-    int64_t now = MtimeOf(file);
-    if (now != mtime) {
-      mtime = now;
-      changed = true;
-    }
-  }
-  return changed;
-}
-
 void Server::OnNatsError(natsSubscription* sub, natsStatus error) {
   if (error == NATS_SLOW_CONSUMER) {
     // The count comes from NATS.c (CountDropped); this says when it starts.
@@ -275,34 +250,25 @@ int Server::Shutdown() {
 }
 
 int Server::Run() {
-  // Signals are taken by this thread only (sigtimedwait below): block them before
-  // NATS.c and the workers start their threads, which inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before NATS.c and the workers start their threads, which inherit the signal mask.
+  StopSignals signals(options_.watch_files);
   std::string error;
   if (!Start(&error)) {
     Log("cannot start: " + error);
     return kExitCannotStart;
   }
-  timespec tick{1, 0};
-  while (true) {
-    int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (sig == SIGTERM || sig == SIGINT) break;
-    if (sig == SIGHUP) {
-      Reload("SIGHUP");
-    } else if (WatchedFilesChanged()) {
-      Reload("a program file changed");
-    }
-    if (!options_.jetstream.enabled) CountDropped();
-  }
+  signals.Wait([this](const std::string& why) { Reload(why); },
+               [this] {
+                 if (!options_.jetstream.enabled) CountDropped();
+               });
   return Shutdown();
 }
 
 int Serve(const ServeOptions& options, const ProgramLoader& loader) {
+  if (!options.cluster.name.empty()) {
+    ClusterMember member(options, loader);
+    return member.Run();
+  }
   Server server(options, loader);
   return server.Run();
 }

@@ -52,7 +52,6 @@ class Server {
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
               natsMsg* retire = nullptr, bool more_pending = false);
   void Reload(const std::string& why);
-  bool WatchedFilesChanged();
   void Log(const std::string& line) const;
   void OnNatsError(natsSubscription* sub, natsStatus error);
   // Delivery receipts: subscribed after the source started (both modes).
@@ -160,8 +159,6 @@ class Server {
   int64_t last_proof_ns_ = 0;         // last time the consumer's position was asked
   bool paused_ = false;               // the last checkpoint failed: no new messages
   int64_t retry_ms_ = 0;              // wait before the next Resume
-
-  std::vector<std::pair<std::string, int64_t>> watched_;  // file, mtime
 };
 
 }  // namespace juncture::serve

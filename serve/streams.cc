@@ -56,6 +56,7 @@ bool Create(jsCtx* js, const StreamNeeds& needs, StreamCheck* check, std::string
   cfg.Subjects = subjects.data();
   cfg.SubjectsLen = static_cast<int>(subjects.size());
   cfg.Storage = js_FileStorage;
+  cfg.Replicas = needs.replicas;
   if (needs.min_duplicates_ns > 0) cfg.Duplicates = needs.min_duplicates_ns;
   jsStreamInfo* raw = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);

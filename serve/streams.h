@@ -33,6 +33,7 @@ struct StreamNeeds {
   std::vector<std::string> subjects;  // each must be covered by the stream's subjects
   int64_t min_duplicates_ns = 0;      // 0: no requirement on the duplicate window
   bool consumer_is_recreated = false;  // events: interest retention would lose messages
+  int replicas = 1;                    // when created (a cluster's streams: 3)
 };
 
 // What checking a stream found. `problems` refuse the start (all of them listed);

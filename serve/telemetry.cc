@@ -243,6 +243,9 @@ void Telemetry::StateWritten(size_t customers, size_t bytes) {
   impl_->m.state_bytes_written.Inc(bytes);
 }
 void Telemetry::Paused(bool paused) { impl_->m.intake_paused.Set(paused ? 1 : 0); }
+void Telemetry::ClusterPartitions(size_t held) {
+  impl_->m.cluster_partitions.Set(static_cast<double>(held));
+}
 void Telemetry::ActionsUnstored(size_t n) { impl_->m.actions_unstored.Set(static_cast<double>(n)); }
 
 std::string Telemetry::Summary() const {

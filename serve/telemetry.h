@@ -40,6 +40,7 @@ class Telemetry {
   void Checkpoint(bool ok);
   void StateWritten(size_t customers, size_t bytes);
   void Paused(bool paused);
+  void ClusterPartitions(size_t held);
   void ActionsUnstored(size_t n);
   // A delivery receipt as the book matched it (on the receipts' NATS.c thread).
   void Receipt(const ReceiptBook::Receipt& r, size_t tracked);

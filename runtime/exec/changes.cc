@@ -68,7 +68,8 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
       out.customers.push_back({id, snapshot::EncodeCustomerPiece(*spec_, c)});
     }
     for (const Timer& t : timers_.elements()) {
-      out.timers.push_back(Op{Op::kPut, t.due_us, t.seq, snapshot::EncodeTimerPiece(*spec_, t)});
+      out.timers.push_back(
+          Op{Op::kPut, t.due_us, t.seq, snapshot::EncodeTimerPiece(*spec_, t), t.customer});
     }
     for (const auto& [seq, yes] : cancelled_) {
       if (yes) out.timers.push_back(Op{Op::kCancel, 0, seq, {}});
@@ -81,9 +82,10 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
     }
     out.timers.reserve(timer_changes_.size());
     for (const TimerChange& c : timer_changes_) {
+      bool put = c.kind == Op::kPut;
       out.timers.push_back(Op{c.kind, c.due_us, c.seq,
-                              c.kind == Op::kPut ? snapshot::EncodeTimerPiece(*spec_, c.timer)
-                                                 : std::string()});
+                              put ? snapshot::EncodeTimerPiece(*spec_, c.timer) : std::string(),
+                              put ? c.timer.customer : std::string()});
     }
   }
   changed_.clear();

@@ -98,6 +98,9 @@ ServeMetricSet::ServeMetricSet(Registry& r)
       intake_paused(r.AddGauge(
           "juncture_intake_paused",
           "1 while serve takes no new messages because its last checkpoint failed (JetStream).")),
+      cluster_partitions(r.AddGauge(
+          "juncture_cluster_partitions",
+          "Partitions this instance decides for (serve --cluster): restored and consuming.")),
       program_info_(r.AddGaugeFamily("juncture_program_info",
                                      "Version and evaluator of the running engine; always 1.",
                                      {"version", "evaluator"})) {}

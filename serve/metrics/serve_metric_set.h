@@ -55,6 +55,7 @@ class ServeMetricSet {
   Counter& state_customers_written;         // juncture_state_customers_written_total
   Counter& state_bytes_written;             // juncture_state_bytes_written_total
   Gauge& intake_paused;                     // juncture_intake_paused: 1 while paused
+  Gauge& cluster_partitions;                // juncture_cluster_partitions: held (--cluster)
 
   // juncture_program_info{version,evaluator} = 1, for these values only: `version`
   // is juncture's, `evaluator` the back end ("jit", "interpreter"). Call at start

@@ -1,6 +1,8 @@
 #include "client.h"
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace juncture::itest {
 
@@ -18,7 +20,16 @@ Client::~Client() {
 bool Client::Connect(const std::string& url) {
   natsOptions* opts = nullptr;
   if (natsOptions_Create(&opts) != NATS_OK) return false;
-  natsOptions_SetURL(opts, url.c_str());
+  // A comma-separated list: a cluster's servers.
+  std::vector<std::string> urls;
+  for (size_t start = 0; start <= url.size();) {
+    size_t comma = std::min(url.find(',', start), url.size());
+    if (comma > start) urls.push_back(url.substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::vector<const char*> servers;
+  for (const std::string& u : urls) servers.push_back(u.c_str());
+  natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
   natsOptions_SetSendAsap(opts, true);
   natsOptions_SetMaxReconnect(opts, -1);
   natsOptions_SetReconnectWait(opts, 100);

@@ -35,6 +35,7 @@ bool CreateStream(natsConnection* nc, const StreamSpec& spec, std::string* error
   cfg.Storage = js_FileStorage;
   cfg.Retention = spec.retention;
   cfg.MaxMsgs = spec.max_msgs;
+  cfg.Replicas = spec.replicas;
   if (spec.discard_new) cfg.Discard = js_DiscardNew;
   if (spec.duplicates_ns > 0) cfg.Duplicates = spec.duplicates_ns;
   jsStreamInfo* info = nullptr;

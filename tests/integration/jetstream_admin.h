@@ -19,6 +19,7 @@ struct StreamSpec {
   int64_t max_msgs = -1;
   bool discard_new = false;
   jsRetentionPolicy retention = js_LimitsPolicy;
+  int replicas = 1;
 };
 
 bool CreateStream(natsConnection* nc, const StreamSpec& spec, std::string* error = nullptr);

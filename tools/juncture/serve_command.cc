@@ -48,6 +48,7 @@ int RunServe(ServeCommandOptions& o) {
   if (!options) return 2;
   options->warnings.DisableAll();
   if (!o.no_watch) o.serve.watch_files = FilesToWatch(o.program);
+  if (!o.serve.cluster.name.empty()) o.serve.jetstream.enabled = true;
   serve::ProgramLoader loader =
       [&o, compile = *options](std::string* error) -> std::optional<runtime::CompiledProgram> {
     auto c = compiler::CompileFiles(o.program.paths, compile);
@@ -111,6 +112,22 @@ Runner AddServeCommand(CLI::App& app) {
                  "partitions of the deployment (customers map to them by a fixed hash)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--cluster", s.cluster.name,
+                 "JetStream: run as one instance of the cluster NAME, sharing the partitions "
+                 "with its other instances by leases, each partition's state in a replicated "
+                 "changelog (implies --jetstream)");
+  app.add_option("--instance", s.cluster.instance,
+                 "--cluster: this instance's id, unique in the cluster (default: host name "
+                 "and process id)");
+  app.add_option("--replicas", s.cluster.replicas,
+                 "--cluster: replicas of the streams and lease bucket serve creates (3 on "
+                 "a three-node cluster)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 5));
+  app.add_option("--lease-ttl-ms", s.cluster.lease_ttl_ms,
+                 "--cluster: a partition lease not renewed within this long is taken over")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 600000));
   app.add_flag("--memory-state", s.state.memory_only,
                "core NATS: keep the state in memory only (lost when serve stops)");
   app.add_option("--cache-mb", s.state.cache_mb, "the state store's block cache in MiB")

@@ -45,7 +45,8 @@ struct StateChanges {
     enum Kind : uint8_t { kPut, kCancel, kErase } kind = kPut;
     int64_t due_us = 0;
     uint64_t seq = 0;
-    std::string value;  // kPut only
+    std::string value;     // kPut only
+    std::string customer;  // kPut only: whose timer it is
   };
   std::vector<TimerOp> timers;
 

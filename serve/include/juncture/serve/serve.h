@@ -70,10 +70,20 @@ struct StateSettings {
   int64_t sync_interval_ms = 1000;
 };
 
+// `serve --cluster NAME` (JetStream): instances share the partitions by leases and
+// keep each partition's state in a replicated changelog (docs/scaling.md, "Cluster").
+struct ClusterSettings {
+  std::string name;      // "" = no cluster; letters, digits, '-' and '_'
+  std::string instance;  // unique in the cluster ("" = host name and process id)
+  int replicas = 1;      // of the streams and bucket serve creates (3 on three nodes)
+  int64_t lease_ttl_ms = 6000;  // a dead instance's partitions are taken over after this
+};
+
 struct ServeOptions {
   NatsSettings nats;
   JetStreamSettings jetstream;
   StateSettings state;
+  ClusterSettings cluster;
   // Customers map to `partitions` partitions (runtime::PartitionOf; fixed for the life
   // of a deployment's state), and the partitions to `shards` engines, each deciding
   // on a thread of its own for the partitions p with p % shards == its index (core

@@ -1,0 +1,432 @@
+#include "changelog.h"
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <unordered_set>
+
+#include "nats_connection.h"
+#include "streams.h"
+
+namespace juncture::serve {
+
+namespace {
+
+constexpr const char* kSeqHeader = "Juncture-Seq";
+constexpr const char* kPositionHeader = "Juncture-Position";
+constexpr const char* kExpectedLastHeader = "Nats-Expected-Last-Subject-Sequence";
+constexpr int64_t kAckWaitMs = 10'000;
+constexpr int64_t kReadWaitMs = 5'000;
+// JetStream's "wrong last sequence": the expected last sequence of a subject did not hold.
+constexpr int kWrongLastSequence = 10071;
+
+std::string Hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+bool Unhex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
+    if (ec != std::errc() || end != hex.data() + i + 2) return false;
+    out->push_back(static_cast<char>(value));
+  }
+  return true;
+}
+
+bool ParseU64(const char* text, uint64_t* out) {
+  if (text == nullptr) return false;
+  std::string_view s(text);
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+}
+
+template <typename T>
+void Put(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+template <typename T>
+bool Take(std::string_view& in, T* value) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(value, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
+
+struct MsgListDeleter {
+  void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
+};
+
+}  // namespace
+
+void ChangelogAcks::OnAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* error, void* self) {
+  auto* acks = static_cast<ChangelogAcks*>(self);
+  if (error != nullptr) {
+    std::lock_guard<std::mutex> lock(acks->mu);
+    acks->last_error = JsError(error->Err, error->ErrCode) +
+                       (error->ErrText != nullptr ? std::string(": ") + error->ErrText : "");
+    acks->failures.fetch_add(1);
+  }
+  natsMsg_Destroy(msg);
+}
+
+std::string ChangelogStream(const std::string& cluster) { return "JUNCTURE_STATE_" + cluster; }
+
+bool EnsureChangelog(jsCtx* js, const std::string& cluster, int replicas, std::string* error) {
+  const std::string name = ChangelogStream(cluster);
+  const std::string subjects = "juncture.state." + cluster + ".>";
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js, name.c_str(), nullptr, &code);
+  if (s == NATS_OK) {
+    int64_t per_subject = info->Config->MaxMsgsPerSubject;
+    jsStreamInfo_Destroy(info);
+    if (per_subject >= 0 && per_subject < 2) {
+      *error = "stream " + name + " keeps " + std::to_string(per_subject) +
+               " message(s) per subject; the changelog needs two (the version before a "
+               "commit that was cut); delete the stream or raise its max_msgs_per_subject";
+      return false;
+    }
+    return true;
+  }
+  if (s != NATS_NOT_FOUND) {
+    *error = "cannot read stream " + name + ": " + JsError(s, code);
+    return false;
+  }
+  const char* subject = subjects.c_str();
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = name.c_str();
+  cfg.Subjects = &subject;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = replicas;
+  cfg.MaxMsgsPerSubject = 2;
+  cfg.Description = "juncture serve --cluster: each partition's state, compacted";
+  code = static_cast<jsErrCode>(0);
+  s = js_AddStream(&info, js, &cfg, nullptr, &code);
+  if (s == NATS_OK) jsStreamInfo_Destroy(info);
+  // Another instance may have created it meanwhile.
+  if (s != NATS_OK && js_GetStreamInfo(&info, js, name.c_str(), nullptr, &code) != NATS_OK) {
+    *error = "cannot create stream " + name + ": " + JsError(s, code);
+    return false;
+  }
+  if (s != NATS_OK) jsStreamInfo_Destroy(info);
+  return true;
+}
+
+PartitionChangelog::PartitionChangelog(jsCtx* js, ChangelogAcks* acks, const std::string& cluster,
+                                       uint32_t partition)
+    : js_(js),
+      acks_(acks),
+      stream_(ChangelogStream(cluster)),
+      prefix_("juncture.state." + cluster + "." + std::to_string(partition) + ".") {}
+
+std::string PartitionChangelog::Subject(const char* kind, std::string_view customer) const {
+  std::string out = prefix_ + kind;
+  if (!customer.empty()) out += "." + Hex(customer);
+  return out;
+}
+
+// A timers piece: per timer, its sequence, due time, cancelled flag, piece length and
+// piece (fixed-width little-endian numbers).
+std::string PartitionChangelog::EncodeTimers(const Timers& timers) {
+  std::string out;
+  for (const auto& [seq, t] : timers) {
+    Put<uint64_t>(out, seq);
+    Put<int64_t>(out, t.due_us);
+    Put<uint8_t>(out, t.cancelled ? 1 : 0);
+    Put<uint32_t>(out, static_cast<uint32_t>(t.piece.size()));
+    out += t.piece;
+  }
+  return out;
+}
+
+bool PartitionChangelog::DecodeTimers(std::string_view in, Timers* out) {
+  out->clear();
+  while (!in.empty()) {
+    uint64_t seq = 0;
+    TimerEntry t;
+    uint8_t cancelled = 0;
+    uint32_t size = 0;
+    if (!Take(in, &seq) || !Take(in, &t.due_us) || !Take(in, &cancelled) || !Take(in, &size) ||
+        in.size() < size) {
+      return false;
+    }
+    t.cancelled = cancelled != 0;
+    t.piece = std::string(in.substr(0, size));
+    in.remove_prefix(size);
+    (*out)[seq] = std::move(t);
+  }
+  return true;
+}
+
+bool PartitionChangelog::PublishPiece(const std::string& subject, std::string_view body,
+                                      uint64_t seq, std::string* error) {
+  natsMsg* msg = nullptr;
+  natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(), static_cast<int>(body.size()));
+  if (s == NATS_OK) s = natsMsgHeader_Set(msg, kSeqHeader, std::to_string(seq).c_str());
+  if (s == NATS_OK) s = js_PublishMsgAsync(js_, &msg, nullptr);  // takes msg on success
+  if (msg != nullptr) natsMsg_Destroy(msg);
+  if (s != NATS_OK) {
+    *error = "cannot publish " + subject + ": " + NatsErrorText(s);
+    return false;
+  }
+  return true;
+}
+
+bool PartitionChangelog::AwaitAcks(std::string* error) {
+  jsPubOptions o;
+  jsPubOptions_Init(&o);
+  o.MaxWait = kAckWaitMs;
+  natsStatus s = js_PublishAsyncComplete(js_, &o);
+  if (s != NATS_OK) {
+    *error = "the changelog did not acknowledge every write: " + NatsErrorText(s);
+    // What is still pending is given up: a later ack must not count against the next write.
+    natsMsgList pending{};
+    if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
+    return false;
+  }
+  if (acks_->failures.exchange(0) > 0) {
+    std::lock_guard<std::mutex> lock(acks_->mu);
+    *error = "the changelog refused a write: " + acks_->last_error;
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> PartitionChangelog::ApplyTimerOps(const runtime::StateChanges& changes) {
+  using Op = runtime::StateChanges::TimerOp;
+  std::unordered_set<std::string> touched;
+  if (changes.rewrite) {  // the whole state follows: every customer's timers again
+    for (const auto& entry : timers_) touched.insert(entry.first);
+    timers_.clear();
+    owner_.clear();
+  }
+  for (const Op& op : changes.timers) {
+    if (op.kind == Op::kPut) {
+      timers_[op.customer][op.seq] = TimerEntry{op.due_us, op.value, false};
+      owner_[op.seq] = op.customer;
+      touched.insert(op.customer);
+      continue;
+    }
+    auto owner = owner_.find(op.seq);
+    if (owner == owner_.end()) continue;  // set and dropped before anything was written
+    const std::string customer = owner->second;
+    touched.insert(customer);
+    auto list = timers_.find(customer);
+    if (list == timers_.end()) continue;
+    if (op.kind == Op::kCancel) {
+      auto t = list->second.find(op.seq);
+      if (t != list->second.end()) t->second.cancelled = true;
+      continue;
+    }
+    list->second.erase(op.seq);
+    owner_.erase(owner);
+    if (list->second.empty()) timers_.erase(list);
+  }
+  return {touched.begin(), touched.end()};
+}
+
+bool PartitionChangelog::Write(const runtime::StateChanges& changes, const ChangelogPosition& position,
+                               bool* fenced, std::string* error) {
+  *fenced = false;
+  const uint64_t tag = position.input_seq;
+  acks_->failures.store(0);
+  bool ok = true;
+  if (!changes.layouts.empty()) ok = PublishPiece(Subject("l"), changes.layouts, tag, error);
+  for (size_t i = 0; ok && i < changes.customers.size(); ++i) {
+    const auto& c = changes.customers[i];
+    ok = PublishPiece(Subject("c", c.id), c.value, tag, error);
+  }
+  for (const std::string& customer : ApplyTimerOps(changes)) {
+    if (!ok) break;
+    auto list = timers_.find(customer);
+    ok = PublishPiece(Subject("t", customer), list == timers_.end() ? std::string() : EncodeTimers(list->second),
+                      tag, error);
+  }
+  std::string wait_error;
+  if (!AwaitAcks(&wait_error) && ok) {
+    *error = wait_error;
+    ok = false;
+  }
+  if (!ok) return false;
+  // Every piece is stored: now the position, unless another instance wrote one since.
+  natsMsg* raw = nullptr;
+  const std::string subject = Subject("pos");
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, changes.globals.data(),
+                                static_cast<int>(changes.globals.size()));
+  if (s != NATS_OK) {
+    *error = "cannot build the position: " + NatsErrorText(s);
+    return false;
+  }
+  std::unique_ptr<natsMsg, MsgListDeleter> msg(raw);
+  natsMsgHeader_Set(raw, kSeqHeader, std::to_string(tag).c_str());
+  natsMsgHeader_Set(raw, kPositionHeader, std::to_string(tag).c_str());
+  // 0 expects no position at all yet.
+  natsMsgHeader_Set(raw, kExpectedLastHeader, std::to_string(position_msg_seq_).c_str());
+  jsPubOptions o;
+  jsPubOptions_Init(&o);
+  o.MaxWait = kAckWaitMs;
+  jsPubAck* ack = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  s = js_PublishMsg(&ack, js_, raw, &o, &code);
+  if (s != NATS_OK) {
+    *fenced = static_cast<int>(code) == kWrongLastSequence;
+    *error = *fenced ? "another instance wrote this partition's position since (fenced out)"
+                     : "cannot write the position: " + JsError(s, code);
+    return false;
+  }
+  position_msg_seq_ = ack->Sequence;
+  jsPubAck_Destroy(ack);
+  return true;
+}
+
+bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* position,
+                                 std::string* error) {
+  // Every stored message of the partition, oldest first (at most two per subject).
+  struct Version {
+    uint64_t tag = 0;
+    std::string body;
+  };
+  std::map<std::string, std::vector<Version>> subjects;
+  uint64_t position_msg_seq = 0;
+  {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream_.c_str();
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverAll;
+    natsSubscription* raw = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_SubscribeSync(&raw, js_, (prefix_ + ">").c_str(), nullptr, &so, &code);
+    if (s != NATS_OK) {
+      *error = "cannot read " + stream_ + ": " + JsError(s, code);
+      return false;
+    }
+    SubscriptionPtr sub(raw);
+    jsConsumerInfo* info = nullptr;
+    s = natsSubscription_GetConsumerInfo(&info, raw, nullptr, &code);
+    if (s != NATS_OK) {
+      *error = "cannot read " + stream_ + ": " + JsError(s, code);
+      return false;
+    }
+    uint64_t total = info->Delivered.Consumer + info->NumPending;
+    jsConsumerInfo_Destroy(info);
+    uint64_t received = 0;
+    uint64_t remaining = total;
+    while (received < total || remaining > 0) {
+      natsMsg* m = nullptr;
+      s = natsSubscription_NextMsg(&m, raw, kReadWaitMs);
+      if (s != NATS_OK) {
+        *error = "reading " + stream_ + " stopped after " + std::to_string(received) + " of " +
+                 std::to_string(total) + " messages: " + NatsErrorText(s);
+        return false;
+      }
+      std::unique_ptr<natsMsg, MsgListDeleter> owned(m);
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, m) != NATS_OK) continue;  // a flow-control message
+      remaining = meta->NumPending;
+      uint64_t stream_seq = meta->Sequence.Stream;
+      jsMsgMetaData_Destroy(meta);
+      ++received;
+      const char* tag_text = nullptr;
+      Version v;
+      if (natsMsgHeader_Get(m, kSeqHeader, &tag_text) != NATS_OK || !ParseU64(tag_text, &v.tag)) {
+        *error = std::string("a message of ") + natsMsg_GetSubject(m) + " in " + stream_ +
+                 " has no valid " + kSeqHeader + " header: not written by serve";
+        return false;
+      }
+      v.body.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+      std::string subject = natsMsg_GetSubject(m);
+      if (subject == Subject("pos")) position_msg_seq = stream_seq;
+      subjects[std::move(subject)].push_back(std::move(v));
+    }
+  }
+  // The position: the latest one written.
+  uint64_t input_seq = 0;
+  std::string globals;
+  if (auto pos = subjects.find(Subject("pos")); pos != subjects.end()) {
+    input_seq = pos->second.back().tag;
+    globals = pos->second.back().body;
+    subjects.erase(pos);
+  }
+  // Each piece as of the position; those written after it are rolled back.
+  std::vector<std::pair<std::string, std::string>> rollback;  // subject, body as of position
+  std::map<std::string, std::string> chosen;
+  for (auto& [subject, versions] : subjects) {
+    const Version* at = nullptr;
+    for (const Version& v : versions) {
+      if (v.tag <= input_seq) at = &v;
+    }
+    std::string body = at != nullptr ? at->body : std::string();
+    if (versions.back().tag > input_seq) rollback.emplace_back(subject, body);
+    if (!body.empty()) chosen[subject] = std::move(body);
+  }
+  runtime::StateRestorer restorer(engine);
+  std::string why;
+  auto fail = [&](const std::string& subject) {
+    *error = "the piece " + subject + " in " + stream_ + " is not intact: " + why;
+    return false;
+  };
+  if (auto layouts = chosen.find(Subject("l")); layouts != chosen.end()) {
+    if (!restorer.Layouts(layouts->second, &why)) return fail(layouts->first);
+  }
+  if (!globals.empty() && !restorer.Globals(globals, &why)) return fail(Subject("pos"));
+  timers_.clear();
+  owner_.clear();
+  const std::string customer_prefix = Subject("c") + ".";
+  const std::string timers_prefix = Subject("t") + ".";
+  for (const auto& [subject, body] : chosen) {
+    std::string id;
+    if (subject.compare(0, customer_prefix.size(), customer_prefix) == 0) {
+      if (!Unhex(std::string_view(subject).substr(customer_prefix.size()), &id)) {
+        why = "not a customer subject";
+        return fail(subject);
+      }
+      if (!restorer.Customer(id, body, &why)) return fail(subject);
+    } else if (subject.compare(0, timers_prefix.size(), timers_prefix) == 0) {
+      Timers timers;
+      if (!Unhex(std::string_view(subject).substr(timers_prefix.size()), &id) ||
+          !DecodeTimers(body, &timers)) {
+        why = "not a timers piece";
+        return fail(subject);
+      }
+      for (const auto& [seq, t] : timers) {
+        if (!restorer.Timer(t.piece, &why)) return fail(subject);
+        if (t.cancelled) restorer.Cancelled(seq);
+        owner_[seq] = id;
+      }
+      timers_[id] = std::move(timers);
+    }
+  }
+  customers_restored_ = restorer.customers();
+  // Written again at the position before anything reaches the engine: a failure here
+  // leaves the partition as it was.
+  acks_->failures.store(0);
+  for (const auto& [subject, body] : rollback) {
+    if (!PublishPiece(subject, body, input_seq, error)) {
+      AwaitAcks(&why);
+      return false;
+    }
+  }
+  if (!rollback.empty() && !AwaitAcks(error)) return false;
+  restorer.Finish();
+  position->input_seq = input_seq;
+  position_msg_seq_ = position_msg_seq;
+  return true;
+}
+
+}  // namespace juncture::serve

@@ -1,0 +1,590 @@
+#include "cluster.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "shard.h"
+#include "stop_signals.h"
+#include "streams.h"
+#include "telemetry.h"
+#include "juncture/runtime/partition.h"
+
+namespace juncture::serve {
+
+namespace {
+
+constexpr int64_t kNsPerMs = 1'000'000;
+// As in JetStream mode (jetstream_source.cc): timers fire this far behind the time
+// at which the stream proved every earlier message decided, at most one proof per
+// partition per kProofIntervalNs.
+constexpr int64_t kTimerLagUs = 50'000;
+constexpr int64_t kProofIntervalNs = 20 * kNsPerMs;
+// Messages received and not yet decided, over all partitions; NATS.c's delivery
+// threads wait beyond this (and the ordered consumers' flow control holds the rest
+// in the stream).
+constexpr size_t kMaxQueued = 65'536;
+// A lease round every sixth of the TTL (a lease counts as held for three quarters).
+constexpr int64_t kRoundsPerTtl = 6;
+
+bool IsNameToken(const std::string& s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+  });
+}
+
+// The host name and process id, as a subject token.
+std::string DefaultInstance() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  std::string out;
+  for (char c : std::string(host)) out += IsNameToken(std::string(1, c)) ? c : '-';
+  return (out.empty() ? "serve" : out) + "-" + std::to_string(getpid());
+}
+
+std::string PartitionList(const std::vector<uint32_t>& partitions) {
+  std::string out;
+  for (uint32_t p : partitions) out += (out.empty() ? "" : ",") + std::to_string(p);
+  return out;
+}
+
+}  // namespace
+
+ClusterMember::ClusterMember(const ServeOptions& options, const ProgramLoader& loader)
+    : options_(options), loader_(loader), metrics_(std::make_unique<Telemetry>()) {}
+
+ClusterMember::~ClusterMember() {
+  stopping_ = true;
+  queued_cv_.notify_all();
+  space_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  for (auto& [index, p] : partitions_) p->feed->live = false;
+  partitions_.clear();  // unsubscribes
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    for (Queued& q : queue_) natsMsg_Destroy(q.msg);
+    queue_.clear();
+  }
+  leases_.reset();
+  for (jsCtx* js : {js_, state_js_}) {
+    if (js == nullptr) continue;
+    jsPubOptions o;
+    jsPubOptions_Init(&o);
+    o.MaxWait = 5000;
+    js_PublishAsyncComplete(js, &o);
+    jsCtx_Destroy(js);
+  }
+  conn_.reset();
+  log_conn_.reset();
+  publisher_.reset();
+}
+
+void ClusterMember::Log(const std::string& line) const { ServeLog(line); }
+
+bool ClusterMember::CheckOptions(std::string* error) {
+  const ClusterSettings& c = options_.cluster;
+  if (!IsNameToken(c.name)) {
+    *error = "--cluster: \"" + c.name + "\" is not a cluster name (letters, digits, '-', '_')";
+    return false;
+  }
+  if (!c.instance.empty() && !IsNameToken(c.instance)) {
+    *error = "--instance: \"" + c.instance + "\" is not an instance id (letters, digits, '-', '_')";
+    return false;
+  }
+  if (options_.shards != 1) {
+    *error = "--shards is for core NATS; in a cluster each instance runs one engine per partition";
+    return false;
+  }
+  if (c.lease_ttl_ms < 1000) {
+    *error = "--lease-ttl-ms must be at least 1000";
+    return false;
+  }
+  if (c.replicas < 1 || c.replicas > 5) {
+    *error = "--replicas must be between 1 and 5";
+    return false;
+  }
+  const std::vector<std::string>& subjects = options_.subjects;
+  if (subjects.size() != 1 || subjects[0].size() < 3 ||
+      subjects[0].compare(subjects[0].size() - 2, 2, ".>") != 0) {
+    *error = "--cluster consumes one subject tree, PREFIX.> (each partition's messages on "
+             "PREFIX.p.<partition>); give one --subject of that form";
+    return false;
+  }
+  events_prefix_ = subjects[0].substr(0, subjects[0].size() - 2);
+  return true;
+}
+
+bool ClusterMember::PrepareStreams(std::string* error) {
+  const JetStreamSettings& o = options_.jetstream;
+  const int replicas = options_.cluster.replicas;
+  StreamNeeds events{o.stream, options_.subjects, 0, true, replicas};
+  StreamNeeds actions{o.actions_stream, {options_.actions_prefix + ".>"}, kMinActionDedupeNs, false,
+                      replicas};
+  for (const StreamNeeds& n : {events, actions}) {
+    StreamCheck check;
+    if (!EnsureStream(js_, n, o.fix_streams, &check, error)) return false;
+    if (check.created) Log("created stream " + n.name);
+    for (const std::string& f : check.fixed) Log("fixed: " + f);
+    for (const std::string& w : check.warnings) Log("warning: " + w);
+    if (!check.problems.empty()) {
+      *error = "the JetStream streams do not fit serve's guarantees:";
+      for (const std::string& p : check.problems) *error += "\n  " + p;
+      return false;
+    }
+  }
+  return EnsureChangelog(state_js_, options_.cluster.name, replicas, error);
+}
+
+bool ClusterMember::Start(std::string* error) {
+  if (!CheckOptions(error)) return false;
+  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, error)) {
+    *error = "metrics: " + *error;
+    return false;
+  }
+  std::string why;
+  program_ = loader_(&why);
+  if (!program_) {
+    *error = "the program does not compile:\n" + why;
+    return false;
+  }
+  metrics_->ProgramInfo(*program_->spec, program_->evaluator->name());
+  NatsConnection::Callbacks callbacks;
+  callbacks.disconnected = [this] {
+    metrics_->Disconnected();
+    Log("disconnected from NATS; reconnecting");
+  };
+  callbacks.reconnected = [this] {
+    metrics_->Reconnected();
+    Log("reconnected to NATS at " + conn_->ConnectedUrl());
+  };
+  conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks), error);
+  if (!conn_) return false;
+  log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
+  if (!log_conn_) return false;
+
+  lane_ = &metrics_->AddShard();
+  acks_ = std::make_unique<ActionAcks>(options_.jetstream.actions_stream,
+                                       options_.jetstream.ack_timeout_ms, lane_);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.PublishAsync.MaxPending = 65536;
+  jo.PublishAsync.AckHandler = &ActionAcks::OnAck;
+  jo.PublishAsync.AckHandlerClosure = acks_.get();
+  if (natsStatus s = natsConnection_JetStream(&js_, conn_->get(), &jo); s != NATS_OK) {
+    *error = "JetStream: " + NatsErrorText(s);
+    return false;
+  }
+  jsOptions_Init(&jo);
+  jo.PublishAsync.MaxPending = 65536;
+  jo.PublishAsync.AckHandler = &ChangelogAcks::OnAck;
+  jo.PublishAsync.AckHandlerClosure = &changelog_acks_;
+  if (natsStatus s = natsConnection_JetStream(&state_js_, conn_->get(), &jo); s != NATS_OK) {
+    *error = "JetStream: " + NatsErrorText(s);
+    return false;
+  }
+  if (!PrepareStreams(error)) return false;
+
+  LeaseOptions lo;
+  lo.bucket = "juncture-leases-" + options_.cluster.name;
+  lo.instance = options_.cluster.instance.empty() ? DefaultInstance() : options_.cluster.instance;
+  lo.partitions = options_.partitions;
+  lo.ttl_ms = options_.cluster.lease_ttl_ms;
+  lo.replicas = options_.cluster.replicas;
+  leases_ = PartitionLeases::Open(js_, lo, error);
+  if (!leases_) return false;
+  publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, acks_.get(), options_,
+                                           lane_);
+  Log("instance " + lo.instance + " of cluster " + options_.cluster.name + ": deciding on " +
+      events_prefix_ + ".p.<partition> (" + std::to_string(options_.partitions) +
+      " partitions) from " + conn_->ConnectedUrl() + ", stream " + options_.jetstream.stream +
+      ", state in stream " + ChangelogStream(options_.cluster.name) + ", leases in " + lo.bucket +
+      "; " + std::to_string(program_->spec->journeys.size()) + " journeys on the " +
+      program_->evaluator->name() +
+      (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
+  worker_ = std::thread([this] { Loop(); });
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// The worker
+
+void ClusterMember::Loop() {
+  const int64_t round_ns = options_.cluster.lease_ttl_ms * kNsPerMs / kRoundsPerTtl;
+  const int64_t commit_ns = options_.jetstream.checkpoint_interval_ms * kNsPerMs;
+  int64_t next_round = 0;
+  int64_t next_commit = SteadyNs() + commit_ns;
+  while (!stopping_) {
+    ApplyReload();
+    if (SteadyNs() >= next_round) {
+      Round();
+      next_round = SteadyNs() + round_ns;
+    }
+    DecideQueued();
+    for (auto& entry : partitions_) FireDueTimers(*entry.second);
+    ReportState();
+    if (SteadyNs() >= next_commit) {
+      Commit();
+      next_commit = SteadyNs() + commit_ns;
+    }
+    // Until the next round, commit or timer, at least 10 ms and at most 100 ms apart.
+    int64_t next_ns = std::min(next_round, next_commit);
+    int64_t wait_ms = std::clamp<int64_t>((next_ns - SteadyNs()) / kNsPerMs, 10, 100);
+    for (auto& entry : partitions_) {
+      int64_t due = entry.second->engine->next_timer();
+      if (due != INT64_MAX) {
+        wait_ms = std::min(wait_ms, std::max<int64_t>(10, (due + kTimerLagUs - WallUs()) / 1000));
+      }
+    }
+    WaitForWork(wait_ms);
+  }
+  // Stopping: no new message; decide what was received, write it all, hand over.
+  for (auto& entry : partitions_) {
+    entry.second->feed->live = false;
+    natsSubscription_Unsubscribe(entry.second->sub.get());
+  }
+  DecideQueued();
+  clean_stop_ = Commit();
+  for (auto& entry : partitions_) entry.second->sub.reset();
+  partitions_.clear();
+  leases_->ReleaseAll();
+  metrics_->ClusterPartitions(0);
+}
+
+void ClusterMember::WaitForWork(int64_t ms) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queued_cv_.wait_for(lock, std::chrono::milliseconds(ms),
+                      [this] { return !queue_.empty() || stopping_.load(); });
+}
+
+void ClusterMember::Round() {
+  LeaseRound round;
+  std::string error;
+  if (!leases_->Renew(&round, &error)) Log("lease round incomplete: " + error);
+  for (uint32_t p : round.lost) Drop(p, "its lease was taken by another instance");
+  for (uint32_t p : round.release) {
+    // Another instance's share now: write what is decided, stop, then hand it over.
+    if (partitions_.count(p) > 0) Commit(p);
+    Drop(p, "handed over to another instance");
+    leases_->Release(p);
+  }
+  std::vector<uint32_t> held = leases_->held();
+  std::vector<uint32_t> open;
+  for (const auto& entry : partitions_) open.push_back(entry.first);
+  for (uint32_t p : open) {
+    if (!std::binary_search(held.begin(), held.end(), p)) Drop(p, "its lease ran out");
+  }
+  std::vector<uint32_t> opened;
+  for (uint32_t p : held) {
+    if (partitions_.count(p) > 0) continue;
+    if (stopping_) break;
+    if (Open(p, &error)) {
+      opened.push_back(p);
+      continue;
+    }
+    // JetStream is not answering (a leader election after a node loss, say): the
+    // others would wait as long each; the next round tries again.
+    Log("partition " + std::to_string(p) + ": cannot open (the next round tries again): " + error);
+    break;
+  }
+  if (!opened.empty()) {
+    Log("now deciding for partitions " + PartitionList(opened) + " (" +
+        std::to_string(partitions_.size()) + " held; live instances: " +
+        std::to_string(round.instances.size()) + ")");
+  }
+  metrics_->ClusterPartitions(partitions_.size());
+}
+
+bool ClusterMember::Open(uint32_t index, std::string* error) {
+  int64_t started = SteadyNs();
+  auto p = std::make_unique<Partition>();
+  p->index = index;
+  p->engine = std::make_unique<runtime::Engine>(*program_, options_.limits);
+  p->changelog = std::make_unique<PartitionChangelog>(state_js_, &changelog_acks_,
+                                                      options_.cluster.name, index);
+  ChangelogPosition position;
+  if (!p->changelog->Restore(*p->engine, &position, error)) return false;
+  p->engine->TrackChanges(true);
+  p->applied_seq = p->committed_seq = position.input_seq;
+  feeds_.push_back(std::make_unique<Feed>());
+  p->feed = feeds_.back().get();
+  p->feed->member = this;
+  p->feed->partition = index;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = options_.jetstream.stream.c_str();
+  so.Ordered = true;
+  if (position.input_seq > 0) {
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = position.input_seq + 1;
+  } else {
+    so.Config.DeliverPolicy = js_DeliverAll;
+  }
+  const std::string subject = events_prefix_ + ".p." + std::to_string(index);
+  natsSubscription* sub = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_Subscribe(&sub, js_, subject.c_str(), &ClusterMember::OnMessage, p->feed,
+                              nullptr, &so, &code);
+  if (s != NATS_OK) {
+    p->feed->live = false;
+    *error = "cannot consume " + subject + ": " + JsError(s, code);
+    return false;
+  }
+  p->sub.reset(sub);
+  if (!options_.quiet) {
+    Log("partition " + std::to_string(index) + ": restored " +
+        std::to_string(p->changelog->customers_restored()) + " customers at sequence " +
+        std::to_string(position.input_seq) + " in " +
+        std::to_string((SteadyNs() - started) / kNsPerMs) + " ms");
+  }
+  partitions_[index] = std::move(p);
+  return true;
+}
+
+void ClusterMember::Drop(uint32_t index, const std::string& why) {
+  auto it = partitions_.find(index);
+  if (it == partitions_.end()) return;
+  Partition& p = *it->second;
+  p.feed->live = false;
+  space_cv_.notify_all();  // a delivery thread waiting to queue for it gives up
+  natsSubscription_Unsubscribe(p.sub.get());
+  Log("partition " + std::to_string(index) + ": stopped deciding (" + why + ")");
+  partitions_.erase(it);
+  metrics_->ClusterPartitions(partitions_.size());
+}
+
+void ClusterMember::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* feed = static_cast<Feed*>(closure);
+  ClusterMember* self = feed->member;
+  int64_t receipt_ns = SteadyNs();
+  {
+    std::unique_lock<std::mutex> lock(self->queue_mu_);
+    self->space_cv_.wait(lock, [&] {
+      return self->queue_.size() < kMaxQueued || self->stopping_.load() || !feed->live.load();
+    });
+    if (feed->live.load() && !self->stopping_.load()) {
+      self->queue_.push_back({feed, msg, receipt_ns});
+      msg = nullptr;
+    }
+  }
+  if (msg != nullptr) {
+    natsMsg_Destroy(msg);  // the partition was dropped: its next owner decides it
+    return;
+  }
+  self->queued_cv_.notify_one();
+}
+
+void ClusterMember::DecideQueued() {
+  std::deque<Queued> batch;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    batch.swap(queue_);
+  }
+  space_cv_.notify_all();
+  for (const Queued& item : batch) Decide(item);
+  publisher_->DestroyRetired();
+}
+
+void ClusterMember::Decide(const Queued& item) {
+  auto it = partitions_.find(item.feed->partition);
+  if (it == partitions_.end() || it->second->feed != item.feed) {
+    natsMsg_Destroy(item.msg);  // dropped since: its next owner decides it
+    return;
+  }
+  Partition& p = *it->second;
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, item.msg) != NATS_OK) {
+    natsMsg_Destroy(item.msg);
+    return;
+  }
+  uint64_t seq = meta->Sequence.Stream;
+  int64_t stored_us = meta->Timestamp / 1000;
+  jsMsgMetaData_Destroy(meta);
+  if (seq <= p.applied_seq) {  // delivered again (an ordered consumer re-created)
+    natsMsg_Destroy(item.msg);
+    return;
+  }
+  std::string_view data(natsMsg_GetData(item.msg), static_cast<size_t>(natsMsg_GetDataLength(item.msg)));
+  std::string customer;
+  metrics_->MessageIn();
+  if (runtime::CustomerOfMessage(data, &customer) &&
+      runtime::PartitionOf(customer, options_.partitions) != p.index) {
+    // Deciding it here would give the customer a second state in another partition.
+    publisher_->OnDeadLetter(
+        data, "customer \"" + customer + "\" belongs to partition " +
+                  std::to_string(runtime::PartitionOf(customer, options_.partitions)) +
+                  ", not to partition " + std::to_string(p.index) + " whose subject it came on");
+  } else {
+    publisher_->set_receipt(item.receipt_ns);
+    p.engine->Process(data, *publisher_, stored_us);
+    publisher_->set_receipt(0);
+  }
+  publisher_->FlushLog();
+  publisher_->Retire(item.msg);  // `data` points into it
+  p.applied_seq = seq;
+}
+
+void ClusterMember::FireDueTimers(Partition& p) {
+  if (p.engine->next_timer() > WallUs() - kTimerLagUs) return;
+  int64_t now_ns = SteadyNs();
+  if (now_ns - p.last_proof_ns < kProofIntervalNs) return;
+  p.last_proof_ns = now_ns;
+  // Proof that nothing stored before `asked_at` on the partition's subject is still
+  // undecided: the stream's last message there is one already decided.
+  int64_t asked_at = WallUs();
+  const std::string subject = events_prefix_ + ".p." + std::to_string(p.index);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 1000;
+  natsMsg* last = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetLastMsg(&last, js_, options_.jetstream.stream.c_str(), subject.c_str(), &jo, &code);
+  if (s == NATS_OK) {
+    uint64_t last_seq = natsMsg_GetSequence(last);
+    natsMsg_Destroy(last);
+    if (last_seq > p.applied_seq) return;
+  } else if (s != NATS_NOT_FOUND) {
+    return;  // no proof now: the next pass asks again
+  }
+  p.engine->AdvanceTo(asked_at - kTimerLagUs, *publisher_);
+  publisher_->FlushLog();
+  p.dirty = true;
+}
+
+bool ClusterMember::Commit(std::optional<uint32_t> only) {
+  bool any = false;
+  for (const auto& [index, p] : partitions_) {
+    if ((!only || *only == index) && (p->applied_seq != p->committed_seq || p->dirty)) any = true;
+  }
+  if (!any) return true;
+  std::string error;
+  // Every action stored (or refused) before any state that follows from it.
+  bool settled = publisher_->Settle(options_.jetstream.ack_timeout_ms + 1000, &error);
+  std::vector<Refusal> refused = acks_->Take();
+  metrics_->ActionsUnstored(refused.size());
+  if (!refused.empty()) {
+    error = std::to_string(refused.size()) + " action(s) not stored; published again";
+    publisher_->Republish(std::move(refused));
+    settled = false;
+  }
+  if (settled && publisher_->unbuilt_actions() > 0) {
+    // Decided, never published: only deciding again from the changelog brings them back.
+    std::vector<uint32_t> all;
+    for (const auto& entry : partitions_) all.push_back(entry.first);
+    for (uint32_t p : all) Drop(p, "an action could not be built; deciding again from its changelog");
+    return false;
+  }
+  if (!settled) {
+    metrics_->Checkpoint(false);
+    if (!commit_failing_) Log("commit postponed: " + error);
+    commit_failing_ = true;
+    return false;
+  }
+  bool ok = true;
+  std::vector<uint32_t> held = leases_->held();
+  std::vector<uint32_t> indexes;
+  for (const auto& entry : partitions_) indexes.push_back(entry.first);
+  for (uint32_t index : indexes) {
+    if (only && *only != index) continue;
+    Partition& p = *partitions_.at(index);
+    if (p.applied_seq == p.committed_seq && !p.dirty) continue;
+    if (!std::binary_search(held.begin(), held.end(), index)) {
+      Drop(index, "its lease ran out before its changes were written");
+      ok = false;
+      continue;
+    }
+    runtime::StateChanges changes;
+    p.engine->TakeChanges(changes);
+    bool fenced = false;
+    if (!p.changelog->Write(changes, ChangelogPosition{p.applied_seq}, &fenced, &error)) {
+      metrics_->Checkpoint(false);
+      Drop(index, "its changes could not be written (" + error + "); it is restored again");
+      ok = false;
+      continue;
+    }
+    metrics_->Checkpoint(true);
+    metrics_->StateWritten(changes.customers.size(), 0);
+    p.committed_seq = p.applied_seq;
+    p.dirty = false;
+  }
+  if (ok && commit_failing_) Log("commits succeed again");
+  commit_failing_ = !ok;
+  return ok;
+}
+
+void ClusterMember::ReportState() {
+  size_t customers = 0, timers = 0;
+  for (const auto& entry : partitions_) {
+    customers += entry.second->engine->customers();
+    timers += entry.second->engine->pending_timers();
+  }
+  lane_->State(customers, timers);
+}
+
+// ---------------------------------------------------------------------------
+// Reload and the main thread
+
+void ClusterMember::Reload(const std::string& why) {
+  Log("reloading the program (" + why + ")");
+  std::string error;
+  std::optional<runtime::CompiledProgram> program = loader_(&error);
+  if (!program) {
+    metrics_->Reload(false);
+    Log("reload failed; the running program stays:\n" + error);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(reload_mu_);
+    staged_ = std::move(program);
+  }
+  reload_staged_ = true;
+}
+
+void ClusterMember::ApplyReload() {
+  if (!reload_staged_.exchange(false)) return;
+  std::optional<runtime::CompiledProgram> program;
+  {
+    std::lock_guard<std::mutex> lock(reload_mu_);
+    program.swap(staged_);
+  }
+  if (!program) return;
+  program_ = std::move(program);
+  for (auto& entry : partitions_) {
+    entry.second->engine->Reload(*program_, *publisher_);
+    entry.second->dirty = true;
+  }
+  publisher_->FlushLog();
+  metrics_->Reload(true);
+  metrics_->ProgramInfo(*program_->spec, program_->evaluator->name());
+  Log("reloaded: " + std::to_string(program_->spec->journeys.size()) + " journeys on the " +
+      program_->evaluator->name());
+}
+
+int ClusterMember::Shutdown() {
+  Log("stopping: writing each partition's state and handing the partitions over");
+  stopping_ = true;
+  queued_cv_.notify_all();
+  space_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  Log("stopped. " + metrics_->Summary());
+  if (!clean_stop_) {
+    Log("the last changes could not be written: the next owners decide those messages again");
+    return kExitStoppedWithLoss;
+  }
+  return kExitStopped;
+}
+
+int ClusterMember::Run() {
+  StopSignals signals(options_.watch_files);
+  std::string error;
+  if (!Start(&error)) {
+    Log("cannot start: " + error);
+    return kExitCannotStart;
+  }
+  signals.Wait([this](const std::string& why) { Reload(why); }, [] {});
+  return Shutdown();
+}
+
+}  // namespace juncture::serve

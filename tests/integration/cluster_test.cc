@@ -1,0 +1,195 @@
+// `juncture serve --cluster` on a real three-node JetStream cluster (docs/scaling.md,
+// "Cluster"): three instances share the partitions by leases; one is killed (-9)
+// mid-stream and the survivors take its partitions over, restoring each from its
+// changelog and replaying from its position; then a nats-server node is killed (-9).
+// The actions stream ends up with exactly the actions of one uninterrupted engine
+// (`juncture run` over the same messages), each stored once, and the takeover is
+// measured against the 10 s failover budget.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "jetstream_admin.h"
+#include "nats_cluster.h"
+#include "serve_fixture.h"
+#include "uninterrupted_run.h"
+
+namespace juncture::itest {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kPartitions = 16;
+constexpr int kTtlMs = 3000;
+
+// One `juncture serve --cluster` instance, with its metrics endpoint.
+class Instance {
+ public:
+  bool Start(const std::string& id, const std::string& urls, const std::string& program,
+             const std::string& log) {
+    port_ = FreePort();
+    return process_.Start({JunctureBin(), "serve", program, "--nats", urls, "--cluster", "t",
+                           "--instance", id, "--replicas", "3", "--lease-ttl-ms",
+                           std::to_string(kTtlMs), "--partitions", std::to_string(kPartitions),
+                           "--checkpoint-ms", "100", "--ack-timeout-ms", "2000", "--metrics",
+                           "127.0.0.1:" + std::to_string(port_)},
+                          log);
+  }
+  // Partitions it decides for now; -1 if its metrics do not answer.
+  int Partitions() const {
+    std::string text = HttpGet(port_, "/metrics");
+    const std::string needle = "\njuncture_cluster_partitions ";
+    size_t at = text.find(needle);
+    return at == std::string::npos ? -1 : std::stoi(text.substr(at + needle.size()));
+  }
+  Process& process() { return process_; }
+
+ private:
+  Process process_;
+  int port_ = 0;
+};
+
+// Waits until the given instances hold every partition between them, each some.
+bool Cover(const std::vector<Instance*>& instances, int timeout_ms) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    int sum = 0;
+    bool each = true;
+    for (Instance* i : instances) {
+      int n = i->Partitions();
+      sum += std::max(n, 0);
+      each = each && n > 0;
+    }
+    if (sum == kPartitions && each) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::map<std::string, int> StoredActions(natsConnection* nc) {
+  std::map<std::string, int> out;
+  for (const Received& r : ReadStream(nc, "JUNCTURE_ACTIONS", "juncture.actions.>")) ++out[r.msg_id];
+  return out;
+}
+
+bool WaitForStored(natsConnection* nc, size_t n, int timeout_ms) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    if (StoredActions(nc).size() >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+// `juncture publish FILE` into the cluster's events stream, on partition subjects. A
+// publish the stream did not acknowledge (a node just died, its leaders are being
+// elected again) is retried as a producer would: the stream drops the lines it already
+// has by their Nats-Msg-Id.
+void Publish(const std::string& urls, const std::string& file, const std::string& log) {
+  std::string cmd = "'" + JunctureBin() + "' publish '" + file + "' --nats '" + urls +
+                    "' --jetstream --partitions " + std::to_string(kPartitions) + " >> '" + log +
+                    "' 2>&1";
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (std::system(cmd.c_str()) == 0) return;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  std::ifstream in(log);
+  FAIL() << cmd << "\n" << std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(ClusterServe, ThreeInstancesSendWhatOneEngineSendsThroughAnInstanceKillAndANodeKill) {
+  ASSERT_FALSE(FindProgram("nats-server").empty()) << "nats-server is not installed";
+  NatsCluster cluster;
+  ASSERT_TRUE(cluster.Start(3)) << cluster.node(0).process().Output();
+  TempDir dir;
+  const std::string program = dir.path() + "/program";
+  fs::create_directories(program);
+  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+
+  // 6,000 carts of 300 customers, in three parts: 5 actions per customer.
+  const int kMessages = 6000, kCustomers = 300, kParts = 3;
+  const std::string all = dir.path() + "/events.jsonl";
+  {
+    std::ofstream whole(all);
+    for (int part = 0; part < kParts; ++part) {
+      std::ofstream out(dir.path() + "/part" + std::to_string(part) + ".jsonl");
+      for (int i = part * kMessages / kParts; i < (part + 1) * kMessages / kParts; ++i) {
+        std::string line = CartJson("c-" + std::to_string(i % kCustomers), "k" + std::to_string(i));
+        out << line << "\n";
+        whole << line << "\n";
+      }
+    }
+  }
+  const std::set<std::string> expected =
+      SentIdsOfRun(JunctureBin(), program, all, dir.path() + "/run.jsonl");
+  ASSERT_EQ(expected.size(), static_cast<size_t>(kCustomers) * 5);
+
+  // The streams, replicated on the three nodes (JetStream elects its leaders first).
+  Client client;
+  ASSERT_TRUE(client.Connect(cluster.urls()));
+  std::string error;
+  for (const StreamSpec& spec :
+       {StreamSpec{"JUNCTURE_EVENTS", {"juncture.events.>"}, 0, -1, false, js_LimitsPolicy, 3},
+        StreamSpec{"JUNCTURE_ACTIONS", {"juncture.actions.>"}, int64_t{3600} * 1'000'000'000, -1,
+                   false, js_LimitsPolicy, 3}}) {
+    bool created = false;
+    for (int i = 0; i < 100 && !created; ++i) {
+      created = CreateStream(client.connection(), spec, &error);
+      if (!created) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ASSERT_TRUE(created) << spec.name << ": " << error;
+  }
+
+  Instance a, b, c;
+  ASSERT_TRUE(a.Start("a", cluster.urls(), program, dir.path() + "/a.log"));
+  ASSERT_TRUE(b.Start("b", cluster.urls(), program, dir.path() + "/b.log"));
+  ASSERT_TRUE(c.Start("c", cluster.urls(), program, dir.path() + "/c.log"));
+  ASSERT_TRUE(Cover({&a, &b, &c}, 30000))
+      << a.process().Output() << b.process().Output() << c.process().Output();
+
+  // b is killed while the first part is being decided.
+  const std::string publish_log = dir.path() + "/publish.log";
+  Publish(cluster.urls(), dir.path() + "/part0.jsonl", publish_log);
+  ASSERT_TRUE(WaitForStored(client.connection(), 200, 30000)) << b.process().Output();
+  b.process().Stop(SIGKILL);
+  auto killed = Clock::now();
+  ASSERT_TRUE(Cover({&a, &c}, 20000)) << a.process().Output() << c.process().Output();
+  auto takeover_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count();
+  std::cerr << "b's partitions resumed on a and c " << takeover_ms << " ms after its kill -9 (lease TTL "
+            << kTtlMs << " ms)\n";
+  EXPECT_LT(takeover_ms, 10000) << "the failover budget";
+
+  // Then a nats-server node dies (-9): the streams keep two of their three replicas.
+  Publish(cluster.urls(), dir.path() + "/part1.jsonl", publish_log);
+  ::kill(cluster.node(1).process().pid(), SIGKILL);
+  Publish(cluster.urls(), dir.path() + "/part2.jsonl", publish_log);
+
+  ASSERT_TRUE(WaitForStored(client.connection(), expected.size(), 120000))
+      << StoredActions(client.connection()).size() << "\n"
+      << a.process().Output() << c.process().Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // anything extra would show
+  std::set<std::string> got;
+  for (const auto& [id, n] : StoredActions(client.connection())) {
+    EXPECT_EQ(n, 1) << id << " stored " << n << " times";
+    got.insert(id);
+  }
+  EXPECT_EQ(got, expected);
+  for (Instance* i : {&a, &c}) {
+    int status = i->process().Stop(SIGTERM, 30000);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "status " << status << "\n" << i->process().Output();
+  }
+}
+
+}  // namespace
+}  // namespace juncture::itest
