@@ -25,6 +25,8 @@ constexpr int64_t kProofIntervalNs = 20 * kNsPerMs;
 // threads wait beyond this (and the ordered consumers' flow control holds the rest
 // in the stream).
 constexpr size_t kMaxQueued = 65'536;
+// Start: JetStream requests retried once a second this many times.
+constexpr int kStartAttempts = 30;
 // A lease round every sixth of the TTL (a lease counts as held for three quarters).
 constexpr int64_t kRoundsPerTtl = 6;
 
@@ -117,7 +119,8 @@ bool ClusterMember::CheckOptions(std::string* error) {
   return true;
 }
 
-bool ClusterMember::PrepareStreams(std::string* error) {
+bool ClusterMember::PrepareStreams(bool* misfit, std::string* error) {
+  *misfit = false;
   const JetStreamSettings& o = options_.jetstream;
   const int replicas = options_.cluster.replicas;
   StreamNeeds events{o.stream, options_.subjects, 0, true, replicas};
@@ -130,6 +133,7 @@ bool ClusterMember::PrepareStreams(std::string* error) {
     for (const std::string& f : check.fixed) Log("fixed: " + f);
     for (const std::string& w : check.warnings) Log("warning: " + w);
     if (!check.problems.empty()) {
+      *misfit = true;
       *error = "the JetStream streams do not fit serve's guarantees:";
       for (const std::string& p : check.problems) *error += "\n  " + p;
       return false;
@@ -185,7 +189,16 @@ bool ClusterMember::Start(std::string* error) {
     *error = "JetStream: " + NatsErrorText(s);
     return false;
   }
-  if (!PrepareStreams(error)) return false;
+  // A cluster that just started elects its JetStream leaders first, and instances
+  // started together race to create the same streams: retried for a while.
+  bool misfit = false;
+  for (int attempt = 0;; ++attempt) {
+    if (PrepareStreams(&misfit, error)) break;
+    if (misfit || attempt == kStartAttempts) return false;
+    if (attempt == 0) Log("JetStream is not ready (" + *error + "); retrying for " +
+                          std::to_string(kStartAttempts) + " s");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 
   LeaseOptions lo;
   lo.bucket = "juncture-leases-" + options_.cluster.name;
@@ -193,8 +206,11 @@ bool ClusterMember::Start(std::string* error) {
   lo.partitions = options_.partitions;
   lo.ttl_ms = options_.cluster.lease_ttl_ms;
   lo.replicas = options_.cluster.replicas;
-  leases_ = PartitionLeases::Open(js_, lo, error);
-  if (!leases_) return false;
+  for (int attempt = 0; !leases_; ++attempt) {
+    leases_ = PartitionLeases::Open(js_, lo, error);
+    if (!leases_ && attempt == kStartAttempts) return false;
+    if (!leases_) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, acks_.get(), options_,
                                            lane_);
   Log("instance " + lo.instance + " of cluster " + options_.cluster.name + ": deciding on " +

@@ -83,7 +83,8 @@ class ClusterMember {
 
   bool Start(std::string* error);
   bool CheckOptions(std::string* error);
-  bool PrepareStreams(std::string* error);
+  // *misfit: a stream exists but does not fit (not worth retrying).
+  bool PrepareStreams(bool* misfit, std::string* error);
   void Loop();
   // Renews the leases; drops, hands over and opens partitions accordingly.
   void Round();

@@ -115,14 +115,19 @@ TEST(ClusterServe, ThreeInstancesSendWhatOneEngineSendsThroughAnInstanceKillAndA
   fs::create_directories(program);
   std::ofstream(program + "/stateful.jny") << kStatefulProgram;
 
-  // 6,000 carts of 300 customers, in three parts: 5 actions per customer.
-  const int kMessages = 6000, kCustomers = 300, kParts = 3;
+  // 6,000 carts of 300 customers (20 each, in turn), in three parts: 5 actions per
+  // customer. The first part is two carts each: every customer is then half-way
+  // through its cap (two emails of three) and its window (the webhook comes at the
+  // fifth cart), so that state restored wrong, or messages decided twice, change
+  // what is sent afterwards.
+  const int kCustomers = 300;
+  const std::vector<int> kPartEnds = {600, 3000, 6000};
   const std::string all = dir.path() + "/events.jsonl";
   {
     std::ofstream whole(all);
-    for (int part = 0; part < kParts; ++part) {
+    for (size_t part = 0; part < kPartEnds.size(); ++part) {
       std::ofstream out(dir.path() + "/part" + std::to_string(part) + ".jsonl");
-      for (int i = part * kMessages / kParts; i < (part + 1) * kMessages / kParts; ++i) {
+      for (int i = part == 0 ? 0 : kPartEnds[part - 1]; i < kPartEnds[part]; ++i) {
         std::string line = CartJson("c-" + std::to_string(i % kCustomers), "k" + std::to_string(i));
         out << line << "\n";
         whole << line << "\n";
@@ -156,10 +161,13 @@ TEST(ClusterServe, ThreeInstancesSendWhatOneEngineSendsThroughAnInstanceKillAndA
   ASSERT_TRUE(Cover({&a, &b, &c}, 30000))
       << a.process().Output() << b.process().Output() << c.process().Output();
 
-  // b is killed while the first part is being decided.
+  // The first part decided (two emails per customer) and committed; b is killed while
+  // the second part is being decided.
   const std::string publish_log = dir.path() + "/publish.log";
   Publish(cluster.urls(), dir.path() + "/part0.jsonl", publish_log);
-  ASSERT_TRUE(WaitForStored(client.connection(), 200, 30000)) << b.process().Output();
+  ASSERT_TRUE(WaitForStored(client.connection(), 2 * kCustomers, 30000)) << b.process().Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few commits
+  Publish(cluster.urls(), dir.path() + "/part1.jsonl", publish_log);
   b.process().Stop(SIGKILL);
   auto killed = Clock::now();
   ASSERT_TRUE(Cover({&a, &c}, 20000)) << a.process().Output() << c.process().Output();
@@ -170,7 +178,6 @@ TEST(ClusterServe, ThreeInstancesSendWhatOneEngineSendsThroughAnInstanceKillAndA
   EXPECT_LT(takeover_ms, 10000) << "the failover budget";
 
   // Then a nats-server node dies (-9): the streams keep two of their three replicas.
-  Publish(cluster.urls(), dir.path() + "/part1.jsonl", publish_log);
   ::kill(cluster.node(1).process().pid(), SIGKILL);
   Publish(cluster.urls(), dir.path() + "/part2.jsonl", publish_log);
 
