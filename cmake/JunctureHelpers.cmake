@@ -1,16 +1,21 @@
 # Helpers shared by the test folders.
 include_guard(GLOBAL)
 
-# juncture_add_test(NAME SOURCES... [LIBS libs...])
-# Builds one GoogleTest executable and registers its tests with ctest.
+# juncture_add_test(NAME SOURCES... [LIBS libs...] [RESOURCE_LOCK name])
+# Builds one GoogleTest executable and registers its tests with ctest. Tests that
+# share a RESOURCE_LOCK never run at the same time (ctest -j).
 function(juncture_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "RESOURCE_LOCK" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES} ${ARG_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
   # Tests build IR and ABI structs with designated or partial initialisers on purpose.
   target_compile_options(${name} PRIVATE ${JUNCTURE_WARNINGS} -Wno-missing-field-initializers)
+  set(lock "")
+  if(ARG_RESOURCE_LOCK)
+    set(lock RESOURCE_LOCK ${ARG_RESOURCE_LOCK})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "JUNCTURE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES ENVIRONMENT "JUNCTURE_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${lock})
 endfunction()
 
 # juncture_add_golden_suite(NAME DIR KIND)

@@ -293,6 +293,8 @@ void ClusterMember::Round() {
     if (!std::binary_search(held.begin(), held.end(), p)) Drop(p, "its lease ran out");
   }
   std::vector<uint32_t> opened;
+  restored_customers_ = 0;
+  restore_ns_ = 0;
   for (uint32_t p : held) {
     if (partitions_.count(p) > 0) continue;
     if (stopping_) break;
@@ -306,9 +308,10 @@ void ClusterMember::Round() {
     break;
   }
   if (!opened.empty()) {
-    Log("now deciding for partitions " + PartitionList(opened) + " (" +
-        std::to_string(partitions_.size()) + " held; live instances: " +
-        std::to_string(round.instances.size()) + ")");
+    Log("now deciding for partitions " + PartitionList(opened) + ": " +
+        std::to_string(restored_customers_) + " customers restored from the changelog in " +
+        std::to_string(restore_ns_ / kNsPerMs) + " ms (" + std::to_string(partitions_.size()) +
+        " partitions held; live instances: " + std::to_string(round.instances.size()) + ")");
   }
   metrics_->ClusterPartitions(partitions_.size());
 }
@@ -349,12 +352,8 @@ bool ClusterMember::Open(uint32_t index, std::string* error) {
     return false;
   }
   p->sub.reset(sub);
-  if (!options_.quiet) {
-    Log("partition " + std::to_string(index) + ": restored " +
-        std::to_string(p->changelog->customers_restored()) + " customers at sequence " +
-        std::to_string(position.input_seq) + " in " +
-        std::to_string((SteadyNs() - started) / kNsPerMs) + " ms");
-  }
+  restored_customers_ += p->changelog->customers_restored();
+  restore_ns_ += SteadyNs() - started;
   partitions_[index] = std::move(p);
   return true;
 }

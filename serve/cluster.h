@@ -123,6 +123,8 @@ class ClusterMember {
   std::map<uint32_t, std::unique_ptr<Partition>> partitions_;
   std::vector<std::unique_ptr<Feed>> feeds_;
   bool commit_failing_ = false;  // logged once per episode
+  size_t restored_customers_ = 0;  // by the partitions opened in this round
+  int64_t restore_ns_ = 0;
   std::thread worker_;
   bool clean_stop_ = true;  // the final commit wrote everything (set by the worker)
 

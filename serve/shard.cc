@@ -74,6 +74,8 @@ bool Shard::OpenState(std::string* position, std::string* error) {
   const int64_t cache_mb = std::max<int64_t>(1, o.cache_mb / static_cast<int64_t>(count_));
   store_ = store::StateStore::Open(dir, store::StoreOptions{cache_mb}, error);
   if (!store_) return false;
+  const bool cache = o.cache_customers > 0;
+  if (cache) engine_->UseSource(store_.get());  // customers read back when needed
   std::string earlier = dir + "/" + kEarlierCheckpoint;
   if (store_->empty()) {
     std::string why;
@@ -97,13 +99,21 @@ bool Shard::OpenState(std::string* position, std::string* error) {
                ".imported");
       return true;
     }
+  } else if (cache) {
+    bool lazy = false;
+    if (!store_->LoadLazily(*engine_, position, &lazy, error)) return false;
+    if (!lazy) {
+      ServeLog("the program's records changed since the store was written: every customer "
+               "is loaded once to be written again under them, then the least used leave memory");
+    }
   } else if (!store_->Load(*engine_, position, error)) {
     return false;
   }
   engine_->TrackChanges(true);
   if (!store_->empty()) {
     ServeLog("state loaded from " + dir + ": " + std::to_string(engine_->customers()) +
-             " customers, " + std::to_string(engine_->pending_timers()) + " pending timers");
+             " customers in memory" + (cache ? " (the others are read when needed)" : "") + ", " +
+             std::to_string(engine_->pending_timers()) + " pending timers");
   }
   return true;
 }
@@ -113,6 +123,11 @@ bool Shard::CommitState(const std::string& position, bool sync, std::string* err
   bool ok = store_->Commit(*engine_, position, sync, error);
   metrics_.Checkpoint(ok);
   if (ok) metrics_.StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
+  // The store has every change: the least recently used customers may leave memory.
+  const int64_t cache = options_.state.cache_customers;
+  if (ok && cache > 0 && !store_->has_unwritten()) {
+    engine_->Evict(static_cast<size_t>(std::max<int64_t>(1, cache / static_cast<int64_t>(count_))));
+  }
   return ok;
 }
 

@@ -171,7 +171,35 @@ bool StateStore::Load(runtime::Engine& engine, std::string* position, std::strin
 
 bool StateStore::Load(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
                       std::string* position, std::string* error) {
+  bool lazy = false;
+  return LoadImpl(engine, keep, false, position, &lazy, error);
+}
+
+bool StateStore::LoadLazily(runtime::Engine& engine, std::string* position, bool* lazy,
+                            std::string* error) {
+  return LoadImpl(engine, {}, true, position, lazy, error);
+}
+
+bool StateStore::Find(std::string_view customer, std::string* piece) {
+  return db_->Get(rocksdb::ReadOptions(), Key(kCustomer, customer), piece).ok();
+}
+
+bool StateStore::ForEach(const std::function<void(std::string_view, std::string_view)>& fn) {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(Key(kCustomer)); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (k.empty() || k[0] != kCustomer) break;
+    fn(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView());
+  }
+  return it->status().ok();
+}
+
+bool StateStore::LoadImpl(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
+                          bool want_lazy, std::string* position, bool* lazy, std::string* error) {
   position->clear();
+  *lazy = want_lazy;
   if (empty_) return true;
   runtime::StateRestorer restore(engine);
   if (keep) restore.Only(keep);
@@ -190,6 +218,8 @@ bool StateStore::Load(runtime::Engine& engine, const std::function<bool(std::str
     return fail("layouts: " + s.ToString());
   }
   if (!restore.Layouts(value, &why)) return fail(why);
+  *lazy = want_lazy && restore.LayoutsMatch();
+  if (*lazy) restore.Lazy();
   if (rocksdb::Status s = db_->Get(ro, Key(kGlobals), &value); !s.ok()) {
     return fail("engine values: " + s.ToString());
   }
@@ -204,6 +234,7 @@ bool StateStore::Load(runtime::Engine& engine, const std::function<bool(std::str
   for (it->Seek(Key(kCustomer)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.empty() || k[0] > kCustomer) break;
+    if (*lazy) continue;  // read (its checksums verified), left in the store
     if (!restore.Customer(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView(), &why)) {
       return fail(why);
     }

@@ -72,7 +72,7 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
           Op{Op::kPut, t.due_us, t.seq, snapshot::EncodeTimerPiece(*spec_, t), t.customer});
     }
     for (const auto& [seq, yes] : cancelled_) {
-      if (yes) out.timers.push_back(Op{Op::kCancel, 0, seq, {}});
+      if (yes) out.timers.push_back(Op{Op::kCancel, 0, seq, {}, {}});
     }
     rewrite_ = false;
   } else {
@@ -117,6 +117,7 @@ struct StateRestorer::Impl {
   std::vector<runtime::Timer> timers;
   std::vector<uint64_t> cancelled;
   std::function<bool(std::string_view)> keep;  // empty: every customer
+  bool lazy = false;  // the customers stay in the store (Lazy)
 };
 
 StateRestorer::StateRestorer(Engine& engine)
@@ -135,6 +136,12 @@ bool StateRestorer::Globals(std::string_view cbor, std::string* error) {
 void StateRestorer::Only(std::function<bool(std::string_view customer)> keep) {
   impl_->keep = std::move(keep);
 }
+
+bool StateRestorer::LayoutsMatch() const {
+  return impl_->layouts == snapshot::EncodeLayoutsPiece(*engine_.impl_->spec_);
+}
+
+void StateRestorer::Lazy() { impl_->lazy = true; }
 
 bool StateRestorer::Customer(std::string_view id, std::string_view cbor, std::string* error) {
   if (impl_->keep && !impl_->keep(id)) return true;  // another shard's
@@ -170,7 +177,7 @@ void StateRestorer::Finish() {
   std::vector<runtime::Timer> timers;
   std::unordered_map<uint64_t, bool> releases;
   for (runtime::Timer& t : r.timers) {
-    if (t.kind != TimerKind::kRelease && !e.customers_.count(t.customer)) continue;
+    if (!r.lazy && t.kind != TimerKind::kRelease && !e.customers_.count(t.customer)) continue;
     if (r.keep && !r.keep(t.customer)) continue;  // another shard's deferred send
     if (t.kind == TimerKind::kRelease) releases[t.seq] = true;
     timers.push_back(std::move(t));
@@ -180,7 +187,11 @@ void StateRestorer::Finish() {
   for (uint64_t seq : r.cancelled) {
     if (releases.count(seq)) e.cancelled_[seq] = true;
   }
-  e.Recount();
+  if (r.lazy) {
+    e.RecountFromTimers();
+  } else {
+    e.Recount();
+  }
   e.timer_changes_.clear();
   // Pieces written under other layouts stay readable only while those layouts are
   // stored, and pieces of journeys, steps or channels the program no longer has must

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "exec/engine_impl.h"
+#include "exec/snapshot.h"
 #include "juncture/runtime/record.h"
 #include "juncture/stdlib/functions.h"
 
@@ -47,13 +48,14 @@ static const TriggerSpec* Find(const std::vector<TriggerSpec>& tests, uint32_t e
 }
 
 CustomerState& Engine::Impl::Customer(const std::string& id) {
-  auto it = customers_.find(id);
-  if (it == customers_.end()) {
-    it = customers_.try_emplace(id).first;
-    it->second.profile = MakeDefaultProfile(*spec_);
+  CustomerEntry* entry = Resident(id);
+  if (entry == nullptr) {
+    entry = &*customers_.try_emplace(id).first;
+    entry->second.profile = MakeDefaultProfile(*spec_);
+    entry->second.last_used = ++use_tick_;
   }
-  Touch(*it);
-  return it->second;
+  Touch(*entry);
+  return entry->second;
 }
 
 void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
@@ -273,8 +275,8 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
     if (!cancelled) Release(t, sink);
     return;
   }
-  auto c = customers_.find(t.customer);
-  if (c == customers_.end()) return;
+  CustomerEntry* c = Resident(t.customer);
+  if (c == nullptr) return;
   auto inst = c->second.instances.find(t.journey);
   if (inst == c->second.instances.end() || inst->second.timer != t.seq) return;  // stale
   Touch(*c);
@@ -309,6 +311,7 @@ void Engine::Process(std::string_view json, DecisionSink& sink, int64_t time_us)
   impl_->Process(json, sink, time_us);
 }
 void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) { impl_->AdvanceTo(time_us, sink); }
+size_t Engine::Evict(size_t keep) { return impl_->Evict(keep); }
 int64_t Engine::now() const { return impl_->now_us_; }
 size_t Engine::customers() const { return impl_->customers_.size(); }
 size_t Engine::pending_timers() const { return impl_->timers_.size(); }

@@ -8,6 +8,7 @@
 #include <forward_list>
 #include <mutex>
 #include <map>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <string>
@@ -60,6 +61,7 @@ struct CustomerState {
   uint32_t deferred = 0;
   bool unknown_zone_counted = false;  // its profile.timezone was found unknown (once)
   bool changed = false;  // in Engine::Impl::changed_ (change tracking on)
+  uint64_t last_used = 0;  // Engine::Impl::use_tick_ when a message or timer last used it
 };
 
 enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
@@ -159,6 +161,10 @@ class Batch {
   size_t used_ = 0;
 };
 
+namespace snapshot {
+class PieceLoader;
+}
+
 class Engine::Impl {
  public:
   Impl(CompiledProgram program, EngineLimits limits);
@@ -235,6 +241,26 @@ class Engine::Impl {
     timer_changes_.clear();
   }
   void TakeChanges(StateChanges& out);
+
+  // cache.cc: customers kept in memory as a cache over a store (Engine::UseSource).
+  // The customer in memory, read from the source if it is only stored; null if it is
+  // nowhere. Marks it used.
+  CustomerEntry* Resident(const std::string& id);
+  // Reads every stored customer not in memory (before a reload re-lays them all).
+  void LoadEvicted();
+  size_t Evict(size_t keep);
+  // Recount for a state whose customers are not all in memory: every instance timer
+  // counts as a waiting instance, and the deferred sends are counted per customer
+  // from the release timers.
+  void RecountFromTimers();
+  CustomerSource* source_ = nullptr;
+  std::unique_ptr<snapshot::PieceLoader> source_pieces_;  // reads the source's pieces
+  uint64_t use_tick_ = 0;
+  // Deferred sends of customers not in memory (CustomerState::deferred is not stored).
+  std::unordered_map<std::string, uint32_t> evicted_deferred_;
+  // Cache: the queue size below which CompactTimers does not run again (the stale
+  // timers of customers not in memory cannot be told apart, so a pass may drop few).
+  size_t compact_floor_ = 0;
 
  private:
   // engine.cc

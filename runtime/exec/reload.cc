@@ -3,6 +3,7 @@
 // "Reloading"), in place. The whole migration runs on the engine's thread before the
 // next message, so no message sees half of it.
 #include "exec/engine_impl.h"
+#include "exec/snapshot.h"
 #include "exec/state_map.h"
 
 namespace juncture::runtime {
@@ -18,6 +19,8 @@ void Engine::Impl::ApplyStaged(DecisionSink& sink) {
 }
 
 void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
+  // Every customer is re-laid out and written again: those only stored too.
+  LoadEvicted();
   const StateMap to(*next.spec);
   const ProgramMap map(*spec_, to);
   // Instances the rule cannot carry end with a decision, in the version they were in
@@ -53,6 +56,11 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   Index();
   Recount();  // instances ended and deferred sends of removed channels were dropped
   MarkRewrite();  // every record may have been re-laid out
+  if (source_ != nullptr) {  // the store's pieces will be under the new layouts
+    source_pieces_ = std::make_unique<snapshot::PieceLoader>(*spec_);
+    std::string error;
+    source_pieces_->Layouts(snapshot::EncodeLayoutsPiece(*spec_), error);
+  }
   ++stats_.reloads;
   Emit(ended, sink);
 }

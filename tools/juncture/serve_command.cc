@@ -130,6 +130,11 @@ Runner AddServeCommand(CLI::App& app) {
       ->check(CLI::Range(1000, 600000));
   app.add_flag("--memory-state", s.state.memory_only,
                "core NATS: keep the state in memory only (lost when serve stops)");
+  app.add_option("--cache-customers", s.state.cache_customers,
+                 "customers kept in memory at most (the least recently used are read back "
+                 "from the state store when needed; timers stay in memory); 0: all")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--cache-mb", s.state.cache_mb, "the state store's block cache in MiB")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

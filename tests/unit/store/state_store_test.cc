@@ -115,6 +115,77 @@ TEST(StateStore, EveryCommitResumesExactlyOnRandomStreams) {
   }
 }
 
+// An engine that keeps one customer in memory (the others read back from its store
+// when a message or timer needs them, and dropped again after each commit), restarted
+// from its store half-way without loading a customer, decides exactly what an engine
+// that keeps everyone in memory decides; and a reload half-way, which re-lays every
+// customer, reads the stored ones back first.
+TEST(StateStore, ACacheOfOneCustomerDecidesWhatAnEngineWithEveryoneDecides) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  for (uint32_t seed : {21u, 22u, 23u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    int64_t end_us = 0;
+    std::vector<Input> in = RandomStream(seed, 160, /*serve=*/seed % 2 == 0, end_us);
+    runtime::Engine all(program);
+    Collector want;
+    for (size_t i = 0; i < in.size(); ++i) {
+      Feed(all, in[i], want);
+      if (i == in.size() / 3) all.Reload(program, want);
+    }
+    all.AdvanceTo(end_us, want);
+
+    TempDir dir;
+    Collector got;
+    std::mt19937 rng(seed);
+    uint64_t loaded = 0, evicted = 0;
+    std::unique_ptr<runtime::Engine> cached;
+    std::unique_ptr<StateStore> store;
+    // Opens the store and restores a new engine from it without loading a customer.
+    auto start = [&] {
+      cached.reset();
+      store.reset();
+      store = OpenStore(dir.Sub("store"));
+      cached = std::make_unique<runtime::Engine>(program);
+      cached->UseSource(store.get());
+      std::string position, error;
+      bool lazy = false;
+      ASSERT_TRUE(store->LoadLazily(*cached, &position, &lazy, &error)) << error;
+      EXPECT_TRUE(lazy);
+      EXPECT_EQ(cached->customers(), 0u) << "no customer is read before it is needed";
+      cached->TrackChanges(true);
+    };
+    start();
+    size_t k = 0;
+    bool restarted = false;
+    while (k < in.size()) {
+      for (size_t n = 1 + rng() % 3; n > 0 && k < in.size(); --n) {
+        Feed(*cached, in[k], got);
+        if (k == in.size() / 3) cached->Reload(program, got);
+        ++k;
+      }
+      std::string error;
+      ASSERT_TRUE(store->Commit(*cached, std::to_string(k), false, &error)) << error;
+      cached->Evict(1);
+      EXPECT_LE(cached->customers(), 1u);
+      if (!restarted && k >= in.size() / 2) {
+        loaded += cached->stats().customers_loaded;
+        evicted += cached->stats().customers_evicted;
+        start();
+        restarted = true;
+      }
+    }
+    cached->AdvanceTo(end_us, got);
+    loaded += cached->stats().customers_loaded;
+    evicted += cached->stats().customers_evicted;
+    EXPECT_EQ(Lines(got, 0, 0), Lines(want, 0, 0));
+    EXPECT_GT(loaded, 10u) << "customers were read back";
+    EXPECT_GT(evicted, 10u) << "customers left memory";
+    EXPECT_EQ(cached->stats().customers_unreadable, 0u);
+    if (HasFailure()) return;
+  }
+}
+
 // kBase with a cart that waits an hour for every customer.
 const char* kWaits = "channel email { consent true }\n"
                      "journey j { on cart reenter always wait 1h send email \"later\" }\n";

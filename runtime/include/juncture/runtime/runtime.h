@@ -100,6 +100,12 @@ struct EngineStats {
   // Not a bound: stale timers (of instances that exited or moved on, of sends taken back
   // by arbitration) dropped from the timer queue before their due time.
   uint64_t compacted_timers = 0;
+  // A cache of customers (Engine::UseSource): customers read from the store when first
+  // needed, dropped from memory by Evict, and stored pieces that could not be read
+  // (the customer then starts afresh). Not stored with the state.
+  uint64_t customers_loaded = 0;
+  uint64_t customers_evicted = 0;
+  uint64_t customers_unreadable = 0;
 };
 
 // Bounds on what hostile or runaway input can make the engine keep (docs/limits.md).
@@ -134,6 +140,7 @@ struct EngineLimits {
 
 struct StateChanges;
 class StateRestorer;
+class CustomerSource;
 
 class Engine {
  public:
@@ -187,6 +194,14 @@ class Engine {
   // snapshot load always makes the next TakeChanges a whole rewrite).
   void TrackChanges(bool on);
   void TakeChanges(StateChanges& out);
+  // A cache over a store (docs/state.md, "Customers in memory"): customers not in
+  // memory are read from `source` when a message or timer needs them. Before the
+  // state is restored (with StateRestorer::Lazy). Timers stay in memory.
+  void UseSource(CustomerSource* source);
+  // Drops the least recently used customers from memory until at most `keep` remain
+  // (down to 90% of it, so that passes are rare). Only when every change was taken
+  // and is written (the store has them); a no-op otherwise. Returns how many went.
+  size_t Evict(size_t keep);
   // The latest time seen (messages or AdvanceTo); 0 before anything.
   int64_t now() const;
   // The due time of the next pending timer, or INT64_MAX.

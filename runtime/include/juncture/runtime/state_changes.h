@@ -62,6 +62,19 @@ struct StateChanges {
   void Compact();
 };
 
+// Where an engine that keeps only its recently used customers in memory finds the
+// others (Engine::UseSource): the store its changes are written to. Pieces are those
+// of StateChanges::customers, under the program's current layouts.
+class CustomerSource {
+ public:
+  virtual ~CustomerSource() = default;
+  // The stored piece of `customer`; false if none is stored.
+  virtual bool Find(std::string_view customer, std::string* piece) = 0;
+  // Every stored customer and piece (before a reload, which re-lays every customer).
+  // False if the store could not be read to the end.
+  virtual bool ForEach(const std::function<void(std::string_view customer, std::string_view piece)>& fn) = 0;
+};
+
 // Rebuilds an engine's state from stored pieces, all or nothing: nothing reaches the
 // engine before Finish, and a piece that is not intact makes the whole restore fail.
 class StateRestorer {
@@ -75,6 +88,13 @@ class StateRestorer {
   // of a store written by a single engine), for a store of their own: the next
   // TakeChanges hands over the whole restored state. Before any piece.
   void Only(std::function<bool(std::string_view customer)> keep);
+  // After Layouts: true if the stored pieces are laid out as the engine's program lays
+  // them out, so that customers can be read one by one when first needed
+  // (Engine::UseSource) instead of all at once.
+  bool LayoutsMatch() const;
+  // The customers are left where they are stored (the engine uses a CustomerSource):
+  // no Customer piece is given; every timer is kept. Before any piece but the layouts.
+  void Lazy();
 
   // Each returns false with a one-line `error` on a piece it cannot read. Layouts
   // come before any customer or timer; the others in any order.

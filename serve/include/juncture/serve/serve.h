@@ -65,6 +65,10 @@ struct StateSettings {
   // No store: the state lives and dies with the process (core NATS only).
   bool memory_only = false;
   int64_t cache_mb = 64;  // the store's block cache
+  // At most this many customers in memory (split between the shards), the least
+  // recently used read back from the store when needed; 0: all of them. Timers stay
+  // in memory.
+  int64_t cache_customers = 0;
   // Core NATS: commits go to the operating system at once (they survive serve being
   // killed) and onto the disk (fsync) at least this often (a power cut's loss).
   int64_t sync_interval_ms = 1000;

@@ -58,7 +58,9 @@ struct StoreCounts {
   std::string position;
 };
 
-class StateStore {
+// Also the engine's CustomerSource when it keeps only recently used customers in
+// memory (Engine::UseSource; LoadLazily).
+class StateStore : public runtime::CustomerSource {
  public:
   // Opens the store in `dir`, creating it if the directory is missing or empty.
   // Null with a one-line `error` if `dir` holds something else, or a store this
@@ -81,6 +83,16 @@ class StateStore {
   // one engine's store over shards).
   bool Load(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
             std::string* position, std::string* error);
+  // For an engine that uses this store as its CustomerSource: restores the timers and
+  // engine-wide values only, leaving the customers to be read when first needed (every
+  // customer piece is still read once to check its checksums, never kept). If the
+  // stored layouts are not the engine's program's (the program changed), loads
+  // everything, as Load does (*lazy false).
+  bool LoadLazily(runtime::Engine& engine, std::string* position, bool* lazy, std::string* error);
+
+  // runtime::CustomerSource.
+  bool Find(std::string_view customer, std::string* piece) override;
+  bool ForEach(const std::function<void(std::string_view, std::string_view)>& fn) override;
 
   // Writes what `engine` changed since the last Commit (it must track changes), with
   // `position`, atomically (nothing at all if neither changed: the engine's time and
@@ -118,6 +130,8 @@ class StateStore {
 
  private:
   StateStore() = default;
+  bool LoadImpl(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
+                bool want_lazy, std::string* position, bool* lazy, std::string* error);
   bool Write(std::string_view position, bool sync, std::string* error);
   bool Recover(std::string* error);
 
