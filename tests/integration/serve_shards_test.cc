@@ -222,3 +222,64 @@ TEST_F(ServeShards, JetStreamDecidesOnOneShard) {
 
 }  // namespace
 }  // namespace juncture::itest
+
+namespace juncture::itest {
+namespace {
+
+// `--cache-customers N`: at most N customers in memory, the others read back from the
+// state store when a message or a timer needs them (docs/state.md).
+class ServeCache : public ServeShards {};
+
+TEST_F(ServeCache, FortyCustomersInMemoryDecideWhatOneEngineWithFourHundredDecides) {
+  const std::string program = Program();
+  // Round robin: every message's customer was dropped from memory since its last one.
+  const int kMessages = 4000, kCustomers = 400;
+  const std::string events = WriteEvents(kMessages, kCustomers);
+  const std::set<std::string> expected =
+      SentIdsOfRun(JunctureBin(), program, events, dir_.path() + "/run.jsonl");
+  StartServeWithMetrics({"--cache-customers", "40"}, program);
+  PublishFile(events);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.", expected.size(), 30000))
+      << client_.On("juncture.actions.").size() << "\n" << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // anything extra would show
+  EXPECT_EQ(client_.On("juncture.actions.").size(), expected.size()) << "each sent once";
+  EXPECT_EQ(SentIds(), expected);
+  const double resident = Metric("juncture_customers");
+  EXPECT_GT(resident, 0) << "the gauge is exported";
+  EXPECT_LE(resident, 40) << "customers in memory once all is written";
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+  EXPECT_EQ(CustomersIn(StateDir()), kCustomers) << "every customer is in the store";
+}
+
+TEST_F(ServeCache, AKillNineAndARestartResumeTheWaitsOfCustomersNotInMemory) {
+  const std::string program = Program();
+  const int kCustomers = 40;
+  StartServeWithMetrics({"--cache-customers", "10"}, program);
+  PublishCarts("w", 0, kCustomers);  // one cart each: an email now, a push in 2 s
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", kCustomers, 10000))
+      << serve_->Output();
+  ASSERT_TRUE(WaitForMetric("juncture_state_customers_written_total", kCustomers, 10000));
+  size_t early = client_.On("juncture.actions.push").size();
+  serve_->Stop(SIGKILL);
+  ASSERT_LT(early, static_cast<size_t>(kCustomers)) << "the waits ended before the kill";
+  // Restarted, it reads no customer until a timer needs one.
+  StartServeWithMetrics({"--cache-customers", "10"}, program);
+  EXPECT_NE(serve_->Output().find("0 customers in memory (the others are read when needed)"),
+            std::string::npos)
+      << serve_->Output();
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", kCustomers, 15000))
+      << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::set<std::string> pushes;
+  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+  EXPECT_EQ(pushes.size(), static_cast<size_t>(kCustomers)) << "each wait resumed";
+  EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
+      << "none twice";
+  const double resident = Metric("juncture_customers");
+  EXPECT_GT(resident, 0) << "the gauge is exported";
+  EXPECT_LE(resident, 10);
+}
+
+}  // namespace
+}  // namespace juncture::itest
