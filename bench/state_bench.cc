@@ -19,10 +19,20 @@
 //     times each: median and p99; and the two halves of the sync=false ones apart
 //     (Engine::TakeChanges, which encodes; StateStore::CommitChanges, which writes);
 //   - restore (--restore): StateStore::Load of the whole store into a fresh engine,
-//     at sizes up to 1M (the engine holds the whole state in memory).
+//     at sizes up to 1M (the engine holds the whole state in memory), and the heap it
+//     takes (glibc's in-use bytes, before and after);
+//   - with --cache N, the engine as a cache over the store (serve --cache-customers):
+//     StateStore::LoadLazily at every size (timers and engine values only) with the
+//     heap it takes, then COMMITS carts for random stored customers, committing each
+//     and evicting down to N customers: the time of each message (read back from the
+//     store when not in memory), p50 / p99, against the same cart again at once (in
+//     memory).
 //
 // usage: state_bench [--sizes 1000000,10000000] [--commits 2000] [--dir DIR] [--restore]
+//                    [--cache N]
 // Output: a markdown table on stdout; one JSON line per measurement, prefixed "RAW ".
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -123,6 +133,13 @@ runtime::CompiledProgram Program() {
   return p;
 }
 
+// Bytes the heap has handed out now (glibc): what an engine holds, whatever the
+// allocator kept from earlier frees.
+double HeapBytes() {
+  struct mallinfo2 m = mallinfo2();
+  return static_cast<double>(m.uordblks + m.hblkhd);
+}
+
 void Check(bool ok, const std::string& error) {
   if (!ok) {
     std::fprintf(stderr, "state_bench: %s\n", error.c_str());
@@ -139,7 +156,9 @@ void Fill(store::StateStore& s, const runtime::CompiledProgram& program, int64_t
     runtime::Engine e(program);
     e.TrackChanges(true);
     for (int64_t u = chunk; u < std::min(to, chunk + kChunk); ++u) {
-      int64_t t = T0() + (u - chunk) * 1000;
+      // Each customer's own time: its timer's key (due time, sequence) is then unique
+      // in the store although each chunk's engine numbers its timers from 1.
+      int64_t t = T0() + u * 1000;
       e.Process(IdentifyMsg(u, t), sink);
       e.Process(CartMsg(u, t + 1, 0), sink);
       if ((u + 1) % kBatch == 0) Check(s.Commit(e, "fill", false, &error), error);
@@ -154,6 +173,7 @@ int main(int argc, char** argv) {
   std::vector<int64_t> sizes = {1'000'000, 10'000'000};
   int commits = 2000;
   bool restore = false;
+  int64_t cache = 0;
   std::string dir = (std::filesystem::temp_directory_path() / "juncture-state-bench").string();
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -170,8 +190,10 @@ int main(int argc, char** argv) {
       dir = argv[++i];
     } else if (a == "--restore") {
       restore = true;
+    } else if (a == "--cache" && i + 1 < argc) {
+      cache = std::atoll(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: state_bench [--sizes N,N] [--commits N] [--dir DIR] [--restore]\n");
+      std::fprintf(stderr, "usage: state_bench [--sizes N,N] [--commits N] [--dir DIR] [--restore] [--cache N]\n");
       return 2;
     }
   }
@@ -185,7 +207,10 @@ int main(int argc, char** argv) {
     std::unique_ptr<store::StateStore> store;
     std::unique_ptr<runtime::Engine> engine;
     std::vector<int64_t> hot;
-    double fill_s = 0, per_customer = 0, restore_s = -1;
+    double fill_s = 0, per_customer = 0, restore_s = -1, restore_heap = 0;
+    double lazy_s = -1, lazy_heap = 0;
+    size_t lazy_timers = 0;
+    std::vector<double> miss, hit;
     std::vector<double> nosync, sync, encode, write;
     size_t bytes = 0;
   };
@@ -234,13 +259,44 @@ int main(int argc, char** argv) {
       st.bytes += st.store->last_commit().bytes;
     }
   }
+  for (Stored& st : stores) st.engine.reset();
+  for (Stored& st : stores) {
+    if (cache <= 0) continue;
+    double h0 = HeapBytes();
+    runtime::Engine r(program);
+    r.UseSource(st.store.get());
+    std::string position;
+    bool lazy = false;
+    auto r0 = Clock::now();
+    Check(st.store->LoadLazily(r, &position, &lazy, &error), error);
+    Check(lazy, "the store's layouts are not the program's");
+    st.lazy_s = Us(Clock::now() - r0) / 1e6;
+    st.lazy_heap = HeapBytes() - h0;
+    st.lazy_timers = r.pending_timers();
+    r.TrackChanges(true);
+    for (int i = 0; i < commits; ++i) {
+      t += 1000;
+      int64_t u = static_cast<int64_t>(rng() % static_cast<uint64_t>(st.size));
+      auto m0 = Clock::now();
+      r.Process(CartMsg(u, t, 100000 + i), sink);
+      auto m1 = Clock::now();
+      r.Process(CartMsg(u, t + 1, 200000 + i), sink);
+      auto m2 = Clock::now();
+      st.miss.push_back(Us(m1 - m0));
+      st.hit.push_back(Us(m2 - m1));
+      Check(st.store->Commit(r, "c" + std::to_string(i), false, &error), error);
+      r.Evict(static_cast<size_t>(cache));
+    }
+  }
   for (Stored& st : stores) {
     if (!restore || st.size > 2'000'000) continue;
+    double h0 = HeapBytes();
     runtime::Engine r(program);
     std::string position;
     auto r0 = Clock::now();
     Check(st.store->Load(r, &position, &error), error);
     st.restore_s = Us(Clock::now() - r0) / 1e6;
+    st.restore_heap = HeapBytes() - h0;
   }
   std::printf("| customers stored | fill (s) | disk bytes / customer | commit, sync=false: p50 / p99 (us) "
               "| of which encoding: p50 / p99 | of which writing: p50 / p99 "
@@ -255,6 +311,24 @@ int main(int argc, char** argv) {
                 Quantile(st.encode, 0.99), Quantile(st.write, 0.5), Quantile(st.write, 0.99),
                 Quantile(st.sync, 0.5), Quantile(st.sync, 0.99),
                 st.bytes / (2 * static_cast<size_t>(commits)), restore_text);
+  }
+  if (restore || cache > 0) {
+    std::printf("\n| customers stored | full restore: s / heap bytes per customer "
+                "| lazy restore (--cache %lld): s / heap bytes per customer / timers "
+                "| message, customer read back: p50 / p99 (us) | same, in memory: p50 / p99 (us) |\n"
+                "|---|---|---|---|---|\n",
+                static_cast<long long>(cache));
+    for (const Stored& st : stores) {
+      const double n = static_cast<double>(st.size);
+      char full[64] = "-", lazy[96] = "-", miss[64] = "-", hit[64] = "-";
+      if (st.restore_s >= 0) std::snprintf(full, sizeof full, "%.1f / %.0f", st.restore_s, st.restore_heap / n);
+      if (st.lazy_s >= 0) {
+        std::snprintf(lazy, sizeof lazy, "%.1f / %.0f / %zu", st.lazy_s, st.lazy_heap / n, st.lazy_timers);
+        std::snprintf(miss, sizeof miss, "%.1f / %.1f", Quantile(st.miss, 0.5), Quantile(st.miss, 0.99));
+        std::snprintf(hit, sizeof hit, "%.1f / %.1f", Quantile(st.hit, 0.5), Quantile(st.hit, 0.99));
+      }
+      std::printf("| %lld | %s | %s | %s | %s |\n", static_cast<long long>(st.size), full, lazy, miss, hit);
+    }
   }
   for (const Stored& st : stores) {
     std::printf("RAW {\"bench\":\"state\",\"customers\":%lld,\"fill_s\":%.1f,"
