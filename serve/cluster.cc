@@ -17,10 +17,12 @@ namespace {
 
 constexpr int64_t kNsPerMs = 1'000'000;
 // As in JetStream mode (jetstream_source.cc): timers fire this far behind the time
-// at which the stream proved every earlier message decided, at most one proof per
-// partition per kProofIntervalNs.
+// at which the stream proved every earlier message decided. At most one proof per
+// partition per kProofIntervalNs: each is a request to JetStream, and an instance
+// asks for each of its partitions with a timer due (JetStream mode: every 20 ms, for
+// its one stream).
 constexpr int64_t kTimerLagUs = 50'000;
-constexpr int64_t kProofIntervalNs = 20 * kNsPerMs;
+constexpr int64_t kProofIntervalNs = 100 * kNsPerMs;
 // Messages received and not yet decided, over all partitions; NATS.c's delivery
 // threads wait beyond this (and the ordered consumers' flow control holds the rest
 // in the stream).

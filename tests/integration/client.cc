@@ -124,8 +124,16 @@ std::vector<Received> ReadStream(natsConnection* nc, const std::string& stream,
   so.Ordered = true;
   natsSubscription* sub = nullptr;
   if (js_SubscribeSync(&sub, js, subject.c_str(), nullptr, &so, nullptr) == NATS_OK) {
+    // Until the consumer has nothing more to deliver (the stream may hold none at all):
+    // not until a pause, which a loaded machine or a cluster electing a leader makes.
+    uint64_t remaining = 1;
+    jsConsumerInfo* info = nullptr;
+    if (natsSubscription_GetConsumerInfo(&info, sub, nullptr, nullptr) == NATS_OK) {
+      remaining = info->NumPending + info->Delivered.Consumer;
+      jsConsumerInfo_Destroy(info);
+    }
     natsMsg* msg = nullptr;
-    while (natsSubscription_NextMsg(&msg, sub, 1000) == NATS_OK) {
+    while (remaining > 0 && natsSubscription_NextMsg(&msg, sub, 10000) == NATS_OK) {
       Received r;
       r.subject = natsMsg_GetSubject(msg);
       r.data.assign(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
@@ -135,6 +143,7 @@ std::vector<Received> ReadStream(natsConnection* nc, const std::string& stream,
       if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         r.seq = meta->Sequence.Stream;
         r.stored_ns = meta->Timestamp;
+        remaining = meta->NumPending;
         jsMsgMetaData_Destroy(meta);
       }
       out.push_back(std::move(r));
