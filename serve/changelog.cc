@@ -1,6 +1,8 @@
 #include "changelog.h"
 
 #include <charconv>
+#include <cstdio>
+#include <random>
 #include <cstring>
 #include <memory>
 #include <unordered_set>
@@ -15,9 +17,11 @@ namespace {
 constexpr const char* kSeqHeader = "Juncture-Seq";
 constexpr const char* kPositionHeader = "Juncture-Position";
 constexpr const char* kExpectedLastHeader = "Nats-Expected-Last-Subject-Sequence";
+constexpr const char* kEpochHeader = "Juncture-Epoch";
+constexpr const char* kEpochStartHeader = "Juncture-Epoch-Start";
 constexpr int64_t kAckWaitMs = 10'000;
 constexpr int64_t kReadWaitMs = 5'000;
-// JetStream's "wrong last sequence": the expected last sequence of a subject did not hold.
+// JetStream's "wrong last sequence": the subject's last sequence was not the expected one.
 constexpr int kWrongLastSequence = 10071;
 
 std::string Hex(std::string_view bytes) {
@@ -65,6 +69,14 @@ bool Take(std::string_view& in, T* value) {
   return true;
 }
 
+// A token that names one holder's tenure of a partition: random, 64 bits.
+std::string NewEpoch() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
 struct MsgListDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
 };
@@ -77,24 +89,26 @@ void ChangelogAcks::OnAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* error, v
     std::lock_guard<std::mutex> lock(acks->mu);
     acks->last_error = JsError(error->Err, error->ErrCode) +
                        (error->ErrText != nullptr ? std::string(": ") + error->ErrText : "");
+    if (static_cast<int>(error->ErrCode) == kWrongLastSequence) acks->fenced.store(true);
     acks->failures.fetch_add(1);
   }
   natsMsg_Destroy(msg);
 }
 
-std::string ChangelogStream(const std::string& cluster) { return "JUNCTURE_STATE_" + cluster; }
+std::string ChangelogStream(const std::string& cluster, uint32_t partition) {
+  return "JUNCTURE_STATE_" + cluster + "_" + std::to_string(partition);
+}
 
-bool EnsureChangelog(jsCtx* js, const std::string& cluster, int replicas, std::string* error) {
-  const std::string name = ChangelogStream(cluster);
-  const std::string subjects = "juncture.state." + cluster + ".>";
+bool PartitionChangelog::EnsureStream(std::string* error) {
+  const std::string subjects = prefix_ + ">";
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&info, js, name.c_str(), nullptr, &code);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream_.c_str(), nullptr, &code);
   if (s == NATS_OK) {
     int64_t per_subject = info->Config->MaxMsgsPerSubject;
     jsStreamInfo_Destroy(info);
     if (per_subject >= 0 && per_subject < 2) {
-      *error = "stream " + name + " keeps " + std::to_string(per_subject) +
+      *error = "stream " + stream_ + " keeps " + std::to_string(per_subject) +
                " message(s) per subject; the changelog needs two (the version before a "
                "commit that was cut); delete the stream or raise its max_msgs_per_subject";
       return false;
@@ -102,37 +116,41 @@ bool EnsureChangelog(jsCtx* js, const std::string& cluster, int replicas, std::s
     return true;
   }
   if (s != NATS_NOT_FOUND) {
-    *error = "cannot read stream " + name + ": " + JsError(s, code);
+    *error = "cannot read stream " + stream_ + ": " + JsError(s, code);
     return false;
   }
   const char* subject = subjects.c_str();
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
-  cfg.Name = name.c_str();
+  cfg.Name = stream_.c_str();
   cfg.Subjects = &subject;
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
-  cfg.Replicas = replicas;
+  cfg.Replicas = replicas_;
   cfg.MaxMsgsPerSubject = 2;
-  cfg.Description = "juncture serve --cluster: each partition's state, compacted";
+  cfg.Description = "juncture serve --cluster: one partition's state, compacted";
   code = static_cast<jsErrCode>(0);
-  s = js_AddStream(&info, js, &cfg, nullptr, &code);
-  if (s == NATS_OK) jsStreamInfo_Destroy(info);
-  // Another instance may have created it meanwhile.
-  if (s != NATS_OK && js_GetStreamInfo(&info, js, name.c_str(), nullptr, &code) != NATS_OK) {
-    *error = "cannot create stream " + name + ": " + JsError(s, code);
-    return false;
+  s = js_AddStream(&info, js_, &cfg, nullptr, &code);
+  if (s == NATS_OK) {
+    jsStreamInfo_Destroy(info);
+    return true;
   }
-  if (s != NATS_OK) jsStreamInfo_Destroy(info);
-  return true;
+  // Another instance may have created it meanwhile.
+  if (js_GetStreamInfo(&info, js_, stream_.c_str(), nullptr, &code) == NATS_OK) {
+    jsStreamInfo_Destroy(info);
+    return true;
+  }
+  *error = "cannot create stream " + stream_ + ": " + JsError(s, code);
+  return false;
 }
 
 PartitionChangelog::PartitionChangelog(jsCtx* js, ChangelogAcks* acks, const std::string& cluster,
-                                       uint32_t partition)
+                                       uint32_t partition, int replicas)
     : js_(js),
       acks_(acks),
-      stream_(ChangelogStream(cluster)),
-      prefix_("juncture.state." + cluster + "." + std::to_string(partition) + ".") {}
+      stream_(ChangelogStream(cluster, partition)),
+      prefix_("juncture.state." + cluster + "." + std::to_string(partition) + "."),
+      replicas_(replicas) {}
 
 std::string PartitionChangelog::Subject(const char* kind, std::string_view customer) const {
   std::string out = prefix_ + kind;
@@ -178,6 +196,7 @@ bool PartitionChangelog::PublishPiece(const std::string& subject, std::string_vi
   natsMsg* msg = nullptr;
   natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(), static_cast<int>(body.size()));
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, kSeqHeader, std::to_string(seq).c_str());
+  if (s == NATS_OK) s = natsMsgHeader_Set(msg, kEpochHeader, epoch_.c_str());
   if (s == NATS_OK) s = js_PublishMsgAsync(js_, &msg, nullptr);  // takes msg on success
   if (msg != nullptr) natsMsg_Destroy(msg);
   if (s != NATS_OK) {
@@ -201,9 +220,45 @@ bool PartitionChangelog::AwaitAcks(std::string* error) {
   }
   if (acks_->failures.exchange(0) > 0) {
     std::lock_guard<std::mutex> lock(acks_->mu);
-    *error = "the changelog refused a write: " + acks_->last_error;
+    *error = acks_->fenced.load() ? "another instance wrote this partition's changelog since "
+                                    "(fenced out)"
+                                  : "the changelog refused a write: " + acks_->last_error;
     return false;
   }
+  return true;
+}
+
+bool PartitionChangelog::PublishPosition(std::string_view globals, uint64_t seq, bool* fenced,
+                                         std::string* error) {
+  natsMsg* raw = nullptr;
+  const std::string subject = Subject("pos");
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, globals.data(),
+                                static_cast<int>(globals.size()));
+  if (s != NATS_OK) {
+    *error = "cannot build the position: " + NatsErrorText(s);
+    return false;
+  }
+  std::unique_ptr<natsMsg, MsgListDeleter> msg(raw);
+  natsMsgHeader_Set(raw, kSeqHeader, std::to_string(seq).c_str());
+  natsMsgHeader_Set(raw, kPositionHeader, std::to_string(seq).c_str());
+  natsMsgHeader_Set(raw, kEpochHeader, epoch_.c_str());
+  natsMsgHeader_Set(raw, kEpochStartHeader, std::to_string(epoch_start_).c_str());
+  // 0 expects no position at all yet.
+  natsMsgHeader_Set(raw, kExpectedLastHeader, std::to_string(position_msg_seq_).c_str());
+  jsPubOptions o;
+  jsPubOptions_Init(&o);
+  o.MaxWait = kAckWaitMs;
+  jsPubAck* ack = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  s = js_PublishMsg(&ack, js_, raw, &o, &code);
+  if (s != NATS_OK) {
+    *fenced = static_cast<int>(code) == kWrongLastSequence;
+    *error = *fenced ? "another instance wrote this partition's changelog since (fenced out)"
+                     : "cannot write the position: " + JsError(s, code);
+    return false;
+  }
+  position_msg_seq_ = ack->Sequence;
+  jsPubAck_Destroy(ack);
   return true;
 }
 
@@ -245,6 +300,7 @@ bool PartitionChangelog::Write(const runtime::StateChanges& changes, const Chang
   *fenced = false;
   const uint64_t tag = position.input_seq;
   acks_->failures.store(0);
+  acks_->fenced.store(false);
   bool ok = true;
   if (!changes.layouts.empty()) ok = PublishPiece(Subject("l"), changes.layouts, tag, error);
   for (size_t i = 0; ok && i < changes.customers.size(); ++i) {
@@ -262,36 +318,12 @@ bool PartitionChangelog::Write(const runtime::StateChanges& changes, const Chang
     *error = wait_error;
     ok = false;
   }
-  if (!ok) return false;
-  // Every piece is stored: now the position, unless another instance wrote one since.
-  natsMsg* raw = nullptr;
-  const std::string subject = Subject("pos");
-  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, changes.globals.data(),
-                                static_cast<int>(changes.globals.size()));
-  if (s != NATS_OK) {
-    *error = "cannot build the position: " + NatsErrorText(s);
+  if (!ok) {
+    *fenced = acks_->fenced.exchange(false);
     return false;
   }
-  std::unique_ptr<natsMsg, MsgListDeleter> msg(raw);
-  natsMsgHeader_Set(raw, kSeqHeader, std::to_string(tag).c_str());
-  natsMsgHeader_Set(raw, kPositionHeader, std::to_string(tag).c_str());
-  // 0 expects no position at all yet.
-  natsMsgHeader_Set(raw, kExpectedLastHeader, std::to_string(position_msg_seq_).c_str());
-  jsPubOptions o;
-  jsPubOptions_Init(&o);
-  o.MaxWait = kAckWaitMs;
-  jsPubAck* ack = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  s = js_PublishMsg(&ack, js_, raw, &o, &code);
-  if (s != NATS_OK) {
-    *fenced = static_cast<int>(code) == kWrongLastSequence;
-    *error = *fenced ? "another instance wrote this partition's position since (fenced out)"
-                     : "cannot write the position: " + JsError(s, code);
-    return false;
-  }
-  position_msg_seq_ = ack->Sequence;
-  jsPubAck_Destroy(ack);
-  return true;
+  // Every piece is stored: now the position.
+  return PublishPosition(changes.globals, tag, fenced, error);
 }
 
 bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* position,
@@ -299,10 +331,13 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* pos
   // Every stored message of the partition, oldest first (at most two per subject).
   struct Version {
     uint64_t tag = 0;
+    std::string epoch;
+    uint64_t epoch_start = 0;  // positions only
+    uint64_t stream_seq = 0;
     std::string body;
   };
+  if (!EnsureStream(error)) return false;
   std::map<std::string, std::vector<Version>> subjects;
-  uint64_t position_msg_seq = 0;
   {
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -350,29 +385,45 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* pos
         return false;
       }
       v.body.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-      std::string subject = natsMsg_GetSubject(m);
-      if (subject == Subject("pos")) position_msg_seq = stream_seq;
-      subjects[std::move(subject)].push_back(std::move(v));
+      v.stream_seq = stream_seq;
+      const char* text = nullptr;
+      if (natsMsgHeader_Get(m, kEpochHeader, &text) == NATS_OK && text != nullptr) v.epoch = text;
+      if (natsMsgHeader_Get(m, kEpochStartHeader, &text) == NATS_OK) ParseU64(text, &v.epoch_start);
+      subjects[natsMsg_GetSubject(m)].push_back(std::move(v));
     }
   }
-  // The position: the latest one written.
+  // The position: the latest one written (positions are fenced: one writer at a time).
   uint64_t input_seq = 0;
-  std::string globals;
+  std::string globals, epoch;
+  uint64_t epoch_start = 0;
+  position_msg_seq_ = 0;
   if (auto pos = subjects.find(Subject("pos")); pos != subjects.end()) {
-    input_seq = pos->second.back().tag;
-    globals = pos->second.back().body;
+    const Version& last = pos->second.back();
+    input_seq = last.tag;
+    globals = last.body;
+    epoch = last.epoch;
+    epoch_start = last.epoch_start;
+    position_msg_seq_ = last.stream_seq;
     subjects.erase(pos);
   }
-  // Each piece as of the position; those written after it are rolled back.
+  // A piece belongs to the state as of the position if the position's holder wrote it
+  // before the position, or an earlier holder wrote it before this holder's restore:
+  // pieces of a commit cut before its position, and any that a previous holder still
+  // wrote after losing the partition, are tagged later than that.
+  auto belongs = [&](const Version& v) {
+    return v.epoch == epoch ? v.tag <= input_seq : v.tag <= epoch_start;
+  };
+  // Each piece as of the position; a subject whose latest version is not it is
+  // written again (rolled back).
   std::vector<std::pair<std::string, std::string>> rollback;  // subject, body as of position
   std::map<std::string, std::string> chosen;
   for (auto& [subject, versions] : subjects) {
     const Version* at = nullptr;
     for (const Version& v : versions) {
-      if (v.tag <= input_seq) at = &v;
+      if (belongs(v)) at = &v;
     }
     std::string body = at != nullptr ? at->body : std::string();
-    if (versions.back().tag > input_seq) rollback.emplace_back(subject, body);
+    if (at != &versions.back()) rollback.emplace_back(subject, body);
     if (!body.empty()) chosen[subject] = std::move(body);
   }
   runtime::StateRestorer restorer(engine);
@@ -413,9 +464,15 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* pos
     }
   }
   customers_restored_ = restorer.customers();
-  // Written again at the position before anything reaches the engine: a failure here
-  // leaves the partition as it was.
+  // Before anything reaches the engine (a failure here leaves the partition as it
+  // was): a new epoch, starting at the position; the rolled-back pieces written again
+  // in it; then the position again, fenced: if another instance wrote a position
+  // since this restore read, the restore fails. From then on a previous holder's
+  // position is refused, and its pieces, tagged after this epoch's start, never count.
+  epoch_ = NewEpoch();
+  epoch_start_ = input_seq;
   acks_->failures.store(0);
+  acks_->fenced.store(false);
   for (const auto& [subject, body] : rollback) {
     if (!PublishPiece(subject, body, input_seq, error)) {
       AwaitAcks(&why);
@@ -423,9 +480,10 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* pos
     }
   }
   if (!rollback.empty() && !AwaitAcks(error)) return false;
+  bool fenced = false;
+  if (!PublishPosition(globals, input_seq, &fenced, error)) return false;
   restorer.Finish();
   position->input_seq = input_seq;
-  position_msg_seq_ = position_msg_seq;
   return true;
 }
 

@@ -2,7 +2,8 @@
 // which whichever instance holds a partition restores it (docs/scaling.md, "Cluster").
 // Private to serve/.
 //
-// One stream per cluster, JUNCTURE_STATE_<CLUSTER>, with a subject per piece of state:
+// One stream per partition, JUNCTURE_STATE_<CLUSTER>_<PARTITION>, with a subject per
+// piece of state:
 //
 //   juncture.state.<cluster>.<partition>.c.<customer>  a customer's piece (CBOR)
 //   juncture.state.<cluster>.<partition>.t.<customer>  that customer's pending timers
@@ -14,17 +15,25 @@
 // Every message carries header Juncture-Seq: the partition's input sequence when it
 // was written. An empty body means "none" (no such customer, no timer, no layouts).
 //
-// A commit writes the pieces that changed, waits until the stream has them all, then
-// writes the position, fenced by the position's last stream sequence (a position
-// written meanwhile by another instance refuses ours). The stream keeps the last TWO
-// messages of each subject: a commit cut between its pieces and its position leaves
-// pieces newer than the position, and the version before each is still there. A
-// restore takes, for every subject, the latest message whose Juncture-Seq is at most
-// the position's: the state as of the position, whole. It then writes those versions
-// again, tagged with the position, so that no subject keeps a version newer than the
-// position that a later position would make current by mistake. After a failed write
-// the caller restores the partition again before writing to it: at most one
-// unconfirmed version of a subject exists at any time.
+// Fencing: a holder's tenure is an epoch (a random token), written on every message;
+// a position records its epoch and the input sequence the epoch started at (its
+// restore's position). A position names the stream sequence of the position it
+// follows (Nats-Expected-Last-Subject-Sequence), and a restore ends by writing the
+// position again in its new epoch: after that, a previous holder's position is
+// refused, and a piece counts only if the position's epoch wrote it at or before the
+// position, or an earlier epoch wrote it at or before this epoch's start. So nothing a
+// previous holder writes after losing the partition, however late it lands, is ever
+// taken for state.
+//
+// A commit writes the pieces that changed, then the position. The stream keeps the
+// last TWO messages of each subject: a commit cut between its pieces and its position
+// (a crash, a refused write) leaves pieces newer than the position, and the version
+// before each is still there. A restore takes, for every subject, the latest message
+// whose Juncture-Seq is at most the position's: the state as of the position, whole.
+// It then writes those versions again, tagged with the position, so that no subject
+// keeps a version newer than the position that a later position would make current by
+// mistake. After a failed write the caller restores the partition again before writing
+// to it.
 #pragma once
 
 #include <nats/nats.h>
@@ -42,17 +51,15 @@
 
 namespace juncture::serve {
 
-// The stream of a cluster's changelog.
-std::string ChangelogStream(const std::string& cluster);
-// Creates the stream if missing (file storage, `replicas`, last two per subject);
-// checks an existing one keeps at least two messages per subject.
-bool EnsureChangelog(jsCtx* js, const std::string& cluster, int replicas, std::string* error);
+// The stream of one partition's changelog.
+std::string ChangelogStream(const std::string& cluster, uint32_t partition);
 
 // The acknowledgements of a cluster's changelog writes: the asynchronous ack handler
 // of the JetStream context the changelogs write through (one writer thread).
 struct ChangelogAcks {
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* self);
   std::atomic<uint64_t> failures{0};
+  std::atomic<bool> fenced{false};  // a failure was JetStream's "wrong last sequence"
   std::mutex mu;
   std::string last_error;  // under mu
 };
@@ -67,12 +74,14 @@ class PartitionChangelog {
  public:
   // `js`: a JetStream context whose asynchronous ack handler is ChangelogAcks::OnAck
   // with `acks` (shared by the partitions a thread writes one after another).
+  // `replicas`: of the stream, if Restore creates it.
   PartitionChangelog(jsCtx* js, ChangelogAcks* acks, const std::string& cluster,
-                     uint32_t partition);
+                     uint32_t partition, int replicas);
 
   // Loads the partition's state as of its position into `engine` (a new engine) and
-  // sets *position. False with *error if the stream cannot be read or a piece is not
-  // intact: then nothing reached the engine.
+  // sets *position; from then on, only this changelog's writes land (fencing, above).
+  // Creates the stream if it is missing. False with *error if the stream cannot be
+  // read or written, or a piece is not intact: then nothing reached the engine.
   bool Restore(runtime::Engine& engine, ChangelogPosition* position, std::string* error);
   // Writes `changes` (taken from the partition's engine since the last write), then
   // the position. False with *error if it could not; *fenced if another instance
@@ -95,9 +104,13 @@ class PartitionChangelog {
   // Records `changes`' timer operations in timers_; the customers whose timers changed.
   std::vector<std::string> ApplyTimerOps(const runtime::StateChanges& changes);
   std::string Subject(const char* kind, std::string_view customer = {}) const;
-  // Publishes one message tagged with `seq` (asynchronously).
+  bool EnsureStream(std::string* error);
+  // Publishes one message tagged with `seq` and the epoch (asynchronously).
   bool PublishPiece(const std::string& subject, std::string_view body, uint64_t seq,
                     std::string* error);
+  // The position (synchronously), fenced: refused if another position was written
+  // since the one this changelog last read or wrote.
+  bool PublishPosition(std::string_view globals, uint64_t seq, bool* fenced, std::string* error);
   // Waits for every asynchronous publish's ack; false if one failed.
   bool AwaitAcks(std::string* error);
 
@@ -105,7 +118,10 @@ class PartitionChangelog {
   ChangelogAcks* acks_;
   std::string stream_;
   std::string prefix_;  // juncture.state.<cluster>.<partition>.
+  int replicas_;
   uint64_t position_msg_seq_ = 0;  // stream sequence of the position last read or written
+  std::string epoch_;            // this holder's tenure (a random token), on every write
+  uint64_t epoch_start_ = 0;     // the input sequence it restored at
   // Every customer's pending timers, as the .t pieces hold them: a timer's change
   // rewrites its customer's whole piece.
   std::unordered_map<std::string, Timers> timers_;

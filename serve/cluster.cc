@@ -141,7 +141,7 @@ bool ClusterMember::PrepareStreams(bool* misfit, std::string* error) {
       return false;
     }
   }
-  return EnsureChangelog(state_js_, options_.cluster.name, replicas, error);
+  return true;  // each partition's changelog stream is created when it is first opened
 }
 
 bool ClusterMember::Start(std::string* error) {
@@ -218,7 +218,8 @@ bool ClusterMember::Start(std::string* error) {
   Log("instance " + lo.instance + " of cluster " + options_.cluster.name + ": deciding on " +
       events_prefix_ + ".p.<partition> (" + std::to_string(options_.partitions) +
       " partitions) from " + conn_->ConnectedUrl() + ", stream " + options_.jetstream.stream +
-      ", state in stream " + ChangelogStream(options_.cluster.name) + ", leases in " + lo.bucket +
+      ", state in streams " + ChangelogStream(options_.cluster.name, 0) + "..." +
+      std::to_string(options_.partitions - 1) + ", leases in " + lo.bucket +
       "; " + std::to_string(program_->spec->journeys.size()) + " journeys on the " +
       program_->evaluator->name() +
       (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
@@ -324,7 +325,8 @@ bool ClusterMember::Open(uint32_t index, std::string* error) {
   p->index = index;
   p->engine = std::make_unique<runtime::Engine>(*program_, options_.limits);
   p->changelog = std::make_unique<PartitionChangelog>(state_js_, &changelog_acks_,
-                                                      options_.cluster.name, index);
+                                                      options_.cluster.name, index,
+                                                      options_.cluster.replicas);
   ChangelogPosition position;
   if (!p->changelog->Restore(*p->engine, &position, error)) return false;
   p->engine->TrackChanges(true);
