@@ -157,15 +157,8 @@ bool ClusterMember::Start(std::string* error) {
     return false;
   }
   metrics_->ProgramInfo(*program_->spec, program_->evaluator->name());
-  NatsConnection::Callbacks callbacks;
-  callbacks.disconnected = [this] {
-    metrics_->Disconnected();
-    Log("disconnected from NATS; reconnecting");
-  };
-  callbacks.reconnected = [this] {
-    metrics_->Reconnected();
-    Log("reconnected to NATS at " + conn_->ConnectedUrl());
-  };
+  NatsConnection::Callbacks callbacks =
+      ReportingCallbacks(*metrics_, [this] { return conn_->ConnectedUrl(); });
   conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks), error);
   if (!conn_) return false;
   log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
@@ -174,23 +167,10 @@ bool ClusterMember::Start(std::string* error) {
   lane_ = &metrics_->AddShard();
   acks_ = std::make_unique<ActionAcks>(options_.jetstream.actions_stream,
                                        options_.jetstream.ack_timeout_ms, lane_);
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.PublishAsync.MaxPending = 65536;
-  jo.PublishAsync.AckHandler = &ActionAcks::OnAck;
-  jo.PublishAsync.AckHandlerClosure = acks_.get();
-  if (natsStatus s = natsConnection_JetStream(&js_, conn_->get(), &jo); s != NATS_OK) {
-    *error = "JetStream: " + NatsErrorText(s);
-    return false;
-  }
-  jsOptions_Init(&jo);
-  jo.PublishAsync.MaxPending = 65536;
-  jo.PublishAsync.AckHandler = &ChangelogAcks::OnAck;
-  jo.PublishAsync.AckHandlerClosure = &changelog_acks_;
-  if (natsStatus s = natsConnection_JetStream(&state_js_, conn_->get(), &jo); s != NATS_OK) {
-    *error = "JetStream: " + NatsErrorText(s);
-    return false;
-  }
+  js_ = JetStreamWithAckHandler(conn_->get(), &ActionAcks::OnAck, acks_.get(), error);
+  if (js_ == nullptr) return false;
+  state_js_ = JetStreamWithAckHandler(conn_->get(), &ChangelogAcks::OnAck, &changelog_acks_, error);
+  if (state_js_ == nullptr) return false;
   // A cluster that just started elects its JetStream leaders first, and instances
   // started together race to create the same streams: retried for a while.
   bool misfit = false;
@@ -546,14 +526,8 @@ void ClusterMember::ReportState() {
 // Reload and the main thread
 
 void ClusterMember::Reload(const std::string& why) {
-  Log("reloading the program (" + why + ")");
-  std::string error;
-  std::optional<runtime::CompiledProgram> program = loader_(&error);
-  if (!program) {
-    metrics_->Reload(false);
-    Log("reload failed; the running program stays:\n" + error);
-    return;
-  }
+  std::optional<runtime::CompiledProgram> program = LoadForReload(loader_, *metrics_, why);
+  if (!program) return;
   {
     std::lock_guard<std::mutex> lock(reload_mu_);
     staged_ = std::move(program);

@@ -121,17 +121,10 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
 bool Server::StartJetStream(const std::string& position, std::string* error) {
   const JetStreamSettings& o = options_.jetstream;
   acks_ = std::make_unique<ActionAcks>(o.actions_stream, o.ack_timeout_ms, &shard().telemetry());
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.PublishAsync.MaxPending = 65536;
   // Every action's ack, positive or not, goes to acks_: a refused action is kept and
   // published again, never dropped.
-  jo.PublishAsync.AckHandler = &ActionAcks::OnAck;
-  jo.PublishAsync.AckHandlerClosure = acks_.get();
-  if (natsStatus s = natsConnection_JetStream(&js_, conn_->get(), &jo); s != NATS_OK) {
-    *error = "JetStream: " + NatsErrorText(s);
-    return false;
-  }
+  js_ = JetStreamWithAckHandler(conn_->get(), &ActionAcks::OnAck, acks_.get(), error);
+  if (js_ == nullptr) return false;
   // Where we are: the last checkpoint, if any.
   if (!position.empty()) {
     if (!ParsePosition(position, &applied_seq_, &checkpoint_stream_created_ns_)) {

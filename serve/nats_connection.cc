@@ -162,4 +162,19 @@ void NatsConnection::OnReconnected(natsConnection*, void* self) {
   if (c->callbacks_.reconnected) c->callbacks_.reconnected();
 }
 
+jsCtx* JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void* closure,
+                               std::string* error) {
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.PublishAsync.MaxPending = 65536;
+  jo.PublishAsync.AckHandler = handler;
+  jo.PublishAsync.AckHandlerClosure = closure;
+  jsCtx* js = nullptr;
+  if (natsStatus s = natsConnection_JetStream(&js, nc, &jo); s != NATS_OK) {
+    *error = "JetStream: " + NatsErrorText(s);
+    return nullptr;
+  }
+  return js;
+}
+
 }  // namespace juncture::serve

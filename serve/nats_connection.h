@@ -59,6 +59,12 @@ class NatsConnection {
   bool closed_ = false;
 };
 
+// A JetStream context on `nc` whose asynchronous publishes' acknowledgements, positive
+// or not, all go to `handler` with `closure` (at most 65,536 publishes in flight).
+// Null with *error if NATS.c refuses.
+jsCtx* JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void* closure,
+                               std::string* error);
+
 struct MsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
 };

@@ -71,15 +71,8 @@ bool Server::Start(std::string* error) {
     shards_.back()->Init(*program);
   }
   metrics_->ProgramInfo(shard().engine().spec(), shard().engine().evaluator_name());
-  NatsConnection::Callbacks callbacks;
-  callbacks.disconnected = [this] {
-    metrics_->Disconnected();
-    Log("disconnected from NATS; reconnecting (state is kept)");
-  };
-  callbacks.reconnected = [this] {
-    metrics_->Reconnected();
-    Log("reconnected to NATS at " + conn_->ConnectedUrl());
-  };
+  NatsConnection::Callbacks callbacks =
+      ReportingCallbacks(*metrics_, [this] { return conn_->ConnectedUrl(); });
   callbacks.error = [this](natsSubscription* sub, natsStatus e) { OnNatsError(sub, e); };
   conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks),
                                   error);
@@ -160,14 +153,8 @@ void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
 }
 
 void Server::Reload(const std::string& why) {
-  Log("reloading the program (" + why + ")");
-  std::string error;
-  std::optional<runtime::CompiledProgram> program = loader_(&error);
-  if (!program) {
-    metrics_->Reload(false);
-    Log("reload failed; the running program stays:\n" + error);
-    return;
-  }
+  std::optional<runtime::CompiledProgram> program = LoadForReload(loader_, *metrics_, why);
+  if (!program) return;
   if (sharded()) {
     // Each shard's thread reloads before its next message.
     for (auto& shard : shards_) shard->StageReload(*program);

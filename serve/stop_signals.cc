@@ -3,6 +3,9 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include "shard.h"
+#include "telemetry.h"
+
 namespace juncture::serve {
 
 namespace {
@@ -14,6 +17,18 @@ int64_t MtimeOf(const std::string& path) {
 }
 
 }  // namespace
+
+std::optional<runtime::CompiledProgram> LoadForReload(const ProgramLoader& loader,
+                                                      Telemetry& metrics, const std::string& why) {
+  ServeLog("reloading the program (" + why + ")");
+  std::string error;
+  std::optional<runtime::CompiledProgram> program = loader(&error);
+  if (!program) {
+    metrics.Reload(false);
+    ServeLog("reload failed; the running program stays:\n" + error);
+  }
+  return program;
+}
 
 StopSignals::StopSignals(const std::vector<std::string>& watch_files) {
   sigemptyset(&signals_);

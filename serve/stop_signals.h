@@ -8,9 +8,19 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <optional>
 #include <vector>
 
+#include "juncture/serve/serve.h"
+
 namespace juncture::serve {
+
+class Telemetry;
+
+// Compiles the program again for a reload (`why` says what asked for it), logging and
+// counting the outcome; nullopt (the running program stays) if it does not compile.
+std::optional<runtime::CompiledProgram> LoadForReload(const ProgramLoader& loader,
+                                                      Telemetry& metrics, const std::string& why);
 
 class StopSignals {
  public:

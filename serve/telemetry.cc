@@ -1,6 +1,7 @@
 #include "telemetry.h"
 
 #include "action_acks.h"
+#include "shard.h"
 
 #include <algorithm>
 #include <chrono>
@@ -242,6 +243,19 @@ void Telemetry::StateWritten(size_t customers, size_t bytes) {
   impl_->m.state_customers_written.Inc(customers);
   impl_->m.state_bytes_written.Inc(bytes);
 }
+NatsConnection::Callbacks ReportingCallbacks(Telemetry& metrics, std::function<std::string()> url) {
+  NatsConnection::Callbacks callbacks;
+  callbacks.disconnected = [&metrics] {
+    metrics.Disconnected();
+    ServeLog("disconnected from NATS; reconnecting (state is kept)");
+  };
+  callbacks.reconnected = [&metrics, url = std::move(url)] {
+    metrics.Reconnected();
+    ServeLog("reconnected to NATS at " + url());
+  };
+  return callbacks;
+}
+
 void Telemetry::Paused(bool paused) { impl_->m.intake_paused.Set(paused ? 1 : 0); }
 void Telemetry::ClusterPartitions(size_t held) {
   impl_->m.cluster_partitions.Set(static_cast<double>(held));

@@ -8,17 +8,24 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "nats_connection.h"
 #include "publisher.h"
 #include "receipts.h"
 
 namespace juncture::serve {
 
 class ShardTelemetry;
+class Telemetry;
+
+// The callbacks of the connection serve decides on: a disconnection and a reconnection
+// (to `url()`) logged and counted.
+NatsConnection::Callbacks ReportingCallbacks(Telemetry& metrics, std::function<std::string()> url);
 
 class Telemetry {
  public:

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <set>
 
@@ -49,6 +50,34 @@ class ServeShards : public ServeFixture {
     std::set<std::string> ids;
     for (const Received& r : client_.On("juncture.actions.")) ids.insert(r.msg_id);
     return ids;
+  }
+
+  // `customers` carts, one each (an email now, a push 2 s later), decided and stored
+  // by serve started with `args`; serve killed (-9) before the pushes, started again
+  // with `args` (`restarted` checks it then): every push is sent, once.
+  void ExpectAKillNineAndARestartToResumeEveryWait(const std::vector<std::string>& args,
+                                                   int customers,
+                                                   const std::function<void()>& restarted = {}) {
+    const std::string program = Program();
+    StartServeWithMetrics(args, program);
+    PublishCarts("w", 0, customers);
+    ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", customers, 10000))
+        << serve_->Output();
+    // Each email is out before its customer's commit: the kill waits for the commits.
+    ASSERT_TRUE(WaitForMetric("juncture_state_customers_written_total", customers, 10000));
+    size_t early = client_.On("juncture.actions.push").size();
+    serve_->Stop(SIGKILL);
+    ASSERT_LT(early, static_cast<size_t>(customers)) << "the waits ended before the kill";
+    StartServeWithMetrics(args, program);
+    if (restarted) restarted();
+    ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", customers, 15000))
+        << serve_->Output();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::set<std::string> pushes;
+    for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+    EXPECT_EQ(pushes.size(), static_cast<size_t>(customers)) << "each wait resumed";
+    EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(customers))
+        << "none twice";
   }
 
   // Customers in one shard's store, by `juncture state info`.
@@ -94,26 +123,7 @@ TEST_F(ServeShards, TwoShardsDecideWhatOneEngineDecides) {
 }
 
 TEST_F(ServeShards, AKillNineAndARestartResumeTheWaitsOfEveryShard) {
-  const std::string program = Program();
-  const int kCustomers = 40;
-  StartServeWithMetrics({"--shards", "2"}, program);
-  PublishCarts("w", 0, kCustomers);  // one cart each: an email now, a push in 2 s
-  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", kCustomers, 10000))
-      << serve_->Output();
-  // Each email is out before its customer's commit: the kill waits for the commits.
-  ASSERT_TRUE(WaitForMetric("juncture_state_customers_written_total", kCustomers, 10000));
-  size_t early = client_.On("juncture.actions.push").size();
-  serve_->Stop(SIGKILL);
-  ASSERT_LT(early, static_cast<size_t>(kCustomers)) << "the waits ended before the kill";
-  StartServe({"--shards", "2"}, program);
-  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", kCustomers, 15000))
-      << serve_->Output();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  std::set<std::string> pushes;
-  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
-  EXPECT_EQ(pushes.size(), static_cast<size_t>(kCustomers)) << "each wait resumed";
-  EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
-      << "none twice";
+  ExpectAKillNineAndARestartToResumeEveryWait({"--shards", "2"}, 40);
 }
 
 TEST_F(ServeShards, AStateDirectoryKeepsItsNumberOfShards) {
@@ -253,29 +263,12 @@ TEST_F(ServeCache, FortyCustomersInMemoryDecideWhatOneEngineWithFourHundredDecid
 }
 
 TEST_F(ServeCache, AKillNineAndARestartResumeTheWaitsOfCustomersNotInMemory) {
-  const std::string program = Program();
-  const int kCustomers = 40;
-  StartServeWithMetrics({"--cache-customers", "10"}, program);
-  PublishCarts("w", 0, kCustomers);  // one cart each: an email now, a push in 2 s
-  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", kCustomers, 10000))
-      << serve_->Output();
-  ASSERT_TRUE(WaitForMetric("juncture_state_customers_written_total", kCustomers, 10000));
-  size_t early = client_.On("juncture.actions.push").size();
-  serve_->Stop(SIGKILL);
-  ASSERT_LT(early, static_cast<size_t>(kCustomers)) << "the waits ended before the kill";
-  // Restarted, it reads no customer until a timer needs one.
-  StartServeWithMetrics({"--cache-customers", "10"}, program);
-  EXPECT_NE(serve_->Output().find("0 customers in memory (the others are read when needed)"),
-            std::string::npos)
-      << serve_->Output();
-  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", kCustomers, 15000))
-      << serve_->Output();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  std::set<std::string> pushes;
-  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
-  EXPECT_EQ(pushes.size(), static_cast<size_t>(kCustomers)) << "each wait resumed";
-  EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
-      << "none twice";
+  ExpectAKillNineAndARestartToResumeEveryWait({"--cache-customers", "10"}, 40, [this] {
+    // Restarted, it reads no customer until a timer needs one.
+    EXPECT_NE(serve_->Output().find("0 customers in memory (the others are read when needed)"),
+              std::string::npos)
+        << serve_->Output();
+  });
   const double resident = Metric("juncture_customers");
   EXPECT_GT(resident, 0) << "the gauge is exported";
   EXPECT_LE(resident, 10);
