@@ -186,6 +186,29 @@ TEST(StateStore, ACacheOfOneCustomerDecidesWhatAnEngineWithEveryoneDecides) {
   }
 }
 
+// A customer whose changes are not taken and written yet never leaves memory (the
+// store would hand back an older piece); once they are, the least recently used go.
+TEST(StateStore, ACustomerLeavesMemoryOnlyOnceItsChangesAreWritten) {
+  TempDir dir;
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  auto store = OpenStore(dir.Sub("store"));
+  runtime::Engine e(program);
+  e.UseSource(store.get());
+  e.TrackChanges(true);
+  Collector sink;
+  int64_t end_us = 0;
+  for (const Input& in : RandomStream(31, 40, false, end_us)) Feed(e, in, sink);
+  const size_t resident = e.customers();
+  ASSERT_GT(resident, 1u);
+  EXPECT_EQ(e.Evict(1), 0u) << "changes not taken yet";
+  EXPECT_EQ(e.customers(), resident);
+  std::string error;
+  ASSERT_TRUE(store->Commit(e, "1", false, &error)) << error;
+  EXPECT_EQ(e.Evict(1), resident - 1);
+  EXPECT_EQ(e.customers(), 1u);
+}
+
 // kBase with a cart that waits an hour for every customer.
 const char* kWaits = "channel email { consent true }\n"
                      "journey j { on cart reenter always wait 1h send email \"later\" }\n";
