@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 namespace juncture::itest {
@@ -123,7 +124,14 @@ std::vector<Received> ReadStream(natsConnection* nc, const std::string& stream,
   so.Stream = stream.c_str();
   so.Ordered = true;
   natsSubscription* sub = nullptr;
-  if (js_SubscribeSync(&sub, js, subject.c_str(), nullptr, &so, nullptr) == NATS_OK) {
+  // A cluster electing its leaders (a node just died) refuses the consumer for a while.
+  natsStatus created = NATS_ERR;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    created = js_SubscribeSync(&sub, js, subject.c_str(), nullptr, &so, nullptr);
+    if (created == NATS_OK) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (created == NATS_OK) {
     // Until the consumer has nothing more to deliver (the stream may hold none at all):
     // not until a pause, which a loaded machine or a cluster electing a leader makes.
     uint64_t remaining = 1;

@@ -159,7 +159,7 @@ TEST(PartitionLeases, SharedByTheLiveTakenOverFromTheDeadFencedWhenTheDeadReturn
   // rounds may fail; a lease not renewed for its TTL expires and is claimed again.)
   ::kill(cluster.node(2).process().pid(), SIGKILL);
   ASSERT_TRUE(RoundsUntil(a, &b, [&] { return a.held() == a_share && b.held() == b_share; },
-                          30000))
+                          90000))
       << a.held().size() << " + " << b.held().size();
 }
 
