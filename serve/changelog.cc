@@ -16,6 +16,7 @@ namespace {
 
 constexpr const char* kSeqHeader = "Juncture-Seq";
 constexpr const char* kPositionHeader = "Juncture-Position";
+constexpr const char* kEventsStreamHeader = "Juncture-Events-Stream";
 constexpr const char* kExpectedLastHeader = "Nats-Expected-Last-Subject-Sequence";
 constexpr const char* kEpochHeader = "Juncture-Epoch";
 constexpr const char* kEpochStartHeader = "Juncture-Epoch-Start";
@@ -241,6 +242,7 @@ bool PartitionChangelog::PublishPosition(std::string_view globals, uint64_t seq,
   std::unique_ptr<natsMsg, MsgListDeleter> msg(raw);
   natsMsgHeader_Set(raw, kSeqHeader, std::to_string(seq).c_str());
   natsMsgHeader_Set(raw, kPositionHeader, std::to_string(seq).c_str());
+  natsMsgHeader_Set(raw, kEventsStreamHeader, std::to_string(events_created_ns_).c_str());
   natsMsgHeader_Set(raw, kEpochHeader, epoch_.c_str());
   natsMsgHeader_Set(raw, kEpochStartHeader, std::to_string(epoch_start_).c_str());
   // 0 expects no position at all yet.
@@ -326,13 +328,14 @@ bool PartitionChangelog::Write(const runtime::StateChanges& changes, const Chang
   return PublishPosition(changes.globals, tag, fenced, error);
 }
 
-bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* position,
-                                 std::string* error) {
+bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created_ns,
+                                 ChangelogPosition* position, std::string* error) {
   // Every stored message of the partition, oldest first (at most two per subject).
   struct Version {
     uint64_t tag = 0;
     std::string epoch;
     uint64_t epoch_start = 0;  // positions only
+    uint64_t events_created = 0;  // positions only
     uint64_t stream_seq = 0;
     std::string body;
   };
@@ -389,6 +392,7 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* pos
       const char* text = nullptr;
       if (natsMsgHeader_Get(m, kEpochHeader, &text) == NATS_OK && text != nullptr) v.epoch = text;
       if (natsMsgHeader_Get(m, kEpochStartHeader, &text) == NATS_OK) ParseU64(text, &v.epoch_start);
+      if (natsMsgHeader_Get(m, kEventsStreamHeader, &text) == NATS_OK) ParseU64(text, &v.events_created);
       subjects[natsMsg_GetSubject(m)].push_back(std::move(v));
     }
   }
@@ -404,8 +408,18 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, ChangelogPosition* pos
     epoch = last.epoch;
     epoch_start = last.epoch_start;
     position_msg_seq_ = last.stream_seq;
+    if (events_created_ns != 0 && input_seq > 0 && last.events_created != 0 &&
+        last.events_created != static_cast<uint64_t>(events_created_ns)) {
+      *error = "its position (sequence " + std::to_string(input_seq) + ") is in an events "
+               "stream that was deleted or replaced since, whose sequences meant other "
+               "messages: serve cannot tell which messages of the stream now are decided; "
+               "restore that stream, or delete the partitions' changelog streams (" + stream_ +
+               " and the others) to start again from the stream's first message";
+      return false;
+    }
     subjects.erase(pos);
   }
+  events_created_ns_ = events_created_ns;
   // A piece belongs to the state as of the position if the position's holder wrote it
   // before the position, or an earlier holder wrote it before this holder's restore:
   // pieces of a commit cut before its position, and any that a previous holder still

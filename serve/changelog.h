@@ -9,7 +9,8 @@
 //   juncture.state.<cluster>.<partition>.t.<customer>  that customer's pending timers
 //   juncture.state.<cluster>.<partition>.l             the program's record layouts
 //   juncture.state.<cluster>.<partition>.pos           the position: the last input
-//       sequence decided (header Juncture-Position), the engine-wide values (body)
+//       sequence decided (header Juncture-Position) in the events stream created at
+//       (header Juncture-Events-Stream), the engine-wide values (body)
 //
 // (<customer> is the id's bytes in hex: any id is a valid subject token that way.)
 // Every message carries header Juncture-Seq: the partition's input sequence when it
@@ -82,7 +83,11 @@ class PartitionChangelog {
   // sets *position; from then on, only this changelog's writes land (fencing, above).
   // Creates the stream if it is missing. False with *error if the stream cannot be
   // read or written, or a piece is not intact: then nothing reached the engine.
-  bool Restore(runtime::Engine& engine, ChangelogPosition* position, std::string* error);
+  // `events_created_ns`: when the events stream was created (0: not checked); a
+  // position written on another events stream (deleted and created again since: its
+  // sequences mean other messages now) is refused.
+  bool Restore(runtime::Engine& engine, int64_t events_created_ns, ChangelogPosition* position,
+               std::string* error);
   // Writes `changes` (taken from the partition's engine since the last write), then
   // the position. False with *error if it could not; *fenced if another instance
   // wrote the partition's position since this one read or wrote it. After a false,
@@ -122,6 +127,7 @@ class PartitionChangelog {
   uint64_t position_msg_seq_ = 0;  // stream sequence of the position last read or written
   std::string epoch_;            // this holder's tenure (a random token), on every write
   uint64_t epoch_start_ = 0;     // the input sequence it restored at
+  int64_t events_created_ns_ = 0;  // the events stream's, recorded with each position
   // Every customer's pending timers, as the .t pieces hold them: a timer's change
   // rewrites its customer's whole piece.
   std::unordered_map<std::string, Timers> timers_;

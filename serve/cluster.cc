@@ -132,6 +132,7 @@ bool ClusterMember::PrepareStreams(bool* misfit, std::string* error) {
     StreamCheck check;
     if (!EnsureStream(js_, n, o.fix_streams, &check, error)) return false;
     if (check.created) Log("created stream " + n.name);
+    if (n.consumer_is_recreated) events_created_ns_ = check.created_ns;
     for (const std::string& f : check.fixed) Log("fixed: " + f);
     for (const std::string& w : check.warnings) Log("warning: " + w);
     if (!check.problems.empty()) {
@@ -283,11 +284,16 @@ void ClusterMember::Round() {
     if (stopping_) break;
     if (Open(p, &error)) {
       opened.push_back(p);
+      open_errors_.erase(p);
       continue;
     }
     // JetStream is not answering (a leader election after a node loss, say): the
-    // others would wait as long each; the next round tries again.
-    Log("partition " + std::to_string(p) + ": cannot open (the next round tries again): " + error);
+    // others would wait as long each; the next round tries again. (Said once per
+    // reason: a partition refused for good would say it every round.)
+    if (open_errors_[p] != error) {
+      Log("partition " + std::to_string(p) + ": cannot open (the next round tries again): " + error);
+      open_errors_[p] = error;
+    }
     break;
   }
   if (!opened.empty()) {
@@ -308,7 +314,7 @@ bool ClusterMember::Open(uint32_t index, std::string* error) {
                                                       options_.cluster.name, index,
                                                       options_.cluster.replicas);
   ChangelogPosition position;
-  if (!p->changelog->Restore(*p->engine, &position, error)) return false;
+  if (!p->changelog->Restore(*p->engine, events_created_ns_, &position, error)) return false;
   p->engine->TrackChanges(true);
   p->applied_seq = p->committed_seq = position.input_seq;
   feeds_.push_back(std::make_unique<Feed>());

@@ -107,6 +107,7 @@ class ClusterMember {
   const ServeOptions& options_;
   const ProgramLoader& loader_;
   std::string events_prefix_;  // the partition subjects: <events_prefix_>.p.<partition>
+  int64_t events_created_ns_ = 0;  // when the events stream was created: which stream it is
   std::unique_ptr<Telemetry> metrics_;
   ShardTelemetry* lane_ = nullptr;
   std::unique_ptr<NatsConnection> conn_;      // events, actions, leases, changelog
@@ -122,6 +123,7 @@ class ClusterMember {
   std::optional<runtime::CompiledProgram> program_;
   std::map<uint32_t, std::unique_ptr<Partition>> partitions_;
   std::vector<std::unique_ptr<Feed>> feeds_;
+  std::map<uint32_t, std::string> open_errors_;  // the last reason each partition could not open
   bool commit_failing_ = false;  // logged once per episode
   size_t restored_customers_ = 0;  // by the partitions opened in this round
   int64_t restore_ns_ = 0;

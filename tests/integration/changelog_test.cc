@@ -56,7 +56,7 @@ class Changelog : public ::testing::Test {
     auto engine = std::make_unique<runtime::Engine>(compiler::MakeInterpretedProgram(*compilation_));
     *log = std::make_unique<PartitionChangelog>(js_, &acks_, "t", 0, 1);
     std::string error;
-    EXPECT_TRUE((*log)->Restore(*engine, position, &error)) << error;
+    EXPECT_TRUE((*log)->Restore(*engine, 0, position, &error)) << error;
     engine->TrackChanges(true);
     return engine;
   }

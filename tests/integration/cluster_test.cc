@@ -305,5 +305,42 @@ TEST(ClusterServe, AJoiningInstanceTakesItsShareAStoppingOneHandsItsOverAtOnce) 
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << a.process().Output();
 }
 
+
+// The events stream deleted and created again under a running deployment: its
+// sequences mean other messages now, so a partition whose position is in the old one
+// is refused (logged), never consumed from a sequence that would skip messages.
+TEST(ClusterServe, APartitionWhosePositionIsInAReplacedEventsStreamIsRefused) {
+  ASSERT_FALSE(FindProgram("nats-server").empty()) << "nats-server is not installed";
+  NatsServer nats;
+  ASSERT_TRUE(nats.Start()) << nats.process().Output();
+  TempDir dir;
+  const std::string program = dir.path() + "/program";
+  fs::create_directories(program);
+  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+  const std::string events = dir.path() + "/events.jsonl";
+  {
+    std::ofstream out(events);
+    for (int i = 0; i < 100; ++i) out << CartJson("c-" + std::to_string(i), "k" + std::to_string(i)) << "\n";
+  }
+  Client client;
+  ASSERT_TRUE(client.Connect(nats.url()));
+  Instance a;
+  ASSERT_TRUE(a.Start("a", nats.url(), program, dir.path() + "/a.log", "1"));
+  ASSERT_TRUE(Cover({&a}, 20000)) << a.process().Output();
+  Publish(nats.url(), events, dir.path() + "/publish.log");
+  ASSERT_TRUE(WaitForStored(client.connection(), 100, 30000)) << a.process().Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // committed
+  int status = a.process().Stop(SIGTERM, 30000);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << a.process().Output();
+
+  ASSERT_TRUE(DeleteStream(client.connection(), "JUNCTURE_EVENTS"));
+  ASSERT_TRUE(CreateStream(client.connection(), {"JUNCTURE_EVENTS", {"juncture.events.>"}}));
+  Instance again;
+  ASSERT_TRUE(again.Start("a", nats.url(), program, dir.path() + "/again.log", "1"));
+  ASSERT_TRUE(again.process().WaitForOutput("deleted or replaced since", 20000))
+      << again.process().Output();
+  EXPECT_LT(again.Partitions(), kPartitions) << "the partitions with a position stay closed";
+}
+
 }  // namespace
 }  // namespace juncture::itest
