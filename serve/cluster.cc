@@ -27,6 +27,9 @@ constexpr int64_t kProofIntervalNs = 100 * kNsPerMs;
 // threads wait beyond this (and the ordered consumers' flow control holds the rest
 // in the stream).
 constexpr size_t kMaxQueued = 65'536;
+// A partition that failed to open after this long: JetStream is slow to answer, and
+// the round opens no more partitions.
+constexpr int64_t kSlowOpenNs = 1000 * kNsPerMs;
 // Start: JetStream requests retried once a second this many times.
 constexpr int kStartAttempts = 30;
 // A lease round every sixth of the TTL (a lease counts as held for three quarters).
@@ -282,19 +285,20 @@ void ClusterMember::Round() {
   for (uint32_t p : held) {
     if (partitions_.count(p) > 0) continue;
     if (stopping_) break;
+    const int64_t started = SteadyNs();
     if (Open(p, &error)) {
       opened.push_back(p);
       open_errors_.erase(p);
       continue;
     }
-    // JetStream is not answering (a leader election after a node loss, say): the
-    // others would wait as long each; the next round tries again. (Said once per
-    // reason: a partition refused for good would say it every round.)
+    // Said once per reason: a partition refused for good would say it every round.
     if (open_errors_[p] != error) {
       Log("partition " + std::to_string(p) + ": cannot open (the next round tries again): " + error);
       open_errors_[p] = error;
     }
-    break;
+    // A failure that took long is JetStream not answering (a leader election after a
+    // node loss, say): the others would wait as long each; the next round tries again.
+    if (SteadyNs() - started > kSlowOpenNs) break;
   }
   if (!opened.empty()) {
     Log("now deciding for partitions " + PartitionList(opened) + ": " +
