@@ -431,11 +431,15 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
   // written again (rolled back).
   std::vector<std::pair<std::string, std::string>> rollback;  // subject, body as of position
   std::map<std::string, std::string> chosen;
+  lost_.clear();
   for (auto& [subject, versions] : subjects) {
     const Version* at = nullptr;
     for (const Version& v : versions) {
       if (belongs(v)) at = &v;
     }
+    // Both kept versions stray: the one that belonged, if there was one, was pushed
+    // out (a subject keeps two). Said, since it cannot be told from a new customer.
+    if (at == nullptr && versions.size() >= 2) lost_.push_back(subject);
     std::string body = at != nullptr ? at->body : std::string();
     if (at != &versions.back()) rollback.emplace_back(subject, body);
     if (!body.empty()) chosen[subject] = std::move(body);

@@ -96,6 +96,10 @@ class PartitionChangelog {
              bool* fenced, std::string* error);
 
   size_t customers_restored() const { return customers_restored_; }
+  // After Restore: subjects whose two kept versions were both not state (stray
+  // pieces of cut commits or of previous holders): a version that was state may have
+  // been pushed out, and that customer restored without it.
+  const std::vector<std::string>& suspect_subjects() const { return lost_; }
 
  private:
   struct TimerEntry {
@@ -133,6 +137,7 @@ class PartitionChangelog {
   std::unordered_map<std::string, Timers> timers_;
   std::unordered_map<uint64_t, std::string> owner_;  // timer sequence -> customer
   size_t customers_restored_ = 0;
+  std::vector<std::string> lost_;  // see suspect_subjects()
 };
 
 }  // namespace juncture::serve

@@ -347,6 +347,12 @@ bool ClusterMember::Open(uint32_t index, std::string* error) {
   }
   p->sub.reset(sub);
   restored_customers_ += p->changelog->customers_restored();
+  for (const std::string& subject : p->changelog->suspect_subjects()) {
+    Log("warning: partition " + std::to_string(index) + ": " + subject +
+        " holds no version that is state (both kept versions are stray writes): the "
+        "version before them, if there was one, is lost; that customer is restored "
+        "without it");
+  }
   restore_ns_ += SteadyNs() - started;
   partitions_[index] = std::move(p);
   return true;

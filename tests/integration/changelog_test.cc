@@ -155,5 +155,35 @@ TEST_F(Changelog, NothingOfAPreviousHolderLandsOnceAnotherRestoredThePartition) 
   EXPECT_EQ(restored->timers_of("z"), 0u);
 }
 
+// Two stray pieces for one customer (say, a cut commit and a previous holder's late
+// write) push its last real version out of the two a subject keeps: the restore
+// cannot bring it back, and says so rather than pass it off as a new customer.
+TEST_F(Changelog, ACustomerWhoseKeptVersionsAreBothStrayIsReported) {
+  ChangelogPosition at;
+  std::unique_ptr<PartitionChangelog> writer;
+  auto engine = Restored(&writer, &at);
+  bool fenced = false;
+  ASSERT_TRUE(Commit(*engine, *writer, {Cart("x", "m1"), Cart("y", "m2")}, 10, &fenced));
+  for (const char* tag : {"20", "21"}) {
+    natsMsg* piece = nullptr;
+    ASSERT_EQ(natsMsg_Create(&piece, "juncture.state.t.0.c.78", nullptr, "stray", 5), NATS_OK);  // 78: "x"
+    natsMsgHeader_Set(piece, "Juncture-Seq", tag);
+    jsPubAck* ack = nullptr;
+    ASSERT_EQ(js_PublishMsg(&ack, js_, piece, nullptr, nullptr), NATS_OK);
+    jsPubAck_Destroy(ack);
+    natsMsg_Destroy(piece);
+  }
+  std::unique_ptr<PartitionChangelog> reader;
+  auto restored = Restored(&reader, &at);
+  EXPECT_EQ(at.input_seq, 10u);
+  EXPECT_EQ(restored->customers(), 1u) << "x's state is gone";
+  EXPECT_EQ(reader->suspect_subjects(), std::vector<std::string>{"juncture.state.t.0.c.78"});
+  // The untouched customer is not suspected, and the next restore finds x as the last
+  // one left it (none), not suspect any more.
+  std::unique_ptr<PartitionChangelog> again;
+  Restored(&again, &at);
+  EXPECT_TRUE(again->suspect_subjects().empty());
+}
+
 }  // namespace
 }  // namespace juncture::itest
