@@ -27,16 +27,20 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   // The action first: it is what the latency budget is for.
   if (d.outcome == "sent") {
     subject_.assign(options_.actions_prefix).append(1, '.').append(d.channel);
+    // Recorded for its receipts before it goes out: the action is written at once
+    // (SendAsap), and its receipt may come back, on another thread, before Publish
+    // returns. (An action whose publish fails stays recorded until the receipt window
+    // ends, matched by nothing.)
+    if (receipts_ != nullptr) {
+      auto deadline = deadlines_.find(d.journey);
+      receipts_->Sent(d.id, d.journey, d.channel, d.signal_us,
+                      std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count(),
+                      deadline == deadlines_.end() ? 0 : deadline->second);
+    }
     if (Publish(actions_, subject_, json_, "Nats-Msg-Id", d.id, js_ != nullptr)) {
       if (observer_) observer_->Published(d, (SteadyNs() - decided) * 1e-9);
-      if (receipts_ != nullptr) {
-        auto deadline = deadlines_.find(d.journey);
-        receipts_->Sent(d.id, d.journey, d.channel, d.signal_us,
-                        std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count(),
-                        deadline == deadlines_.end() ? 0 : deadline->second);
-      }
     }
   }
   // Held back until the message is decided (FlushLog).
