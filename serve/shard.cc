@@ -57,6 +57,11 @@ void Shard::Init(runtime::CompiledProgram program) {
 // ---------------------------------------------------------------------------
 // State
 
+size_t Shard::CachePerShard() const {
+  return static_cast<size_t>(
+      std::max<int64_t>(1, options_.state.cache_customers / static_cast<int64_t>(count_)));
+}
+
 std::string Shard::StateDir() const {
   if (count_ == 1) return options_.state.dir;
   return options_.state.dir + "/shard-" + std::to_string(index_) + "-of-" + std::to_string(count_);
@@ -75,7 +80,9 @@ bool Shard::OpenState(std::string* position, std::string* error) {
   store_ = store::StateStore::Open(dir, store::StoreOptions{cache_mb}, error);
   if (!store_) return false;
   const bool cache = o.cache_customers > 0;
-  if (cache) engine_->UseSource(store_.get());  // customers read back when needed
+  // Customers read back when needed; as many of the earliest timers kept in memory as
+  // customers, the later ones read back from the store's index as they fall due.
+  if (cache) engine_->UseSource(store_.get(), CachePerShard());
   std::string earlier = dir + "/" + kEarlierCheckpoint;
   if (store_->empty()) {
     std::string why;
@@ -113,7 +120,8 @@ bool Shard::OpenState(std::string* position, std::string* error) {
   if (!store_->empty()) {
     ServeLog("state loaded from " + dir + ": " + std::to_string(engine_->customers()) +
              " customers in memory" + (cache ? " (the others are read when needed)" : "") + ", " +
-             std::to_string(engine_->pending_timers()) + " pending timers");
+             std::to_string(engine_->pending_timers()) + " pending timers" +
+             (cache ? " (" + std::to_string(engine_->timers_in_memory()) + " in memory)" : ""));
   }
   return true;
 }
@@ -124,9 +132,8 @@ bool Shard::CommitState(const std::string& position, bool sync, std::string* err
   metrics_.Checkpoint(ok);
   if (ok) metrics_.StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
   // The store has every change: the least recently used customers may leave memory.
-  const int64_t cache = options_.state.cache_customers;
-  if (ok && cache > 0 && !store_->has_unwritten()) {
-    engine_->Evict(static_cast<size_t>(std::max<int64_t>(1, cache / static_cast<int64_t>(count_))));
+  if (ok && options_.state.cache_customers > 0 && !store_->has_unwritten()) {
+    engine_->Evict(CachePerShard());
   }
   return ok;
 }

@@ -60,6 +60,9 @@ class Shard {
   // The store's directory: --state-dir itself with one shard, else its
   // shard-<i>-of-<K> subdirectory.
   std::string StateDir() const;
+  // --cache-customers split between the shards (at least 1): the customers each keeps
+  // in memory, and about as many of its earliest timers.
+  size_t CachePerShard() const;
   // Loads the store (or imports an earlier whole-state checkpoint) into the engine
   // and turns change tracking on; *position: the input position of the last commit.
   bool OpenState(std::string* position, std::string* error);

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 namespace juncture::store {
@@ -42,6 +43,12 @@ std::string TimerKey(int64_t due_us, uint64_t seq) {
   PutBigEndian(static_cast<uint64_t>(due_us) ^ (uint64_t{1} << 63), key);  // signed order
   PutBigEndian(seq, key);
   return key;
+}
+
+// The (due_us, seq) of a TimerKey.
+std::pair<int64_t, uint64_t> ParseTimerKey(std::string_view key) {
+  return {static_cast<int64_t>(GetBigEndian(key.substr(1)) ^ (uint64_t{1} << 63)),
+          GetBigEndian(key.substr(9))};
 }
 
 std::string CancelledKey(uint64_t seq) {
@@ -194,6 +201,49 @@ bool StateStore::ForEach(const std::function<void(std::string_view, std::string_
     fn(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView());
   }
   return it->status().ok();
+}
+
+bool StateStore::TimersAfter(
+    int64_t due_us, uint64_t seq, size_t limit,
+    const std::function<void(int64_t, uint64_t, std::string_view)>& fn) {
+  using Op = runtime::StateChanges::TimerOp;
+  using Key2 = std::pair<int64_t, uint64_t>;
+  const Key2 after{due_us, seq};
+  // What the store was handed but could not write yet (a failing disk) overrides
+  // what it holds: a put, or an erase (null).
+  std::map<Key2, const std::string*> pending;
+  for (const Op& t : unwritten_.timers) {
+    if (t.kind == Op::kCancel || Key2{t.due_us, t.seq} <= after) continue;
+    pending[{t.due_us, t.seq}] = t.kind == Op::kPut ? &t.value : nullptr;
+  }
+  const bool disk = !unwritten_.rewrite;  // a pending rewrite replaces every stored timer
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // each is read back once
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  if (disk) it->Seek(TimerKey(due_us, seq));
+  auto p = pending.begin();
+  for (size_t n = 0; limit == 0 || n < limit;) {
+    const bool on_disk = disk && it->Valid() && it->key()[0] == kTimer;
+    const Key2 key = on_disk ? ParseTimerKey(it->key().ToStringView()) : Key2{};
+    if (on_disk && key <= after) {  // the horizon itself
+      it->Next();
+      continue;
+    }
+    if (on_disk && (p == pending.end() || key < p->first)) {
+      fn(key.first, key.second, it->value().ToStringView());
+      ++n;
+      it->Next();
+      continue;
+    }
+    if (p == pending.end()) break;
+    if (on_disk && key == p->first) it->Next();  // overridden by the pending change
+    if (p->second != nullptr) {
+      fn(p->first.first, p->first.second, *p->second);
+      ++n;
+    }
+    ++p;
+  }
+  return !disk || it->status().ok();
 }
 
 bool StateStore::LoadImpl(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,

@@ -1,8 +1,8 @@
 // Customers in memory as a cache over a store (Engine::UseSource, docs/state.md):
 // a customer not in memory is read from the store when a message or timer needs it,
 // and Evict drops the least recently used ones once the store has all their changes.
-// Timers stay in memory, so a timer of a customer only stored still fires (and reads
-// it back).
+// A timer of a customer only stored still fires (and reads it back). Timers may be
+// kept in memory only in part too: timers.cc.
 #include <algorithm>
 
 #include "exec/engine_impl.h"
@@ -10,9 +10,10 @@
 
 namespace juncture::runtime {
 
-void Engine::UseSource(CustomerSource* source) {
+void Engine::UseSource(CustomerSource* source, size_t timers_in_memory) {
   Impl& e = *impl_;
   e.source_ = source;
+  e.timer_window_ = timers_in_memory;
   e.source_pieces_ = std::make_unique<snapshot::PieceLoader>(*e.spec_);
   std::string error;
   e.source_pieces_->Layouts(snapshot::EncodeLayoutsPiece(*e.spec_), error);
@@ -66,6 +67,7 @@ void Engine::Impl::LoadEvicted() {
 }
 
 size_t Engine::Impl::Evict(size_t keep) {
+  EvictTimers();
   if (source_ == nullptr || customers_.size() <= keep || !changed_.empty() || rewrite_) return 0;
   const size_t target = keep - keep / 10;
   const size_t count = customers_.size() - target;

@@ -62,6 +62,7 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
   }
   for (CustomerEntry* entry : changed_) entry->second.changed = false;
   if (rewrite_) {
+    ReadBackAllTimers();  // (none only stored: whatever set rewrite_ read them back)
     out.rewrite = true;
     out.customers.reserve(customers_.size());
     for (const auto& [id, c] : customers_) {
@@ -90,11 +91,13 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
   }
   changed_.clear();
   timer_changes_.clear();
+  far_untaken_.clear();  // in `out`: the store has them once it writes it
 }
 
 void Engine::TrackChanges(bool on) {
   Impl& e = *impl_;
   if (on == e.track_changes_) return;
+  if (!on) e.ReadBackAllTimers();  // untracked, timers set later would never be stored
   e.track_changes_ = on;
   for (Impl::CustomerEntry* entry : e.changed_) entry->second.changed = false;
   e.changed_.clear();
@@ -118,6 +121,12 @@ struct StateRestorer::Impl {
   std::vector<uint64_t> cancelled;
   std::function<bool(std::string_view)> keep;  // empty: every customer
   bool lazy = false;  // the customers stay in the store (Lazy)
+  // Lazy, with the engine keeping only its earliest timers in memory: the timers after
+  // the first `window` (in firing order) stay in the store, counted.
+  size_t window = 0;
+  Engine::Impl::TimerKey last{INT64_MIN, 0};  // of the last timer given
+  uint64_t far = 0, far_waiting = 0;
+  std::vector<std::pair<uint64_t, std::string>> far_releases;  // (seq, customer)
 };
 
 StateRestorer::StateRestorer(Engine& engine)
@@ -141,7 +150,10 @@ bool StateRestorer::LayoutsMatch() const {
   return impl_->layouts == snapshot::EncodeLayoutsPiece(*engine_.impl_->spec_);
 }
 
-void StateRestorer::Lazy() { impl_->lazy = true; }
+void StateRestorer::Lazy() {
+  impl_->lazy = true;
+  impl_->window = engine_.impl_->timer_window_;
+}
 
 bool StateRestorer::Customer(std::string_view id, std::string_view cbor, std::string* error) {
   if (impl_->keep && !impl_->keep(id)) return true;  // another shard's
@@ -153,9 +165,28 @@ bool StateRestorer::Customer(std::string_view id, std::string_view cbor, std::st
 }
 
 bool StateRestorer::Timer(std::string_view cbor, std::string* error) {
+  Impl& r = *impl_;
   std::optional<runtime::Timer> t;
-  if (!impl_->pieces.TimerPiece(cbor, t, *error)) return false;
-  if (t) impl_->timers.push_back(std::move(*t));
+  if (!r.pieces.TimerPiece(cbor, t, *error)) return false;
+  if (!t) return true;
+  if (r.window != 0) {
+    const Engine::Impl::TimerKey key{t->due_us, t->seq};
+    if (key <= r.last) {
+      *error = "the timers are not given in firing order";
+      return false;
+    }
+    r.last = key;
+    if (r.timers.size() >= r.window) {  // left in the store, read back when due
+      ++r.far;
+      if (t->kind == TimerKind::kRelease) {
+        r.far_releases.emplace_back(t->seq, std::move(t->customer));
+      } else {
+        ++r.far_waiting;
+      }
+      return true;
+    }
+  }
+  r.timers.push_back(std::move(*t));
   return true;
 }
 
@@ -176,6 +207,11 @@ void StateRestorer::Finish() {
   // A timer for a customer no piece holds cannot fire into anything: left out.
   std::vector<runtime::Timer> timers;
   std::unordered_map<uint64_t, bool> releases;
+  e.horizon_ = r.far > 0 ? Engine::Impl::TimerKey{r.timers.back().due_us, r.timers.back().seq}
+                         : Engine::Impl::kNoHorizon;
+  e.far_timers_ = r.far;
+  e.far_untaken_.clear();
+  for (const auto& [seq, customer] : r.far_releases) releases[seq] = true;
   for (runtime::Timer& t : r.timers) {
     if (!r.lazy && t.kind != TimerKind::kRelease && !e.customers_.count(t.customer)) continue;
     if (r.keep && !r.keep(t.customer)) continue;  // another shard's deferred send
@@ -189,6 +225,12 @@ void StateRestorer::Finish() {
   }
   if (r.lazy) {
     e.RecountFromTimers();
+    e.waiting_ += r.far_waiting;  // an upper bound, as for those in memory
+    for (const auto& [seq, customer] : r.far_releases) {
+      if (e.cancelled_.count(seq) > 0) continue;
+      ++e.deferred_;
+      ++e.evicted_deferred_[customer];
+    }
   } else {
     e.Recount();
   }

@@ -255,7 +255,12 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
 
 void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
   if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
-  while (!timers_.empty() && timers_.top().due_us <= time_us) {
+  for (;;) {
+    if (timers_.empty() || timers_.top().due_us > time_us) {
+      // Timers only stored may be due (they all fire after those in memory).
+      if (horizon_.first <= time_us && ReadBackTimers(timer_window_)) continue;
+      break;
+    }
     // Moved out before the pop: the heap orders by due_us and seq, which a move keeps.
     Timer t = std::move(const_cast<Timer&>(timers_.top()));
     timers_.pop();
@@ -314,14 +319,16 @@ void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) { impl_->AdvanceTo(t
 size_t Engine::Evict(size_t keep) { return impl_->Evict(keep); }
 int64_t Engine::now() const { return impl_->now_us_; }
 size_t Engine::customers() const { return impl_->customers_.size(); }
-size_t Engine::pending_timers() const { return impl_->timers_.size(); }
+size_t Engine::pending_timers() const { return impl_->timers_.size() + impl_->far_timers_; }
+size_t Engine::timers_in_memory() const { return impl_->timers_.size(); }
 size_t Engine::timers_of(std::string_view customer) const {
   auto it = impl_->customers_.find(std::string(customer));
   return it == impl_->customers_.end() ? 0 : it->second.instances.size() + it->second.deferred;
 }
 const EngineLimits& Engine::limits() const { return impl_->limits_; }
 int64_t Engine::next_timer() const {
-  return impl_->timers_.empty() ? INT64_MAX : impl_->timers_.top().due_us;
+  // With timers only stored: none fires before the horizon's.
+  return impl_->timers_.empty() ? impl_->horizon_.first : impl_->timers_.top().due_us;
 }
 const EngineStats& Engine::stats() const { return impl_->stats_; }
 const ProgramSpec& Engine::spec() const { return *impl_->spec_; }

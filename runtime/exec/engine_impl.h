@@ -92,15 +92,26 @@ class TimerQueue : public std::priority_queue<Timer, std::vector<Timer>, std::gr
   using priority_queue::priority_queue;
   // Every timer, in no particular order.
   const std::vector<Timer>& elements() const { return c; }
-  // Drops the timers for which `drop` is true and restores the heap: O(size). Pop order
-  // is unchanged, since (due_us, seq) orders timers totally. `drop` may rewrite a timer
-  // it keeps (it gets a Timer&), but never its due_us or seq.
   // Lets `f` change each timer in place; it must not change due_us or seq (the
   // order), so the heap stays a heap.
   template <typename F>
   void Update(F f) {
     for (Timer& t : c) f(t);
   }
+  // Keeps the `n` (> 0) earliest timers, drops the others; *last: the key (due_us,
+  // seq) of the latest kept. Returns how many went. O(size).
+  size_t KeepEarliest(size_t n, std::pair<int64_t, uint64_t>* last) {
+    if (n == 0 || c.size() <= n) return 0;
+    auto nth = c.begin() + static_cast<std::ptrdiff_t>(n - 1);
+    std::nth_element(c.begin(), nth, c.end(), [](const Timer& a, const Timer& b) { return b > a; });
+    *last = {nth->due_us, nth->seq};
+    const size_t dropped = c.size() - n;
+    c.erase(nth + 1, c.end());
+    std::make_heap(c.begin(), c.end(), comp);
+    return dropped;
+  }
+  // Drops the timers for which `drop` is true and restores the heap: O(size). Pop order
+  // is unchanged, since (due_us, seq) orders timers totally.
   template <typename Pred>
   size_t EraseIf(Pred drop) {
     size_t n = std::erase_if(c, drop);
@@ -229,9 +240,18 @@ class Engine::Impl {
     TimerChange& c = timer_changes_.emplace_back(TimerChange{kind, t.due_us, t.seq, {}});
     if (kind == StateChanges::TimerOp::kPut) c.timer = t;
   }
-  // Every timer is queued through this.
+  // Every timer is queued through this: in memory if it fires before the horizon,
+  // else only stored (once the changes are taken).
   void PushTimer(Timer t) {
     LogTimer(StateChanges::TimerOp::kPut, t);
+    if (BeyondHorizon(t)) {
+      if (track_changes_) {
+        ++far_timers_;
+        far_untaken_.push_back(std::move(t));
+        return;
+      }
+      ReadBackAllTimers();  // untracked, it would never reach the store
+    }
     timers_.push(std::move(t));
   }
   // After a reload or a snapshot load: everything is written again.
@@ -261,6 +281,28 @@ class Engine::Impl {
   // Cache: the queue size below which CompactTimers does not run again (the stale
   // timers of customers not in memory cannot be told apart, so a pass may drop few).
   size_t compact_floor_ = 0;
+
+  // timers.cc: the earliest timers in memory, the rest only in the source's index by
+  // due time (UseSource with timers_in_memory). A timer is in memory iff its key
+  // (due, seq) is at or before horizon_; the ones after it are read back, in order,
+  // when the queue runs dry before a time at or after the horizon.
+  using TimerKey = std::pair<int64_t, uint64_t>;
+  static constexpr TimerKey kNoHorizon{INT64_MAX, UINT64_MAX};
+  bool BeyondHorizon(const Timer& t) const { return TimerKey{t.due_us, t.seq} > horizon_; }
+  // Reads the next `limit` timers after the horizon into memory (0: all of them) and
+  // moves the horizon to the last; false if there is no horizon or the source failed
+  // (the horizon then stays).
+  bool ReadBackTimers(size_t limit);
+  // Every timer in memory again (before a reload or anything that rewrites them all).
+  void ReadBackAllTimers();
+  // Drops the latest timers from memory while it holds over twice timer_window_ (the
+  // source must hold all of them: only after their changes are written).
+  void EvictTimers();
+  size_t timer_window_ = 0;  // 0: every timer in memory
+  TimerKey horizon_ = kNoHorizon;
+  uint64_t far_timers_ = 0;  // pending after the horizon, only stored (or about to be)
+  // Set after the horizon since the last TakeChanges: not in the source yet.
+  std::vector<Timer> far_untaken_;
 
  private:
   // engine.cc

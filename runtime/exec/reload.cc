@@ -19,8 +19,9 @@ void Engine::Impl::ApplyStaged(DecisionSink& sink) {
 }
 
 void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
-  // Every customer is re-laid out and written again: those only stored too.
+  // Every customer and timer is re-laid out and written again: those only stored too.
   LoadEvicted();
+  ReadBackAllTimers();
   const StateMap to(*next.spec);
   const ProgramMap map(*spec_, to);
   // Instances the rule cannot carry end with a decision, in the version they were in

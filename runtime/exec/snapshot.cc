@@ -537,6 +537,9 @@ bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::st
   e.stats_ = std::move(state.stats);
   e.customers_ = std::move(state.customers);
   e.timers_ = decltype(e.timers_)(std::greater<Timer>(), std::move(state.timers));
+  e.horizon_ = Engine::Impl::kNoHorizon;  // the snapshot's timers are all of them
+  e.far_timers_ = 0;
+  e.far_untaken_.clear();
   e.cancelled_ = std::move(state.cancelled);
   e.Recount();  // the counts behind the limits are not stored
   e.changed_.clear();  // they are gone; the whole state is written again

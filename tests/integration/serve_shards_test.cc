@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "serve_fixture.h"
@@ -264,10 +265,18 @@ TEST_F(ServeCache, FortyCustomersInMemoryDecideWhatOneEngineWithFourHundredDecid
 
 TEST_F(ServeCache, AKillNineAndARestartResumeTheWaitsOfCustomersNotInMemory) {
   ExpectAKillNineAndARestartToResumeEveryWait({"--cache-customers", "10"}, 40, [this] {
-    // Restarted, it reads no customer until a timer needs one.
-    EXPECT_NE(serve_->Output().find("0 customers in memory (the others are read when needed)"),
+    // Restarted, it reads no customer until a timer needs one, and keeps only the ten
+    // earliest timers in memory: the others are read back as they fall due.
+    const std::string out = serve_->Output();
+    EXPECT_NE(out.find("0 customers in memory (the others are read when needed)"),
               std::string::npos)
-        << serve_->Output();
+        << out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("(\\d+) pending timers \\((\\d+) in memory\\)")))
+        << out;
+    const int pending = std::stoi(m[1]), in_memory = std::stoi(m[2]);
+    EXPECT_EQ(in_memory, std::min(pending, 10)) << out;
+    EXPECT_GT(pending, 10) << "the kill came after most waits had ended: nothing was left to read back";
   });
   const double resident = Metric("juncture_customers");
   EXPECT_GT(resident, 0) << "the gauge is exported";

@@ -132,7 +132,8 @@ Runner AddServeCommand(CLI::App& app) {
                "core NATS: keep the state in memory only (lost when serve stops)");
   app.add_option("--cache-customers", s.state.cache_customers,
                  "customers kept in memory at most (the least recently used are read back "
-                 "from the state store when needed; timers stay in memory); 0: all")
+                 "from the state store when needed), and about as many of the earliest "
+                 "pending timers (the later ones are read back as they fall due); 0: all")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cache-mb", s.state.cache_mb, "the state store's block cache in MiB")

@@ -119,8 +119,10 @@ TEST(StateStore, EveryCommitResumesExactlyOnRandomStreams) {
 // when a message or timer needs them, and dropped again after each commit), restarted
 // from its store half-way without loading a customer, decides exactly what an engine
 // that keeps everyone in memory decides; and a reload half-way, which re-lays every
-// customer, reads the stored ones back first.
-TEST(StateStore, ACacheOfOneCustomerDecidesWhatAnEngineWithEveryoneDecides) {
+// customer, reads the stored ones back first. `timer_window` > 0: it also keeps only
+// its earliest timers in memory (at most twice the window after each commit), the
+// others read back from the store's index by due time as the clock reaches them.
+void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window) {
   runtime::CompiledProgram program = Compile(Program());
   ASSERT_TRUE(program.spec);
   for (uint32_t seed : {21u, 22u, 23u}) {
@@ -138,21 +140,30 @@ TEST(StateStore, ACacheOfOneCustomerDecidesWhatAnEngineWithEveryoneDecides) {
     TempDir dir;
     Collector got;
     std::mt19937 rng(seed);
-    uint64_t loaded = 0, evicted = 0;
+    uint64_t loaded = 0, evicted = 0, timers_read = 0, timers_evicted = 0;
     std::unique_ptr<runtime::Engine> cached;
     std::unique_ptr<StateStore> store;
+    auto count = [&] {
+      loaded += cached->stats().customers_loaded;
+      evicted += cached->stats().customers_evicted;
+      timers_read += cached->stats().timers_read_back;
+      timers_evicted += cached->stats().timers_evicted;
+      EXPECT_EQ(cached->stats().customers_unreadable, 0u);
+      EXPECT_EQ(cached->stats().timers_unreadable, 0u);
+    };
     // Opens the store and restores a new engine from it without loading a customer.
     auto start = [&] {
       cached.reset();
       store.reset();
       store = OpenStore(dir.Sub("store"));
       cached = std::make_unique<runtime::Engine>(program);
-      cached->UseSource(store.get());
+      cached->UseSource(store.get(), timer_window);
       std::string position, error;
       bool lazy = false;
       ASSERT_TRUE(store->LoadLazily(*cached, &position, &lazy, &error)) << error;
       EXPECT_TRUE(lazy);
       EXPECT_EQ(cached->customers(), 0u) << "no customer is read before it is needed";
+      if (timer_window > 0) EXPECT_LE(cached->timers_in_memory(), timer_window);
       cached->TrackChanges(true);
     };
     start();
@@ -168,22 +179,32 @@ TEST(StateStore, ACacheOfOneCustomerDecidesWhatAnEngineWithEveryoneDecides) {
       ASSERT_TRUE(store->Commit(*cached, std::to_string(k), false, &error)) << error;
       cached->Evict(1);
       EXPECT_LE(cached->customers(), 1u);
+      if (timer_window > 0) EXPECT_LE(cached->timers_in_memory(), 2 * timer_window);
       if (!restarted && k >= in.size() / 2) {
-        loaded += cached->stats().customers_loaded;
-        evicted += cached->stats().customers_evicted;
+        count();
         start();
         restarted = true;
       }
     }
     cached->AdvanceTo(end_us, got);
-    loaded += cached->stats().customers_loaded;
-    evicted += cached->stats().customers_evicted;
+    count();
     EXPECT_EQ(Lines(got, 0, 0), Lines(want, 0, 0));
     EXPECT_GT(loaded, 10u) << "customers were read back";
     EXPECT_GT(evicted, 10u) << "customers left memory";
-    EXPECT_EQ(cached->stats().customers_unreadable, 0u);
-    if (HasFailure()) return;
+    if (timer_window > 0) {
+      EXPECT_GT(timers_read, 10u) << "timers were read back";
+      EXPECT_GT(timers_evicted, 10u) << "timers left memory";
+    }
+    if (::testing::Test::HasFailure()) return;
   }
+}
+
+TEST(StateStore, ACacheOfOneCustomerDecidesWhatAnEngineWithEveryoneDecides) {
+  ExpectACacheOfOneCustomerDecidesAsEveryone(0);
+}
+
+TEST(StateStore, ACacheOfOneCustomerAndTwoTimersDecidesWhatAnEngineWithEveryoneDecides) {
+  ExpectACacheOfOneCustomerDecidesAsEveryone(2);
 }
 
 // A customer whose changes are not taken and written yet never leaves memory (the

@@ -106,6 +106,12 @@ struct EngineStats {
   uint64_t customers_loaded = 0;
   uint64_t customers_evicted = 0;
   uint64_t customers_unreadable = 0;
+  // Timers only stored (UseSource with timers_in_memory): read back as the clock
+  // reached them, dropped from memory by Evict, and stored pieces that could not be
+  // read (or a store that failed to answer: they are tried again later).
+  uint64_t timers_read_back = 0;
+  uint64_t timers_evicted = 0;
+  uint64_t timers_unreadable = 0;
 };
 
 // Bounds on what hostile or runaway input can make the engine keep (docs/limits.md).
@@ -194,21 +200,31 @@ class Engine {
   // snapshot load always makes the next TakeChanges a whole rewrite).
   void TrackChanges(bool on);
   void TakeChanges(StateChanges& out);
-  // A cache over a store (docs/state.md, "Customers in memory"): customers not in
-  // memory are read from `source` when a message or timer needs them. Before the
-  // state is restored (with StateRestorer::Lazy). Timers stay in memory.
-  void UseSource(CustomerSource* source);
+  // A cache over a store (docs/state.md, "State larger than memory"): customers not
+  // in memory are read from `source` when a message or timer needs them. With
+  // `timers_in_memory` > 0, only about that many of the earliest pending timers stay
+  // in memory too (never fewer, at most twice as many): the later ones are read back
+  // from the source's index by due time when the clock reaches them, and fire in the
+  // same order. Before the state is restored (with StateRestorer::Lazy), with change
+  // tracking on.
+  void UseSource(CustomerSource* source, size_t timers_in_memory = 0);
   // Drops the least recently used customers from memory until at most `keep` remain
-  // (down to 90% of it, so that passes are rare). Only when every change was taken
-  // and is written (the store has them); a no-op otherwise. Returns how many went.
+  // (down to 90% of it, so that passes are rare), and the latest timers beyond twice
+  // `timers_in_memory`. Only when every change was taken and is written (the store
+  // has them); a no-op otherwise. Returns how many customers went.
   size_t Evict(size_t keep);
   // The latest time seen (messages or AdvanceTo); 0 before anything.
   int64_t now() const;
-  // The due time of the next pending timer, or INT64_MAX.
+  // The due time of the next pending timer, or INT64_MAX. With timers only stored
+  // (UseSource), possibly earlier than it, never later: AdvanceTo that time reads
+  // them back.
   int64_t next_timer() const;
-  // Customers with state, and timers pending (including stale ones not yet dropped).
+  // Customers with state (in memory), and timers pending (including stale ones not
+  // yet dropped, and those only stored).
   size_t customers() const;
   size_t pending_timers() const;
+  // Pending timers in memory (pending_timers() less those only stored).
+  size_t timers_in_memory() const;
   // A customer's pending waits plus deferred sends: what max_timers_per_customer bounds.
   size_t timers_of(std::string_view customer) const;
   const EngineLimits& limits() const;

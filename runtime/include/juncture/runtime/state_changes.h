@@ -73,6 +73,13 @@ class CustomerSource {
   // Every stored customer and piece (before a reload, which re-lays every customer).
   // False if the store could not be read to the end.
   virtual bool ForEach(const std::function<void(std::string_view customer, std::string_view piece)>& fn) = 0;
+  // The stored timers after the key (due_us, seq), in firing order, at most `limit`
+  // (0: all of them), each as its piece (those of StateChanges::TimerOp), including
+  // those handed over but not yet written. For an engine that keeps only its earliest
+  // timers in memory. False if the store could not be read.
+  virtual bool TimersAfter(
+      int64_t due_us, uint64_t seq, size_t limit,
+      const std::function<void(int64_t due_us, uint64_t seq, std::string_view piece)>& fn) = 0;
 };
 
 // Rebuilds an engine's state from stored pieces, all or nothing: nothing reaches the
@@ -93,7 +100,10 @@ class StateRestorer {
   // (Engine::UseSource) instead of all at once.
   bool LayoutsMatch() const;
   // The customers are left where they are stored (the engine uses a CustomerSource):
-  // no Customer piece is given; every timer is kept. Before any piece but the layouts.
+  // no Customer piece is given. Timers must then come in firing order (as the store
+  // keeps them): if the engine keeps only its earliest timers in memory
+  // (Engine::UseSource), the later ones are counted, not kept. Before any piece but
+  // the layouts.
   void Lazy();
 
   // Each returns false with a one-line `error` on a piece it cannot read. Layouts

@@ -66,8 +66,8 @@ struct StateSettings {
   bool memory_only = false;
   int64_t cache_mb = 64;  // the store's block cache
   // At most this many customers in memory (split between the shards), the least
-  // recently used read back from the store when needed; 0: all of them. Timers stay
-  // in memory.
+  // recently used read back from the store when needed, and about as many of the
+  // earliest pending timers (the later ones read back as they fall due); 0: all.
   int64_t cache_customers = 0;
   // Core NATS: commits go to the operating system at once (they survive serve being
   // killed) and onto the disk (fsync) at least this often (a power cut's loss).

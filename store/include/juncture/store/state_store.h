@@ -58,8 +58,8 @@ struct StoreCounts {
   std::string position;
 };
 
-// Also the engine's CustomerSource when it keeps only recently used customers in
-// memory (Engine::UseSource; LoadLazily).
+// Also the engine's CustomerSource when it keeps only recently used customers (and
+// its earliest timers) in memory (Engine::UseSource; LoadLazily).
 class StateStore : public runtime::CustomerSource {
  public:
   // Opens the store in `dir`, creating it if the directory is missing or empty.
@@ -85,7 +85,9 @@ class StateStore : public runtime::CustomerSource {
             std::string* position, std::string* error);
   // For an engine that uses this store as its CustomerSource: restores the timers and
   // engine-wide values only, leaving the customers to be read when first needed (every
-  // customer piece is still read once to check its checksums, never kept). If the
+  // customer piece is still read once to check its checksums, never kept). An engine
+  // that keeps only its earliest timers in memory gets those; every timer is still
+  // read once, to check and count it. If the
   // stored layouts are not the engine's program's (the program changed), loads
   // everything, as Load does (*lazy false).
   bool LoadLazily(runtime::Engine& engine, std::string* position, bool* lazy, std::string* error);
@@ -93,6 +95,8 @@ class StateStore : public runtime::CustomerSource {
   // runtime::CustomerSource.
   bool Find(std::string_view customer, std::string* piece) override;
   bool ForEach(const std::function<void(std::string_view, std::string_view)>& fn) override;
+  bool TimersAfter(int64_t due_us, uint64_t seq, size_t limit,
+                   const std::function<void(int64_t, uint64_t, std::string_view)>& fn) override;
 
   // Writes what `engine` changed since the last Commit (it must track changes), with
   // `position`, atomically (nothing at all if neither changed: the engine's time and
