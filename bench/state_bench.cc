@@ -22,11 +22,15 @@
 //     at sizes up to 1M (the engine holds the whole state in memory), and the heap it
 //     takes (glibc's in-use bytes, before and after);
 //   - with --cache N, the engine as a cache over the store (serve --cache-customers):
-//     StateStore::LoadLazily at every size (timers and engine values only) with the
-//     heap it takes, then COMMITS carts for random stored customers, committing each
-//     and evicting down to N customers: the time of each message (read back from the
-//     store when not in memory), p50 / p99, against the same cart again at once (in
-//     memory).
+//     StateStore::LoadLazily at every size (the engine-wide values and the N earliest
+//     timers; the rest stay in the store's index by due time) with the heap it takes,
+//     then COMMITS carts for random stored customers, committing each and evicting
+//     down to N customers: the time of each message (read back from the store when
+//     not in memory), p50 / p99, against the same cart again at once (in memory);
+//     then it fires the next 10 * N timers in order (each resumes a customer that is
+//     not in memory, whose timer was read back from the index by due time), committing
+//     and evicting every 1,000: the time of each AdvanceTo, p50 / p99 / max (the max
+//     is the one that reads N timers back).
 //
 // usage: state_bench [--sizes 1000000,10000000] [--commits 2000] [--dir DIR] [--restore]
 //                    [--cache N]
@@ -114,6 +118,7 @@ std::string CartMsg(int64_t u, int64_t t, int n) {
 
 double Us(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 double Quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
@@ -209,8 +214,8 @@ int main(int argc, char** argv) {
     std::vector<int64_t> hot;
     double fill_s = 0, per_customer = 0, restore_s = -1, restore_heap = 0;
     double lazy_s = -1, lazy_heap = 0;
-    size_t lazy_timers = 0;
-    std::vector<double> miss, hit;
+    size_t lazy_timers = 0, lazy_timers_in_memory = 0, max_timers_in_memory = 0;
+    std::vector<double> miss, hit, fire;
     std::vector<double> nosync, sync, encode, write;
     size_t bytes = 0;
   };
@@ -264,7 +269,7 @@ int main(int argc, char** argv) {
     if (cache <= 0) continue;
     double h0 = HeapBytes();
     runtime::Engine r(program);
-    r.UseSource(st.store.get());
+    r.UseSource(st.store.get(), static_cast<size_t>(cache));
     std::string position;
     bool lazy = false;
     auto r0 = Clock::now();
@@ -273,6 +278,7 @@ int main(int argc, char** argv) {
     st.lazy_s = Us(Clock::now() - r0) / 1e6;
     st.lazy_heap = HeapBytes() - h0;
     st.lazy_timers = r.pending_timers();
+    st.lazy_timers_in_memory = r.timers_in_memory();
     r.TrackChanges(true);
     for (int i = 0; i < commits; ++i) {
       t += 1000;
@@ -287,6 +293,19 @@ int main(int argc, char** argv) {
       Check(st.store->Commit(r, "c" + std::to_string(i), false, &error), error);
       r.Evict(static_cast<size_t>(cache));
     }
+    const uint64_t fired0 = r.stats().timers_fired;
+    const uint64_t to_fire = 10 * static_cast<uint64_t>(cache);
+    for (int n = 1; r.stats().timers_fired - fired0 < to_fire && r.next_timer() != INT64_MAX; ++n) {
+      auto f0 = Clock::now();
+      r.AdvanceTo(r.next_timer(), sink);
+      st.fire.push_back(Us(Clock::now() - f0));
+      st.max_timers_in_memory = std::max(st.max_timers_in_memory, r.timers_in_memory());
+      if (n % 1000 == 0) {
+        Check(st.store->Commit(r, "f" + std::to_string(n), false, &error), error);
+        r.Evict(static_cast<size_t>(cache));
+      }
+    }
+    Check(r.stats().timers_unreadable == 0, "a timer could not be read back");
   }
   for (Stored& st : stores) {
     if (!restore || st.size > 2'000'000) continue;
@@ -314,20 +333,27 @@ int main(int argc, char** argv) {
   }
   if (restore || cache > 0) {
     std::printf("\n| customers stored | full restore: s / heap bytes per customer "
-                "| lazy restore (--cache %lld): s / heap bytes per customer / timers "
-                "| message, customer read back: p50 / p99 (us) | same, in memory: p50 / p99 (us) |\n"
-                "|---|---|---|---|---|\n",
+                "| lazy restore (--cache %lld): s / heap bytes per customer / timers / in memory "
+                "| message, customer read back: p50 / p99 (us) | same, in memory: p50 / p99 (us) "
+                "| timers fired from the store: AdvanceTo p50 / p99 / max (us), most in memory |\n"
+                "|---|---|---|---|---|---|\n",
                 static_cast<long long>(cache));
     for (const Stored& st : stores) {
       const double n = static_cast<double>(st.size);
-      char full[64] = "-", lazy[96] = "-", miss[64] = "-", hit[64] = "-";
+      char full[64] = "-", lazy[128] = "-", miss[64] = "-", hit[64] = "-", fire[96] = "-";
       if (st.restore_s >= 0) std::snprintf(full, sizeof full, "%.1f / %.0f", st.restore_s, st.restore_heap / n);
       if (st.lazy_s >= 0) {
-        std::snprintf(lazy, sizeof lazy, "%.1f / %.0f / %zu", st.lazy_s, st.lazy_heap / n, st.lazy_timers);
+        std::snprintf(lazy, sizeof lazy, "%.1f / %.0f / %zu / %zu", st.lazy_s, st.lazy_heap / n,
+                      st.lazy_timers, st.lazy_timers_in_memory);
+        if (!st.fire.empty()) {
+          std::snprintf(fire, sizeof fire, "%.1f / %.1f / %.0f, %zu", Quantile(st.fire, 0.5),
+                        Quantile(st.fire, 0.99), Quantile(st.fire, 1.0), st.max_timers_in_memory);
+        }
         std::snprintf(miss, sizeof miss, "%.1f / %.1f", Quantile(st.miss, 0.5), Quantile(st.miss, 0.99));
         std::snprintf(hit, sizeof hit, "%.1f / %.1f", Quantile(st.hit, 0.5), Quantile(st.hit, 0.99));
       }
-      std::printf("| %lld | %s | %s | %s | %s |\n", static_cast<long long>(st.size), full, lazy, miss, hit);
+      std::printf("| %lld | %s | %s | %s | %s | %s |\n", static_cast<long long>(st.size), full, lazy,
+                  miss, hit, fire);
     }
   }
   for (const Stored& st : stores) {
