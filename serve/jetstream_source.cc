@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "fetch.h"
+#include "juncture/runtime/partition.h"
 #include "server.h"
 #include "streams.h"
 #include "telemetry.h"
@@ -118,23 +119,45 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
   return true;
 }
 
-bool Server::StartJetStream(const std::string& position, std::string* error) {
+bool Server::StartJetStream(std::string* error) {
   const JetStreamSettings& o = options_.jetstream;
   acks_ = std::make_unique<ActionAcks>(o.actions_stream, o.ack_timeout_ms, &shard().telemetry());
   // Every action's ack, positive or not, goes to acks_: a refused action is kept and
   // published again, never dropped.
   js_ = JetStreamWithAckHandler(conn_->get(), &ActionAcks::OnAck, acks_.get(), error);
   if (js_ == nullptr) return false;
-  // Where we are: the last checkpoint, if any.
-  if (!position.empty()) {
-    if (!ParsePosition(position, &applied_seq_, &checkpoint_stream_created_ns_)) {
-      *error = "the state in " + options_.state.dir + " was not written by serve --jetstream "
+  // Where we are: each shard's last checkpoint, if any. The consumer starts after the
+  // lowest; each shard decides only what comes after its own.
+  shard_floor_.assign(shards_.size(), 0);
+  uint64_t lowest = UINT64_MAX, highest = 0;
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    const std::string& position = positions_[i];
+    uint64_t seq = 0;
+    int64_t created_ns = 0;
+    if (!position.empty() && !ParsePosition(position, &seq, &created_ns)) {
+      *error = "the state in " + shards_[i]->StateDir() + " was not written by serve --jetstream "
                "(its position is \"" + position + "\": core NATS or juncture run): it says "
                "nothing of which stream messages are decided; give --jetstream a state "
                "directory of its own";
       return false;
     }
-    Log("resumed from the checkpoint at stream sequence " + std::to_string(applied_seq_));
+    if (created_ns != 0 && checkpoint_stream_created_ns_ != 0 &&
+        created_ns != checkpoint_stream_created_ns_) {
+      *error = "the shards' stores in " + options_.state.dir + " were checkpointed on "
+               "different streams: they cannot be resumed together";
+      return false;
+    }
+    if (created_ns != 0) checkpoint_stream_created_ns_ = created_ns;
+    shard_floor_[i] = seq;
+    lowest = std::min(lowest, seq);
+    highest = std::max(highest, seq);
+  }
+  applied_seq_ = lowest;
+  if (applied_seq_ > 0) {
+    Log("resumed from the checkpoint at stream sequence " + std::to_string(applied_seq_) +
+        (highest > lowest ? " (some shards' checkpoints are at " + std::to_string(highest) +
+                                ": they skip what they decided already)"
+                          : ""));
   }
   if (!PrepareStreams(true, error)) {
     *error = "the JetStream streams do not fit serve's guarantees:" + *error;
@@ -170,11 +193,14 @@ bool Server::StartJetStream(const std::string& position, std::string* error) {
     return false;
   }
   subscriptions_.emplace_back(sub);
-  shard().SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_,
-                                                   acks_.get(), options_, &shard().telemetry()));
+  for (auto& s : shards_) {
+    // Several: the one NATS.c context and its acks are shared (both are thread-safe).
+    s->SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, acks_.get(),
+                                                options_, &s->telemetry()));
+    if (sharded()) s->AddInput();  // the fetch loop's ring into the shard
+  }
   last_commit_ns_ = SteadyNs();
-  worker_ = std::thread([this] { FetchLoop(); });
-  return true;
+  return true;  // the fetch loop starts once the shards run (Start)
 }
 
 void Server::FetchLoop() {
@@ -214,13 +240,19 @@ void Server::FetchLoop() {
   }
 }
 
+int64_t Server::NextTimer() {
+  if (sharded()) {
+    int64_t next = INT64_MAX;
+    for (auto& s : shards_) next = std::min(next, s->next_timer());
+    return next;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return shard().engine().next_timer();
+}
+
 // Up to 100 ms, but no longer than until the next timer is due (at least 10 ms).
 int64_t Server::FetchWaitMs() {
-  int64_t next;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    next = shard().engine().next_timer();
-  }
+  int64_t next = NextTimer();
   if (next == INT64_MAX) return kMaxFetchWaitMs;
   int64_t ms = (next + kTimerLagUs - WallUs()) / 1000;
   return std::clamp<int64_t>(ms, kMinFetchWaitMs, kMaxFetchWaitMs);
@@ -237,23 +269,35 @@ void Server::HandleStreamMessage(natsMsg* msg) {
   int64_t stored_us = meta->Timestamp / 1000;
   received_consumer_seq_ = std::max(received_consumer_seq_, meta->Sequence.Consumer);
   jsMsgMetaData_Destroy(meta);
-  if (seq > applied_seq_) {
-    std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
-    Decide(data, stored_us, receipt_ns);
-    applied_seq_ = seq;
+  std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  if (!sharded()) {
+    if (seq > applied_seq_) Decide(data, stored_us, receipt_ns);
+  } else {
+    // By the customer's partition, as on core NATS (none: shard 0, a dead letter).
+    std::string customer;
+    size_t i = 0;
+    if (runtime::CustomerOfMessage(data, &customer)) {
+      i = runtime::PartitionOf(customer, options_.partitions) % shards_.size();
+    }
+    if (seq > std::max(applied_seq_, shard_floor_[i])) {
+      shards_[i]->Enqueue(0, msg, receipt_ns, stored_us);
+    }
   }
+  applied_seq_ = std::max(applied_seq_, seq);
   pending_acks_.push_back(msg);  // a redelivery of a decided message is acked, not decided
 }
 
 void Server::FireDueTimers() {
-  int64_t due;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    due = shard().engine().next_timer();
-  }
+  int64_t due = NextTimer();
   if (due > WallUs() - kTimerLagUs) return;
   int64_t as_of = 0;
   if (!StreamDecidedAsOf(&as_of)) return;
+  if (sharded()) {
+    // Each shard fires them after the messages it was handed before the proof.
+    for (auto& s : shards_) s->EnqueueFireTimers(as_of - kTimerLagUs);
+    state_changed_ = true;
+    return;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   Shard& one = shard();
   one.engine().AdvanceTo(as_of - kTimerLagUs, one.publisher());
@@ -289,43 +333,73 @@ bool Server::StreamDecidedAsOf(int64_t* wall_us) {
   return true;
 }
 
+void Server::ParkShards() {
+  if (!sharded()) return;
+  // All at once: each finishes what it was handed in parallel.
+  for (auto& s : shards_) s->Park();
+}
+
+void Server::UnparkShards() {
+  if (!sharded()) return;
+  for (auto& s : shards_) s->Unpark();
+}
+
 bool Server::Commit(std::string* error) {
   last_commit_ns_ = SteadyNs();
-  {
+  bool ok;
+  if (sharded()) {
+    ParkShards();
+    ok = CommitParked(error);
+    UnparkShards();
+  } else {
     std::lock_guard<std::mutex> lock(mu_);
-    // Every action acked or refused (a missing ack becomes a refusal after
-    // --ack-timeout), the decision log flushed.
-    if (!shard().publisher().Settle(options_.jetstream.ack_timeout_ms + 1000, error)) {
-      metrics_->Checkpoint(false);
-      return false;
-    }
-    size_t refused = acks_->refused();
-    metrics_->ActionsUnstored(refused);
-    if (refused > 0) {
-      *error = acks_->Describe();
-      metrics_->Checkpoint(false);
-      return false;
-    }
-    if (shard().publisher().unbuilt_actions() > 0) {
-      *error = std::to_string(shard().publisher().unbuilt_actions()) +
-               " action(s) could not even be built (out of memory?); restart serve to decide "
-               "them again from the last checkpoint";
-      metrics_->Checkpoint(false);
-      return false;
-    }
-    if (pending_acks_.empty() && !state_changed_) return true;
-    // On the disk (fsync) before anything is acked.
-    if (!shard().CommitState(std::to_string(applied_seq_) + " " + std::to_string(events_stream_created_ns_),
-                     true, error)) {
-      return false;  // the changes stay with the store, for the next try
-    }
-    state_changed_ = false;
+    ok = CommitParked(error);
   }
+  if (!ok) return false;
   for (natsMsg* m : pending_acks_) {
     natsMsg_Ack(m, nullptr);  // a lost ack only means a redelivery, which is skipped
     natsMsg_Destroy(m);
   }
   pending_acks_.clear();
+  return true;
+}
+
+bool Server::CommitParked(std::string* error) {
+  // Every action acked or refused (a missing ack becomes a refusal after
+  // --ack-timeout), the decision logs flushed.
+  uint64_t unbuilt = 0;
+  for (auto& s : shards_) {
+    if (!s->publisher().Settle(options_.jetstream.ack_timeout_ms + 1000, error)) {
+      metrics_->Checkpoint(false);
+      return false;
+    }
+    unbuilt += s->publisher().unbuilt_actions();
+  }
+  size_t refused = acks_->refused();
+  metrics_->ActionsUnstored(refused);
+  if (refused > 0) {
+    *error = acks_->Describe();
+    metrics_->Checkpoint(false);
+    return false;
+  }
+  if (unbuilt > 0) {
+    *error = std::to_string(unbuilt) +
+             " action(s) could not even be built (out of memory?); restart serve to decide "
+             "them again from the last checkpoint";
+    metrics_->Checkpoint(false);
+    return false;
+  }
+  if (pending_acks_.empty() && !state_changed_) return true;
+  // On the disk (fsync) before anything is acked. Each shard's store holds the
+  // sequence of every message it decided (or was not its own) up to applied_seq_.
+  const std::string created = " " + std::to_string(events_stream_created_ns_);
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    const uint64_t seq = std::max(applied_seq_, shard_floor_[i]);
+    if (!shards_[i]->CommitState(std::to_string(seq) + created, true, error)) {
+      return false;  // the changes stay with the store, for the next try
+    }
+  }
+  state_changed_ = false;
   return true;
 }
 
@@ -350,8 +424,14 @@ bool Server::Resume() {
       retry_ms_ = std::min(retry_ms_ * 2, kMaxRetryMs);
       return false;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    shard().publisher().Republish(std::move(refused));
+    if (sharded()) {
+      ParkShards();  // shard 0's publisher is its thread's
+      shard().publisher().Republish(std::move(refused));
+      UnparkShards();
+    } else {
+      std::lock_guard<std::mutex> lock(mu_);
+      shard().publisher().Republish(std::move(refused));
+    }
   }
   std::string error;
   if (!Commit(&error)) {

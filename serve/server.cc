@@ -15,8 +15,8 @@ Server::Server(const ServeOptions& options, const ProgramLoader& loader)
 Server::~Server() {
   StopWorker();  // if Start failed after starting it
   StopSyncThread();
-  for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);
   for (auto& shard : shards_) shard->Stop(0);  // if Start failed after starting them
+  for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);  // (no shard reads them now)
   subscriptions_.clear();
   receipt_sub_.reset();
   if (js_ != nullptr) {
@@ -25,8 +25,9 @@ Server::~Server() {
     // starts any more, then wait for one that is running to return.
     // (NATS.c's pending list exists only after a first asynchronous publish.)
     natsMsgList pending{};
-    if (!shards_.empty() && shard().has_publisher() && shard().publisher().stream_publishes() > 0 &&
-        js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
+    bool published = false;
+    for (auto& s : shards_) published |= s->has_publisher() && s->publisher().stream_publishes() > 0;
+    if (published && js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
       natsMsgList_Destroy(&pending);
     }
     jsPubOptions o;
@@ -55,10 +56,6 @@ bool Server::Start(std::string* error) {
              std::to_string(options_.partitions) + ")";
     return false;
   }
-  if (k > 1 && options_.jetstream.enabled) {
-    *error = "--shards is for core NATS: with --jetstream one engine decides (--shards 1)";
-    return false;
-  }
   std::string why;
   std::optional<runtime::CompiledProgram> program = loader_(&why);
   if (!program) {
@@ -81,12 +78,15 @@ bool Server::Start(std::string* error) {
   if (!log_conn_) return false;
   std::string position;
   if (!OpenState(&position, error)) return false;
-  bool ok = options_.jetstream.enabled ? StartJetStream(position, error) : StartCore(error);
+  bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
   StartSyncThread();
   if (!ok || !StartReceipts(error)) return false;
   if (sharded()) {
     for (auto& shard : shards_) shard->Start(receipts_.get());
   }
+  // JetStream: the fetch loop hands messages to the shards' threads (several) and
+  // parks them for checkpoints: it starts once they run.
+  if (options_.jetstream.enabled) worker_ = std::thread([this] { FetchLoop(); });
   std::string subjects;
   for (const std::string& s : options_.subjects) subjects += (subjects.empty() ? "" : " ") + s;
   Log("deciding on " + subjects + " from " + conn_->ConnectedUrl() + " (" +
@@ -158,6 +158,7 @@ void Server::Reload(const std::string& why) {
   if (sharded()) {
     // Each shard's thread reloads before its next message.
     for (auto& shard : shards_) shard->StageReload(*program);
+    state_changed_ = true;  // JetStream: in the next checkpoint
   } else {
     std::lock_guard<std::mutex> lock(mu_);
     shard().Reload(*program, receipts_.get());
@@ -207,6 +208,7 @@ int Server::Shutdown() {
           "the next start");
       complete = false;
     }
+    for (auto& shard : shards_) shard->Stop(0);  // several: idle since the checkpoint
   } else if (!shards_.empty()) {
     // Under the lock: nothing may still be deciding; after this, Decide only counts.
     std::lock_guard<std::mutex> lock(mu_);

@@ -85,6 +85,7 @@ class Server {
   // state.cc: the state stores under --state-dir (none with --memory-state), one per
   // shard. Checks that the directory was written with as many shards, then loads
   // every shard's; *position: the input position of the last commit.
+  // Every shard's position is also kept in positions_.
   bool OpenState(std::string* position, std::string* error);
   // One engine's store (written without --shards) under K > 1 shards: each shard's
   // customers and timers go to a store of its own, built beside it and then swapped
@@ -102,7 +103,7 @@ class Server {
   bool CloseState();
 
   // jetstream_source.cc: streams, checkpoint, durable pull consumer, fetch loop.
-  bool StartJetStream(const std::string& position, std::string* error);
+  bool StartJetStream(std::string* error);
   bool PrepareStreams(bool events_too, std::string* error);
   void FetchLoop();
   int64_t FetchWaitMs();
@@ -113,6 +114,14 @@ class Server {
   bool StreamDecidedAsOf(int64_t* wall_us);
   // Publishes are settled, the checkpoint written, then every pending message acked.
   bool Commit(std::string* error);
+  // Commit's work while no shard decides (one shard: under mu_; several: parked).
+  bool CommitParked(std::string* error);
+  // Several shards: each stops deciding once it has decided what it was handed, and
+  // the fetch loop has them all; then each goes on.
+  void ParkShards();
+  void UnparkShards();
+  // The next timer of any shard.
+  int64_t NextTimer();
   // A failed checkpoint pauses the intake until Resume (actions published again,
   // streams checked again if need be) manages one.
   void Pause(const std::string& why);
@@ -148,8 +157,14 @@ class Server {
   // Core NATS: NATS.c's dropped-message count per subscription, as last counted.
   std::vector<int64_t> dropped_seen_;
 
+  std::vector<std::string> positions_;  // per shard, as loaded from its store
+
   // JetStream (worker thread only, but Commit also runs at shutdown after join).
-  uint64_t applied_seq_ = 0;          // last stream sequence decided
+  uint64_t applied_seq_ = 0;          // last stream sequence decided (handed to its shard)
+  // Per shard: the sequence its own checkpoint was at when serve started. A kill
+  // between two shards' checkpoint writes leaves them at different sequences: the
+  // consumer starts after the lowest, and each shard decides only what is after its own.
+  std::vector<uint64_t> shard_floor_;
   uint64_t received_consumer_seq_ = 0;  // last consumer sequence received (and decided)
   int64_t events_stream_created_ns_ = 0;      // identifies the events stream ...
   int64_t checkpoint_stream_created_ns_ = 0;  // ... and the one the checkpoint was taken on

@@ -117,6 +117,7 @@ bool Shard::OpenState(std::string* position, std::string* error) {
     return false;
   }
   engine_->TrackChanges(true);
+  next_timer_.store(engine_->next_timer(), std::memory_order_relaxed);
   if (!store_->empty()) {
     ServeLog("state loaded from " + dir + ": " + std::to_string(engine_->customers()) +
              " customers in memory" + (cache ? " (the others are read when needed)" : "") + ", " +
@@ -222,21 +223,44 @@ void Shard::Report() {
 void Shard::AddInput() { rings_.push_back(std::make_unique<SpscRing<Item>>(kRingCapacity)); }
 
 void Shard::Enqueue(size_t input, natsMsg* msg, int64_t receipt_ns, int64_t clock_us) {
+  Push(input, Item{msg, receipt_ns, clock_us, Kind::kMessage});
+}
+
+void Shard::EnqueueFireTimers(int64_t as_of_us) {
+  Push(0, Item{nullptr, 0, as_of_us, Kind::kFireTimers});
+}
+
+void Shard::Park() {
+  parked_by_item_ = thread_.joinable() && !stopped_;
+  if (!parked_by_item_) return;  // no thread deciding: parked already
+  Push(0, Item{nullptr, 0, 0, Kind::kPark});
+  parked_.acquire();
+}
+
+void Shard::Unpark() {
+  if (parked_by_item_) unparked_.release();
+  parked_by_item_ = false;
+}
+
+void Shard::Push(size_t input, Item item) {
   SpscRing<Item>& ring = *rings_[input];
+  // JetStream's messages stay the fetch loop's until their ack.
+  const bool owned = !options_.jetstream.enabled;
   bool pushed = false;
-  while (!stopped_ && !(pushed = ring.Push(Item{msg, receipt_ns, clock_us}))) {
+  while (!stopped_ && !(pushed = ring.Push(item))) {
     if (sleeping_.exchange(false)) wake_.release();
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // full: the shard is behind
   }
   if (stopped_) {  // nobody pops any more (a drain that ran out of time)
-    if (!pushed) {
+    if (!pushed && item.msg != nullptr) {
       ++undecided_;
-      natsMsg_Destroy(msg);
+      if (owned) natsMsg_Destroy(item.msg);
     }
-    Item item;
-    while (ring.Pop(&item)) {  // safe: the consumer is gone
+    Item left;
+    while (ring.Pop(&left)) {  // safe: the consumer is gone
+      if (left.msg == nullptr) continue;
       ++undecided_;
-      natsMsg_Destroy(item.msg);
+      if (owned) natsMsg_Destroy(left.msg);
     }
     return;
   }
@@ -281,6 +305,7 @@ void Shard::Stop(int64_t deadline_ns) {
 }
 
 void Shard::Loop() {
+  const bool jetstream = options_.jetstream.enabled;
   int64_t last_housekeeping_ns = 0;
   // A staged reload applies before the next message (one atomic load per message).
   auto apply_staged_reload = [this] {
@@ -299,12 +324,16 @@ void Shard::Loop() {
       Item item;
       for (int n = 0; n < 256 && ring->Pop(&item); ++n) {
         const int64_t deadline = stop_ ? deadline_ns_.load() : 0;  // Stop sets it first
-        if (deadline != 0 && SteadyNs() > deadline) {
+        if (deadline != 0 && SteadyNs() > deadline && item.msg != nullptr) {
           ++undecided_;  // the drain ran out of time: counted, not decided
-          natsMsg_Destroy(item.msg);
+          if (!jetstream) natsMsg_Destroy(item.msg);
           continue;
         }
         apply_staged_reload();
+        if (jetstream) {
+          HandleStreamItem(item, !ring->empty());
+          continue;
+        }
         Decide(std::string_view(natsMsg_GetData(item.msg),
                                 static_cast<size_t>(natsMsg_GetDataLength(item.msg))),
                item.clock_us, item.receipt_ns, item.msg, !ring->empty(), true);
@@ -312,7 +341,15 @@ void Shard::Loop() {
     }
     int64_t now = WallUs();
     int64_t now_ns = SteadyNs();
-    if (engine_->next_timer() <= now || now_ns - last_housekeeping_ns > 1'000'000'000) {
+    if (jetstream) {
+      // Timers fire on the fetch loop's orders only (EnqueueFireTimers): once a second
+      // the gauges, and a staged reload (applied above) is reflected.
+      if (now_ns - last_housekeeping_ns > 1'000'000'000) {
+        Report();
+        next_timer_.store(engine_->next_timer(), std::memory_order_relaxed);
+        last_housekeeping_ns = now_ns;
+      }
+    } else if (engine_->next_timer() <= now || now_ns - last_housekeeping_ns > 1'000'000'000) {
       FireTimers(now);  // also at least once a second: retired messages, gauges
       last_housekeeping_ns = now_ns;
     }
@@ -321,7 +358,8 @@ void Shard::Loop() {
     // Sleep until the next timer (at most a second) or a message.
     sleeping_.store(true, std::memory_order_seq_cst);
     if (RingsEmpty() && !stop_ && !reload_staged_) {
-      int64_t wait_us = std::clamp<int64_t>(engine_->next_timer() - now, 0, 1'000'000);
+      int64_t wait_us =
+          jetstream ? 1'000'000 : std::clamp<int64_t>(engine_->next_timer() - now, 0, 1'000'000);
       wake_.try_acquire_for(std::chrono::microseconds(wait_us));
     }
     sleeping_.store(false, std::memory_order_relaxed);
@@ -329,10 +367,30 @@ void Shard::Loop() {
     }
   }
   publisher_->FlushLog();
-  CommitCore(false);
+  if (!jetstream) CommitCore(false);  // JetStream: the fetch loop's checkpoints
   publisher_->DestroyRetired();
   Report();
   stopped_ = true;
+}
+
+void Shard::HandleStreamItem(const Item& item, bool more_pending) {
+  switch (item.kind) {
+    case Kind::kMessage:
+      Decide(std::string_view(natsMsg_GetData(item.msg),
+                              static_cast<size_t>(natsMsg_GetDataLength(item.msg))),
+             item.clock_us, item.receipt_ns, nullptr, more_pending, false);
+      break;
+    case Kind::kFireTimers:
+      engine_->AdvanceTo(item.clock_us, *publisher_);
+      publisher_->FlushLog();
+      Report();
+      break;
+    case Kind::kPark:
+      parked_.release();
+      unparked_.acquire();  // the fetch loop has the shard meanwhile
+      break;
+  }
+  next_timer_.store(engine_->next_timer(), std::memory_order_relaxed);
 }
 
 }  // namespace juncture::serve

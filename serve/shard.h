@@ -1,11 +1,14 @@
 // A shard: one engine, its state store and its publisher, deciding for the customers
 // of the partitions it owns (all of them with one shard). Private to serve/.
 //
-// One thread at a time uses a shard. With one shard (the default, and JetStream),
-// that is whichever thread holds the server's lock. With several (`--shards K`, core
-// NATS), it is the shard's own thread: the threads that receive messages hand each
-// one, by its customer's partition, to the owning shard through a ring of its own
-// (SpscRing, one per receiving subscription), so that deciding takes no lock.
+// One thread at a time uses a shard. With one shard (the default), that is whichever
+// thread holds the server's lock. With several (`--shards K`), it is the shard's own
+// thread: the threads that receive messages hand each one, by its customer's
+// partition, to the owning shard through a ring of its own (SpscRing, one per
+// receiving subscription), so that deciding takes no lock. With JetStream the one
+// receiving thread (the fetch loop) also sends through the rings the orders to fire
+// timers up to a proven time, and parks every shard (Park) to write a checkpoint
+// while no shard decides.
 #pragma once
 
 #include <nats/nats.h>
@@ -95,8 +98,21 @@ class Shard {
   // One ring per receiving subscription, added before Start.
   void AddInput();
   // From input `input`'s thread (only): hands a message over. While the ring is full
-  // it waits. After Stop the message is counted as undecided and destroyed.
+  // it waits. After Stop the message is counted as undecided and destroyed (core NATS;
+  // with JetStream the fetch loop keeps every message until its ack).
   void Enqueue(size_t input, natsMsg* msg, int64_t receipt_ns, int64_t clock_us);
+  // JetStream, from the fetch loop (input 0): fire the timers due by `as_of_us`, after
+  // the messages handed over before.
+  void EnqueueFireTimers(int64_t as_of_us);
+  // JetStream, from the fetch loop: the thread stops once it has decided what was
+  // handed over before, and Park returns; the caller then has the shard to itself
+  // (engine, publisher, store) until Unpark. A shard whose thread is not running is
+  // parked at once.
+  void Park();
+  void Unpark();
+  // The shard's next timer (Engine::next_timer), as of its last message or timer:
+  // readable from any thread.
+  int64_t next_timer() const { return next_timer_.load(std::memory_order_relaxed); }
   // From any thread: the thread reloads before its next message.
   void StageReload(runtime::CompiledProgram program);
   void Start(ReceiptBook* receipts);
@@ -110,11 +126,16 @@ class Shard {
   uint64_t undecided() const { return undecided_.load(); }
 
  private:
+  enum class Kind : uint8_t { kMessage, kFireTimers, kPark };
   struct Item {
     natsMsg* msg = nullptr;
     int64_t receipt_ns = 0;
-    int64_t clock_us = 0;
+    int64_t clock_us = 0;  // kFireTimers: the time to fire them by
+    Kind kind = Kind::kMessage;
   };
+  void Push(size_t input, Item item);
+  // JetStream: Loop's handling of one item.
+  void HandleStreamItem(const Item& item, bool more_pending);
   void Loop();
   bool RingsEmpty() const;
   void Wake();
@@ -141,6 +162,9 @@ class Shard {
   std::atomic<bool> stopped_{false};  // the thread ended: Enqueue only counts
   std::atomic<int64_t> deadline_ns_{0};
   std::atomic<uint64_t> undecided_{0};
+  std::atomic<int64_t> next_timer_{INT64_MAX};
+  std::binary_semaphore parked_{0}, unparked_{0};  // Park's handshake
+  bool parked_by_item_ = false;  // the fetch loop's: Park sent an item
   std::mutex reload_mu_;  // staged_ (not on the per-message path: reload_staged_ first)
   std::optional<runtime::CompiledProgram> staged_;
   std::atomic<bool> reload_staged_{false};

@@ -88,11 +88,11 @@ bool Server::OpenState(std::string* position, std::string* error) {
     }
   }
   if (k > 1 && !CheckPartitions(error)) return false;
+  positions_.assign(shards_.size(), "");
   for (auto& shard : shards_) {
-    std::string shard_position;
-    if (!shard->OpenState(&shard_position, error)) return false;
-    if (shard->index() == 0) *position = shard_position;
+    if (!shard->OpenState(&positions_[shard->index()], error)) return false;
   }
+  *position = positions_[0];
   return true;
 }
 

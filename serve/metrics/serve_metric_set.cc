@@ -56,8 +56,12 @@ ServeMetricSet::ServeMetricSet(Registry& r)
       reloads_failed(reloads.WithLabels({"failed"})),
       nats_reconnects(r.AddCounter("juncture_nats_reconnects_total",
                                    "Reconnections to the NATS server.")),
-      customers(r.AddGauge("juncture_customers", "Customers with state in the engine.")),
-      timers_pending(r.AddGauge("juncture_timers_pending", "Timers waiting to fire.")),
+      customers(r.AddGauge("juncture_customers",
+                           "Customers with state in the engine's memory (with "
+                           "--cache-customers, the others are only stored).")),
+      timers_pending(r.AddGauge("juncture_timers_pending",
+                                "Timers waiting to fire (in memory or, with "
+                                "--cache-customers, only stored).")),
       journeys(r.AddGauge("juncture_journeys", "Journeys in the loaded program.")),
       publish_failures(r.AddCounterFamily(
           "juncture_publish_failures_total",

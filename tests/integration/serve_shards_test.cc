@@ -224,13 +224,6 @@ TEST_F(ServeShards, AReloadReachesEveryShardBeforeItsNextMessage) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
 }
 
-TEST_F(ServeShards, JetStreamDecidesOnOneShard) {
-  std::string output;
-  int status = RunServeToExit({"--shards", "2", "--jetstream"}, Program(), &output);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
-  EXPECT_NE(output.find("--shards is for core NATS"), std::string::npos) << output;
-}
-
 }  // namespace
 }  // namespace juncture::itest
 

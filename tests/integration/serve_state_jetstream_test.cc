@@ -28,10 +28,10 @@ class JetStreamState : public JetStreamFixture {
  protected:
   JetStreamState() { subscribe_outputs_ = false; }  // 20,000 messages: read the streams
 
-  std::string WriteProgram() {
+  std::string WriteProgram(const std::string& more = "") {
     std::string dir = dir_.path() + "/program";
     fs::create_directories(dir);
-    std::ofstream(dir + "/stateful.jny") << kStatefulProgram;
+    std::ofstream(dir + "/stateful.jny") << kStatefulProgram << more;
     return dir;
   }
 
@@ -53,59 +53,131 @@ class JetStreamState : public JetStreamFixture {
   bool WaitPast(uint64_t seq, int timeout_ms) {
     return ResumedAt() >= seq || WaitForAcked(seq, timeout_ms);
   }
-};
-
-TEST_F(JetStreamState, KillNineAtFiveRandomPointsOfA20000MessageStreamStoresWhatAnUninterruptedRunSends) {
-  const std::string program = WriteProgram();
-  const int kMessages = 20000, kCustomers = 1000;
-  const std::string events = dir_.path() + "/events.jsonl";
-  {
+  // The 20,000 messages of 1,000 customers, and the sent action ids an uninterrupted
+  // run gives for them.
+  std::set<std::string> WriteEvents(const std::string& program, const std::string& events,
+                                    size_t actions_per_customer = 5) {
+    const int kMessages = 20000, kCustomers = 1000;
     std::ofstream out(events);
     for (int i = 0; i < kMessages; ++i) {
       out << CartJson("c-" + std::to_string(i % kCustomers), "k" + std::to_string(i)) << "\n";
     }
+    out.close();
+    std::set<std::string> expected = UninterruptedRun(program, events);
+    EXPECT_EQ(expected.size(), static_cast<size_t>(kCustomers) * actions_per_customer)
+        << "3 emails, a webhook, a push each (and what the test adds)";
+    return expected;
   }
-  const std::set<std::string> expected = UninterruptedRun(program, events);
-  ASSERT_EQ(expected.size(), static_cast<size_t>(kCustomers) * 5) << "3 emails, a webhook, a push each";
 
-  // The stream exists before the messages (serve creates it), then holds all of them.
-  StartJs({}, program);
-  serve_->Stop(SIGTERM);
-  {
+  // The stream exists before the messages (serve creates it), then holds the lines
+  // [from, to) of `events` (all of them by default).
+  void FillStream(const std::vector<std::string>& args, const std::string& program,
+                  const std::string& events, size_t from = 0, size_t to = SIZE_MAX) {
+    if (from == 0) {
+      StartJs(args, program);
+      serve_->Stop(SIGTERM);
+    }
     std::ifstream in(events);
-    for (std::string line; std::getline(in, line);) {
-      ASSERT_TRUE(client_.JsPublish("juncture.events.web", line));
+    size_t n = 0;
+    for (std::string line; std::getline(in, line) && n < to; ++n) {
+      if (n >= from) ASSERT_TRUE(client_.JsPublish("juncture.events.web", line));
     }
   }
-  // To reproduce a run: JUNCTURE_TEST_SEED=<the seed it printed>.
-  const char* fixed = std::getenv("JUNCTURE_TEST_SEED");
-  const unsigned seed = fixed ? static_cast<unsigned>(std::stoul(fixed)) : std::random_device{}();
-  std::mt19937 rng(seed);
-  SCOPED_TRACE("kill points from seed " + std::to_string(seed));
-  // Five points of the stream, killed as soon as serve's checkpoints pass each (the
-  // decisions made since the last checkpoint die with it, and are made again).
-  std::vector<uint64_t> points;
-  for (int k = 0; k < 5; ++k) points.push_back(1 + rng() % (kMessages - 1));
-  std::sort(points.begin(), points.end());
-  for (uint64_t point : points) {
-    StartJs({}, program);
-    ASSERT_TRUE(WaitPast(point, 60000)) << serve_->Output();
-    serve_->Stop(SIGKILL);
+
+  // Serve (started) decides the whole stream; the actions stream then holds exactly
+  // `expected`, each once.
+  void ExpectEverythingStoredOnce(const std::set<std::string>& expected) {
+    ASSERT_TRUE(WaitPast(20000, 120000)) << serve_->Output();  // everything decided
+    ASSERT_TRUE(WaitForStoredActions(expected.size(), 30000))
+        << StoredActions().size() << "\n" << serve_->Output();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // anything extra would show
+    std::set<std::string> got;
+    for (const auto& [id, n] : StoredActions()) {
+      EXPECT_EQ(n, 1) << id << " stored " << n << " times";
+      got.insert(id);
+    }
+    EXPECT_EQ(got, expected);
+    int status = serve_->Stop(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
   }
-  StartJs({}, program);
-  EXPECT_NE(serve_->Output().find("resumed from the checkpoint"), std::string::npos);
-  ASSERT_TRUE(WaitPast(kMessages, 120000)) << serve_->Output();  // everything decided
-  ASSERT_TRUE(WaitForStoredActions(expected.size(), 30000))
-      << StoredActions().size() << "\n" << serve_->Output();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // anything extra would show
-  std::set<std::string> got;
-  for (const auto& [id, n] : StoredActions()) {
-    EXPECT_EQ(n, 1) << id << " stored " << n << " times";
-    got.insert(id);
+
+  void KillNineAtFiveRandomPoints(const std::vector<std::string>& args) {
+    const std::string program = WriteProgram();
+    const std::string events = dir_.path() + "/events.jsonl";
+    const std::set<std::string> expected = WriteEvents(program, events);
+    FillStream(args, program, events);
+    if (::testing::Test::HasFatalFailure()) return;
+    // To reproduce a run: JUNCTURE_TEST_SEED=<the seed it printed>.
+    const char* fixed = std::getenv("JUNCTURE_TEST_SEED");
+    const unsigned seed = fixed ? static_cast<unsigned>(std::stoul(fixed)) : std::random_device{}();
+    std::mt19937 rng(seed);
+    SCOPED_TRACE("kill points from seed " + std::to_string(seed));
+    // Five points of the stream, killed as soon as serve's checkpoints pass each (the
+    // decisions made since the last checkpoint die with it, and are made again).
+    std::vector<uint64_t> points;
+    for (int k = 0; k < 5; ++k) points.push_back(1 + rng() % (20000 - 1));
+    std::sort(points.begin(), points.end());
+    for (uint64_t point : points) {
+      StartJs(args, program);
+      ASSERT_TRUE(WaitPast(point, 60000)) << serve_->Output();
+      serve_->Stop(SIGKILL);
+    }
+    StartJs(args, program);
+    EXPECT_NE(serve_->Output().find("resumed from the checkpoint"), std::string::npos);
+    ExpectEverythingStoredOnce(expected);
   }
-  EXPECT_EQ(got, expected);
+};
+
+TEST_F(JetStreamState, KillNineAtFiveRandomPointsOfA20000MessageStreamStoresWhatAnUninterruptedRunSends) {
+  KillNineAtFiveRandomPoints({});
+}
+
+// The same with two shards: each decides its customers on its own thread; every
+// checkpoint parks both and writes both stores before any ack.
+TEST_F(JetStreamState, TwoShardsKilledAtFiveRandomPointsStoreWhatAnUninterruptedRunSends) {
+  KillNineAtFiveRandomPoints({"--shards", "2"});
+}
+
+// A kill between two shards' checkpoint writes leaves their stores at different
+// stream sequences (made here by putting one shard's store back to an earlier
+// checkpoint): the consumer starts after the lower one, and the shard that is ahead
+// decides none of the messages it decided already.
+TEST_F(JetStreamState, ShardsWhoseCheckpointsAreAtDifferentSequencesResumeEachFromItsOwn) {
+  const std::vector<std::string> args = {"--shards", "2"};
+  // A journey that counts every cart of the day: a shard deciding a message twice
+  // would count it twice and miss the fifteenth.
+  const std::string program = WriteProgram(
+      "journey fifteenth {\n  on cart when count(cart within 1d) == 15\n  reenter always\n"
+      "  send webhook \"fifteenth\" {}\n}\n");
+  const std::string events = dir_.path() + "/events.jsonl";
+  const std::set<std::string> expected = WriteEvents(program, events, 6);
+  // The first 5,000 messages (five carts each) decided and checkpointed at a stop;
+  // shard 1's store is copied aside. Then up to 12,000, and shard 1's store is put
+  // back to the copy: shard 0's checkpoint is at 12,000, shard 1's at 5,000.
+  const std::string shard1 = StateDir() + "/shard-1-of-2", behind = dir_.path() + "/behind";
+  FillStream(args, program, events, 0, 5000);
+  if (HasFatalFailure()) return;
+  StartJs(args, program);
+  ASSERT_TRUE(WaitPast(5000, 60000)) << serve_->Output();
   int status = serve_->Stop(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+  fs::copy(shard1, behind, fs::copy_options::recursive);
+  FillStream(args, program, events, 5000, 12000);
+  if (HasFatalFailure()) return;
+  StartJs(args, program);
+  ASSERT_TRUE(WaitPast(12000, 60000)) << serve_->Output();
+  status = serve_->Stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+  fs::remove_all(shard1);
+  fs::rename(behind, shard1);
+  FillStream(args, program, events, 12000);
+  if (HasFatalFailure()) return;
+  StartJs(args, program);
+  EXPECT_NE(serve_->Output().find("resumed from the checkpoint at stream sequence 5000 (some "
+                                  "shards' checkpoints are at 12000"),
+            std::string::npos)
+      << serve_->Output();
+  ExpectEverythingStoredOnce(expected);
 }
 
 }  // namespace
