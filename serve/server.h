@@ -1,13 +1,15 @@
 // The serve process: engines (shards), fed by NATS, publishing back to NATS. Private
 // to serve/; the entry point is Serve() in juncture/serve/serve.h.
 //
-// Threads, one shard (the default; JetStream): NATS.c's delivery threads call
-// OnCoreMessage (core NATS); a worker fires timers on the wall clock (core NATS) or
-// fetches, decides, checkpoints and acks (JetStream); `mu_` serialises every use of
-// the shard, so its engine sees one message at a time.
-// Several shards (core NATS): NATS.c's delivery threads route each message to the
-// shard that owns its customer (OnRoutedMessage); each shard decides and fires its
-// timers on its own thread (shard.h).
+// Threads, one shard (the default): NATS.c's delivery threads call OnCoreMessage
+// (core NATS); a worker fires timers on the wall clock (core NATS) or fetches,
+// decides, checkpoints and acks (JetStream); `mu_` serialises every use of the shard,
+// so its engine sees one message at a time.
+// Several shards: NATS.c's delivery threads (core NATS; OnRoutedMessage) or the fetch
+// loop (JetStream; HandleStreamMessage) route each message to the shard that owns its
+// customer; each shard decides on its own thread (shard.h), and fires its timers on
+// the wall clock (core NATS) or on the fetch loop's orders (JetStream), which also
+// parks every shard to write a checkpoint.
 // Always: the main thread waits for signals, reloads, and counts dropped messages;
 // NATS.c's threads also report errors, JetStream acks and delivery receipts.
 #pragma once

@@ -11,6 +11,9 @@
 #                               [--no-wait]  (do not wait for a quiet machine first)
 #                               [--serve-args "ARGS"]  (more serve options, e.g.
 #                               "--memory-state" to measure without the state store)
+#                               [--jetstream]  (nats-server with JetStream, serve
+#                               --jetstream: the events are stored by the stream serve
+#                               creates, and decided from it)
 # The build dir (default build/) must be configured already (scripts/build.sh).
 # Environment: JUNCTURE, LOAD override the two binaries (then use --no-build).
 set -euo pipefail
@@ -18,7 +21,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 
 RATES="1000 10000 20000 50000" DURATION=5 WARMUP=1 CUSTOMERS=10000
-BUILD_DIR=build BUILD=1 WAIT=1 SERVE_ARGS=""
+BUILD_DIR=build BUILD=1 WAIT=1 SERVE_ARGS="" JETSTREAM=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES="$2"; shift ;;
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --no-wait) WAIT=0 ;;
     --serve-args) SERVE_ARGS="$2"; shift ;;
-    *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+    --jetstream) JETSTREAM=1 ;;
+    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
@@ -78,14 +82,19 @@ trap cleanup EXIT INT TERM
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 URL="nats://127.0.0.1:$PORT"
-nats-server -a 127.0.0.1 -p "$PORT" >"$RESULTS/load-nats.log" 2>&1 &
+# serve keeps its state in a store of its own (the default: every change written).
+STATE="$(mktemp -d)"
+NATS_ARGS=()
+if [ "$JETSTREAM" = 1 ]; then
+  NATS_ARGS=(-js -sd "$STATE/jetstream")
+  SERVE_ARGS="--jetstream $SERVE_ARGS"
+fi
+nats-server -a 127.0.0.1 -p "$PORT" "${NATS_ARGS[@]}" >"$RESULTS/load-nats.log" 2>&1 &
 NATS_PID=$!
 for _ in $(seq 50); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1
 done
-# serve keeps its state in a store of its own (the default: every change written).
-STATE="$(mktemp -d)"
 # shellcheck disable=SC2086  # SERVE_ARGS: several options
 "$JUNCTURE" serve bench/load/program --nats "$URL" --state-dir "$STATE/state" $SERVE_ARGS \
   >"$RESULTS/load-serve.log" 2>&1 &

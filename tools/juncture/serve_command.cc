@@ -104,8 +104,8 @@ Runner AddServeCommand(CLI::App& app) {
                  "if missing)")
       ->capture_default_str();
   app.add_option("--shards", s.shards,
-                 "core NATS: engines deciding in parallel, each on its own thread, for the "
-                 "customers of its partitions")
+                 "engines deciding in parallel, each on its own thread, for the customers "
+                 "of its partitions")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   app.add_option("--partitions", s.partitions,
