@@ -77,7 +77,7 @@ bool Server::Start(std::string* error) {
   log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
   if (!log_conn_) return false;
   std::string position;
-  if (!OpenState(&position, error)) return false;
+  if (!OpenState(*program, &position, error)) return false;
   bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
   StartSyncThread();
   if (!ok || !StartReceipts(error)) return false;

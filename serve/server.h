@@ -87,14 +87,17 @@ class Server {
   // state.cc: the state stores under --state-dir (none with --memory-state), one per
   // shard. Checks that the directory was written with as many shards, then loads
   // every shard's; *position: the input position of the last commit.
-  // Every shard's position is also kept in positions_.
-  bool OpenState(std::string* position, std::string* error);
-  // One engine's store (written without --shards) under K > 1 shards: each shard's
-  // customers and timers go to a store of its own, built beside it and then swapped
-  // in; the old store is kept aside. FinishSplit completes or discards a split that
-  // was interrupted.
-  bool SplitState(std::string* error);
-  bool FinishSplit(std::string* error);
+  // Every shard's position is also kept in positions_. `program`: for re-sharding.
+  bool OpenState(const runtime::CompiledProgram& program, std::string* position,
+                 std::string* error);
+  // A state written by another number of shards (`from`: its stores, one without
+  // --shards) under this one: each shard's customers and timers, gathered from
+  // every old store by partition, go to a store of its own, built beside the
+  // directory and then swapped in; the old state is kept aside. FinishReshard
+  // completes or discards one that was interrupted.
+  bool Reshard(const runtime::CompiledProgram& program, const std::vector<std::string>& from,
+               std::string* error);
+  bool FinishReshard(std::string* error);
   // Several shards: the directory's --partitions, recorded at first, must not change.
   bool CheckPartitions(std::string* error);
   // Core NATS: a thread that forces the stores' logs onto the disk every --sync-ms,

@@ -37,7 +37,8 @@ int ShardsIn(const std::string& dir, std::string* error) {
 
 }  // namespace
 
-bool Server::OpenState(std::string* position, std::string* error) {
+bool Server::OpenState(const runtime::CompiledProgram& program, std::string* position,
+                       std::string* error) {
   position->clear();
   const StateSettings& o = options_.state;
   if (o.memory_only) {
@@ -47,20 +48,19 @@ bool Server::OpenState(std::string* position, std::string* error) {
     }
     Log("the state is kept in memory only (--memory-state): a restart loses every wait");
     for (auto& shard : shards_) shard->OpenState(position, error);
+    positions_.assign(shards_.size(), "");
     return true;
   }
-  // A customer's state is in the store of the shard that owns its partition: with
-  // another number of shards it would be looked for in the wrong one. One engine's
-  // store is split over the shards; other changes are refused.
-  if (!FinishSplit(error)) return false;
+  // A customer's state is in the store of the shard that owns its partition: a
+  // state written by another number of shards is re-sharded first.
+  if (!FinishReshard(error)) return false;
   const int k = static_cast<int>(shards_.size());
   int written = ShardsIn(o.dir, error);
   if (written < 0) return false;
   bool unsharded = std::filesystem::exists(o.dir + "/CURRENT");
-  if (written != 0 && written != k) {
-    *error = o.dir + " holds the state of " + std::to_string(written) + " shard" +
-             (written == 1 ? "" : "s") + ": start with --shards " + std::to_string(written) +
-             " (a state store written by several shards cannot change their number yet)";
+  if (unsharded && written != 0) {
+    *error = o.dir + " holds both one engine's store and shards' stores: it is not one "
+             "deployment's state";
     return false;
   }
   if (k > 1 && std::filesystem::exists(o.dir + "/snapshot.bin")) {
@@ -69,7 +69,6 @@ bool Server::OpenState(std::string* position, std::string* error) {
              std::to_string(k) + " to split it";
     return false;
   }
-  if (k > 1 && unsharded && !SplitState(error)) return false;
   if (written == k && k > 1) {  // a store per shard: none may be missing
     for (auto& shard : shards_) {
       if (!std::filesystem::exists(shard->StateDir())) {
@@ -79,6 +78,19 @@ bool Server::OpenState(std::string* position, std::string* error) {
       }
     }
   }
+  std::vector<std::string> from;  // the stores of another number of shards
+  if (k > 1 && unsharded) from.push_back(o.dir);
+  if (written != 0 && written != k) {
+    for (int i = 0; i < written; ++i) {
+      from.push_back(o.dir + "/shard-" + std::to_string(i) + "-of-" + std::to_string(written));
+      if (!std::filesystem::exists(from.back())) {
+        *error = o.dir + " holds the state of " + std::to_string(written) + " shards, but " +
+                 from.back() + " is missing: its customers' state would be lost";
+        return false;
+      }
+    }
+  }
+  if (!from.empty() && !Reshard(program, from, error)) return false;
   if (k > 1) {
     std::error_code ec;
     std::filesystem::create_directories(o.dir, ec);
@@ -128,63 +140,85 @@ bool Server::CheckPartitions(std::string* error) {
   return true;
 }
 
-bool Server::FinishSplit(std::string* error) {
+bool Server::FinishReshard(std::string* error) {
   const std::string dir = options_.state.dir, tmp = SplitDir(dir);
   namespace fs = std::filesystem;
   std::error_code ec;
+  fs::remove(dir + "/" + kSplitComplete, ec);  // left by a stop right after the swap
   if (!fs::exists(tmp, ec)) return true;
   if (fs::exists(tmp + "/" + kSplitComplete, ec) && !fs::exists(dir, ec)) {
-    // Stopped between setting the old store aside and putting the split in its place.
+    // Stopped between setting the old state aside and putting the new one in place.
     fs::rename(tmp, dir, ec);
     if (ec) {
-      *error = "cannot finish splitting the state store: rename " + tmp + " " + dir + ": " +
+      *error = "cannot finish re-sharding the state: rename " + tmp + " " + dir + ": " +
                ec.message();
       return false;
     }
     fs::remove(dir + "/" + kSplitComplete, ec);
-    Log("finished splitting the state store into " + dir);
+    Log("finished re-sharding the state store into " + dir);
     return true;
   }
-  fs::remove_all(tmp, ec);  // an unfinished split: the store it came from is intact
+  fs::remove_all(tmp, ec);  // an unfinished re-shard: the state it came from is intact
   return true;
 }
 
-bool Server::SplitState(std::string* error) {
+bool Server::Reshard(const runtime::CompiledProgram& program,
+                     const std::vector<std::string>& from, std::string* error) {
   namespace fs = std::filesystem;
   const std::string dir = options_.state.dir, tmp = SplitDir(dir);
   const uint32_t k = static_cast<uint32_t>(shards_.size());
+  const store::StoreOptions store_options{options_.state.cache_mb};
+  std::vector<std::unique_ptr<store::StateStore>> old;
   std::string position;
-  {
-    std::unique_ptr<store::StateStore> old =
-        store::StateStore::Open(dir, store::StoreOptions{options_.state.cache_mb}, error);
-    if (!old) return false;
-    for (auto& shard : shards_) {
-      const uint32_t index = static_cast<uint32_t>(shard->index());
-      auto keep = [&](std::string_view customer) {
-        return runtime::PartitionOf(customer, options_.partitions) % k == index;
-      };
-      if (!old->Load(shard->engine(), keep, &position, error)) return false;
-      const std::string to = tmp + "/" + fs::path(shard->StateDir()).filename().string();
-      std::unique_ptr<store::StateStore> part =
-          store::StateStore::Open(to, store::StoreOptions{options_.state.cache_mb}, error);
-      if (!part) return false;
-      shard->engine().TrackChanges(true);
-      if (!part->CommitAll(shard->engine(), position, error) || !part->Flush(error)) return false;
-    }
+  for (const std::string& d : from) {
+    old.push_back(store::StateStore::Open(d, store_options, error));
+    if (!old.back()) return false;
   }
+  // Each shard's customers, from every old store (its share of each, by partition),
+  // gathered into the shard's engine, then written whole into a store of its own.
+  for (auto& shard : shards_) {
+    const uint32_t index = static_cast<uint32_t>(shard->index());
+    auto keep = [&](std::string_view customer) {
+      return runtime::PartitionOf(customer, options_.partitions) % k == index;
+    };
+    for (size_t i = 0; i < old.size(); ++i) {
+      runtime::Engine part(program, options_.limits);
+      std::string at;
+      if (!old[i]->Load(i == 0 ? shard->engine() : part, keep, &at, error)) return false;
+      // JetStream: every old store must be at the same stream sequence (a kill between
+      // two shards' checkpoint writes leaves them apart until the next checkpoint).
+      if (i == 0 && index == 0) position = at;
+      if (at != position) {
+        *error = "the stores in " + dir + " are at different positions (\"" + position +
+                 "\" and \"" + at + "\"): start once with --shards " +
+                 std::to_string(from.size()) + " so that a checkpoint brings them together, "
+                 "then with --shards " + std::to_string(k);
+        return false;
+      }
+      if (i > 0) shard->engine().Absorb(part);
+    }
+    const std::string to = k == 1 ? tmp : tmp + "/" + fs::path(shard->StateDir()).filename().string();
+    std::unique_ptr<store::StateStore> part = store::StateStore::Open(to, store_options, error);
+    if (!part) return false;
+    shard->engine().TrackChanges(true);
+    if (!part->CommitAll(shard->engine(), position, error) || !part->Flush(error)) return false;
+  }
+  old.clear();
   std::error_code ec;
-  std::ofstream(tmp + "/" + kSplitComplete) << "split from " << dir << "\n";
-  const std::string aside =
-      dir + ".unsharded-" + std::to_string(WallUs() / 1'000'000);
+  std::ofstream(tmp + "/" + kSplitComplete) << "re-sharded from " << dir << "\n";
+  const std::string aside = dir + (from.size() == 1 ? ".unsharded-" : ".shards-" + std::to_string(from.size()) + "-") +
+                            std::to_string(WallUs() / 1'000'000);
   fs::rename(dir, aside, ec);
   if (!ec) fs::rename(tmp, dir, ec);
   if (ec) {
-    *error = "cannot put the split state store in place of " + dir + ": " + ec.message();
+    *error = "cannot put the re-sharded state store in place of " + dir + ": " + ec.message();
     return false;
   }
   fs::remove(dir + "/" + kSplitComplete, ec);
-  Log("split the state store of one engine over " + std::to_string(k) + " shards (by " +
-      "partition); the store it came from is kept as " + aside);
+  Log(std::string(from.size() == 1 ? "split the state store of one engine" :
+                  "re-sharded the state stores of " + std::to_string(from.size()) + " shards") +
+      " over " + std::to_string(k) + (k == 1 ? " engine" : " shards (by partition)") +
+      "; the state it came from is kept as " + aside);
   return true;
 }
 

@@ -127,23 +127,73 @@ TEST_F(ServeShards, AKillNineAndARestartResumeTheWaitsOfEveryShard) {
   ExpectAKillNineAndARestartToResumeEveryWait({"--shards", "2"}, 40);
 }
 
-TEST_F(ServeShards, AStateDirectoryKeepsItsNumberOfShards) {
+// A state written by two shards started with three, then with one: re-sharded each
+// time (every customer gathered from every old store into the store of the shard
+// that now owns it), every pending wait resumes once.
+TEST_F(ServeShards, AStateIsReshardedFromTwoShardsToThreeAndToOneWithEveryWait) {
   const std::string program = Program();
-  StartServe({"--shards", "2"}, program);
-  PublishCarts("s", 0, 10);
-  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 10, 10000)) << serve_->Output();
-  serve_->Stop(SIGTERM);
+  const int kCustomers = 40;
+  const size_t all = kCustomers;
+  // The pushes to the customers "c-<prefix><n>" among `got`.
+  auto pushes_of = [](const std::vector<Received>& got, const std::string& prefix) {
+    size_t n = 0;
+    for (const Received& r : got) {
+      n += r.subject == "juncture.actions.push" &&
+           r.data.find("\"c-" + prefix) != std::string::npos;
+    }
+    return n;
+  };
+  // One cart each for the customers "c-<prefix><n>": an email now, a push in 2 s; then
+  // kill -9 while the pushes wait (their commits done: `written` customers so far).
+  auto begin_waits = [&](const std::string& prefix, double written) {
+    PublishCarts(prefix, 0, kCustomers);
+    ASSERT_TRUE(WaitForMetric("juncture_state_customers_written_total", written, 10000))
+        << serve_->Output();
+    serve_->Stop(SIGKILL);
+    ASSERT_LT(pushes_of(client_.On("juncture.actions.push"), prefix), all)
+        << "the waits ended before the kill";
+  };
+  StartServeWithMetrics({"--shards", "2"}, program);
+  begin_waits("a", kCustomers);
+  if (HasFatalFailure()) return;
+  // Its number of partitions, which decides a customer's shard as well, stays.
   std::string output;
-  for (const char* k : {"1", "3"}) {
-    int status = RunServeToExit({"--shards", k}, program, &output);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
-    EXPECT_NE(output.find("holds the state of 2 shards: start with --shards 2"), std::string::npos)
-        << output;
-  }
-  // Nor its number of partitions, which decides the shard of a customer as well.
   int status = RunServeToExit({"--shards", "2", "--partitions", "32"}, program, &output);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
   EXPECT_NE(output.find("was written with --partitions 64"), std::string::npos) << output;
+
+  StartServeWithMetrics({"--shards", "3"}, program);
+  EXPECT_NE(serve_->Output().find("re-sharded the state stores of 2 shards over 3 shards"),
+            std::string::npos)
+      << serve_->Output();
+  ASSERT_TRUE(client_.WaitFor(
+      [&](const std::vector<Received>& got) { return pushes_of(got, "a") >= all; }, 15000))
+      << serve_->Output();
+  begin_waits("b", 2 * kCustomers);  // the "a" customers were written again as their waits ended
+  if (HasFatalFailure()) return;
+  long in_three = 0;
+  for (int i = 0; i < 3; ++i) {
+    long n = CustomersIn(StateDir() + "/shard-" + std::to_string(i) + "-of-3");
+    EXPECT_GT(n, 0) << "shard " << i;
+    in_three += n;
+  }
+  EXPECT_EQ(in_three, 2 * kCustomers) << "every customer in one of the three stores";
+
+  StartServe({}, program);  // one engine
+  EXPECT_NE(serve_->Output().find("re-sharded the state stores of 3 shards over 1 engine"),
+            std::string::npos)
+      << serve_->Output();
+  ASSERT_TRUE(client_.WaitFor(
+      [&](const std::vector<Received>& got) { return pushes_of(got, "b") >= all; }, 15000))
+      << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::set<std::string> pushes;
+  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+  EXPECT_EQ(pushes.size(), 2 * all) << "every wait resumed";
+  EXPECT_EQ(client_.On("juncture.actions.push").size(), 2 * all) << "none twice";
+  status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+  EXPECT_EQ(CustomersIn(StateDir()), 2 * kCustomers);
 }
 
 TEST_F(ServeShards, OneEnginesStoreIsSplitOverTheShardsWithEveryWait) {
@@ -190,7 +240,7 @@ TEST_F(ServeShards, OneEnginesStoreIsSplitOverTheShardsWithEveryWait) {
   fs::rename(StateDir(), building);
   std::ofstream(building + "/COMPLETE") << "split\n";
   StartServe({"--shards", "2"}, program);
-  EXPECT_NE(serve_->Output().find("finished splitting the state store"), std::string::npos)
+  EXPECT_NE(serve_->Output().find("finished re-sharding the state store"), std::string::npos)
       << serve_->Output();
   serve_->Stop(SIGTERM);
   fs::create_directories(building);

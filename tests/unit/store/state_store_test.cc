@@ -4,6 +4,7 @@
 // is refused and nothing of it is loaded; a program with other layouts rewrites it.
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "../engine/state_streams.h"
+#include "juncture/runtime/partition.h"
 #include "juncture/store/state_store.h"
 
 namespace juncture::enginetest {
@@ -234,6 +236,35 @@ TEST(StateStore, ACustomerLeavesMemoryOnlyOnceItsChangesAreWritten) {
 const char* kWaits = "channel email { consent true }\n"
                      "journey j { on cart reenter always wait 1h send email \"later\" }\n";
 
+// Two engines number their timers alike: absorbed, the second's timers are numbered
+// anew, so that two timers due at the same time keep keys of their own in the store.
+TEST(StateStore, AbsorbedTimersDueAtTheSameTimeKeepKeysOfTheirOwn) {
+  runtime::CompiledProgram program = Compile(std::string(kBase) + kWaits);
+  ASSERT_TRUE(program.spec);
+  runtime::Engine a(program), b(program);
+  Collector sink;
+  a.Process(TrackJson("ca", "cart", At(0), R"({"value":1})", "ma"), sink);
+  b.Process(TrackJson("cb", "cart", At(0), R"({"value":1})", "mb"), sink);
+  a.Absorb(b);
+  ASSERT_EQ(a.pending_timers(), 2u);
+  TempDir dir;
+  std::string error, position;
+  {
+    auto store = OpenStore(dir.Sub("s"));
+    a.TrackChanges(true);
+    ASSERT_TRUE(store->Commit(a, "1", true, &error)) << error;
+  }
+  runtime::Engine restored(program);
+  auto store = OpenStore(dir.Sub("s"));
+  ASSERT_TRUE(store->Load(restored, &position, &error)) << error;
+  EXPECT_EQ(restored.pending_timers(), 2u) << "both waits are stored";
+  Collector later;
+  restored.AdvanceTo(At(2 * 3600 * kSecond), later);
+  size_t sent = 0;
+  for (const runtime::Decision& d : later.decisions) sent += d.outcome == "sent";
+  EXPECT_EQ(sent, 2u) << "both waits end with their email";
+}
+
 TEST(StateStore, ACommitWritesOnlyTheCustomersThatChanged) {
   TempDir dir;
   runtime::Engine e(Compile(std::string(kBase) + kWaits));
@@ -311,6 +342,72 @@ std::string OpenAndLoad(const std::string& dir, size_t* customers_after) {
   if (store && store->Load(e, &position, &error)) error.clear();
   *customers_after = e.customers();
   return error;
+}
+
+// Re-sharding: two engines, each deciding for half of the customers, the second
+// absorbed into the first half-way (its timers renumbered after the first's); then
+// the merged engine, written to a store and restored from it, decides the rest. All
+// they decided together is what one engine that saw everything decides (as multisets:
+// ties between customers' timers may fire in another order).
+TEST(StateStore, TwoEnginesAbsorbedIntoOneDecideWhatOneEngineDecides) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  for (uint32_t seed : {41u, 42u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    int64_t end_us = 0;
+    std::vector<Input> in = RandomStream(seed, 200, /*serve=*/seed % 2 == 0, end_us);
+    runtime::Engine all(program);
+    Collector want;
+    for (const Input& i : in) Feed(all, i, want);
+    all.AdvanceTo(end_us, want);
+
+    // Which half a message's customer is in (no customer: both see it).
+    auto half = [](const Input& i) {
+      std::string customer;
+      if (i.kind == Input::kAdvance || !runtime::CustomerOfMessage(i.json, &customer)) return -1;
+      return static_cast<int>(runtime::PartitionOf(customer, 64) % 2);
+    };
+    runtime::Engine a(program), b(program);
+    Collector got_a, got_b, got_after;
+    const size_t middle = in.size() / 2;
+    for (size_t k = 0; k < middle; ++k) {
+      const int h = half(in[k]);
+      if (h != 1) Feed(a, in[k], got_a);
+      if (h != 0) Feed(b, in[k], got_b);
+    }
+    const size_t pending = a.pending_timers() + b.pending_timers();
+    const size_t customers = a.customers() + b.customers();
+    a.Absorb(b);
+    EXPECT_EQ(b.customers(), 0u);
+    EXPECT_EQ(b.pending_timers(), 0u);
+    EXPECT_EQ(a.customers(), customers);
+    EXPECT_EQ(a.pending_timers(), pending);
+    // Through a store: the merge is written whole, and restored.
+    TempDir dir;
+    std::string error, position;
+    {
+      auto store = OpenStore(dir.Sub("merged"));
+      a.TrackChanges(true);
+      ASSERT_TRUE(store->Commit(a, "half", true, &error)) << error;
+      EXPECT_TRUE(store->last_commit().rewrite);
+    }
+    runtime::Engine merged(program);
+    auto store = OpenStore(dir.Sub("merged"));
+    ASSERT_TRUE(store->Load(merged, &position, &error)) << error;
+    for (size_t k = middle; k < in.size(); ++k) Feed(merged, in[k], got_after);
+    merged.AdvanceTo(end_us, got_after);
+
+    std::vector<std::string> expected = Lines(want, 0, 0), got = Lines(got_a, 0, 0);
+    for (const std::string& line : Lines(got_b, 0, 0)) got.push_back(line);
+    for (const std::string& line : Lines(got_after, 0, 0)) got.push_back(line);
+    // A message without a customer (a dead letter) went to both halves.
+    std::erase_if(expected, [](const std::string& l) { return l.rfind("dead: ", 0) == 0; });
+    std::erase_if(got, [](const std::string& l) { return l.rfind("dead: ", 0) == 0; });
+    std::sort(expected.begin(), expected.end());
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, expected);
+    if (HasFailure()) return;
+  }
 }
 
 // Splitting one engine's store over shards: each load takes only the customers it is

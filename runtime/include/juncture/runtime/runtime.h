@@ -208,6 +208,14 @@ class Engine {
   // same order. Before the state is restored (with StateRestorer::Lazy), with change
   // tracking on.
   void UseSource(CustomerSource* source, size_t timers_in_memory = 0);
+  // Moves every customer, pending timer and deferred send of `other` (an engine of the
+  // same program deciding for other customers: another shard's share) into this one,
+  // leaving `other` empty; for re-sharding a state. Timers are renumbered after this
+  // engine's own, each keeping its order among its engine's (decision ids do not
+  // depend on the numbers). The engine's time becomes the later of the two; its
+  // counters (stats) stay this engine's. The next TakeChanges is a whole rewrite.
+  // Both engines hold their whole state (no UseSource).
+  void Absorb(Engine& other);
   // Drops the least recently used customers from memory until at most `keep` remain
   // (down to 90% of it, so that passes are rare), and the latest timers beyond twice
   // `timers_in_memory`. Only when every change was taken and is written (the store
