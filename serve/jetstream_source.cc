@@ -274,7 +274,7 @@ void Server::HandleStreamMessage(natsMsg* msg) {
     if (seq > applied_seq_) Decide(data, stored_us, receipt_ns);
   } else {
     // By the customer's partition, as on core NATS (none: shard 0, a dead letter).
-    std::string customer;
+    thread_local std::string customer;  // the fetch loop's, reused
     size_t i = 0;
     if (runtime::CustomerOfMessage(data, &customer)) {
       i = runtime::PartitionOf(customer, options_.partitions) % shards_.size();
