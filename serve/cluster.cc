@@ -102,7 +102,7 @@ bool ClusterMember::CheckOptions(std::string* error) {
     return false;
   }
   if (options_.shards != 1) {
-    *error = "--shards is for core NATS; in a cluster each instance runs one engine per partition";
+    *error = "--shards is not for a cluster: each instance runs one engine per partition it holds";
     return false;
   }
   if (c.lease_ttl_ms < 1000) {

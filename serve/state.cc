@@ -190,9 +190,10 @@ bool Server::Reshard(const runtime::CompiledProgram& program,
       if (i == 0 && index == 0) position = at;
       if (at != position) {
         *error = "the stores in " + dir + " are at different positions (\"" + position +
-                 "\" and \"" + at + "\"): start once with --shards " +
-                 std::to_string(from.size()) + " so that a checkpoint brings them together, "
-                 "then with --shards " + std::to_string(k);
+                 "\" and \"" + at + "\"): start once more with --shards " +
+                 std::to_string(from.size()) + " until it has caught up with the stream (its "
+                 "checkpoints then write them at one position), then with --shards " +
+                 std::to_string(k);
         return false;
       }
       if (i > 0) shard->engine().Absorb(part);

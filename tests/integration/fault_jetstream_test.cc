@@ -49,16 +49,17 @@ class JetStreamFaults : public JetStreamFixture {
     }
     EXPECT_EQ(got, expected) << serve_->Output();
   }
+  void ExpectAFullActionsStreamToPauseServe(const std::vector<std::string>& args);
 };
 
 // A full actions stream (max_msgs with discard new) refuses actions: serve must not
 // ack their events nor write a checkpoint past them; it says so in the log and the
 // metrics, and stores them once the stream takes them again.
-TEST_F(JetStreamFaults, AFullActionsStreamPausesServeUntilEveryActionIsStored) {
+void JetStreamFaults::ExpectAFullActionsStreamToPauseServe(const std::vector<std::string>& args) {
   ASSERT_TRUE(CreateStream(client_.connection(),
                            {"JUNCTURE_ACTIONS", {"juncture.actions.>"}, int64_t{3600} * 1'000'000'000,
                             /*max_msgs=*/10, /*discard_new=*/true}));
-  StartJs();
+  StartJs(args);
   PublishToStream("f", 0, 30);
   ASSERT_TRUE(WaitForMetric(R"(juncture_publish_failures_total{output="action",reason="refused"})",
                             1, 15000))
@@ -82,6 +83,16 @@ TEST_F(JetStreamFaults, AFullActionsStreamPausesServeUntilEveryActionIsStored) {
   EXPECT_EQ(Metric("juncture_intake_paused"), 0);
   int status = serve_->Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+}
+
+TEST_F(JetStreamFaults, AFullActionsStreamPausesServeUntilEveryActionIsStored) {
+  ExpectAFullActionsStreamToPauseServe({});
+}
+
+// The same with two shards: the refused actions are published again (from shard 0's
+// publisher, with every shard parked) and the checkpoint waits for all of them.
+TEST_F(JetStreamFaults, AFullActionsStreamPausesTwoShardsUntilEveryActionIsStored) {
+  ExpectAFullActionsStreamToPauseServe({"--shards", "2"});
 }
 
 // The actions stream deleted while serve runs: the actions published meanwhile find

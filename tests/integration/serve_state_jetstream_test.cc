@@ -141,7 +141,8 @@ TEST_F(JetStreamState, TwoShardsKilledAtFiveRandomPointsStoreWhatAnUninterrupted
 // A kill between two shards' checkpoint writes leaves their stores at different
 // stream sequences (made here by putting one shard's store back to an earlier
 // checkpoint): the consumer starts after the lower one, and the shard that is ahead
-// decides none of the messages it decided already.
+// decides none of the messages it decided already. Re-sharding is refused while they
+// differ, and done once they are together again.
 TEST_F(JetStreamState, ShardsWhoseCheckpointsAreAtDifferentSequencesResumeEachFromItsOwn) {
   const std::vector<std::string> args = {"--shards", "2"};
   // A journey that counts every cart of the day: a shard deciding a message twice
@@ -184,6 +185,20 @@ TEST_F(JetStreamState, ShardsWhoseCheckpointsAreAtDifferentSequencesResumeEachFr
             std::string::npos)
       << serve_->Output();
   ExpectEverythingStoredOnce(expected);
+  if (HasFailure()) return;
+  // Caught up and stopped, both stores are at the stream's end: re-sharded over three
+  // shards, serve resumes from there and decides nothing again.
+  StartJs({"--shards", "3"}, program);
+  EXPECT_NE(serve_->Output().find("re-sharded the state stores of 2 shards over 3 shards"),
+            std::string::npos)
+      << serve_->Output();
+  EXPECT_NE(serve_->Output().find("resumed from the checkpoint at stream sequence 20000\n"),
+            std::string::npos)
+      << serve_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // anything new would show
+  EXPECT_EQ(StoredActions().size(), expected.size());
+  status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 // any commit decides the rest of a stream exactly as the engine that never stopped;
 // a commit writes only the customers that changed; a damaged or foreign directory
 // is refused and nothing of it is loaded; a program with other layouts rewrites it.
+#include <sys/mount.h>
+#include <cerrno>
+#include <cstring>
 #include <rocksdb/db.h>
 
 #include <algorithm>
@@ -124,20 +127,27 @@ TEST(StateStore, EveryCommitResumesExactlyOnRandomStreams) {
 // customer, reads the stored ones back first. `timer_window` > 0: it also keeps only
 // its earliest timers in memory (at most twice the window after each commit), the
 // others read back from the store's index by due time as the clock reaches them.
-void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window) {
+// `limits`: both engines'; a low max_timers_per_customer makes the decisions depend
+// on each customer's count of waits and deferred sends, kept for customers not in
+// memory (and for their timers not in memory).
+void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
+                                                runtime::EngineLimits limits = {}) {
   runtime::CompiledProgram program = Compile(Program());
   ASSERT_TRUE(program.spec);
   for (uint32_t seed : {21u, 22u, 23u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     int64_t end_us = 0;
     std::vector<Input> in = RandomStream(seed, 160, /*serve=*/seed % 2 == 0, end_us);
-    runtime::Engine all(program);
+    runtime::Engine all(program, limits);
     Collector want;
     for (size_t i = 0; i < in.size(); ++i) {
       Feed(all, in[i], want);
       if (i == in.size() / 3) all.Reload(program, want);
     }
     all.AdvanceTo(end_us, want);
+    if (limits.max_timers_per_customer != runtime::EngineLimits{}.max_timers_per_customer) {
+      EXPECT_GT(all.stats().rejected_timer_limit, 0u) << "the limit decides something";
+    }
 
     TempDir dir;
     Collector got;
@@ -158,7 +168,7 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window) {
       cached.reset();
       store.reset();
       store = OpenStore(dir.Sub("store"));
-      cached = std::make_unique<runtime::Engine>(program);
+      cached = std::make_unique<runtime::Engine>(program, limits);
       cached->UseSource(store.get(), timer_window);
       std::string position, error;
       bool lazy = false;
@@ -207,6 +217,12 @@ TEST(StateStore, ACacheOfOneCustomerDecidesWhatAnEngineWithEveryoneDecides) {
 
 TEST(StateStore, ACacheOfOneCustomerAndTwoTimersDecidesWhatAnEngineWithEveryoneDecides) {
   ExpectACacheOfOneCustomerDecidesAsEveryone(2);
+}
+
+TEST(StateStore, ACacheOfOneCustomerAndTwoTimersKeepsEveryonesCountOfPendingTimers) {
+  runtime::EngineLimits limits;
+  limits.max_timers_per_customer = 2;
+  ExpectACacheOfOneCustomerDecidesAsEveryone(2, limits);
 }
 
 // A customer whose changes are not taken and written yet never leaves memory (the
@@ -263,6 +279,58 @@ TEST(StateStore, AbsorbedTimersDueAtTheSameTimeKeepKeysOfTheirOwn) {
   size_t sent = 0;
   for (const runtime::Decision& d : later.decisions) sent += d.outcome == "sent";
   EXPECT_EQ(sent, 2u) << "both waits end with their email";
+}
+
+// Timers set after the horizon of an engine that keeps one timer in memory reach
+// only the store; when the store cannot write them (a full disk), a read-back still
+// finds them among the changes it keeps, and every wait ends with its email.
+TEST(StateStore, TimersReadBackIncludeThoseAFullDiskKeptUnwritten) {
+  TempDir dir;
+  const std::string path = dir.Sub("tmpfs");
+  std::filesystem::create_directories(path);
+  if (::mount("tmpfs", path.c_str(), "tmpfs", 0, "size=4m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): "
+                 << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{path};
+  runtime::CompiledProgram program = Compile(std::string(kBase) + kWaits);
+  ASSERT_TRUE(program.spec);
+  auto store = OpenStore(path + "/s");
+  ASSERT_TRUE(store);
+  runtime::Engine e(program);
+  e.UseSource(store.get(), 1);
+  e.TrackChanges(true);
+  Collector sink;
+  auto cart = [&](int i) {
+    e.Process(TrackJson("c" + std::to_string(i), "cart", At(i * kSecond), R"({"value":1})",
+                        "m" + std::to_string(i)),
+              sink);
+  };
+  for (int i = 0; i < 5; ++i) cart(i);
+  std::string error;
+  ASSERT_TRUE(store->Commit(e, "5", false, &error)) << error;
+  e.Evict(1);
+  EXPECT_EQ(e.timers_in_memory(), 1u) << "the four later waits are only stored";
+  {
+    std::ofstream filler(path + "/filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  // Waits after the horizon, for the store only: more than the last page of the log
+  // can take.
+  for (int i = 5; i < 205; ++i) cart(i);
+  ASSERT_FALSE(store->Commit(e, "205", false, &error)) << "the disk is full";
+  EXPECT_TRUE(store->has_unwritten());
+  EXPECT_EQ(e.pending_timers(), 205u);
+  e.AdvanceTo(At(3 * 3600 * kSecond), sink);
+  size_t sent = 0;
+  for (const runtime::Decision& d : sink.decisions) sent += d.outcome == "sent";
+  EXPECT_EQ(sent, 205u) << "every wait ended, those kept unwritten too";
+  EXPECT_EQ(e.stats().timers_unreadable, 0u);
 }
 
 TEST(StateStore, ACommitWritesOnlyTheCustomersThatChanged) {
