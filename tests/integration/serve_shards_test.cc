@@ -194,6 +194,15 @@ TEST_F(ServeShards, AStateIsReshardedFromTwoShardsToThreeAndToOneWithEveryWait) 
   status = serve_->Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
   EXPECT_EQ(CustomersIn(StateDir()), 2 * kCustomers);
+  // Each old state kept aside.
+  std::set<std::string> aside;
+  for (const auto& e : fs::directory_iterator(fs::path(StateDir()).parent_path())) {
+    const std::string name = e.path().filename().string();
+    for (const char* k : {".shards-2-", ".shards-3-"}) {
+      if (name.find(k) != std::string::npos) aside.insert(k);
+    }
+  }
+  EXPECT_EQ(aside.size(), 2u) << "the states of two and of three shards are kept";
 }
 
 TEST_F(ServeShards, OneEnginesStoreIsSplitOverTheShardsWithEveryWait) {
@@ -324,6 +333,25 @@ TEST_F(ServeCache, AKillNineAndARestartResumeTheWaitsOfCustomersNotInMemory) {
   const double resident = Metric("juncture_customers");
   EXPECT_GT(resident, 0) << "the gauge is exported";
   EXPECT_LE(resident, 10);
+}
+
+// With two shards the bound is split between them: five customers and about five
+// timers each.
+TEST_F(ServeCache, TwoShardsSplitTheBoundBetweenThem) {
+  ExpectAKillNineAndARestartToResumeEveryWait(
+      {"--shards", "2", "--cache-customers", "10"}, 40, [this] {
+        const std::string out = serve_->Output();
+        const std::regex line("(\\d+) customers in memory \\(the others are read when needed\\), "
+                              "(\\d+) pending timers \\((\\d+) in memory\\)");
+        int shards = 0;
+        for (auto it = std::sregex_iterator(out.begin(), out.end(), line); it != std::sregex_iterator();
+             ++it, ++shards) {
+          EXPECT_EQ(std::stoi((*it)[1]), 0) << out;
+          EXPECT_EQ(std::stoi((*it)[3]), std::min(std::stoi((*it)[2]), 5)) << out;
+        }
+        EXPECT_EQ(shards, 2) << out;
+      });
+  EXPECT_LE(Metric("juncture_customers"), 10);
 }
 
 }  // namespace

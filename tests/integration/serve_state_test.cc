@@ -174,6 +174,11 @@ TEST_F(ServeState, AnEarlierCheckpointFileIsImportedOnce) {
   std::string cmd = "'" + JunctureBin() + "' state export '" + program + "' --state-dir '" +
                     StateDir() + "' --out '" + old_dir + "/snapshot.bin' 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  // Imported by one engine only: with shards, serve says to start with one first.
+  std::string output;
+  int status = RunServeToExit({"--state-dir", old_dir, "--shards", "2"}, program, &output);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << output;
+  EXPECT_NE(output.find("start once with --shards 1 to import it"), std::string::npos) << output;
   StartServe({"--state-dir", old_dir}, program);
   EXPECT_NE(serve_->Output().find("imported the checkpoint"), std::string::npos) << serve_->Output();
   ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", 5, 15000)) << serve_->Output();

@@ -325,6 +325,7 @@ TEST(StateStore, TimersReadBackIncludeThoseAFullDiskKeptUnwritten) {
   for (int i = 5; i < 205; ++i) cart(i);
   ASSERT_FALSE(store->Commit(e, "205", false, &error)) << "the disk is full";
   EXPECT_TRUE(store->has_unwritten());
+  // (serve evicts only after a commit that leaves nothing unwritten: Shard::CommitState)
   EXPECT_EQ(e.pending_timers(), 205u);
   e.AdvanceTo(At(3 * 3600 * kSecond), sink);
   size_t sent = 0;
