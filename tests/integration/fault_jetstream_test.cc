@@ -50,6 +50,7 @@ class JetStreamFaults : public JetStreamFixture {
     EXPECT_EQ(got, expected) << serve_->Output();
   }
   void ExpectAFullActionsStreamToPauseServe(const std::vector<std::string>& args);
+  void ExpectAServerStallToChangeNoDecision(const std::vector<std::string>& args);
 };
 
 // A full actions stream (max_msgs with discard new) refuses actions: serve must not
@@ -118,11 +119,11 @@ TEST_F(JetStreamFaults, AnActionsStreamDeletedWhileServingIsCreatedAgainAndFille
 // clock before them. The decisions must be those of an uninterrupted replay, which
 // the stream's own timestamps determine: a cart's push is sent if and only if the
 // customer's purchase was stored three seconds or more after the cart (watch.jny).
-TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
+void JetStreamFaults::ExpectAServerStallToChangeNoDecision(const std::vector<std::string>& args) {
   const int n = 4000, late = 100;  // customers u0..u99 buy too late for their push
   const int64_t wait_ns = 3'000'000'000;
   const std::string program = FaultProgram();
-  StartJs({}, program);
+  StartJs(args, program);
   std::vector<std::pair<std::string, std::string>> carts, purchases, late_purchases;
   for (int i = 0; i < n; ++i) {
     std::string c = "u" + std::to_string(i);
@@ -143,7 +144,7 @@ TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
 
   // Restart; stall the server as soon as the catch-up shows.
   size_t before = client_.On("juncture.decisions.").size();
-  StartJs({}, program);
+  StartJs(args, program);
   ASSERT_TRUE(client_.WaitForCount("juncture.decisions.", before + 1, 15000));
   nats_.Freeze();
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -175,6 +176,16 @@ TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
   }
   EXPECT_EQ(pushes.size(), expected_pushes.size());
   EXPECT_EQ(pushes, expected_pushes) << serve_->Output();
+}
+
+TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecision) {
+  ExpectAServerStallToChangeNoDecision({});
+}
+
+// The same with two shards: each fires its timers on the fetch loop's order, after
+// the messages handed to it before the proof.
+TEST_F(JetStreamFaults, AServerStallDuringCatchUpChangesNoDecisionOfTwoShards) {
+  ExpectAServerStallToChangeNoDecision({"--shards", "2"});
 }
 
 // A stream that holds other subjects than serve's: the consumer's filter skips
