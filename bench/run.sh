@@ -46,7 +46,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 if [ ! -d bench/peers/node_modules/json-rules-engine ] ||
    [ ! -d bench/peers/node_modules/json-logic-js ] ||
-   [ ! -d bench/peers/node_modules/@marcbachmann/cel-js ]; then
+   [ ! -d bench/peers/node_modules/@marcbachmann/cel-js ] ||
+   [ ! -d bench/peers/node_modules/nats ]; then
   log "installing the peers (npm install --prefix bench/peers)"
   npm install --prefix bench/peers --no-audit --no-fund >&2
 fi

@@ -14,6 +14,10 @@
 #                               [--jetstream]  (nats-server with JetStream, serve
 #                               --jetstream: the events are stored by the stream serve
 #                               creates, and decided from it)
+#                               [--peer]  (then, in the same run, the alternative a team
+#                               would build: bench/peers/journey_service.js, Node.js with
+#                               the `nats` client and json-rules-engine, on the same
+#                               program's entry rules; core NATS only)
 # The build dir (default build/) must be configured already (scripts/build.sh).
 # Environment: JUNCTURE, LOAD override the two binaries (then use --no-build).
 set -euo pipefail
@@ -21,7 +25,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 
 RATES="1000 10000 20000 50000" DURATION=5 WARMUP=1 CUSTOMERS=10000
-BUILD_DIR=build BUILD=1 WAIT=1 SERVE_ARGS="" JETSTREAM=0
+BUILD_DIR=build BUILD=1 WAIT=1 SERVE_ARGS="" JETSTREAM=0 PEER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES="$2"; shift ;;
@@ -33,7 +37,8 @@ while [ $# -gt 0 ]; do
     --no-wait) WAIT=0 ;;
     --serve-args) SERVE_ARGS="$2"; shift ;;
     --jetstream) JETSTREAM=1 ;;
-    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+    --peer) PEER=1 ;;
+    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
@@ -70,9 +75,9 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$RESULTS/load-$STAMP.jsonl"
 
 # ---- nats-server and juncture serve, stopped by PID whatever happens ---------------
-NATS_PID="" SERVE_PID=""
+NATS_PID="" SERVE_PID="" PEER_PID=""
 cleanup() {
-  for pid in $SERVE_PID $NATS_PID; do
+  for pid in $PEER_PID $SERVE_PID $NATS_PID; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -112,9 +117,30 @@ for rate in $RATES; do
   done
 done
 
+# ---- The peer: the same runs against the Node.js journey service ----------------------
+PEER_OUT="${OUT%.jsonl}-peer.jsonl"
+if [ "$PEER" = 1 ]; then
+  if [ ! -d bench/peers/node_modules/nats ] || [ ! -d bench/peers/node_modules/json-rules-engine ]; then
+    log "installing the peers (npm install --prefix bench/peers)"
+    npm install --prefix bench/peers --no-audit --no-fund >&2
+  fi
+  kill "$SERVE_PID" 2>/dev/null || true
+  wait "$SERVE_PID" 2>/dev/null || true
+  SERVE_PID=""
+  node bench/peers/journey_service.js --nats "$URL" >"$RESULTS/load-peer.log" 2>&1 &
+  PEER_PID=$!
+  for rate in $RATES; do
+    "$LOAD" --mode journeys --nats "$URL" --rate "$rate" --duration "$DURATION" \
+      --warmup "$WARMUP" --customers "$CUSTOMERS" --serve-pid "$PEER_PID" \
+      --json "$PEER_OUT" --label "$STAMP-peer" >&2 ||
+      log "peer at $rate/s: exit $? (replies lost, or no reply at all)"
+    kill -0 "$PEER_PID" 2>/dev/null || { log "the peer died: see $RESULTS/load-peer.log"; exit 1; }
+  done
+fi
+
 # ---- The table ------------------------------------------------------------------------
-python3 - "$OUT" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF' | tee "${OUT%.jsonl}.md"
-import json, sys
+python3 - "$OUT" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PEER_OUT" <<'EOF' | tee "${OUT%.jsonl}.md"
+import json, os, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 by = {(r["mode"], r["rate"]): r for r in runs}
 f = lambda v: "-" if v is None or v < 0 else f"{v:.0f}"
@@ -131,4 +157,16 @@ for rate in sorted({r["rate"] for r in runs}):
     print(f"| {rate:.0f} | {f(e.get('p50_us'))} | {f(e.get('p99_us'))} | {f(e.get('p999_us'))} | "
           f"{f(j.get('p50_us'))} | {f(j.get('p99_us'))} | {f(j.get('p999_us'))} | {'-' if added is None else f'{added:+.0f}'} | "
           f"{j.get('lost', '-')} | {j.get('serve_cpu_us_per_event', '-')} | {ok} |")
+if os.path.exists(sys.argv[4]):
+    peer = {r["rate"]: r for r in (json.loads(l) for l in open(sys.argv[4]))}
+    print("\nThe alternative a team would build (bench/peers/journey_service.js: Node.js, "
+          "the nats client, json-rules-engine), same load, same run, after serve:\n")
+    print("| rate/s | juncture p50 | juncture p99 | juncture CPU µs/event | peer p50 | peer p99 | "
+          "peer lost | peer CPU µs/event |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for rate in sorted(peer):
+        j, p = by.get(("journeys", rate), {}), peer[rate]
+        print(f"| {rate:.0f} | {f(j.get('p50_us'))} | {f(j.get('p99_us'))} | "
+              f"{j.get('serve_cpu_us_per_event', '-')} | {f(p.get('p50_us'))} | {f(p.get('p99_us'))} | "
+              f"{p.get('lost', '-')} | {p.get('serve_cpu_us_per_event', '-')} |")
 EOF
