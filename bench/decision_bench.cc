@@ -34,10 +34,16 @@
 // their one-time creation is reported apart).
 // --memory: customers' state (1M customers by default, 10 journeys): RSS growth per
 // customer after one identify and one cart_updated each.
+// --hot-customer [N]: what a window costs when one customer has many events in it:
+// N page views (50,000 by default, 1 ms of virtual time apart, all within a 1-day
+// window) for one customer, against the same N spread over N customers, for a
+// journey reading count(page_view within 1d), then one reading
+// sum(page_view.ms within 1d) (JIT; neither condition ever holds). Reported: ns per
+// message (median of --reps runs) and the ratio hot / spread.
 //
 // usage: decision_bench [--messages N] [--customers N] [--reps N] [--sizes 10,100,1000]
 //                       [--only-latency | --only-compile] [--backend jit|interpreter]
-//                       [--memory [CUSTOMERS]] [--print-program N]
+//                       [--memory [CUSTOMERS]] [--hot-customer [N]] [--print-program N]
 // Output: markdown tables on stdout; one JSON line per measurement, prefixed "RAW ".
 // Profiling the measured loops only (bench/run.sh --profile does this):
 //   mkfifo /tmp/ctl; DECISION_BENCH_PERF_CTL=/tmp/ctl perf record --control fifo:/tmp/ctl
@@ -489,6 +495,7 @@ struct Options {
   std::vector<std::string> backends = {"jit", "interpreter"};
   bool latency = true, compile = true;
   int memory = 0;  // customers for --memory (0: off)
+  int hot = 0;     // page views for --hot-customer (0: off)
 };
 
 void Decisions(const Options& o) {
@@ -695,6 +702,56 @@ void Memory(int customers) {
   }
 }
 
+// ---- One hot customer ---------------------------------------------------------------------
+
+// ns per message of `n` page views: all for one customer, or one each for n customers.
+double PageViewsNs(const runtime::CompiledProgram& program, int n, bool hot) {
+  std::vector<std::string> messages;
+  messages.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    char buf[256];
+    std::string ts = runtime::FormatTimestamp(StartUs() + int64_t{i} * 1000);
+    std::snprintf(buf, sizeof buf,
+                  "{\"type\":\"track\",\"event\":\"page_view\",\"messageId\":\"pv-%d\","
+                  "\"userId\":\"customer-%06d\",\"timestamp\":\"%s\",\"properties\":{\"ms\":%d}}",
+                  i, hot ? 0 : i, ts.c_str(), 100 + i % 900);
+    messages.emplace_back(buf);
+  }
+  runtime::Engine engine(program);
+  CountSink sink;
+  auto t0 = Clock::now();
+  for (const std::string& m : messages) engine.Process(m, sink);
+  const double ns = static_cast<double>(Ns(Clock::now() - t0)) / n;
+  if (sink.dead > 0) std::exit(1);
+  return ns;
+}
+
+void HotCustomer(const Options& o, int n) {
+  const std::string base =
+      "event page_view { ms: int }\nprofile { tier: string = \"\" }\n"
+      "channel web { consent true }\n";
+  const std::pair<const char*, const char*> windows[] = {
+      {"count", "count(page_view within 1d) > 100000000"},
+      {"sum", "sum(page_view.ms within 1d) > 100000000000"},
+  };
+  std::printf("| window | one customer: ns/message | %d customers: ns/message | hot / spread |\n"
+              "|---|---:|---:|---:|\n", n);
+  for (const auto& [name, condition] : windows) {
+    auto c = Compile(base + "journey j { on page_view when " + condition +
+                     " reenter always send web \"x\" }\n");
+    runtime::CompiledProgram program = Backend(*c, "jit");
+    std::vector<double> hot, spread;
+    for (int r = 0; r < o.reps; ++r) {  // round robin: the machine's noise falls on both
+      hot.push_back(PageViewsNs(program, n, true));
+      spread.push_back(PageViewsNs(program, n, false));
+    }
+    const double h = Median(hot), sp = Median(spread);
+    std::printf("| %s | %.0f | %.0f | %.2f |\n", name, h, sp, h / sp);
+    std::printf("RAW {\"bench\":\"hot_customer\",\"window\":\"%s\",\"messages\":%d,"
+                "\"hot_ns\":%.1f,\"spread_ns\":%.1f,\"ratio\":%.3f}\n", name, n, h, sp, h / sp);
+  }
+}
+
 std::vector<int> ParseSizes(const char* s) {
   std::vector<int> out;
   for (const char* p = s; *p;) {
@@ -734,6 +791,8 @@ int main(int argc, char** argv) {
     else if (a == "--backend") o.backends = {value()};
     else if (a == "--memory") {
       o.memory = (i + 1 < argc && argv[i + 1][0] != '-') ? std::atoi(argv[++i]) : 1000000;
+    } else if (a == "--hot-customer") {
+      o.hot = (i + 1 < argc && argv[i + 1][0] != '-') ? std::atoi(argv[++i]) : 50000;
     } else if (a == "--print-program") {
       std::fputs(Program(std::atoi(value())).c_str(), stdout);
       return 0;
@@ -741,7 +800,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "usage: decision_bench [--messages N] [--customers N] [--reps N] "
                            "[--sizes 10,100,1000] [--only-latency|--only-compile] "
                            "[--backend jit|interpreter] [--memory [CUSTOMERS]] "
-                           "[--print-program N]\n");
+                           "[--hot-customer [N]] [--print-program N]\n");
       return 2;
     }
   }
@@ -751,6 +810,10 @@ int main(int argc, char** argv) {
   }
   if (o.memory > 0) {
     Memory(o.memory);
+    return 0;
+  }
+  if (o.hot > 0) {
+    HotCustomer(o, o.hot);
     return 0;
   }
   if (o.latency) Decisions(o);

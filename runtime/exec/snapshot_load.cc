@@ -5,6 +5,7 @@
 // are rebuilt field by field from the stored values. Every stored value is checked
 // against its stored layout, kept or not. Any structural problem rejects the whole
 // snapshot; nothing is half-loaded.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -395,6 +396,12 @@ void Loader::History(const json& map, CustomerState& c, const std::string& where
       int record = RecordIndex(e[1], at);
       if (record < 0 || record_types_[record] != type) Fail(at, "a record of another event type");
       if (keep) entries.emplace_back(time, records_[record]);
+    }
+    // In time order, as the engine records them (windows find their events by binary
+    // search); a snapshot made by hand may not be.
+    auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (!std::is_sorted(entries.begin(), entries.end(), by_time)) {
+      std::stable_sort(entries.begin(), entries.end(), by_time);
     }
     if (keep && !entries.empty()) c.history[static_cast<uint32_t>(type)] = std::move(entries);
   }

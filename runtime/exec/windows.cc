@@ -2,6 +2,8 @@
 // time_since over the customer's own recent events; docs/language.md). Windows end at
 // the decision time, include the current message, and start `within` before it
 // (inclusive).
+#include <algorithm>
+
 #include "exec/engine_impl.h"
 #include "juncture/runtime/record.h"
 
@@ -52,11 +54,22 @@ JnValue Engine::Impl::Window(EvalHost& host, uint32_t slot) {
   int64_t count = 0, int_sum = 0;
   double float_sum = 0;
   const auto& history = h->second;
-  // Only the latest max_window_events events count (EngineLimits; older ones beyond
-  // it may still sit at the front until they are erased in a batch).
-  for (size_t i = HistoryStart(history); i < history.size(); ++i) {
-    const auto& [time, record] = history[i];
-    if (time < host.at - w.within_us || time > host.at) continue;
+  // The window's events, found by binary search: a customer's history is in time
+  // order (the engine's time never goes back, and each event is recorded at it). Only
+  // the latest max_window_events events count (EngineLimits; older ones beyond it may
+  // still sit at the front until they are erased in a batch).
+  using Entry = std::pair<int64_t, RecordPtr>;
+  const auto begin = history.begin() + static_cast<std::ptrdiff_t>(HistoryStart(history));
+  const auto first = std::lower_bound(begin, history.end(), host.at - w.within_us,
+                                      [](const Entry& e, int64_t t) { return e.first < t; });
+  const auto last = std::upper_bound(first, history.end(), host.at,
+                                     [](int64_t t, const Entry& e) { return t < e.first; });
+  if (w.kind == WindowKind::kCount && w.where == kNoExpr) {
+    v.i = last - first;  // O(log n), however many events the window holds
+    return v;
+  }
+  for (auto it = first; it != last; ++it) {
+    const auto& [time, record] = *it;
     if (w.where != kNoExpr) {
       const JnStr& who = RecordView(record->data()).header().customer;
       std::string customer(who.data, who.len);

@@ -68,6 +68,27 @@ TEST(Windows, AnEventOlderThanWithinDrops) {
   EXPECT_THAT(Probe(h, "c1", At(10 * kMinute + 2 * kMs)), ::testing::StartsWith(R"({"n":0,)"));
 }
 
+// A window over a long history is found by binary search in it (the history is in
+// time order): at each probe, exactly the views within 10 minutes, the one exactly 10
+// minutes old included, count, and the sum is theirs.
+TEST(Windows, ALongHistoryCountsExactlyTheEventsWithinTheWindow) {
+  EngineHarness h(P(kProbe));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  // One view a second for an hour: at 12:00:00 + i s.
+  for (int i = 0; i < 3600; ++i) {
+    h.Track("c1", "page_view", At(i * kSecond), R"({"path":"/a","ms":2})");
+  }
+  // At 12:59:59 (the last view's time) the views from 12:49:59 on: 601 of them.
+  EXPECT_THAT(Probe(h, "c1", At(3599 * kSecond)),
+              ::testing::StartsWith(R"({"n":601,"checkout":0,"ms":1202,)"));
+  // Half a second later, the one at 12:49:59 is 10m 0.5s old.
+  EXPECT_THAT(Probe(h, "c1", At(3599 * kSecond + 500 * kMs)),
+              ::testing::StartsWith(R"({"n":600,"checkout":0,"ms":1200,)"));
+  // Ten minutes after the last view only it is left; a millisecond later, none.
+  EXPECT_THAT(Probe(h, "c1", At(4199 * kSecond)), ::testing::StartsWith(R"({"n":1,)"));
+  EXPECT_THAT(Probe(h, "c1", At(4199 * kSecond + kMs)), ::testing::StartsWith(R"({"n":0,)"));
+}
+
 TEST(Windows, TheCurrentMessageCountsInItsOwnWindows) {
   EngineHarness h(P(R"(
 journey j {
