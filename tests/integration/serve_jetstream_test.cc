@@ -1,7 +1,9 @@
 // `juncture serve --jetstream`: kill -9 and restart lose no decision and repeat no
 // `sent` (the actions stream holds each action once), also across timers.
 #include <signal.h>
+#include <sys/wait.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -65,6 +67,29 @@ TEST_F(JetStreamServe, KillNineAndRestartLoseNothingAndRepeatNoSend) {
   for (const Received& r : client_.On("juncture.decisions.")) logged.insert(JsonField(r.data, "id"));
   for (const std::string& id : expected) EXPECT_TRUE(logged.count(id)) << id;
 
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+}
+
+// With two shards, the fetch loop routes each message by its customer: a message
+// without one, or not even JSON, goes to shard 0, which makes it a dead letter (with
+// the message's own bytes); it is acked like any other, and the others are decided.
+TEST_F(JetStreamServe, TwoShardsMakeAMessageWithoutACustomerADeadLetterAndLoseNothingElse) {
+  StartServe({"--jetstream", "--state-dir", StateDir(), "--checkpoint-ms", "300", "--shards", "2"});
+  ASSERT_TRUE(client_.JsPublish(
+      "juncture.events.web",
+      R"({"type":"track","event":"cart","messageId":"nobody","timestamp":"2026-11-23T10:00:00Z","properties":{}})"));
+  ASSERT_TRUE(client_.JsPublish("juncture.events.web", "not json at all"));
+  PublishToStream("a", 0, 20);
+  ASSERT_TRUE(client_.WaitForCount("juncture.deadletter", 2, 10000)) << serve_->Output();
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 20, 10000)) << serve_->Output();
+  std::set<std::string> dead;
+  for (const Received& r : client_.On("juncture.deadletter")) dead.insert(r.data);
+  EXPECT_EQ(dead.count("not json at all"), 1u);
+  EXPECT_EQ(std::count_if(dead.begin(), dead.end(),
+                          [](const std::string& d) { return d.find("\"nobody\"") != std::string::npos; }),
+            1);
+  EXPECT_TRUE(WaitForAcked(22, 10000)) << serve_->Output();
   int status = serve_->Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
 }
