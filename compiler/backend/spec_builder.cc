@@ -30,6 +30,25 @@ JnValue ToJnValue(const ir::Value& v) {
 
 namespace {
 
+// Whether `e` reads nothing but the event it is evaluated for and constants.
+bool ReadsEventOnly(const ir::Expr& e) {
+  switch (e.op) {
+    case ir::Op::kProfileField:
+    case ir::Op::kProfilePresent:
+    case ir::Op::kNow:
+    case ir::Op::kCustomer:
+    case ir::Op::kWindow:
+    case ir::Op::kSegment:
+      return false;
+    default:
+      break;
+  }
+  for (const ir::ExprPtr& a : e.args) {
+    if (a && !ReadsEventOnly(*a)) return false;
+  }
+  return true;
+}
+
 class Builder {
  public:
   explicit Builder(const ir::Program& p) : p_(p) {}
@@ -121,6 +140,7 @@ class Builder {
     s.field_type = ToJnType(w.field_type.ty);
     s.result_type = ToJnType(w.type.ty);
     s.where = Add(w.where);
+    s.where_reads_event_only = w.where && ReadsEventOnly(*w.where);
     return s;
   }
 

@@ -24,6 +24,7 @@ void Engine::Impl::Index() {
     }
   }
   WindowNeeds(*spec_, history_span_, tracks_last_seen_);
+  IndexWindows();
 }
 
 void WindowNeeds(const ProgramSpec& spec, std::vector<int64_t>& history_span,
@@ -133,12 +134,12 @@ void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
   }
   int64_t span = history_span_[m.event_type];
   if (span == 0) return;
-  auto& h = c.history[m.event_type];
-  h.emplace_back(m.time_us, m.record);
-  auto expired = std::find_if(h.begin(), h.end(),
-                              [&](const auto& e) { return e.first >= m.time_us - span; });
-  h.erase(h.begin(), expired);
-  BoundHistory(h);
+  EventHistory& h = c.history[m.event_type];
+  h.Append(m.time_us, m.record);
+  h.ExpireBefore(m.time_us - span);
+  // Beyond the bound, the oldest event leaves the windows (one: the history was
+  // within the bound before this one came).
+  stats_.dropped_window_events += h.Bound(limits_.max_window_events);
 }
 
 // Conversions (§3 Goal): the customer's open goals that this event meets, within

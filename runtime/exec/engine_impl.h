@@ -12,9 +12,11 @@
 #include <optional>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "exec/event_history.h"
 #include "flat_map.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/runtime.h"
@@ -52,8 +54,11 @@ struct CustomerState {
   // channel -> times of sends still inside its cap's period; kept only for capped
   // channels, and empty (no allocation) until the customer's first capped send.
   std::vector<std::vector<int64_t>> sent_at;
-  // event type -> (time, event) of its events inside the longest window over it
-  FlatMap<uint32_t, std::vector<std::pair<int64_t, RecordPtr>>> history;
+  // event type -> its events inside the longest window over it (event_history.h)
+  FlatMap<uint32_t, EventHistory> history;
+  // window slot -> the window kept running (a cache over `history`; only for count
+  // windows with a `where` and sum windows, once evaluated)
+  FlatMap<uint32_t, WindowRun> runs;
   FlatMap<uint32_t, int64_t> last_seen;                // event type -> time (time_since)
   // Its deferred sends still to be released (release timers neither fired nor taken
   // back). With instances.size() (every instance waits on one timer) it is what
@@ -326,10 +331,6 @@ class Engine::Impl {
   std::string RefuseTimers(const CustomerState& c);
   // Keeps the customer's unknown traits (bounded) after an identify.
   void KeepUnknownTraits(const Message& m, CustomerState& c);
-  // Drops the oldest window events beyond the bound from `history` (just appended to).
-  void BoundHistory(std::vector<std::pair<int64_t, RecordPtr>>& history);
-  // The part of `history` that windows read: its latest max_window_events events.
-  size_t HistoryStart(const std::vector<std::pair<int64_t, RecordPtr>>& history) const;
   // Drops stale timers when the queue holds well over twice the live ones (amortized
   // O(1) per timer set: it runs only once the stale ones outnumber the live ones).
   void CompactTimers();
@@ -381,8 +382,30 @@ class Engine::Impl {
     // while empty, which is nearly always).
     std::forward_list<std::string> strings;
   };
-  JnContext Context(EvalHost& host, const std::string& customer, const Record* event) const;
+  JnContext Context(EvalHost& host, std::string_view customer, const Record* event) const;
   JnValue Window(EvalHost& host, uint32_t slot);
+
+ private:
+  // windows.cc. A window over an event type whose `where` reads only the event has a
+  // bit in the where bits its type's events keep (their results, evaluated once per
+  // event); where_bit_: window slot -> that bit (-1: none); where_windows_: event
+  // type -> the windows with a bit, in bit order (at most 64 per type).
+  std::vector<int> where_bit_;
+  std::vector<std::vector<uint32_t>> where_windows_;
+  void IndexWindows();
+  // Evaluates the where bits of `history`'s held events up to `index` (absolute).
+  void WhereBits(CustomerState& c, uint32_t event_type, EventHistory& history, uint64_t index);
+  // A count with a `where` or a sum, kept running (c.runs): O(1) per event that
+  // entered or left the window since its last read. False if the exact float sum
+  // overflowed: then ScanWindow.
+  bool RunningWindow(EvalHost& host, uint32_t slot, EventHistory& history, JnValue& v);
+  // Visits every event in the window (a `where` that reads more than the event).
+  void ScanWindow(EvalHost& host, const WindowSpec& w, const EventHistory& history, JnValue& v);
+  // Whether the event with absolute index `index` counts in window `slot`.
+  bool Passes(EvalHost& host, const WindowSpec& w, uint32_t slot, const EventHistory& history,
+              uint64_t index);
+
+ public:
   static JnValue WindowCallback(void* host, uint32_t slot);
   static const char* AllocCallback(void* host, const char* data, uint32_t len);
 };

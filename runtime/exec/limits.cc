@@ -60,23 +60,6 @@ void Engine::Impl::KeepUnknownTraits(const Message& m, CustomerState& c) {
   }
 }
 
-// The oldest events beyond the bound are dropped at once for the windows (HistoryStart
-// hides them) but leave the vector in batches of a quarter of the bound: erasing one
-// event from the front of a full vector would move all the others on every message.
-void Engine::Impl::BoundHistory(std::vector<std::pair<int64_t, RecordPtr>>& history) {
-  const uint64_t max = limits_.max_window_events;
-  if (max == 0 || history.size() <= max) return;
-  // One event was appended (and none of the visible ones expired, or the history would
-  // not be over the bound): exactly one more event falls out of the windows.
-  ++stats_.dropped_window_events;
-  if (history.size() > max + max / 4) history.erase(history.begin(), history.end() - max);
-}
-
-size_t Engine::Impl::HistoryStart(const std::vector<std::pair<int64_t, RecordPtr>>& history) const {
-  const uint64_t max = limits_.max_window_events;
-  return max != 0 && history.size() > max ? history.size() - max : 0;
-}
-
 bool Engine::Impl::IsStale(const Timer& t) const {
   if (t.kind == TimerKind::kRelease) {
     auto it = cancelled_.find(t.seq);

@@ -403,7 +403,7 @@ void Loader::History(const json& map, CustomerState& c, const std::string& where
     if (!std::is_sorted(entries.begin(), entries.end(), by_time)) {
       std::stable_sort(entries.begin(), entries.end(), by_time);
     }
-    if (keep && !entries.empty()) c.history[static_cast<uint32_t>(type)] = std::move(entries);
+    if (keep && !entries.empty()) c.history[static_cast<uint32_t>(type)] = EventHistory(std::move(entries));
   }
 }
 

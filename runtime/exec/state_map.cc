@@ -227,15 +227,16 @@ void ProgramMap::Carry(CustomerState& c, std::vector<std::pair<uint32_t, Instanc
     if (journey < 0 || !to_.KeepsGoal(static_cast<uint32_t>(journey))) return std::nullopt;
     return static_cast<uint32_t>(journey);
   });
-  c.history.Rekey([&](uint32_t e, std::vector<std::pair<int64_t, RecordPtr>>& entries)
-                      -> std::optional<uint32_t> {
+  c.history.Rekey([&](uint32_t e, EventHistory& history) -> std::optional<uint32_t> {
     int event = events_[e];
     if (event < 0 || !to_.KeepsHistory(static_cast<uint32_t>(event))) return std::nullopt;
     if (!event_fields_[e].same) {
-      for (auto& entry : entries) entry.second = Event(entry.second, relaid, false);
+      for (auto& entry : history.entries()) entry.second = Event(entry.second, relaid, false);
     }
+    history.ForgetWhere();  // the windows and their `where`s are the new program's
     return static_cast<uint32_t>(event);
   });
+  c.runs = {};  // a cache over the history, by the old program's window slots
   c.last_seen.Rekey([&](uint32_t e, int64_t&) -> std::optional<uint32_t> {
     int event = events_[e];
     if (event < 0 || !to_.KeepsLastSeen(static_cast<uint32_t>(event))) return std::nullopt;

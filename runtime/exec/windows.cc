@@ -2,6 +2,15 @@
 // time_since over the customer's own recent events; docs/language.md). Windows end at
 // the decision time, include the current message, and start `within` before it
 // (inclusive).
+//
+// What a read costs (docs/performance.md, "One hot customer"):
+// - time_since: O(1), the type's latest time;
+// - count without `where`: O(log n), a binary search in the time-ordered history;
+// - count with a `where` that reads only the event, and sum: O(1) per event that
+//   entered or left the window since the last read (a WindowRun kept per customer and
+//   window), the `where` evaluated once per event;
+// - count or sum with a `where` that reads more (the profile, the time, the
+//   customer): every event in the window, on every read.
 #include <algorithm>
 
 #include "exec/engine_impl.h"
@@ -12,6 +21,19 @@ namespace {
 
 // time_since of an event never seen: "a very large duration" (about 146,000 years).
 constexpr int64_t kNever = int64_t{1} << 62;
+
+// The first event of `history` at or after `from` among those windows read.
+EventHistory::const_iterator FirstFrom(const EventHistory& history, uint64_t max, int64_t from) {
+  return std::lower_bound(history.ReadFrom(max), history.end(), from,
+                          [](const EventHistory::Entry& e, int64_t t) { return e.first < t; });
+}
+
+// Past the last event of `history` at or before `to`, searching from `first`.
+EventHistory::const_iterator EndAt(EventHistory::const_iterator first,
+                                   const EventHistory& history, int64_t to) {
+  return std::upper_bound(first, history.end(), to,
+                          [](int64_t t, const EventHistory::Entry& e) { return t < e.first; });
+}
 
 }  // namespace
 
@@ -26,7 +48,7 @@ const char* Engine::Impl::AllocCallback(void* host, const char* data, uint32_t l
   return h->strings.front().data();
 }
 
-JnContext Engine::Impl::Context(EvalHost& host, const std::string& customer,
+JnContext Engine::Impl::Context(EvalHost& host, std::string_view customer,
                                 const Record* event) const {
   JnContext ctx{};
   ctx.event = event ? event->data() : nullptr;
@@ -37,6 +59,19 @@ JnContext Engine::Impl::Context(EvalHost& host, const std::string& customer,
   ctx.window = &WindowCallback;
   ctx.alloc = &AllocCallback;
   return ctx;
+}
+
+void Engine::Impl::IndexWindows() {
+  where_bit_.assign(spec_->windows.size(), -1);
+  where_windows_.assign(spec_->events.size(), {});
+  for (uint32_t slot = 0; slot < spec_->windows.size(); ++slot) {
+    const WindowSpec& w = spec_->windows[slot];
+    if (w.kind == WindowKind::kTimeSince || w.where == kNoExpr || !w.where_reads_event_only) continue;
+    std::vector<uint32_t>& windows = where_windows_[w.event_type];
+    if (windows.size() == 64) continue;  // beyond the bits: evaluated on every read
+    where_bit_[slot] = static_cast<int>(windows.size());
+    windows.push_back(slot);
+  }
 }
 
 JnValue Engine::Impl::Window(EvalHost& host, uint32_t slot) {
@@ -51,54 +86,139 @@ JnValue Engine::Impl::Window(EvalHost& host, uint32_t slot) {
   }
   auto h = c.history.find(w.event_type);
   if (h == c.history.end()) return v;
-  int64_t count = 0, int_sum = 0;
-  double float_sum = 0;
-  const auto& history = h->second;
-  // The window's events, found by binary search: a customer's history is in time
-  // order (the engine's time never goes back, and each event is recorded at it). Only
-  // the latest max_window_events events count (EngineLimits; older ones beyond it may
-  // still sit at the front until they are erased in a batch).
-  using Entry = std::pair<int64_t, RecordPtr>;
-  const auto begin = history.begin() + static_cast<std::ptrdiff_t>(HistoryStart(history));
-  const auto first = std::lower_bound(begin, history.end(), host.at - w.within_us,
-                                      [](const Entry& e, int64_t t) { return e.first < t; });
-  const auto last = std::upper_bound(first, history.end(), host.at,
-                                     [](int64_t t, const Entry& e) { return t < e.first; });
+  EventHistory& history = h->second;
   if (w.kind == WindowKind::kCount && w.where == kNoExpr) {
-    v.i = last - first;  // O(log n), however many events the window holds
+    const auto first = FirstFrom(history, limits_.max_window_events, host.at - w.within_us);
+    v.i = EndAt(first, history, host.at) - first;  // O(log n), however many it holds
     return v;
   }
+  if (w.where != kNoExpr && where_bit_[slot] < 0) {
+    ScanWindow(host, w, history, v);
+  } else if (!RunningWindow(host, slot, history, v)) {
+    ScanWindow(host, w, history, v);
+  }
+  return v;
+}
+
+void Engine::Impl::WhereBits(CustomerState& c, uint32_t event_type, EventHistory& history,
+                             uint64_t index) {
+  const std::vector<uint32_t>& windows = where_windows_[event_type];
+  for (uint64_t i = history.where_known(); i < index; ++i) {
+    const Record& record = *history.Get(i).second;
+    const JnStr& who = RecordView(record.data()).header().customer;
+    EvalHost host{this, &c, history.Get(i).first, {}};
+    JnContext ctx = Context(host, std::string_view(who.data, who.len), &record);
+    uint64_t bits = 0;
+    for (size_t b = 0; b < windows.size(); ++b) {
+      if (program_.evaluator->Test(spec_->windows[windows[b]].where, ctx)) bits |= uint64_t{1} << b;
+    }
+    stats_.div_by_zero += ctx.div_by_zero;
+    history.AddWhere(bits);
+  }
+}
+
+bool Engine::Impl::Passes(EvalHost& host, const WindowSpec& w, uint32_t slot,
+                          const EventHistory& history, uint64_t index) {
+  if (w.where == kNoExpr) return true;
+  const int bit = where_bit_[slot];
+  if (bit >= 0) return (history.where_bits(index) >> bit) & 1;
+  const Record& record = *history.Get(index).second;
+  const JnStr& who = RecordView(record.data()).header().customer;
+  EvalHost inner{this, host.customer, host.at, {}};
+  JnContext ctx = Context(inner, std::string_view(who.data, who.len), &record);
+  const bool keep = program_.evaluator->Test(w.where, ctx);
+  stats_.div_by_zero += ctx.div_by_zero;
+  return keep;
+}
+
+bool Engine::Impl::RunningWindow(EvalHost& host, uint32_t slot, EventHistory& history,
+                                 JnValue& v) {
+  const WindowSpec& w = spec_->windows[slot];
+  const int64_t from = host.at - w.within_us;
+  WindowRun& run = host.customer->runs[slot];
+  // It can only move forward, over events the history still holds.
+  if (run.at_us > host.at || run.first < history.held_index() || run.end > history.end_index() ||
+      !run.float_sum.ok()) {
+    run = WindowRun{};
+  }
+  if (run.at_us == INT64_MIN) {  // new: it starts at the window's first event
+    run.first = run.end = history.first_index() +
+                          static_cast<uint64_t>(FirstFrom(history, limits_.max_window_events, from) -
+                                                history.begin());
+  }
+  if (w.where != kNoExpr) WhereBits(*host.customer, w.event_type, history, history.end_index());
+  // One event in (sign 1) or out (-1) of the window.
+  auto move = [&](uint64_t index, int sign) {
+    if (!Passes(host, w, slot, history, index)) return;
+    run.count += sign;
+    if (w.kind != WindowKind::kSum) return;
+    RecordView r(history.Get(index).second->data());
+    if (!r.IsPresent(JN_EVENT_PRESENT_OFFSET, w.field_presence_bit)) return;
+    if (w.field_type == JN_FLOAT) {
+      run.float_sum.Add(sign * r.GetFloat(w.field_offset));
+    } else {
+      const auto value = static_cast<uint64_t>(r.GetInt(w.field_offset));
+      run.int_sum = sign > 0 ? run.int_sum + value : run.int_sum - value;
+    }
+  };
+  for (const uint64_t last = history.end_index(); run.end < last; ++run.end) {
+    if (history.Get(run.end).first > host.at) break;
+    move(run.end, 1);
+  }
+  // Out: the events before `from`, and those beyond the bound (no longer visible).
+  for (const uint64_t visible = history.read_index(limits_.max_window_events); run.first < run.end;
+       ++run.first) {
+    if (run.first >= visible && history.Get(run.first).first >= from) break;
+    move(run.first, -1);
+  }
+  run.at_us = host.at;
+  if (!run.float_sum.ok()) return false;
+  if (w.kind == WindowKind::kCount) {
+    v.i = run.count;
+  } else if (w.result_type == JN_FLOAT) {
+    v.f = run.float_sum.Value();
+  } else {
+    v.i = static_cast<int64_t>(run.int_sum);
+  }
+  return true;
+}
+
+void Engine::Impl::ScanWindow(EvalHost& host, const WindowSpec& w, const EventHistory& history,
+                              JnValue& v) {
+  int64_t count = 0;
+  uint64_t int_sum = 0;
+  ExactSum exact;
+  double naive = 0;  // only if the exact sum leaves the range of double
+  const auto first = FirstFrom(history, limits_.max_window_events, host.at - w.within_us);
+  const auto last = EndAt(first, history, host.at);
   for (auto it = first; it != last; ++it) {
-    const auto& [time, record] = *it;
     if (w.where != kNoExpr) {
-      const JnStr& who = RecordView(record->data()).header().customer;
-      std::string customer(who.data, who.len);
-      EvalHost inner{this, &c, host.at, {}};
-      JnContext ctx = Context(inner, customer, record.get());
-      bool keep = program_.evaluator->Test(w.where, ctx);
+      const Record& record = *it->second;
+      const JnStr& who = RecordView(record.data()).header().customer;
+      EvalHost inner{this, host.customer, host.at, {}};
+      JnContext ctx = Context(inner, std::string_view(who.data, who.len), &record);
+      const bool keep = program_.evaluator->Test(w.where, ctx);
       stats_.div_by_zero += ctx.div_by_zero;
       if (!keep) continue;
     }
     ++count;
-    if (w.kind == WindowKind::kSum) {
-      RecordView r(record->data());
-      if (!r.IsPresent(JN_EVENT_PRESENT_OFFSET, w.field_presence_bit)) continue;
-      if (w.field_type == JN_FLOAT) {
-        float_sum += r.GetFloat(w.field_offset);
-      } else {
-        int_sum = static_cast<int64_t>(static_cast<uint64_t>(int_sum) +
-                                       static_cast<uint64_t>(r.GetInt(w.field_offset)));
-      }
+    if (w.kind != WindowKind::kSum) continue;
+    RecordView r(it->second->data());
+    if (!r.IsPresent(JN_EVENT_PRESENT_OFFSET, w.field_presence_bit)) continue;
+    if (w.field_type == JN_FLOAT) {
+      exact.Add(r.GetFloat(w.field_offset));
+      naive += r.GetFloat(w.field_offset);
+    } else {
+      int_sum += static_cast<uint64_t>(r.GetInt(w.field_offset));
     }
   }
   if (w.kind == WindowKind::kCount) {
     v.i = count;
   } else if (w.result_type == JN_FLOAT) {
-    v.f = float_sum;
+    v.f = exact.ok() ? exact.Value() : naive;
   } else {
-    v.i = int_sum;
+    v.i = static_cast<int64_t>(int_sum);
   }
-  return v;
 }
 
 }  // namespace juncture::runtime

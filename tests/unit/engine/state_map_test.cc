@@ -41,7 +41,7 @@ CustomerState Waiting(const runtime::ProgramSpec& spec) {
   uint32_t wait = 0;
   while (spec.journeys[0].steps[wait].kind != runtime::StepKind::kWait) ++wait;
   c.instances[0] = Instance{wait, m.record, "c1", 1, At(0), false};
-  c.history[m.event_type].emplace_back(At(0), m.record);
+  c.history[m.event_type].Append(At(0), m.record);
   return c;
 }
 

@@ -6,7 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include <nlohmann/json.hpp>
+
 #include "engine_test_util.h"
+#include "juncture/compiler/backend.h"
 
 namespace juncture::enginetest {
 namespace {
@@ -240,6 +245,127 @@ journey j {
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0].params_json, R"({"engaged":true})");
   EXPECT_EQ(a[1].params_json, R"({"engaged":false})");
+}
+
+// ---- Running windows (docs/performance.md "One hot customer") -----------------------
+
+// A `where` that reads only the counted event is evaluated once per event, however
+// often its windows are read: here each evaluation divides by zero, which the engine
+// counts, so the count of divisions is the count of events.
+TEST(Windows, AWhereThatReadsOnlyTheEventIsEvaluatedOncePerEvent) {
+  EngineHarness h(P(R"(
+journey probe {
+  on app_open
+  reenter always
+  send push "w" { slow: count(page_view within 1h where 10 / event.ms >= 2),
+                  slow_sum: sum(page_view.ms within 1h where 10 / event.ms >= 2) }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  for (int ms : {0, 0, 0, 2, 5, 20}) {
+    h.Track("c1", "page_view", At(ms * kSecond), R"({"path":"/","ms":)" + std::to_string(ms) + "}");
+  }
+  for (int i = 1; i <= 4; ++i) {
+    EXPECT_EQ(Probe(h, "c1", At(kMinute * i)), R"({"slow":2,"slow_sum":7})") << "read " << i;
+  }
+  // Three events divide by zero, once for each of the two windows.
+  EXPECT_EQ(h.engine().stats().div_by_zero, 6u);
+}
+
+// A `where` that reads the profile is evaluated at every read, with the profile as it
+// is then: a changed profile changes which past events count.
+TEST(Windows, AWhereThatReadsTheProfileSeesTheProfileOfEachRead) {
+  EngineHarness h(P(R"(
+journey probe {
+  on app_open
+  reenter always
+  send push "w" { n: count(page_view within 1h where event.ms > profile.divisor),
+                  ms: sum(page_view.ms within 1h where event.ms > profile.divisor) }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  for (int ms = 1; ms <= 5; ++ms) {
+    h.Track("c1", "page_view", At(ms * kSecond), R"({"path":"/","ms":)" + std::to_string(ms) + "}");
+  }
+  EXPECT_EQ(Probe(h, "c1", At(kMinute)), R"({"n":5,"ms":15})");
+  h.Identify("c1", At(2 * kMinute), R"({"divisor":3})");
+  EXPECT_EQ(Probe(h, "c1", At(3 * kMinute)), R"({"n":2,"ms":9})");
+}
+
+// Running windows (a where that reads only the event, or none) against the same
+// windows summed from scratch at each read (a where that reads the profile, always
+// true here), over a random stream whose float values cancel and round: they agree to
+// the last bit, and the counts agree with the test's own.
+TEST(Windows, RunningWindowsAgreeWithWindowsSummedFromScratch) {
+  EngineHarness h(P(R"(
+journey probe {
+  on app_open
+  reenter always
+  send push "w" {
+    run: sum(page_view.score within 10m where event.ms >= 0),
+    scan: sum(page_view.score within 10m where event.ms >= profile.divisor),
+    n_run: count(page_view within 10m where event.ms >= 0),
+    n_scan: count(page_view within 10m where event.ms >= profile.divisor),
+    ms_run: sum(page_view.ms within 3m),
+    ms_scan: sum(page_view.ms within 3m where profile.divisor == 0),
+    n: count(page_view within 10m)
+  }
+}
+)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  std::mt19937 random(20261202);
+  const double scores[] = {0.1, 0.2, 0.3, 1e16, -1e16, 3.3, 1e-8, -7.25, 123456.789, 2.5, 1e300, -1e300};
+  std::vector<std::pair<int64_t, int>> views;  // (time, ms): the test's own count
+  int64_t t = 0;
+  int reads = 0;
+  for (int i = 0; i < 3000; ++i) {
+    t += static_cast<int64_t>(random() % 90) * kSecond;
+    const int ms = static_cast<int>(random() % 1100) - 100;
+    std::string props = R"({"path":"/","ms":)" + std::to_string(ms);
+    if (random() % 5 != 0) props += ",\"score\":" + nlohmann::json(scores[random() % 12]).dump();
+    h.Track("c1", "page_view", At(t), props + "}");
+    views.emplace_back(t, ms);
+    if (random() % 4 != 0) continue;
+    const int64_t at = t + static_cast<int64_t>(random() % 120) * kSecond;
+    const std::string params = Probe(h, "c1", At(at));
+    ASSERT_NE(params, "<no decision>");
+    const nlohmann::json w = nlohmann::json::parse(params);
+    ASSERT_EQ(w["run"].dump(), w["scan"].dump()) << params;
+    ASSERT_EQ(w["n_run"], w["n_scan"]) << params;
+    ASSERT_EQ(w["ms_run"], w["ms_scan"]) << params;
+    int64_t n = 0, n_where = 0;
+    for (const auto& [time, view_ms] : views) {
+      if (time < at - 10 * kMinute || time > at) continue;
+      ++n;
+      n_where += view_ms >= 0;
+    }
+    ASSERT_EQ(w["n"], n) << params;
+    ASSERT_EQ(w["n_run"], n_where) << params;
+    t = std::max(t, at);
+    ++reads;
+  }
+  EXPECT_GT(reads, 500);
+}
+
+// A reload renumbers windows: what the running windows kept belongs to the old
+// program, and the new one's windows start again from the history.
+TEST(Windows, AfterAReloadRunningWindowsStartAgainFromTheHistory) {
+  const auto program = [](const std::string& params) {
+    return P("journey probe { on app_open  reenter always  send push \"w\" { " + params + " } }\n");
+  };
+  EngineHarness h(program("a: sum(page_view.ms within 1h), b: count(page_view within 1h where event.ms > 2)"));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  for (int ms = 1; ms <= 5; ++ms) {
+    h.Track("c1", "page_view", At(ms * kSecond), R"({"path":"/","ms":)" + std::to_string(ms) + "}");
+  }
+  EXPECT_EQ(Probe(h, "c1", At(kMinute)), R"({"a":15,"b":3})");
+  auto next = compiler::CompileSources(
+      {{"t.jny", program("b: count(page_view within 1h where event.ms > 3), "
+                         "a: sum(page_view.ms within 1h where event.ms < 3)")}},
+      compiler::CompileOptions{});
+  ASSERT_TRUE(next->ok()) << next->FormatDiagnostics(compiler::DiagnosticFormat::kText);
+  h.engine().Reload(compiler::MakeInterpretedProgram(*next), h.sink());
+  EXPECT_EQ(Probe(h, "c1", At(2 * kMinute)), R"({"b":2,"a":3})");
 }
 
 }  // namespace

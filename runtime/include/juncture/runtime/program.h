@@ -51,6 +51,10 @@ struct WindowSpec {
   uint8_t field_type = JN_INT;
   uint8_t result_type = JN_INT;
   ExprId where = kNoExpr;  // evaluated with `event` bound to the counted event
+  // `where` reads only the counted event and constants (no profile, time, customer,
+  // window or segment): its result for an event never changes, so the engine
+  // evaluates it once per event and keeps the window running.
+  bool where_reads_event_only = false;
 };
 
 struct ChannelSpec {

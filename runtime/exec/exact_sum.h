@@ -1,0 +1,81 @@
+// An exact running sum of doubles, for the `sum` windows over float fields: events
+// enter and leave a window one at a time, and after any sequence of additions and
+// subtractions Value() is the exact sum of the values still in it, rounded once to
+// the nearest double (ties to even). The value therefore depends only on which
+// events are in the window, never on the order in which they came and went, so a
+// running window and one summed from scratch agree to the last bit.
+//
+// The exact sum is held as a few non-overlapping doubles ("partials", smallest
+// magnitude first), kept exact by error-free transformations (Shewchuk, "Adaptive
+// Precision Floating-Point Arithmetic", 1997: grow-expansion; the final rounding is
+// the one of his "msum" as used by Python's math.fsum). Values from events are
+// finite; a step whose result is not (the sum leaves the range of double) makes the
+// sum unusable (Add returns false), and the caller sums another way.
+// Private to runtime/exec/.
+#pragma once
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+namespace juncture::runtime {
+
+class ExactSum {
+ public:
+  // Adds `x` (subtracts with -x). False if a partial is no longer finite: the sum is
+  // then unusable until Clear().
+  bool Add(double x) {
+    if (x == 0) return ok_;
+    size_t kept = 0;
+    for (double y : partials_) {
+      if (std::fabs(x) < std::fabs(y)) std::swap(x, y);
+      const double hi = x + y;
+      const double lo = y - (hi - x);  // exact: x + y == hi + lo (|x| >= |y|)
+      if (lo != 0) partials_[kept++] = lo;
+      x = hi;
+    }
+    partials_.resize(kept);
+    partials_.push_back(x);
+    if (!std::isfinite(x)) ok_ = false;
+    return ok_;
+  }
+
+  bool ok() const { return ok_; }
+
+  // The exact sum rounded to the nearest double; +0.0 when it is zero.
+  double Value() const {
+    size_t n = partials_.size();
+    if (n == 0) return 0.0;
+    double hi = partials_[--n];
+    double lo = 0;
+    // Adds the partials from the largest down while that is exact; the first inexact
+    // step leaves the rounding error in `lo`.
+    while (n > 0) {
+      const double x = hi;
+      const double y = partials_[--n];
+      hi = x + y;
+      lo = y - (hi - x);
+      if (lo != 0) break;
+    }
+    // hi + lo is exact; if lo is exactly half an ulp of hi, the rounding of hi + lo
+    // (to even) may be wrong when the partials below push the same way: then round
+    // away instead.
+    if (n > 0 && ((lo < 0 && partials_[n - 1] < 0) || (lo > 0 && partials_[n - 1] > 0))) {
+      const double y = lo * 2;
+      const double x = hi + y;
+      if (y == x - hi) hi = x;
+    }
+    return hi + 0.0;  // -0.0 -> +0.0, as a sum that starts at 0.0 would give
+  }
+
+  void Clear() {
+    partials_.clear();
+    ok_ = true;
+  }
+
+ private:
+  std::vector<double> partials_;  // non-overlapping, increasing magnitude
+  bool ok_ = true;
+};
+
+}  // namespace juncture::runtime
