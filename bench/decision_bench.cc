@@ -43,10 +43,14 @@
 // leave as fast as they come) (JIT; no condition ever holds). The events beyond the
 // default bound of 10,000 per customer leave the 1-day windows too. Reported: ns per
 // message (median of --reps runs) and the ratio hot / spread.
+// --live-reload [N]: a hot reload of the N-journey program (1000 by default) through
+// StageProgram while the engine decides at 100,000 messages/s: when each form
+// (interpreter, JIT O0, JIT O2) takes over, and the Process latency meanwhile.
 //
 // usage: decision_bench [--messages N] [--customers N] [--reps N] [--sizes 10,100,1000]
 //                       [--only-latency | --only-compile] [--backend jit|interpreter]
-//                       [--memory [CUSTOMERS]] [--hot-customer [N]] [--print-program N]
+//                       [--memory [CUSTOMERS]] [--hot-customer [N]] [--live-reload [N]]
+//                       [--print-program N]
 // Output: markdown tables on stdout; one JSON line per measurement, prefixed "RAW ".
 // Profiling the measured loops only (bench/run.sh --profile does this):
 //   mkfifo /tmp/ctl; DECISION_BENCH_PERF_CTL=/tmp/ctl perf record --control fifo:/tmp/ctl
@@ -58,6 +62,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "juncture/compiler/backend.h"
@@ -499,6 +504,7 @@ struct Options {
   bool latency = true, compile = true;
   int memory = 0;  // customers for --memory (0: off)
   int hot = 0;     // page views for --hot-customer (0: off)
+  int reload = 0;  // journeys for --live-reload (0: off)
 };
 
 void Decisions(const Options& o) {
@@ -759,6 +765,81 @@ void HotCustomer(const Options& o, int n) {
   }
 }
 
+// ---- A hot reload while deciding ------------------------------------------------------------
+
+// The p-th quantile (0..1) of `v`, sorted here.
+double Quantile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// --live-reload N: the engine decides the stream (its customers prepared) at 100,000
+// messages/s of wall time on this thread, with the N-journey program already loaded
+// (JIT, O2). After one second, another thread compiles the same source again
+// (CompileSources: front end) and calls StageProgram (opt level 2): the interpreted
+// form is staged at once, native code at O0, then at O2, each taken over between two
+// messages. Reported: the wall time from the start of the reload until the engine
+// decides with each form, and the Process latency before the reload and while it
+// goes on (a pause in deciding would show as a long Process call).
+void LiveReload(const Options& o, int journeys) {
+  const std::string src = Program(journeys);
+  auto first = Compile(src);
+  runtime::Engine engine(Backend(*first, "jit", 2));
+  CountSink sink;
+  Prepare(engine, o.customers, sink);
+  const std::vector<std::string> stream = Stream(std::max(o.messages, 600000), o.customers);
+  constexpr int kPerMs = 100;  // messages per millisecond of wall time
+  std::vector<double> before, during;  // Process ns
+  std::vector<std::pair<double, std::string>> lives;  // ms after the reload began, form
+  std::thread reloader;
+  Clock::time_point reload_start{};
+  const Clock::time_point start = Clock::now();
+  uint64_t reloads = engine.stats().reloads;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    if (i % kPerMs == 0) {  // paced by the millisecond, sleeping (not spinning) between
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(i / kPerMs));
+    }
+    if (!reloader.joinable() && i == 1000 * kPerMs) {
+      reload_start = Clock::now();
+      reloader = std::thread([&engine, &src] {
+        std::shared_ptr<const compiler::Compilation> c = Compile(src);
+        compiler::StageProgram(engine, c, 2).join();
+      });
+    }
+    const auto t0 = Clock::now();
+    engine.Process(stream[i], sink);
+    const double ns = static_cast<double>(Ns(Clock::now() - t0));
+    (reloader.joinable() ? during : before).push_back(ns);
+    if (engine.stats().reloads != reloads) {  // a form took over before this message
+      reloads = engine.stats().reloads;
+      const bool jit = std::strcmp(engine.evaluator_name(), "jit") == 0;
+      const bool o0_seen = std::any_of(lives.begin(), lives.end(),
+                                       [](const auto& l) { return l.second == "JIT O0"; });
+      const char* form = !jit ? "interpreter" : o0_seen ? "JIT O2" : "JIT O0";
+      lives.emplace_back(Ms(Clock::now() - reload_start), form);
+      if (std::strcmp(form, "JIT O2") == 0) break;
+    }
+  }
+  if (reloader.joinable()) reloader.join();
+  std::printf("| journeys | interpreter live (ms) | JIT O0 live (ms) | JIT O2 live (ms) | Process p50 / p99 / max before (us) | during the reload (us) |\n"
+              "|---|---:|---:|---:|---|---|\n");
+  std::printf("| %d |", journeys);
+  for (const char* form : {"interpreter", "JIT O0", "JIT O2"}) {
+    auto it = std::find_if(lives.begin(), lives.end(), [&](const auto& l) { return l.second == form; });
+    if (it != lives.end()) std::printf(" %.0f |", it->first);
+    else std::printf(" (not seen) |");
+  }
+  std::printf(" %.2f / %.2f / %.0f | %.2f / %.2f / %.0f |\n",
+              Quantile(before, 0.5) / 1000, Quantile(before, 0.99) / 1000, Quantile(before, 1) / 1000,
+              Quantile(during, 0.5) / 1000, Quantile(during, 0.99) / 1000, Quantile(during, 1) / 1000);
+  std::printf("RAW {\"bench\":\"live_reload\",\"journeys\":%d,\"customers\":%d", journeys,
+              o.customers);
+  for (const auto& [ms, form] : lives) std::printf(",\"%s ms\":%.1f", form.c_str(), ms);
+  std::printf(",\"during_max_us\":%.1f,\"during_messages\":%zu}\n", Quantile(during, 1) / 1000,
+              during.size());
+}
+
 std::vector<int> ParseSizes(const char* s) {
   std::vector<int> out;
   for (const char* p = s; *p;) {
@@ -800,6 +881,8 @@ int main(int argc, char** argv) {
       o.memory = (i + 1 < argc && argv[i + 1][0] != '-') ? std::atoi(argv[++i]) : 1000000;
     } else if (a == "--hot-customer") {
       o.hot = (i + 1 < argc && argv[i + 1][0] != '-') ? std::atoi(argv[++i]) : 50000;
+    } else if (a == "--live-reload") {
+      o.reload = (i + 1 < argc && argv[i + 1][0] != '-') ? std::atoi(argv[++i]) : 1000;
     } else if (a == "--print-program") {
       std::fputs(Program(std::atoi(value())).c_str(), stdout);
       return 0;
@@ -807,7 +890,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "usage: decision_bench [--messages N] [--customers N] [--reps N] "
                            "[--sizes 10,100,1000] [--only-latency|--only-compile] "
                            "[--backend jit|interpreter] [--memory [CUSTOMERS]] "
-                           "[--hot-customer [N]] [--print-program N]\n");
+                           "[--hot-customer [N]] [--live-reload [N]] [--print-program N]\n");
       return 2;
     }
   }
@@ -821,6 +904,10 @@ int main(int argc, char** argv) {
   }
   if (o.hot > 0) {
     HotCustomer(o, o.hot);
+    return 0;
+  }
+  if (o.reload > 0) {
+    LiveReload(o, o.reload);
     return 0;
   }
   if (o.latency) Decisions(o);

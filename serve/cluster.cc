@@ -60,8 +60,9 @@ std::string PartitionList(const std::vector<uint32_t>& partitions) {
 
 }  // namespace
 
-ClusterMember::ClusterMember(const ServeOptions& options, const ProgramLoader& loader)
-    : options_(options), loader_(loader), metrics_(std::make_unique<Telemetry>()) {}
+ClusterMember::ClusterMember(const ServeOptions& options, const ProgramLoader& loader,
+                             const ProgramOptimizer& optimizer)
+    : options_(options), loader_(loader), optimizer_(optimizer), metrics_(std::make_unique<Telemetry>()) {}
 
 ClusterMember::~ClusterMember() {
   stopping_ = true;
@@ -544,19 +545,35 @@ void ClusterMember::ReportState() {
 void ClusterMember::Reload(const std::string& why) {
   std::optional<runtime::CompiledProgram> program = LoadForReload(loader_, *metrics_, why);
   if (!program) return;
+  Stage(std::move(*program));
+  Optimize();
+}
+
+void ClusterMember::Stage(runtime::CompiledProgram program, bool optimised) {
   {
     std::lock_guard<std::mutex> lock(reload_mu_);
+    // An optimised form staged over a reload not applied yet is still that reload.
+    staged_optimised_ = optimised && !staged_;
     staged_ = std::move(program);
   }
   reload_staged_ = true;
 }
 
+// The optimised form shares the loaded one's spec: each engine only swaps its
+// evaluator when the main thread applies it.
+void ClusterMember::Optimize() {
+  if (!optimizer_) return;
+  if (std::optional<runtime::CompiledProgram> better = optimizer_()) Stage(std::move(*better), true);
+}
+
 void ClusterMember::ApplyReload() {
   if (!reload_staged_.exchange(false)) return;
   std::optional<runtime::CompiledProgram> program;
+  bool optimised = false;
   {
     std::lock_guard<std::mutex> lock(reload_mu_);
     program.swap(staged_);
+    optimised = staged_optimised_;
   }
   if (!program) return;
   program_ = std::move(program);
@@ -565,10 +582,11 @@ void ClusterMember::ApplyReload() {
     entry.second->dirty = true;
   }
   publisher_->FlushLog();
-  metrics_->Reload(true);
+  if (!optimised) metrics_->Reload(true);
   metrics_->ProgramInfo(*program_->spec, program_->evaluator->name());
-  Log("reloaded: " + std::to_string(program_->spec->journeys.size()) + " journeys on the " +
-      program_->evaluator->name());
+  Log(std::string(optimised ? "optimised: " : "reloaded: ") +
+      std::to_string(program_->spec->journeys.size()) + " journeys on the " +
+      program_->evaluator->name() + (optimised ? " (optimised code)" : ""));
 }
 
 int ClusterMember::Shutdown() {
@@ -592,6 +610,7 @@ int ClusterMember::Run() {
     Log("cannot start: " + error);
     return kExitCannotStart;
   }
+  Optimize();  // deciding meanwhile with the loaded form
   signals.Wait([this](const std::string& why) { Reload(why); }, [] {});
   return Shutdown();
 }

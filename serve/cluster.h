@@ -50,7 +50,8 @@ class Telemetry;
 
 class ClusterMember {
  public:
-  ClusterMember(const ServeOptions& options, const ProgramLoader& loader);
+  ClusterMember(const ServeOptions& options, const ProgramLoader& loader,
+                const ProgramOptimizer& optimizer);
   ~ClusterMember();
   ClusterMember(const ClusterMember&) = delete;
   ClusterMember& operator=(const ClusterMember&) = delete;
@@ -97,6 +98,10 @@ class ClusterMember {
   bool Commit(std::optional<uint32_t> only = std::nullopt);
   void ApplyReload();
   void Reload(const std::string& why);
+  // Stages `program` for the main thread (ApplyReload); `optimised`: the optimiser's
+  // form of the program already staged or live (a swap of back end, not a reload).
+  void Stage(runtime::CompiledProgram program, bool optimised = false);
+  void Optimize();
   void ReportState();
   // Waits for a queued message, a stop, or `ms`.
   void WaitForWork(int64_t ms);
@@ -106,6 +111,7 @@ class ClusterMember {
 
   const ServeOptions& options_;
   const ProgramLoader& loader_;
+  const ProgramOptimizer& optimizer_;
   std::string events_prefix_;  // the partition subjects: <events_prefix_>.p.<partition>
   int64_t events_created_ns_ = 0;  // when the events stream was created: which stream it is
   std::unique_ptr<Telemetry> metrics_;
@@ -138,6 +144,7 @@ class ClusterMember {
 
   std::mutex reload_mu_;
   std::optional<runtime::CompiledProgram> staged_;  // under reload_mu_
+  bool staged_optimised_ = false;                   // under reload_mu_
   std::atomic<bool> reload_staged_{false};
 };
 

@@ -9,8 +9,9 @@
 
 namespace juncture::serve {
 
-Server::Server(const ServeOptions& options, const ProgramLoader& loader)
-    : options_(options), loader_(loader), metrics_(std::make_unique<Telemetry>()) {}
+Server::Server(const ServeOptions& options, const ProgramLoader& loader,
+               const ProgramOptimizer& optimizer)
+    : options_(options), loader_(loader), optimizer_(optimizer), metrics_(std::make_unique<Telemetry>()) {}
 
 Server::~Server() {
   StopWorker();  // if Start failed after starting it
@@ -168,6 +169,23 @@ void Server::Reload(const std::string& why) {
   metrics_->ProgramInfo(*program->spec, program->evaluator->name());
   Log("reloaded: " + std::to_string(program->spec->journeys.size()) + " journeys on the " +
       program->evaluator->name());
+  Optimize();
+}
+
+void Server::Optimize() {
+  if (!optimizer_) return;
+  std::optional<runtime::CompiledProgram> better = optimizer_();
+  if (!better) return;
+  // The same spec: each engine only swaps its evaluator (Engine::Reload).
+  if (sharded()) {
+    for (auto& shard : shards_) shard->StageReload(*better);
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    shard().Reload(*better, receipts_.get());
+  }
+  metrics_->ProgramInfo(*better->spec, better->evaluator->name());
+  Log("optimised: " + std::to_string(better->spec->journeys.size()) + " journeys on the " +
+      better->evaluator->name() + " (optimised code)");
 }
 
 void Server::OnNatsError(natsSubscription* sub, natsStatus error) {
@@ -246,6 +264,7 @@ int Server::Run() {
     Log("cannot start: " + error);
     return kExitCannotStart;
   }
+  Optimize();  // deciding meanwhile with the loaded form
   signals.Wait([this](const std::string& why) { Reload(why); },
                [this] {
                  if (!options_.jetstream.enabled) CountDropped();
@@ -253,12 +272,13 @@ int Server::Run() {
   return Shutdown();
 }
 
-int Serve(const ServeOptions& options, const ProgramLoader& loader) {
+int Serve(const ServeOptions& options, const ProgramLoader& loader,
+          const ProgramOptimizer& optimizer) {
   if (!options.cluster.name.empty()) {
-    ClusterMember member(options, loader);
+    ClusterMember member(options, loader, optimizer);
     return member.Run();
   }
-  Server server(options, loader);
+  Server server(options, loader, optimizer);
   return server.Run();
 }
 

@@ -39,7 +39,8 @@ class Telemetry;
 
 class Server {
  public:
-  Server(const ServeOptions& options, const ProgramLoader& loader);
+  Server(const ServeOptions& options, const ProgramLoader& loader,
+         const ProgramOptimizer& optimizer);
   ~Server();
   int Run();
 
@@ -54,6 +55,8 @@ class Server {
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
               natsMsg* retire = nullptr, bool more_pending = false);
   void Reload(const std::string& why);
+  // Takes over the optimiser's form of the program just loaded, if it has one.
+  void Optimize();
   void Log(const std::string& line) const;
   void OnNatsError(natsSubscription* sub, natsStatus error);
   // Delivery receipts: subscribed after the source started (both modes).
@@ -134,6 +137,7 @@ class Server {
 
   const ServeOptions& options_;
   const ProgramLoader& loader_;
+  const ProgramOptimizer& optimizer_;
   std::unique_ptr<Telemetry> metrics_;
   std::unique_ptr<ActionAcks> acks_;          // JetStream: actions' acknowledgements
   std::unique_ptr<NatsConnection> conn_;      // subscriptions and actions (SendAsap)

@@ -145,13 +145,45 @@ runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error
   return out;
 }
 
+namespace {
+
+// Two specs built from one compilation (BuildSpec is deterministic): a check of
+// their shape, in case it ever was not.
+bool SameSpec(const runtime::ProgramSpec& a, const runtime::ProgramSpec& b) {
+  if (a.events.size() != b.events.size() || a.windows.size() != b.windows.size() ||
+      a.channels.size() != b.channels.size() || a.journeys.size() != b.journeys.size()) {
+    return false;
+  }
+  for (size_t j = 0; j < a.journeys.size(); ++j) {
+    if (a.journeys[j].name != b.journeys[j].name ||
+        a.journeys[j].steps.size() != b.journeys[j].steps.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::thread StageProgram(runtime::Engine& engine, std::shared_ptr<const Compilation> c,
                          int opt_level) {
-  engine.StageReload(MakeInterpretedProgram(*c));
-  return std::thread([&engine, c, opt_level] {
-    std::string error;
-    runtime::CompiledProgram native = MakeJitProgram(*c, &error, opt_level);
-    if (native.evaluator) engine.StageReload(std::move(native));
+  runtime::CompiledProgram interpreted = MakeInterpretedProgram(*c);
+  std::shared_ptr<const runtime::ProgramSpec> spec = interpreted.spec;
+  engine.StageReload(std::move(interpreted));
+  // Native code in tiers: unoptimised code first (compiled several times faster),
+  // then, if asked for, optimised code. Every tier shares the interpreted form's spec
+  // (the same compilation gives the same spec), so once the interpreted program is
+  // in, each tier only swaps the evaluator (Engine::Reload).
+  return std::thread([&engine, c, spec, opt_level] {
+    std::vector<int> tiers{0};
+    if (opt_level > 0) tiers.push_back(opt_level);
+    for (int level : tiers) {
+      std::string error;
+      runtime::CompiledProgram native = MakeJitProgram(*c, &error, level);
+      if (!native.evaluator) return;  // the interpreted form (or the last tier) stays
+      if (SameSpec(*native.spec, *spec)) native.spec = spec;
+      engine.StageReload(std::move(native));
+    }
   });
 }
 

@@ -54,11 +54,9 @@ struct CustomerState {
   // channel -> times of sends still inside its cap's period; kept only for capped
   // channels, and empty (no allocation) until the customer's first capped send.
   std::vector<std::vector<int64_t>> sent_at;
-  // event type -> its events inside the longest window over it (event_history.h)
+  // event type -> its events inside the longest window over it, and the windows over
+  // them kept running (event_history.h)
   FlatMap<uint32_t, EventHistory> history;
-  // window slot -> the window kept running (a cache over `history`; only for count
-  // windows with a `where` and sum windows, once evaluated)
-  FlatMap<uint32_t, WindowRun> runs;
   FlatMap<uint32_t, int64_t> last_seen;                // event type -> time (time_since)
   // Its deferred sends still to be released (release timers neither fired nor taken
   // back). With instances.size() (every instance waits on one timer) it is what
@@ -395,12 +393,15 @@ class Engine::Impl {
   void IndexWindows();
   // Evaluates the where bits of `history`'s held events up to `index` (absolute).
   void WhereBits(CustomerState& c, uint32_t event_type, EventHistory& history, uint64_t index);
-  // A count with a `where` or a sum, kept running (c.runs): O(1) per event that
+  // A count with a `where` or a sum, kept running (EventHistory::runs): O(1) per event that
   // entered or left the window since its last read. False if the exact float sum
   // overflowed: then ScanWindow.
   bool RunningWindow(EvalHost& host, uint32_t slot, EventHistory& history, JnValue& v);
-  // Visits every event in the window (a `where` that reads more than the event).
-  void ScanWindow(EvalHost& host, const WindowSpec& w, const EventHistory& history, JnValue& v);
+  // Visits the window's events [first, last): a window of a few events, or with a
+  // `where` that reads more than the event (evaluated here, for each event).
+  void ScanWindow(EvalHost& host, const WindowSpec& w, uint32_t slot, const EventHistory& history,
+                  EventHistory::const_iterator first, EventHistory::const_iterator last,
+                  JnValue& v);
   // Whether the event with absolute index `index` counts in window `slot`.
   bool Passes(EvalHost& host, const WindowSpec& w, uint32_t slot, const EventHistory& history,
               uint64_t index);

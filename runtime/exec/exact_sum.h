@@ -14,7 +14,9 @@
 // Private to runtime/exec/.
 #pragma once
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -26,16 +28,17 @@ class ExactSum {
   // then unusable until Clear().
   bool Add(double x) {
     if (x == 0) return ok_;
+    double* p = data();
     size_t kept = 0;
-    for (double y : partials_) {
+    for (size_t i = 0; i < size_; ++i) {  // in place: kept <= i
+      double y = p[i];
       if (std::fabs(x) < std::fabs(y)) std::swap(x, y);
       const double hi = x + y;
       const double lo = y - (hi - x);  // exact: x + y == hi + lo (|x| >= |y|)
-      if (lo != 0) partials_[kept++] = lo;
+      if (lo != 0) p[kept++] = lo;
       x = hi;
     }
-    partials_.resize(kept);
-    partials_.push_back(x);
+    Push(kept, x);
     if (!std::isfinite(x)) ok_ = false;
     return ok_;
   }
@@ -44,15 +47,16 @@ class ExactSum {
 
   // The exact sum rounded to the nearest double; +0.0 when it is zero.
   double Value() const {
-    size_t n = partials_.size();
+    const double* partials = data();
+    size_t n = size_;
     if (n == 0) return 0.0;
-    double hi = partials_[--n];
+    double hi = partials[--n];
     double lo = 0;
     // Adds the partials from the largest down while that is exact; the first inexact
     // step leaves the rounding error in `lo`.
     while (n > 0) {
       const double x = hi;
-      const double y = partials_[--n];
+      const double y = partials[--n];
       hi = x + y;
       lo = y - (hi - x);
       if (lo != 0) break;
@@ -60,7 +64,7 @@ class ExactSum {
     // hi + lo is exact; if lo is exactly half an ulp of hi, the rounding of hi + lo
     // (to even) may be wrong when the partials below push the same way: then round
     // away instead.
-    if (n > 0 && ((lo < 0 && partials_[n - 1] < 0) || (lo > 0 && partials_[n - 1] > 0))) {
+    if (n > 0 && ((lo < 0 && partials[n - 1] < 0) || (lo > 0 && partials[n - 1] > 0))) {
       const double y = lo * 2;
       const double x = hi + y;
       if (y == x - hi) hi = x;
@@ -69,12 +73,35 @@ class ExactSum {
   }
 
   void Clear() {
-    partials_.clear();
+    heap_.clear();
+    size_ = 0;
     ok_ = true;
   }
 
  private:
-  std::vector<double> partials_;  // non-overlapping, increasing magnitude
+  // The partials: non-overlapping, increasing magnitude. Up to kInline of them (all
+  // that sums of a few values, or of values of similar magnitude, need) in place,
+  // more on the heap: summing a small window allocates nothing.
+  static constexpr size_t kInline = 3;
+  double* data() { return heap_.empty() ? inline_.data() : heap_.data(); }
+  const double* data() const { return heap_.empty() ? inline_.data() : heap_.data(); }
+  // Keeps the first `kept` partials and appends `x`.
+  void Push(size_t kept, double x) {
+    if (!heap_.empty()) {
+      heap_.resize(kept);
+      heap_.push_back(x);
+    } else if (kept < kInline) {
+      inline_[kept] = x;
+    } else {
+      heap_.assign(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(kept));
+      heap_.push_back(x);
+    }
+    size_ = static_cast<uint32_t>(kept + 1);
+  }
+
+  std::array<double, kInline> inline_{};
+  std::vector<double> heap_;  // the partials when there are more than kInline
+  uint32_t size_ = 0;
   bool ok_ = true;
 };
 

@@ -19,6 +19,13 @@ void Engine::Impl::ApplyStaged(DecisionSink& sink) {
 }
 
 void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
+  if (next.spec == program_.spec) {
+    // The same program on another back end (StageProgram: the interpreter, then
+    // native code): the state is already laid out for it; only the evaluator changes.
+    program_.evaluator = std::move(next.evaluator);
+    ++stats_.reloads;
+    return;
+  }
   // Every customer and timer is re-laid out and written again: those only stored too.
   LoadEvicted();
   ReadBackAllTimers();

@@ -233,10 +233,9 @@ void ProgramMap::Carry(CustomerState& c, std::vector<std::pair<uint32_t, Instanc
     if (!event_fields_[e].same) {
       for (auto& entry : history.entries()) entry.second = Event(entry.second, relaid, false);
     }
-    history.ForgetWhere();  // the windows and their `where`s are the new program's
+    history.ForgetWindows();  // the windows and their `where`s are the new program's
     return static_cast<uint32_t>(event);
   });
-  c.runs = {};  // a cache over the history, by the old program's window slots
   c.last_seen.Rekey([&](uint32_t e, int64_t&) -> std::optional<uint32_t> {
     int event = events_[e];
     if (event < 0 || !to_.KeepsLastSeen(static_cast<uint32_t>(event))) return std::nullopt;

@@ -6,9 +6,10 @@
 // What a read costs (docs/performance.md, "One hot customer"):
 // - time_since: O(1), the type's latest time;
 // - count without `where`: O(log n), a binary search in the time-ordered history;
-// - count with a `where` that reads only the event, and sum: O(1) per event that
-//   entered or left the window since the last read (a WindowRun kept per customer and
-//   window), the `where` evaluated once per event;
+// - count with a `where` that reads only the event, and sum: over 16 events, O(1)
+//   per event that entered or left the window since the last read (a WindowRun kept
+//   in the customer's history of the type from then on); up to 16, summed at once (no memory kept);
+//   the `where` evaluated once per event either way;
 // - count or sum with a `where` that reads more (the profile, the time, the
 //   customer): every event in the window, on every read.
 #include <algorithm>
@@ -87,16 +88,23 @@ JnValue Engine::Impl::Window(EvalHost& host, uint32_t slot) {
   auto h = c.history.find(w.event_type);
   if (h == c.history.end()) return v;
   EventHistory& history = h->second;
+  const auto first = FirstFrom(history, limits_.max_window_events, host.at - w.within_us);
+  const auto last = EndAt(first, history, host.at);
   if (w.kind == WindowKind::kCount && w.where == kNoExpr) {
-    const auto first = FirstFrom(history, limits_.max_window_events, host.at - w.within_us);
-    v.i = EndAt(first, history, host.at) - first;  // O(log n), however many it holds
+    v.i = last - first;  // O(log n), however many it holds
     return v;
   }
-  if (w.where != kNoExpr && where_bit_[slot] < 0) {
-    ScanWindow(host, w, history, v);
-  } else if (!RunningWindow(host, slot, history, v)) {
-    ScanWindow(host, w, history, v);
+  // A few events are summed at once; more, by a running window (kept from then on).
+  constexpr std::ptrdiff_t kFew = 16;
+  const bool event_only = w.where == kNoExpr || where_bit_[slot] >= 0;
+  if (event_only && (last - first > kFew || history.HasRun(slot)) &&
+      RunningWindow(host, slot, history, v)) {
+    return v;
   }
+  if (w.where != kNoExpr && event_only) {
+    WhereBits(c, w.event_type, history, history.IndexOf(last));
+  }
+  ScanWindow(host, w, slot, history, first, last, v);
   return v;
 }
 
@@ -135,16 +143,14 @@ bool Engine::Impl::RunningWindow(EvalHost& host, uint32_t slot, EventHistory& hi
                                  JnValue& v) {
   const WindowSpec& w = spec_->windows[slot];
   const int64_t from = host.at - w.within_us;
-  WindowRun& run = host.customer->runs[slot];
+  WindowRun& run = history.runs()[slot];
   // It can only move forward, over events the history still holds.
   if (run.at_us > host.at || run.first < history.held_index() || run.end > history.end_index() ||
       !run.float_sum.ok()) {
     run = WindowRun{};
   }
   if (run.at_us == INT64_MIN) {  // new: it starts at the window's first event
-    run.first = run.end = history.first_index() +
-                          static_cast<uint64_t>(FirstFrom(history, limits_.max_window_events, from) -
-                                                history.begin());
+    run.first = run.end = history.IndexOf(FirstFrom(history, limits_.max_window_events, from));
   }
   if (w.where != kNoExpr) WhereBits(*host.customer, w.event_type, history, history.end_index());
   // One event in (sign 1) or out (-1) of the window.
@@ -183,24 +189,15 @@ bool Engine::Impl::RunningWindow(EvalHost& host, uint32_t slot, EventHistory& hi
   return true;
 }
 
-void Engine::Impl::ScanWindow(EvalHost& host, const WindowSpec& w, const EventHistory& history,
-                              JnValue& v) {
+void Engine::Impl::ScanWindow(EvalHost& host, const WindowSpec& w, uint32_t slot,
+                              const EventHistory& history, EventHistory::const_iterator first,
+                              EventHistory::const_iterator last, JnValue& v) {
   int64_t count = 0;
   uint64_t int_sum = 0;
   ExactSum exact;
   double naive = 0;  // only if the exact sum leaves the range of double
-  const auto first = FirstFrom(history, limits_.max_window_events, host.at - w.within_us);
-  const auto last = EndAt(first, history, host.at);
   for (auto it = first; it != last; ++it) {
-    if (w.where != kNoExpr) {
-      const Record& record = *it->second;
-      const JnStr& who = RecordView(record.data()).header().customer;
-      EvalHost inner{this, host.customer, host.at, {}};
-      JnContext ctx = Context(inner, std::string_view(who.data, who.len), &record);
-      const bool keep = program_.evaluator->Test(w.where, ctx);
-      stats_.div_by_zero += ctx.div_by_zero;
-      if (!keep) continue;
-    }
+    if (!Passes(host, w, slot, history, history.IndexOf(it))) continue;
     ++count;
     if (w.kind != WindowKind::kSum) continue;
     RecordView r(it->second->data());

@@ -259,6 +259,47 @@ TEST_F(ServeFixture, HotReloadOnFileChangeAndSighupAndABadProgramKeepsTheOldOne)
   EXPECT_TRUE(v3) << serve_->Output();
 }
 
+// With the JIT (opt level 2, the default) a program goes live unoptimised (compiled
+// several times faster), and the optimised code takes over once ready, at the start
+// and after every reload; messages published around both decide, none is lost. With
+// --jit-opt 0 there is nothing to optimise.
+TEST_F(ServeFixture, AProgramGoesLiveUnoptimisedAndTheOptimisedCodeTakesOver) {
+  std::string program = CopyProgram(dir_.path() + "/program");
+  StartServe({}, program);
+  const auto log_has = [&](const std::string& text, const std::string& after) {
+    std::string out = serve_->Output();
+    size_t from = after.empty() ? 0 : out.find(after);
+    return from != std::string::npos && out.find(text, from) != std::string::npos;
+  };
+  const auto wait_log = [&](const std::string& text, const std::string& after) {
+    for (int k = 0; k < 300 && !log_has(text, after); ++k)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return log_has(text, after);
+  };
+  ASSERT_TRUE(wait_log("optimised:", "")) << serve_->Output();
+  EXPECT_TRUE(log_has("(optimised code)", "deciding on")) << "after the start" << serve_->Output();
+  PublishCarts("a", 0, 5);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 5, 10000));
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a distinct mtime
+  Rewrite(program + "/shop.jny", "\"cart_seen\"", "\"cart_seen_v2\"");
+  ASSERT_TRUE(wait_log("reloaded:", "")) << serve_->Output();
+  PublishCarts("b", 0, 5);  // around the optimisation of the new program
+  ASSERT_TRUE(wait_log("optimised:", "reloaded:")) << serve_->Output();
+  PublishCarts("c", 0, 5);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 15, 10000)) << serve_->Output();
+  auto emails = client_.On("juncture.actions.email");
+  EXPECT_EQ(JsonField(emails.back().data, "template"), "cart_seen_v2");
+  EXPECT_EQ(serve_->Stop(SIGTERM), 0) << serve_->Output();
+}
+
+TEST_F(ServeFixture, WithJitOptZeroNothingIsOptimised) {
+  StartServe({"--jit-opt", "0"});
+  PublishCarts("a", 0, 3);
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 3, 10000));
+  EXPECT_EQ(serve_->Output().find("optimised:"), std::string::npos) << serve_->Output();
+}
+
 // Starts nats-server with `server_args`, then serve with `good` options (it must
 // start deciding) and with `bad` ones (it must fail to start, saying it was refused).
 void ExpectAuthentication(const std::vector<std::string>& server_args,

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "differential.h"
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/state_changes.h"
 
 namespace juncture::jit_testing {
 namespace {
@@ -517,6 +519,60 @@ TEST(StageProgramTest, InterpreterFirstThenNativeCodeWithoutLosingMessages) {
     EXPECT_STREQ(engine.evaluator_name(), "jit");
   }
   EXPECT_GE(engine.stats().reloads, 1u);
+}
+
+// A tier of StageProgram: the same compilation on another back end, sharing the
+// spec, only swaps the evaluator. The customers' state is untouched (a waiting
+// instance still fires, a window still counts) and nothing is re-laid out: the next
+// TakeChanges is not a whole rewrite, as a reload to another program's spec is.
+TEST(StageProgramTest, AReloadOntoTheSameSpecOnlySwapsTheEvaluator) {
+  const char* src =
+      "event cart { value: float }\nprofile { }\nchannel email { consent true }\n"
+      "journey j { on cart reenter always wait 1h send email \"t\" { n: count(cart within 1d) } }\n";
+  std::shared_ptr<const Compilation> c = CompileSources({{"t.jny", src}}, CompileOptions{});
+  ASSERT_TRUE(c->ok());
+  runtime::CompiledProgram interpreted = MakeInterpretedProgram(*c);
+  std::shared_ptr<const runtime::ProgramSpec> spec = interpreted.spec;
+  runtime::Engine engine(std::move(interpreted));
+  struct Params : runtime::DecisionSink {
+    void OnDecision(const runtime::Decision& d) override {
+      if (d.outcome == "sent") sent.push_back(d.params_json);
+      if (d.outcome == "exited") ++exited;
+    }
+    void OnDeadLetter(std::string_view, const std::string&) override {}
+    std::vector<std::string> sent;
+    int exited = 0;
+  } sink;
+  const auto cart = [&](int i, const char* time) {
+    engine.Process("{\"type\":\"track\",\"event\":\"cart\",\"messageId\":\"m" +
+                       std::to_string(i) + "\",\"userId\":\"u\",\"timestamp\":\"" + time +
+                       "\",\"properties\":{\"value\":2}}",
+                   sink);
+  };
+  cart(1, "2026-10-01T09:00:00Z");
+  cart(2, "2026-10-01T09:10:00Z");
+  engine.TrackChanges(true);
+  runtime::StateChanges changes;
+  engine.TakeChanges(changes);  // the first is always whole
+  for (int level : {0, 2}) {
+    std::string error;
+    runtime::CompiledProgram native = MakeJitProgram(*c, &error, level);
+    if (!native.evaluator) GTEST_SKIP() << error;
+    native.spec = spec;
+    engine.Reload(std::move(native), sink);
+    EXPECT_STREQ(engine.evaluator_name(), "jit");
+    engine.TakeChanges(changes);
+    EXPECT_FALSE(changes.rewrite) << "level " << level;
+    EXPECT_TRUE(changes.customers.empty()) << "level " << level;
+  }
+  EXPECT_EQ(&engine.spec(), spec.get());
+  EXPECT_EQ(engine.stats().reloads, 2u);
+  int64_t later = 0;
+  ASSERT_TRUE(runtime::ParseTimestamp("2026-10-01T10:10:00Z", later));
+  engine.AdvanceTo(later, sink);
+  EXPECT_EQ(sink.exited, 0);
+  // The instance (re-entered by the second cart) waited through both swaps.
+  EXPECT_EQ(sink.sent, (std::vector<std::string>{R"({"n":2})"}));
 }
 
 }  // namespace

@@ -30,9 +30,11 @@ runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error
 
 // Hot reload without a pause in deciding: stages the interpreted form of `c` on
 // `engine` at once (it decides from the next message on), then JIT-compiles `c` on a
-// background thread and stages the native form when it is ready. If the JIT fails,
-// the interpreted form stays. Returns that thread (join it before destroying
-// `engine`). `c` must be ok().
+// background thread in tiers: unoptimised native code first (opt level 0, several
+// times faster to compile), then at `opt_level` if that is above 0. Each tier is
+// staged when ready and only swaps the evaluator (the tiers share the interpreted
+// form's spec). If the JIT fails, the last form staged stays. Returns that thread
+// (join it before destroying `engine`). `c` must be ok().
 std::thread StageProgram(runtime::Engine& engine, std::shared_ptr<const Compilation> c,
                          int opt_level = 2);
 

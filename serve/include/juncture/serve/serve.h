@@ -56,6 +56,14 @@ struct JetStreamSettings {
 // it does not compile, in which case a running server keeps its current program.
 using ProgramLoader = std::function<std::optional<runtime::CompiledProgram>(std::string* error)>;
 
+// Optional: a faster form of the program the loader returned last, or nullopt. It
+// must share that program's spec (the same compilation on another back end), so
+// that taking it over only swaps the evaluator. serve calls it once the loaded form
+// decides (after the start and after every reload), on the thread that reloads: a
+// loader can return a form that compiles fast (JIT without optimisation), live at
+// once, and leave the optimised one to this.
+using ProgramOptimizer = std::function<std::optional<runtime::CompiledProgram>()>;
+
 // Where the engine's state lives (docs/state.md).
 struct StateSettings {
   // The embedded store (RocksDB): every change of a customer's state is written as it
@@ -125,6 +133,7 @@ constexpr int kExitStoppedWithLoss = 3;  // stopped, but received messages were 
 
 // Runs until SIGTERM or SIGINT (graceful: drain, publish, checkpoint), reloading on
 // SIGHUP or a change of a watched file. Returns one of the exit codes above.
-int Serve(const ServeOptions& options, const ProgramLoader& loader);
+int Serve(const ServeOptions& options, const ProgramLoader& loader,
+          const ProgramOptimizer& optimizer = {});
 
 }  // namespace juncture::serve
