@@ -23,7 +23,8 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   if (observer_) {
     observer_->Decided(d, receipt_ns_ == 0 ? 0.0 : (decided - receipt_ns_) * 1e-9);
   }
-  json_ = d.ToJson();
+  json_.clear();
+  d.AppendJson(json_);  // into kept capacity: no allocation once warm
   // The action first: it is what the latency budget is for.
   if (d.outcome == "sent") {
     subject_.assign(options_.actions_prefix).append(1, '.').append(d.channel);

@@ -31,7 +31,11 @@ void AppendJsonValue(const JnValue& v, std::string& out) {
     case JN_INT: out += std::to_string(v.i); break;
     case JN_FLOAT: AppendDouble(v.f, out); break;
     case JN_STRING: AppendJsonString({v.s.data, v.s.len}, out); break;
-    case JN_TIME: AppendJsonString(FormatTimestamp(v.i), out); break;
+    case JN_TIME:
+      out += '"';
+      AppendTimestamp(v.i, out);
+      out += '"';
+      break;
     case JN_DURATION: AppendDouble(static_cast<double>(v.i) / 1e6, out); break;  // seconds
     case JN_LIST: {
       out += '[';
@@ -60,7 +64,20 @@ void AppendJsonValue(const JnValue& v, std::string& out) {
 }
 
 std::string Decision::ToJson() const {
-  std::string out = "{\"id\":";
+  std::string out;
+  AppendJson(out);
+  return out;
+}
+
+// A time as a JSON string (a timestamp needs no escapes).
+static void AppendJsonTime(int64_t micros, std::string& out) {
+  out += '"';
+  AppendTimestamp(micros, out);
+  out += '"';
+}
+
+void Decision::AppendJson(std::string& out) const {
+  out += "{\"id\":";
   AppendJsonString(id, out);
   out += ",\"customer\":";
   AppendJsonString(customer, out);
@@ -90,18 +107,17 @@ std::string Decision::ToJson() const {
   }
   if (outcome == "deferred") {
     out += ",\"until\":";
-    AppendJsonString(FormatTimestamp(until_us), out);
+    AppendJsonTime(until_us, out);
   }
   out += ",\"cause\":";
   AppendJsonString(cause, out);
   if (!channel.empty() && signal_us != 0) {
     out += ",\"signal\":";
-    AppendJsonString(FormatTimestamp(signal_us), out);
+    AppendJsonTime(signal_us, out);
   }
   out += ",\"at\":";
-  AppendJsonString(FormatTimestamp(at_us), out);
+  AppendJsonTime(at_us, out);
   out += '}';
-  return out;
 }
 
 }  // namespace juncture::runtime

@@ -132,7 +132,7 @@ bool ParseTimeValue(std::string_view t, int64_t& micros) {
   return true;
 }
 
-std::string FormatTimestamp(int64_t micros) {
+void AppendTimestamp(int64_t micros, std::string& out) {
   int64_t millis = FloorDiv(micros, 1000);
   int64_t seconds = FloorDiv(millis, 1000);
   int ms = static_cast<int>(millis - seconds * 1000);
@@ -141,11 +141,34 @@ std::string FormatTimestamp(int64_t micros) {
   int64_t year;
   int month, day;
   CivilFromDays(days, year, month, day);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                static_cast<long long>(year), month, day, static_cast<int>(sod / 3600),
-                static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60), ms);
-  return buf;
+  const int hour = static_cast<int>(sod / 3600), minute = static_cast<int>(sod / 60 % 60),
+            second = static_cast<int>(sod % 60);
+  if (year < 0 || year > 9999) {  // rare: printf's padding and sign
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                  static_cast<long long>(year), month, day, hour, minute, second, ms);
+    out += buf;
+    return;
+  }
+  // The common case by hand: this runs for every decision's times (no printf).
+  char buf[] = "0000-00-00T00:00:00.000Z";
+  const auto put = [&buf](int at, int value, int digits) {
+    for (int k = digits - 1; k >= 0; --k, value /= 10) buf[at + k] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<int>(year), 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, ms, 3);
+  out.append(buf, sizeof buf - 1);
+}
+
+std::string FormatTimestamp(int64_t micros) {
+  std::string out;
+  AppendTimestamp(micros, out);
+  return out;
 }
 
 std::string FormatDuration(int64_t micros) {

@@ -1,5 +1,7 @@
 // The input decoder (runtime/exec/decoder.cc), owned records and timestamps.
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -716,6 +718,35 @@ TEST(TimestampTest, ParsesIso8601) {
     int64_t untouched = 42;
     EXPECT_FALSE(ParseTimestamp(bad, untouched)) << bad;
   }
+}
+
+// The digits are written by hand (no printf): checked against the C++ calendar over
+// years 1 to 9999, and past the ends (printf's form then), appended after text.
+TEST(TimestampTest, FormatsEveryDateOfYears1To9999AsTheCalendarDoes) {
+  namespace chr = std::chrono;
+  std::mt19937_64 random(5);
+  const int64_t first = -62135596800LL * 1000000;    // 0001-01-01T00:00:00Z
+  const int64_t last = 253402300799999999LL;          // 9999-12-31T23:59:59.999999Z
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t us = first + static_cast<int64_t>(random() % static_cast<uint64_t>(last - first));
+    const int64_t ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+    const chr::sys_time<chr::milliseconds> t{chr::milliseconds{ms}};
+    const chr::sys_days day = chr::floor<chr::days>(t);
+    const chr::year_month_day ymd{day};
+    const chr::hh_mm_ss<chr::milliseconds> hms{t - day};
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+    ASSERT_EQ(FormatTimestamp(us), want) << us;
+    std::string appended = "at ";
+    AppendTimestamp(us, appended);
+    ASSERT_EQ(appended, std::string("at ") + want);
+  }
+  EXPECT_EQ(FormatTimestamp(last + 1), "10000-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatTimestamp(first - 1000), "0000-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatTimestamp(-62167219200LL * 1000000 - 1000), "-001-12-31T23:59:59.999Z");
 }
 
 TEST(TimestampTest, FormatsUtcMilliseconds) {

@@ -115,6 +115,8 @@ bool ParseTimestamp(std::string_view text, int64_t& micros);
 bool ParseTimeValue(std::string_view text, int64_t& micros);
 // Formats microseconds since the epoch as "2026-11-22T21:57:10.123Z" (milliseconds).
 std::string FormatTimestamp(int64_t micros);
+// The same, appended to `out` (no allocation once `out` has the room).
+void AppendTimestamp(int64_t micros, std::string& out);
 
 // Parses a duration written as in the language and in messages: <digits><unit> groups,
 // units w d h m s ("1d12h", "90m", "30d"), at most 2^53 µs. False if malformed or

@@ -48,6 +48,8 @@ struct Decision {
 
   // The decision as one JSON line (docs/semantics.md, "Decisions"; no trailing newline).
   std::string ToJson() const;
+  // The same, appended to `out` (no allocation once `out` has the room).
+  void AppendJson(std::string& out) const;
 };
 
 // Appends `s` as a JSON string literal (quotes and escapes) to `out`. The output is
