@@ -9,23 +9,26 @@
 // magnitude first), kept exact by error-free transformations (Shewchuk, "Adaptive
 // Precision Floating-Point Arithmetic", 1997: grow-expansion; the final rounding is
 // the one of his "msum" as used by Python's math.fsum). Values from events are
-// finite; a step whose result is not (the sum leaves the range of double) makes the
-// sum unusable (Add returns false), and the caller sums another way.
+// finite. Very large values are summed apart, scaled down, so that no step of the sum
+// leaves the range of double in practice; if one ever does (over 2^27 values near the
+// largest double at once), Add returns false and the caller sums another way.
 // Private to runtime/exec/.
 #pragma once
 
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
 namespace juncture::runtime {
 
-class ExactSum {
+// A sum held as non-overlapping doubles (Shewchuk's expansion). Exact as long as no
+// step leaves the range of double (then ok() is false).
+class Expansion {
  public:
-  // Adds `x` (subtracts with -x). False if a partial is no longer finite: the sum is
-  // then unusable until Clear().
+  // Adds `x` (subtracts with -x). False if a partial is no longer finite.
   bool Add(double x) {
     if (x == 0) return ok_;
     double* p = data();
@@ -44,6 +47,12 @@ class ExactSum {
   }
 
   bool ok() const { return ok_; }
+  bool empty() const { return size_ == 0; }
+  // Calls f(p) for each partial, smallest first.
+  template <typename F>
+  void ForEach(F f) const {
+    for (size_t i = 0; i < size_; ++i) f(data()[i]);
+  }
 
   // The exact sum rounded to the nearest double; +0.0 when it is zero.
   double Value() const {
@@ -103,6 +112,50 @@ class ExactSum {
   std::vector<double> heap_;  // the partials when there are more than kInline
   uint32_t size_ = 0;
   bool ok_ = true;
+};
+
+// The exact sum of the values added (less those subtracted), rounded once. Values of
+// 2^996 or more in magnitude are kept apart, scaled down by 2^-200 (exact for such
+// values): then no step of either sum can leave the range of double unless the
+// window holds more than 2^27 values that large. Value() rounds the two together.
+class ExactSum {
+ public:
+  bool Add(double x) {
+    if (std::fabs(x) >= kBig) {
+      big_.Add(std::ldexp(x, -kScale));
+    } else {
+      small_.Add(x);
+    }
+    return ok();
+  }
+  bool ok() const { return small_.ok() && big_.ok(); }
+
+  // The exact sum rounded to the nearest double (infinite beyond the range); +0.0
+  // when it is zero.
+  double Value() const {
+    if (big_.empty()) return small_.Value();
+    // Both in the scaled domain: the small partials scaled down too. One too small to
+    // survive the scaling keeps its sign (the least subnormal): it can only decide a
+    // tie, by its sign.
+    Expansion all = big_;
+    small_.ForEach([&all](double p) {
+      if (p == 0) return;
+      double q = std::ldexp(p, -kScale);
+      if (q == 0) q = std::copysign(std::numeric_limits<double>::denorm_min(), p);
+      all.Add(q);
+    });
+    return std::ldexp(all.Value(), kScale) + 0.0;
+  }
+
+  void Clear() {
+    small_.Clear();
+    big_.Clear();
+  }
+
+ private:
+  static constexpr int kScale = 200;
+  static constexpr double kBig = 0x1p996;
+  Expansion small_, big_;  // big_: the values >= kBig in magnitude, times 2^-kScale
 };
 
 }  // namespace juncture::runtime

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -51,14 +52,47 @@ TEST(ExactSum, ValuesThatLeaveLeaveNothingBehind) {
   EXPECT_FALSE(std::signbit(Sum({-0.0})));
 }
 
-TEST(ExactSum, ASumBeyondTheRangeOfDoubleIsUnusable) {
+// Values near the largest double: their partial sums never leave the range, whatever
+// the order, so the sum is exact; an exact sum beyond the range is infinite.
+TEST(ExactSum, ValuesNearTheLargestDoubleSumExactly) {
+  EXPECT_EQ(Sum({1e308, 1e308, -1e308}), 1e308);
+  EXPECT_EQ(Sum({-1e308, 1e308, 1e308, -1e308, 2.5}), 2.5);
+  EXPECT_EQ(Sum({1e308, 1.0, -1e308}), 1.0);
+  EXPECT_EQ(Sum({1.5e308, 1.5e308}), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(Sum({-1.5e308, -1.5e308}), -std::numeric_limits<double>::infinity());
   ExactSum s;
   EXPECT_TRUE(s.Add(1.5e308));
-  EXPECT_FALSE(s.Add(1.5e308));
-  EXPECT_FALSE(s.ok());
-  s.Clear();
-  EXPECT_TRUE(s.Add(2.0));
-  EXPECT_EQ(s.Value(), 2.0);
+  EXPECT_TRUE(s.Add(1.5e308));
+  EXPECT_TRUE(s.Add(-1.5e308));
+  EXPECT_EQ(s.Value(), 1.5e308);
+}
+
+// Large values straddling the split (2^996) against the same kind of oracle as below:
+// m * 2^e with e in [960, 1016] are multiples of 2^960.
+TEST(ExactSum, LargeValuesAroundTheSplitAreTheExactSumRoundedOnce) {
+  std::mt19937_64 random(13);
+  std::vector<double> values;
+  std::vector<Int128> scaled;  // value * 2^-960
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t m = static_cast<int64_t>(random() % 128) * (random() % 2 ? 1 : -1);
+    const int e = 960 + static_cast<int>(random() % 57);
+    values.push_back(std::ldexp(static_cast<double>(m), e));
+    scaled.push_back(static_cast<Int128>(m) * (static_cast<Int128>(1) << (e - 960)));
+  }
+  ExactSum s;
+  Int128 exact = 0;
+  size_t first = 0;
+  for (size_t end = 0; end < values.size(); ++end) {
+    ASSERT_TRUE(s.Add(values[end]));
+    exact += scaled[end];
+    const size_t width = 1 + random() % 16;
+    while (end + 1 - first > width) {
+      ASSERT_TRUE(s.Add(-values[first]));
+      exact -= scaled[first];
+      ++first;
+    }
+    ASSERT_EQ(s.Value(), std::ldexp(static_cast<double>(exact), 960)) << end;
+  }
 }
 
 // Against an independent oracle: values m * 2^e (|m| < 2^53, e in [-30, 30]) are all

@@ -315,7 +315,8 @@ journey probe {
 )"));
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   std::mt19937 random(20261202);
-  const double scores[] = {0.1, 0.2, 0.3, 1e16, -1e16, 3.3, 1e-8, -7.25, 123456.789, 2.5, 1e300, -1e300};
+  const double scores[] = {0.1, 0.2, 0.3, 1e16, -1e16, 3.3, 1e-8, -7.25, 123456.789, 2.5, 1e300, -1e300,
+                          1e308, -1e308};
   std::vector<std::pair<int64_t, int>> views;  // (time, ms): the test's own count
   int64_t t = 0;
   int reads = 0;
@@ -325,7 +326,7 @@ journey probe {
     t += static_cast<int64_t>(random() % 50 == 0 ? 900 + random() % 600 : random() % 20) * kSecond;
     const int ms = static_cast<int>(random() % 1100) - 100;
     std::string props = R"({"path":"/","ms":)" + std::to_string(ms);
-    if (random() % 5 != 0) props += ",\"score\":" + nlohmann::json(scores[random() % 12]).dump();
+    if (random() % 5 != 0) props += ",\"score\":" + nlohmann::json(scores[random() % 14]).dump();
     h.Track("c1", "page_view", At(t), props + "}");
     views.emplace_back(t, ms);
     if (random() % 4 != 0) continue;
