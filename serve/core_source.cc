@@ -1,8 +1,9 @@
-// Core NATS: at-most-once. Each subscription delivers on a NATS.c thread. With one
-// shard, that thread decides at once (no hand-off to another thread: that would add
-// a wake-up to every message's latency), and a worker fires timers on the wall
-// clock. With several, it hands the message to the shard owning its customer, which
-// decides and fires its timers on its own thread.
+// Core NATS: at-most-once. With one shard, one thread (CoreLoop) reads the sockets,
+// decides what came and fires the timers on the wall clock, and writes the actions
+// and the decision log once per batch (nats_loop.h): no hand-off between threads.
+// With several, each subscription delivers on a NATS.c thread, which hands the
+// message to the shard owning its customer; the shard decides and fires its timers
+// on its own thread.
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -36,8 +37,7 @@ bool Server::StartCore(std::string* error) {
       s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(), &Server::OnRoutedMessage,
                                    inputs_[i].get());
     } else {
-      s = natsConnection_Subscribe(&sub, conn_->get(), subject.c_str(), &Server::OnCoreMessage,
-                                   this);
+      s = natsConnection_SubscribeSync(&sub, conn_->get(), subject.c_str());  // CoreLoop takes
     }
     if (s != NATS_OK) {
       *error = "cannot subscribe to " + subject + ": " + NatsErrorText(s);
@@ -55,26 +55,100 @@ bool Server::StartCore(std::string* error) {
       return false;
     }
   }
+  // One shard: the loop writes the subscriptions (and the flush's PING) and reads
+  // the answer. Several: their threads start once the receipts are set up (Start);
+  // what comes meanwhile waits in their rings.
+  if (!sharded()) {
+    subscription_done_.assign(subscriptions_.size(), false);
+    shard().publisher().set_writes_deferred(true);
+    worker_ = std::thread([this] { CoreLoop(); });
+  }
   natsStatus s = natsConnection_FlushTimeout(conn_->get(), 5000);  // subscriptions are live
   if (s != NATS_OK) {
     *error = "cannot reach the server: " + NatsErrorText(s);
     return false;
   }
-  // Several shards: their threads start once the receipts are set up (Start); what
-  // comes meanwhile waits in their rings.
-  if (!sharded()) worker_ = std::thread([this] { TimerLoop(); });
   return true;
 }
 
-void Server::OnCoreMessage(natsConnection*, natsSubscription* sub, natsMsg* msg, void* self) {
-  int64_t receipt_ns = SteadyNs();
-  auto* server = static_cast<Server*>(self);
-  std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
-  // More messages already waiting in NATS.c: the state's commit may wait for them
-  // (group commit, see CommitCoreState).
-  int pending = 0;
-  natsSubscription_GetPending(sub, &pending, nullptr);
-  server->Decide(data, WallUs(), receipt_ns, msg, pending > 0);  // the publisher destroys msg
+bool Server::TakeReceived() {
+  constexpr size_t kBatch = 64;  // decided before their actions are written
+  batch_.clear();
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    if (subscription_done_[i]) continue;
+    natsSubscription* sub = subscriptions_[i].get();
+    int pending = 0;
+    if (natsSubscription_GetPending(sub, &pending, nullptr) != NATS_OK) {
+      subscription_done_[i] = true;  // drained (or closed)
+      continue;
+    }
+    // Draining and empty: asked once more (NATS.c completes the drain in NextMsg; it
+    // waits up to 1 ms for the server's confirmation of the drain).
+    int64_t wait_ms = pending == 0 && draining_ ? 1 : 0;
+    if (pending == 0 && wait_ms == 0) continue;
+    for (int k = std::max(pending, 1); k > 0 && batch_.size() < kBatch; --k) {
+      natsMsg* m = nullptr;
+      natsStatus st = natsSubscription_NextMsg(&m, sub, wait_ms);
+      if (st == NATS_OK) {
+        batch_.push_back(m);
+      } else if (st == NATS_INVALID_SUBSCRIPTION || st == NATS_CONNECTION_CLOSED) {
+        subscription_done_[i] = true;
+        break;
+      } else if (st != NATS_SLOW_CONSUMER) {  // (reported once, by the error callback too)
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    int pending = 0;
+    if (!subscription_done_[i] &&
+        natsSubscription_GetPending(subscriptions_[i].get(), &pending, nullptr) == NATS_OK &&
+        pending > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Server::CoreLoop() {
+  loop_->BindToThisThread();
+  Shard& one = shard();
+  int64_t wait_us = 0;
+  int64_t next_fire_us = 0;  // the next timer, or a second after the last round
+  while (!stopping_) {
+    loop_->Poll(wait_us);
+    // What one read brought was received now: one clock for the batch.
+    const int64_t receipt_ns = SteadyNs();
+    const int64_t clock_us = WallUs();
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) {  // a reload or the shutdown holds the shard: come back soon
+      loop_->Flush();         // (while it may wait for a flush of its own)
+      wait_us = 200;
+      continue;
+    }
+    bool more = TakeReceived();
+    for (size_t i = 0; i < batch_.size(); ++i) {
+      natsMsg* m = batch_[i];
+      std::string_view data(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+      // One commit for the batch, at its last message, before its writes.
+      DecideLocked(data, clock_us, receipt_ns, m, i + 1 < batch_.size());
+    }
+    if (accepting_ && clock_us >= next_fire_us) {
+      one.FireTimers(clock_us);  // also applies a staged reload
+      next_fire_us = std::min(one.engine().next_timer(), clock_us + 1'000'000);
+    } else {
+      next_fire_us = std::min(next_fire_us, one.engine().next_timer());
+    }
+    loop_->Flush();  // the batch's actions and decision log: one write per connection
+    one.publisher().Written(SteadyNs());
+    lock.unlock();
+    if (more) {
+      wait_us = 0;
+    } else {
+      wait_us = std::clamp<int64_t>(next_fire_us - WallUs(), 0, 1'000'000);
+      if (draining_) wait_us = std::min<int64_t>(wait_us, 1000);
+    }
+  }
 }
 
 void Server::OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
@@ -92,20 +166,6 @@ void Server::OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, v
   }
   server.shards_[i]->Enqueue(input->index, msg, receipt_ns, WallUs());
   input->in_flight.fetch_sub(1);
-}
-
-void Server::TimerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  Shard& one = shard();
-  while (!stopping_) {
-    int64_t now = WallUs();
-    one.FireTimers(now);  // also applies a staged reload while no messages come
-    int64_t next = one.engine().next_timer();
-    // Sleep until the next timer, at most a second.
-    timer_wait_until_ = std::min(next, now + 1'000'000);
-    cv_.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(timer_wait_until_ - now, 0)));
-  }
-  timer_wait_until_ = 0;
 }
 
 void Server::CountDropped() {
@@ -128,7 +188,10 @@ bool Server::DrainCore() {
   // longer reports it).
   for (SubscriptionPtr& s : subscriptions_) natsSubscription_SetPendingLimits(s.get(), -1, -1);
   CountDropped();
-  // Drain: the server stops sending, and NATS.c delivers what it holds to Decide.
+  // Drain: the server stops sending, and NATS.c delivers what it holds to Decide
+  // (several shards) or CoreLoop takes it (one).
+  draining_ = true;
+  if (loop_) loop_->Wake();
   std::vector<bool> draining(subscriptions_.size(), true);
   for (size_t i = 0; i < subscriptions_.size(); ++i) {
     if (natsStatus st = natsSubscription_DrainTimeout(subscriptions_[i].get(), 0); st != NATS_OK) {

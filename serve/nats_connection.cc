@@ -4,6 +4,8 @@
 #include <chrono>
 #include <vector>
 
+#include "nats_loop.h"
+
 namespace juncture::serve {
 
 std::string NatsErrorText(natsStatus s) {
@@ -96,7 +98,8 @@ std::string Configure(natsOptions* opts, const NatsSettings& settings, bool send
 
 std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& settings,
                                                         bool send_asap, const std::string& name,
-                                                        Callbacks callbacks, std::string* error) {
+                                                        Callbacks callbacks, std::string* error,
+                                                        NatsLoop* loop) {
   natsOptions* raw = nullptr;
   if (natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
     *error = "nats options: " + NatsErrorText(s);
@@ -107,6 +110,16 @@ std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& sett
   if (!problem.empty()) {
     *error = problem;
     return nullptr;
+  }
+  if (loop != nullptr) {
+    // Send asap too: without it NATS.c starts a flusher thread, which the loop's
+    // Flush makes useless.
+    natsStatus s = natsOptions_SetSendAsap(opts.get(), true);
+    if (s == NATS_OK) s = loop->Use(opts.get());
+    if (s != NATS_OK) {
+      *error = "event loop: " + NatsErrorText(s);
+      return nullptr;
+    }
   }
   std::unique_ptr<NatsConnection> conn(new NatsConnection());
   conn->callbacks_ = std::move(callbacks);

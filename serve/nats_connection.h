@@ -14,6 +14,8 @@
 
 namespace juncture::serve {
 
+class NatsLoop;
+
 // "<status text>: <last error>" for a failed NATS.c call.
 std::string NatsErrorText(natsStatus s);
 
@@ -32,9 +34,12 @@ class NatsConnection {
   // re-subscribes. With `send_asap` every publish is written at once, on the
   // publishing thread (latency over batching: the actions' connection); without,
   // NATS.c's flusher thread writes them in batches (the decision log's).
+  // With `loop`, the loop's thread reads and writes the socket instead of NATS.c's
+  // threads (nats_loop.h): publishes wait in the buffer until its next Flush, whatever
+  // `send_asap` says.
   static std::unique_ptr<NatsConnection> Connect(const NatsSettings& settings, bool send_asap,
                                                  const std::string& name, Callbacks callbacks,
-                                                 std::string* error);
+                                                 std::string* error, NatsLoop* loop = nullptr);
   ~NatsConnection();
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;

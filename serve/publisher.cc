@@ -40,8 +40,15 @@ void Publisher::OnDecision(const runtime::Decision& d) {
                           .count(),
                       deadline == deadlines_.end() ? 0 : deadline->second);
     }
-    if (Publish(actions_, subject_, json_, "Nats-Msg-Id", d.id, js_ != nullptr)) {
-      if (observer_) observer_->Published(d, (SteadyNs() - decided) * 1e-9);
+    if (Publish(actions_, subject_, json_, "Nats-Msg-Id", d.id, js_ != nullptr) && observer_) {
+      if (!writes_deferred_) {
+        observer_->Published(d.channel, (SteadyNs() - decided) * 1e-9);
+      } else {
+        if (unwritten_used_ == unwritten_.size()) unwritten_.emplace_back();
+        Unwritten& u = unwritten_[unwritten_used_++];
+        u.channel.assign(d.channel);
+        u.decided_ns = decided;
+      }
     }
   }
   // Held back until the message is decided (FlushLog).
@@ -49,6 +56,13 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   LogEntry& entry = held_log_[held_used_++];
   entry.subject.assign(options_.decisions_prefix).append(1, '.').append(d.journey);
   entry.json.swap(json_);
+}
+
+void Publisher::Written(int64_t now_ns) {
+  for (size_t i = 0; i < unwritten_used_; ++i) {
+    observer_->Published(unwritten_[i].channel, (now_ns - unwritten_[i].decided_ns) * 1e-9);
+  }
+  unwritten_used_ = 0;
 }
 
 void Publisher::TrackReceipts(ReceiptBook* book, const runtime::ProgramSpec& spec) {

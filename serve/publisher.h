@@ -26,8 +26,9 @@ class PublishObserver {
   // A decision was made `receipt_to_decision` after its message was received (0 for
   // decisions of timers). (Its signal time is in the decision.)
   virtual void Decided(const runtime::Decision& d, double receipt_to_decision) = 0;
-  // The action of a `sent` decision was handed to NATS `decision_to_publish` later.
-  virtual void Published(const runtime::Decision& d, double decision_to_publish) = 0;
+  // The action of a `sent` decision on `channel` was handed to NATS (written to its
+  // socket, with an event loop) `decision_to_publish` after the decision.
+  virtual void Published(std::string_view channel, double decision_to_publish) = 0;
   virtual void DeadLetter(std::string_view reason) = 0;
   // A publish NATS.c did not take (connection closed, buffer full): `output` is
   // action, decision or dead_letter.
@@ -57,6 +58,12 @@ class Publisher : public runtime::DecisionSink {
   // Where sent actions are recorded for their delivery receipts (null: nowhere), and
   // each journey's deadline (for the moment fit); set again on every reload.
   void TrackReceipts(ReceiptBook* book, const runtime::ProgramSpec& spec);
+
+  // The actions' connection is driven by an event loop (nats_loop.h): a publish only
+  // buffers the action, which leaves at the loop's next Flush; Written, called after
+  // it, reports the decision -> publish split times of what the flush wrote.
+  void set_writes_deferred(bool deferred) { writes_deferred_ = deferred; }
+  void Written(int64_t now_ns);
 
   void OnDecision(const runtime::Decision& d) override;
   void OnDeadLetter(std::string_view message, const std::string& reason) override;
@@ -107,6 +114,13 @@ class Publisher : public runtime::DecisionSink {
   std::vector<LogEntry> held_log_;  // the held-back decision log; entries reused
   size_t held_used_ = 0;
   std::vector<natsMsg*> retired_;
+  bool writes_deferred_ = false;
+  struct Unwritten {
+    std::string channel;
+    int64_t decided_ns = 0;
+  };
+  std::vector<Unwritten> unwritten_;  // actions published since the last flush; reused
+  size_t unwritten_used_ = 0;
   ReceiptBook* receipts_ = nullptr;
   std::unordered_map<std::string, int64_t> deadlines_;  // journey -> deadline (µs)
 };

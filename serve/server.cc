@@ -72,10 +72,15 @@ bool Server::Start(std::string* error) {
   NatsConnection::Callbacks callbacks =
       ReportingCallbacks(*metrics_, [this] { return conn_->ConnectedUrl(); });
   callbacks.error = [this](natsSubscription* sub, natsStatus e) { OnNatsError(sub, e); };
+  if (!options_.jetstream.enabled && !sharded()) {
+    loop_ = NatsLoop::Create(error);
+    if (!loop_) return false;
+  }
   conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks),
-                                  error);
+                                  error, loop_.get());
   if (!conn_) return false;
-  log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
+  log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error,
+                                      loop_.get());
   if (!log_conn_) return false;
   std::string position;
   if (!OpenState(*program, &position, error)) return false;
@@ -142,15 +147,17 @@ void Server::OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* s
 void Server::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
                     natsMsg* retire, bool more_pending) {
   std::lock_guard<std::mutex> lock(mu_);
+  DecideLocked(data, clock_us, receipt_ns, retire, more_pending);
+}
+
+void Server::DecideLocked(std::string_view data, int64_t clock_us, int64_t receipt_ns,
+                          natsMsg* retire, bool more_pending) {
   if (!accepting_) {  // the drain gave up: not decided (counted), not acked
     ++undecided_;
     if (retire != nullptr) natsMsg_Destroy(retire);
     return;
   }
-  Shard& one = shard();
-  one.Decide(data, clock_us, receipt_ns, retire, more_pending, !options_.jetstream.enabled);
-  // A new timer earlier than the one the timer loop sleeps for: wake it.
-  if (one.engine().next_timer() < timer_wait_until_) cv_.notify_one();
+  shard().Decide(data, clock_us, receipt_ns, retire, more_pending, !options_.jetstream.enabled);
 }
 
 void Server::Reload(const std::string& why) {
@@ -209,6 +216,7 @@ void Server::StopWorker() {
     stopping_ = true;  // the fetch loop ends after its current batch
   }
   cv_.notify_all();
+  if (loop_) loop_->Wake();
   if (worker_.joinable()) worker_.join();
 }
 
@@ -217,7 +225,8 @@ int Server::Shutdown() {
   if (receipt_sub_) natsSubscription_Unsubscribe(receipt_sub_.get());
   bool complete = true;
   if (!options_.jetstream.enabled) complete = DrainCore();
-  StopWorker();
+  // CoreLoop drives the connections: it runs until the last flush below is answered.
+  if (!loop_) StopWorker();
   std::string error;
   if (options_.jetstream.enabled) {
     if (!Commit(&error)) {
@@ -248,6 +257,7 @@ int Server::Shutdown() {
       complete = false;
     }
   }
+  StopWorker();
   if (!CloseState() && !options_.jetstream.enabled) {
     Log("the last state changes could not be written to the state store");
     complete = false;

@@ -1,10 +1,12 @@
 // The serve process: engines (shards), fed by NATS, publishing back to NATS. Private
 // to serve/; the entry point is Serve() in juncture/serve/serve.h.
 //
-// Threads, one shard (the default): NATS.c's delivery threads call OnCoreMessage
-// (core NATS); a worker fires timers on the wall clock (core NATS) or fetches,
-// decides, checkpoints and acks (JetStream); `mu_` serialises every use of the shard,
-// so its engine sees one message at a time.
+// Threads, one shard (the default), core NATS: one thread (CoreLoop) drives the
+// connections through an event loop (nats_loop.h): it reads the sockets, decides
+// every message that came, in batches, fires the timers that are due, and writes
+// what it published once per batch. JetStream: a worker fetches, decides,
+// checkpoints and acks. `mu_` serialises every use of the shard (the main thread
+// reloads under it), so its engine sees one message at a time.
 // Several shards: NATS.c's delivery threads (core NATS; OnRoutedMessage) or the fetch
 // loop (JetStream; HandleStreamMessage) route each message to the shard that owns its
 // customer; each shard decides on its own thread (shard.h), and fires its timers on
@@ -27,6 +29,7 @@
 
 #include "action_acks.h"
 #include "nats_connection.h"
+#include "nats_loop.h"
 #include "publisher.h"
 #include "receipts.h"
 #include "shard.h"
@@ -54,6 +57,9 @@ class Server {
   // `more_pending` (core): more messages wait behind this one (the commit may wait).
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns,
               natsMsg* retire = nullptr, bool more_pending = false);
+  // Decide's work, under mu_.
+  void DecideLocked(std::string_view data, int64_t clock_us, int64_t receipt_ns,
+                    natsMsg* retire, bool more_pending);
   void Reload(const std::string& why);
   // Takes over the optimiser's form of the program just loaded, if it has one.
   void Optimize();
@@ -67,10 +73,15 @@ class Server {
   Shard& shard() { return *shards_[0]; }
   bool sharded() const { return shards_.size() > 1; }
 
-  // core_source.cc: subscriptions delivering on NATS.c's threads; timers on a worker
-  // (one shard) or on each shard's thread (several).
+  // core_source.cc: one shard: synchronous subscriptions read, decided and answered
+  // by CoreLoop; several: subscriptions delivering on NATS.c's threads to the shards,
+  // which fire their own timers.
   bool StartCore(std::string* error);
-  static void OnCoreMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
+  // One shard, core NATS: the thread that drives loop_ (see the top of this file).
+  void CoreLoop();
+  // Takes up to kBatch messages the subscriptions hold (CoreLoop, under mu_) into
+  // batch_; true if more were left behind.
+  bool TakeReceived();
   // Several shards: the closure of a subscription's routing callback.
   struct Input {
     Server* server = nullptr;
@@ -80,7 +91,6 @@ class Server {
     std::atomic<int> in_flight{0};
   };
   static void OnRoutedMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* input);
-  void TimerLoop();
   // Counts and logs the messages NATS.c dropped as a slow consumer since last time.
   // On the main thread.
   void CountDropped();
@@ -140,6 +150,9 @@ class Server {
   const ProgramOptimizer& optimizer_;
   std::unique_ptr<Telemetry> metrics_;
   std::unique_ptr<ActionAcks> acks_;          // JetStream: actions' acknowledgements
+  // One shard over core NATS: drives conn_ and log_conn_ (declared first: it outlives
+  // them, as their detach callbacks need it).
+  std::unique_ptr<NatsLoop> loop_;
   std::unique_ptr<NatsConnection> conn_;      // subscriptions and actions (SendAsap)
   std::unique_ptr<NatsConnection> log_conn_;  // decision log and dead letters (batched)
   jsCtx* js_ = nullptr;
@@ -158,9 +171,13 @@ class Server {
   std::mutex mu_;               // one shard: the shard, and the fields below
   bool accepting_ = true;       // false once Shutdown gave up: Decide counts, not decides
   uint64_t undecided_ = 0;      // messages received but not decided (after accepting_)
-  std::condition_variable cv_;  // wakes the timer loop / the paused fetch loop
-  int64_t timer_wait_until_ = 0;
+  std::condition_variable cv_;  // wakes the paused fetch loop
   std::atomic<bool> stopping_{false};
+  // CoreLoop: the subscriptions are draining (Shutdown): an empty one is asked once
+  // more, so that NATS.c completes its drain.
+  std::atomic<bool> draining_{false};
+  std::vector<natsMsg*> batch_;        // CoreLoop: the messages being decided; reused
+  std::vector<bool> subscription_done_;  // CoreLoop: drained or closed
   std::thread worker_;
 
   // Core NATS: NATS.c's dropped-message count per subscription, as last counted.

@@ -176,8 +176,8 @@ void Telemetry::Receipt(const ReceiptBook::Receipt& r, size_t tracked) {
   if (r.fit >= 0) m.moment_fit.WithLabels({r.journey, r.channel, r.fit ? "in" : "late"}).Inc();
 }
 
-void ShardTelemetry::Published(const runtime::Decision& d, double decision_to_publish) {
-  impl_->decision_to_publish.Get(d.channel).Observe(decision_to_publish);
+void ShardTelemetry::Published(std::string_view channel, double decision_to_publish) {
+  impl_->decision_to_publish.Get(channel).Observe(decision_to_publish);
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   ++impl_->sent_total;
   impl_->recent_publish.Add(decision_to_publish);

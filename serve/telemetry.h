@@ -78,7 +78,7 @@ class ShardTelemetry : public PublishObserver {
   void Limits(const runtime::EngineStats& stats);
 
   void Decided(const runtime::Decision& d, double receipt_to_decision) override;
-  void Published(const runtime::Decision& d, double decision_to_publish) override;
+  void Published(std::string_view channel, double decision_to_publish) override;
   void DeadLetter(std::string_view reason) override;
   void PublishFailed(std::string_view output, const std::string& error) override;
   void ActionNotStored(const Refusal& r) override;
