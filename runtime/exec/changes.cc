@@ -61,12 +61,13 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
     layouts_written_ = true;
   }
   for (CustomerEntry* entry : changed_) entry->second.changed = false;
+  snapshot::PieceEncoder pieces(*spec_);
   if (rewrite_) {
     ReadBackAllTimers();  // (none only stored: whatever set rewrite_ read them back)
     out.rewrite = true;
     out.customers.reserve(customers_.size());
     for (const auto& [id, c] : customers_) {
-      out.customers.push_back({id, snapshot::EncodeCustomerPiece(*spec_, c)});
+      out.customers.push_back({id, pieces.Customer(c)});
     }
     for (const Timer& t : timers_.elements()) {
       out.timers.push_back(
@@ -79,7 +80,7 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
   } else {
     out.customers.reserve(changed_.size());
     for (const CustomerEntry* entry : changed_) {
-      out.customers.push_back({entry->first, snapshot::EncodeCustomerPiece(*spec_, entry->second)});
+      out.customers.push_back({entry->first, pieces.Customer(entry->second)});
     }
     out.timers.reserve(timer_changes_.size());
     for (const TimerChange& c : timer_changes_) {

@@ -43,9 +43,10 @@
 //               cause, at, signal: int (if not 0)}}
 // Keys marked "if" came after the format's first release: absent, they read as 0 or
 // false, so older snapshots load.
-#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
+
+#include <algorithm>
 
 #include "exec/cbor_writer.h"
 #include "exec/snapshot.h"
@@ -191,7 +192,10 @@ class Encoder {
 
   const ProgramSpec& spec_;
   std::vector<const runtime::Record*> records_;  // the current customer's, by index
-  std::unordered_map<const runtime::Record*, int64_t> index_;
+  // (record, index) sorted by record: Index's lookup. Vectors, not a hash map, so that
+  // an encoder used for one customer after another allocates nothing once warm.
+  std::vector<std::pair<const runtime::Record*, int64_t>> index_;
+  std::vector<std::pair<int64_t, size_t>> first_use_;  // IndexRecords' scratch
 };
 
 bool Encoder::Known(const RecordPtr& r) const {
@@ -201,18 +205,35 @@ bool Encoder::Known(const RecordPtr& r) const {
 
 int64_t Encoder::Index(const RecordPtr& r) {
   if (!Known(r)) return -1;
-  auto [it, added] = index_.emplace(r.get(), static_cast<int64_t>(records_.size()));
-  if (added) records_.push_back(r.get());
-  return it->second;
+  auto it = std::lower_bound(index_.begin(), index_.end(), r.get(),
+                             [](const auto& e, const runtime::Record* p) { return e.first < p; });
+  // IndexRecords numbered every record the encoding refers to.
+  return it != index_.end() && it->first == r.get() ? it->second : -1;
 }
 
 void Encoder::IndexRecords(const CustomerState& c) {
+  // Every use, in the order written (journey order, then history), as (record, use).
   records_.clear();
   index_.clear();
-  for (const auto& [j, inst] : c.instances) Index(inst.event);  // journey order, as written
+  auto use = [&](const RecordPtr& r) {
+    if (Known(r)) index_.emplace_back(r.get(), static_cast<int64_t>(index_.size()));
+  };
+  for (const auto& [j, inst] : c.instances) use(inst.event);
   for (const auto& [e, entries] : c.history) {
     if (e >= spec_.events.size()) continue;
-    for (const auto& entry : entries) Index(entry.second);
+    for (const auto& entry : entries) use(entry.second);
+  }
+  // One entry per record, its first use; then numbered in the order of first use.
+  std::sort(index_.begin(), index_.end());
+  index_.erase(std::unique(index_.begin(), index_.end(),
+                           [](const auto& a, const auto& b) { return a.first == b.first; }),
+               index_.end());
+  first_use_.clear();
+  for (size_t k = 0; k < index_.size(); ++k) first_use_.emplace_back(index_[k].second, k);
+  std::sort(first_use_.begin(), first_use_.end());
+  for (const auto& [first, k] : first_use_) {
+    index_[k].second = static_cast<int64_t>(records_.size());
+    records_.push_back(index_[k].first);
   }
 }
 
@@ -458,12 +479,25 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
   return Seal(state);
 }
 
-std::string EncodeCustomerPiece(const ProgramSpec& spec, const CustomerState& c) {
+struct PieceEncoder::Impl {
+  explicit Impl(const ProgramSpec& spec) : encoder(spec) {}
+  Encoder encoder;
+  std::string scratch;
+};
+
+PieceEncoder::PieceEncoder(const ProgramSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+PieceEncoder::~PieceEncoder() = default;
+
+std::string PieceEncoder::Customer(const CustomerState& c) {
   static const std::vector<const runtime::Timer*> kNoTimers;
-  Encoder encoder(spec);
-  std::string out;
-  encoder.Customer(c, kNoTimers, out);
-  return out;
+  // Encoded into kept capacity, then copied once at its size (no growing string).
+  impl_->scratch.clear();
+  impl_->encoder.Customer(c, kNoTimers, impl_->scratch);
+  return impl_->scratch;
+}
+
+std::string EncodeCustomerPiece(const ProgramSpec& spec, const CustomerState& c) {
+  return PieceEncoder(spec).Customer(c);
 }
 
 std::string EncodeTimerPiece(const ProgramSpec& spec, const Timer& t) {

@@ -81,6 +81,18 @@ bool Decode(std::string_view bytes, const StateMap& map, State& out, std::string
 // snapshot.cc: a customer map (its records, no timers); a timer map with its
 // "customer"; {now, next_seq, stats}; the layouts map.
 std::string EncodeCustomerPiece(const ProgramSpec& spec, const CustomerState& c);
+// The same for one customer after another (a commit's changed customers), reusing its
+// buffers: once warm, a piece costs one allocation, its own.
+class PieceEncoder {
+ public:
+  explicit PieceEncoder(const ProgramSpec& spec);
+  ~PieceEncoder();
+  std::string Customer(const CustomerState& c);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 std::string EncodeTimerPiece(const ProgramSpec& spec, const Timer& t);
 std::string EncodeGlobalsPiece(int64_t now_us, uint64_t next_seq, const EngineStats& stats);
 std::string EncodeLayoutsPiece(const ProgramSpec& spec);
