@@ -113,7 +113,7 @@ struct Fixture {
   runtime::CompiledProgram program;
   runtime::ExprId rule = runtime::kNoExpr;
   std::vector<runtime::RecordPtr> events;
-  std::vector<std::shared_ptr<runtime::Record>> profiles;
+  std::vector<runtime::RecordRef<runtime::Record>> profiles;
   struct Pair {
     const uint8_t* event;
     const uint8_t* profile;

@@ -371,7 +371,7 @@ bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::s
   constexpr uint32_t kPropertyArena = 64;
   uint32_t arena = Record::ArenaBytes(out.message_id.size()) +
                    Record::ArenaBytes(out.customer.size()) + kPropertyArena;
-  auto rec = std::make_shared<Record>(std::max<uint32_t>(rs.size, JN_EVENT_FIELDS_OFFSET), arena);
+  auto rec = Record::Make(std::max<uint32_t>(rs.size, JN_EVENT_FIELDS_OFFSET), arena);
   JnEventHeader header{};
   header.type_id = rs.type_id;
   header.time_us = out.time_us;
@@ -408,7 +408,7 @@ bool DecodeIdentify(const ProgramSpec& spec, dom::object root, Message& out,
   if (!GetObject(root, "traits", traits, have_traits, error)) return false;
   out.kind = MessageKind::kIdentify;
   out.trait_storage =
-      std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
+      Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
   if (!have_traits) return true;
   Record& storage = *out.trait_storage;
   const auto& fields = spec.profile.fields;

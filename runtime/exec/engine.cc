@@ -91,7 +91,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   }
   CustomerState& c = Customer(m.customer);
   if (m.kind == MessageKind::kIdentify) {
-    std::shared_ptr<Record> before = c.profile;
+    RecordRef<Record> before = c.profile;
     c.profile = MergeTraits(*spec_, *before, m);
     KeepUnknownTraits(m, c);
     CheckTimeZone(*before, c);  // only when the zone changed (it takes a look-up)

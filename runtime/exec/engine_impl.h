@@ -46,7 +46,7 @@ struct OpenGoal {
 
 // Everything the engine keeps per customer. Only windows the program reads are kept.
 struct CustomerState {
-  std::shared_ptr<Record> profile;
+  RecordRef<Record> profile;
   std::vector<std::pair<std::string, std::string>> unknown_traits;
   FlatMap<uint32_t, Instance> instances;               // journey index -> instance
   FlatMap<uint32_t, int64_t> last_entry;               // journey index -> time

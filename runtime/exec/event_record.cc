@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "juncture/runtime/event.h"
@@ -43,19 +44,35 @@ JnValue ZeroValue(const FieldSpec& field) {
 
 }  // namespace
 
+RecordRef<Record> Record::Make(uint32_t size, uint32_t arena) {
+  const size_t capacity = size_t{size} + arena;
+  // operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16), as the header needs.
+  void* memory = ::operator new(sizeof(Record) + capacity);
+  auto* r = new (memory) Record(size, static_cast<uint32_t>(std::min<size_t>(capacity, UINT32_MAX)));
+  std::memset(r->bytes(), 0, size);
+  return RecordRef<Record>(r);
+}
+
+void Record::Release() const {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  this->~Record();
+  ::operator delete(const_cast<Record*>(this));
+}
+
 const void* Record::Store(const void* data, size_t bytes) {
-  size_t at = ArenaBytes(bytes_.size());
-  if (at + bytes <= bytes_.capacity()) {
-    bytes_.resize(at + bytes);  // within the capacity: no reallocation
-    std::memcpy(bytes_.data() + at, data, bytes);
-    return bytes_.data() + at;
+  size_t at = ArenaBytes(used_);
+  if (at + bytes <= capacity_) {
+    used_ = static_cast<uint32_t>(at + bytes);
+    std::memcpy(this->bytes() + at, data, bytes);
+    return this->bytes() + at;
   }
   // operator new[] aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16): enough for any
   // element representation.
   auto blob = std::make_unique_for_overwrite<char[]>(bytes);
   std::memcpy(blob.get(), data, bytes);
   const void* out = blob.get();
-  blobs_.push_back(std::move(blob));
+  if (!blobs_) blobs_ = std::make_unique<std::vector<std::unique_ptr<char[]>>>();
+  blobs_->push_back(std::move(blob));
   return out;
 }
 
@@ -74,7 +91,7 @@ JnList Record::OwnList(const void* data, uint32_t count, uint32_t elem_size) {
 void Record::SetField(const FieldSpec& field, const JnValue& v, uint32_t present_offset) {
   uint32_t size = this->size();
   if (!Fits(field.offset, jn_value_size(field.type), size)) return;
-  RecordWriter w(bytes_.data());
+  RecordWriter w(bytes());
   switch (field.type) {
     case JN_BOOL: w.SetBool(field.offset, v.b != 0); break;
     case JN_INT:
@@ -125,7 +142,7 @@ JnValue Record::GetField(const FieldSpec& field) const {
     if (field.type == JN_STRING) v.s.sym = -1;
     return v;
   }
-  RecordView r(bytes_.data());
+  RecordView r(bytes());
   switch (field.type) {
     case JN_BOOL: v.b = r.GetBool(field.offset) ? 1 : 0; break;
     case JN_INT:
@@ -142,12 +159,12 @@ JnValue Record::GetField(const FieldSpec& field) const {
   return v;
 }
 
-std::shared_ptr<Record> MakeDefaultProfile(const ProgramSpec& spec) {
+RecordRef<Record> MakeDefaultProfile(const ProgramSpec& spec) {
   uint32_t arena = 0;
   for (const FieldSpec& f : spec.profile.fields) {
     if (f.type == JN_STRING && f.has_default) arena += Record::ArenaBytes(f.default_value.s.len);
   }
-  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET), arena);
+  auto rec = Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET), arena);
   for (const FieldSpec& f : spec.profile.fields) {
     if (f.has_default) {
       rec->SetField(f, f.default_value, JN_PROFILE_PRESENT_OFFSET);
@@ -175,9 +192,9 @@ static uint32_t ProfileArena(const ProgramSpec& spec, const Record& old, const M
   return static_cast<uint32_t>(std::min<uint64_t>(bytes, 1u << 20));
 }
 
-std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
+RecordRef<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
                                     const Message& identify) {
-  auto rec = std::make_shared<Record>(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET),
+  auto rec = Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET),
                                       ProfileArena(spec, old, identify));
   RecordView old_view(old.data());
   for (const FieldSpec& f : spec.profile.fields) {

@@ -315,7 +315,7 @@ RecordPtr Loader::EventRecord(const json& r, const std::string& where) {
   auto layout = event_layouts_.find(name);
   if (layout == event_layouts_.end()) Fail(where, "no layout for event '" + name + "'");
   const RecordSpec* target = layout->second.fields.target;
-  std::shared_ptr<Record> rec = target ? NewEvent(*target, time, id, customer) : nullptr;
+  RecordRef<Record> rec = target ? NewEvent(*target, time, id, customer) : nullptr;
   Read(layout->second, r[4], JN_EVENT_PRESENT_OFFSET, rec.get(), where);
   return rec;  // null (checked, though) if its event type is gone
 }
@@ -438,7 +438,7 @@ CustomerState Loader::Customer(const json& c_json, const std::string& id,
                                const std::string& where) {
   Map(c_json, where);
   CustomerState c;
-  std::shared_ptr<Record> profile = NewProfile(spec_.profile);
+  RecordRef<Record> profile = NewProfile(spec_.profile);
   Read(profile_, Member(c_json, "profile", where), JN_PROFILE_PRESENT_OFFSET, profile.get(),
        where + " profile");
   c.profile = std::move(profile);

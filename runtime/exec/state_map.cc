@@ -110,11 +110,11 @@ void Fill(const FieldMap& map, FieldSource& source, uint32_t present_offset, Rec
   }
 }
 
-std::shared_ptr<Record> NewEvent(const RecordSpec& target, int64_t time_us, std::string_view id,
+RecordRef<Record> NewEvent(const RecordSpec& target, int64_t time_us, std::string_view id,
                                  std::string_view customer, uint32_t arena) {
   arena += Record::ArenaBytes(id.size()) + Record::ArenaBytes(customer.size());
   auto rec =
-      std::make_shared<Record>(std::max<uint32_t>(target.size, JN_EVENT_FIELDS_OFFSET), arena);
+      Record::Make(std::max<uint32_t>(target.size, JN_EVENT_FIELDS_OFFSET), arena);
   JnEventHeader header{};
   header.type_id = target.type_id;
   header.time_us = time_us;
@@ -124,8 +124,8 @@ std::shared_ptr<Record> NewEvent(const RecordSpec& target, int64_t time_us, std:
   return rec;
 }
 
-std::shared_ptr<Record> NewProfile(const RecordSpec& target, uint32_t arena) {
-  return std::make_shared<Record>(std::max<uint32_t>(target.size, JN_PROFILE_FIELDS_OFFSET), arena);
+RecordRef<Record> NewProfile(const RecordSpec& target, uint32_t arena) {
+  return Record::Make(std::max<uint32_t>(target.size, JN_PROFILE_FIELDS_OFFSET), arena);
 }
 
 // ---- StateMap ------------------------------------------------------------------------
@@ -186,7 +186,7 @@ RecordPtr ProgramMap::Event(const RecordPtr& r, Relaid& relaid, bool remember) c
     if (old == r.get()) return now;
   }
   const RecordSpec& from = from_.events[h.type_id];
-  std::shared_ptr<Record> out = NewEvent(*map.target, h.time_us, {h.id.data, h.id.len},
+  RecordRef<Record> out = NewEvent(*map.target, h.time_us, {h.id.data, h.id.len},
                                          {h.customer.data, h.customer.len}, StringBytes(from, *r));
   RecordSource source(from, *r, JN_EVENT_PRESENT_OFFSET);
   Fill(map, source, JN_EVENT_PRESENT_OFFSET, *out);
@@ -250,7 +250,7 @@ void ProgramMap::Carry(CustomerState& c, std::vector<std::pair<uint32_t, Instanc
   }
   if (!profile_.same) {
     const Record& old = *c.profile;
-    std::shared_ptr<Record> profile = NewProfile(*profile_.target, StringBytes(from_.profile, old));
+    RecordRef<Record> profile = NewProfile(*profile_.target, StringBytes(from_.profile, old));
     RecordSource source(from_.profile, old, JN_PROFILE_PRESENT_OFFSET);
     Fill(profile_, source, JN_PROFILE_PRESENT_OFFSET, *profile);
     c.profile = std::move(profile);

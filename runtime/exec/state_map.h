@@ -61,9 +61,9 @@ void Fill(const FieldMap& map, FieldSource& source, uint32_t present_offset, Rec
 
 // Empty records of `target`'s layout, for Fill: an event with its header (the target's
 // type id), a profile. `arena`: bytes reserved for strings (Record).
-std::shared_ptr<Record> NewEvent(const RecordSpec& target, int64_t time_us, std::string_view id,
+RecordRef<Record> NewEvent(const RecordSpec& target, int64_t time_us, std::string_view id,
                                  std::string_view customer, uint32_t arena = 0);
-std::shared_ptr<Record> NewProfile(const RecordSpec& target, uint32_t arena = 0);
+RecordRef<Record> NewProfile(const RecordSpec& target, uint32_t arena = 0);
 
 class StateMap {
  public:

@@ -4,11 +4,15 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string>
+#include <vector>
 
+#include "juncture/runtime/event.h"
 #include "serve_fixture.h"
 
 namespace juncture::itest {
@@ -98,13 +102,38 @@ TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
 
 // The example journeys on the demo stream: every decision on its journey's subject,
 // every action on its channel's, the three bad lines of the stream as dead letters.
+// The demo's lines, each timestamp replaced by one of the last second, in the lines'
+// order. Serve decides at the wall clock, and a journey's deadline counts from the
+// signal (the timestamp): with the demo's own dates every send would be late once
+// they are more than a deadline old.
+std::vector<std::string> RecentLines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string& line = lines[i];
+    const std::string key = "\"timestamp\":\"";
+    size_t at = line.find(key);
+    if (at == std::string::npos) continue;
+    at += key.size();
+    size_t end = line.find('"', at);
+    int64_t t = 0;
+    if (end == std::string::npos || !runtime::ParseTimestamp(line.substr(at, end - at), t)) continue;
+    int64_t recent = now_us - 1'000'000 + static_cast<int64_t>(i) * 1000;
+    line.replace(at, end - at, runtime::FormatTimestamp(recent));
+  }
+  return lines;
+}
+
 TEST_F(ServeFixture, TheExamplesDecideOnTheRightSubjects) {
   StartServe({}, JUNCTURE_EXAMPLES);
-  std::ifstream in(std::string(JUNCTURE_EXAMPLES) + "/events/demo.jsonl");
-  std::string line;
   size_t published = 0;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
+  for (const std::string& line : RecentLines(std::string(JUNCTURE_EXAMPLES) + "/events/demo.jsonl")) {
     ASSERT_TRUE(client_.Publish("juncture.events.demo", line));
     ++published;
   }

@@ -621,7 +621,8 @@ TEST(RecordOwnTest, SetFieldCopiesStringsAndLists) {
   FieldSpec outside;  // does not fit: ignored
   outside.type = JN_INT;
   outside.offset = 100;
-  Record rec(104);
+  RecordRef<Record> owned = Record::Make(104);
+  Record& rec = *owned;
   {
     std::string text = "temporary";
     std::string a = "x", c = "yz";
@@ -1009,7 +1010,7 @@ void CheckDecoded(const ProgramSpec& spec, const Message& m) {
 
 TEST_F(DecoderTest, HostileInputNeverCrashes) {
   Hostile gen(20261122);
-  std::shared_ptr<Record> profile = MakeDefaultProfile(*spec_);
+  RecordRef<Record> profile = MakeDefaultProfile(*spec_);
   int decoded = 0, rejected = 0;
   Message m;  // reused across decodes on purpose
   std::string error;

@@ -1,8 +1,13 @@
 #include "juncture/runtime/record.h"
 
+#include <cstdint>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "juncture/runtime/event.h"
 
 namespace juncture::runtime {
 namespace {
@@ -34,6 +39,55 @@ TEST(RecordTest, OutOfRangePresenceBitsAreIgnored) {
   w.SetPresent(JN_EVENT_PRESENT_OFFSET, 64);
   w.SetPresent(JN_EVENT_PRESENT_OFFSET, -5);
   EXPECT_EQ(RecordView(bytes.data()).header().present, 0u);
+}
+
+// A record is one allocation: its layout (zeroed, 16-byte aligned), then the arena
+// its strings go to while it lasts; a string that does not fit gets a block of its own.
+TEST(RecordTest, StringsGoToTheArenaUntilItIsFullThenApart) {
+  RecordRef<Record> r = Record::Make(64, 16);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->size(), 64u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(r->data()) % 16, 0u);
+  for (uint32_t i = 0; i < 64; ++i) ASSERT_EQ(r->data()[i], 0) << i;
+  const uint8_t* begin = r->data();
+  const uint8_t* end = begin + 64 + 16;
+  auto inside = [&](JnStr s) {
+    auto* p = reinterpret_cast<const uint8_t*>(s.data);
+    return p >= begin + 64 && p + s.len <= end;
+  };
+  JnStr a = r->Own("abcdefgh");  // 8 bytes: fits
+  JnStr b = r->Own("ijklm");      // 8 more (aligned): fits exactly
+  JnStr c = r->Own("nop");        // none left: a block of its own
+  EXPECT_TRUE(inside(a));
+  EXPECT_TRUE(inside(b));
+  EXPECT_FALSE(inside(c));
+  EXPECT_EQ(std::string_view(a.data, a.len), "abcdefgh");
+  EXPECT_EQ(std::string_view(b.data, b.len), "ijklm");
+  EXPECT_EQ(std::string_view(c.data, c.len), "nop");
+}
+
+// References share one record; a read-only one is made from a writable one; moving
+// leaves the source empty; the record (and its views) lives while one reference does.
+TEST(RecordTest, ReferencesShareTheRecordUntilTheLastGoes) {
+  RecordRef<Record> w = Record::Make(JN_EVENT_FIELDS_OFFSET, 8);
+  JnStr s = w->Own("kept");
+  RecordPtr r = w;  // read-only, the same record
+  EXPECT_EQ(r.get(), w.get());
+  RecordPtr copy = r;
+  EXPECT_TRUE(copy == r);
+  RecordPtr moved = std::move(copy);
+  EXPECT_FALSE(copy);
+  EXPECT_TRUE(copy == nullptr);
+  EXPECT_EQ(moved.get(), w.get());
+  w.reset();
+  r.reset();
+  EXPECT_FALSE(w);
+  // `moved` still holds the record: its string is still there (ASan builds check it).
+  EXPECT_EQ(std::string_view(s.data, s.len), "kept");
+  std::vector<RecordPtr> many(100, moved);
+  moved = nullptr;
+  EXPECT_EQ(std::string_view(s.data, s.len), "kept");
+  EXPECT_EQ(many.back()->size(), uint32_t{JN_EVENT_FIELDS_OFFSET});
 }
 
 }  // namespace

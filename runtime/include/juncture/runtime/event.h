@@ -7,10 +7,13 @@
 // dead-letter output.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -19,21 +22,62 @@
 
 namespace juncture::runtime {
 
-// A record's bytes plus the storage its strings and lists point into. Strings and
-// lists are copied into an arena behind the fixed layout, in the same allocation, as
-// long as the `arena` bytes reserved at construction last; beyond that each gets a
-// heap block of its own.
-class Record {
+class Record;
+
+// A counted reference to a Record (the count lives in the record: one allocation
+// holds the count, the layout and its arena). `RecordRef<Record>` may write the
+// record (while it is being built), `RecordRef<const Record>` (RecordPtr) only read
+// it; the first converts to the second. Copies share the record; the last one frees
+// it. The count is atomic: a record may be released on another thread.
+template <class T>
+class RecordRef {
  public:
-  explicit Record(uint32_t size, uint32_t arena = 0) : size_(size) {
-    bytes_.reserve(size_t{size} + arena);
-    bytes_.resize(size, 0);
+  RecordRef() = default;
+  RecordRef(std::nullptr_t) {}  // NOLINT: as a null pointer converts
+  RecordRef(const RecordRef& o) : p_(o.p_) { Acquire(); }
+  RecordRef(RecordRef&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+  RecordRef(const RecordRef<U>& o) : p_(o.p_) {  // NOLINT: Record -> const Record
+    Acquire();
   }
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+  RecordRef(RecordRef<U>&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}  // NOLINT
+  RecordRef& operator=(RecordRef o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~RecordRef() { reset(); }
+
+  T* get() const { return p_; }
+  T& operator*() const { return *p_; }
+  T* operator->() const { return p_; }
+  explicit operator bool() const { return p_ != nullptr; }
+  void reset();
+  friend bool operator==(const RecordRef& a, const RecordRef& b) { return a.p_ == b.p_; }
+  friend bool operator==(const RecordRef& a, std::nullptr_t) { return a.p_ == nullptr; }
+
+ private:
+  template <class>
+  friend class RecordRef;
+  friend class Record;
+  explicit RecordRef(T* adopted) : p_(adopted) {}  // takes over one count
+  void Acquire();
+  T* p_ = nullptr;
+};
+
+// A record's bytes plus the storage its strings and lists point into, in one
+// allocation: the header below, the fixed layout, then an arena of the size asked
+// for at construction. Strings and lists are copied into the arena as long as it
+// lasts; beyond that each gets a heap block of its own.
+class alignas(16) Record {
+ public:
+  // A record of `size` layout bytes (zeroed) and `arena` bytes for strings and lists.
+  static RecordRef<Record> Make(uint32_t size, uint32_t arena = 0);
   Record(const Record&) = delete;
   Record& operator=(const Record&) = delete;
 
-  const uint8_t* data() const { return bytes_.data(); }
-  uint8_t* mutable_data() { return bytes_.data(); }
+  const uint8_t* data() const { return bytes(); }
+  uint8_t* mutable_data() { return bytes(); }
   // The fixed layout's size (the arena behind it not included).
   uint32_t size() const { return size_; }
   // Arena bytes a string of `len` bytes takes (it keeps 8-byte alignment).
@@ -52,15 +96,36 @@ class Record {
   JnValue GetField(const FieldSpec& field) const;
 
  private:
-  // Copies `bytes` into the arena if they fit (never reallocating `bytes_`, so the
-  // layout and earlier views stay put), else into a blob of their own.
+  template <class>
+  friend class RecordRef;
+  Record(uint32_t size, uint32_t capacity) : size_(size), capacity_(capacity), used_(size) {}
+  ~Record() = default;
+  // The layout and the arena follow the header (16-byte aligned, as malloc's).
+  uint8_t* bytes() const { return reinterpret_cast<uint8_t*>(const_cast<Record*>(this) + 1); }
+  void AddRef() const { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Release() const;
+  // Copies `bytes` into the arena if they fit (so the layout and earlier views stay
+  // put), else into a blob of their own.
   const void* Store(const void* data, size_t bytes);
 
-  uint32_t size_;
-  std::vector<uint8_t> bytes_;  // the layout, then the arena (within the capacity)
-  std::vector<std::unique_ptr<char[]>> blobs_;
+  mutable std::atomic<uint32_t> refs_{1};
+  uint32_t size_;      // the layout's bytes
+  uint32_t capacity_;  // the layout's and the arena's
+  uint32_t used_;      // of capacity_
+  std::unique_ptr<std::vector<std::unique_ptr<char[]>>> blobs_;  // what the arena missed
 };
-using RecordPtr = std::shared_ptr<const Record>;
+static_assert(sizeof(Record) == 32, "the header before a record's bytes");
+
+template <class T>
+void RecordRef<T>::reset() {
+  if (p_ != nullptr) std::exchange(p_, nullptr)->Release();
+}
+template <class T>
+void RecordRef<T>::Acquire() {
+  if (p_ != nullptr) p_->AddRef();
+}
+
+using RecordPtr = RecordRef<const Record>;
 
 enum class MessageKind { kTrack, kIdentify, kIgnored };
 
@@ -86,7 +151,7 @@ struct Message {
   // default, to absent: a value whose `type` is kTraitAbsent (MergeTraits clears the
   // field and its presence bit). Unknown traits are kept as raw (minified) JSON text.
   std::vector<std::pair<int, JnValue>> traits;
-  std::shared_ptr<Record> trait_storage;
+  RecordRef<Record> trait_storage;
   std::vector<std::pair<std::string, std::string>> unknown_traits;
   // kIgnored: a track of an event the program does not declare.
   std::string ignored_event;
@@ -101,10 +166,10 @@ bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
                    std::string& error);
 
 // A profile with every field at its default (absent for optional fields).
-std::shared_ptr<Record> MakeDefaultProfile(const ProgramSpec& spec);
+RecordRef<Record> MakeDefaultProfile(const ProgramSpec& spec);
 
 // A new profile: `old` with the traits of an identify message merged in.
-std::shared_ptr<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
+RecordRef<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
                                     const Message& identify);
 
 // Parses an ISO-8601 timestamp ("2026-11-22T21:57:10.123Z", "…+02:00") into
