@@ -38,12 +38,41 @@ void ReceiptBook::Sent(std::string_view id, std::string_view journey, std::strin
                        int64_t signal_us, int64_t published_us, int64_t deadline_us) {
   const Key key = KeyOf(id);
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, added] = actions_.try_emplace(key);
-  if (!added) return;  // a replay publishes the same action again: keep the first
-  it->second = Action{std::string(journey), std::string(channel), signal_us, published_us,
-                      deadline_us, 0};
+  if (actions_.count(key) > 0) return;  // a replay publishes the same action again: keep the first
+  ActionNode node = TakeActionNode();
+  node.key() = key;
+  Action& a = node.mapped();
+  a.journey.assign(journey);  // into the reused node's capacity
+  a.channel.assign(channel);
+  a.signal_us = signal_us;
+  a.published_us = published_us;
+  a.deadline_us = deadline_us;
+  a.statuses = 0;
+  actions_.insert(std::move(node));
   order_.emplace_back(published_us, key);
   Expire(published_us);
+}
+
+ReceiptBook::ActionNode ReceiptBook::TakeActionNode() {
+  if (spare_actions_.empty()) {
+    // A node of its own: inserted and taken out again (node handles have no other
+    // public constructor).
+    static const Key kFresh{~uint64_t{0}, ~uint64_t{0}};
+    return actions_.extract(actions_.try_emplace(kFresh).first);
+  }
+  ActionNode node = std::move(spare_actions_.back());
+  spare_actions_.pop_back();
+  return node;
+}
+
+ReceiptBook::GoneNode ReceiptBook::TakeGoneNode() {
+  if (spare_gone_.empty()) {
+    static const Key kFresh{~uint64_t{0}, ~uint64_t{0}};
+    return gone_.extract(gone_.insert(kFresh).first);
+  }
+  GoneNode node = std::move(spare_gone_.back());
+  spare_gone_.pop_back();
+  return node;
 }
 
 void ReceiptBook::Expire(int64_t now_us) {
@@ -51,10 +80,19 @@ void ReceiptBook::Expire(int64_t now_us) {
          (order_.size() > capacity_ || order_.front().first < now_us - window_us_)) {
     const Key id = order_.front().second;
     order_.pop_front();
-    actions_.erase(id);
-    if (gone_.insert(id).second) gone_order_.push_back(id);
+    if (auto it = actions_.find(id); it != actions_.end()) {
+      spare_actions_.push_back(actions_.extract(it));
+    }
+    if (gone_.count(id) == 0) {
+      GoneNode node = TakeGoneNode();
+      node.value() = id;
+      gone_.insert(std::move(node));
+      gone_order_.push_back(id);
+    }
     if (gone_order_.size() > capacity_) {
-      gone_.erase(gone_order_.front());
+      if (auto it = gone_.find(gone_order_.front()); it != gone_.end()) {
+        spare_gone_.push_back(gone_.extract(it));
+      }
       gone_order_.pop_front();
     }
   }

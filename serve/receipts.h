@@ -23,6 +23,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace juncture::serve {
 
@@ -72,6 +73,12 @@ class ReceiptBook {
     uint8_t statuses = 0;  // bit per status already received
   };
   void Expire(int64_t now_us);  // under mu_
+  // A node for actions_ / gone_, reused from one that left (so that, once the book is
+  // full, tracking an action allocates nothing), or a new one. Under mu_.
+  using ActionNode = std::unordered_map<Key, Action, KeyHash>::node_type;
+  using GoneNode = std::unordered_set<Key, KeyHash>::node_type;
+  ActionNode TakeActionNode();
+  GoneNode TakeGoneNode();
 
   const int64_t window_us_;
   const size_t capacity_;
@@ -81,6 +88,8 @@ class ReceiptBook {
   // Ids that left the book, to tell a late receipt from an unknown one (as bounded).
   std::unordered_set<Key, KeyHash> gone_;
   std::deque<Key> gone_order_;
+  std::vector<ActionNode> spare_actions_;  // nodes that left actions_, for reuse
+  std::vector<GoneNode> spare_gone_;
 };
 
 const char* ResultName(ReceiptBook::Result r);

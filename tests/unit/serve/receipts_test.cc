@@ -88,5 +88,32 @@ TEST(ReceiptBook, KeepsAtMostItsCapacityOldestFirst) {
   EXPECT_EQ(book.size(), 3u);
 }
 
+// An action that left the book gives its place to a new one: what the new one's
+// receipt reports is the new action's, whatever the old one held.
+TEST(ReceiptBook, AnActionInTheBookIsItsOwnAfterOthersLeft) {
+  ReceiptBook book(3600 * kSecond, 2);
+  const int64_t t = T("2026-06-01T12:00:00Z");
+  book.Sent("old", "a_journey_with_a_long_name", "email", t, t, 10 * kSecond);
+  book.Sent("mid", "b", "sms", t, t, 0);
+  for (int i = 0; i < 5; ++i) {  // each new action pushes the oldest out
+    book.Sent("n" + std::to_string(i), "c" + std::to_string(i), "push", t + i * kSecond,
+              t + (i + 1) * kSecond, i == 4 ? 0 : 10 * kSecond);
+  }
+  EXPECT_EQ(book.size(), 2u);
+  auto r = book.Receive(Receipt("n4", "delivered", "2026-06-01T12:00:08Z"), t);
+  ASSERT_EQ(r.result, ReceiptBook::Result::kMatched);
+  EXPECT_EQ(r.journey, "c4");
+  EXPECT_EQ(r.channel, "push");
+  EXPECT_EQ(r.action_to_customer_us, 3 * kSecond);  // published at +5 s
+  EXPECT_EQ(r.signal_to_customer_us, 4 * kSecond);  // signal at +4 s
+  EXPECT_EQ(r.fit, -1);                             // no deadline (the old one had one)
+  EXPECT_EQ(book.Receive(Receipt("n3", "delivered", "2026-06-01T12:00:08Z"), t).journey, "c3");
+  // Gone: the last two remembered (late), the older forgotten (unknown).
+  EXPECT_EQ(book.Receive(Receipt("n2", "delivered", "2026-06-01T12:00:08Z"), t).result,
+            ReceiptBook::Result::kLate);
+  EXPECT_EQ(book.Receive(Receipt("old", "delivered", "2026-06-01T12:00:08Z"), t).result,
+            ReceiptBook::Result::kUnknown);
+}
+
 }  // namespace
 }  // namespace juncture::serve
