@@ -1,6 +1,7 @@
 #include "receipts.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "juncture/runtime/event.h"
@@ -39,7 +40,7 @@ void ReceiptBook::Sent(std::string_view id, std::string_view journey, std::strin
   const Key key = KeyOf(id);
   std::lock_guard<std::mutex> lock(mu_);
   if (actions_.count(key) > 0) return;  // a replay publishes the same action again: keep the first
-  ActionNode node = TakeActionNode();
+  ActionNode node = TakeNode(actions_, spare_actions_);
   node.key() = key;
   Action& a = node.mapped();
   a.journey.assign(journey);  // into the reused node's capacity
@@ -53,25 +54,21 @@ void ReceiptBook::Sent(std::string_view id, std::string_view journey, std::strin
   Expire(published_us);
 }
 
-ReceiptBook::ActionNode ReceiptBook::TakeActionNode() {
-  if (spare_actions_.empty()) {
+template <class Table>
+typename Table::node_type ReceiptBook::TakeNode(Table& table,
+                                                std::vector<typename Table::node_type>& spare) {
+  if (spare.empty()) {
     // A node of its own: inserted and taken out again (node handles have no other
     // public constructor).
     static const Key kFresh{~uint64_t{0}, ~uint64_t{0}};
-    return actions_.extract(actions_.try_emplace(kFresh).first);
+    if constexpr (std::is_same_v<Table, std::unordered_set<Key, KeyHash>>) {
+      return table.extract(table.insert(kFresh).first);
+    } else {
+      return table.extract(table.try_emplace(kFresh).first);
+    }
   }
-  ActionNode node = std::move(spare_actions_.back());
-  spare_actions_.pop_back();
-  return node;
-}
-
-ReceiptBook::GoneNode ReceiptBook::TakeGoneNode() {
-  if (spare_gone_.empty()) {
-    static const Key kFresh{~uint64_t{0}, ~uint64_t{0}};
-    return gone_.extract(gone_.insert(kFresh).first);
-  }
-  GoneNode node = std::move(spare_gone_.back());
-  spare_gone_.pop_back();
+  typename Table::node_type node = std::move(spare.back());
+  spare.pop_back();
   return node;
 }
 
@@ -84,7 +81,7 @@ void ReceiptBook::Expire(int64_t now_us) {
       spare_actions_.push_back(actions_.extract(it));
     }
     if (gone_.count(id) == 0) {
-      GoneNode node = TakeGoneNode();
+      GoneNode node = TakeNode(gone_, spare_gone_);
       node.value() = id;
       gone_.insert(std::move(node));
       gone_order_.push_back(id);

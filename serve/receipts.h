@@ -77,8 +77,9 @@ class ReceiptBook {
   // full, tracking an action allocates nothing), or a new one. Under mu_.
   using ActionNode = std::unordered_map<Key, Action, KeyHash>::node_type;
   using GoneNode = std::unordered_set<Key, KeyHash>::node_type;
-  ActionNode TakeActionNode();
-  GoneNode TakeGoneNode();
+  template <class Table>
+  static typename Table::node_type TakeNode(Table& table,
+                                            std::vector<typename Table::node_type>& spare);
 
   const int64_t window_us_;
   const size_t capacity_;

@@ -57,6 +57,15 @@ int Pending(natsSubscription* sub) {
   return n;
 }
 
+// Publishes m0..m(n-1) on `subject`; false at the first publish NATS.c refuses.
+bool PublishNumbered(natsConnection* nc, const char* subject, int n) {
+  for (int i = 0; i < n; ++i) {
+    std::string body = "m" + std::to_string(i);
+    if (natsConnection_PublishString(nc, subject, body.c_str()) != NATS_OK) return false;
+  }
+  return true;
+}
+
 // Takes `n` messages (waiting up to 5 s for each) and checks they are m0..m(n-1).
 void ExpectInOrder(natsSubscription* sub, int n) {
   for (int i = 0; i < n; ++i) {
@@ -82,10 +91,7 @@ TEST(NatsLoop, PublishesOfTheLoopThreadLeaveTogetherAtItsFlush) {
   ASSERT_TRUE(out);
   ASSERT_EQ(natsConnection_FlushTimeout(plain.get(), 5000), NATS_OK);
 
-  for (int i = 0; i < 100; ++i) {
-    std::string body = "m" + std::to_string(i);
-    ASSERT_EQ(natsConnection_PublishString(driven.get(), "loop.out", body.c_str()), NATS_OK);
-  }
+  ASSERT_TRUE(PublishNumbered(driven.get(), "loop.out", 100));
   // Not written yet: reading (Poll) does not write, and NATS.c has no thread of its own
   // that would.
   for (int i = 0; i < 20; ++i) {
@@ -124,20 +130,14 @@ TEST(NatsLoop, AnotherThreadsPublishWakesTheLoopAndSubscriptionsReceiveWhatItRea
   SubPtr in = SubscribeSync(driven.get(), "loop.in");
   ASSERT_TRUE(in);
   ASSERT_EQ(natsConnection_FlushTimeout(driven.get(), 5000), NATS_OK);
-  for (int i = 0; i < 50; ++i) {
-    std::string body = "m" + std::to_string(i);
-    ASSERT_EQ(natsConnection_PublishString(plain.get(), "loop.in", body.c_str()), NATS_OK);
-  }
+  ASSERT_TRUE(PublishNumbered(plain.get(), "loop.in", 50));
   ExpectInOrder(in.get(), 50);
 
   // This thread publishes on the driven connection: written by the woken loop.
   SubPtr out = SubscribeSync(plain.get(), "loop.out");
   ASSERT_TRUE(out);
   ASSERT_EQ(natsConnection_FlushTimeout(plain.get(), 5000), NATS_OK);
-  for (int i = 0; i < 50; ++i) {
-    std::string body = "m" + std::to_string(i);
-    ASSERT_EQ(natsConnection_PublishString(driven.get(), "loop.out", body.c_str()), NATS_OK);
-  }
+  ASSERT_TRUE(PublishNumbered(driven.get(), "loop.out", 50));
   ExpectInOrder(out.get(), 50);
 
   stop = true;
