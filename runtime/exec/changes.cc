@@ -117,7 +117,7 @@ struct StateRestorer::Impl {
   int64_t now_us = 0;
   uint64_t next_seq = 1;
   EngineStats stats;
-  std::unordered_map<std::string, CustomerState> customers;
+  CustomerMap<CustomerState> customers;
   std::vector<runtime::Timer> timers;
   std::vector<uint64_t> cancelled;
   std::function<bool(std::string_view)> keep;  // empty: every customer

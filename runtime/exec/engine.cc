@@ -323,7 +323,7 @@ size_t Engine::customers() const { return impl_->customers_.size(); }
 size_t Engine::pending_timers() const { return impl_->timers_.size() + impl_->far_timers_; }
 size_t Engine::timers_in_memory() const { return impl_->timers_.size(); }
 size_t Engine::timers_of(std::string_view customer) const {
-  auto it = impl_->customers_.find(std::string(customer));
+  auto it = impl_->customers_.find(customer);
   return it == impl_->customers_.end() ? 0 : it->second.instances.size() + it->second.deferred;
 }
 const EngineLimits& Engine::limits() const { return impl_->limits_; }

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "exec/customer_map.h"
 #include "exec/event_history.h"
 #include "flat_map.h"
 #include "juncture/runtime/event.h"
@@ -203,7 +204,7 @@ class Engine::Impl {
   Batch batch_;                     // see NewBatch
   std::vector<JnValue> param_values_;  // Send: a step's evaluated params
   int64_t now_us_ = 0;
-  std::unordered_map<std::string, CustomerState> customers_;
+  CustomerMap<CustomerState> customers_;
   TimerQueue timers_;
   std::unordered_map<uint64_t, bool> cancelled_;  // seq -> cancelled (release timers)
   uint64_t next_seq_ = 1;
@@ -227,7 +228,7 @@ class Engine::Impl {
     uint64_t seq;
     Timer timer;  // kPut: the timer as set
   };
-  using CustomerEntry = std::pair<const std::string, CustomerState>;
+  using CustomerEntry = CustomerMap<CustomerState>::value_type;
   bool track_changes_ = false;
   bool layouts_written_ = false;  // the current program's layouts are in the changes taken
   bool rewrite_ = false;          // the next TakeChanges hands over the whole state

@@ -2,6 +2,8 @@
 // state over to the new version by the one rule of state_map.h (docs/semantics.md,
 // "Reloading"), in place. The whole migration runs on the engine's thread before the
 // next message, so no message sees half of it.
+#include <algorithm>
+
 #include "exec/engine_impl.h"
 #include "exec/snapshot.h"
 #include "exec/state_map.h"
@@ -32,14 +34,22 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   const StateMap to(*next.spec);
   const ProgramMap map(*spec_, to);
   // Instances the rule cannot carry end with a decision, in the version they were in
-  // (spec_ is still the old program here).
+  // (spec_ is still the old program here), customer by customer in id order (the
+  // map's own order is its hashing's).
   Batch ended;
-  std::vector<std::pair<uint32_t, Instance>> dropped;
+  std::vector<std::pair<const std::string*, std::vector<std::pair<uint32_t, Instance>>>> dropped;
+  std::vector<std::pair<uint32_t, Instance>> carried_off;
   for (auto& [id, c] : customers_) {
-    dropped.clear();
-    map.Carry(c, dropped);
-    for (const auto& [j, inst] : dropped) {
-      Lifecycle(ended, j, id, inst, "reload", "exited", now_us_);
+    map.Carry(c, carried_off);
+    if (carried_off.empty()) continue;
+    dropped.emplace_back(&id, std::move(carried_off));
+    carried_off.clear();
+  }
+  std::sort(dropped.begin(), dropped.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  for (const auto& [id, instances] : dropped) {
+    for (const auto& [j, inst] : instances) {
+      Lifecycle(ended, j, *id, inst, "reload", "exited", now_us_);
     }
   }
   // Timers: instance timers follow their journey (a dropped instance's timer finds

@@ -52,7 +52,7 @@ struct State {
   int64_t now_us = 0;
   uint64_t next_seq = 1;
   EngineStats stats;
-  std::unordered_map<std::string, CustomerState> customers;
+  CustomerMap<CustomerState> customers;
   std::vector<Timer> timers;  // any order
   std::unordered_map<uint64_t, bool> cancelled;
 };
@@ -63,7 +63,7 @@ struct View {
   int64_t now_us = 0;
   uint64_t next_seq = 1;
   const EngineStats* stats = nullptr;
-  const std::unordered_map<std::string, CustomerState>* customers = nullptr;
+  const CustomerMap<CustomerState>* customers = nullptr;
   std::vector<const Timer*> timers;  // in firing order
   const std::unordered_map<uint64_t, bool>* cancelled = nullptr;
 };

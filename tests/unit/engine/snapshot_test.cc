@@ -676,7 +676,7 @@ TEST(ReloadAndLoad, AgreeAtEveryCutIntoTheSameProgram) {
 
 // The edited program of LoadsIntoAnEditedProgramByNameAndDropsWhatIsGone, reached by a
 // reload instead: the same decisions after it, and the instances the load drops
-// silently end with `exited` at step `reload`.
+// silently end with `exited` at step `reload`, customer by customer in id order.
 TEST(ReloadAndLoad, AReloadDecidesWhatALoadIntoTheEditedProgramDecides) {
   EngineHarness h(std::string(kBase) + kV1);
   ASSERT_TRUE(h.ok()) << h.diagnostics();
@@ -695,7 +695,7 @@ TEST(ReloadAndLoad, AReloadDecidesWhatALoadIntoTheEditedProgramDecides) {
   h.engine().Reload(Compile(kV2Events), at_reload);
   std::vector<std::string> ended;
   for (const Decision& d : at_reload.decisions) ended.push_back(Brief(d) + " " + d.customer);
-  EXPECT_THAT(ended, ElementsAre("gone:reload:exited ben", "k:reload:exited ana"));
+  EXPECT_THAT(ended, ElementsAre("k:reload:exited ana", "gone:reload:exited ben"));
 
   Collector after_load;
   h.Clear();
