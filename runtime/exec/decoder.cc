@@ -323,30 +323,109 @@ bool ConvertField(dom::element e, const FieldSpec& f, std::string_view kind,
 
 enum class Lookup { kMissing, kWrongType, kOk };
 
+// The top-level members the decoder reads. One pass over the message's object finds
+// them all (a lookup by name per member would compare every key again and again);
+// of a name given twice the first counts, as with a lookup.
+enum Member { kType, kMessageId, kUserId, kAnonymousId, kTimestamp, kReceivedAt, kEvent,
+              kProperties, kTraits, kMemberCount };
+
+Member MemberOf(std::string_view key) {
+  switch (key.size()) {
+    case 4: return key == "type" ? kType : kMemberCount;
+    case 5: return key == "event" ? kEvent : kMemberCount;
+    case 6: return key == "userId" ? kUserId : key == "traits" ? kTraits : kMemberCount;
+    case 9: return key == "messageId" ? kMessageId : key == "timestamp" ? kTimestamp : kMemberCount;
+    case 10:
+      return key == "receivedAt" ? kReceivedAt : key == "properties" ? kProperties : kMemberCount;
+    case 11: return key == "anonymousId" ? kAnonymousId : kMemberCount;
+    default: return kMemberCount;
+  }
+}
+
+struct Members {
+  dom::element at[kMemberCount];
+  bool given[kMemberCount] = {};
+
+  explicit Members(dom::object root) {
+    for (dom::key_value_pair kv : root) {
+      Member m = MemberOf(kv.key);
+      if (m == kMemberCount || given[m]) continue;
+      at[m] = kv.value;
+      given[m] = true;
+    }
+  }
+  // A member given and not null, or null.
+  const dom::element* Get(Member m) const {
+    return given[m] && !at[m].is_null() ? &at[m] : nullptr;
+  }
+};
+
 // A string member; null counts as missing. `el` is set when the member exists.
-Lookup GetString(dom::object obj, std::string_view key, std::string_view& s, dom::element& el) {
-  if (obj.at_key(key).get(el) != simdjson::SUCCESS || el.is_null()) return Lookup::kMissing;
+Lookup GetString(const Members& members, Member m, std::string_view& s, dom::element& el) {
+  const dom::element* found = members.Get(m);
+  if (found == nullptr) return Lookup::kMissing;
+  el = *found;
   return el.get(s) == simdjson::SUCCESS ? Lookup::kOk : Lookup::kWrongType;
 }
 
 // An object member; absent or null is an empty object (`present` false).
-bool GetObject(dom::object obj, std::string_view key, dom::object& out, bool& present,
-               std::string& error) {
-  dom::element el;
+bool GetObject(const Members& members, Member m, std::string_view key, dom::object& out,
+               bool& present, std::string& error) {
   present = false;
-  if (obj.at_key(key).get(el) != simdjson::SUCCESS || el.is_null()) return true;
-  if (el.get(out) != simdjson::SUCCESS) {
-    error = std::string(key) + " must be an object, got " + JsonTypeName(el);
+  const dom::element* el = members.Get(m);
+  if (el == nullptr) return true;
+  if (el->get(out) != simdjson::SUCCESS) {
+    error = std::string(key) + " must be an object, got " + JsonTypeName(*el);
     return false;
   }
   present = true;
   return true;
 }
 
-bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::string& error) {
+// The properties given for an event's fields, by field index, in one pass over the
+// properties object (of a name given twice the first counts). Reused per thread.
+const std::vector<const dom::element*>& PropertiesByField(const RecordSpec& rs,
+                                                          dom::object props, bool have_props) {
+  thread_local std::vector<dom::element> values;
+  thread_local std::vector<const dom::element*> by_field;
+  by_field.assign(rs.fields.size(), nullptr);
+  if (!have_props) return by_field;
+  values.resize(rs.fields.size());
+  for (dom::key_value_pair kv : props) {
+    for (size_t i = 0; i < rs.fields.size(); ++i) {
+      const std::string& name = rs.fields[i].name;
+      if (name.size() != kv.key.size() || name != kv.key) continue;
+      if (by_field[i] == nullptr) {
+        values[i] = kv.value;
+        by_field[i] = &values[i];
+      }
+      break;
+    }
+  }
+  return by_field;
+}
+
+// The bytes of a record's arena that a property given for field `f` takes: a
+// string's bytes, a list's elements (and the bytes of its strings). What does not
+// convert takes nothing: it rejects the message.
+uint32_t ArenaFor(const dom::element& e, const FieldSpec& f) {
+  std::string_view s;
+  if (f.type == JN_STRING) return e.get(s) == simdjson::SUCCESS ? Record::ArenaBytes(s.size()) : 0;
+  dom::array items;
+  if (f.type != JN_LIST || e.get(items) != simdjson::SUCCESS) return 0;
+  uint32_t bytes = Record::ArenaBytes(items.size() * jn_value_size(f.elem));
+  if (f.elem != JN_STRING) return bytes;
+  for (dom::element item : items) {
+    if (item.get(s) == simdjson::SUCCESS) bytes += Record::ArenaBytes(s.size());
+  }
+  return bytes;
+}
+
+bool DecodeTrack(const ProgramSpec& spec, const Members& members, Message& out,
+                 std::string& error) {
   std::string_view name;
   dom::element el;
-  switch (GetString(root, "event", name, el)) {
+  switch (GetString(members, kEvent, name, el)) {
     case Lookup::kMissing: error = "missing event"; return false;
     case Lookup::kWrongType: error = "event must be a non-empty string"; return false;
     case Lookup::kOk: break;
@@ -363,14 +442,18 @@ bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::s
   }
   dom::object props;
   bool have_props;
-  if (!GetObject(root, "properties", props, have_props, error)) return false;
+  if (!GetObject(members, kProperties, "properties", props, have_props, error)) return false;
 
   const RecordSpec& rs = spec.events[index];
-  // One allocation for the layout, the id, the customer and (usually) the string
-  // properties: room for those of a typical event, the rest spill to blobs.
-  constexpr uint32_t kPropertyArena = 64;
+  const std::vector<const dom::element*>& given = PropertiesByField(rs, props, have_props);
+  // One allocation for the layout, the id, the customer and the string and list
+  // properties, sized to what they hold: the record lives as long as a window or an
+  // instance keeps it.
   uint32_t arena = Record::ArenaBytes(out.message_id.size()) +
-                   Record::ArenaBytes(out.customer.size()) + kPropertyArena;
+                   Record::ArenaBytes(out.customer.size());
+  for (size_t i = 0; i < rs.fields.size(); ++i) {
+    if (given[i] != nullptr) arena += ArenaFor(*given[i], rs.fields[i]);
+  }
   auto rec = Record::Make(std::max<uint32_t>(rs.size, JN_EVENT_FIELDS_OFFSET), arena);
   JnEventHeader header{};
   header.type_id = rs.type_id;
@@ -380,13 +463,11 @@ bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::s
   std::memcpy(rec->mutable_data(), &header, sizeof header);
 
   std::vector<uint8_t> list_buf;
-  for (const FieldSpec& f : rs.fields) {
-    dom::element value;
-    bool given = have_props && props.at_key(f.name).get(value) == simdjson::SUCCESS &&
-                 !value.is_null();
-    if (given) {
+  for (size_t i = 0; i < rs.fields.size(); ++i) {
+    const FieldSpec& f = rs.fields[i];
+    if (given[i] != nullptr && !given[i]->is_null()) {
       JnValue v;
-      if (!ConvertField(value, f, "property", list_buf, v, error)) return false;
+      if (!ConvertField(*given[i], f, "property", list_buf, v, error)) return false;
       rec->SetField(f, v, JN_EVENT_PRESENT_OFFSET);
     } else if (f.has_default) {
       rec->SetField(f, f.default_value, JN_EVENT_PRESENT_OFFSET);
@@ -401,11 +482,11 @@ bool DecodeTrack(const ProgramSpec& spec, dom::object root, Message& out, std::s
   return true;
 }
 
-bool DecodeIdentify(const ProgramSpec& spec, dom::object root, Message& out,
+bool DecodeIdentify(const ProgramSpec& spec, const Members& members, Message& out,
                     std::string& error) {
   dom::object traits;
   bool have_traits;
-  if (!GetObject(root, "traits", traits, have_traits, error)) return false;
+  if (!GetObject(members, kTraits, "traits", traits, have_traits, error)) return false;
   out.kind = MessageKind::kIdentify;
   out.trait_storage =
       Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
@@ -467,13 +548,14 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
     error = std::string("message must be a JSON object, got ") + JsonTypeName(doc);
     return false;
   }
+  const Members members(root);
   std::string_view type, text;
   dom::element el;
-  if (GetString(root, "type", type, el) != Lookup::kOk || (type != "track" && type != "identify")) {
+  if (GetString(members, kType, type, el) != Lookup::kOk || (type != "track" && type != "identify")) {
     error = "type must be \"track\" or \"identify\"";
     return false;
   }
-  switch (GetString(root, "messageId", text, el)) {
+  switch (GetString(members, kMessageId, text, el)) {
     case Lookup::kMissing: error = "missing messageId"; return false;
     case Lookup::kWrongType: error = "messageId must be a non-empty string"; return false;
     case Lookup::kOk: break;
@@ -483,16 +565,16 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
     return false;
   }
   out.message_id = std::string(text);
-  if (GetString(root, "userId", text, el) == Lookup::kOk && !text.empty()) {
+  if (GetString(members, kUserId, text, el) == Lookup::kOk && !text.empty()) {
     out.customer = std::string(text);
-  } else if (GetString(root, "anonymousId", text, el) == Lookup::kOk && !text.empty()) {
+  } else if (GetString(members, kAnonymousId, text, el) == Lookup::kOk && !text.empty()) {
     out.customer = std::string(text);
     out.customer_is_anonymous = true;
   } else {
     error = "missing userId and anonymousId";
     return false;
   }
-  switch (GetString(root, "timestamp", text, el)) {
+  switch (GetString(members, kTimestamp, text, el)) {
     case Lookup::kMissing: error = "missing timestamp"; return false;
     case Lookup::kWrongType:
       error = std::string("timestamp must be a string, got ") + JsonTypeName(el);
@@ -503,7 +585,7 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
     error = "timestamp " + Quote(text) + " is not ISO-8601";
     return false;
   }
-  switch (GetString(root, "receivedAt", text, el)) {  // optional
+  switch (GetString(members, kReceivedAt, text, el)) {  // optional
     case Lookup::kMissing: break;
     case Lookup::kWrongType:
       error = std::string("receivedAt must be a string, got ") + JsonTypeName(el);
@@ -516,8 +598,8 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
       }
       break;
   }
-  if (type == "track") return DecodeTrack(spec, root, out, error);
-  return DecodeIdentify(spec, root, out, error);
+  if (type == "track") return DecodeTrack(spec, members, out, error);
+  return DecodeIdentify(spec, members, out, error);
 }
 
 }  // namespace

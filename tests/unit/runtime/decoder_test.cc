@@ -248,6 +248,75 @@ TEST_F(DecoderTest, GoodTrackDecodesEveryField) {
   EXPECT_EQ(Str(note.s), "héllo");
 }
 
+// Of a member or property given twice the first counts, also when it is null (then
+// the member is missing): what a lookup by name finds. Properties may come in any
+// order, and keys written with escapes are the same keys.
+TEST_F(DecoderTest, OfANameGivenTwiceTheFirstCounts) {
+  Message m;
+  std::string error;
+  ASSERT_TRUE(Decode(R"({"messageId":"m-1","type":"track","userId":"c-1","userId":"c-2",)"
+                     R"("event":"order","timestamp":"2026-11-22T21:57:10Z","event":"nope",)"
+                     R"("properties":{"wait":90,"note":"first","amount":1.5,"note":"second",)"
+                     R"("\u0070aid":true,"count":3,"at":"2026-11-22T00:00:00Z","count":4}})",
+                     m, error))
+      << error;
+  EXPECT_EQ(m.kind, MessageKind::kTrack);
+  EXPECT_EQ(m.customer, "c-1");
+  const Record& rec = *m.record;
+  EXPECT_EQ(Str(rec.GetField(EventField("note")).s), "first");
+  EXPECT_EQ(rec.GetField(EventField("count")).i, 3);
+  EXPECT_TRUE(rec.GetField(EventField("paid")).b);
+
+  Message null_first;
+  EXPECT_FALSE(Decode(R"({"type":"track","messageId":null,"messageId":"m-2","userId":"c-1",)"
+                      R"("event":"order","timestamp":"2026-11-22T21:57:10Z"})",
+                      null_first, error));
+  EXPECT_EQ(error, "missing messageId");
+  Message null_property;
+  EXPECT_FALSE(Decode(Order(R"({"paid":null,"paid":true,"amount":1.5,"count":3,"note":"n",)"
+                            R"("at":"2026-11-22T00:00:00Z","wait":90})"),
+                      null_property, error));
+  EXPECT_EQ(error, "missing required property 'paid'");
+}
+
+// A decoded event holds its id, customer, strings and lists in its one allocation,
+// whose arena is just as large as they need (a record lives as long as a window or an
+// instance keeps it).
+TEST_F(DecoderTest, AnEventsStringsAndListsFillItsArenaExactly) {
+  Message m;
+  std::string error;
+  const std::string note(100, 'n');
+  ASSERT_TRUE(Decode(Order(R"({"paid":true,"amount":1.5,"count":3,"note":")" + note +
+                           R"(","at":"2026-11-22T00:00:00Z","wait":90,)"
+                           R"("skus":["a","a-longer-sku-than-eight-bytes",""],"nums":[1,2,3]})"),
+                     m, error))
+      << error;
+  const Record& rec = *m.record;
+  // m-1, c-42, the note, three string views and their bytes, three ints.
+  const uint32_t arena = 8 + 8 + 104 + 3 * static_cast<uint32_t>(sizeof(JnStr)) + 8 + 32 + 0 + 24;
+  EXPECT_EQ(rec.capacity(), rec.size() + arena);
+  const uint8_t* begin = rec.data() + rec.size();
+  const uint8_t* end = rec.data() + rec.capacity();
+  auto inside = [&](const void* data, size_t len) {
+    auto* p = static_cast<const uint8_t*>(data);
+    return p >= begin && p + len <= end;
+  };
+  RecordView r(rec.data());
+  EXPECT_TRUE(inside(r.header().id.data, 3));
+  EXPECT_TRUE(inside(r.header().customer.data, 4));
+  JnValue n = rec.GetField(EventField("note"));
+  EXPECT_TRUE(inside(n.s.data, n.s.len));
+  JnValue skus = rec.GetField(EventField("skus"));
+  ASSERT_EQ(skus.l.len, 3u);
+  EXPECT_TRUE(inside(skus.l.data, 3 * sizeof(JnStr)));
+  EXPECT_EQ(StringList(skus.l), (std::vector<std::string>{"a", "a-longer-sku-than-eight-bytes", ""}));
+  JnStr second;
+  std::memcpy(&second, static_cast<const uint8_t*>(skus.l.data) + sizeof(JnStr), sizeof second);
+  EXPECT_TRUE(inside(second.data, second.len));
+  JnValue nums = rec.GetField(EventField("nums"));
+  EXPECT_TRUE(inside(nums.l.data, 24));
+}
+
 TEST_F(DecoderTest, DefaultsAndOptionalFields) {
   Message m;
   std::string error;

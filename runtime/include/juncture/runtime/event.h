@@ -80,6 +80,8 @@ class alignas(16) Record {
   uint8_t* mutable_data() { return bytes(); }
   // The fixed layout's size (the arena behind it not included).
   uint32_t size() const { return size_; }
+  // The layout's and the arena's bytes: the record's own allocation after its header.
+  uint32_t capacity() const { return capacity_; }
   // Arena bytes a string of `len` bytes takes (it keeps 8-byte alignment).
   static uint32_t ArenaBytes(size_t len) { return static_cast<uint32_t>((len + 7) & ~size_t{7}); }
 
