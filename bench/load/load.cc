@@ -8,6 +8,13 @@
 //                       responder in this process (on its own connection) republishes
 //                       each event unchanged to an action subject. Two NATS hops, like
 //                       event -> serve -> action, with no decision in between.
+//   jetstream-echo      the floor of `serve --jetstream`: the events go into a stream
+//                       (JUNCTURE_LOAD_ECHO, file storage, made afresh), and the
+//                       responder takes them as serve does: fetches from a pull
+//                       consumer (a batch of what is there, up to 256), publishes each
+//                       into a stream of actions (JUNCTURE_LOAD_ECHO_ACTIONS, as serve
+//                       stores its actions; acks awaited asynchronously), and acks it.
+//                       No decision, no state, no checkpoint.
 //   --events FILE       publish the messages of a JSON-lines file instead and, with
 //                       --print, show every action, decision and dead letter that comes
 //                       back (a demo); --restamp makes them live (timestamp = now).
@@ -232,6 +239,91 @@ void OnEcho(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
                       {natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))});
   natsMsg_Destroy(msg);
 }
+
+// The JetStream echo responder: a thread fetching from a pull consumer of the echo
+// stream until `stop`.
+struct JetStreamEcho {
+  Connection* conn = nullptr;
+  std::string subject;  // where the echoes go
+  jsCtx* js = nullptr;
+  natsSubscription* sub = nullptr;
+  std::atomic<bool> stop{false};
+  std::thread thread;
+
+  static constexpr const char* kStream = "JUNCTURE_LOAD_ECHO";
+  static constexpr const char* kActionsStream = "JUNCTURE_LOAD_ECHO_ACTIONS";
+
+  // Makes the streams afresh (events on `events`, actions on `to`) and the consumer;
+  // false (with a message) if the server has no JetStream.
+  bool Start(Connection* c, const std::string& events, std::string to) {
+    conn = c;
+    subject = std::move(to);
+    jsErrCode code = static_cast<jsErrCode>(0);
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.MaxPending = 1 << 16;
+    if (natsConnection_JetStream(&js, conn->nc, &jo) != NATS_OK) return Fail("no JetStream context");
+    if (!MakeStream(kStream, events) || !MakeStream(kActionsStream, subject)) return false;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = kStream;
+    so.Config.AckPolicy = js_AckExplicit;
+    so.Config.MaxAckPending = 1 << 20;  // as serve's consumer
+    if (js_PullSubscribe(&sub, js, events.c_str(), "load-echo", nullptr, &so, &code) != NATS_OK) {
+      return Fail("cannot subscribe to stream " + std::string(kStream));
+    }
+    thread = std::thread([this] { Loop(); });
+    return true;
+  }
+  void Loop() {
+    while (!stop.load(std::memory_order_relaxed)) {
+      int waiting = 0;
+      natsSubscription_GetPending(sub, &waiting, nullptr);
+      natsMsgList list{};
+      jsErrCode code = static_cast<jsErrCode>(0);
+      if (natsSubscription_Fetch(&list, sub, waiting > 0 ? 1 : 256, 100, &code) != NATS_OK) continue;
+      for (int i = 0; i < list.Count; ++i) {
+        natsMsg* m = list.Msgs[i];
+        js_PublishAsync(js, subject.c_str(), natsMsg_GetData(m), natsMsg_GetDataLength(m), nullptr);
+        natsMsg_Ack(m, nullptr);
+      }
+      natsMsgList_Destroy(&list);
+    }
+  }
+  ~JetStreamEcho() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+    if (sub != nullptr) natsSubscription_Destroy(sub);
+    if (js != nullptr) {
+      jsErrCode code = static_cast<jsErrCode>(0);
+      js_PublishAsyncComplete(js, nullptr);
+      js_DeleteStream(js, kStream, nullptr, &code);
+      js_DeleteStream(js, kActionsStream, nullptr, &code);
+      jsCtx_Destroy(js);
+    }
+  }
+  bool MakeStream(const char* name, const std::string& on) {
+    jsErrCode code = static_cast<jsErrCode>(0);
+    js_DeleteStream(js, name, nullptr, &code);  // a previous run's, if any
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = name;
+    const char* subjects[] = {on.c_str()};
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    jsStreamInfo* info = nullptr;
+    if (js_AddStream(&info, js, &cfg, nullptr, &code) != NATS_OK) {
+      return Fail("cannot create stream " + std::string(name) + " on " + on + " (is JetStream on?)");
+    }
+    jsStreamInfo_Destroy(info);
+    return true;
+  }
+  static bool Fail(const std::string& what) {
+    fprintf(stderr, "juncture-load: jetstream-echo: %s\n", what.c_str());
+    return false;
+  }
+};
 
 std::string CustomerId(int64_t i) { return "load-c" + std::to_string(i); }
 
@@ -468,8 +560,10 @@ int main(int argc, char** argv) {
   Run run;
   Options& o = run.opt;
   CLI::App app{"juncture-load: event->action latency of `juncture serve` (or of an echo floor) over NATS"};
-  app.add_option("--mode", o.mode, "journeys (juncture serve) or echo (in-tool responder: the floor)")
-      ->check(CLI::IsMember({"journeys", "echo"}))->capture_default_str();
+  app.add_option("--mode", o.mode,
+                 "journeys (juncture serve), echo (in-tool responder: the floor) or jetstream-echo "
+                 "(the same through a JetStream stream and pull consumer: the floor of serve --jetstream)")
+      ->check(CLI::IsMember({"journeys", "echo", "jetstream-echo"}))->capture_default_str();
   app.add_option("--nats", o.url, "NATS server URL")->capture_default_str();
   app.add_option("--rate", o.rate, "messages per second (--events: 0 = as fast as possible)")
       ->capture_default_str();
@@ -500,7 +594,8 @@ int main(int argc, char** argv) {
   app.add_option("--json", o.json_out, "append the result as one JSON line to this file");
   app.add_option("--label", o.label, "a label copied into the JSON line");
   CLI11_PARSE(app, argc, argv);
-  const bool echo = o.mode == "echo";
+  const bool jetstream_echo = o.mode == "jetstream-echo";
+  const bool echo = o.mode == "echo" || jetstream_echo;
   if (o.subject.empty()) o.subject = echo ? "juncture-load.echo.events" : o.events_prefix + ".track";
   if (o.actions.empty()) o.actions = echo ? "juncture-load.echo.actions.>" : "juncture.actions.>";
   if (o.events_file.empty() && (o.rate <= 0 || o.duration <= 0)) {
@@ -524,14 +619,19 @@ int main(int argc, char** argv) {
     Connection sub(o.url, "juncture-load-sub");
     std::unique_ptr<Connection> echo_conn;
     Echo echo_state;
+    JetStreamEcho jetstream_echo_state;
     std::vector<natsSubscription*> extra;
     if (echo) {
       echo_conn = std::make_unique<Connection>(o.url, "juncture-load-echo");
       // Replies go to <actions prefix>.load, like serve's actions on channel `load`.
       std::string to = o.actions;
       if (!to.empty() && to.back() == '>') to = to.substr(0, to.size() - 1) + "load";
-      echo_state = {echo_conn.get(), to};
-      extra.push_back(echo_conn->Subscribe(o.subject, OnEcho, &echo_state));
+      if (jetstream_echo) {
+        if (!jetstream_echo_state.Start(echo_conn.get(), o.subject, to)) return 1;
+      } else {
+        echo_state = {echo_conn.get(), to};
+        extra.push_back(echo_conn->Subscribe(o.subject, OnEcho, &echo_state));
+      }
     }
     natsSubscription* actions_sub = sub.Subscribe(o.actions, OnAction, &run);
     if (o.print && !echo) {

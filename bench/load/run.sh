@@ -13,7 +13,8 @@
 #                               "--memory-state" to measure without the state store)
 #                               [--jetstream]  (nats-server with JetStream, serve
 #                               --jetstream: the events are stored by the stream serve
-#                               creates, and decided from it)
+#                               creates, and decided from it; the runs add the
+#                               JetStream floor, juncture-load --mode jetstream-echo)
 #                               [--peer]  (then, in the same run, the alternative a team
 #                               would build: bench/peers/journey_service.js, Node.js with
 #                               the `nats` client and json-rules-engine, on the same
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
     --serve-args) SERVE_ARGS="$2"; shift ;;
     --jetstream) JETSTREAM=1 ;;
     --peer) PEER=1 ;;
-    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
@@ -107,8 +108,12 @@ SERVE_PID=$!
 log "nats-server on $URL (pid $NATS_PID), juncture serve (pid $SERVE_PID); results in $OUT"
 
 # ---- The runs: floor then juncture at each rate (juncture-load waits for serve) -----
+# With JetStream, the floor of serve --jetstream too: the same events through a stream
+# and a pull consumer (juncture-load --mode jetstream-echo).
+MODES="echo journeys"
+[ "$JETSTREAM" = 1 ] && MODES="echo jetstream-echo journeys"
 for rate in $RATES; do
-  for mode in echo journeys; do
+  for mode in $MODES; do
     "$LOAD" --mode "$mode" --nats "$URL" --rate "$rate" --duration "$DURATION" \
       --warmup "$WARMUP" --customers "$CUSTOMERS" --serve-pid "$SERVE_PID" \
       --json "$OUT" --label "$STAMP" >&2 ||
@@ -157,6 +162,18 @@ for rate in sorted({r["rate"] for r in runs}):
     print(f"| {rate:.0f} | {f(e.get('p50_us'))} | {f(e.get('p99_us'))} | {f(e.get('p999_us'))} | "
           f"{f(j.get('p50_us'))} | {f(j.get('p99_us'))} | {f(j.get('p999_us'))} | {'-' if added is None else f'{added:+.0f}'} | "
           f"{j.get('lost', '-')} | {j.get('serve_cpu_us_per_event', '-')} | {ok} |")
+if any(r["mode"] == "jetstream-echo" for r in runs):
+    print("\nserve --jetstream against the JetStream floor (the same events through a stream "
+          "and a pull consumer, fetched, republished and acked; no decision, no state):\n")
+    print("| rate/s | JetStream floor p50 | floor p99 | floor p99.9 | floor lost | juncture p50 | "
+          "juncture p99 | added at p50 | serve CPU µs/event |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for rate in sorted({r["rate"] for r in runs}):
+        e, j = by.get(("jetstream-echo", rate), {}), by.get(("journeys", rate), {})
+        added = j["p50_us"] - e["p50_us"] if e and j and e["p50_us"] >= 0 and j["p50_us"] >= 0 else None
+        print(f"| {rate:.0f} | {f(e.get('p50_us'))} | {f(e.get('p99_us'))} | {f(e.get('p999_us'))} | "
+              f"{e.get('lost', '-')} | {f(j.get('p50_us'))} | {f(j.get('p99_us'))} | "
+              f"{'-' if added is None else f'{added:+.0f}'} | {j.get('serve_cpu_us_per_event', '-')} |")
 if os.path.exists(sys.argv[4]):
     peer = {r["rate"]: r for r in (json.loads(l) for l in open(sys.argv[4]))}
     print("\nThe alternative a team would build (bench/peers/journey_service.js: Node.js, "
