@@ -164,7 +164,8 @@ for rate in sorted({r["rate"] for r in runs}):
           f"{j.get('lost', '-')} | {j.get('serve_cpu_us_per_event', '-')} | {ok} |")
 if any(r["mode"] == "jetstream-echo" for r in runs):
     print("\nserve --jetstream against the JetStream floor (the same events through a stream "
-          "and a pull consumer, fetched, republished and acked; no decision, no state):\n")
+          "and a pull consumer, each published into a stream of actions and acked; no decision, "
+          "no state, no checkpoint):\n")
     print("| rate/s | JetStream floor p50 | floor p99 | floor p99.9 | floor lost | juncture p50 | "
           "juncture p99 | added at p50 | serve CPU µs/event |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
