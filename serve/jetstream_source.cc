@@ -240,6 +240,26 @@ void Server::FetchLoop() {
   }
 }
 
+void Server::IoLoop() {
+  loop_->BindToThisThread();
+  while (!io_stop_.load(std::memory_order_acquire)) {
+    // Reads what came (the fetches' messages, the actions' acks) for the threads that
+    // wait for it; writes what the others published meanwhile (they woke it).
+    loop_->Poll(100'000);
+    loop_->Flush();
+  }
+}
+
+void Server::StopIo() {
+  if (!io_thread_.joinable()) return;
+  // What was published last (the final acks) leaves before the loop stops.
+  natsConnection_FlushTimeout(conn_->get(), 2000);
+  natsConnection_FlushTimeout(log_conn_->get(), 2000);
+  io_stop_.store(true, std::memory_order_release);
+  loop_->Wake();
+  io_thread_.join();
+}
+
 int64_t Server::NextTimer() {
   if (sharded()) {
     int64_t next = INT64_MAX;

@@ -38,6 +38,7 @@ Server::~Server() {
     jsCtx_Destroy(js_);
   }
   js_ = nullptr;
+  StopIo();  // the acks above are read by it
   conn_.reset();  // closes it, waiting for NATS.c's closed callback
   log_conn_.reset();
   shards_.clear();  // destroys the retired messages; uses no connection
@@ -72,7 +73,7 @@ bool Server::Start(std::string* error) {
   NatsConnection::Callbacks callbacks =
       ReportingCallbacks(*metrics_, [this] { return conn_->ConnectedUrl(); });
   callbacks.error = [this](natsSubscription* sub, natsStatus e) { OnNatsError(sub, e); };
-  if (!options_.jetstream.enabled && !sharded()) {
+  if (!sharded()) {
     loop_ = NatsLoop::Create(error);
     if (!loop_) return false;
   }
@@ -82,6 +83,8 @@ bool Server::Start(std::string* error) {
   log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error,
                                       loop_.get());
   if (!log_conn_) return false;
+  // JetStream's requests (streams, consumer) need the connections driven from now on.
+  if (loop_ && options_.jetstream.enabled) io_thread_ = std::thread([this] { IoLoop(); });
   std::string position;
   if (!OpenState(*program, &position, error)) return false;
   bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
@@ -226,7 +229,8 @@ int Server::Shutdown() {
   bool complete = true;
   if (!options_.jetstream.enabled) complete = DrainCore();
   // CoreLoop drives the connections: it runs until the last flush below is answered.
-  if (!loop_) StopWorker();
+  // (With JetStream, IoLoop drives them, until the end.)
+  if (!loop_ || options_.jetstream.enabled) StopWorker();
   std::string error;
   if (options_.jetstream.enabled) {
     if (!Commit(&error)) {

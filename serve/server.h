@@ -5,7 +5,10 @@
 // connections through an event loop (nats_loop.h): it reads the sockets, decides
 // every message that came, in batches, fires the timers that are due, and writes
 // what it published once per batch. JetStream: a worker fetches, decides,
-// checkpoints and acks. `mu_` serialises every use of the shard (the main thread
+// checkpoints and acks, while a thread of its own (IoLoop) drives the connections
+// through the same event loop: the fetch's requests, the messages, the actions and
+// the acks a batch publishes leave in one write per connection, and no NATS.c
+// thread reads the sockets. `mu_` serialises every use of the shard (the main thread
 // reloads under it), so its engine sees one message at a time.
 // Several shards: NATS.c's delivery threads (core NATS; OnRoutedMessage) or the fetch
 // loop (JetStream; HandleStreamMessage) route each message to the shard that owns its
@@ -124,6 +127,10 @@ class Server {
   bool StartJetStream(std::string* error);
   bool PrepareStreams(bool events_too, std::string* error);
   void FetchLoop();
+  // One shard, JetStream: the thread that drives loop_ while the fetch loop decides
+  // (it blocks in fetches, so it cannot be that thread); stopped by StopIo, last.
+  void IoLoop();
+  void StopIo();
   int64_t FetchWaitMs();
   void HandleStreamMessage(natsMsg* msg);
   // Fires the timers due by the wall clock, once the stream proves that nothing
@@ -150,8 +157,8 @@ class Server {
   const ProgramOptimizer& optimizer_;
   std::unique_ptr<Telemetry> metrics_;
   std::unique_ptr<ActionAcks> acks_;          // JetStream: actions' acknowledgements
-  // One shard over core NATS: drives conn_ and log_conn_ (declared first: it outlives
-  // them, as their detach callbacks need it).
+  // One shard: drives conn_ and log_conn_ (declared first: it outlives them, as their
+  // detach callbacks need it). Core NATS: from CoreLoop; JetStream: from IoLoop.
   std::unique_ptr<NatsLoop> loop_;
   std::unique_ptr<NatsConnection> conn_;      // subscriptions and actions (SendAsap)
   std::unique_ptr<NatsConnection> log_conn_;  // decision log and dead letters (batched)
@@ -179,6 +186,8 @@ class Server {
   std::vector<natsMsg*> batch_;        // CoreLoop: the messages being decided; reused
   std::vector<bool> subscription_done_;  // CoreLoop: drained or closed
   std::thread worker_;
+  std::thread io_thread_;            // JetStream, one shard: IoLoop
+  std::atomic<bool> io_stop_{false};
 
   // Core NATS: NATS.c's dropped-message count per subscription, as last counted.
   std::vector<int64_t> dropped_seen_;
