@@ -177,40 +177,70 @@ RecordRef<Record> MakeDefaultProfile(const ProgramSpec& spec) {
   return rec;
 }
 
-// Arena bytes for the strings of a merged profile: the old profile's and the new
-// traits' (an upper bound; lists spill to blobs).
-static uint32_t ProfileArena(const ProgramSpec& spec, const Record& old, const Message& identify) {
-  uint64_t bytes = 0;
-  for (const FieldSpec& f : spec.profile.fields) {
-    if (f.type == JN_STRING && Fits(f.offset, sizeof(JnStr), old.size())) {
-      bytes += Record::ArenaBytes(RecordView(old.data()).GetStr(f.offset).len);
+// Arena bytes `v`, a value of field `f`, takes in a record: a string's bytes; a
+// list's elements and the bytes of its strings (Record::SetField stores just these).
+static uint64_t ArenaOf(const FieldSpec& f, const JnValue& v) {
+  if (f.type == JN_STRING) return Record::ArenaBytes(v.s.data != nullptr ? v.s.len : 0);
+  const uint32_t elem_size = jn_value_size(f.elem);
+  if (f.type != JN_LIST || v.l.data == nullptr || v.l.elem_size != elem_size) return 0;
+  uint64_t bytes = Record::ArenaBytes(uint64_t{v.l.len} * elem_size);
+  if (f.elem == JN_STRING) {
+    for (uint32_t i = 0; i < v.l.len; ++i) {
+      JnStr s;
+      std::memcpy(&s, static_cast<const uint8_t*>(v.l.data) + size_t{i} * sizeof(JnStr), sizeof s);
+      bytes += Record::ArenaBytes(s.data != nullptr ? s.len : 0);
     }
   }
-  for (const auto& [index, value] : identify.traits) {
-    if (value.type == JN_STRING) bytes += Record::ArenaBytes(value.s.len);
-  }
-  return static_cast<uint32_t>(std::min<uint64_t>(bytes, 1u << 20));
+  return bytes;
 }
 
 RecordRef<Record> MergeTraits(const ProgramSpec& spec, const Record& old,
                                     const Message& identify) {
-  auto rec = Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET),
-                                      ProfileArena(spec, old, identify));
+  // The fields the traits set (or reset): the old profile's values of these are not
+  // copied, so that the new profile's one allocation holds only what it keeps.
+  const auto& fields = spec.profile.fields;
+  std::vector<bool> set_by_trait(fields.size(), false);
+  if (identify.kind == MessageKind::kIdentify) {
+    for (const auto& [index, value] : identify.traits) {
+      if (index >= 0 && static_cast<size_t>(index) < fields.size()) set_by_trait[index] = true;
+    }
+  }
   RecordView old_view(old.data());
-  for (const FieldSpec& f : spec.profile.fields) {
+  // What each field of the old profile carries over: its value, a default, or nothing.
+  auto carried = [&](const FieldSpec& f, JnValue* v) {
     if (!Fits(f.offset, jn_value_size(f.type), old.size())) {
       // `old` has another layout: start the field over.
       if (f.has_default) {
-        rec->SetField(f, f.default_value, JN_PROFILE_PRESENT_OFFSET);
+        *v = f.default_value;
       } else if (f.presence_bit < 0) {
-        rec->SetField(f, ZeroValue(f), JN_PROFILE_PRESENT_OFFSET);
+        *v = ZeroValue(f);
+      } else {
+        return false;
       }
-      continue;
+      return true;
     }
     bool present = f.presence_bit < 0 ||
                    (Fits(JN_PROFILE_PRESENT_OFFSET, 8, old.size()) &&
                     old_view.IsPresent(JN_PROFILE_PRESENT_OFFSET, f.presence_bit));
-    if (present) rec->SetField(f, old.GetField(f), JN_PROFILE_PRESENT_OFFSET);
+    if (present) *v = old.GetField(f);
+    return present;
+  };
+  uint64_t arena = 0;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    JnValue v;
+    if (!set_by_trait[i] && carried(fields[i], &v)) arena += ArenaOf(fields[i], v);
+  }
+  if (identify.kind == MessageKind::kIdentify) {
+    for (const auto& [index, value] : identify.traits) {
+      if (index < 0 || static_cast<size_t>(index) >= fields.size() || value.type == kTraitAbsent) continue;
+      arena += ArenaOf(fields[index], value);
+    }
+  }
+  auto rec = Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET),
+                          static_cast<uint32_t>(std::min<uint64_t>(arena, uint64_t{1} << 30)));
+  for (size_t i = 0; i < fields.size(); ++i) {
+    JnValue v;
+    if (!set_by_trait[i] && carried(fields[i], &v)) rec->SetField(fields[i], v, JN_PROFILE_PRESENT_OFFSET);
   }
   if (identify.kind != MessageKind::kIdentify) return rec;
   for (const auto& [index, value] : identify.traits) {

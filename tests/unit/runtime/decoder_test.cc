@@ -617,6 +617,51 @@ TEST_F(DecoderTest, IdentifyMergesTraitsAndKeepsUnknownOnes) {
   EXPECT_EQ(StringList(merged->GetField(ProfileField("langs")).l), (std::vector<std::string>{"de"}));
 }
 
+// A merged profile holds its strings and lists in its one allocation, and only those
+// it keeps: the old values the traits replace are not copied first.
+TEST_F(DecoderTest, AMergedProfileHoldsExactlyTheStringsAndListsItKeeps) {
+  Message m;
+  std::string error;
+  ASSERT_TRUE(Decode(R"({"type":"identify","messageId":"m","userId":"c","timestamp":"2026-01-01T00:00:00Z",)"
+                     R"("traits":{"tier":"gold-plus-member","langs":["de","it","a-longer-language"]}})",
+                     m, error))
+      << error;
+  auto merged = MergeTraits(*spec_, *MakeDefaultProfile(*spec_), m);
+  // tier: 16; langs: three views (48) and their bytes (8 + 8 + 24). Not the old
+  // "standard" nor the default ["en", "fr"].
+  const uint32_t arena = 16 + 48 + 8 + 8 + 24;
+  auto holds_all = [&](const Record& r) {
+    const uint8_t* begin = r.data() + r.size();
+    const uint8_t* end = r.data() + r.capacity();
+    auto inside = [&](const void* p, size_t n) {
+      return n == 0 || (static_cast<const uint8_t*>(p) >= begin && static_cast<const uint8_t*>(p) + n <= end);
+    };
+    JnValue tier = r.GetField(ProfileField("tier"));
+    JnValue langs = r.GetField(ProfileField("langs"));
+    bool ok = inside(tier.s.data, tier.s.len) && inside(langs.l.data, langs.l.len * sizeof(JnStr));
+    for (uint32_t i = 0; i < langs.l.len; ++i) {
+      JnStr s;
+      std::memcpy(&s, static_cast<const uint8_t*>(langs.l.data) + i * sizeof(JnStr), sizeof s);
+      ok = ok && inside(s.data, s.len);
+    }
+    return ok;
+  };
+  EXPECT_EQ(merged->capacity(), merged->size() + arena);
+  EXPECT_TRUE(holds_all(*merged));
+  EXPECT_EQ(Str(merged->GetField(ProfileField("tier")).s), "gold-plus-member");
+  EXPECT_EQ(StringList(merged->GetField(ProfileField("langs")).l),
+            (std::vector<std::string>{"de", "it", "a-longer-language"}));
+
+  // Merged again without traits: the same bytes, copied.
+  Message none;
+  ASSERT_TRUE(Decode(R"({"type":"identify","messageId":"n","userId":"c","timestamp":"2026-01-01T00:00:00Z"})",
+                     none, error))
+      << error;
+  auto again = MergeTraits(*spec_, *merged, none);
+  EXPECT_EQ(again->capacity(), again->size() + arena);
+  EXPECT_TRUE(holds_all(*again));
+}
+
 TEST_F(DecoderTest, MergeTraitsKeepsOldFieldsAndNullResets) {
   Message first, second;
   std::string error;
