@@ -10,7 +10,8 @@
 #include <cstddef>
 #include <optional>
 #include <utility>
-#include <vector>
+
+#include "exec/compact_vector.h"
 
 namespace juncture::runtime {
 
@@ -18,8 +19,8 @@ template <typename K, typename V>
 class FlatMap {
  public:
   using value_type = std::pair<K, V>;
-  using iterator = typename std::vector<value_type>::iterator;
-  using const_iterator = typename std::vector<value_type>::const_iterator;
+  using iterator = value_type*;
+  using const_iterator = const value_type*;
 
   iterator begin() { return items_.begin(); }
   iterator end() { return items_.end(); }
@@ -76,7 +77,7 @@ class FlatMap {
   static bool KeyLess(const value_type& a, const K& k) { return a.first < k; }
   iterator LowerBound(const K& k) { return std::lower_bound(items_.begin(), items_.end(), k, KeyLess); }
 
-  std::vector<value_type> items_;
+  CompactVector<value_type> items_;  // 16 bytes: every customer holds several maps
 };
 
 }  // namespace juncture::runtime
