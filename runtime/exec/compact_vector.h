@@ -1,8 +1,8 @@
 // A vector of 16 bytes instead of std::vector's 24 (a pointer and two 32-bit counts),
 // for the containers every customer's state holds: a million customers each with a
 // handful of them make the 8 bytes count. The part of std::vector's interface that
-// FlatMap uses, with its meaning; at most UINT32_MAX elements. Private to
-// runtime/exec/.
+// FlatMap and the cap logs use, with its meaning; at most UINT32_MAX elements.
+// Private to runtime/exec/.
 #pragma once
 
 #include <algorithm>
@@ -78,6 +78,17 @@ class CompactVector {
     return f;
   }
   void clear() { erase(begin(), end()); }
+  void push_back(T value) { emplace(end(), std::move(value)); }
+  // Grows with value-initialised elements, or shrinks.
+  void resize(size_t n) {
+    if (n <= size_) {
+      erase(begin() + n, end());
+      return;
+    }
+    Reserve(n);
+    std::uninitialized_value_construct(data_ + size_, data_ + n);
+    size_ = static_cast<uint32_t>(n);
+  }
 
  private:
   void Reserve(size_t n) {

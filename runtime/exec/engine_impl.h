@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "exec/compact_vector.h"
 #include "exec/customer_map.h"
 #include "exec/event_history.h"
 #include "flat_map.h"
@@ -54,7 +55,7 @@ struct CustomerState {
   FlatMap<uint32_t, OpenGoal> goals;                   // journey index -> open goal
   // channel -> times of sends still inside its cap's period; kept only for capped
   // channels, and empty (no allocation) until the customer's first capped send.
-  std::vector<std::vector<int64_t>> sent_at;
+  CompactVector<CompactVector<int64_t>> sent_at;
   // event type -> its events inside the longest window over it, and the windows over
   // them kept running (event_history.h)
   FlatMap<uint32_t, EventHistory> history;

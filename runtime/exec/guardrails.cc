@@ -32,8 +32,10 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
                                       int64_t& until) {
   const ChannelSpec& ch = spec_->channels[channel];
   if (ch.has_cap && channel < c.sent_at.size()) {
-    std::vector<int64_t>& sent = c.sent_at[channel];
-    std::erase_if(sent, [&](int64_t t) { return t <= at - ch.cap_per_us; });
+    CompactVector<int64_t>& sent = c.sent_at[channel];
+    sent.erase(std::remove_if(sent.begin(), sent.end(),
+                              [&](int64_t t) { return t <= at - ch.cap_per_us; }),
+               sent.end());
     if (static_cast<int64_t>(sent.size()) >= ch.cap_count) return "cap";
   }
   if (ch.has_quiet) {
@@ -154,7 +156,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
 
 void Engine::Impl::RecordSend(CustomerState& c, uint32_t channel, int64_t at) {
   if (!spec_->channels[channel].has_cap) return;
-  if (c.sent_at.size() <= channel) c.sent_at.resize(spec_->channels.size());
+  if (c.sent_at.size() <= channel) c.sent_at.resize(channel + 1);  // the channels up to it
   c.sent_at[channel].push_back(at);
 }
 

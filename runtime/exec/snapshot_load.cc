@@ -419,7 +419,7 @@ void Loader::Times(const json& c_json, CustomerState& c, const std::string& wher
   if (const json* sent = Optional(c_json, "sent_at")) {
     c.sent_at.resize(spec_.channels.size());  // the cap log exists
     for (auto it = Map(*sent, where).begin(); it != sent->end(); ++it) {
-      std::vector<int64_t> times;
+      CompactVector<int64_t> times;
       for (const json& t : List(it.value(), where + " sent_at")) times.push_back(Int(t, where + " sent_at"));
       int k = map_.Channel(it.key());
       if (k >= 0) c.sent_at[k] = std::move(times);

@@ -242,7 +242,8 @@ void ProgramMap::Carry(CustomerState& c, std::vector<std::pair<uint32_t, Instanc
     return static_cast<uint32_t>(event);
   });
   if (!c.sent_at.empty() && !channels_same_) {  // the cap log exists: it follows its channels
-    std::vector<std::vector<int64_t>> sent(to_.target().channels.size());
+    CompactVector<CompactVector<int64_t>> sent;
+    sent.resize(to_.target().channels.size());
     for (size_t k = 0; k < c.sent_at.size(); ++k) {
       if (channels_[k] >= 0) sent[static_cast<size_t>(channels_[k])] = std::move(c.sent_at[k]);
     }

@@ -74,5 +74,24 @@ TEST(CompactVector, CopiesAreApartAndMovesLeaveTheSourceEmpty) {
   EXPECT_TRUE(c.empty());
 }
 
+// As the cap logs use it: a log per channel up to the one sent on, times appended.
+TEST(CompactVector, ResizeGrowsWithEmptyElementsAndShrinks) {
+  CompactVector<CompactVector<int64_t>> logs;
+  logs.resize(3);
+  ASSERT_EQ(logs.size(), 3u);
+  for (const auto& log : logs) EXPECT_TRUE(log.empty());
+  logs[2].push_back(7);
+  logs[2].push_back(9);
+  logs.resize(5);
+  EXPECT_EQ(logs[2].size(), 2u);
+  EXPECT_EQ(logs[2][1], 9);
+  EXPECT_TRUE(logs[4].empty());
+  logs.resize(1);
+  EXPECT_EQ(logs.size(), 1u);
+  CompactVector<int64_t> ints;
+  ints.resize(4);
+  for (int64_t v : ints) EXPECT_EQ(v, 0);
+}
+
 }  // namespace
 }  // namespace juncture::runtime
