@@ -166,9 +166,9 @@ void Engine::Impl::Goals(const Message& m, CustomerState& c, Batch& batch) {
       ++it;
       continue;
     }
-    Instance by;  // the lifecycle decision's cause: the converting message
-    by.cause = m.message_id;
-    Decision& d = Lifecycle(batch, it->first, m.customer, by, "goal", "converted", m.time_us);
+    // The lifecycle decision's cause: the converting message.
+    Decision& d =
+        Lifecycle(batch, it->first, m.customer, m.message_id, "goal", "converted", m.time_us);
     d.arm = goal.held_out ? "control" : "treatment";
     it = c.goals.erase(it);
   }
@@ -188,9 +188,7 @@ void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
       ++it;
       continue;
     }
-    Instance moved = it->second;
-    moved.cause = m.message_id;
-    Lifecycle(batch, it->first, m.customer, moved, "exit", "exited", m.time_us);
+    Lifecycle(batch, it->first, m.customer, m.message_id, "exit", "exited", m.time_us);
     it = c.instances.erase(it);  // its timer finds no instance and is ignored
     --waiting_;
   }
@@ -212,8 +210,7 @@ void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
   for (uint32_t j : matched) {
     batch.resumed.push_back(j);
     Instance inst = c.instances[j];
-    inst.event = m.record;
-    inst.cause = m.message_id;
+    inst.event = m.record;  // and so its cause: the message's id
     inst.signal_us = m.timestamp_us;
     inst.timer = 0;  // the timeout is now stale
     Run(j, m.customer, c, inst, spec_->journeys[j].steps[inst.step].next, m.time_us, batch);
@@ -246,10 +243,10 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
     bool enter = program_.evaluator->Test(on->test, ctx);  // triggers and eligibility
     stats_.div_by_zero += ctx.div_by_zero;
     if (!enter) continue;
-    Instance inst{0, m.record, m.message_id, 0, m.timestamp_us, false};
+    Instance inst(0, m.record, m.timestamp_us);
     c.last_entry[j] = m.time_us;
     if (journey.goal) c.goals[j] = OpenGoal{m.time_us, false};  // replaces an open one
-    Lifecycle(batch, j, m.customer, inst, "entry", "entered", m.time_us);
+    Lifecycle(batch, j, m.customer, m.message_id, "entry", "entered", m.time_us);
     Run(j, m.customer, c, inst, 0, m.time_us, batch);
   }
 }

@@ -19,8 +19,10 @@
 #include "exec/compact_vector.h"
 #include "exec/customer_map.h"
 #include "exec/event_history.h"
+#include "exec/trait_bag.h"
 #include "flat_map.h"
 #include "juncture/runtime/event.h"
+#include "juncture/runtime/record.h"
 #include "juncture/runtime/runtime.h"
 #include "juncture/runtime/state_changes.h"
 
@@ -29,14 +31,43 @@ namespace juncture::runtime {
 // A customer's place in one journey.
 struct Instance {
   uint32_t step = 0;        // the step it waits at (wait / wait until)
-  RecordPtr event;          // the event that last moved it (`event` in expressions)
-  std::string cause;        // that event's messageId
+  bool held_out = false;    // it reached a `control` step: later sends are recorded only
   uint64_t timer = 0;       // sequence number of its live timer, 0 if none
   // The signal of its next send (a `deadline` counts from it): the capture time
   // (`timestamp`) of the message that moved it last, or the due time of the timer
   // that did.
   int64_t signal_us = 0;
-  bool held_out = false;    // it reached a `control` step: later sends are recorded only
+  RecordPtr event;          // the event that last moved it (`event` in expressions)
+
+  Instance() = default;
+  Instance(uint32_t step, RecordPtr event, int64_t signal_us)
+      : step(step), signal_us(signal_us), event(std::move(event)) {}
+  Instance(Instance&&) noexcept = default;
+  Instance& operator=(Instance&&) noexcept = default;
+  Instance(const Instance& o)
+      : step(o.step), held_out(o.held_out), timer(o.timer), signal_us(o.signal_us),
+        event(o.event), cause_apart_(o.cause_apart_ ? std::make_unique<std::string>(*o.cause_apart_)
+                                                    : nullptr) {}
+  Instance& operator=(const Instance& o) {
+    if (this != &o) *this = Instance(o);
+    return *this;
+  }
+
+  // The messageId of the message that moved it last: its event's id (event.id),
+  // unless set apart.
+  std::string_view cause() const {
+    if (cause_apart_) return *cause_apart_;
+    if (!event) return {};
+    const JnStr id = RecordView(event->data()).header().id;
+    return {id.data, id.len};
+  }
+  // A restored instance whose cause is not its event's id (its event is gone).
+  void SetCause(std::string_view cause) {
+    cause_apart_ = cause == this->cause() ? nullptr : std::make_unique<std::string>(cause);
+  }
+
+ private:
+  std::unique_ptr<std::string> cause_apart_;
 };
 
 // A journey's goal waiting for its converting event, from an entry (one per customer
@@ -49,7 +80,7 @@ struct OpenGoal {
 // Everything the engine keeps per customer. Only windows the program reads are kept.
 struct CustomerState {
   RecordRef<Record> profile;
-  std::vector<std::pair<std::string, std::string>> unknown_traits;
+  TraitBag unknown_traits;  // traits the profile does not declare (snapshots only)
   FlatMap<uint32_t, Instance> instances;               // journey index -> instance
   FlatMap<uint32_t, int64_t> last_entry;               // journey index -> time
   FlatMap<uint32_t, OpenGoal> goals;                   // journey index -> open goal
@@ -74,20 +105,38 @@ enum class TimerKind : uint8_t { kResume, kTimeout, kRelease };
 // A send of a journey without a deadline is never late.
 inline constexpr int64_t kNoDeadline = INT64_MAX;
 
+// What a release timer carries: the deferred send, its channel, and the time after
+// which releasing it is late (its signal plus the journey's deadline).
+struct DeferredSend {
+  Decision decision;
+  uint32_t channel = 0;
+  int64_t late_after_us = kNoDeadline;
+};
+
+// 64 bytes, one cache line: what only releases need is behind a pointer.
 struct Timer {
   int64_t due_us = 0;
   uint64_t seq = 0;  // creation order: ties fire in the order they were set
-  TimerKind kind = TimerKind::kResume;
   std::string customer;
   uint32_t journey = 0;
-  std::shared_ptr<Decision> deferred;  // kRelease: the deferred send
-  uint32_t channel = 0;                // kRelease: the send's channel
-  int64_t late_after_us = kNoDeadline;  // kRelease: released after this, it is late: its
-                                        // signal plus the journey's deadline
+  TimerKind kind = TimerKind::kResume;
+  std::unique_ptr<DeferredSend> release;  // kRelease: the deferred send
+
+  Timer() = default;
+  Timer(Timer&&) noexcept = default;
+  Timer& operator=(Timer&&) noexcept = default;
+  Timer(const Timer& o)
+      : due_us(o.due_us), seq(o.seq), customer(o.customer), journey(o.journey), kind(o.kind),
+        release(o.release ? std::make_unique<DeferredSend>(*o.release) : nullptr) {}
+  Timer& operator=(const Timer& o) {
+    if (this != &o) *this = Timer(o);
+    return *this;
+  }
   bool operator>(const Timer& o) const {
     return due_us != o.due_us ? due_us > o.due_us : seq > o.seq;
   }
 };
+static_assert(sizeof(std::string) != 32 || sizeof(Timer) == 64, "a timer is one cache line");
 
 // The pending timers, earliest first (ties in sequence order). A priority queue that
 // also lets the engine see and prune its elements: timers of instances that exited or
@@ -349,7 +398,7 @@ class Engine::Impl {
   uint64_t SetTimer(int64_t due, TimerKind kind, const std::string& customer, uint32_t j);
   // Adds a lifecycle decision (entered, exited, completed, control) to the batch.
   Decision& Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
-                      const Instance& inst, const std::string& step, const char* outcome,
+                      std::string_view cause, const std::string& step, const char* outcome,
                       int64_t at) const;
   // The batch of the message or timer being decided, cleared (one at a time: sinks
   // never call back into the engine).

@@ -63,14 +63,15 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   const JourneySpec& journey = spec_->journeys[j];
   Decision& d = batch.Add();
   const size_t index = batch.size() - 1;
-  d.id.append(inst.cause).append(1, ':').append(journey.name).append(1, ':').append(step.id);
+  const std::string_view cause = inst.cause();
+  d.id.append(cause).append(1, ':').append(journey.name).append(1, ':').append(step.id);
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;
   d.step = step.id;
   d.channel = spec_->channels[step.channel].name;
   d.template_name = step.template_name;
-  d.cause = inst.cause;
+  d.cause = cause;
   d.signal_us = inst.signal_us;
   d.at_us = at;
 
@@ -142,12 +143,10 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     t.kind = TimerKind::kRelease;
     t.customer = customer;
     t.journey = j;
-    t.channel = step.channel;
-    t.late_after_us = late_after;
-    t.deferred = std::make_shared<Decision>(d);
-    PushTimer(t);
-    CountDeferred(c, +1);
+    t.release = std::make_unique<DeferredSend>(DeferredSend{d, step.channel, late_after});
     batch.release_timers[index] = t.seq;
+    PushTimer(std::move(t));
+    CountDeferred(c, +1);
   } else {
     d.outcome = "sent";
     RecordSend(c, step.channel, at);
@@ -193,9 +192,10 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   CustomerState& c = Customer(t.customer);
   int64_t until = 0;
   // The deadline first, as when it was deferred.
-  std::string verdict = t.due_us > t.late_after_us
+  const DeferredSend& send = *t.release;
+  std::string verdict = t.due_us > send.late_after_us
                             ? "late"
-                            : Guardrails(t.channel, t.customer, c, t.due_us, until);
+                            : Guardrails(send.channel, t.customer, c, t.due_us, until);
   if (verdict == "defer") {  // still pending: its count stays
     Timer again = t;
     again.due_us = until;
@@ -206,13 +206,13 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   CountDeferred(c, -1);
   Batch& batch = NewBatch();
   Decision& d = batch.Add();
-  d = *t.deferred;
+  d = send.decision;
   d.id += ":release";
   d.at_us = t.due_us;
   d.until_us = 0;
   if (verdict.empty()) {
     d.outcome = "sent";
-    RecordSend(c, t.channel, t.due_us);
+    RecordSend(c, send.channel, t.due_us);
   } else {
     d.outcome = "suppressed";
     d.reason = verdict;

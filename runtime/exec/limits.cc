@@ -45,16 +45,8 @@ std::string Engine::Impl::RefuseTimers(const CustomerState& c) {
 }
 
 void Engine::Impl::KeepUnknownTraits(const Message& m, CustomerState& c) {
-  for (const auto& kv : m.unknown_traits) {
-    // A linear search: at most max_unknown_traits entries.
-    auto it = std::find_if(c.unknown_traits.begin(), c.unknown_traits.end(),
-                           [&](const auto& p) { return p.first == kv.first; });
-    if (it != c.unknown_traits.end()) {
-      it->second = kv.second;
-    } else if (limits_.max_unknown_traits == 0 ||
-               c.unknown_traits.size() < limits_.max_unknown_traits) {
-      c.unknown_traits.push_back(kv);
-    } else {
+  for (const auto& [name, text] : m.unknown_traits) {
+    if (!c.unknown_traits.Set(name, text, limits_.max_unknown_traits)) {
       ++stats_.dropped_unknown_traits;
     }
   }

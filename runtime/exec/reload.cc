@@ -49,7 +49,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
             [](const auto& a, const auto& b) { return *a.first < *b.first; });
   for (const auto& [id, instances] : dropped) {
     for (const auto& [j, inst] : instances) {
-      Lifecycle(ended, j, *id, inst, "reload", "exited", now_us_);
+      Lifecycle(ended, j, *id, inst.cause(), "reload", "exited", now_us_);
     }
   }
   // Timers: instance timers follow their journey (a dropped instance's timer finds
@@ -58,16 +58,16 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   constexpr uint32_t kGone = UINT32_MAX;
   timers_.Update([&](Timer& t) {
     if (t.kind == TimerKind::kRelease) {
-      int channel = map.channel(t.channel);
+      int channel = map.channel(t.release->channel);
       if (channel < 0) cancelled_.erase(t.seq);  // the channel is gone
-      t.channel = channel < 0 ? kGone : static_cast<uint32_t>(channel);
+      t.release->channel = channel < 0 ? kGone : static_cast<uint32_t>(channel);
     } else {
       int journey = map.journey(t.journey);
       t.journey = journey < 0 ? kGone : static_cast<uint32_t>(journey);
     }
   });
   timers_.EraseIf([&](const Timer& t) {
-    return (t.kind == TimerKind::kRelease ? t.channel : t.journey) == kGone;
+    return (t.kind == TimerKind::kRelease ? t.release->channel : t.journey) == kGone;
   });
   program_ = std::move(next);
   spec_ = program_.spec.get();

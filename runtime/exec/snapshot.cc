@@ -259,7 +259,7 @@ void Encoder::Instances(const CustomerState& c, CborWriter& w) {
     w.Entry("kind", kStepKinds[static_cast<int>(step.kind)]);
     w.Text("event");
     w.Int(Index(inst.event));
-    w.Entry("cause", inst.cause);
+    w.Entry("cause", inst.cause());
     w.Text("timer");
     w.Uint(inst.timer);
     if (inst.signal_us != 0) {
@@ -321,11 +321,11 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
   if (!c.unknown_traits.empty()) {
     w.Text("unknown_traits");
     w.Array(c.unknown_traits.size());
-    for (const auto& [name, text] : c.unknown_traits) {
+    c.unknown_traits.ForEach([&](std::string_view name, std::string_view text) {
       w.Array(2);
       w.Text(name);
       w.Text(text);
-    }
+    });
   }
   if (!c.instances.empty()) {
     w.Text("instances");
@@ -383,9 +383,11 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
 }
 
 void Encoder::Timer(const runtime::Timer& t, bool customer, CborWriter& w) const {
+  static const DeferredSend kNone;
   const bool release = t.kind == TimerKind::kRelease;
+  const DeferredSend& send = t.release ? *t.release : kNone;
   w.Map(4 + (customer ? 1 : 0) +
-        (release ? 2 + (t.late_after_us != kNoDeadline ? 1 : 0) : 0));
+        (release ? 2 + (send.late_after_us != kNoDeadline ? 1 : 0) : 0));
   w.Text("due");
   w.Int(t.due_us);
   w.Text("seq");
@@ -394,13 +396,13 @@ void Encoder::Timer(const runtime::Timer& t, bool customer, CborWriter& w) const
   w.Entry("journey", t.journey < spec_.journeys.size() ? spec_.journeys[t.journey].name : "");
   if (customer) w.Entry("customer", t.customer);
   if (!release) return;
-  w.Entry("channel", t.channel < spec_.channels.size() ? spec_.channels[t.channel].name : "");
-  if (t.late_after_us != kNoDeadline) {
+  w.Entry("channel", send.channel < spec_.channels.size() ? spec_.channels[send.channel].name : "");
+  if (send.late_after_us != kNoDeadline) {
     w.Text("late_after");
-    w.Int(t.late_after_us);
+    w.Int(send.late_after_us);
   }
   w.Text("decision");
-  EncodeDecision(t.deferred ? *t.deferred : Decision{}, w);
+  EncodeDecision(send.decision, w);
 }
 
 // ---- CBOR framing ------------------------------------------------------------------

@@ -364,8 +364,11 @@ void Loader::Instances(const json& map, CustomerState& c, const std::string& whe
                                  record >= 0, record >= 0 ? record_types_[record] : -1);
     if (step < 0) continue;
     RecordPtr event = record >= 0 ? records_[record] : nullptr;
-    c.instances[journey] =
-        Instance{static_cast<uint32_t>(step), event, cause, timer, signal_us, held_out};
+    Instance restored(static_cast<uint32_t>(step), event, signal_us);
+    restored.timer = timer;
+    restored.held_out = held_out;
+    restored.SetCause(cause);
+    c.instances[journey] = std::move(restored);
   }
 }
 
@@ -448,7 +451,7 @@ CustomerState Loader::Customer(const json& c_json, const std::string& id,
   if (const json* traits = Optional(c_json, "unknown_traits")) {
     for (const json& t : List(*traits, where)) {
       if (!t.is_array() || t.size() != 2) Fail(where, "unknown trait: expected [name, json]");
-      c.unknown_traits.emplace_back(Str(t[0], where), Str(t[1], where));
+      c.unknown_traits.Set(Str(t[0], where), Str(t[1], where), 0);
     }
   }
   if (const json* inst = Optional(c_json, "instances")) Instances(*inst, c, where + " instance");
@@ -507,11 +510,12 @@ std::optional<Timer> Loader::TimerOf(const json& t_json, const std::string* cust
     return t;
   }
   t.journey = journey < 0 ? 0 : static_cast<uint32_t>(journey);  // unused by releases
-  t.deferred = std::make_shared<Decision>(DecisionOf(Member(t_json, "decision", where), where));
-  if (const json* late = Optional(t_json, "late_after")) t.late_after_us = Int(*late, where);
+  t.release = std::make_unique<DeferredSend>();
+  t.release->decision = DecisionOf(Member(t_json, "decision", where), where);
+  if (const json* late = Optional(t_json, "late_after")) t.release->late_after_us = Int(*late, where);
   int channel = map_.Channel(Str(Member(t_json, "channel", where), where));
   if (channel < 0) return std::nullopt;  // the channel is gone
-  t.channel = static_cast<uint32_t>(channel);
+  t.release->channel = static_cast<uint32_t>(channel);
   return t;
 }
 

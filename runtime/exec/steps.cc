@@ -34,18 +34,18 @@ uint64_t Engine::Impl::SetTimer(int64_t due, TimerKind kind, const std::string& 
 }
 
 Decision& Engine::Impl::Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
-                                  const Instance& inst, const std::string& step,
+                                  std::string_view cause, const std::string& step,
                                   const char* outcome, int64_t at) const {
   const JourneySpec& journey = spec_->journeys[j];
   Decision& d = batch.Add();
-  d.id.append(inst.cause).append(1, ':').append(journey.name).append(1, ':').append(step);
+  d.id.append(cause).append(1, ':').append(journey.name).append(1, ':').append(step);
   d.id.append(1, ':').append(outcome);
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;
   d.step = step;
   d.outcome = outcome;
-  d.cause = inst.cause;
+  d.cause = cause;
   d.at_us = at;
   return d;
 }
@@ -61,7 +61,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
         step = s.next;
         continue;
       case StepKind::kControl: {
-        Decision& d = Lifecycle(batch, j, customer, inst, s.id, "control", at);
+        Decision& d = Lifecycle(batch, j, customer, inst.cause(), s.id, "control", at);
         d.id.resize(d.id.size() - (sizeof ":control" - 1));  // a control id has no suffix
         // Held out from here on; its goal counts for the control arm.
         inst.held_out = true;
@@ -100,7 +100,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
       }
       case StepKind::kExit:
       case StepKind::kComplete:
-        Lifecycle(batch, j, customer, inst, s.id,
+        Lifecycle(batch, j, customer, inst.cause(), s.id,
                   s.kind == StepKind::kExit ? "exited" : "completed", at);
         EraseInstance(c, j);
         return;

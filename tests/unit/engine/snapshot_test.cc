@@ -509,6 +509,32 @@ TEST(Snapshot, IntactButMalformedStatesAreRejected) {
   EXPECT_EQ(e.SaveSnapshot(), before);
 }
 
+// An instance's cause is its event's id in memory (not a copy of it); a restored
+// instance whose cause is something else, or whose event is gone, keeps its own.
+TEST(Snapshot, AnInstancesCauseOtherThanItsEventsIdIsKept) {
+  EngineHarness h(Program());
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Identify("ana", At(0), R"({"email_opt_in":true,"push_opt_in":true})");
+  h.Track("ana", "cart", At(kMinute), R"({"value":30})", "m1");
+  const nlohmann::json state = StateOf(h.engine().SaveSnapshot("p"));
+  ASSERT_EQ(state["customers"]["ana"]["instances"]["rescue"]["cause"], "m1");
+  for (int event : {0, -1}) {  // the cart's record, none
+    nlohmann::json s = state;
+    s["customers"]["ana"]["instances"]["rescue"]["cause"] = "elsewhere";
+    s["customers"]["ana"]["instances"]["rescue"]["event"] = event;
+    runtime::Engine e(Compile(Program()));
+    std::string error;
+    ASSERT_TRUE(e.LoadSnapshot(Wrap(s), nullptr, &error)) << error;
+    EXPECT_EQ(StateOf(e.SaveSnapshot("p"))["customers"]["ana"]["instances"]["rescue"]["cause"],
+              "elsewhere");
+    Collector sink;
+    e.AdvanceTo(At(kMinute + 31 * kMinute), sink);  // the wait of 30m ends: a send
+    ASSERT_FALSE(sink.decisions.empty()) << event;
+    EXPECT_EQ(sink.decisions[0].cause, "elsewhere") << event;
+    EXPECT_THAT(sink.decisions[0].id, ::testing::StartsWith("elsewhere:rescue:")) << event;
+  }
+}
+
 // ---- A reload and a load follow one rule -------------------------------------------
 
 // A hot reload carries the state in place, a load from the snapshot's names; both by

@@ -40,7 +40,9 @@ CustomerState Waiting(const runtime::ProgramSpec& spec) {
   c.profile = runtime::MakeDefaultProfile(spec);
   uint32_t wait = 0;
   while (spec.journeys[0].steps[wait].kind != runtime::StepKind::kWait) ++wait;
-  c.instances[0] = Instance{wait, m.record, "c1", 1, At(0), false};
+  Instance inst(wait, m.record, At(0));  // its cause: the cart's id, "c1"
+  inst.timer = 1;
+  c.instances[0] = std::move(inst);
   c.history[m.event_type].Append(At(0), m.record);
   return c;
 }
