@@ -77,7 +77,7 @@ class FlatMap {
   static bool KeyLess(const value_type& a, const K& k) { return a.first < k; }
   iterator LowerBound(const K& k) { return std::lower_bound(items_.begin(), items_.end(), k, KeyLess); }
 
-  CompactVector<value_type> items_;  // 16 bytes: every customer holds several maps
+  CompactVector<value_type> items_;  // 8 bytes: every customer holds several maps
 };
 
 }  // namespace juncture::runtime

@@ -1,4 +1,4 @@
-// The 16-byte vector of per-customer containers (runtime/exec/compact_vector.h),
+// The 8-byte vector of per-customer containers (runtime/exec/compact_vector.h),
 // checked against std::vector under random inserts and erases, with elements that
 // own memory (the sanitizer build sees a leak or a double free).
 #include "exec/compact_vector.h"
@@ -12,7 +12,7 @@
 namespace juncture::runtime {
 namespace {
 
-static_assert(sizeof(CompactVector<std::string>) == 16);
+static_assert(sizeof(CompactVector<std::string>) == sizeof(void*));
 
 std::vector<std::string> Items(const CompactVector<std::string>& v) {
   return std::vector<std::string>(v.begin(), v.end());
