@@ -15,6 +15,7 @@ PACKAGES=(
   librocksdb-dev                      # the embedded state store
   libssl-dev                          # SHA-256 of journey versions (approvals)
   libcpp-httplib-dev                  # serve: the /metrics HTTP endpoint
+  libdtl-dev                          # juncture fmt --check: unified diffs
   openssl                             # tests: certificates for the TLS test
   prometheus                          # tests: promtool checks serve's /metrics
   libgtest-dev libgmock-dev libbenchmark-dev

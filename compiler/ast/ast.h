@@ -361,7 +361,9 @@ struct JourneyDecl : Decl {
   explicit JourneyDecl(SourceRange r) : Decl(DeclKind::kJourney, r) {}
   std::optional<std::string> title, owner;  // as written, with quotes and escapes
   std::string title_value, owner_value;      // unescaped
+  SourceRange title_range, owner_range;
   std::optional<int64_t> priority;
+  SourceRange priority_range;
   std::vector<NameRef> approvals;  // `approvals` role names
   std::vector<Limit> limits;
   std::vector<Trigger> triggers;

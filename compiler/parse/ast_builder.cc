@@ -208,10 +208,12 @@ class ModuleBuilder {
       if (j.title) Duplicate(r, "title", j);
       j.title = c->STRING()->getText();
       j.title_value = StringOf(c->STRING());
+      j.title_range = r;
     } else if (auto* c = dynamic_cast<P::OwnerClauseContext*>(clause)) {
       if (j.owner) Duplicate(r, "owner", j);
       j.owner = c->STRING()->getText();
       j.owner_value = StringOf(c->STRING());
+      j.owner_range = r;
     } else if (auto* c = dynamic_cast<P::PriorityClauseContext*>(clause)) {
       if (j.priority) Duplicate(r, "priority", j);
       bool was_failed = failed_;
@@ -219,6 +221,7 @@ class ModuleBuilder {
       int64_t p = IntOf(c->INT());
       if (!failed_ && p > 1'000'000) Error(Range(c->INT()), "priority must be within -1000000..1000000");
       j.priority = c->minus ? -p : p;
+      j.priority_range = r;
       failed_ = failed_ || was_failed;
     } else if (auto* c = dynamic_cast<P::ApprovalsClauseContext*>(clause)) {
       for (auto* id : c->IDENT()) j.approvals.push_back(NameOf(id));
@@ -238,6 +241,7 @@ class ModuleBuilder {
       if (j.reenter_written) Duplicate(r, "reenter", j);
       j.reenter_written = true;
       j.reenter = c->kind->getText() == "always" ? ReenterMode::kAlways : ReenterMode::kNever;
+      j.reenter_range = r;
     } else if (auto* c = dynamic_cast<P::ReenterAfterClauseContext*>(clause)) {
       if (j.reenter_written) Duplicate(r, "reenter", j);
       j.reenter_written = true;

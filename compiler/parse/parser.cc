@@ -1,5 +1,6 @@
 #include "parse/parser.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <set>
@@ -236,6 +237,39 @@ std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
     sink.Error({{file, 1, 1}, {file, 1, 1}}, "could not parse this file");
   }
   return std::nullopt;
+}
+
+std::vector<ast::Comment> ParseComments(const SourceManager& sm, FileId file) {
+  std::vector<ast::Comment> out;
+  const std::string& text = sm.file(file).text;
+  if (text.size() > kMaxSourceBytes || FindInvalidUtf8(text) >= 0) return out;
+  try {
+    antlr4::ANTLRInputStream input(text);
+    JunctureLexer lexer(&input);
+    lexer.removeErrorListeners();
+    antlr4::CommonTokenStream tokens(&lexer);
+    tokens.fill();
+    size_t code_line = 0;  // the line on which the last code token ends
+    for (antlr4::Token* t : tokens.getTokens()) {
+      const std::string& s = t->getText();
+      const size_t line = t->getLine();
+      const size_t end_line = line + static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+      const size_t type = t->getType();
+      if (type == JunctureLexer::LINE_COMMENT || type == JunctureLexer::BLOCK_COMMENT) {
+        std::string body = s;
+        while (!body.empty() && (body.back() == ' ' || body.back() == '\t' || body.back() == '\r')) {
+          body.pop_back();
+        }
+        out.push_back(ast::Comment{static_cast<uint32_t>(line), static_cast<uint32_t>(end_line),
+                                   std::move(body), code_line == line});
+      } else if (t->getChannel() == antlr4::Token::DEFAULT_CHANNEL && t->getType() != antlr4::Token::EOF) {
+        code_line = end_line;
+      }
+    }
+  } catch (...) {
+    out.clear();
+  }
+  return out;
 }
 
 }  // namespace juncture::compiler

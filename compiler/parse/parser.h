@@ -6,8 +6,10 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "ast/ast.h"
+#include "ast/formatter.h"
 #include "juncture/compiler/diagnostic.h"
 #include "juncture/compiler/source.h"
 
@@ -24,5 +26,9 @@ inline constexpr size_t kMaxSourceBytes = 4 << 20;
 // or syntax errors (all of them are reported to `sink`, in order).
 std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
                                      DiagnosticSink& sink);
+
+// The comments of file `file` of `sm`, in source order, as the lexer finds them (for
+// the formatter). Empty for a file that cannot be lexed.
+std::vector<ast::Comment> ParseComments(const SourceManager& sm, FileId file);
 
 }  // namespace juncture::compiler

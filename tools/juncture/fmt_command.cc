@@ -1,11 +1,18 @@
+// `juncture fmt`: prints .jny files in canonical form (comments kept), rewrites them
+// in place (-w), or checks them (--check: a unified diff per file that would change).
+#include <dtl/dtl.hpp>
+
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
-#include "ast/ast.h"
-#include "ast/formatter.h"
 #include "juncture/commands.h"
 #include "juncture/compiler/compiler.h"
+#include "juncture/compiler/format.h"
 
 namespace juncture::tools {
 namespace {
@@ -13,30 +20,97 @@ namespace {
 struct FmtOptions {
   std::vector<std::string> paths;
   bool check = false;
+  bool write = false;
 };
 
-// Prints each file in canonical form. Comments are not kept, so fmt never rewrites
-// files in place; --check reports the files whose layout differs.
-int RunFmt(const FmtOptions& o) {
-  auto c = compiler::CompileFiles(o.paths, compiler::CompileOptions{});
-  if (!c->ast()) {
-    std::cerr << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-    return 1;
-  }
-  int differing = 0;
-  for (const compiler::ast::Module& m : c->ast()->modules) {
-    const compiler::SourceFile& file = c->sources().file(m.file);
-    std::string formatted = compiler::ast::FormatProgram(m);
-    if (o.check) {
-      if (formatted != file.text) {
-        std::cout << file.path << "\n";
-        ++differing;
-      }
-    } else {
-      if (c->ast()->modules.size() > 1) std::cout << "// " << file.path << "\n";
-      std::cout << formatted;
+bool ReadFile(const std::string& path, std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  text = ss.str();
+  return !in.bad();
+}
+
+// Replaces `path` by `text` through a temporary file in the same folder and a rename,
+// so that the file is never half written. Keeps the file's permissions.
+bool WriteFileAtomically(const std::string& path, const std::string& text, std::string& error) {
+  namespace fs = std::filesystem;
+  const std::string tmp = path + ".fmt-tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      error = "cannot write " + tmp;
+      std::remove(tmp.c_str());
+      return false;
     }
   }
+  std::error_code ec;
+  fs::permissions(tmp, fs::status(path, ec).permissions(), ec);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    error = "cannot replace " + path + ": " + ec.message();
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// A unified diff from the file as it is to the file formatted.
+void PrintDiff(const std::string& path, const std::string& from, const std::string& to) {
+  dtl::Diff<std::string, std::vector<std::string>> diff(Lines(from), Lines(to));
+  diff.compose();
+  diff.composeUnifiedHunks();
+  std::cout << "--- " << path << "\n+++ " << path << " (formatted)\n";
+  diff.printUnifiedFormat(std::cout);
+}
+
+int RunFmt(const FmtOptions& o) {
+  const std::vector<std::string> files = compiler::ExpandInputs(o.paths);
+  std::string error;
+  int failed = 0, differing = 0;
+  for (const std::string& path : files) {
+    std::string text;
+    if (!ReadFile(path, text)) {
+      std::cerr << "juncture fmt: cannot read " << path << "\n";
+      ++failed;
+      continue;
+    }
+    compiler::FormatResult r = compiler::FormatSource(path, text);
+    if (!r.ok) {
+      std::cerr << r.diagnostics;
+      ++failed;
+      continue;
+    }
+    if (o.check) {
+      if (r.text != text) {
+        PrintDiff(path, text, r.text);
+        ++differing;
+      }
+    } else if (o.write) {
+      if (r.text != text) {
+        if (!WriteFileAtomically(path, r.text, error)) {
+          std::cerr << "juncture fmt: " << error << "\n";
+          ++failed;
+          continue;
+        }
+        std::cout << path << "\n";  // the files it rewrote
+      }
+    } else {
+      if (files.size() > 1) std::cout << "// " << path << "\n";
+      std::cout << r.text;
+    }
+  }
+  if (failed > 0) return 1;
   return differing > 0 ? 1 : 0;
 }
 
@@ -45,7 +119,10 @@ int RunFmt(const FmtOptions& o) {
 Runner AddFmtCommand(CLI::App& cmd) {
   auto o = std::make_shared<FmtOptions>();
   cmd.add_option("paths", o->paths, ".jny files or directories")->required();
-  cmd.add_flag("--check", o->check, "list files not in canonical form; exit 1 if any");
+  auto* check = cmd.add_flag("--check", o->check,
+                             "print a diff for each file not in canonical form; exit 1 if any");
+  cmd.add_flag("-w,--write", o->write, "rewrite the files in place (comments are kept)")
+      ->excludes(check);
   return [o] { return RunFmt(*o); };
 }
 
