@@ -16,6 +16,7 @@ PACKAGES=(
   libssl-dev                          # SHA-256 of journey versions (approvals)
   libcpp-httplib-dev                  # serve: the /metrics HTTP endpoint
   libdtl-dev                          # juncture fmt --check: unified diffs
+  libgraphviz-dev graphviz            # juncture graph: layout and SVG/PNG rendering
   openssl                             # tests: certificates for the TLS test
   prometheus                          # tests: promtool checks serve's /metrics
   libgtest-dev libgmock-dev libbenchmark-dev

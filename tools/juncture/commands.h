@@ -14,6 +14,7 @@ using Runner = std::function<int()>;
 Runner AddLintCommand(CLI::App& app);
 Runner AddCompileCommand(CLI::App& app);
 Runner AddFmtCommand(CLI::App& app);
+Runner AddGraphCommand(CLI::App& app);
 Runner AddApproveCommand(CLI::App& app);
 Runner AddRunCommand(CLI::App& app);
 Runner AddTestCommand(CLI::App& app);

@@ -1,7 +1,8 @@
 // juncture: the command line of the Juncture journey engine.
 //   juncture lint PATH...            check scripts (GCC-style diagnostics)
 //   juncture compile PATH... --emit  print the AST or the typed IR
-//   juncture fmt PATH...             print scripts in canonical form
+//   juncture fmt PATH... [-w|--check]  scripts in canonical form, comments kept
+//   juncture graph PATH... [--counts DECISIONS]  journeys as pictures (Graphviz)
 //   juncture run PATH... --events FILE  decide on messages, print decisions
 //   juncture serve PATH... --nats URL  decide on NATS messages, publish to NATS
 //   juncture test SCENARIOS...        check journeys against scenario files
@@ -25,7 +26,10 @@ int main(int argc, char** argv) {
   };
   add("lint", "Check journey scripts and report problems", juncture::tools::AddLintCommand);
   add("compile", "Compile scripts and print the AST or IR", juncture::tools::AddCompileCommand);
-  add("fmt", "Print scripts in canonical form", juncture::tools::AddFmtCommand);
+  add("fmt", "Print scripts in canonical form, or rewrite them (-w), or check them",
+      juncture::tools::AddFmtCommand);
+  add("graph", "Draw journeys (Graphviz), with the funnel of a decision log",
+      juncture::tools::AddGraphCommand);
   add("run", "Run journeys on a file of messages (virtual time)",
       juncture::tools::AddRunCommand);
   add("serve", "Decide on messages from NATS and publish decisions and actions to NATS",

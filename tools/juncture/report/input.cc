@@ -73,6 +73,7 @@ std::string ParseDecisionLine(std::string_view line, DecisionLine& out) {
       !RequireString(*doc, "outcome", out.outcome, error) ||
       !RequireString(*doc, "at", at, error) || !ParseTime(at, "at", out.at_us, error) ||
       !OptionalString(*doc, "version", out.version, error) ||
+      !OptionalString(*doc, "step", out.step, error) ||
       !OptionalString(*doc, "channel", out.channel, error) ||
       !OptionalString(*doc, "signal", signal, error)) {
     return error;

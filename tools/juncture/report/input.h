@@ -14,6 +14,7 @@ namespace juncture::tools::report {
 // What the report reads of a decision.
 struct DecisionLine {
   std::string id, customer, journey, version, outcome;
+  std::string step;     // "entry", "s3", "end", "exit", "goal", "reload"; "" if absent
   std::string channel;  // "" if none
   std::string reason;   // suppressed
   std::string arm;      // converted: "treatment" or "control"
