@@ -5,7 +5,7 @@ usage: python3 bench/summarize.py bench/results
 Prints markdown: the machine, the rule table (C++ back ends and node peers, with the
 ratios JIT / C++ and interpreter / JIT), the decision table (p50/p99 per message,
 msgs/s, 1000 / 10 cost ratio), compile times, customer-state memory, and the
-DESIGN.md targets with MET / MISSED.
+the design targets (docs/performance.md, section 6) with MET / MISSED.
 """
 import json
 import os
@@ -150,7 +150,7 @@ def main():
         print()
 
     # ---- Targets -------------------------------------------------------------------------
-    print("## DESIGN.md targets\n")
+    print("## The design targets\n")
     print("| target | measured | status |\n|---|---|---|")
 
     def status(ok):

@@ -99,7 +99,7 @@ struct Options {
 };
 
 // An owned NATS connection; SendAsap because a publish must not sit in the client's
-// buffer until the flusher thread runs (~1 ms per hop otherwise, see TOOLCHAIN.md).
+// buffer until NATS.c's flusher thread runs (~1 ms per hop otherwise).
 struct Connection {
   natsConnection* nc = nullptr;
   Connection(const std::string& url, const char* name) {

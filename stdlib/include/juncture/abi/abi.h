@@ -32,9 +32,9 @@ extern "C" {
 #endif
 
 /* A UTF-8 string view. `data` is not NUL-terminated and is owned by the record's
- * arena (valid while the record is). `sym` is the string's id in the program's
- * interned-constant table, or -1 if it equals no constant the program compares with;
- * comparisons against constants compare `sym` only. */
+ * arena (valid while the record is). `sym` is reserved for an id in a table of the
+ * program's string constants; today it is always -1 and every comparison compares
+ * the bytes (docs/abi.md). */
 typedef struct JnStr {
   const char* data;
   uint32_t len;
