@@ -53,7 +53,10 @@ class CompilationBuilder {
   void AddFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
-    if (!in || !(text << in.rdbuf()) || in.bad()) {
+    // An empty file is a file without declarations, not an error (`<<` of an empty
+    // stream buffer sets failbit: look before copying).
+    const bool empty = in && in.peek() == std::ifstream::traits_type::eof() && !in.bad();
+    if (!in || (!empty && !(text << in.rdbuf())) || in.bad()) {
       std::error_code ec;
       bool is_dir = fs::is_directory(path, ec);
       sink_.Error({}, "cannot read '" + path + "': " +

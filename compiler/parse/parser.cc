@@ -1,6 +1,7 @@
 #include "parse/parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <set>
@@ -9,6 +10,7 @@
 #include "JunctureLexer.h"
 #include "JunctureParser.h"
 #include "antlr4-runtime.h"
+#include "base/suggest.h"
 #include "parse/ast_builder.h"
 #include "parse/token_util.h"
 
@@ -70,8 +72,12 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
       text = msg;
     }
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
-    if (parser != nullptr && offending != nullptr) {
-      if (!DurationHint(*parser, offending, text)) AppendExpected(*parser, offending, text);
+    if (offending != nullptr && offending->getText() == "=") {
+      text += "; to compare two values, write '=='";
+    } else if (parser != nullptr && offending != nullptr) {
+      if (!DurationHint(*parser, offending, text) && !KeywordHint(*parser, offending, text)) {
+        AppendExpected(*parser, offending, text);
+      }
     }
     sink_.Error(range, std::move(text));
   }
@@ -104,6 +110,30 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
         expected.contains(static_cast<ssize_t>(JunctureLexer::DURATION))) {
       text += " (a duration needs a unit: s, m, h, d or w)";
     }
+  }
+
+  // A word where a keyword was expected, close to one of them (`elligible`): the
+  // keyword it probably is.
+  static bool KeywordHint(antlr4::Parser& parser, antlr4::Token* offending, std::string& text) {
+    const std::string& word = offending->getText();
+    if (word.empty() || !std::isalpha(static_cast<unsigned char>(word[0]))) return false;
+    antlr4::misc::IntervalSet expected;
+    try {
+      expected = parser.getExpectedTokens();
+    } catch (...) {
+      return false;
+    }
+    std::vector<std::string> keywords;
+    for (ssize_t t : expected.toList()) {
+      std::string literal = parser.getVocabulary().getLiteralName(static_cast<size_t>(t));
+      if (literal.size() > 2 && std::isalpha(static_cast<unsigned char>(literal[1]))) {
+        keywords.push_back(literal.substr(1, literal.size() - 2));
+      }
+    }
+    std::string best = Closest(word, keywords);
+    if (best.empty() || best == word) return false;
+    text += "; did you mean '" + best + "'?";
+    return true;
   }
 
   // A number right after a keyword that takes a duration (`wait 10`) gets a hint
@@ -140,9 +170,29 @@ bool CheckTokens(FileId file, antlr4::CommonTokenStream& tokens, DiagnosticSink&
   bool ok = true;
   int depth = 0;
   int prefix_run = 0;
+  size_t skip_until = 0;  // the closing quote of a single-quoted string, reported
   for (antlr4::Token* t : tokens.getTokens()) {
     if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
     size_t type = t->getType();
+    if (type == JunctureLexer::BAD_CHAR && t->getText() == "'") {
+      // 'gold': a string in single quotes. One error for the pair, with the fix.
+      const std::vector<antlr4::Token*>& all = tokens.getTokens();
+      size_t close = t->getTokenIndex() + 1;
+      while (close < all.size() && all[close]->getLine() == t->getLine() &&
+             !(all[close]->getType() == JunctureLexer::BAD_CHAR && all[close]->getText() == "'")) {
+        ++close;
+      }
+      if (close < all.size() && all[close]->getLine() == t->getLine()) {
+        std::string inner = t->getInputStream()->getText(
+            antlr4::misc::Interval(t->getStartIndex() + 1, all[close]->getStartIndex() - 1));
+        sink.Error({TokenRange(file, t).begin, TokenRange(file, all[close]).end},
+                   "strings are written in double quotes: \"" + inner + "\"");
+        ok = false;
+        skip_until = close;
+        continue;
+      }
+    }
+    if (t->getTokenIndex() <= skip_until && skip_until != 0) continue;
     if (type == JunctureLexer::BAD_CHAR) {
       std::string c = t->getText();
       sink.Error(TokenRange(file, t), c == "\"" ? "unterminated string literal"

@@ -2,6 +2,7 @@
 // segments and consts.
 #include <algorithm>
 
+#include "base/suggest.h"
 #include "juncture/abi/abi.h"
 #include "sema/checker.h"
 #include "sema/const_value.h"
@@ -26,31 +27,10 @@ const char* KindWord(DeclKind k) {
   return "declaration";
 }
 
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t prev = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cur = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1])});
-      prev = cur;
-    }
-  }
-  return row[b.size()];
-}
-
 }  // namespace
 
 std::string Checker::Suggest(const std::string& name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
-  for (const std::string& c : candidates) {
-    size_t d = EditDistance(name, c);
-    if (d < best_distance) best_distance = d, best = c;
-  }
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
+  return DidYouMean(name, candidates);
 }
 
 // Gathers every declaration of every file into the name tables. Segments and
@@ -137,7 +117,13 @@ Type Checker::ResolveType(const TypeRef& ref) {
     auto it = kScalars.find(ref.name);
     if (it == kScalars.end()) {
       std::vector<std::string> names = {"bool", "int", "float", "string", "time", "duration", "list"};
-      Error(ref.range, "unknown type '" + ref.name + "'" + Suggest(ref.name, names));
+      // Type names of other languages marketers and engineers may know.
+      static const std::vector<std::pair<std::string, std::string>> kAliases = {
+          {"integer", "int"},   {"long", "int"},       {"number", "float"},  {"double", "float"},
+          {"decimal", "float"}, {"real", "float"},     {"boolean", "bool"},  {"str", "string"},
+          {"text", "string"},   {"timestamp", "time"}, {"datetime", "time"}, {"date", "time"},
+          {"array", "list"},    {"interval", "duration"}};
+      Error(ref.range, "unknown type '" + ref.name + "'" + DidYouMean(ref.name, names, kAliases));
       return Type::Error();
     }
     if (ref.elem) {

@@ -1,6 +1,7 @@
 // Expressions: types, name resolution, optional-safety and where each form may
 // appear (Site). Every Check* sets and returns the expression's type; kError means
 // the problem has been reported and callers stay quiet about it.
+#include "base/suggest.h"
 #include "juncture/stdlib/declarations.h"
 #include "juncture/stdlib/time_zones.h"
 #include "sema/checker.h"
@@ -284,7 +285,14 @@ Type Checker::CheckCall(CallExpr& e, const ExprEnv& env) {
   if (index < 0) {
     std::vector<std::string> names;
     for (const auto& f : stdlib::Functions()) names.emplace_back(f.name);
-    std::string hint = Suggest(e.callee, names);
+    // Function names of other languages (SQL, spreadsheets, JavaScript).
+    static const std::vector<std::pair<std::string, std::string>> kAliases = {
+        {"lowercase", "lower"}, {"tolower", "lower"}, {"toLowerCase", "lower"}, {"lcase", "lower"},
+        {"uppercase", "upper"}, {"toupper", "upper"}, {"toUpperCase", "upper"}, {"ucase", "upper"},
+        {"length", "len"},      {"size", "len"},      {"strip", "trim"},        {"str", "string"},
+        {"to_string", "string"}, {"toString", "string"}, {"hour", "hour_of_day"},
+        {"weekday", "day_of_week"}, {"day", "day_of_month"}};
+    std::string hint = DidYouMean(e.callee, names, kAliases);
     if (e.callee == "count" || e.callee == "sum" || e.callee == "time_since") hint = "";
     Error(e.callee_range, "unknown function " + Quote(e.callee) + hint);
     return Type::Error();

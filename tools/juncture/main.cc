@@ -11,7 +11,12 @@
 //   juncture state info|export|import   serve's state store (docs/state.md)
 //   juncture publish FILE|- --nats URL  messages to their partitions' subjects
 // Exit codes: 0 ok, 1 diagnostics or failures, 2 usage.
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
+
+#include "base/suggest.h"
 
 #include "juncture/commands.h"
 
@@ -44,6 +49,19 @@ int main(int argc, char** argv) {
       juncture::tools::AddStateCommand);
   add("publish", "Publish JSON lines to NATS, each to its customer's partition",
       juncture::tools::AddPublishCommand);
+  // A first word that names no command: say so, with the commands there are.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto& [cmd, run] : commands) names.push_back(cmd->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      std::cerr << "juncture: unknown command '" << argv[1] << "'"
+                << juncture::compiler::DidYouMean(argv[1], names) << "\n"
+                << "the commands are: " << list << " (juncture --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
