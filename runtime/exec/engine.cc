@@ -2,6 +2,8 @@
 // resumed instances, new entries (journeys in arbitration order), then arbitration
 // and emission. Timers fire before any message whose time has reached them.
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "exec/engine_impl.h"
 #include "exec/snapshot.h"
@@ -87,6 +89,12 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   AdvanceTo(m.time_us, sink);
   if (m.kind == MessageKind::kIgnored) {
     ++stats_.ignored;
+    constexpr size_t kMaxIgnoredNames = 64;
+    if (ignored_events_.count(m.ignored_event) || ignored_events_.size() < kMaxIgnoredNames) {
+      ++ignored_events_[m.ignored_event];
+    } else {
+      ++ignored_events_["(other names)"];
+    }
     return;
   }
   CustomerState& c = Customer(m.customer);
@@ -324,6 +332,44 @@ size_t Engine::timers_of(std::string_view customer) const {
   return it == impl_->customers_.end() ? 0 : it->second.instances.size() + it->second.deferred;
 }
 const EngineLimits& Engine::limits() const { return impl_->limits_; }
+const std::map<std::string, uint64_t>& Engine::ignored_events() const {
+  return impl_->ignored_events_;
+}
+std::vector<Engine::PendingGroup> Engine::PendingSummary() const {
+  return impl_->PendingSummary();
+}
+std::vector<Engine::PendingGroup> Engine::Impl::PendingSummary() const {
+  const Impl& e = *this;
+  std::map<std::tuple<std::string, std::string, std::string>, PendingGroup> groups;
+  for (const Timer& t : e.timers_.elements()) {
+    if (e.IsStale(t)) continue;
+    PendingGroup g;
+    if (t.kind == TimerKind::kRelease) {
+      if (t.release == nullptr) continue;
+      g.journey = t.release->decision.journey;
+      g.what = "deferred send on " + t.release->decision.channel;
+      g.step = t.release->decision.step;
+    } else {
+      if (t.journey >= e.spec_->journeys.size()) continue;
+      const JourneySpec& j = e.spec_->journeys[t.journey];
+      g.journey = j.name;
+      g.what = t.kind == TimerKind::kResume ? "wait" : "wait until";
+      auto c = e.customers_.find(t.customer);
+      if (c != e.customers_.end()) {
+        auto inst = c->second.instances.find(t.journey);
+        if (inst != c->second.instances.end() && inst->second.step < j.steps.size()) {
+          g.step = j.steps[inst->second.step].id;
+        }
+      }
+    }
+    PendingGroup& into = groups.try_emplace({g.journey, g.step, g.what}, g).first->second;
+    into.next_due_us = into.count == 0 ? t.due_us : std::min(into.next_due_us, t.due_us);
+    ++into.count;
+  }
+  std::vector<PendingGroup> out;
+  for (auto& [key, g] : groups) out.push_back(std::move(g));
+  return out;
+}
 int64_t Engine::next_timer() const {
   // With timers only stored: none fires before the horizon's.
   return impl_->timers_.empty() ? impl_->horizon_.first : impl_->timers_.top().due_us;

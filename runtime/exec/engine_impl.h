@@ -232,6 +232,7 @@ class PieceLoader;
 
 class Engine::Impl {
  public:
+  std::vector<Engine::PendingGroup> PendingSummary() const;  // Engine::PendingSummary
   Impl(CompiledProgram program, EngineLimits limits);
 
   // clock_us: decide at that time instead of the message's timestamp (serve).
@@ -330,6 +331,7 @@ class Engine::Impl {
   CustomerSource* source_ = nullptr;
   std::unique_ptr<snapshot::PieceLoader> source_pieces_;  // reads the source's pieces
   uint64_t use_tick_ = 0;
+  std::map<std::string, uint64_t> ignored_events_;  // Engine::ignored_events()
   // Deferred sends of customers not in memory (CustomerState::deferred is not stored).
   std::unordered_map<std::string, uint32_t> evicted_deferred_;
   // Cache: the queue size below which CompactTimers does not run again (the stale

@@ -153,6 +153,27 @@ int RunRun(const RunOptions& o) {
     std::fprintf(stderr, "juncture run: per message p50 %.1f us, p99 %.1f us, max %.1f us\n",
                  pct(0.5), pct(0.99), latency_us.back());
   }
+  // What did not happen, so that nobody has to guess: the events the program does not
+  // declare, and what is still waiting when the input (and --until) ended.
+  if (!engine.ignored_events().empty()) {
+    std::cerr << "juncture run: ignored, not declared by the program:";
+    const char* sep = " ";
+    for (const auto& [name, n] : engine.ignored_events()) {
+      std::cerr << sep << name << " (" << n << ")";
+      sep = ", ";
+    }
+    std::cerr << "\n";
+  }
+  std::vector<runtime::Engine::PendingGroup> pending = engine.PendingSummary();
+  if (!pending.empty()) {
+    std::cerr << "juncture run: still pending at " << runtime::FormatTimestamp(engine.now())
+              << " (--until runs time on):\n";
+    for (const auto& g : pending) {
+      std::cerr << "  " << g.journey << (g.step.empty() ? "" : " " + g.step) << " " << g.what
+                << ": " << g.count << (g.count == 1 ? " customer" : " customers")
+                << ", the first due " << runtime::FormatTimestamp(g.next_due_us) << "\n";
+    }
+  }
   return 0;
 }
 

@@ -12,9 +12,13 @@
 // Every expected decision must match one actual decision (subset of keys; params as a
 // subset; times to the second). With "exact", every actual send, control or conversion
 // decision must be expected too. Exit 0 if every scenario passes, 1 otherwise.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -135,6 +139,72 @@ bool RunScenario(const runtime::CompiledProgram& program, const runtime::EngineL
   return ok;
 }
 
+// ---- Keys a scenario file may hold ----------------------------------------------------
+
+const std::set<std::string> kFileKeys = {"program", "scenarios"};
+const std::set<std::string> kScenarioKeys = {"name", "messages", "until", "expect", "exact",
+                                             "dead_letters"};
+// What an expectation may say: the members of a decision (docs/wire.md).
+const std::set<std::string> kExpectKeys = {"id", "customer", "journey", "version", "step",
+                                           "channel", "template", "params", "outcome", "reason",
+                                           "until", "arm", "cause", "signal", "at"};
+
+// "line:col" of the n-th key `key` of `text` (0-based, document order), or "" if it
+// cannot be told (a key written with escapes).
+std::string KeyPosition(const std::string& text, const std::string& key, size_t n) {
+  const std::string quoted = json(key).dump();
+  size_t seen = 0;
+  for (size_t at = text.find(quoted); at != std::string::npos; at = text.find(quoted, at + 1)) {
+    size_t after = text.find_first_not_of(" \t\r\n", at + quoted.size());
+    if (after == std::string::npos || text[after] != ':') continue;  // a value, not a key
+    if (seen++ != n) continue;
+    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    size_t line_start = text.rfind('\n', at);
+    size_t col = at - (line_start == std::string::npos ? 0 : line_start + 1) + 1;
+    return std::to_string(line) + ":" + std::to_string(col);
+  }
+  return "";
+}
+
+// Every key of the file that is not one of its format's, with where it is:
+// "path:line:col: unknown key 'expct' in a scenario (the keys are: ...)".
+std::vector<std::string> UnknownKeys(const std::string& path, const std::string& text) {
+  std::vector<std::string> out;
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return out;
+  std::map<std::string, size_t> occurrences;  // keys met so far, in document order
+  auto list = [](const std::set<std::string>& keys) {
+    std::string l;
+    for (const std::string& k : keys) l += (l.empty() ? "" : ", ") + k;
+    return l;
+  };
+  std::function<void(const nlohmann::ordered_json&, const std::set<std::string>*, const char*)> walk;
+  walk = [&](const nlohmann::ordered_json& v, const std::set<std::string>* allowed, const char* what) {
+    if (v.is_array()) {
+      for (const auto& e : v) walk(e, nullptr, "");
+      return;
+    }
+    if (!v.is_object()) return;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const size_t n = occurrences[it.key()]++;
+      if (allowed != nullptr && allowed->count(it.key()) == 0) {
+        std::string where = KeyPosition(text, it.key(), n);
+        out.push_back(path + (where.empty() ? "" : ":" + where) + ": unknown key '" + it.key() +
+                      "' in " + what + " (the keys are: " + list(*allowed) + ")");
+      }
+      if (allowed == &kFileKeys && it.key() == "scenarios" && it.value().is_array()) {
+        for (const auto& scenario : it.value()) walk(scenario, &kScenarioKeys, "a scenario");
+      } else if (allowed == &kScenarioKeys && it.key() == "expect" && it.value().is_array()) {
+        for (const auto& e : it.value()) walk(e, &kExpectKeys, "an expected decision");
+      } else {
+        walk(it.value(), nullptr, "");
+      }
+    }
+  };
+  walk(doc, &kFileKeys, "a scenario file");
+  return out;
+}
+
 int RunTestFile(const std::string& path, const TestOptions& o, int& passed, int& failed) {
   bool verbose = o.verbose;
   std::ifstream in(path);
@@ -143,6 +213,13 @@ int RunTestFile(const std::string& path, const TestOptions& o, int& passed, int&
   json doc = json::parse(text.str(), nullptr, false);
   if (!in || doc.is_discarded() || !doc.is_object()) {
     std::cout << "FAIL " << path << ": not a JSON scenario file\n";
+    ++failed;
+    return 1;
+  }
+  // A misspelled key would silently test less than it says: refuse the file.
+  if (std::vector<std::string> unknown = UnknownKeys(path, text.str()); !unknown.empty()) {
+    std::cout << "FAIL " << path << ": keys this format does not have\n";
+    for (const std::string& u : unknown) std::cout << "  " << u << "\n";
     ++failed;
     return 1;
   }

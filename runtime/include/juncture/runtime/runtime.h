@@ -239,6 +239,20 @@ class Engine {
   size_t timers_in_memory() const;
   // A customer's pending waits plus deferred sends: what max_timers_per_customer bounds.
   size_t timers_of(std::string_view customer) const;
+  // The live timers in memory, grouped: per journey, step and kind, how many and the
+  // earliest due time (`juncture run` lists them at the end of its input). In
+  // journey, step, kind order.
+  struct PendingGroup {
+    std::string journey;
+    std::string step;  // the step waited at ("" for a deferred send)
+    std::string what;  // "wait", "wait until", "deferred send on <channel>"
+    uint64_t count = 0;
+    int64_t next_due_us = 0;
+  };
+  std::vector<PendingGroup> PendingSummary() const;
+  // Tracks of event names the program does not declare, by name (at most 64 names are
+  // told apart; more go under "(other names)").
+  const std::map<std::string, uint64_t>& ignored_events() const;
   const EngineLimits& limits() const;
   const EngineStats& stats() const;
   const ProgramSpec& spec() const;
