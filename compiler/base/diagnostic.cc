@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -46,8 +47,8 @@ void AppendPrintable(std::string_view line, std::string& out) {
 }
 
 // Appends "file:line:col: severity: message [-Wcode]" plus source line and caret.
-void FormatOne(const SourceManager& sm, Severity sev, WarnCode code, const SourceRange& r,
-               const std::string& message, std::string& out) {
+void FormatOne(const SourceManager& sm, Severity sev, WarnCode code, ErrorCode error,
+               const SourceRange& r, const std::string& message, std::string& out) {
   const SourceLoc& b = r.begin;
   if (b.file != kNoFile && b.file < sm.size()) {
     out += sm.file(b.file).path;
@@ -60,6 +61,10 @@ void FormatOne(const SourceManager& sm, Severity sev, WarnCode code, const Sourc
   if (code != WarnCode::kNone) {
     out += " [-W";
     out += WarnCodeName(code);
+    out += ']';
+  } else if (error != ErrorCode::kNone) {
+    out += " [";
+    out += ErrorCodeName(error);
     out += ']';
   }
   out += '\n';
@@ -98,8 +103,29 @@ std::optional<WarnCode> WarnCodeFromName(std::string_view name) {
   return std::nullopt;
 }
 
-void DiagnosticSink::Error(SourceRange range, std::string message) {
-  diagnostics_.push_back({Severity::kError, WarnCode::kNone, range, std::move(message), {}});
+namespace {
+constexpr std::array<std::string_view, kErrorCodeCount + 1> kErrorNames = {
+    "",               "syntax",          "source",           "too-complex",
+    "duplicate",      "unknown-name",    "unknown-event",    "unknown-field",
+    "unknown-function", "unknown-type",  "unknown-channel",  "unknown-time-zone",
+    "time-zone-field", "type",           "optional",         "binding",
+    "constant",       "cycle",           "invalid-value",    "split-percent",
+    "limit",          "journey-structure", "approvals",      "internal"};
+}  // namespace
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  auto i = static_cast<size_t>(code);
+  return i < kErrorNames.size() ? kErrorNames[i] : "";
+}
+
+// The code a diagnostic shows: a warning's or an error's name ("" for a note).
+std::string CodeName(const Diagnostic& d) {
+  if (d.code != WarnCode::kNone) return std::string(WarnCodeName(d.code));
+  return std::string(ErrorCodeName(d.error));
+}
+
+void DiagnosticSink::Error(ErrorCode code, SourceRange range, std::string message) {
+  diagnostics_.push_back({Severity::kError, WarnCode::kNone, code, range, std::move(message), {}});
   ++error_count_;
   last_dropped_ = false;
 }
@@ -107,7 +133,8 @@ void DiagnosticSink::Error(SourceRange range, std::string message) {
 void DiagnosticSink::Warning(WarnCode code, SourceRange range, std::string message) {
   last_dropped_ = !warnings_.enabled(code);
   if (last_dropped_) return;
-  diagnostics_.push_back({Severity::kWarning, code, range, std::move(message), {}});
+  diagnostics_.push_back(
+      {Severity::kWarning, code, ErrorCode::kNone, range, std::move(message), {}});
 }
 
 void DiagnosticSink::Note(SourceRange range, std::string message) {
@@ -125,9 +152,9 @@ void DiagnosticSink::SortByLocation() {
 std::string FormatText(const SourceManager& sm, const std::vector<Diagnostic>& diags) {
   std::string out;
   for (const Diagnostic& d : diags) {
-    FormatOne(sm, d.severity, d.code, d.range, d.message, out);
+    FormatOne(sm, d.severity, d.code, d.error, d.range, d.message, out);
     for (const auto& [range, text] : d.notes) {
-      FormatOne(sm, Severity::kNote, WarnCode::kNone, range, text, out);
+      FormatOne(sm, Severity::kNote, WarnCode::kNone, ErrorCode::kNone, range, text, out);
     }
   }
   return out;
@@ -147,7 +174,7 @@ std::string FormatJson(const SourceManager& sm, const std::vector<Diagnostic>& d
     nlohmann::json j;
     location(d.range, j);
     j["severity"] = SeverityName(d.severity);
-    j["code"] = d.code == WarnCode::kNone ? "error" : std::string(WarnCodeName(d.code));
+    j["code"] = CodeName(d);
     j["message"] = d.message;
     nlohmann::json notes = nlohmann::json::array();
     for (const auto& [range, text] : d.notes) {
@@ -164,26 +191,54 @@ std::string FormatJson(const SourceManager& sm, const std::vector<Diagnostic>& d
 }
 
 std::string FormatSarif(const SourceManager& sm, const std::vector<Diagnostic>& diags) {
-  nlohmann::json results = nlohmann::json::array();
-  for (const Diagnostic& d : diags) {
-    const SourceLoc& b = d.range.begin;
-    nlohmann::json result = {
-        {"ruleId", d.code == WarnCode::kNone ? "error" : std::string(WarnCodeName(d.code))},
-        {"level", d.severity == Severity::kError ? "error" : "warning"},
-        {"message", {{"text", d.message}}}};
-    if (b.file < sm.size()) {
-      result["locations"] = nlohmann::json::array(
-          {{{"physicalLocation",
-             {{"artifactLocation", {{"uri", sm.file(b.file).path}}},
-              {"region", {{"startLine", b.line}, {"startColumn", b.column}}}}}}});
+  // A region with its end: SARIF's end column is the column after the last character,
+  // as our ranges' ends are.
+  auto location = [&](const SourceRange& r) {
+    const SourceLoc& b = r.begin;
+    nlohmann::json region = {{"startLine", b.line}, {"startColumn", b.column}};
+    if (r.end.line >= b.line && r.end.line != 0) {
+      region["endLine"] = r.end.line;
+      region["endColumn"] = std::max<uint32_t>(r.end.column, r.end.line == b.line ? b.column + 1 : 1);
     }
+    return nlohmann::json{
+        {"physicalLocation",
+         {{"artifactLocation", {{"uri", sm.file(b.file).path}}}, {"region", region}}}};
+  };
+  nlohmann::json results = nlohmann::json::array();
+  std::map<std::string, std::string> rules;  // id -> level
+  for (const Diagnostic& d : diags) {
+    const std::string rule = CodeName(d);
+    rules.emplace(rule, d.severity == Severity::kError ? "error" : "warning");
+    nlohmann::json result = {{"ruleId", rule},
+                             {"level", d.severity == Severity::kError ? "error" : "warning"},
+                             {"message", {{"text", d.message}}}};
+    const SourceLoc& b = d.range.begin;
+    if (b.file < sm.size() && b.valid()) {
+      result["locations"] = nlohmann::json::array({location(d.range)});
+    }
+    nlohmann::json related = nlohmann::json::array();
+    for (const auto& [range, text] : d.notes) {
+      if (range.begin.file >= sm.size() || !range.begin.valid()) continue;
+      nlohmann::json r = location(range);
+      r["id"] = related.size();
+      r["message"] = {{"text", text}};
+      related.push_back(std::move(r));
+    }
+    if (!related.empty()) result["relatedLocations"] = std::move(related);
     results.push_back(std::move(result));
+  }
+  nlohmann::json rule_list = nlohmann::json::array();
+  for (const auto& [id, level] : rules) {
+    rule_list.push_back({{"id", id}, {"defaultConfiguration", {{"level", level}}},
+                         {"helpUri", "docs/diagnostics.md"}});
   }
   nlohmann::json log = {
       {"version", "2.1.0"},
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-      {"runs", nlohmann::json::array(
-                   {{{"tool", {{"driver", {{"name", "juncture"}}}}}, {"results", results}}})}};
+      {"runs", nlohmann::json::array({{{"tool", {{"driver", {{"name", "juncture"},
+                                                             {"informationUri", "docs/diagnostics.md"},
+                                                             {"rules", rule_list}}}}},
+                                       {"results", results}}})}};
   return log.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -59,7 +59,7 @@ class CompilationBuilder {
     if (!in || (!empty && !(text << in.rdbuf())) || in.bad()) {
       std::error_code ec;
       bool is_dir = fs::is_directory(path, ec);
-      sink_.Error({}, "cannot read '" + path + "': " +
+      sink_.Error(ErrorCode::kSource, {}, "cannot read '" + path + "': " +
                           (is_dir ? std::string("is a directory") : std::strerror(errno)));
       return;
     }
@@ -72,7 +72,7 @@ class CompilationBuilder {
     ApprovalLedger one;
     std::string error;
     if (!one.Parse(approvals_json, error)) {
-      sink_.Error({}, "approvals ledger '" + name + "': " + error);
+      sink_.Error(ErrorCode::kApprovals, {}, "approvals ledger '" + name + "': " + error);
       return;
     }
     for (const ApprovalRecord& r : one.records()) ledger_.Add(r);
@@ -98,7 +98,7 @@ class CompilationBuilder {
         std::vector<std::string> problems;
         if (!ir::Verify(*c_->ir_, problems)) {
           // A verifier failure is a compiler bug, reported rather than crashed on.
-          for (const std::string& p : problems) sink_.Error({}, "internal error: IR: " + p);
+          for (const std::string& p : problems) sink_.Error(ErrorCode::kInternal, {}, "internal error: IR: " + p);
           c_->ir_.reset();
         }
       }

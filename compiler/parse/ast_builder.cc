@@ -35,14 +35,14 @@ class ModuleBuilder {
   SourceRange Range(antlr4::Token* t) const { return TokenRange(file_, t); }
   SourceRange Range(antlr4::tree::TerminalNode* n) const { return Range(n->getSymbol()); }
 
-  void Error(SourceRange range, std::string message) {
-    sink_.Error(range, std::move(message));
+  void Error(ErrorCode code, SourceRange range, std::string message) {
+    sink_.Error(code, range, std::move(message));
     failed_ = true;
   }
 
   int64_t DurationOf(antlr4::tree::TerminalNode* node) {
     int64_t us = 0;
-    if (!ParseDuration(node->getText(), us)) Error(Range(node), "duration is too large");
+    if (!ParseDuration(node->getText(), us)) Error(ErrorCode::kInvalidValue, Range(node), "duration is too large");
     return us;
   }
 
@@ -56,7 +56,7 @@ class ModuleBuilder {
       r.begin.column += 1 + CodePoints(body.substr(0, bad));
       r.end = r.begin;
       r.end.column += 2;
-      Error(r, "invalid escape sequence in string (use \\\" \\\\ \\n \\t or \\u{hex})");
+      Error(ErrorCode::kSyntax, r, "invalid escape sequence in string (use \\\" \\\\ \\n \\t or \\u{hex})");
     }
     return value;
   }
@@ -128,10 +128,10 @@ class ModuleBuilder {
     for (P::ChannelClauseContext* clause : ctx->channelClause()) {
       SourceRange r = Range(clause);
       if (auto* c = dynamic_cast<P::ConsentClauseContext*>(clause)) {
-        if (d->consent) Error(r, "channel '" + d->name + "' has more than one 'consent'");
+        if (d->consent) Error(ErrorCode::kDuplicate, r, "channel '" + d->name + "' has more than one 'consent'");
         d->consent = BuildExpr(c->expr());
       } else if (auto* c = dynamic_cast<P::QuietClauseContext*>(clause)) {
-        if (d->quiet) Error(r, "channel '" + d->name + "' has more than one 'quiet'");
+        if (d->quiet) Error(ErrorCode::kDuplicate, r, "channel '" + d->name + "' has more than one 'quiet'");
         QuietClause q;
         q.start_spelling = c->CLOCK(0)->getText();
         q.end_spelling = c->CLOCK(1)->getText();
@@ -142,7 +142,7 @@ class ModuleBuilder {
         q.range = r;
         d->quiet = q;
       } else if (auto* c = dynamic_cast<P::CapClauseContext*>(clause)) {
-        if (d->cap) Error(r, "channel '" + d->name + "' has more than one 'cap'");
+        if (d->cap) Error(ErrorCode::kDuplicate, r, "channel '" + d->name + "' has more than one 'cap'");
         CapClause cap;
         cap.count = IntOf(c->INT());
         cap.per_spelling = c->DURATION()->getText();
@@ -161,7 +161,7 @@ class ModuleBuilder {
     size_t colon = t.find(':');
     int h = std::atoi(t.substr(0, colon).c_str());
     int m = std::atoi(t.substr(colon + 1).c_str());
-    if (h > 23 || m > 59) Error(Range(node), "invalid clock time '" + t + "' (00:00 to 23:59)");
+    if (h > 23 || m > 59) Error(ErrorCode::kInvalidValue, Range(node), "invalid clock time '" + t + "' (00:00 to 23:59)");
     return h * 60 + m;
   }
 
@@ -169,7 +169,7 @@ class ModuleBuilder {
     const std::string& t = node->getText();
     errno = 0;
     long long v = std::strtoll(t.c_str(), nullptr, 10);
-    if (errno == ERANGE) Error(Range(node), "integer '" + t + "' is out of range");
+    if (errno == ERANGE) Error(ErrorCode::kInvalidValue, Range(node), "integer '" + t + "' is out of range");
     return v;
   }
 
@@ -186,7 +186,7 @@ class ModuleBuilder {
         continue;
       }
       if (first_step) {
-        Error(Range(item), "header clause '" + item->getStart()->getText() +
+        Error(ErrorCode::kJourneyStructure, Range(item), "header clause '" + item->getStart()->getText() +
                                "' must come before the steps of journey '" + j->name + "'");
         sink_.Note(first_step->range, "first step is here");
       }
@@ -199,7 +199,7 @@ class ModuleBuilder {
   }
 
   void Duplicate(SourceRange r, const char* clause, const JourneyDecl& j) {
-    Error(r, std::string("journey '") + j.name + "' has more than one '" + clause + "'");
+    Error(ErrorCode::kDuplicate, r, std::string("journey '") + j.name + "' has more than one '" + clause + "'");
   }
 
   void BuildHeader(P::HeaderClauseContext* clause, JourneyDecl& j) {
@@ -219,7 +219,7 @@ class ModuleBuilder {
       bool was_failed = failed_;
       failed_ = false;
       int64_t p = IntOf(c->INT());
-      if (!failed_ && p > 1'000'000) Error(Range(c->INT()), "priority must be within -1000000..1000000");
+      if (!failed_ && p > 1'000'000) Error(ErrorCode::kInvalidValue, Range(c->INT()), "priority must be within -1000000..1000000");
       j.priority = c->minus ? -p : p;
       j.priority_range = r;
       failed_ = failed_ || was_failed;
@@ -253,7 +253,7 @@ class ModuleBuilder {
       j.exits.push_back(BuildTrigger(c->IDENT(), c->expr(), r));
     } else if (auto* c = dynamic_cast<P::GoalClauseContext*>(clause)) {
       if (j.goal) {
-        Error(r, "journey '" + j.name + "' has more than one 'goal' (a journey has at most one)");
+        Error(ErrorCode::kDuplicate, r, "journey '" + j.name + "' has more than one 'goal' (a journey has at most one)");
         return;
       }
       Goal g;
@@ -267,7 +267,7 @@ class ModuleBuilder {
       if (j.deadline_us) Duplicate(r, "deadline", j);
       j.deadline_range = r;
       if (c->INT()) {
-        Error(Range(c->INT()), "'deadline' needs a duration with a unit, e.g. '" +
+        Error(ErrorCode::kInvalidValue, Range(c->INT()), "'deadline' needs a duration with a unit, e.g. '" +
                                    c->INT()->getText() + "s' or '" + c->INT()->getText() + "m'");
         j.deadline_us = 0;
         return;
@@ -368,7 +368,7 @@ class ModuleBuilder {
     std::string t = node->getText();
     t.pop_back();  // '%'
     double v = std::strtod(t.c_str(), nullptr);
-    if (!std::isfinite(v)) Error(Range(node), "percent is out of range");
+    if (!std::isfinite(v)) Error(ErrorCode::kInvalidValue, Range(node), "percent is out of range");
     return v / 100.0;
   }
 
@@ -398,7 +398,7 @@ class ModuleBuilder {
     if (++depth_ > kMaxExprDepth) {
       --depth_;
       if (!too_deep_reported_) {
-        Error(Range(ctx), "expression is nested too deeply (more than " +
+        Error(ErrorCode::kTooComplex, Range(ctx), "expression is nested too deeply (more than " +
                               std::to_string(kMaxExprDepth) + " levels)");
         too_deep_reported_ = true;
       }
@@ -535,7 +535,7 @@ class ModuleBuilder {
         e->lit = LiteralKind::kFloat;
         e->float_value = std::strtod(e->spelling.c_str(), nullptr);
         if (!std::isfinite(e->float_value)) {
-          Error(Range(t), "number '" + e->spelling + "' is out of range");
+          Error(ErrorCode::kInvalidValue, Range(t), "number '" + e->spelling + "' is out of range");
         }
         break;
       }

@@ -79,7 +79,7 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
         AppendExpected(*parser, offending, text);
       }
     }
-    sink_.Error(range, std::move(text));
+    sink_.Error(ErrorCode::kSyntax, range, std::move(text));
   }
 
   int count() const { return count_; }
@@ -185,7 +185,7 @@ bool CheckTokens(FileId file, antlr4::CommonTokenStream& tokens, DiagnosticSink&
       if (close < all.size() && all[close]->getLine() == t->getLine()) {
         std::string inner = t->getInputStream()->getText(
             antlr4::misc::Interval(t->getStartIndex() + 1, all[close]->getStartIndex() - 1));
-        sink.Error({TokenRange(file, t).begin, TokenRange(file, all[close]).end},
+        sink.Error(ErrorCode::kSyntax, {TokenRange(file, t).begin, TokenRange(file, all[close]).end},
                    "strings are written in double quotes: \"" + inner + "\"");
         ok = false;
         skip_until = close;
@@ -195,7 +195,7 @@ bool CheckTokens(FileId file, antlr4::CommonTokenStream& tokens, DiagnosticSink&
     if (t->getTokenIndex() <= skip_until && skip_until != 0) continue;
     if (type == JunctureLexer::BAD_CHAR) {
       std::string c = t->getText();
-      sink.Error(TokenRange(file, t), c == "\"" ? "unterminated string literal"
+      sink.Error(ErrorCode::kSyntax, TokenRange(file, t), c == "\"" ? "unterminated string literal"
                                                 : "unexpected character " + QuoteToken(c));
       ok = false;
       continue;
@@ -203,7 +203,7 @@ bool CheckTokens(FileId file, antlr4::CommonTokenStream& tokens, DiagnosticSink&
     const std::string& text = t->getText();
     if (text == "(" || text == "[" || text == "{") {
       if (++depth > kMaxNestingDepth) {
-        sink.Error(TokenRange(file, t), "nesting is too deep (more than " +
+        sink.Error(ErrorCode::kTooComplex, TokenRange(file, t), "nesting is too deep (more than " +
                                             std::to_string(kMaxNestingDepth) + " levels)");
         return false;
       }
@@ -213,7 +213,7 @@ bool CheckTokens(FileId file, antlr4::CommonTokenStream& tokens, DiagnosticSink&
     bool prefix = text == "not" || text == "-";
     prefix_run = prefix ? prefix_run + 1 : 0;
     if (prefix_run > kMaxPrefixRun) {
-      sink.Error(TokenRange(file, t), "too many `not` or `-` in a row");
+      sink.Error(ErrorCode::kTooComplex, TokenRange(file, t), "too many `not` or `-` in a row");
       return false;
     }
   }
@@ -245,7 +245,7 @@ std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
                                      DiagnosticSink& sink) {
   const std::string& text = sm.file(file).text;
   if (text.size() > kMaxSourceBytes) {
-    sink.Error({{file, 1, 1}, {file, 1, 1}},
+    sink.Error(ErrorCode::kSource, {{file, 1, 1}, {file, 1, 1}},
                "file is too large (more than " + std::to_string(kMaxSourceBytes >> 20) +
                    " MiB)");
     return std::nullopt;
@@ -254,7 +254,7 @@ std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
     SourceLoc loc = sm.LocForOffset(file, static_cast<uint32_t>(bad));
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[bad]));
-    sink.Error({loc, loc}, std::string("invalid UTF-8: byte ") + hex + " at offset " +
+    sink.Error(ErrorCode::kSource, {loc, loc}, std::string("invalid UTF-8: byte ") + hex + " at offset " +
                                std::to_string(bad) + " of the file");
     return std::nullopt;
   }
@@ -274,7 +274,7 @@ std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
     JunctureParser::ProgramContext* tree = parser.program();
     if (listener.count() > 0) {
       if (listener.reported() > SyntaxErrorListener::kMaxErrors) {
-        sink.Error({{file, 1, 1}, {file, 1, 1}},
+        sink.Error(ErrorCode::kSyntax, {{file, 1, 1}, {file, 1, 1}},
                    "too many syntax errors; stopped after " +
                        std::to_string(SyntaxErrorListener::kMaxErrors));
       }
@@ -282,9 +282,9 @@ std::optional<ast::Module> ParseFile(const SourceManager& sm, FileId file,
     }
     return BuildModule(tree, file, sink);
   } catch (const std::exception& e) {
-    sink.Error({{file, 1, 1}, {file, 1, 1}}, std::string("could not parse: ") + e.what());
+    sink.Error(ErrorCode::kSyntax, {{file, 1, 1}, {file, 1, 1}}, std::string("could not parse: ") + e.what());
   } catch (...) {
-    sink.Error({{file, 1, 1}, {file, 1, 1}}, "could not parse this file");
+    sink.Error(ErrorCode::kSyntax, {{file, 1, 1}, {file, 1, 1}}, "could not parse this file");
   }
   return std::nullopt;
 }

@@ -99,7 +99,9 @@ class Checker {
   void ComputeApprovals(JourneyInfo& info);
 
   // Helpers.
-  void Error(SourceRange r, std::string message) { sink_.Error(r, std::move(message)); }
+  void Error(ErrorCode code, SourceRange r, std::string message) {
+    sink_.Error(code, r, std::move(message));
+  }
   std::string Suggest(const std::string& name, const std::vector<std::string>& candidates);
   bool CheckZoneName(const ast::Expr& zone);
 

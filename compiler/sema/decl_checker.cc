@@ -39,7 +39,7 @@ void Checker::Collect() {
   auto add = [&](auto& table, auto* decl) {
     auto [it, inserted] = table.emplace(decl->name, decl);
     if (!inserted) {
-      Error(decl->name_range, std::string(KindWord(decl->kind)) + " '" + decl->name +
+      Error(ErrorCode::kDuplicate, decl->name_range, std::string(KindWord(decl->kind)) + " '" + decl->name +
                                   "' is already declared");
       sink_.Note(it->second->name_range, "previous declaration is here");
     }
@@ -61,7 +61,7 @@ void Checker::Collect() {
                         : consts_.count(d->name) ? static_cast<Decl*>(consts_[d->name])
                                                  : nullptr;
           if (prior) {
-            Error(d->name_range, std::string(KindWord(d->kind)) + " '" + d->name +
+            Error(ErrorCode::kDuplicate, d->name_range, std::string(KindWord(d->kind)) + " '" + d->name +
                                      "' is already declared as a " + KindWord(prior->kind));
             sink_.Note(prior->name_range, "previous declaration is here");
           } else if (d->kind == DeclKind::kSegment) {
@@ -103,11 +103,11 @@ Type Checker::ResolveType(const TypeRef& ref) {
   Type t;
   if (ref.name == "list") {
     if (!ref.elem) {
-      Error(ref.range, "'list' needs an element type, as in list<string>");
+      Error(ErrorCode::kUnknownType, ref.range, "'list' needs an element type, as in list<string>");
       return Type::Error();
     }
     if (ref.elem->name == "list" || ref.elem->optional) {
-      Error(ref.elem->range, "list elements must be bool, int, float, string, time or duration");
+      Error(ErrorCode::kUnknownType, ref.elem->range, "list elements must be bool, int, float, string, time or duration");
       return Type::Error();
     }
     Type elem = ResolveType(*ref.elem);
@@ -123,11 +123,11 @@ Type Checker::ResolveType(const TypeRef& ref) {
           {"decimal", "float"}, {"real", "float"},     {"boolean", "bool"},  {"str", "string"},
           {"text", "string"},   {"timestamp", "time"}, {"datetime", "time"}, {"date", "time"},
           {"array", "list"},    {"interval", "duration"}};
-      Error(ref.range, "unknown type '" + ref.name + "'" + DidYouMean(ref.name, names, kAliases));
+      Error(ErrorCode::kUnknownType, ref.range, "unknown type '" + ref.name + "'" + DidYouMean(ref.name, names, kAliases));
       return Type::Error();
     }
     if (ref.elem) {
-      Error(ref.range, "type '" + ref.name + "' takes no element type");
+      Error(ErrorCode::kUnknownType, ref.range, "type '" + ref.name + "' takes no element type");
       return Type::Error();
     }
     t = Type{it->second};
@@ -141,17 +141,17 @@ void Checker::CheckFields(std::vector<FieldDecl>& fields, const std::string& own
   int optional_count = 0;
   for (FieldDecl& f : fields) {
     if (f.type_ref.optional && ++optional_count == kMaxOptionalFields + 1) {
-      Error(f.name_range, owner + " has more than " + std::to_string(kMaxOptionalFields) +
+      Error(ErrorCode::kInvalidValue, f.name_range, owner + " has more than " + std::to_string(kMaxOptionalFields) +
                               " optional fields");
     }
     if (auto [it, inserted] = seen.emplace(f.name, &f); !inserted) {
-      Error(f.name_range, "field '" + f.name + "' is already declared in " + owner);
+      Error(ErrorCode::kDuplicate, f.name_range, "field '" + f.name + "' is already declared in " + owner);
       sink_.Note(it->second->name_range, "previous declaration is here");
     }
     f.type = ResolveType(f.type_ref);
     if (!f.default_value) continue;
     if (f.type.optional) {
-      Error(f.default_value->range,
+      Error(ErrorCode::kOptional, f.default_value->range,
             "optional field '" + f.name + "' cannot have a default (absent means absent)");
       continue;
     }
@@ -159,10 +159,10 @@ void Checker::CheckFields(std::vector<FieldDecl>& fields, const std::string& own
     Type t = CheckValue(*f.default_value, env);
     if (t.is_error() || f.type.is_error()) continue;
     if (!IsAssignable(t, f.type)) {
-      Error(f.default_value->range, "default of field '" + f.name + "' must be " +
+      Error(ErrorCode::kConstant, f.default_value->range, "default of field '" + f.name + "' must be " +
                                         TypeName(f.type) + ", not " + TypeName(t));
     } else if (!Fold(*f.default_value)) {
-      Error(f.default_value->range, "default of field '" + f.name + "' must be a constant");
+      Error(ErrorCode::kConstant, f.default_value->range, "default of field '" + f.name + "' must be a constant");
     }
   }
 }
@@ -170,7 +170,7 @@ void Checker::CheckFields(std::vector<FieldDecl>& fields, const std::string& own
 void Checker::CheckEvent(EventDecl& e) {
   for (const FieldDecl& f : e.fields) {
     if (f.name == "id" || f.name == "customer" || f.name == "time") {
-      Error(f.name_range, "field name '" + f.name + "' is reserved: every event has event." +
+      Error(ErrorCode::kUnknownField, f.name_range, "field name '" + f.name + "' is reserved: every event has event." +
                               f.name + " from the message envelope");
     }
   }
@@ -191,7 +191,7 @@ void Checker::CheckProfile() {
         bool same_block = false;
         for (const FieldDecl& g : p->fields) same_block |= (&g == it->second);
         if (!same_block) {
-          Error(f.name_range, "profile field '" + f.name + "' is already declared");
+          Error(ErrorCode::kDuplicate, f.name_range, "profile field '" + f.name + "' is already declared");
           sink_.Note(it->second->name_range, "previous declaration is here");
         }
         continue;
@@ -205,7 +205,7 @@ void Checker::CheckProfile() {
 void Checker::CheckBoolExpr(Expr& e, const ExprEnv& env, const char* what) {
   Type t = CheckValue(e, env);
   if (!t.is_error() && t.kind != TypeKind::kBool) {
-    Error(e.range, std::string(what) + " must be a bool, not " + TypeName(t));
+    Error(ErrorCode::kType, e.range, std::string(what) + " must be a bool, not " + TypeName(t));
   }
 }
 
@@ -213,20 +213,20 @@ void Checker::CheckChannel(ChannelDecl& c) {
   if (c.consent) CheckBoolExpr(*c.consent, ExprEnv{Site::kConsent}, "consent");
   if (c.quiet) {
     if (c.quiet->start_minute == c.quiet->end_minute) {
-      Error(c.quiet->range, "quiet window of channel '" + c.name + "' is empty (start == end)");
+      Error(ErrorCode::kInvalidValue, c.quiet->range, "quiet window of channel '" + c.name + "' is empty (start == end)");
     }
     if (c.quiet->local) {
       auto it = profile_fields_.find("timezone");
       if (it == profile_fields_.end() || it->second->type.kind != TypeKind::kString ||
           it->second->type.optional) {
-        Error(c.quiet->range, "'quiet … local' needs a profile field 'timezone: string' "
+        Error(ErrorCode::kTimeZoneField, c.quiet->range, "'quiet … local' needs a profile field 'timezone: string' "
                               "(the customer's IANA time zone)");
       }
     }
   }
   if (c.cap) {
-    if (c.cap->count <= 0) Error(c.cap->range, "cap must allow at least 1 send");
-    if (c.cap->per_us <= 0) Error(c.cap->range, "cap window must be longer than 0s");
+    if (c.cap->count <= 0) Error(ErrorCode::kInvalidValue, c.cap->range, "cap must allow at least 1 send");
+    if (c.cap->per_us <= 0) Error(ErrorCode::kInvalidValue, c.cap->range, "cap window must be longer than 0s");
   }
 }
 
@@ -245,7 +245,7 @@ void Checker::CheckConst(ConstDecl& c) {
   checking_.push_back(&c);
   Type t = CheckValue(*c.value, ExprEnv{Site::kConst});
   if (!t.is_error() && !Fold(*c.value)) {
-    Error(c.value->range, "const '" + c.name + "' must be a constant expression");
+    Error(ErrorCode::kConstant, c.value->range, "const '" + c.name + "' must be a constant expression");
   }
   checking_.pop_back();
   state_[&c] = State::kDone;

@@ -46,13 +46,13 @@ Type Checker::CheckValue(Expr& e, const ExprEnv& env) {
 
 void Checker::RejectOptional(const Expr& e, Type t) {
   if (!t.optional || t.is_error()) return;
-  Error(e.range, "this value is optional (" + TypeName(t) +
+  Error(ErrorCode::kOptional, e.range, "this value is optional (" + TypeName(t) +
                      "): read it with has(...) or give a default with ??");
 }
 
 bool Checker::RequireConstantSite(const Expr& e, const ExprEnv& env, const char* what) {
   if (!IsConstantSite(env.site)) return true;
-  Error(e.range, std::string(SiteWord(env.site)) + " must be a constant; " + what +
+  Error(ErrorCode::kConstant, e.range, std::string(SiteWord(env.site)) + " must be a constant; " + what +
                      " is not known until a decision is made");
   return false;
 }
@@ -63,10 +63,10 @@ Type Checker::CheckExpr(Expr& e, const ExprEnv& env) {
     case ExprKind::kLiteral: t = CheckLiteral(static_cast<LiteralExpr&>(e)); break;
     case ExprKind::kList: t = CheckList(static_cast<ListExpr&>(e), env); break;
     case ExprKind::kEvent:
-      Error(e.range, "'event' must be followed by a field, as in event.id");
+      Error(ErrorCode::kUnknownField, e.range, "'event' must be followed by a field, as in event.id");
       break;
     case ExprKind::kProfile:
-      Error(e.range, "'profile' must be followed by a field, as in profile.country");
+      Error(ErrorCode::kUnknownField, e.range, "'profile' must be followed by a field, as in profile.country");
       break;
     case ExprKind::kNow:
       if (RequireConstantSite(e, env, "'now'")) t = Type::Time();
@@ -91,7 +91,7 @@ Type Checker::CheckExpr(Expr& e, const ExprEnv& env) {
   }
   e.type = t;
   if (e.kind == ExprKind::kList && !t.is_error() && !dynamic_lists_ok_.count(&e) && !Fold(e)) {
-    Error(e.range, "list elements must be constants here (only the list after 'in' may "
+    Error(ErrorCode::kConstant, e.range, "list elements must be constants here (only the list after 'in' may "
                    "hold other values)");
     e.type = t = Type::Error();
   }
@@ -107,7 +107,7 @@ Type Checker::CheckLiteral(LiteralExpr& e) {
     case LiteralKind::kString: return Type::String();
     case LiteralKind::kDuration: return Type::Duration();
     case LiteralKind::kClock:
-      Error(e.range, "a clock time like " + e.spelling +
+      Error(ErrorCode::kType, e.range, "a clock time like " + e.spelling +
                          " can only appear in a channel's 'quiet' clause; "
                          "use hour_of_day() to test the time");
       return Type::Error();
@@ -126,7 +126,7 @@ Type Checker::CheckList(ListExpr& e, const ExprEnv& env) {
       continue;
     }
     if (t.is_list()) {
-      Error(x->range, "lists cannot contain lists");
+      Error(ErrorCode::kType, x->range, "lists cannot contain lists");
       ok = false;
       continue;
     }
@@ -135,7 +135,7 @@ Type Checker::CheckList(ListExpr& e, const ExprEnv& env) {
     } else if (Numeric(elem) && Numeric(t)) {
       elem = NumericResult(elem, t);
     } else if (elem.kind != t.kind) {
-      Error(x->range, "list elements must all have one type: " + TypeName(elem) + " and " +
+      Error(ErrorCode::kType, x->range, "list elements must all have one type: " + TypeName(elem) + " and " +
                           TypeName(t) + " are mixed");
       ok = false;
     }
@@ -150,7 +150,7 @@ Type Checker::CheckName(NameExpr& e, const ExprEnv& env) {
     std::string path;
     auto it = std::find(checking_.begin(), checking_.end(), d);
     for (; it != checking_.end(); ++it) path += (*it)->name + " -> ";
-    Error(e.range, "'" + e.name + "' depends on itself (" + path + e.name + ")");
+    Error(ErrorCode::kCycle, e.range, "'" + e.name + "' depends on itself (" + path + e.name + ")");
     return true;
   };
   if (auto it = consts_.find(e.name); it != consts_.end()) {
@@ -166,7 +166,7 @@ Type Checker::CheckName(NameExpr& e, const ExprEnv& env) {
     s->used = true;
     e.segment_decl = s;
     if (IsConstantSite(env.site)) {
-      Error(e.range, std::string(SiteWord(env.site)) + " must be a constant; segment '" +
+      Error(ErrorCode::kConstant, e.range, std::string(SiteWord(env.site)) + " must be a constant; segment '" +
                          e.name + "' depends on the customer");
       return Type::Error();
     }
@@ -186,7 +186,7 @@ Type Checker::CheckName(NameExpr& e, const ExprEnv& env) {
     for (auto& [k, v] : segments_) names.push_back(k);
     hint = Suggest(e.name, names);
   }
-  Error(e.range, "unknown name " + Quote(e.name) + hint);
+  Error(ErrorCode::kUnknownName, e.range, "unknown name " + Quote(e.name) + hint);
   return Type::Error();
 }
 
@@ -195,7 +195,7 @@ Type Checker::CheckMember(MemberExpr& e, const ExprEnv& env) {
     if (!RequireConstantSite(e, env, "'profile'")) return Type::Error();
     auto it = profile_fields_.find(e.field);
     if (it == profile_fields_.end()) {
-      Error(e.field_range, "the profile has no field " + Quote(e.field) +
+      Error(ErrorCode::kUnknownField, e.field_range, "the profile has no field " + Quote(e.field) +
                                Suggest(e.field, Keys(profile_fields_)));
       return Type::Error();
     }
@@ -206,7 +206,7 @@ Type Checker::CheckMember(MemberExpr& e, const ExprEnv& env) {
   if (e.base->kind == ExprKind::kEvent) return CheckEventField(e, env);
   Type base = CheckExpr(*e.base, env);
   if (!base.is_error()) {
-    Error(e.field_range, "only 'event' and 'profile' have fields; this is a " + TypeName(base));
+    Error(ErrorCode::kUnknownField, e.field_range, "only 'event' and 'profile' have fields; this is a " + TypeName(base));
   }
   return Type::Error();
 }
@@ -215,7 +215,7 @@ Type Checker::CheckMember(MemberExpr& e, const ExprEnv& env) {
 // bound at this point (the trigger, a `wait until` match, the counted event, ...).
 Type Checker::CheckEventField(MemberExpr& e, const ExprEnv& env) {
   if (!env.binding) {
-    Error(e.base->range, std::string(SiteWord(env.site)) +
+    Error(ErrorCode::kBinding, e.base->range, std::string(SiteWord(env.site)) +
                              " cannot read 'event': there is no current event here");
     return Type::Error();
   }
@@ -244,12 +244,12 @@ Type Checker::CheckEventField(MemberExpr& e, const ExprEnv& env) {
         msg += ")";
       }
       if (env.binding_note) msg += std::string(" (") + env.binding_note + ")";
-      Error(e.field_range, msg + Suggest(e.field, names));
+      Error(ErrorCode::kUnknownField, e.field_range, msg + Suggest(e.field, names));
       return Type::Error();
     }
     if (field->type.is_error()) return Type::Error();
     if (!e.event_fields.empty() && field->type != type) {
-      Error(e.field_range, "field " + Quote(e.field) + " has different types in the events "
+      Error(ErrorCode::kBinding, e.field_range, "field " + Quote(e.field) + " has different types in the events "
                            "that may be bound here (" + TypeName(type) + " in " +
                                e.events.back()->name + ", " + TypeName(field->type) + " in " +
                                ev->name + ")");
@@ -268,7 +268,7 @@ Type Checker::CheckEventField(MemberExpr& e, const ExprEnv& env) {
 bool Checker::CheckZoneName(const Expr& zone) {
   std::optional<ConstValue> v = Fold(zone);
   if (!v || v->type != Type::String() || stdlib::IsTimeZone(v->s)) return true;
-  Error(zone.range, "unknown time zone " + Quote(v->s) +
+  Error(ErrorCode::kUnknownTimeZone, zone.range, "unknown time zone " + Quote(v->s) +
                         " (not an IANA name such as \"Europe/Berlin\" or \"UTC\")" +
                         Suggest(v->s, stdlib::TimeZoneNames()));
   return false;
@@ -294,7 +294,7 @@ Type Checker::CheckCall(CallExpr& e, const ExprEnv& env) {
         {"weekday", "day_of_week"}, {"day", "day_of_month"}};
     std::string hint = DidYouMean(e.callee, names, kAliases);
     if (e.callee == "count" || e.callee == "sum" || e.callee == "time_since") hint = "";
-    Error(e.callee_range, "unknown function " + Quote(e.callee) + hint);
+    Error(ErrorCode::kUnknownFunction, e.callee_range, "unknown function " + Quote(e.callee) + hint);
     return Type::Error();
   }
   if (arg_error) return Type::Error();
@@ -325,7 +325,7 @@ Type Checker::CheckCall(CallExpr& e, const ExprEnv& env) {
       if ((ov.implicit & stdlib::kProfileTimezone) && args.size() < ov.params.size()) {
         auto tz = profile_fields_.find("timezone");
         if (tz == profile_fields_.end() || tz->second->type != Type::String()) {
-          Error(e.range, e.callee + "() without a time zone reads profile.timezone, but the "
+          Error(ErrorCode::kTimeZoneField, e.range, e.callee + "() without a time zone reads profile.timezone, but the "
                                     "profile has no field 'timezone: string'");
           return Type::Error();
         }
@@ -353,7 +353,7 @@ Type Checker::CheckCall(CallExpr& e, const ExprEnv& env) {
       args.size() >= size_t(only.min_args)) {
     for (size_t i = 0; i < args.size(); ++i) {
       if (!fits(only.params[i], args[i])) {
-        Error(e.args[i]->range, "argument " + std::to_string(i + 1) + " of " + e.callee +
+        Error(ErrorCode::kType, e.args[i]->range, "argument " + std::to_string(i + 1) + " of " + e.callee +
                                     "() must be " + std::string(stdlib::KindName(only.params[i])) +
                                     ", not " + TypeName(args[i]));
         return Type::Error();
@@ -362,7 +362,7 @@ Type Checker::CheckCall(CallExpr& e, const ExprEnv& env) {
   }
   std::string got;
   for (size_t i = 0; i < args.size(); ++i) got += (i ? ", " : "") + TypeName(args[i]);
-  Error(e.range, "no form of " + e.callee + "() takes (" + got + "); expected " +
+  Error(ErrorCode::kType, e.range, "no form of " + e.callee + "() takes (" + got + "); expected " +
                      std::string(fn.summary));
   return Type::Error();
 }
@@ -372,18 +372,18 @@ Type Checker::CheckWindow(WindowExpr& e, const ExprEnv& env) {
                      : e.window == WindowKind::kSum ? "sum(...)" : "time_since(...)";
   if (!RequireConstantSite(e, env, word)) return Type::Error();
   if (env.in_where) {
-    Error(e.range, std::string(word) + " cannot be used inside a window's 'where'");
+    Error(ErrorCode::kBinding, e.range, std::string(word) + " cannot be used inside a window's 'where'");
     return Type::Error();
   }
   auto it = events_.find(e.event_name);
   if (it == events_.end()) {
-    Error(e.event_range, "unknown event " + Quote(e.event_name) +
+    Error(ErrorCode::kUnknownEvent, e.event_range, "unknown event " + Quote(e.event_name) +
                              Suggest(e.event_name, Keys(events_)));
     return Type::Error();
   }
   e.event_decl = it->second;
   if (e.window != WindowKind::kTimeSince && e.within_us <= 0) {
-    Error(e.range, "a window must be longer than 0s");
+    Error(ErrorCode::kInvalidValue, e.range, "a window must be longer than 0s");
   }
   Type result = Type::Int();
   if (e.window == WindowKind::kSum) {
@@ -391,11 +391,11 @@ Type Checker::CheckWindow(WindowExpr& e, const ExprEnv& env) {
       if (f.name == e.field) e.field_decl = &f;
     }
     if (!e.field_decl) {
-      Error(e.field_range, "event " + Quote(e.event_name) + " has no field " + Quote(e.field));
+      Error(ErrorCode::kUnknownField, e.field_range, "event " + Quote(e.event_name) + " has no field " + Quote(e.field));
       return Type::Error();
     }
     if (!e.field_decl->type.NonOptional().is_numeric()) {
-      Error(e.field_range, "sum(...) needs a numeric field; " + e.event_name + "." + e.field +
+      Error(ErrorCode::kType, e.field_range, "sum(...) needs a numeric field; " + e.event_name + "." + e.field +
                                " is " + TypeName(e.field_decl->type));
       return Type::Error();
     }
@@ -414,11 +414,11 @@ Type Checker::CheckUnary(UnaryExpr& e, const ExprEnv& env) {
   if (t.is_error()) return t;
   if (e.op == UnaryOp::kNot) {
     if (t.kind == TypeKind::kBool) return t;
-    Error(e.operand->range, "'not' needs a bool, not " + TypeName(t));
+    Error(ErrorCode::kType, e.operand->range, "'not' needs a bool, not " + TypeName(t));
     return Type::Error();
   }
   if (t.is_numeric() || t.kind == TypeKind::kDuration) return t;
-  Error(e.operand->range, "'-' needs a number or a duration, not " + TypeName(t));
+  Error(ErrorCode::kType, e.operand->range, "'-' needs a number or a duration, not " + TypeName(t));
   return Type::Error();
 }
 
@@ -435,11 +435,11 @@ Type Checker::CheckBinary(BinaryExpr& e, const ExprEnv& env) {
     case BinaryOp::kOr: {
       const char* op = e.op == BinaryOp::kAnd ? "'and'" : "'or'";
       if (a.kind != TypeKind::kBool) {
-        Error(e.lhs->range, std::string(op) + " needs bools, not " + TypeName(a));
+        Error(ErrorCode::kType, e.lhs->range, std::string(op) + " needs bools, not " + TypeName(a));
         return Type::Error();
       }
       if (b.kind != TypeKind::kBool) {
-        Error(e.rhs->range, std::string(op) + " needs bools, not " + TypeName(b));
+        Error(ErrorCode::kType, e.rhs->range, std::string(op) + " needs bools, not " + TypeName(b));
         return Type::Error();
       }
       return Type::Bool();
@@ -452,7 +452,7 @@ Type Checker::CheckBinary(BinaryExpr& e, const ExprEnv& env) {
     case BinaryOp::kStartsWith:
     case BinaryOp::kEndsWith:
       if (a.kind == TypeKind::kString && b.kind == TypeKind::kString) return Type::Bool();
-      Error(e.op_range, std::string("'") + BinaryOpSpelling(e.op) + "' needs two strings, not " +
+      Error(ErrorCode::kType, e.op_range, std::string("'") + BinaryOpSpelling(e.op) + "' needs two strings, not " +
                             TypeName(a) + " and " + TypeName(b));
       return Type::Error();
     default:
@@ -468,11 +468,11 @@ Type Checker::CheckComparison(BinaryExpr& e, Type a, Type b) {
   if (ok) return Type::Bool();
   std::string op = BinaryOpSpelling(e.op);
   if (a.is_list() || b.is_list()) {
-    Error(e.op_range, "lists cannot be compared with '" + op + "'; use 'in' or 'contains'");
+    Error(ErrorCode::kType, e.op_range, "lists cannot be compared with '" + op + "'; use 'in' or 'contains'");
   } else if (a.kind == b.kind) {
-    Error(e.op_range, "'" + op + "' does not order " + TypeName(a) + " values");
+    Error(ErrorCode::kType, e.op_range, "'" + op + "' does not order " + TypeName(a) + " values");
   } else {
-    Error(e.op_range, "cannot compare " + TypeName(a) + " with " + TypeName(b) +
+    Error(ErrorCode::kType, e.op_range, "cannot compare " + TypeName(a) + " with " + TypeName(b) +
                           " (no implicit conversions)");
   }
   return Type::Error();
@@ -487,7 +487,7 @@ Type Checker::CheckMembership(BinaryExpr& e, Type a, Type b) {
   }
   std::string op = BinaryOpSpelling(e.op);
   if (!list.is_list()) {
-    Error(e.op_range, "'" + op + "' needs a list" +
+    Error(ErrorCode::kType, e.op_range, "'" + op + "' needs a list" +
                           std::string(e.op == BinaryOp::kContains ? " or two strings" : "") +
                           ", not " + TypeName(list));
     return Type::Error();
@@ -499,12 +499,12 @@ Type Checker::CheckMembership(BinaryExpr& e, Type a, Type b) {
   const Expr& list_expr = e.op == BinaryOp::kContains ? *e.lhs : *e.rhs;
   if (ok && item.kind == TypeKind::kFloat && list.elem == TypeKind::kInt &&
       list_expr.kind != ExprKind::kList && !Fold(list_expr)) {
-    Error(e.op_range, "'" + op + "' compares a float with the elements of a list<int>; "
+    Error(ErrorCode::kType, e.op_range, "'" + op + "' compares a float with the elements of a list<int>; "
                       "convert the float with round(), floor() or ceil()");
     return Type::Error();
   }
   if (!ok) {
-    Error(e.op_range, "'" + op + "' compares " + TypeName(item) + " with the elements of a " +
+    Error(ErrorCode::kType, e.op_range, "'" + op + "' compares " + TypeName(item) + " with the elements of a " +
                           TypeName(list));
     return Type::Error();
   }
@@ -547,7 +547,7 @@ Type Checker::CheckArithmetic(BinaryExpr& e, Type a, Type b) {
     default:
       break;
   }
-  Error(e.op_range, std::string("'") + BinaryOpSpelling(e.op) + "' cannot combine " +
+  Error(ErrorCode::kType, e.op_range, std::string("'") + BinaryOpSpelling(e.op) + "' cannot combine " +
                         TypeName(a) + " and " + TypeName(b));
   return Type::Error();
 }
@@ -569,7 +569,7 @@ Type Checker::CheckCoalesce(BinaryExpr& e, const ExprEnv& env) {
   } else if (IsAssignable(base, dflt)) {
     result = dflt;  // int ?? float -> float
   } else {
-    Error(e.rhs->range, "the default after '?\?' must be " + TypeName(base) + ", not " +
+    Error(ErrorCode::kOptional, e.rhs->range, "the default after '?\?' must be " + TypeName(base) + ", not " +
                             TypeName(dflt));
     return Type::Error();
   }

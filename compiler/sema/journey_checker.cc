@@ -34,7 +34,7 @@ std::string Percent(double fraction) {
 const EventDecl* Checker::ResolveEvent(EventName& name) {
   auto it = events_.find(name.name);
   if (it == events_.end()) {
-    Error(name.range, "unknown event '" + name.name + "'" + Suggest(name.name, Keys(events_)));
+    Error(ErrorCode::kUnknownEvent, name.range, "unknown event '" + name.name + "'" + Suggest(name.name, Keys(events_)));
     return nullptr;
   }
   name.decl = it->second;
@@ -44,7 +44,7 @@ const EventDecl* Checker::ResolveEvent(EventName& name) {
 void Checker::CheckJourney(JourneyDecl& j, JourneyInfo& info) {
   sends_.clear();
   if (j.triggers.empty()) {
-    Error(j.name_range, "journey '" + j.name + "' has no trigger: add an 'on EVENT' line");
+    Error(ErrorCode::kJourneyStructure, j.name_range, "journey '" + j.name + "' has no trigger: add an 'on EVENT' line");
   }
   // Triggers: `event` is the trigger's event in its `when`.
   Binding entry;
@@ -71,13 +71,13 @@ void Checker::CheckJourney(JourneyDecl& j, JourneyInfo& info) {
       Binding self = {e};
       CheckBoolExpr(*j.goal->when, ExprEnv{Site::kJourney, &self}, "a goal's 'when'");
     }
-    if (j.goal->within_us <= 0) Error(j.goal->range, "a goal's 'within' needs a duration longer than 0s");
+    if (j.goal->within_us <= 0) Error(ErrorCode::kInvalidValue, j.goal->range, "a goal's 'within' needs a duration longer than 0s");
   }
   if (j.deadline_us && *j.deadline_us <= 0 && !j.deadline_spelling.empty()) {
-    Error(j.deadline_range, "'deadline' needs a duration longer than 0s");
+    Error(ErrorCode::kInvalidValue, j.deadline_range, "'deadline' needs a duration longer than 0s");
   }
   if (j.reenter == ReenterMode::kAfter && j.reenter_after_us <= 0) {
-    Error(j.reenter_range, "'reenter after' needs a duration longer than 0s");
+    Error(ErrorCode::kInvalidValue, j.reenter_range, "'reenter after' needs a duration longer than 0s");
   }
   CheckBlock(j.body, entry, j);
   CheckLimits(j);
@@ -101,7 +101,7 @@ Binding Checker::CheckStep(Step& step, const Binding& in, JourneyDecl& j) {
       return in;
     case StepKind::kWait: {
       auto& w = static_cast<WaitStep&>(step);
-      if (w.duration_us <= 0) Error(w.range, "'wait' needs a duration longer than 0s");
+      if (w.duration_us <= 0) Error(ErrorCode::kInvalidValue, w.range, "'wait' needs a duration longer than 0s");
       return in;
     }
     case StepKind::kWaitUntil: {
@@ -110,7 +110,7 @@ Binding Checker::CheckStep(Step& step, const Binding& in, JourneyDecl& j) {
       for (EventName& e : w.events) {
         if (const EventDecl* d = ResolveEvent(e)) matched = Union(matched, {d});
       }
-      if (w.within_us <= 0) Error(w.range, "'within' needs a duration longer than 0s");
+      if (w.within_us <= 0) Error(ErrorCode::kInvalidValue, w.range, "'within' needs a duration longer than 0s");
       const char* note = "here 'event' is the event that ended the 'wait until'";
       if (w.when) {
         CheckBoolExpr(*w.when, ExprEnv{Site::kJourney, &matched, false, note},
@@ -138,16 +138,16 @@ Binding Checker::CheckStep(Step& step, const Binding& in, JourneyDecl& j) {
       Binding out;
       for (SplitArm& arm : s.arms) {
         if (arm.fraction <= 0 || arm.fraction > 1) {
-          Error(arm.range, "a split branch needs a percent above 0% and at most 100%");
+          Error(ErrorCode::kSplitPercent, arm.range, "a split branch needs a percent above 0% and at most 100%");
         } else if (std::fabs(arm.fraction * 10000 - std::round(arm.fraction * 10000)) > 1e-6) {
-          Error(arm.range, "split percents are resolved to 0.01%; " + arm.spelling +
+          Error(ErrorCode::kSplitPercent, arm.range, "split percents are resolved to 0.01%; " + arm.spelling +
                                " is finer than that");
         }
         total += arm.fraction;
         out = Union(out, CheckBlock(arm.body, in, j));
       }
       if (std::fabs(total - 1.0) > 1e-9) {
-        Error(s.range, "split percents add up to " + Percent(total) + ", not 100%");
+        Error(ErrorCode::kSplitPercent, s.range, "split percents add up to " + Percent(total) + ", not 100%");
       }
       return out;
     }
@@ -161,16 +161,16 @@ Binding Checker::CheckStep(Step& step, const Binding& in, JourneyDecl& j) {
 void Checker::CheckSend(SendStep& s, const Binding& in, JourneyDecl& j) {
   auto it = channels_.find(s.channel);
   if (it == channels_.end()) {
-    Error(s.channel_range, "unknown channel '" + s.channel + "'" +
+    Error(ErrorCode::kUnknownChannel, s.channel_range, "unknown channel '" + s.channel + "'" +
                                Suggest(s.channel, Keys(channels_)));
   } else {
     s.channel_decl = it->second;
   }
-  if (s.template_value.empty()) Error(s.template_range, "template name must not be empty");
+  if (s.template_value.empty()) Error(ErrorCode::kInvalidValue, s.template_range, "template name must not be empty");
   std::map<std::string, const Param*> seen;
   for (Param& p : s.params) {
     if (auto [prev, inserted] = seen.emplace(p.key, &p); !inserted) {
-      Error(p.key_range, "parameter '" + p.key + "' is given twice");
+      Error(ErrorCode::kDuplicate, p.key_range, "parameter '" + p.key + "' is given twice");
       sink_.Note(prev->second->key_range, "first given here");
     }
     CheckValue(*p.value, ExprEnv{Site::kJourney, &in});
@@ -186,12 +186,12 @@ void Checker::CheckLimits(JourneyDecl& j) {
     Type t = CheckValue(*limit.bound, ExprEnv{Site::kLimitBound});
     if (t.is_error()) continue;
     if (!t.is_numeric()) {
-      Error(limit.bound->range, "a limit must be a number, not " + TypeName(t));
+      Error(ErrorCode::kLimit, limit.bound->range, "a limit must be a number, not " + TypeName(t));
       continue;
     }
     std::optional<ConstValue> bound = Fold(*limit.bound);
     if (!bound) {
-      Error(limit.bound->range, "a limit must be a constant");
+      Error(ErrorCode::kLimit, limit.bound->range, "a limit must be a constant");
       continue;
     }
     bool used = false;
@@ -200,7 +200,7 @@ void Checker::CheckLimits(JourneyDecl& j) {
         if (p.key != limit.param || p.value->type.is_error()) continue;
         used = true;
         if (!p.value->type.is_numeric()) {
-          Error(p.value->range, "parameter '" + p.key + "' has a limit, so it must be a "
+          Error(ErrorCode::kLimit, p.value->range, "parameter '" + p.key + "' has a limit, so it must be a "
                                 "number, not " + TypeName(p.value->type));
           continue;
         }
@@ -208,7 +208,7 @@ void Checker::CheckLimits(JourneyDecl& j) {
         if (!v) continue;  // checked at run time
         double x = v->AsDouble(), b = bound->AsDouble();
         if (limit.upper ? x > b : x < b) {
-          Error(p.value->range, "parameter '" + p.key + "' is " + ast::FormatExpr(*p.value) +
+          Error(ErrorCode::kLimit, p.value->range, "parameter '" + p.key + "' is " + ast::FormatExpr(*p.value) +
                                     ", outside the approved limit " + p.key +
                                     (limit.upper ? " <= " : " >= ") +
                                     ast::FormatExpr(*limit.bound));

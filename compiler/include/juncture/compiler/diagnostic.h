@@ -31,6 +31,39 @@ enum class WarnCode {
 };
 inline constexpr int kWarnCodeCount = 10;
 
+// Every class of error. Each has a stable name (ErrorCodeName), shown after the
+// message in text (`[unknown-event]`), as "code" in JSON and as the rule in SARIF.
+enum class ErrorCode {
+  kNone = 0,           // not an error (warnings, notes)
+  kSyntax,             // syntax: the text does not parse (unexpected tokens, bad characters, strings)
+  kSource,             // source: a file that cannot be read, is not UTF-8 or is too large
+  kTooComplex,         // too-complex: nesting or expressions deeper than the parser's bounds
+  kDuplicate,          // duplicate: a name declared twice, a clause or parameter given twice
+  kUnknownName,        // unknown-name: a bare name that is no segment or const
+  kUnknownEvent,       // unknown-event: an event name no `event` declares
+  kUnknownField,       // unknown-field: a field the event or profile does not declare
+  kUnknownFunction,    // unknown-function: a function the standard library does not have
+  kUnknownType,        // unknown-type: a type name that does not exist, or a malformed list type
+  kUnknownChannel,     // unknown-channel: a send on a channel no `channel` declares
+  kUnknownTimeZone,    // unknown-time-zone: a constant time-zone name that is not an IANA zone
+  kTimeZoneField,      // time-zone-field: a local-time rule without a profile field `timezone`
+  kType,               // type: values of the wrong type for an operator, function or clause
+  kOptional,           // optional: an optional value used without has() or ??
+  kBinding,            // binding: `event` (or one of its fields) read where it is not bound
+  kConstant,           // constant: a value that must be known at compile time is not
+  kCycle,              // cycle: a segment or const that depends on itself
+  kInvalidValue,       // invalid-value: a number, duration, time or name out of its range
+  kSplitPercent,       // split-percent: split percents out of range or not adding up to 100%
+  kLimit,              // limit: a `limit` that is not a constant number, or a send beyond it
+  kJourneyStructure,   // journey-structure: a journey without trigger, a header clause after steps
+  kApprovals,          // approvals: an approvals ledger that cannot be read
+  kInternal,           // internal: a compiler bug caught by the IR verifier
+};
+inline constexpr int kErrorCodeCount = 23;
+
+// The stable name of an error code ("unknown-event"); "" for kNone.
+std::string_view ErrorCodeName(ErrorCode code);
+
 // The stable name of a warning code ("unused-segment"); "" for kNone.
 std::string_view WarnCodeName(WarnCode code);
 // The code with that name, or nullopt.
@@ -39,6 +72,7 @@ std::optional<WarnCode> WarnCodeFromName(std::string_view name);
 struct Diagnostic {
   Severity severity = Severity::kError;
   WarnCode code = WarnCode::kNone;
+  ErrorCode error = ErrorCode::kNone;
   SourceRange range;
   std::string message;
   std::vector<std::pair<SourceRange, std::string>> notes;  // "declared here", ...
@@ -62,7 +96,7 @@ class DiagnosticSink {
  public:
   explicit DiagnosticSink(WarningSet warnings = {}) : warnings_(warnings) {}
 
-  void Error(SourceRange range, std::string message);
+  void Error(ErrorCode code, SourceRange range, std::string message);
   // Drops the warning if its code is disabled.
   void Warning(WarnCode code, SourceRange range, std::string message);
   // Attaches a note to the most recent diagnostic (ignored if that one was dropped).
