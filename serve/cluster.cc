@@ -250,6 +250,10 @@ void ClusterMember::Loop() {
     natsSubscription_Unsubscribe(entry.second->sub.get());
   }
   DecideQueued();
+  // Deciding the last messages can take long enough (a backlog, a loaded machine) for
+  // the leases to run out locally: renew them before the last write, so that a slow
+  // stop does not drop, unwritten, partitions it still holds.
+  Round();
   clean_stop_ = Commit();
   for (auto& entry : partitions_) entry.second->sub.reset();
   partitions_.clear();

@@ -2,6 +2,7 @@
 // resumed instances, new entries (journeys in arbitration order), then arbitration
 // and emission. Timers fire before any message whose time has reached them.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <tuple>
 
@@ -340,7 +341,11 @@ std::vector<Engine::PendingGroup> Engine::PendingSummary() const {
 }
 std::vector<Engine::PendingGroup> Engine::Impl::PendingSummary() const {
   const Impl& e = *this;
-  std::map<std::tuple<std::string, std::string, std::string>, PendingGroup> groups;
+  // By journey, then step in source order (s2 before s10), then kind.
+  auto step_number = [](const std::string& step) {
+    return step.size() > 1 && step[0] == 's' ? std::atol(step.c_str() + 1) : 0L;
+  };
+  std::map<std::tuple<std::string, long, std::string, std::string>, PendingGroup> groups;
   for (const Timer& t : e.timers_.elements()) {
     if (e.IsStale(t)) continue;
     PendingGroup g;
@@ -362,7 +367,8 @@ std::vector<Engine::PendingGroup> Engine::Impl::PendingSummary() const {
         }
       }
     }
-    PendingGroup& into = groups.try_emplace({g.journey, g.step, g.what}, g).first->second;
+    PendingGroup& into =
+        groups.try_emplace({g.journey, step_number(g.step), g.step, g.what}, g).first->second;
     into.next_due_us = into.count == 0 ? t.due_us : std::min(into.next_due_us, t.due_us);
     ++into.count;
   }

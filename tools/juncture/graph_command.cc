@@ -28,6 +28,7 @@ int RunGraph(const GraphCommandOptions& o) {
   graph::Counts counts;
   graph::GraphOptions options;
   options.journey = o.journey;
+  options.sema = c->sema();
   if (!o.counts.empty()) {
     std::ifstream in(o.counts);
     if (!in) {

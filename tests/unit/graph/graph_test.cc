@@ -44,7 +44,7 @@ void ExpectGolden(const std::vector<std::string>& paths, const Counts* counts,
   auto c = compiler::CompileFiles(paths, compiler::CompileOptions{});
   ASSERT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
   std::string error;
-  std::string dot = JourneysDot(*c->ast(), c->sources(), GraphOptions{"", counts}, error);
+  std::string dot = JourneysDot(*c->ast(), c->sources(), GraphOptions{"", counts, c->sema()}, error);
   ASSERT_FALSE(dot.empty()) << error;
   const std::string path = SourceDir() + "/tests/golden/graph/" + golden;
   if (std::getenv("JUNCTURE_UPDATE_GOLDEN") != nullptr) {
@@ -100,6 +100,20 @@ TEST(Graph, ReadsWhatEachDecisionSaysAndSkipsWhatIsNotOne) {
   EXPECT_EQ(j.at("s1").customers, (std::set<std::string>{"a", "b"}));
   EXPECT_EQ(j.at("reload").outcomes, (std::map<std::string, uint64_t>{{"exited on reload", 1}}));
   EXPECT_EQ(j.at("goal").outcomes, (std::map<std::string, uint64_t>{{"converted (control)", 1}}));
+}
+
+TEST(Graph, AJourneyWithoutItsApprovalsSaysSo) {
+  // every_step.jny without the approvals.json beside it: nobody approved it.
+  auto c = compiler::CompileSources(
+      {{"every_step.jny", Read(SourceDir() + "/tests/golden/graph/every_step.jny")}},
+      compiler::CompileOptions{});
+  ASSERT_TRUE(c->ok());
+  std::string error;
+  std::string dot = JourneysDot(*c->ast(), c->sources(), GraphOptions{"", nullptr, c->sema()}, error);
+  EXPECT_NE(dot.find(" NOT APPROVED by legal: every send is suppressed (unapproved)"),
+            std::string::npos) << dot;
+  EXPECT_NE(dot.find("[approval legal: missing]"), std::string::npos);
+  EXPECT_EQ(dot.find("[approval legal: approved]"), std::string::npos);
 }
 
 TEST(Graph, ANameThatIsNoJourneyIsAnError) {

@@ -14,6 +14,7 @@
 // with a decision at a step down that way).
 #include "juncture/graph/journey_graph.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -54,7 +55,13 @@ struct Loose {
 
 class Drawer {
  public:
-  Drawer(const Program& program, const Counts* counts) : counts_(counts) {
+  Drawer(const Program& program, const Counts* counts, const compiler::SemaResult* sema)
+      : counts_(counts) {
+    if (sema != nullptr) {
+      for (const compiler::JourneyInfo& j : sema->journeys) {
+        if (j.decl != nullptr) approvals_[j.decl->name] = &j;
+      }
+    }
     for (const Module& m : program.modules) {
       for (const DeclPtr& d : m.decls) {
         if (d && d->kind == DeclKind::kChannel) {
@@ -66,6 +73,8 @@ class Drawer {
 
   void Journey(const JourneyDecl& j, const std::string& file, std::string& out) {
     journey_ = &j;
+    auto info = approvals_.find(j.name);
+    approval_ = info == approvals_.end() ? nullptr : info->second;
     file_ = file;
     tally_ = nullptr;
     if (counts_ != nullptr) {
@@ -175,6 +184,15 @@ class Drawer {
       label += "\napprovals";
       for (const NameRef& r : j.approvals) label += " " + r.name;
     }
+    if (approval_ != nullptr && !approval_->required_roles.empty()) {
+      if (approval_->approved()) {
+        label += "\nversion " + approval_->hash + " approved";
+      } else {
+        label += "\nversion " + approval_->hash + " NOT APPROVED by";
+        for (const std::string& r : approval_->missing_roles) label += " " + r;
+        label += ": every send is suppressed (unapproved)";
+      }
+    }
     label += "\n" + Where(j.range) + Tally({"entry"});
     Node("entry", label, "shape=box, style=\"rounded,bold\"");
 
@@ -211,7 +229,15 @@ class Drawer {
         badges.push_back("quiet " + c.quiet->start_spelling + ".." + c.quiet->end_spelling +
                          (c.quiet->local ? " local" : "") + (c.quiet->drop ? " drop" : " defer"));
       }
-      for (const NameRef& role : c.approval_roles) badges.push_back("approval " + role.name);
+      for (const NameRef& role : c.approval_roles) {
+        std::string badge = "approval " + role.name;
+        if (approval_ != nullptr) {
+          const auto& missing = approval_->missing_roles;
+          badge += std::find(missing.begin(), missing.end(), role.name) == missing.end()
+                       ? ": approved" : ": missing";
+        }
+        badges.push_back(badge);
+      }
     }
     std::string line;
     for (const std::string& b : badges) line += (line.empty() ? "" : "\n") + ("[" + b + "]");
@@ -363,6 +389,8 @@ class Drawer {
 
   const Counts* counts_;
   std::map<std::string, const ChannelDecl*> channels_;
+  std::map<std::string, const compiler::JourneyInfo*> approvals_;  // by journey name
+  const compiler::JourneyInfo* approval_ = nullptr;                 // the journey's
   const JourneyDecl* journey_ = nullptr;
   const std::map<std::string, StepTally>* tally_ = nullptr;
   std::string file_;
@@ -374,7 +402,7 @@ class Drawer {
 std::string JourneysDot(const compiler::ast::Program& program,
                         const compiler::SourceManager& sources, const GraphOptions& options,
                         std::string& error) {
-  Drawer drawer(program, options.counts);
+  Drawer drawer(program, options.counts, options.sema);
   std::string body;
   bool found = false;
   for (const Module& m : program.modules) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ast/ast.h"
+#include "sema/sema.h"
 #include "juncture/compiler/source.h"
 
 namespace juncture::tools::graph {
@@ -25,6 +26,9 @@ using Counts = std::map<std::string, std::map<std::string, StepTally>>;
 struct GraphOptions {
   std::string journey;             // only this journey ("" for all)
   const Counts* counts = nullptr;  // the funnel, or none
+  // The checker's view of each journey (its version and missing approvals), to show
+  // whether its sends may go out; none: approvals are not shown.
+  const compiler::SemaResult* sema = nullptr;
 };
 
 // The DOT text of the journeys of `program` (one cluster per journey, in source

@@ -241,7 +241,7 @@ class Engine {
   size_t timers_of(std::string_view customer) const;
   // The live timers in memory, grouped: per journey, step and kind, how many and the
   // earliest due time (`juncture run` lists them at the end of its input). In
-  // journey, step, kind order.
+  // journey, step (in source order), kind order.
   struct PendingGroup {
     std::string journey;
     std::string step;  // the step waited at ("" for a deferred send)
