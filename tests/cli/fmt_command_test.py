@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, finish
+
 MESSY = """// Rescue carts.
 event cart { value: float }   // what the shop sends
 
@@ -28,14 +30,6 @@ journey rescue {
   }
 }
 """
-
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL: " + what)
 
 
 def run(juncture, args):
@@ -99,11 +93,7 @@ def main():
         r = run(juncture, ["fmt", "-w", "--check", path])
         check(r.returncode == 2, "-w with --check is a usage error, got %d" % r.returncode)
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -16,13 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL: " + what)
+from checks import check, finish
 
 
 def run(juncture, args):
@@ -79,11 +73,7 @@ def main():
     r = run(juncture, ["graph", examples, "--format", "gif"])
     check(r.returncode == 2, "an unknown format is a usage error: %d" % r.returncode)
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

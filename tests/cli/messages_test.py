@@ -16,13 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL: " + what)
+from checks import check, finish
 
 
 def run(juncture, args, stdin=None, cwd=None):
@@ -92,11 +86,7 @@ def main():
               "the misspelled scenario key with its position: " + r.stdout)
         check("0 passed, 1 failed" in r.stdout, "nothing of that file ran: " + r.stdout)
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, finish
+
 PROGRAM = """
 event cart { value: float }
 profile { tier: string = "standard" }
@@ -31,14 +33,6 @@ journey rescue {
   send email "nudge" { v: event.value, n: count(cart within 1d) }
 }
 """
-
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAIL: " + what)
 
 
 def track(mid, user, minute):
@@ -131,11 +125,7 @@ def main():
         refused = run(juncture, ["state", "info", "--state-dir", foreign])
         check(refused.returncode == 1 and "not a Juncture state store" in refused.stderr,
               "a foreign directory is refused: " + refused.stderr)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
