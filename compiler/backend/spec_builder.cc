@@ -1,5 +1,7 @@
 #include "backend/spec_builder.h"
 
+#include <algorithm>
+
 namespace juncture::compiler {
 
 using runtime::ExprId;
@@ -61,6 +63,10 @@ class Builder {
     s.profile_timezone_field = p_.profile_timezone_field;
     for (const ir::Window& w : p_.windows) s.windows.push_back(Window(w));
     for (const ir::Channel& c : p_.channels) s.channels.push_back(Channel(c));
+    s.explain = p_.explain;
+    if (p_.explain) {
+      for (const ir::Segment& seg : p_.segments) s.segments.push_back({seg.name, Add(seg.body)});
+    }
     for (const ir::Journey& j : p_.journeys) s.journeys.push_back(Journey(j));
     return std::move(out_);
   }
@@ -148,6 +154,7 @@ class Builder {
     runtime::ChannelSpec s;
     s.name = c.name;
     s.consent = Add(c.consent);
+    s.consent_text = c.consent_text;
     s.has_quiet = c.has_quiet;
     s.quiet_start_minute = c.quiet.start_minute;
     s.quiet_end_minute = c.quiet.end_minute;
@@ -173,7 +180,11 @@ class Builder {
   // evaluation order and short-circuits are those of testing the clauses one by one,
   // so even a division by zero is counted the same.
   std::vector<runtime::TriggerSpec> Tests(const std::vector<ir::Trigger>& clauses,
-                                          const ir::ExprPtr& also) {
+                                          const std::vector<ir::Clause>& eligible) {
+    ir::ExprPtr also;  // the eligible clauses and-ed, in source order
+    for (const ir::Clause& e : eligible) {
+      also = also ? Logic(ir::Op::kAnd, std::move(also), Clone(*e.expr)) : Clone(*e.expr);
+    }
     std::vector<runtime::TriggerSpec> out;
     for (size_t i = 0; i < clauses.size(); ++i) {
       uint32_t type = clauses[i].event_type;
@@ -192,6 +203,29 @@ class Builder {
       out.push_back({type, AddDerived(std::move(any))});
     }
     return out;
+  }
+
+  // A header clause for explanations: its own condition only when explaining.
+  runtime::ClauseSpec Clause(const std::string& text, uint32_t line, uint32_t event_type,
+                             const ir::ExprPtr& test) {
+    runtime::ClauseSpec c{text, line, event_type, runtime::kNoExpr, {}};
+    if (!p_.explain || !test) return c;
+    c.test = Add(test);
+    Segments(*test, c.segments);
+    return c;
+  }
+
+  // Adds to `out` the segments `e` reads, and those they read, each once, in the order
+  // they are met.
+  void Segments(const ir::Expr& e, std::vector<uint32_t>& out) const {
+    if (e.op == ir::Op::kSegment && e.index < p_.segments.size() &&
+        std::find(out.begin(), out.end(), e.index) == out.end()) {
+      out.push_back(e.index);
+      if (p_.segments[e.index].body) Segments(*p_.segments[e.index].body, out);
+    }
+    for (const ir::ExprPtr& a : e.args) {
+      if (a) Segments(*a, out);
+    }
   }
 
   static ir::ExprPtr Clone(const ir::Expr& e) {
@@ -232,13 +266,19 @@ class Builder {
     s.priority = j.priority;
     s.version = j.hash;
     s.approved = j.approved;
+    s.missing_roles = j.missing_roles;
     s.triggers = Tests(j.triggers, j.eligible);
+    for (const ir::Trigger& t : j.triggers) s.on_clauses.push_back(Clause(t.text, t.line, t.event_type, t.when));
+    for (const ir::Clause& e : j.eligible) s.eligible_clauses.push_back(Clause(e.text, e.line, 0, e.expr));
+    for (const ir::Trigger& t : j.exits) s.exit_clauses.push_back(Clause(t.text, t.line, t.event_type, t.when));
     s.reenter = j.reenter == ir::ReenterMode::kAlways ? runtime::Reenter::kAlways
                 : j.reenter == ir::ReenterMode::kAfter ? runtime::Reenter::kAfter
                                                        : runtime::Reenter::kNever;
     s.reenter_after_us = j.reenter_after_us;
-    s.exits = Tests(j.exits, nullptr);
-    if (j.goal) s.goal = runtime::GoalSpec{j.goal->event_type, Add(j.goal->when), j.goal->within_us};
+    s.exits = Tests(j.exits, {});
+    if (j.goal) {
+      s.goal = runtime::GoalSpec{j.goal->event_type, Add(j.goal->when), j.goal->within_us, j.goal->text};
+    }
     s.deadline_us = j.deadline_us;
     for (const ir::Step& st : j.steps) s.steps.push_back(Step(st));
     return s;
@@ -261,6 +301,8 @@ class Builder {
     s.duration_us = st.duration_us;
     s.events = st.events;
     s.cond = Add(st.cond);
+    s.cond_text = st.cond_text;
+    s.line = st.loc.line;
     for (const ir::SplitArm& a : st.arms) s.arms.emplace_back(a.threshold, a.target);
     return s;
   }

@@ -44,7 +44,7 @@ std::string Compilation::PrintIr() const { return ir_ ? ir::PrintProgram(*ir_) :
 class CompilationBuilder {
  public:
   CompilationBuilder(const CompileOptions& options)
-      : c_(new Compilation()), sink_(options.warnings) {}
+      : c_(new Compilation()), sink_(options.warnings), explain_(options.explain) {}
 
   void AddSource(std::string name, std::string text) {
     c_->sources_.AddFile(std::move(name), std::move(text));
@@ -95,6 +95,7 @@ class CompilationBuilder {
       SemaOptions options{&ledger_};
       if (Analyze(*program, options, sink_, *c_->sema_)) {
         c_->ir_ = ir::Lower(*c_->sema_);
+        c_->ir_->explain = explain_;
         std::vector<std::string> problems;
         if (!ir::Verify(*c_->ir_, problems)) {
           // A verifier failure is a compiler bug, reported rather than crashed on.
@@ -113,6 +114,7 @@ class CompilationBuilder {
  private:
   std::unique_ptr<Compilation> c_;
   DiagnosticSink sink_;
+  bool explain_ = false;
   ApprovalLedger ledger_;
 };
 

@@ -161,6 +161,7 @@ struct Channel {
   std::string name;
   uint32_t id = 0;
   ExprPtr consent;                 // null: no consent clause (always allowed)
+  std::string consent_text;        // `consent` as written (explanations)
   bool has_quiet = false;
   Quiet quiet;
   bool has_cap = false;
@@ -171,6 +172,17 @@ struct Channel {
 struct Trigger {
   uint32_t event_type = 0;
   ExprPtr when;  // null: always
+  // For explanations (`juncture explain`): the clause as written, in canonical form
+  // (`on cart_viewed when event.total > 50`), and its line.
+  std::string text;
+  uint32_t line = 0;
+};
+
+// One `eligible` clause; a journey's eligibility is all of them.
+struct Clause {
+  ExprPtr expr;
+  std::string text;  // as Trigger::text: `eligible profile.plan == "free"`
+  uint32_t line = 0;
 };
 
 // `goal E when X within D`: `when` is evaluated with `event` bound to the E.
@@ -178,6 +190,7 @@ struct Goal {
   uint32_t event_type = 0;
   ExprPtr when;  // null: always
   int64_t within_us = 0;
+  std::string text;  // as Trigger::text: `goal purchase within 7d`
 };
 
 enum class ReenterMode : uint8_t { kNever, kAlways, kAfter };
@@ -228,6 +241,7 @@ struct Step {
   // kWaitUntil
   std::vector<uint32_t> events;
   ExprPtr cond;            // kWaitUntil: optional `when`; kBranch: the condition
+  std::string cond_text;   // `cond` as written (explanations)
   // kBranch: `next` is the then target
   // kSplit
   std::vector<SplitArm> arms;
@@ -241,7 +255,7 @@ struct Journey {
   bool approved = true;                    // false: every send is suppressed (unapproved)
   std::vector<std::string> missing_roles;
   std::vector<Trigger> triggers;
-  ExprPtr eligible;                        // null: everyone
+  std::vector<Clause> eligible;            // and-ed; none: everyone
   ReenterMode reenter = ReenterMode::kNever;
   int64_t reenter_after_us = 0;
   std::vector<Trigger> exits;
@@ -258,6 +272,9 @@ struct Program {
   std::vector<Segment> segments;
   std::vector<Channel> channels;     // index == id
   std::vector<Journey> journeys;     // descending priority, then name (§6 order)
+  // CompileOptions::explain: the back ends also evaluate each header clause and each
+  // segment on its own (runtime::ClauseSpec), for the engine's trace.
+  bool explain = false;
 };
 
 }  // namespace juncture::compiler::ir

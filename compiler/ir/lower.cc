@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "ast/formatter.h"
 #include "ir/layout.h"
 #include "ir/printer.h"
 #include "juncture/abi/abi.h"
@@ -381,22 +382,16 @@ class Lowerer {
     return Node(kOps.at(op), type, std::move(x), std::move(y));
   }
 
-  ExprPtr AndAll(const std::vector<ast::ExprPtr>& exprs) {
-    ExprPtr out;
-    for (const ast::ExprPtr& e : exprs) {
-      ExprPtr x = LowerExpr(*e);
-      out = out ? Node(Op::kAnd, kBool, std::move(out), std::move(x)) : std::move(x);
-    }
-    return out;
-  }
-
   // ---- channels and journeys ----
 
   void LowerChannel(const ast::ChannelDecl& c) {
     Channel ch;
     ch.name = c.name;
     ch.id = static_cast<uint32_t>(c.id);
-    if (c.consent) ch.consent = LowerExpr(*c.consent);
+    if (c.consent) {
+      ch.consent = LowerExpr(*c.consent);
+      ch.consent_text = ast::FormatExpr(*c.consent);
+    }
     if (c.quiet) {
       ch.has_quiet = true;
       ch.quiet = Quiet{c.quiet->start_minute, c.quiet->end_minute, c.quiet->local, c.quiet->drop};
@@ -410,10 +405,14 @@ class Lowerer {
     program_->channels.push_back(std::move(ch));
   }
 
-  Trigger LowerTrigger(const ast::Trigger& t) {
+  // `keyword` opens the clause's text: "on" or "exit on".
+  Trigger LowerTrigger(const ast::Trigger& t, const char* keyword) {
     Trigger out;
     out.event_type = static_cast<uint32_t>(t.event.decl->id);
     if (t.when) out.when = LowerExpr(*t.when);
+    out.text = std::string(keyword) + " " + t.event.name;
+    if (t.when) out.text += " when " + ast::FormatExpr(*t.when);
+    out.line = t.range.begin.line;
     return out;
   }
 
@@ -427,18 +426,23 @@ class Lowerer {
     out.hash = info.hash;
     out.approved = info.approved();
     out.missing_roles = info.missing_roles;
-    for (const ast::Trigger& t : j.triggers) out.triggers.push_back(LowerTrigger(t));
-    out.eligible = AndAll(j.eligible);
+    for (const ast::Trigger& t : j.triggers) out.triggers.push_back(LowerTrigger(t, "on"));
+    for (const ast::ExprPtr& e : j.eligible) {
+      out.eligible.push_back({LowerExpr(*e), "eligible " + ast::FormatExpr(*e), e->range.begin.line});
+    }
     out.reenter = j.reenter == ast::ReenterMode::kAlways ? ReenterMode::kAlways
                   : j.reenter == ast::ReenterMode::kAfter ? ReenterMode::kAfter
                                                           : ReenterMode::kNever;
     out.reenter_after_us = j.reenter_after_us;
-    for (const ast::Trigger& t : j.exits) out.exits.push_back(LowerTrigger(t));
+    for (const ast::Trigger& t : j.exits) out.exits.push_back(LowerTrigger(t, "exit on"));
     if (j.goal) {
       Goal g;
       g.event_type = static_cast<uint32_t>(j.goal->event.decl->id);
       if (j.goal->when) g.when = LowerExpr(*j.goal->when);
       g.within_us = j.goal->within_us;
+      g.text = "goal " + j.goal->event.name;
+      if (j.goal->when) g.text += " when " + ast::FormatExpr(*j.goal->when);
+      g.text += " within " + j.goal->within_spelling;
       out.goal = std::move(g);
     }
     out.deadline_us = j.deadline_us.value_or(0);
@@ -532,7 +536,10 @@ class Lowerer {
     std::sort(out.events.begin(), out.events.end());
     out.events.erase(std::unique(out.events.begin(), out.events.end()), out.events.end());
     out.duration_us = w.within_us;
-    if (w.when) out.cond = LowerExpr(*w.when);
+    if (w.when) {
+      out.cond = LowerExpr(*w.when);
+      out.cond_text = ast::FormatExpr(*w.when);
+    }
     uint32_t i = Emit(std::move(out), pending);
     std::vector<Patch> on_event = {{i, Patch::kNext}};
     if (w.on_event) LowerBlock(*w.on_event, on_event);
@@ -547,6 +554,7 @@ class Lowerer {
     for (const ast::IfArm& arm : f.arms) {
       Step branch = Base(StepOp::kBranch, f);
       branch.cond = LowerExpr(*arm.condition);
+      branch.cond_text = ast::FormatExpr(*arm.condition);
       uint32_t i = Emit(std::move(branch), pending);
       std::vector<Patch> then_edges = {{i, Patch::kNext}};
       LowerBlock(arm.body, then_edges);

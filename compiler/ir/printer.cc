@@ -362,7 +362,7 @@ void AppendJourney(const Journey& j, const Program& p, std::string& out) {
   if (!j.title.empty()) out += "  title " + Quote(j.title) + "\n";
   if (!j.owner.empty()) out += "  owner " + Quote(j.owner) + "\n";
   for (const Trigger& t : j.triggers) out += "  on " + TriggerText(t, p) + "\n";
-  if (j.eligible) out += "  eligible " + ExprText(j.eligible, p) + "\n";
+  for (const Clause& e : j.eligible) out += "  eligible " + ExprText(e.expr, p) + "\n";
   switch (j.reenter) {
     case ReenterMode::kNever: out += "  reenter never\n"; break;
     case ReenterMode::kAlways: out += "  reenter always\n"; break;

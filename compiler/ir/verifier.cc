@@ -380,8 +380,8 @@ class Verifier {
       CheckTrigger(j.triggers[i], where + ": trigger " + std::to_string(i));
       if (j.triggers[i].event_type < p_.events.size()) entry.insert(j.triggers[i].event_type);
     }
-    if (j.eligible) {
-      CheckCondition(j.eligible.get(), Scope{where + ": eligible", true, &entry}, "'eligible'");
+    for (const Clause& e : j.eligible) {
+      CheckCondition(e.expr.get(), Scope{where + ": eligible", true, &entry}, "'eligible'");
     }
     if (j.reenter == ReenterMode::kAfter && j.reenter_after_us <= 0) {
       Problem(where, "'reenter after' must be longer than 0s");

@@ -619,7 +619,12 @@ bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
     error = std::string("internal error while decoding: ") + e.what();
     ok = false;
   }
-  if (!ok) out = Message{};
+  if (!ok) {  // nothing of it, but whose it was and its id if they could be read
+    Message refused;
+    refused.customer = std::move(out.customer);
+    refused.message_id = std::move(out.message_id);
+    out = std::move(refused);
+  }
   return ok;
 }
 

@@ -66,11 +66,16 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
                            std::optional<int64_t> clock_us) {
   if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
   ++stats_.messages;
+  Message m;
   auto dead_letter = [&](const std::string& reason) {
     ++stats_.dead_letters;
+    if (Traces(m.customer)) {
+      Trace(TraceKind::kDeadLetter, 0, now_us_, {}, {}, 0,
+            "a message refused" + (m.message_id.empty() ? "" : " (" + m.message_id + ")") +
+                ": " + reason + "; it goes to the dead letters, nothing else changes");
+    }
     sink.OnDeadLetter(json, reason);
   };
-  Message m;
   std::string error;
   if (!DecodeMessage(*spec_, json, m, error)) return dead_letter(error);
   // The decision time (the record keeps its timestamp, the signal of its sends): on
@@ -88,7 +93,9 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   if (!(error = RefuseEarly(m, clock_us.has_value())).empty()) return dead_letter(error);
   m.time_us = std::max(m.time_us, now_us_);
   AdvanceTo(m.time_us, sink);
+  tracing_ = Traces(m.customer);
   if (m.kind == MessageKind::kIgnored) {
+    if (tracing_) TraceMessage(m);
     ++stats_.ignored;
     constexpr size_t kMaxIgnoredNames = 64;
     if (ignored_events_.count(m.ignored_event) || ignored_events_.size() < kMaxIgnoredNames) {
@@ -104,8 +111,10 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
     c.profile = MergeTraits(*spec_, *before, m);
     KeepUnknownTraits(m, c);
     CheckTimeZone(*before, c);  // only when the zone changed (it takes a look-up)
+    if (tracing_) TraceMessage(m, before.get(), c.profile.get());
     return;
   }
+  if (tracing_) TraceMessage(m);
   // Counted after the timers due by now have fired: releases and waits that ended
   // before this message no longer count against it. (Only a track can add timers.)
   if (std::string why = RefuseTimers(c); !why.empty()) return dead_letter(why);
@@ -160,6 +169,7 @@ void Engine::Impl::Goals(const Message& m, CustomerState& c, Batch& batch) {
     const JourneySpec& journey = spec_->journeys[it->first];
     const OpenGoal goal = it->second;
     if (!journey.goal || m.time_us > goal.entered_us + journey.goal->within_us) {
+      if (tracing_) TraceGoal(it->first, m, "closed, its window ended");
       it = c.goals.erase(it);  // closed: its window is over (or the goal is gone)
       continue;
     }
@@ -171,6 +181,7 @@ void Engine::Impl::Goals(const Message& m, CustomerState& c, Batch& batch) {
     JnContext ctx = Context(host, m.customer, m.record.get());
     bool met = program_.evaluator->Test(journey.goal->test, ctx);
     stats_.div_by_zero += ctx.div_by_zero;
+    if (tracing_) TraceGoal(it->first, m, met ? "met -> converted" : "not met");
     if (!met) {
       ++it;
       continue;
@@ -192,6 +203,7 @@ void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
       JnContext ctx = Context(host, m.customer, m.record.get());
       exit = program_.evaluator->Test(on->test, ctx);
       stats_.div_by_zero += ctx.div_by_zero;
+      if (tracing_) TraceExit(it->first, m, c, it->second, exit);
     }
     if (!exit) {
       ++it;
@@ -214,6 +226,7 @@ void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
     JnContext ctx = Context(host, m.customer, m.record.get());
     bool ok = program_.evaluator->Test(s.cond, ctx);
     stats_.div_by_zero += ctx.div_by_zero;
+    if (tracing_) TraceResume(j, m, inst, ok);
     if (ok) matched.push_back(j);
   }
   for (uint32_t j : matched) {
@@ -239,18 +252,29 @@ bool Engine::Impl::MayEnter(uint32_t j, const CustomerState& c, int64_t at) cons
 }
 
 void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
+  if (tracing_ && triggered_by_[m.event_type].empty()) {
+    Trace(TraceKind::kEntry, 1, m.time_us, {}, {}, 0,
+          "no journey starts on " + spec_->events[m.event_type].name);
+  }
   for (uint32_t j : triggered_by_[m.event_type]) {
     const JourneySpec& journey = spec_->journeys[j];
-    if (!MayEnter(j, c, m.time_us)) continue;
+    if (!MayEnter(j, c, m.time_us)) {
+      if (tracing_) TraceEntering(j, m, c, RefuseEntry(j, c, m.time_us), false);
+      continue;
+    }
     // A message that moved an instance along does not also start a new one of the
     // same journey (even if that instance has just completed).
-    if (std::find(batch.resumed.begin(), batch.resumed.end(), j) != batch.resumed.end()) continue;
+    if (std::find(batch.resumed.begin(), batch.resumed.end(), j) != batch.resumed.end()) {
+      if (tracing_) TraceEntering(j, m, c, "this message moved its instance along", false);
+      continue;
+    }
     const TriggerSpec* on = Find(journey.triggers, m.event_type);
     if (on == nullptr) continue;
     EvalHost host{this, &c, m.time_us, {}};
     JnContext ctx = Context(host, m.customer, m.record.get());
     bool enter = program_.evaluator->Test(on->test, ctx);  // triggers and eligibility
     stats_.div_by_zero += ctx.div_by_zero;
+    if (tracing_) TraceEntering(j, m, c, {}, enter);
     if (!enter) continue;
     Instance inst(0, m.record, m.timestamp_us);
     c.last_entry[j] = m.time_us;
@@ -292,6 +316,7 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
   auto inst = c->second.instances.find(t.journey);
   if (inst == c->second.instances.end() || inst->second.timer != t.seq) return;  // stale
   Touch(*c);
+  tracing_ = Traces(t.customer);
   ++stats_.timers_fired;
   Instance copy = inst->second;
   copy.timer = 0;
@@ -299,7 +324,12 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
   const StepSpec& s = spec_->journeys[t.journey].steps[copy.step];
   uint32_t next = t.kind == TimerKind::kTimeout ? s.alt : s.next;
   Batch& batch = NewBatch();
+  if (tracing_) {
+    TraceTimer(t, s.id);
+    trace_depth_ = 1;  // its steps directly under it
+  }
   Run(t.journey, t.customer, c->second, copy, next, t.due_us, batch);
+  trace_depth_ = 2;
   Emit(batch, sink);
 }
 
@@ -307,6 +337,7 @@ void Engine::Impl::Emit(Batch& batch, DecisionSink& sink) {
   for (const Decision& d : batch) {
     ++stats_.decisions;
     ++stats_.by_outcome[d.reason.empty() ? d.outcome : d.outcome + ":" + d.reason];
+    if (tracing_) TraceDecision(d);
     sink.OnDecision(d);
   }
 }
@@ -336,10 +367,10 @@ const EngineLimits& Engine::limits() const { return impl_->limits_; }
 const std::map<std::string, uint64_t>& Engine::ignored_events() const {
   return impl_->ignored_events_;
 }
-std::vector<Engine::PendingGroup> Engine::PendingSummary() const {
-  return impl_->PendingSummary();
+std::vector<Engine::PendingGroup> Engine::PendingSummary(std::string_view customer) const {
+  return impl_->PendingSummary(customer);
 }
-std::vector<Engine::PendingGroup> Engine::Impl::PendingSummary() const {
+std::vector<Engine::PendingGroup> Engine::Impl::PendingSummary(std::string_view customer) const {
   const Impl& e = *this;
   // By journey, then step in source order (s2 before s10), then kind.
   auto step_number = [](const std::string& step) {
@@ -347,7 +378,7 @@ std::vector<Engine::PendingGroup> Engine::Impl::PendingSummary() const {
   };
   std::map<std::tuple<std::string, long, std::string, std::string>, PendingGroup> groups;
   for (const Timer& t : e.timers_.elements()) {
-    if (e.IsStale(t)) continue;
+    if (e.IsStale(t) || (!customer.empty() && t.customer != customer)) continue;
     PendingGroup g;
     if (t.kind == TimerKind::kRelease) {
       if (t.release == nullptr) continue;

@@ -25,6 +25,7 @@
 #include "juncture/runtime/record.h"
 #include "juncture/runtime/runtime.h"
 #include "juncture/runtime/state_changes.h"
+#include "juncture/runtime/trace.h"
 
 namespace juncture::runtime {
 
@@ -232,7 +233,7 @@ class PieceLoader;
 
 class Engine::Impl {
  public:
-  std::vector<Engine::PendingGroup> PendingSummary() const;  // Engine::PendingSummary
+  std::vector<Engine::PendingGroup> PendingSummary(std::string_view customer) const;
   Impl(CompiledProgram program, EngineLimits limits);
 
   // clock_us: decide at that time instead of the message's timestamp (serve).
@@ -422,6 +423,55 @@ class Engine::Impl {
   void TakeBack(Batch& batch, size_t index, CustomerState& c);
   // Counts a send on `channel` at `at` against its cap (if it has one).
   void RecordSend(CustomerState& c, uint32_t channel, int64_t at);
+
+ public:
+  // trace.cc: explanations (Engine::SetTrace). `tracing_` is set for each message and
+  // timer: whether it is the traced customer's. Every Trace* runs only then.
+  TraceSink* trace_ = nullptr;
+  std::string trace_customer_;  // "": every customer
+  bool tracing_ = false;
+  bool Traces(std::string_view customer) const {
+    return trace_ != nullptr && (trace_customer_.empty() || customer == trace_customer_);
+  }
+
+ private:
+  void Trace(TraceKind kind, int depth, int64_t at, std::string_view journey,
+             std::string_view step, uint32_t line, std::string_view text);
+  // A message (after the timers due by its time have fired); `before`: an identify's
+  // profile before it, to name what changed.
+  void TraceMessage(const Message& m, const Record* before = nullptr,
+                    const Record* after = nullptr);
+  // A timer about to fire; `step`: the step its instance waits at.
+  void TraceTimer(const Timer& t, std::string_view step);
+  void TraceGoal(uint32_t j, const Message& m, const char* what);
+  void TraceExit(uint32_t j, const Message& m, CustomerState& c, const Instance& inst, bool exit);
+  void TraceResume(uint32_t j, const Message& m, const Instance& inst, bool ok);
+  // A journey the message may start: why it may not, or each clause and the verdict.
+  void TraceEntering(uint32_t j, const Message& m, CustomerState& c, std::string_view refused,
+                     bool entered);
+  // Why the customer may not enter journey `j` at `at` ("" if it may).
+  std::string RefuseEntry(uint32_t j, const CustomerState& c, int64_t at) const;
+  // Each clause of `clauses` (those of `event_type` only, unless -1) with its value.
+  void TraceClauses(uint32_t j, const std::vector<ClauseSpec>& clauses, int64_t event_type,
+                    const Message& m, CustomerState& c, int depth);
+  // A step as Run takes it. `to`: the step a branch or split goes on to; `detail`: a
+  // wait's due time, a split's point.
+  void TraceStep(uint32_t j, const StepSpec& s, int64_t at, uint32_t to, int64_t detail);
+  // A guardrail of the send being decided (trace_journey_, trace_step_id_).
+  void TraceGuard(int64_t at, std::string_view text);
+  void TraceDeadline(const JourneySpec& journey, int64_t signal, int64_t at);
+  void TraceApproval(const JourneySpec& journey, int64_t at);
+  void TraceLimit(const StepSpec& s, const GuardSpec& g, const JnValue& value, bool over,
+                  int64_t at);
+  // `holder`: the journey holding the channel in this batch (-1: none).
+  void TraceArbitration(uint32_t channel, int64_t holder, uint32_t j, int64_t at);
+  void TraceCap(uint32_t channel, size_t sent, int64_t at, bool capped);
+  void TraceQuiet(uint32_t channel, std::string_view tz, int minute, const std::string& verdict,
+                  int64_t until, int64_t at);
+  void TraceDecision(const Decision& d);
+  int trace_depth_ = 2;  // the depth of the steps Run takes (1 after a timer)
+  uint32_t trace_journey_ = 0;     // the journey whose send is being decided
+  std::string_view trace_step_id_;  // and its step
 
  public:
   // windows.cc: the JnContext for a decision about `customer` at `at`.

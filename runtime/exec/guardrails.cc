@@ -19,7 +19,12 @@ bool Engine::Impl::Consent(uint32_t channel, const std::string& customer, Custom
                            int64_t at) {
   EvalHost host{this, &c, at, {}};
   JnContext ctx = Context(host, customer, nullptr);
-  return program_.evaluator->Test(spec_->channels[channel].consent, ctx);
+  const ChannelSpec& ch = spec_->channels[channel];
+  const bool given = program_.evaluator->Test(ch.consent, ctx);
+  if (tracing_ && ch.consent != kNoExpr) {
+    TraceGuard(at, "consent " + ch.consent_text + ": " + (given ? "true" : "false -> suppressed consent"));
+  }
+  return given;
 }
 
 std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& customer,
@@ -36,7 +41,11 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
     sent.erase(std::remove_if(sent.begin(), sent.end(),
                               [&](int64_t t) { return t <= at - ch.cap_per_us; }),
                sent.end());
-    if (static_cast<int64_t>(sent.size()) >= ch.cap_count) return "cap";
+    const bool capped = static_cast<int64_t>(sent.size()) >= ch.cap_count;
+    if (tracing_) TraceCap(channel, sent.size(), at, capped);
+    if (capped) return "cap";
+  } else if (ch.has_cap && tracing_) {
+    TraceCap(channel, 0, at, false);
   }
   if (ch.has_quiet) {
     std::string_view tz = "UTC";
@@ -48,11 +57,10 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
     int minute = local.hour * 60 + local.minute;
     int start = ch.quiet_start_minute, end = ch.quiet_end_minute;
     bool quiet = start < end ? (minute >= start && minute < end) : (minute >= start || minute < end);
-    if (quiet) {
-      if (ch.quiet_drop) return "quiet";
-      until = stdlib::NextLocalTime(at, tz, end);
-      return "defer";
-    }
+    std::string verdict = !quiet ? "" : ch.quiet_drop ? "quiet" : "defer";
+    if (verdict == "defer") until = stdlib::NextLocalTime(at, tz, end);
+    if (tracing_) TraceQuiet(channel, tz, minute, verdict, until, at);
+    if (!verdict.empty()) return verdict;
   }
   return "";
 }
@@ -74,6 +82,8 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   d.cause = cause;
   d.signal_us = inst.signal_us;
   d.at_us = at;
+  trace_journey_ = j;
+  trace_step_id_ = step.id;
 
   // Parameters are evaluated once, with `event` bound, and rendered as JSON.
   EvalHost host{this, &c, at, {}};
@@ -99,17 +109,24 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   };
   // A held-out instance records what it would have sent: no guardrail, no cap.
   if (inst.held_out) {
+    if (tracing_) TraceGuard(at, "held out (control): recorded, not sent");
     d.outcome = "control";
     return;
   }
   // The moment first: a send decided too long after its signal is late.
   const int64_t late_after =
       journey.deadline_us > 0 ? inst.signal_us + journey.deadline_us : kNoDeadline;
+  if (tracing_ && journey.deadline_us > 0) TraceDeadline(journey, inst.signal_us, at);
   if (at > late_after) return suppress("late");
-  if (!journey.approved) return suppress("unapproved");
+  if (!journey.approved) {
+    if (tracing_) TraceApproval(journey, at);
+    return suppress("unapproved");
+  }
   for (const GuardSpec& g : step.guards) {
     double v = Number(values[g.param]);
-    if (g.upper ? v > g.bound : v < g.bound) return suppress("limit");
+    const bool over = g.upper ? v > g.bound : v < g.bound;
+    if (tracing_) TraceLimit(step, g, values[g.param], over, at);
+    if (over) return suppress("limit");
   }
   if (!Consent(step.channel, customer, c, at)) return suppress("consent");
   // Arbitration: one journey per channel per message; journeys are indexed in
@@ -118,6 +135,10 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   auto claim = std::find_if(batch.claims.begin(), batch.claims.end(),
                             [&](const Batch::Claim& k) { return k.channel == step.channel; });
   const bool held = claim != batch.claims.end() && claim->journey == j;
+  if (tracing_) {
+    TraceArbitration(step.channel,
+                     claim == batch.claims.end() ? int64_t{-1} : int64_t{claim->journey}, j, at);
+  }
   if (claim != batch.claims.end() && !held) {
     if (claim->journey < j) return suppress("arbitration");
     for (const auto& [channel, earlier] : batch.claimed_sends) {
@@ -193,9 +214,21 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   int64_t until = 0;
   // The deadline first, as when it was deferred.
   const DeferredSend& send = *t.release;
+  tracing_ = Traces(t.customer);
+  if (tracing_) {
+    TraceTimer(t, send.decision.step);
+    trace_journey_ = t.journey;
+    trace_step_id_ = send.decision.step;
+    trace_depth_ = 0;  // its guardrails right under it
+    if (send.late_after_us != kNoDeadline) {
+      TraceGuard(t.due_us, "deadline: late after " + FormatTimestamp(send.late_after_us) +
+                               (t.due_us > send.late_after_us ? " -> suppressed late" : ": in time"));
+    }
+  }
   std::string verdict = t.due_us > send.late_after_us
                             ? "late"
                             : Guardrails(send.channel, t.customer, c, t.due_us, until);
+  trace_depth_ = 2;
   if (verdict == "defer") {  // still pending: its count stays
     Timer again = t;
     again.due_us = until;

@@ -21,6 +21,7 @@ void Engine::Impl::ApplyStaged(DecisionSink& sink) {
 }
 
 void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
+  tracing_ = false;  // its decisions concern every customer: not traced
   if (next.spec == program_.spec) {
     // The same program on another back end (StageProgram: the interpreter, then
     // native code): the state is already laid out for it; only the evaluator changes.

@@ -57,10 +57,12 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
     const StepSpec& s = journey.steps[step];
     switch (s.kind) {
       case StepKind::kSend:
+        if (tracing_) TraceStep(j, s, at, 0, 0);
         Send(j, s, customer, c, inst, at, batch);
         step = s.next;
         continue;
       case StepKind::kControl: {
+        if (tracing_) TraceStep(j, s, at, 0, 0);
         Decision& d = Lifecycle(batch, j, customer, inst.cause(), s.id, "control", at);
         d.id.resize(d.id.size() - (sizeof ":control" - 1));  // a control id has no suffix
         // Held out from here on; its goal counts for the control arm.
@@ -74,6 +76,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
         JnContext ctx = Context(host, customer, inst.event.get());
         bool taken = program_.evaluator->Test(s.cond, ctx);
         stats_.div_by_zero += ctx.div_by_zero;
+        if (tracing_) TraceStep(j, s, at, taken ? s.next : s.alt, 0);
         step = taken ? s.next : s.alt;
         continue;
       }
@@ -86,12 +89,14 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
             break;
           }
         }
+        if (tracing_) TraceStep(j, s, at, target, point);
         step = target;
         continue;
       }
       case StepKind::kWait:
       case StepKind::kWaitUntil: {
         inst.step = step;
+        if (tracing_) TraceStep(j, s, at, 0, at + s.duration_us);
         inst.timer = SetTimer(at + s.duration_us,
                               s.kind == StepKind::kWait ? TimerKind::kResume : TimerKind::kTimeout,
                               customer, j);
@@ -100,6 +105,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
       }
       case StepKind::kExit:
       case StepKind::kComplete:
+        if (tracing_) TraceStep(j, s, at, 0, 0);
         Lifecycle(batch, j, customer, inst.cause(), s.id,
                   s.kind == StepKind::kExit ? "exited" : "completed", at);
         EraseInstance(c, j);

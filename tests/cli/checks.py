@@ -5,10 +5,11 @@ failures = []
 
 
 def check(ok, what):
-    """Records `what` as failed (and prints it) unless `ok`."""
+    """Records `what` as failed (and prints it) unless `ok`; returns `ok`."""
     if not ok:
         failures.append(what)
         print("FAIL: " + what)
+    return ok
 
 
 def finish():

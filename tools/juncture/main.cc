@@ -5,6 +5,7 @@
 //   juncture graph PATH... [--counts DECISIONS]  journeys as pictures (Graphviz)
 //   juncture run PATH... --events FILE  decide on messages, print decisions
 //   juncture serve PATH... --nats URL  decide on NATS messages, publish to NATS
+//   juncture explain PATH... --events FILE --customer C  why a customer got what they got
 //   juncture test SCENARIOS...        check journeys against scenario files
 //   juncture approve PATH... --journey J --role R --by WHO
 //   juncture report DECISIONS [--receipts FILE]  journeys' outcomes, uplift, split times
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
       juncture::tools::AddGraphCommand);
   add("run", "Run journeys on a file of messages (virtual time)",
       juncture::tools::AddRunCommand);
+  add("explain", "Show everything the engine considered for one customer, in order",
+      juncture::tools::AddExplainCommand);
   add("serve", "Decide on messages from NATS and publish decisions and actions to NATS",
       juncture::tools::AddServeCommand);
   add("test", "Run scenario files: messages in, expected decisions out",

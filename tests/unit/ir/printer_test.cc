@@ -166,10 +166,11 @@ std::unique_ptr<Program> TinyProgram() {
   hour->args.push_back(std::move(tz));
   ExprPtr customer = Node(Op::kEnvelope, kStringT);
   customer->index = kEnvCustomer;
-  j.eligible =
+  j.eligible.push_back(Clause{
       Bin(Op::kAnd, kBoolT, std::move(busy),
           Bin(Op::kOr, kBoolT, Bin(Op::kInList, kBoolT, std::move(customer), Const(countries)),
-              Bin(Op::kLt, kBoolT, std::move(hour), Const(IntValue(kIntT, 9)))));
+              Bin(Op::kLt, kBoolT, std::move(hour), Const(IntValue(kIntT, 9))))),
+      "", 0});
   j.reenter = ReenterMode::kAfter;
   j.reenter_after_us = 7 * 86400 * kSecond;
   ExprPtr tags = Read(Op::kProfileField, IrType{Ty::kList, Ty::kString}, "tags", {{0, 16, 0}});

@@ -160,7 +160,7 @@ std::unique_ptr<Program> ValidProgram() {
   j.triggers.push_back(Trigger{0, Bin(Op::kGe, kBoolT, CartValue(), Float(50))});
   ExprPtr busy = Node(Op::kSegment, kBoolT);
   busy->name = "busy";
-  j.eligible = std::move(busy);
+  j.eligible.push_back(Clause{std::move(busy), "eligible busy", 0});
   j.reenter = ReenterMode::kAfter;
   j.reenter_after_us = 7 * 86400 * kSecond;
   j.exits.push_back(Trigger{1, nullptr});
@@ -464,7 +464,7 @@ TEST(VerifierTest, WindowReadHasTheWindowsType) {
 
 TEST(VerifierTest, SegmentIndexInRange) {
   auto p = ValidProgram();
-  Rescue(*p).eligible->index = 3;
+  Rescue(*p).eligible[0].expr->index = 3;
   ExpectProblem(*p, "journey rescue: eligible: segment: segment 3 is out of range");
 }
 

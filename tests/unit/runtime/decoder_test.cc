@@ -470,12 +470,19 @@ TEST_F(DecoderTest, RejectionsHaveExactReasons) {
   }
 }
 
-TEST_F(DecoderTest, FailedDecodeLeavesAnEmptyMessage) {
+// A refused message leaves nothing but whose it was and its id (a trace tells it to
+// its customer), and nothing of the message decoded before it.
+TEST_F(DecoderTest, FailedDecodeLeavesOnlyTheCustomerAndTheId) {
   Message m;
   std::string error;
   ASSERT_TRUE(Decode(Order("{" + kRequired + "}"), m, error));
   EXPECT_FALSE(Decode(Order(R"({"paid":"no"})"), m, error));
   EXPECT_FALSE(m.record);
+  EXPECT_EQ(m.customer, "c-42");
+  EXPECT_EQ(m.message_id, "m-1");
+  EXPECT_EQ(m.time_us, 0);
+  EXPECT_FALSE(Decode(R"({"type":"track","event":"order"})", m, error));
+  EXPECT_TRUE(m.customer.empty());
   EXPECT_TRUE(m.message_id.empty());
 }
 

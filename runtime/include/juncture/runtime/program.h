@@ -60,6 +60,7 @@ struct WindowSpec {
 struct ChannelSpec {
   std::string name;
   ExprId consent = kNoExpr;
+  std::string consent_text;  // as written, for explanations ("" if none)
   bool has_quiet = false;
   int quiet_start_minute = 0, quiet_end_minute = 0;
   bool quiet_local = false, quiet_drop = false;
@@ -75,6 +76,25 @@ struct ChannelSpec {
 struct TriggerSpec {
   uint32_t event_type = 0;
   ExprId test = kNoExpr;  // kNoExpr: always true
+};
+
+// One clause of a journey's header as written, for explanations (Engine::SetTrace,
+// `juncture explain`): its text and line, and, in a program compiled for explaining
+// (ProgramSpec::explain), its own condition, so that a trace can show the value of
+// each clause. The engine decides with the TriggerSpec tests, never with these.
+struct ClauseSpec {
+  std::string text;               // `on cart_viewed when event.total > 50`
+  uint32_t line = 0;
+  uint32_t event_type = 0;        // `on` and `exit on`: the clause's event
+  ExprId test = kNoExpr;          // its condition (kNoExpr: none, or not explaining)
+  std::vector<uint32_t> segments; // the segments it reads, directly or through
+                                  // others (ProgramSpec::segments); explaining only
+};
+
+// A segment, in a program compiled for explaining: its name and its expression.
+struct SegmentSpec {
+  std::string name;
+  ExprId test = kNoExpr;
 };
 
 enum class StepKind : uint8_t { kSend, kWait, kWaitUntil, kBranch, kSplit, kControl, kExit, kComplete };
@@ -101,6 +121,8 @@ struct StepSpec {
   int64_t duration_us = 0;        // kWait; kWaitUntil: within
   std::vector<uint32_t> events;   // kWaitUntil
   ExprId cond = kNoExpr;          // kWaitUntil `when`, kBranch
+  std::string cond_text;          // `cond` as written (explanations)
+  uint32_t line = 0;              // the step's line in its source
   std::vector<std::pair<uint32_t, uint32_t>> arms;  // kSplit: (threshold bp, target)
 };
 
@@ -109,6 +131,7 @@ struct GoalSpec {
   uint32_t event_type = 0;
   ExprId test = kNoExpr;  // the goal's `when`, with `event` bound to the E
   int64_t within_us = 0;
+  std::string text;       // as written (explanations)
 };
 
 enum class Reenter : uint8_t { kNever, kAlways, kAfter };
@@ -118,6 +141,7 @@ struct JourneySpec {
   int64_t priority = 0;
   std::string version;  // content hash
   bool approved = true;
+  std::vector<std::string> missing_roles;  // unapproved: the sign-offs it lacks
   std::vector<TriggerSpec> triggers;  // one per event type; the test includes `eligible`
   Reenter reenter = Reenter::kNever;
   int64_t reenter_after_us = 0;
@@ -126,6 +150,8 @@ struct JourneySpec {
   int64_t deadline_us = 0;            // 0: none; sends later than this after their signal
                                       // are suppressed `late`
   std::vector<StepSpec> steps;
+  // Explanations only: each `on`, `eligible` and `exit on` clause, in source order.
+  std::vector<ClauseSpec> on_clauses, eligible_clauses, exit_clauses;
 };
 
 struct ProgramSpec {
@@ -136,6 +162,10 @@ struct ProgramSpec {
   std::vector<ChannelSpec> channels;
   std::vector<JourneySpec> journeys;  // arbitration order
   std::vector<std::unique_ptr<std::string>> strings;  // storage for default values
+  // Compiled for explaining (compiler::CompileOptions::explain): every ClauseSpec has
+  // its own condition and `segments` lists every segment a clause reads.
+  bool explain = false;
+  std::vector<SegmentSpec> segments;  // explaining only
 
   // The event type with that name, or -1.
   int FindEvent(const std::string& name) const;

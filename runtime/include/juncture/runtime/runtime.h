@@ -148,6 +148,7 @@ struct EngineLimits {
 
 struct StateChanges;
 class StateRestorer;
+class TraceSink;
 class CustomerSource;
 
 class Engine {
@@ -225,6 +226,13 @@ class Engine {
   // `timers_in_memory`. Only when every change was taken and is written (the store
   // has them); a no-op otherwise. Returns how many customers went.
   size_t Evict(size_t keep);
+  // Explanations (juncture/runtime/trace.h): from now on, tells `sink` everything the
+  // engine considers for `customer` ("" for every customer) as it decides; null turns
+  // it off. `sink` must outlive the engine or the next SetTrace. The value of each
+  // header clause and segment needs a program compiled for explaining
+  // (ProgramSpec::explain); without it a trace lists them without their values. Off,
+  // it costs one test per message and timer.
+  void SetTrace(TraceSink* sink, std::string customer = {});
   // The latest time seen (messages or AdvanceTo); 0 before anything.
   int64_t now() const;
   // The due time of the next pending timer, or INT64_MAX. With timers only stored
@@ -241,7 +249,7 @@ class Engine {
   size_t timers_of(std::string_view customer) const;
   // The live timers in memory, grouped: per journey, step and kind, how many and the
   // earliest due time (`juncture run` lists them at the end of its input). In
-  // journey, step (in source order), kind order.
+  // journey, step (in source order), kind order. Only `customer`'s if not empty.
   struct PendingGroup {
     std::string journey;
     std::string step;  // the step waited at ("" for a deferred send)
@@ -249,7 +257,7 @@ class Engine {
     uint64_t count = 0;
     int64_t next_due_us = 0;
   };
-  std::vector<PendingGroup> PendingSummary() const;
+  std::vector<PendingGroup> PendingSummary(std::string_view customer = {}) const;
   // Tracks of event names the program does not declare, by name (at most 64 names are
   // told apart; more go under "(other names)").
   const std::map<std::string, uint64_t>& ignored_events() const;
