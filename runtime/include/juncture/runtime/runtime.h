@@ -231,7 +231,7 @@ class Engine {
   // it off. `sink` must outlive the engine or the next SetTrace. The value of each
   // header clause and segment needs a program compiled for explaining
   // (ProgramSpec::explain); without it a trace lists them without their values. Off,
-  // it costs one test per message and timer.
+  // it costs the test of one flag where the engine would report.
   void SetTrace(TraceSink* sink, std::string customer = {});
   // The latest time seen (messages or AdvanceTo); 0 before anything.
   int64_t now() const;
