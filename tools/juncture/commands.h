@@ -18,6 +18,7 @@ Runner AddGraphCommand(CLI::App& app);
 Runner AddApproveCommand(CLI::App& app);
 Runner AddRunCommand(CLI::App& app);
 Runner AddExplainCommand(CLI::App& app);
+Runner AddLspCommand(CLI::App& app);
 Runner AddTestCommand(CLI::App& app);
 Runner AddServeCommand(CLI::App& app);
 Runner AddReportCommand(CLI::App& app);

@@ -7,6 +7,7 @@
 //   juncture serve PATH... --nats URL  decide on NATS messages, publish to NATS
 //   juncture explain PATH... --events FILE --customer C  why a customer got what they got
 //   juncture test SCENARIOS...        check journeys against scenario files
+//   juncture lsp                      the language server for editors (stdio)
 //   juncture approve PATH... --journey J --role R --by WHO
 //   juncture report DECISIONS [--receipts FILE]  journeys' outcomes, uplift, split times
 //   juncture state info|export|import   serve's state store (docs/state.md)
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
       juncture::tools::AddTestCommand);
   add("report", "Report conversions, uplift, sends and split times from a decision log",
       juncture::tools::AddReportCommand);
+  add("lsp", "Language server for editors (Language Server Protocol over stdio)",
+      juncture::tools::AddLspCommand);
   add("approve", "Record an approval of a journey's current version",
       juncture::tools::AddApproveCommand);
   add("state", "Inspect, export or import serve's state store",
