@@ -553,6 +553,7 @@ class Lowerer {
     std::vector<Patch> out;
     for (const ast::IfArm& arm : f.arms) {
       Step branch = Base(StepOp::kBranch, f);
+      branch.loc = arm.condition->range.begin;  // an `else if` is on its own line
       branch.cond = LowerExpr(*arm.condition);
       branch.cond_text = ast::FormatExpr(*arm.condition);
       uint32_t i = Emit(std::move(branch), pending);

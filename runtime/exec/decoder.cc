@@ -551,6 +551,15 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
   const Members members(root);
   std::string_view type, text;
   dom::element el;
+  // Whose message it is and its id, read first, so that a message refused below can
+  // still be told to its customer (DecodeMessage keeps them); the checks keep their
+  // order.
+  if (GetString(members, kMessageId, text, el) == Lookup::kOk) out.message_id = std::string(text);
+  if (GetString(members, kUserId, text, el) == Lookup::kOk && !text.empty()) {
+    out.customer = std::string(text);
+  } else if (GetString(members, kAnonymousId, text, el) == Lookup::kOk) {
+    out.customer = std::string(text);
+  }
   if (GetString(members, kType, type, el) != Lookup::kOk || (type != "track" && type != "identify")) {
     error = "type must be \"track\" or \"identify\"";
     return false;
@@ -619,10 +628,11 @@ bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
     error = std::string("internal error while decoding: ") + e.what();
     ok = false;
   }
-  if (!ok) {  // nothing of it, but whose it was and its id if they could be read
+  if (!ok) {  // nothing of it, but whose it was, its id and its time if they could be read
     Message refused;
     refused.customer = std::move(out.customer);
     refused.message_id = std::move(out.message_id);
+    refused.time_us = out.time_us;
     out = std::move(refused);
   }
   return ok;

@@ -70,7 +70,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   auto dead_letter = [&](const std::string& reason) {
     ++stats_.dead_letters;
     if (Traces(m.customer)) {
-      Trace(TraceKind::kDeadLetter, 0, now_us_, {}, {}, 0,
+      Trace(TraceKind::kDeadLetter, 0, m.time_us != 0 ? m.time_us : now_us_, {}, {}, 0,
             "a message refused" + (m.message_id.empty() ? "" : " (" + m.message_id + ")") +
                 ": " + reason + "; it goes to the dead letters, nothing else changes");
     }
@@ -169,7 +169,10 @@ void Engine::Impl::Goals(const Message& m, CustomerState& c, Batch& batch) {
     const JourneySpec& journey = spec_->journeys[it->first];
     const OpenGoal goal = it->second;
     if (!journey.goal || m.time_us > goal.entered_us + journey.goal->within_us) {
-      if (tracing_) TraceGoal(it->first, m, "closed, its window ended");
+      if (tracing_ && journey.goal) {
+        TraceGoal(it->first, m, ("closed: its window ended " +
+                                 FormatTimestamp(goal.entered_us + journey.goal->within_us)).c_str());
+      }
       it = c.goals.erase(it);  // closed: its window is over (or the goal is gone)
       continue;
     }

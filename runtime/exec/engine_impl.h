@@ -465,7 +465,8 @@ class Engine::Impl {
                   int64_t at);
   // `holder`: the journey holding the channel in this batch (-1: none).
   void TraceArbitration(uint32_t channel, int64_t holder, uint32_t j, int64_t at);
-  void TraceCap(uint32_t channel, size_t sent, int64_t at, bool capped);
+  // `sent`: the channel's sends still in the cap's period (null: none yet).
+  void TraceCap(uint32_t channel, const CompactVector<int64_t>* sent, int64_t at, bool capped);
   void TraceQuiet(uint32_t channel, std::string_view tz, int minute, const std::string& verdict,
                   int64_t until, int64_t at);
   void TraceDecision(const Decision& d);

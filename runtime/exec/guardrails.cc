@@ -42,10 +42,10 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
                               [&](int64_t t) { return t <= at - ch.cap_per_us; }),
                sent.end());
     const bool capped = static_cast<int64_t>(sent.size()) >= ch.cap_count;
-    if (tracing_) TraceCap(channel, sent.size(), at, capped);
+    if (tracing_) TraceCap(channel, &sent, at, capped);
     if (capped) return "cap";
   } else if (ch.has_cap && tracing_) {
-    TraceCap(channel, 0, at, false);
+    TraceCap(channel, nullptr, at, false);
   }
   if (ch.has_quiet) {
     std::string_view tz = "UTC";

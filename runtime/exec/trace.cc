@@ -7,6 +7,7 @@
 
 #include "exec/engine_impl.h"
 #include "juncture/runtime/record.h"
+#include "juncture/stdlib/functions.h"
 
 namespace juncture::runtime {
 namespace {
@@ -142,8 +143,8 @@ void Engine::Impl::TraceExit(uint32_t j, const Message& m, CustomerState& c, con
                              bool exit) {
   const JourneySpec& journey = spec_->journeys[j];
   const StepSpec& at = journey.steps[inst.step];
-  std::string text = "in it at " + at.id + "; " + spec_->events[m.event_type].name +
-                     " may end it: " + (exit ? "exits" : "stays");
+  std::string text = "waits at " + at.id + "; exit on " + spec_->events[m.event_type].name +
+                     ": " + (exit ? "exits" : "stays");
   Trace(TraceKind::kExit, 1, m.time_us, journey.name, at.id, 0, text);
   TraceClauses(j, journey.exit_clauses, m.event_type, m, c, 2);
 }
@@ -182,7 +183,8 @@ void Engine::Impl::TraceEntering(uint32_t j, const Message& m, CustomerState& c,
   if (!refused.empty()) text += std::string(": ") + std::string(refused);
   if (!journey.approved) text += " (this version is not approved: its sends are suppressed)";
   Trace(TraceKind::kEntry, 1, m.time_us, journey.name, {}, 0, text);
-  if (!refused.empty()) return;
+  // Refused before its clauses were tested, they are shown all the same: whether the
+  // customer would have entered otherwise is part of the answer.
   TraceClauses(j, journey.on_clauses, m.event_type, m, c, 2);
   TraceClauses(j, journey.eligible_clauses, -1, m, c, 2);
 }
@@ -223,16 +225,20 @@ void Engine::Impl::TraceStep(uint32_t j, const StepSpec& s, int64_t at, uint32_t
     case StepKind::kWaitUntil: {
       text = "wait until ";
       for (size_t k = 0; k < s.events.size(); ++k) {
-        text += (k ? ", " : "") + spec_->events[s.events[k]].name;
+        text += (k ? " or " : "") + spec_->events[s.events[k]].name;
       }
       if (!s.cond_text.empty()) text += " when " + s.cond_text;
       text += " within " + FormatDuration(s.duration_us) + ": at the latest " + Time(detail);
       break;
     }
-    case StepKind::kBranch:
+    case StepKind::kBranch: {
+      // An `else if` is the next branch of the same step: named by its line.
+      const StepSpec& next = journey.steps[to];
+      const bool chained = next.kind == StepKind::kBranch && next.id == s.id;
       text = "if " + s.cond_text + ": " + (to == s.next ? "true" : "false") + " -> " +
-             journey.steps[to].id;
+             (chained ? "else if (line " + std::to_string(next.line) + ")" : next.id);
       break;
+    }
     case StepKind::kSplit: {
       // The arm the point falls in: [the previous arm's threshold, this one's).
       uint32_t from = 0, upto = 10000;
@@ -243,8 +249,14 @@ void Engine::Impl::TraceStep(uint32_t j, const StepSpec& s, int64_t at, uint32_t
         }
         from = threshold;
       }
-      text = "split: the customer's point is " + std::to_string(detail) + " of 10000, in the arm [" +
-             std::to_string(from) + ", " + std::to_string(upto) + ") -> " + journey.steps[to].id;
+      auto percent = [](uint32_t bp) {
+        std::string p = std::to_string(bp / 100);
+        if (bp % 100) p += "." + std::to_string(bp % 100 / 10) + (bp % 10 ? std::to_string(bp % 10) : "");
+        return p + "%";
+      };
+      text = "split: the customer falls in the arm " + percent(from) + " .. " + percent(upto) +
+             " (their point is " + std::to_string(detail) + " of 10000, fixed per customer and step) -> " +
+             journey.steps[to].id;
       break;
     }
     case StepKind::kControl: text = "control: held out, later sends are recorded only"; break;
@@ -290,7 +302,7 @@ void Engine::Impl::TraceArbitration(uint32_t channel, int64_t holder, uint32_t j
   const std::string& ch = spec_->channels[channel].name;
   std::string text = "arbitration: ";
   if (holder < 0) {
-    text += ch + " is free for this message";
+    text += "no other journey sends on " + ch + " in this decision";
   } else if (holder == j) {
     text += "this journey already holds " + ch;
   } else if (holder < j) {
@@ -303,10 +315,17 @@ void Engine::Impl::TraceArbitration(uint32_t channel, int64_t holder, uint32_t j
   TraceGuard(at, text);
 }
 
-void Engine::Impl::TraceCap(uint32_t channel, size_t n, int64_t at, bool capped) {
+void Engine::Impl::TraceCap(uint32_t channel, const CompactVector<int64_t>* sent, int64_t at,
+                            bool capped) {
   const ChannelSpec& ch = spec_->channels[channel];
+  const size_t n = sent ? sent->size() : 0;
   std::string text = "cap " + std::to_string(ch.cap_count) + " per " + FormatDuration(ch.cap_per_us) +
                      ": " + std::to_string(n) + " sent since " + Time(at - ch.cap_per_us);
+  if (n > 0) {  // when, whichever journey sent them
+    text += " (at ";
+    for (size_t k = 0; k < n; ++k) text += (k ? ", " : "") + Time((*sent)[k]);
+    text += ")";
+  }
   if (capped) text += " -> suppressed cap";
   TraceGuard(at, text);
 }
@@ -316,7 +335,13 @@ void Engine::Impl::TraceQuiet(uint32_t channel, std::string_view tz, int minute,
   const ChannelSpec& ch = spec_->channels[channel];
   std::string text = "quiet " + ClockTime(ch.quiet_start_minute) + " .. " +
                      ClockTime(ch.quiet_end_minute) + (ch.quiet_local ? " local" : " UTC");
-  if (ch.quiet_local) text += " (" + std::string(tz.empty() ? "UTC" : tz) + ")";
+  if (ch.quiet_local) {
+    const bool known = !tz.empty() && stdlib::KnownTimeZone(tz);
+    text += " (" + (known ? std::string(tz)
+                          : tz.empty() ? std::string("no zone: UTC")
+                                       : "\"" + std::string(tz) + "\" is not a time zone: UTC used") +
+            ")";
+  }
   text += ": " + ClockTime(minute) + " there";
   if (verdict == "defer") {
     text += ", inside -> deferred until " + Time(until);

@@ -7,7 +7,7 @@ namespace juncture::tools {
 
 bool ParseUntil(const std::string& text, int64_t last, int64_t& out) {
   if (text.empty()) return false;
-  if (text[0] != '+') return runtime::ParseTimestamp(text, out);
+  if (text[0] != '+') return runtime::ParseTimeValue(text, out);  // a date alone: its midnight UTC
   int64_t total = 0, number = 0;
   bool digits = false;
   for (size_t i = 1; i < text.size(); ++i) {

@@ -67,7 +67,8 @@ class Printer : public runtime::TraceSink, public runtime::DecisionSink {
   static std::string Text(const runtime::TraceEntry& e) {
     std::string out;
     if (e.depth == 0) {
-      out = runtime::FormatTimestamp(e.at_us) + "  ";
+      // A message refused before any time was known has none.
+      out = (e.at_us == 0 ? std::string("(no time yet)           ") : runtime::FormatTimestamp(e.at_us)) + "  ";
       if (!e.journey.empty()) out += std::string(e.journey) + ": ";
     } else {
       out.assign(static_cast<size_t>(e.depth) * 2, ' ');
@@ -96,6 +97,10 @@ class Printer : public runtime::TraceSink, public runtime::DecisionSink {
 };
 
 int RunExplain(const ExplainOptions& o) {
+  if (o.customer.empty()) {
+    std::cerr << "juncture explain: --customer wants a customer id (a userId or anonymousId)\n";
+    return 2;
+  }
   if (o.format != "text" && o.format != "json") {
     std::cerr << "juncture explain: --format is text or json, got '" << o.format << "'\n";
     return 2;
@@ -107,6 +112,12 @@ int RunExplain(const ExplainOptions& o) {
   auto c = compiler::CompileFiles(o.program.paths, *options);
   if (!c->ok()) {
     std::cerr << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
+    return 1;
+  }
+  if (c->sources().size() == 0) {
+    std::cerr << "juncture explain: no .jny file in";
+    for (const std::string& p : o.program.paths) std::cerr << " " << p;
+    std::cerr << "\n";
     return 1;
   }
   runtime::CompiledProgram program = MakeProgram(*c, o.backend);
@@ -143,7 +154,8 @@ int RunExplain(const ExplainOptions& o) {
   Printer printer(o);
   engine.SetTrace(&printer, o.customer);
   std::set<std::string> customers;  // seen, for a customer with no message
-  uint64_t messages = 0, theirs = 0;
+  uint64_t messages = 0, theirs = 0, theirs_later = 0;
+  bool stopped = false;  // at --until: the rest is only counted
   std::string line;
   while (std::getline(*in, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -151,7 +163,11 @@ int RunExplain(const ExplainOptions& o) {
     std::string error;
     if (runtime::DecodeMessage(spec, line, m, error)) {
       const int64_t at = m.has_received ? m.received_us : m.time_us;
-      if (until_absolute && at > until) break;
+      stopped |= until_absolute && at > until;
+    }
+    if (stopped) {
+      theirs_later += m.customer == o.customer;
+      continue;
     }
     // A refused message still names its customer when it could be read.
     if (customers.size() < 1000 && !m.customer.empty()) customers.insert(m.customer);
@@ -167,6 +183,11 @@ int RunExplain(const ExplainOptions& o) {
       return 2;
     }
     engine.AdvanceTo(until, printer);
+  }
+  if (theirs == 0 && theirs_later > 0) {
+    std::cerr << "juncture explain: customer '" << o.customer << "' has no message before "
+              << o.until << " (" << theirs_later << " after it)\n";
+    return 1;
   }
   if (theirs == 0) {
     std::vector<std::string> seen(customers.begin(), customers.end());
@@ -191,8 +212,11 @@ int RunExplain(const ExplainOptions& o) {
     }
     return 0;
   }
+  const std::string in_journey = o.journey.empty() ? "" : " in " + o.journey;
   std::cout << end << "  the replay ends"
-            << (pending.empty() ? ": nothing pending for " + o.customer : ", still pending:") << "\n";
+            << (pending.empty() ? ": nothing pending for " + o.customer + in_journey
+                                : ", still pending for " + o.customer + in_journey + ":")
+            << "\n";
   for (const auto& g : pending) {
     std::cout << "  " << g.journey << (g.step.empty() ? "" : " " + g.step) << " " << g.what
               << ": due " << runtime::FormatTimestamp(g.next_due_us) << "\n";
@@ -205,7 +229,8 @@ int RunExplain(const ExplainOptions& o) {
 Runner AddExplainCommand(CLI::App& cmd) {
   auto o = std::make_shared<ExplainOptions>();
   AddProgramOptions(cmd, o->program);
-  cmd.add_option("--events", o->events, "JSON lines of track/identify messages, - for stdin");
+  cmd.add_option("--events", o->events, "JSON lines of track/identify messages, - for stdin")
+      ->required();
   cmd.add_option("--customer", o->customer, "the customer to explain (userId or anonymousId)")
       ->required();
   cmd.add_option("--journey", o->journey, "only what concerns this journey");

@@ -16,8 +16,8 @@ namespace juncture::tools {
 std::optional<compiler::CompileOptions> MakeCompileOptions(const ProgramOptions& options,
                                                            bool* werror);
 
-// `--until` / "until": an ISO-8601 time, or "+DURATION" (units w d h m s, e.g.
-// "+1d12h") after `last`. False if malformed.
+// `--until` / "until": an ISO-8601 time (or a date alone: its midnight UTC), or
+// "+DURATION" (units w d h m s, e.g. "+1d12h") after `last`. False if malformed.
 bool ParseUntil(const std::string& text, int64_t last, int64_t& out);
 
 // Which back end decides: the LLVM JIT (default) or, with --no-jit, the reference

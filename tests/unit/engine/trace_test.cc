@@ -2,6 +2,8 @@
 // considered, with the inputs it decided on, for one customer, without changing what
 // it decides.
 #include <gmock/gmock.h>
+#include <algorithm>
+#include <cstring>
 #include <gtest/gtest.h>
 
 #include "engine_test_util.h"
@@ -108,7 +110,7 @@ TEST(Trace, WaitsTimersAndEveryGuardrailWithItsInputs) {
   EXPECT_THAT(all, HasSubstr("timer|rescue|s1|the wait at s1 is over\n"));
   EXPECT_THAT(all, HasSubstr("step|rescue|s2|send email \"reminder\"\n"));
   EXPECT_THAT(all, HasSubstr("guardrail|rescue|s2|consent profile.email_opt_in: true\n"));
-  EXPECT_THAT(all, HasSubstr("guardrail|rescue|s2|arbitration: email is free for this message\n"));
+  EXPECT_THAT(all, HasSubstr("guardrail|rescue|s2|arbitration: no other journey sends on email in this decision\n"));
   EXPECT_THAT(all, HasSubstr("guardrail|rescue|s2|cap 1 per 1d: 0 sent since 2026-05-31T19:00:00.000Z\n"));
   EXPECT_THAT(all, HasSubstr("guardrail|rescue|s2|quiet 21:00 .. 08:00 local (Europe/Berlin): "
                              "21:00 there, inside -> deferred until 2026-06-02T06:00:00.000Z\n"));
@@ -147,8 +149,10 @@ journey c { on app_open  send sms "third" }
                                     "; reenter after 1d: not before " + Iso(At(kDay)) + "\n"));
   r.lines.clear();
   x.Feed(TrackJson("ana", "app_open", At(2 * kHour), "{}", "m3"));
+  // The cap names when the sends it counts went out, whichever journey sent them.
   EXPECT_THAT(r.All(), HasSubstr("guardrail|c|s1|cap 1 per 1d: 1 sent since " +
-                                     Iso(At(2 * kHour - kDay)) + " -> suppressed cap\n"));
+                                     Iso(At(2 * kHour - kDay)) + " (at " + Iso(At(0)) +
+                                     ") -> suppressed cap\n"));
 }
 
 TEST(Trace, BranchesSplitsExitsGoalsAndResumes) {
@@ -169,7 +173,7 @@ journey j {
   x.engine->SetTrace(&r, "ana");
   x.Feed(TrackJson("ana", "cart", At(0), R"({"value": 20})", "m1"));
   EXPECT_THAT(r.lines, Contains(HasSubstr("step|j|s1|if event.value > 100: false -> s3")));
-  EXPECT_THAT(r.lines, Contains(HasSubstr("step|j|s3|wait until purchase, app_open within 2d: "
+  EXPECT_THAT(r.lines, Contains(HasSubstr("step|j|s3|wait until purchase or app_open within 2d: "
                                           "at the latest " + Iso(At(2 * kDay)))));
   r.lines.clear();
   x.Feed(TrackJson("ana", "purchase", At(kHour), R"({"amount": 5, "order_id": "o"})", "m2"));
@@ -198,9 +202,9 @@ journey j {
   x.Feed(TrackJson("ana", "page_view", At(kHour), R"({"path": "/home"})", "m2"));
   x.Feed(TrackJson("ana", "page_view", At(2 * kHour), R"({"path": "/cancel"})", "m3"));
   const std::string all = r.All();
-  EXPECT_THAT(all, HasSubstr("exit|j|s1|in it at s1; page_view may end it: stays\n"
+  EXPECT_THAT(all, HasSubstr("exit|j|s1|waits at s1; exit on page_view: stays\n"
                              "clause|j||exit on page_view when event.path == \"/cancel\": false\n"));
-  EXPECT_THAT(all, HasSubstr("exit|j|s1|in it at s1; page_view may end it: exits\n"
+  EXPECT_THAT(all, HasSubstr("exit|j|s1|waits at s1; exit on page_view: exits\n"
                              "clause|j||exit on page_view when event.path == \"/cancel\": true\n"));
 }
 
@@ -249,8 +253,9 @@ journey k {
                            "approved; no sign-off by legal -> suppressed unapproved")));
   // The split names the customer's point and the arm it falls in.
   EXPECT_THAT(r.lines, Contains(::testing::MatchesRegex(
-                           "step\\|k\\|s1\\|split: the customer's point is [0-9]+ of 10000, in the "
-                           "arm \\[(0, 3000\\) -> s2|3000, 10000\\) -> s3)")));
+                           "step\\|k\\|s1\\|split: the customer falls in the arm (0% \\.\\. 30%|30% \\.\\. "
+                           "100%) \\(their point is [0-9]+ of 10000, fixed per customer and step\\) -> "
+                           "s[23]")));
 }
 
 TEST(Trace, WithoutExplainingTheClausesAreListedWithoutValues) {
@@ -284,6 +289,58 @@ TEST(Trace, TracingChangesNoDecision) {
     EXPECT_EQ(plain.sink.decisions[i].ToJson(), traced.sink.decisions[i].ToJson());
   }
   EXPECT_EQ(plain.engine->stats().div_by_zero, traced.engine->stats().div_by_zero);
+}
+
+TEST(Trace, ElseIfChainsNameTheLineOfTheNextCondition) {
+  Explained x(R"(
+channel push { }
+journey j {
+  on cart
+  if event.value > 100 {
+    send push "big"
+  } else if event.value > 50 {
+    send push "medium"
+  } else {
+    send push "small"
+  }
+}
+)");
+  Recorder r;
+  x.engine->SetTrace(&r, "ana");
+  x.Feed(TrackJson("ana", "cart", At(0), R"({"value": 20})", "m1"));
+  // kBase's lines, then the program's (after its leading newline): `else if` is the 7th.
+  const int line = static_cast<int>(std::count(kBase, kBase + std::strlen(kBase), '\n')) + 7;
+  EXPECT_THAT(r.lines, Contains("step|j|s1|if event.value > 100: false -> else if (line " +
+                                std::to_string(line) + ")"));
+  EXPECT_THAT(r.lines, Contains(HasSubstr("step|j|s1|if event.value > 50: false -> s")));
+  EXPECT_THAT(r.lines, Contains(HasSubstr("send push \"small\"")));
+}
+
+TEST(Trace, AZoneThatIsNoTimeZoneIsSaidToBeUtc) {
+  Explained x(R"(
+channel email { quiet 21:00 .. 08:00 local }
+journey j { on cart  send email "x" }
+)");
+  Recorder r;
+  x.engine->SetTrace(&r, "ana");
+  x.Feed(IdentifyJson("ana", At(0), R"({"timezone":"Mars/Base"})", "i1"));
+  x.Feed(TrackJson("ana", "cart", Time("2026-06-01T22:00:00Z"), R"({"value": 1})", "m1"));
+  EXPECT_THAT(r.lines, Contains(HasSubstr("quiet 21:00 .. 08:00 local (\"Mars/Base\" is not a time "
+                                          "zone: UTC used): 22:00 there, inside")));
+}
+
+TEST(Trace, AnEntryRefusedByReentryStillShowsItsClauses) {
+  Explained x(R"(
+channel push { }
+journey j { on cart when event.value > 10  send push "x" }
+)");
+  Recorder r;
+  x.engine->SetTrace(&r, "ana");
+  x.Feed(TrackJson("ana", "cart", At(0), R"({"value": 20})", "m1"));
+  r.lines.clear();
+  x.Feed(TrackJson("ana", "cart", At(kHour), R"({"value": 5})", "m2"));
+  EXPECT_THAT(r.All(), HasSubstr("entry|j||does not enter: entered " + Iso(At(0)) +
+                                     "; reenter never\nclause|j||on cart when event.value > 10: false\n"));
 }
 
 }  // namespace

@@ -472,7 +472,7 @@ TEST_F(DecoderTest, RejectionsHaveExactReasons) {
 
 // A refused message leaves nothing but whose it was and its id (a trace tells it to
 // its customer), and nothing of the message decoded before it.
-TEST_F(DecoderTest, FailedDecodeLeavesOnlyTheCustomerAndTheId) {
+TEST_F(DecoderTest, FailedDecodeLeavesOnlyTheCustomerTheIdAndTheTime) {
   Message m;
   std::string error;
   ASSERT_TRUE(Decode(Order("{" + kRequired + "}"), m, error));
@@ -480,10 +480,17 @@ TEST_F(DecoderTest, FailedDecodeLeavesOnlyTheCustomerAndTheId) {
   EXPECT_FALSE(m.record);
   EXPECT_EQ(m.customer, "c-42");
   EXPECT_EQ(m.message_id, "m-1");
-  EXPECT_EQ(m.time_us, 0);
+  int64_t t = 0;
+  ASSERT_TRUE(ParseTimestamp("2026-11-22T21:57:10.123Z", t));
+  EXPECT_EQ(m.time_us, t);
   EXPECT_FALSE(Decode(R"({"type":"track","event":"order"})", m, error));
   EXPECT_TRUE(m.customer.empty());
   EXPECT_TRUE(m.message_id.empty());
+  // Refused for its type (a Segment `page` call), it still names its customer.
+  EXPECT_FALSE(Decode(R"({"type":"page","messageId":"p-1","userId":"hal","timestamp":"x"})", m, error));
+  EXPECT_EQ(error, "type must be \"track\" or \"identify\"");
+  EXPECT_EQ(m.customer, "hal");
+  EXPECT_EQ(m.message_id, "p-1");
 }
 
 TEST_F(DecoderTest, NumbersConvertByFieldType) {

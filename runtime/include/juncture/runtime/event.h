@@ -164,8 +164,8 @@ struct Message {
 // not valid JSON, is not a track/identify object, lacks messageId, timestamp, or both
 // userId and anonymousId, has an unparseable timestamp, or has a declared property of
 // the wrong type or a required property missing. On failure `out` is empty but for
-// `customer` and `message_id`, when they could be read (explanations tell a refused
-// message to its customer).
+// `customer`, `message_id` and `time_us` (its timestamp), when they could be read
+// (explanations tell a refused message to its customer).
 bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
                    std::string& error);
 
