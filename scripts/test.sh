@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+# The browser test's Chromium (skipped, with the reason, where it cannot be installed).
+bash scripts/browser-deps.sh || true
 cd build
 ctest --output-on-failure -j"$(nproc)" --timeout 300

@@ -101,7 +101,7 @@ void Publisher::DestroyRetired() {
 Publisher::~Publisher() { DestroyRetired(); }
 
 void Publisher::OnDeadLetter(std::string_view message, const std::string& reason) {
-  if (observer_) observer_->DeadLetter(reason);
+  if (observer_) observer_->DeadLetter(reason, message);
   // The raw bytes as received (so they can be fixed and replayed), the reason in a
   // header. Header values are one line: newlines become spaces.
   std::string why = reason;

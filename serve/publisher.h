@@ -29,7 +29,8 @@ class PublishObserver {
   // The action of a `sent` decision on `channel` was handed to NATS (written to its
   // socket, with an event loop) `decision_to_publish` after the decision.
   virtual void Published(std::string_view channel, double decision_to_publish) = 0;
-  virtual void DeadLetter(std::string_view reason) = 0;
+  // A dead letter: its reason and the message (its raw text).
+  virtual void DeadLetter(std::string_view reason, std::string_view message) = 0;
   // A publish NATS.c did not take (connection closed, buffer full): `output` is
   // action, decision or dead_letter.
   virtual void PublishFailed(std::string_view output, const std::string& error) = 0;

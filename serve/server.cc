@@ -52,6 +52,13 @@ bool Server::Start(std::string* error) {
     *error = "metrics: " + *error;
     return false;
   }
+  if (!options_.ui_address.empty()) {
+    auto picture = options_.ui_picture ? options_.ui_picture : [] { return std::string(); };
+    if (!metrics_->ListenUi(options_.ui_address, picture, error)) {
+      *error = "ui: " + *error;
+      return false;
+    }
+  }
   const int k = options_.shards;
   if (k < 1 || static_cast<uint32_t>(k) > options_.partitions) {
     *error = "--shards must be between 1 and the number of partitions (" +
@@ -105,7 +112,8 @@ bool Server::Start(std::string* error) {
       "), " + std::to_string(shard().engine().spec().journeys.size()) + " journeys on the " +
       shard().engine().evaluator_name() +
       (sharded() ? " in " + std::to_string(shards_.size()) + " shards" : "") +
-      (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
+      (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics") +
+      (options_.ui_address.empty() ? "" : "; live page on http://" + options_.ui_address + "/"));
   return true;
 }
 

@@ -12,6 +12,8 @@
 #include "serve/metrics/http_server.h"
 #include "serve/metrics/metrics.h"
 #include "serve/metrics/serve_metric_set.h"
+#include "ui/live_board.h"
+#include "ui/ui_server.h"
 
 namespace juncture::serve {
 
@@ -83,6 +85,9 @@ struct Telemetry::Impl {
   mutable std::mutex mu;  // the fields below
   std::vector<std::unique_ptr<ShardTelemetry>> shards;
   uint64_t publish_failures = 0, actions_not_stored = 0, dropped = 0;
+  // The live page (ListenUi): null unless it is on. Set before the shards decide.
+  std::unique_ptr<ui::LiveBoard> board;
+  std::unique_ptr<ui::UiServer> ui;
 };
 
 struct ShardTelemetry::Impl {
@@ -102,7 +107,17 @@ struct ShardTelemetry::Impl {
 };
 
 Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) { impl_->m.ExportZeros(); }
-Telemetry::~Telemetry() { impl_->server.Stop(); }
+Telemetry::~Telemetry() {
+  if (impl_->ui) impl_->ui->Stop();
+  impl_->server.Stop();
+}
+
+bool Telemetry::ListenUi(const std::string& address, std::function<std::string()> picture,
+                         std::string* error) {
+  impl_->board = std::make_unique<ui::LiveBoard>();
+  impl_->ui = std::make_unique<ui::UiServer>(*impl_->board, std::move(picture));
+  return impl_->ui->Listen(address, error);
+}
 
 bool Telemetry::Listen(const std::string& address, std::string* error) {
   std::optional<metrics::Endpoint> at = metrics::ParseEndpoint(address, error);
@@ -150,11 +165,16 @@ void ShardTelemetry::State(size_t customers, size_t timers) {
 
 void ShardTelemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {
   impl_->decisions.Get(d.journey, d.outcome, d.reason).Inc();
+  double signal_to_decision_ms = -1;
   if (d.outcome == "sent" && d.signal_us != 0) {  // an action: from its signal to now
     int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     impl_->signal_to_decision.Get(d.journey).ObserveNanos(SplitNanos(now_us - d.signal_us));
+    signal_to_decision_ms = static_cast<double>(now_us - d.signal_us) / 1e3;
+  }
+  if (ui::LiveBoard* board = all_.impl_->board.get()) {
+    board->Decided(d.journey, d.step, d.outcome, d.reason, d.arm, d.channel, signal_to_decision_ms);
   }
   if (d.outcome == "converted") impl_->conversions.Get(d.journey, d.arm).Inc();
   if (d.outcome == "control" && d.channel.empty()) impl_->holdout_entries.Get(d.journey).Inc();
@@ -171,6 +191,10 @@ void Telemetry::Receipt(const ReceiptBook::Receipt& r, size_t tracked) {
   m.receipts.WithLabels({r.status.empty() ? "?" : r.status, ResultName(r.result)}).Inc();
   m.receipts_tracked.Set(static_cast<double>(tracked));
   if (r.result != ReceiptBook::Result::kMatched || r.status != "delivered") return;
+  if (impl_->board) {
+    impl_->board->Delivered(r.channel, static_cast<double>(r.action_to_customer_us) / 1e3,
+                            static_cast<double>(r.signal_to_customer_us) / 1e3, r.fit);
+  }
   m.action_to_customer.WithLabels({r.channel}).ObserveNanos(SplitNanos(r.action_to_customer_us));
   m.signal_to_customer.WithLabels({r.channel}).ObserveNanos(SplitNanos(r.signal_to_customer_us));
   if (r.fit >= 0) m.moment_fit.WithLabels({r.journey, r.channel, r.fit ? "in" : "late"}).Inc();
@@ -178,13 +202,15 @@ void Telemetry::Receipt(const ReceiptBook::Receipt& r, size_t tracked) {
 
 void ShardTelemetry::Published(std::string_view channel, double decision_to_publish) {
   impl_->decision_to_publish.Get(channel).Observe(decision_to_publish);
+  if (ui::LiveBoard* board = all_.impl_->board.get()) board->Published(channel, decision_to_publish * 1e3);
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   ++impl_->sent_total;
   impl_->recent_publish.Add(decision_to_publish);
 }
 
-void ShardTelemetry::DeadLetter(std::string_view reason) {
+void ShardTelemetry::DeadLetter(std::string_view reason, std::string_view message) {
   impl_->dead_letters.Get(ReasonKind(reason)).Inc();
+  if (ui::LiveBoard* board = all_.impl_->board.get()) board->DeadLetter(reason, message);
   std::lock_guard<std::mutex> lock(impl_->recent_mu);
   ++impl_->dead_total;
 }

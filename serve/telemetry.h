@@ -34,6 +34,11 @@ class Telemetry {
 
   // Serves GET /metrics on `address` ("127.0.0.1:9464") from a background thread.
   bool Listen(const std::string& address, std::string* error);
+  // The live page (`--ui`, serve/ui/): from now on the shards' decisions, sends,
+  // receipts and dead letters also feed a LiveBoard, served with the journeys'
+  // picture (`picture`: their SVG) on `address`. Before the shards start.
+  bool ListenUi(const std::string& address, std::function<std::string()> picture,
+                std::string* error);
 
   void MessageIn();
   void Reload(bool ok);
@@ -79,7 +84,7 @@ class ShardTelemetry : public PublishObserver {
 
   void Decided(const runtime::Decision& d, double receipt_to_decision) override;
   void Published(std::string_view channel, double decision_to_publish) override;
-  void DeadLetter(std::string_view reason) override;
+  void DeadLetter(std::string_view reason, std::string_view message) override;
   void PublishFailed(std::string_view output, const std::string& error) override;
   void ActionNotStored(const Refusal& r) override;
 

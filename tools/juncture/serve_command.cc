@@ -1,12 +1,15 @@
-// juncture serve PROGRAM... --nats URL [--jetstream] [--metrics HOST:PORT] ...
+// juncture serve PROGRAM... --nats URL [--jetstream] [--metrics HOST:PORT] [--ui HOST:PORT] ...
 // The NATS-fed runtime (serve/, docs/serve.md): this file only turns the command
 // line into ServeOptions and gives the server a way to (re)compile the program.
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 
 #include "juncture/commands.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
+#include "juncture/graph/journey_graph.h"
+#include "juncture/graph/render.h"
 #include "juncture/limit_options.h"
 #include "juncture/program_options.h"
 #include "juncture/serve/serve.h"
@@ -58,13 +61,40 @@ int RunServe(ServeCommandOptions& o) {
     std::shared_ptr<const runtime::ProgramSpec> spec;      // its spec
   };
   auto tiers = std::make_shared<Tiers>();
-  serve::ProgramLoader loader = [&o, tiers, compile = *options](
+  // The live page's picture: the journeys of the latest program loaded, drawn once.
+  struct Picture {
+    std::mutex mu;
+    std::shared_ptr<const compiler::Compilation> program;
+    std::string svg;  // of `program`; "" until drawn
+  };
+  auto picture = std::make_shared<Picture>();
+  o.serve.ui_picture = [picture]() -> std::string {
+    std::lock_guard<std::mutex> lock(picture->mu);
+    if (picture->svg.empty() && picture->program && picture->program->ast()) {
+      graph::GraphOptions options;
+      options.sema = picture->program->sema();
+      std::string error;
+      std::string dot = graph::JourneysDot(*picture->program->ast(), picture->program->sources(),
+                                           options, error);
+      if (dot.empty() || !graph::RenderDot(dot, "svg", picture->svg, error)) {
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">cannot draw "
+               "the journeys</text></svg>";
+      }
+    }
+    return picture->svg;
+  };
+  serve::ProgramLoader loader = [&o, tiers, picture, compile = *options](
                                     std::string* error) -> std::optional<runtime::CompiledProgram> {
     tiers->pending.reset();
     std::shared_ptr<const compiler::Compilation> c = compiler::CompileFiles(o.program.paths, compile);
     if (!c->ok()) {
       *error = c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
       return std::nullopt;
+    }
+    {
+      std::lock_guard<std::mutex> lock(picture->mu);
+      picture->program = c;
+      picture->svg.clear();
     }
     runtime::CompiledProgram p;
     if (o.backend.no_jit) {
@@ -108,6 +138,8 @@ Runner AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--metrics", s.metrics_address,
                  "serve Prometheus /metrics on HOST:PORT (e.g. 127.0.0.1:9464)");
+  app.add_option("--ui", s.ui_address,
+                 "serve the live journey page on HOST:PORT (e.g. 127.0.0.1:8080; off by default)");
   app.add_option("--user", n.user, "NATS user name");
   app.add_option("--password", n.password, "NATS password");
   app.add_option("--token", n.token, "NATS authentication token");

@@ -112,6 +112,10 @@ struct ServeOptions {
   int64_t receipt_window_ms = 3'600'000;
   int64_t max_tracked_actions = 200'000;
   std::string metrics_address;          // "127.0.0.1:9464"; "" = no metrics endpoint
+  // The live journey page (docs/serve.md): "" = off. `ui_picture` draws the journeys
+  // as SVG (the command line renders them with Graphviz; called per page load).
+  std::string ui_address;
+  std::function<std::string()> ui_picture;
   std::vector<std::string> watch_files;  // reload when one of them changes ("" = none)
   bool quiet = false;                    // no per-event log lines
   // Core NATS: what NATS.c may hold for serve, per subscription, before it drops

@@ -1,0 +1,116 @@
+#include "ui/ui_server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <httplib.h>
+
+#include "ui/page.h"  // kPage: page.html, generated at build time
+
+namespace juncture::serve::ui {
+
+struct UiServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> done{false};
+  int port = 0;
+};
+
+UiServer::UiServer(const LiveBoard& board, std::function<std::string()> picture)
+    : board_(board), picture_(std::move(picture)) {}
+
+UiServer::~UiServer() { Stop(); }
+
+bool UiServer::Listen(const std::string& host_port, std::string* error) {
+  // A port alone means loopback: the page is only shown further when told so.
+  const bool port_only = !host_port.empty() &&
+                         host_port.find_first_not_of("0123456789") == std::string::npos;
+  std::optional<metrics::Endpoint> at =
+      metrics::ParseEndpoint(port_only ? "127.0.0.1:" + host_port : host_port, error);
+  if (!at) return false;
+  auto impl = std::make_unique<Impl>();
+  Impl* raw = impl.get();
+  httplib::Server& s = impl->server;
+  s.set_socket_options([](socket_t sock) {  // as /metrics: no SO_REUSEPORT
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // A few open pages at once: each stream holds a worker while it is open.
+  s.new_task_queue = [] { return new httplib::ThreadPool(6); };
+  s.set_write_timeout(5, 0);
+  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kPage, "text/html; charset=utf-8");
+  });
+  s.Get("/journeys.svg", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(picture_(), "image/svg+xml");
+  });
+  s.Get("/api/board", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(board_.SnapshotJson(), "application/json");
+  });
+  s.Get("/events", [this, raw](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-cache");
+    // A snapshot at once, then one whenever the board moved (checked every 100 ms),
+    // and a comment every 15 s so that proxies keep the stream open.
+    auto last = std::make_shared<uint64_t>(UINT64_MAX);
+    auto quiet = std::make_shared<int>(0);
+    res.set_chunked_content_provider(
+        "text/event-stream", [this, raw, last, quiet](size_t, httplib::DataSink& sink) {
+          for (int waited = 0; waited < 5 && !raw->stopping && board_.version() == *last; ++waited) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+          if (raw->stopping) {
+            sink.done();
+            return false;
+          }
+          std::string chunk;
+          if (board_.version() != *last) {
+            *last = board_.version();
+            *quiet = 0;
+            chunk = "data: " + board_.SnapshotJson() + "\n\n";
+          } else if (++*quiet >= 30) {
+            *quiet = 0;
+            chunk = ": still here\n\n";
+          }
+          return chunk.empty() || sink.write(chunk.data(), chunk.size());
+        });
+  });
+  errno = 0;
+  int port = at->port;
+  if (port == 0) {
+    port = s.bind_to_any_port(at->host);
+  } else if (!s.bind_to_port(at->host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    if (error) *error = "cannot listen on " + host_port + (errno ? ": " + std::string(std::strerror(errno)) : "");
+    return false;
+  }
+  impl->port = port;
+  impl->thread = std::thread([raw] {
+    raw->server.listen_after_bind();
+    raw->done = true;
+  });
+  while (!raw->server.is_running() && !raw->done) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  impl_ = std::move(impl);
+  return true;
+}
+
+void UiServer::Stop() {
+  if (!impl_) return;
+  impl_->stopping = true;  // open streams end at their next turn
+  impl_->server.stop();
+  impl_->thread.join();
+  impl_.reset();
+}
+
+int UiServer::port() const { return impl_ ? impl_->port : 0; }
+
+}  // namespace juncture::serve::ui

@@ -1,0 +1,38 @@
+// The live journey page of `juncture serve --ui HOST:PORT` (docs/serve.md, "The live
+// page"): GET / is the page (serve/ui/page.html, built in), GET /journeys.svg the
+// picture of the loaded journeys, GET /api/board the LiveBoard as JSON, GET /events
+// the same as server-sent events, pushed when it changes. Read-only; served from a
+// background thread (cpp-httplib), like /metrics.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "serve/metrics/http_server.h"
+#include "ui/live_board.h"
+
+namespace juncture::serve::ui {
+
+class UiServer {
+ public:
+  // `picture` renders the journeys as SVG (called per request: after a reload it
+  // shows the new program); `board` must outlive the server.
+  UiServer(const LiveBoard& board, std::function<std::string()> picture);
+  ~UiServer();  // Stop()
+  UiServer(const UiServer&) = delete;
+  UiServer& operator=(const UiServer&) = delete;
+
+  // Binds now (a taken port fails here, with *error set), then serves.
+  bool Listen(const std::string& host_port, std::string* error);
+  void Stop();
+  int port() const;
+
+ private:
+  struct Impl;
+  const LiveBoard& board_;
+  std::function<std::string()> picture_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace juncture::serve::ui
