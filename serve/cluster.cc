@@ -151,9 +151,18 @@ bool ClusterMember::PrepareStreams(bool* misfit, std::string* error) {
 
 bool ClusterMember::Start(std::string* error) {
   if (!CheckOptions(error)) return false;
-  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, error)) {
+  const metrics::HttpSecurity security{options_.http_token, options_.http_tls_cert,
+                                       options_.http_tls_key};
+  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, security, error)) {
     *error = "metrics: " + *error;
     return false;
+  }
+  if (!options_.ui_address.empty()) {  // this instance's decisions only
+    auto picture = options_.ui_picture ? options_.ui_picture : [] { return std::string(); };
+    if (!metrics_->ListenUi(options_.ui_address, picture, security, error)) {
+      *error = "ui: " + *error;
+      return false;
+    }
   }
   std::string why;
   program_ = loader_(&why);

@@ -48,13 +48,15 @@ Server::~Server() {
 void Server::Log(const std::string& line) const { ServeLog(line); }
 
 bool Server::Start(std::string* error) {
-  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, error)) {
+  const metrics::HttpSecurity security{options_.http_token, options_.http_tls_cert,
+                                       options_.http_tls_key};
+  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, security, error)) {
     *error = "metrics: " + *error;
     return false;
   }
   if (!options_.ui_address.empty()) {
     auto picture = options_.ui_picture ? options_.ui_picture : [] { return std::string(); };
-    if (!metrics_->ListenUi(options_.ui_address, picture, error)) {
+    if (!metrics_->ListenUi(options_.ui_address, picture, security, error)) {
       *error = "ui: " + *error;
       return false;
     }
@@ -112,8 +114,8 @@ bool Server::Start(std::string* error) {
       "), " + std::to_string(shard().engine().spec().journeys.size()) + " journeys on the " +
       shard().engine().evaluator_name() +
       (sharded() ? " in " + std::to_string(shards_.size()) + " shards" : "") +
-      (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics") +
-      (options_.ui_address.empty() ? "" : "; live page on http://" + options_.ui_address + "/"));
+      (options_.metrics_address.empty() ? "" : "; metrics on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + options_.metrics_address + "/metrics") +
+      (options_.ui_address.empty() ? "" : "; live page on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + options_.ui_address + "/"));
   return true;
 }
 

@@ -81,7 +81,7 @@ int64_t SplitNanos(int64_t us) {
 struct Telemetry::Impl {
   metrics::Registry registry;
   metrics::ServeMetricSet m{registry};
-  metrics::MetricsServer server{registry};
+  std::unique_ptr<metrics::MetricsServer> server;  // Listen
   mutable std::mutex mu;  // the fields below
   std::vector<std::unique_ptr<ShardTelemetry>> shards;
   uint64_t publish_failures = 0, actions_not_stored = 0, dropped = 0;
@@ -109,19 +109,22 @@ struct ShardTelemetry::Impl {
 Telemetry::Telemetry() : impl_(std::make_unique<Impl>()) { impl_->m.ExportZeros(); }
 Telemetry::~Telemetry() {
   if (impl_->ui) impl_->ui->Stop();
-  impl_->server.Stop();
+  if (impl_->server) impl_->server->Stop();
 }
 
 bool Telemetry::ListenUi(const std::string& address, std::function<std::string()> picture,
-                         std::string* error) {
+                         const metrics::HttpSecurity& security, std::string* error) {
   impl_->board = std::make_unique<ui::LiveBoard>();
-  impl_->ui = std::make_unique<ui::UiServer>(*impl_->board, std::move(picture));
+  impl_->ui = std::make_unique<ui::UiServer>(*impl_->board, std::move(picture), security);
   return impl_->ui->Listen(address, error);
 }
 
-bool Telemetry::Listen(const std::string& address, std::string* error) {
+bool Telemetry::Listen(const std::string& address, const metrics::HttpSecurity& security,
+                       std::string* error) {
   std::optional<metrics::Endpoint> at = metrics::ParseEndpoint(address, error);
-  return at && impl_->server.Start(*at, error);
+  if (!at) return false;
+  impl_->server = std::make_unique<metrics::MetricsServer>(impl_->registry, security);
+  return impl_->server->Start(*at, error);
 }
 
 ShardTelemetry& Telemetry::AddShard() {

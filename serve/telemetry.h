@@ -17,6 +17,7 @@
 #include "nats_connection.h"
 #include "publisher.h"
 #include "receipts.h"
+#include "serve/metrics/http_server.h"
 
 namespace juncture::serve {
 
@@ -33,12 +34,13 @@ class Telemetry {
   ~Telemetry();
 
   // Serves GET /metrics on `address` ("127.0.0.1:9464") from a background thread.
-  bool Listen(const std::string& address, std::string* error);
+  bool Listen(const std::string& address, const metrics::HttpSecurity& security,
+              std::string* error);
   // The live page (`--ui`, serve/ui/): from now on the shards' decisions, sends,
   // receipts and dead letters also feed a LiveBoard, served with the journeys'
   // picture (`picture`: their SVG) on `address`. Before the shards start.
   bool ListenUi(const std::string& address, std::function<std::string()> picture,
-                std::string* error);
+                const metrics::HttpSecurity& security, std::string* error);
 
   void MessageIn();
   void Reload(bool ok);

@@ -12,6 +12,8 @@
 
 #include <httplib.h>
 
+#include "serve/metrics/http_common.h"
+
 namespace juncture::serve::metrics {
 namespace {
 
@@ -78,13 +80,16 @@ std::optional<Endpoint> ParseEndpoint(std::string_view text, std::string* error)
 }
 
 struct MetricsServer::Impl {
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> owned;
+  httplib::Server& server;
+  explicit Impl(std::unique_ptr<httplib::Server> s) : owned(std::move(s)), server(*owned) {}
   std::thread thread;
   std::atomic<bool> done{false};
   int port = 0;
 };
 
-MetricsServer::MetricsServer(const Registry& registry) : registry_(registry) {}
+MetricsServer::MetricsServer(const Registry& registry, HttpSecurity security)
+    : registry_(registry), security_(std::move(security)) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
 
@@ -93,7 +98,9 @@ bool MetricsServer::Start(const Endpoint& at, std::string* error) {
     if (error) *error = "already running on port " + std::to_string(impl_->port);
     return false;
   }
-  auto impl = std::make_unique<Impl>();
+  std::unique_ptr<httplib::Server> made = MakeServer(security_, error);
+  if (!made) return false;
+  auto impl = std::make_unique<Impl>(std::move(made));
   httplib::Server& s = impl->server;
   // httplib's default socket options set SO_REUSEPORT on Linux, which would let a
   // second process bind the same port and silently take half the scrapes. Plain
@@ -109,7 +116,8 @@ bool MetricsServer::Start(const Endpoint& at, std::string* error) {
   s.set_keep_alive_max_count(1);
   s.set_read_timeout(2, 0);
   s.set_write_timeout(2, 0);
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Authorized(security_, req, res)) return;
     res.set_content(registry_.Render(), kContentType);
   });
 

@@ -22,10 +22,18 @@ struct Endpoint {
 // no "metrics:" prefix; the caller adds its context.)
 std::optional<Endpoint> ParseEndpoint(std::string_view text, std::string* error);
 
+// Who may read an endpoint, and over what: an access token (empty: anyone who can
+// reach it) and a TLS certificate and key in PEM (empty: plain HTTP). The same for
+// /metrics and the live page (`--http-token`, `--http-tls-cert`, `--http-tls-key`).
+struct HttpSecurity {
+  std::string token;
+  std::string tls_cert, tls_key;
+};
+
 class MetricsServer {
  public:
   // `registry` must outlive the server; each scrape renders it afresh.
-  explicit MetricsServer(const Registry& registry);
+  explicit MetricsServer(const Registry& registry, HttpSecurity security = {});
   ~MetricsServer();  // Stop()
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -44,6 +52,7 @@ class MetricsServer {
  private:
   struct Impl;
   const Registry& registry_;
+  const HttpSecurity security_;
   std::unique_ptr<Impl> impl_;
 };
 

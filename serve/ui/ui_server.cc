@@ -10,20 +10,25 @@
 
 #include <httplib.h>
 
+#include "serve/metrics/http_common.h"
+
 #include "ui/page.h"  // kPage: page.html, generated at build time
 
 namespace juncture::serve::ui {
 
 struct UiServer::Impl {
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> owned;
+  httplib::Server& server;
+  explicit Impl(std::unique_ptr<httplib::Server> s) : owned(std::move(s)), server(*owned) {}
   std::thread thread;
   std::atomic<bool> stopping{false};
   std::atomic<bool> done{false};
   int port = 0;
 };
 
-UiServer::UiServer(const LiveBoard& board, std::function<std::string()> picture)
-    : board_(board), picture_(std::move(picture)) {}
+UiServer::UiServer(const LiveBoard& board, std::function<std::string()> picture,
+                   metrics::HttpSecurity security)
+    : board_(board), picture_(std::move(picture)), security_(std::move(security)) {}
 
 UiServer::~UiServer() { Stop(); }
 
@@ -34,7 +39,9 @@ bool UiServer::Listen(const std::string& host_port, std::string* error) {
   std::optional<metrics::Endpoint> at =
       metrics::ParseEndpoint(port_only ? "127.0.0.1:" + host_port : host_port, error);
   if (!at) return false;
-  auto impl = std::make_unique<Impl>();
+  std::unique_ptr<httplib::Server> made = metrics::MakeServer(security_, error);
+  if (!made) return false;
+  auto impl = std::make_unique<Impl>(std::move(made));
   Impl* raw = impl.get();
   httplib::Server& s = impl->server;
   s.set_socket_options([](socket_t sock) {  // as /metrics: no SO_REUSEPORT
@@ -44,6 +51,12 @@ bool UiServer::Listen(const std::string& host_port, std::string* error) {
   // A few open pages at once: each stream holds a worker while it is open.
   s.new_task_queue = [] { return new httplib::ThreadPool(6); };
   s.set_write_timeout(5, 0);
+  // Every route needs the token when there is one (the page passes on its own
+  // ?token= to what it fetches).
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    return metrics::Authorized(security_, req, res) ? httplib::Server::HandlerResponse::Unhandled
+                                                    : httplib::Server::HandlerResponse::Handled;
+  });
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kPage, "text/html; charset=utf-8");
   });

@@ -18,7 +18,8 @@ class UiServer {
  public:
   // `picture` renders the journeys as SVG (called per request: after a reload it
   // shows the new program); `board` must outlive the server.
-  UiServer(const LiveBoard& board, std::function<std::string()> picture);
+  UiServer(const LiveBoard& board, std::function<std::string()> picture,
+           metrics::HttpSecurity security = {});
   ~UiServer();  // Stop()
   UiServer(const UiServer&) = delete;
   UiServer& operator=(const UiServer&) = delete;
@@ -32,6 +33,7 @@ class UiServer {
   struct Impl;
   const LiveBoard& board_;
   std::function<std::string()> picture_;
+  const metrics::HttpSecurity security_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -7,7 +7,9 @@
 // - for each journey, the counts written on its steps add up to that journey's
 //   juncture_decisions_total;
 // - a bad message shows in the dead letters panel with its reason;
-// - the split times panel has a row per channel that sent.
+// - the split times panel has a row per channel that sent;
+// - with --http-token, the page works when its address carries ?token= (it passes it
+//   on to its picture and its event stream), and /metrics wants the token too.
 // Writes a screenshot of the page to SCREENSHOT.png. Exit 0 if every check passes.
 // usage: node live_page_test.js JUNCTURE EXAMPLES_DIR SCREENSHOT.png
 'use strict';
@@ -20,6 +22,8 @@ const os = require('os');
 const path = require('path');
 
 const [juncture, examples, screenshot] = process.argv.slice(2);
+const TOKEN = 's3cret-token';
+const auth = { headers: { Authorization: `Bearer ${TOKEN}` } };
 const failures = [];
 function check(ok, what) {
   if (!ok) {
@@ -57,7 +61,7 @@ async function until(probe, ms) {
 
 // juncture_decisions_total summed: over everything, and by journey.
 async function decisionsTotal(metricsPort) {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, auth)).text();
   let all = 0;
   const byJourney = {};
   for (const line of text.split('\n')) {
@@ -85,11 +89,14 @@ async function main() {
 
     const serveLog = fs.openSync(path.join(tmp, 'serve.log'), 'w');
     const serve = spawn(juncture, ['serve', examples, '--nats', natsUrl, '--ui', `127.0.0.1:${uiPort}`,
-      '--metrics', `127.0.0.1:${metricsPort}`, '--state-dir', path.join(tmp, 'state')],
+      '--metrics', `127.0.0.1:${metricsPort}`, '--state-dir', path.join(tmp, 'state'),
+      '--http-token', TOKEN],
     { stdio: ['ignore', serveLog, serveLog] });
     children.push(serve);
-    const started = await until(async () => (await fetch(`http://127.0.0.1:${uiPort}/api/board`)).ok, 20000);
+    const started = await until(async () => (await fetch(`http://127.0.0.1:${uiPort}/api/board`, auth)).ok, 20000);
     if (!check(started, 'serve --ui answers: ' + fs.readFileSync(path.join(tmp, 'serve.log'), 'utf8'))) return;
+    check((await fetch(`http://127.0.0.1:${uiPort}/`)).status === 401, 'the page wants the token');
+    check((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status === 401, '/metrics wants the token');
 
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -97,7 +104,7 @@ async function main() {
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(`http://127.0.0.1:${uiPort}/`);
+    await page.goto(`http://127.0.0.1:${uiPort}/?token=${TOKEN}`);
     await page.waitForSelector('#journeys svg g.node', { timeout: 20000 });
     const nodes = await page.$$eval('#journeys svg g.node title', (ts) => ts.map((t) => t.textContent));
     for (const j of ['cart_rescue', 'onboarding', 'win_back']) {

@@ -140,6 +140,12 @@ Runner AddServeCommand(CLI::App& app) {
                  "serve Prometheus /metrics on HOST:PORT (e.g. 127.0.0.1:9464)");
   app.add_option("--ui", s.ui_address,
                  "serve the live journey page on HOST:PORT (e.g. 127.0.0.1:8080; off by default)");
+  app.add_option("--http-token", s.http_token,
+                 "require this token on /metrics and the live page (Authorization: Bearer, "
+                 "or ?token= in the page's address)");
+  app.add_option("--http-tls-cert", s.http_tls_cert,
+                 "serve /metrics and the live page over HTTPS with this certificate (PEM)");
+  app.add_option("--http-tls-key", s.http_tls_key, "the private key (PEM) of --http-tls-cert");
   app.add_option("--user", n.user, "NATS user name");
   app.add_option("--password", n.password, "NATS password");
   app.add_option("--token", n.token, "NATS authentication token");

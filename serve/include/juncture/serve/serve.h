@@ -116,6 +116,9 @@ struct ServeOptions {
   // as SVG (the command line renders them with Graphviz; called per page load).
   std::string ui_address;
   std::function<std::string()> ui_picture;
+  // Both endpoints: an access token ("" = none) and TLS (a certificate and key in
+  // PEM; "" = plain HTTP).
+  std::string http_token, http_tls_cert, http_tls_key;
   std::vector<std::string> watch_files;  // reload when one of them changes ("" = none)
   bool quiet = false;                    // no per-event log lines
   // Core NATS: what NATS.c may hold for serve, per subscription, before it drops

@@ -1,0 +1,24 @@
+// What the two HTTP endpoints of serve share (GET /metrics and the live page): a
+// server made with or without TLS, and the check of the access token. Private to
+// serve/: it brings httplib's header.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <httplib.h>
+
+#include "serve/metrics/http_server.h"
+
+namespace juncture::serve::metrics {
+
+// A plain server, or one speaking TLS with `security`'s certificate and key; null
+// with *error set if they cannot be read.
+std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::string* error);
+
+// Whether `req` carries the token (`Authorization: Bearer TOKEN`, or `?token=TOKEN`
+// for a browser's page, its images and its event stream); true when none is needed.
+// Sets a 401 on `res` when it does not.
+bool Authorized(const HttpSecurity& security, const httplib::Request& req, httplib::Response& res);
+
+}  // namespace juncture::serve::metrics
