@@ -6,6 +6,7 @@
 #include "cluster.h"
 #include "stop_signals.h"
 #include "telemetry.h"
+#include "ui/ui_server.h"
 
 namespace juncture::serve {
 
@@ -115,7 +116,7 @@ bool Server::Start(std::string* error) {
       shard().engine().evaluator_name() +
       (sharded() ? " in " + std::to_string(shards_.size()) + " shards" : "") +
       (options_.metrics_address.empty() ? "" : "; metrics on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + options_.metrics_address + "/metrics") +
-      (options_.ui_address.empty() ? "" : "; live page on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + options_.ui_address + "/"));
+      (options_.ui_address.empty() ? "" : "; live page on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + ui::UiAddress(options_.ui_address) + "/"));
   return true;
 }
 

@@ -32,12 +32,17 @@ UiServer::UiServer(const LiveBoard& board, std::function<std::string()> picture,
 
 UiServer::~UiServer() { Stop(); }
 
+std::string UiAddress(const std::string& given) {
+  // The page is only shown beyond this machine when an interface is named.
+  if (!given.empty() && given.find_first_not_of("0123456789") == std::string::npos) {
+    return "127.0.0.1:" + given;
+  }
+  if (!given.empty() && given[0] == ':') return "127.0.0.1" + given;
+  return given;
+}
+
 bool UiServer::Listen(const std::string& host_port, std::string* error) {
-  // A port alone means loopback: the page is only shown further when told so.
-  const bool port_only = !host_port.empty() &&
-                         host_port.find_first_not_of("0123456789") == std::string::npos;
-  std::optional<metrics::Endpoint> at =
-      metrics::ParseEndpoint(port_only ? "127.0.0.1:" + host_port : host_port, error);
+  std::optional<metrics::Endpoint> at = metrics::ParseEndpoint(UiAddress(host_port), error);
   if (!at) return false;
   std::unique_ptr<httplib::Server> made = metrics::MakeServer(security_, error);
   if (!made) return false;
@@ -49,11 +54,16 @@ bool UiServer::Listen(const std::string& host_port, std::string* error) {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   // A few open pages at once: each stream holds a worker while it is open.
-  s.new_task_queue = [] { return new httplib::ThreadPool(6); };
+  s.new_task_queue = [] { return new httplib::ThreadPool(16); };
   s.set_write_timeout(5, 0);
+  s.set_keep_alive_timeout(1);  // an idle browser connection does not delay a stop
   // Every route needs the token when there is one (the page passes on its own
   // ?token= to what it fetches).
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/favicon.ico") {  // browsers ask; nothing to show, nothing to hide
+      res.status = 204;
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return metrics::Authorized(security_, req, res) ? httplib::Server::HandlerResponse::Unhandled
                                                     : httplib::Server::HandlerResponse::Handled;
   });

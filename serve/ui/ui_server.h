@@ -14,6 +14,10 @@
 
 namespace juncture::serve::ui {
 
+// The address the page is served on: `given`, but a port alone ("8080") or without a
+// host (":8080") means loopback ("127.0.0.1:8080").
+std::string UiAddress(const std::string& given);
+
 class UiServer {
  public:
   // `picture` renders the journeys as SVG (called per request: after a reload it

@@ -204,6 +204,19 @@ def main():
         labels = complete(typing, "when event.", len("when event."))
         check("cart_value" in labels and "item_count" in labels and "order_id" not in labels,
               "after `event.` in a trigger: its event's fields: %s" % labels)
+        # In a `wait until`'s else block, `event` is what it was before the wait; after
+        # the whole step, any of them: only the fields they all have (here none). (A
+        # text that parses: completion at `event.|customer`.)
+        typing = JOURNEY.replace('    send email "thanks" { order: event.order_id }\n  }\n',
+                                 '    send email "thanks" { order: event.order_id }\n  } else {\n'
+                                 '    send email "nudge" { v: event.customer }\n  }\n')
+        labels = complete(typing, "v: event.", len("v: event."))
+        check("cart_value" in labels and "order_id" not in labels,
+              "in a wait until's else block: the event before the wait: %s" % labels)
+        typing = JOURNEY.replace('  }\n}\n', '  }\n  send email "after" { v: event.customer }\n}\n')
+        labels = complete(typing, "v: event.", len("v: event."))
+        check("cart_value" not in labels and "order_id" not in labels and "customer" in labels,
+              "after a wait until: the fields every possible event has: %s" % labels)
         labels = complete(JOURNEY, "profile.first_name", len("profile."))
         check({"first_name", "email_opt_in", "timezone"} <= set(labels), "after `profile.`: %s" % labels)
         typing = JOURNEY.replace('send email "thanks"', "send ")
@@ -225,7 +238,7 @@ def main():
                                                   "options": {"tabSize": 2, "insertSpaces": True}})
         edits = (r or {}).get("result") or []
         check(len(edits) == 1 and "event purchase {\n  amount: float\n  order_id: string\n}  // kept"
-              in edits[0]["newText"] and edits[0]["range"]["end"] == {"line": 6, "character": 0},
+              in edits[0]["newText"] and edits[0]["range"]["end"] == {"line": 5, "character": 0},
               "formatting: one edit, canonical, comment kept: %s" % edits)
 
         r = c.request("textDocument/documentSymbol", {"textDocument": {"uri": ju}})
@@ -247,6 +260,20 @@ def main():
                                               "position": pos(JOURNEY, "big_cart", 1),
                                               "newName": "when"})
         check((r or {}).get("error", {}).get("code") == -32602, "rename to a keyword: refused: %s" % r)
+
+        # A file outside the workspace joins the program while it is open; once closed,
+        # its problems are cleared.
+        outside_dir = tempfile.mkdtemp()
+        outside = os.path.join(os.path.realpath(outside_dir), "other.jny")
+        ou = uri_of(outside)
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": ou, "languageId": "juncture",
+                                                           "version": 1, "text": "segment big_cart = true\n"}})
+        d = c.diagnostics_for(ou)
+        errs = [x for x in (d or {}).get("params", {}).get("diagnostics", []) if x["severity"] == 1]
+        check(len(errs) == 1 and errs[0]["code"] == "duplicate", "an outside file's error: %s" % d)
+        c.notify("textDocument/didClose", {"textDocument": {"uri": ou}})
+        d = c.diagnostics_for(ou)
+        check(d is not None and d["params"]["diagnostics"] == [], "closed: its problems cleared: %s" % d)
 
         # Bad input: an error each, and the server goes on.
         c.send_raw(b"Content-Length: 9\r\n\r\n{not json")

@@ -1,6 +1,7 @@
 #include "juncture/lsp/features.h"
 
 #include <algorithm>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -240,54 +241,113 @@ const ast::JourneyDecl* JourneyAt(const ast::Program& p, compiler::FileId file, 
   return nullptr;
 }
 
-// The innermost `wait until` whose block after `within` holds `line`: its events.
-bool WaitUntilEvents(const ast::Block& b, uint32_t line, std::vector<const ast::EventDecl*>& out) {
+using Events = std::vector<const ast::EventDecl*>;
+
+void AddAll(Events& to, const Events& more) {
+  for (const ast::EventDecl* e : more) {
+    if (std::find(to.begin(), to.end(), e) == to.end()) to.push_back(e);
+  }
+}
+
+// Every event a `wait until` inside `b` (at any depth) waits for.
+void Awaited(const ast::Block& b, Events& out) {
   for (const ast::StepPtr& s : b.steps) {
-    if (s->range.begin.line > line || line > s->range.end.line) continue;
     if (s->kind == ast::StepKind::kWaitUntil) {
       const auto& w = static_cast<const ast::WaitUntilStep&>(*s);
-      if (w.on_event && WaitUntilEvents(*w.on_event, line, out)) return true;
-      const bool in_block = w.on_event && w.on_event->range.begin.line <= line;
-      const bool on_its_line = w.range.begin.line == line;  // its own `when`
-      if (in_block || on_its_line) {
-        out.clear();
-        for (const ast::EventName& e : w.events) {
-          if (e.decl) out.push_back(e.decl);
-        }
-        return true;
+      for (const ast::EventName& e : w.events) {
+        if (e.decl) AddAll(out, {e.decl});
       }
-      if (w.on_timeout && WaitUntilEvents(*w.on_timeout, line, out)) return true;
+      if (w.on_event) Awaited(*w.on_event, out);
+      if (w.on_timeout) Awaited(*w.on_timeout, out);
     } else if (s->kind == ast::StepKind::kIf) {
       const auto& f = static_cast<const ast::IfStep&>(*s);
-      for (const ast::IfArm& arm : f.arms) {
-        if (WaitUntilEvents(arm.body, line, out)) return true;
-      }
-      if (f.else_body && WaitUntilEvents(*f.else_body, line, out)) return true;
+      for (const ast::IfArm& arm : f.arms) Awaited(arm.body, out);
+      if (f.else_body) Awaited(*f.else_body, out);
     } else if (s->kind == ast::StepKind::kSplit) {
-      for (const ast::SplitArm& arm : static_cast<const ast::SplitStep&>(*s).arms) {
-        if (WaitUntilEvents(arm.body, line, out)) return true;
-      }
+      for (const ast::SplitArm& arm : static_cast<const ast::SplitStep&>(*s).arms) Awaited(arm.body, out);
     }
   }
-  return false;
+}
+
+bool InBlock(const std::optional<ast::Block>& b, uint32_t line) {
+  return b && b->range.begin.line <= line && line <= b->range.end.line;
+}
+
+// What `event` may be at `line` inside `b`, where it may be `current` on entry, as
+// the checker binds it: the awaited events inside a `wait until`'s block, what it
+// was before in its `else` block, and after a step any event a `wait until` in it
+// awaited too. False if `line` is not in `b`.
+bool BoundIn(const ast::Block& b, uint32_t line, Events current, Events& out) {
+  for (const ast::StepPtr& s : b.steps) {
+    if (s->range.end.line < line) {  // before the line: it may have rebound `event`
+      Events awaited;
+      if (s->kind == ast::StepKind::kWaitUntil) {
+        const auto& w = static_cast<const ast::WaitUntilStep&>(*s);
+        for (const ast::EventName& e : w.events) {
+          if (e.decl) AddAll(awaited, {e.decl});
+        }
+        if (w.on_event) Awaited(*w.on_event, awaited);
+        if (w.on_timeout) Awaited(*w.on_timeout, awaited);
+      } else if (s->kind == ast::StepKind::kIf) {
+        const auto& f = static_cast<const ast::IfStep&>(*s);
+        for (const ast::IfArm& arm : f.arms) Awaited(arm.body, awaited);
+        if (f.else_body) Awaited(*f.else_body, awaited);
+      } else if (s->kind == ast::StepKind::kSplit) {
+        for (const ast::SplitArm& arm : static_cast<const ast::SplitStep&>(*s).arms) Awaited(arm.body, awaited);
+      }
+      AddAll(current, awaited);
+      continue;
+    }
+    if (s->range.begin.line > line) break;
+    // The line is in this step.
+    if (s->kind == ast::StepKind::kWaitUntil) {
+      const auto& w = static_cast<const ast::WaitUntilStep&>(*s);
+      Events events;
+      for (const ast::EventName& e : w.events) {
+        if (e.decl) events.push_back(e.decl);
+      }
+      if (InBlock(w.on_event, line)) return BoundIn(*w.on_event, line, events, out) || (out = events, true);
+      if (InBlock(w.on_timeout, line)) return BoundIn(*w.on_timeout, line, current, out) || (out = current, true);
+      out = events;  // its own `when`
+      return true;
+    }
+    if (s->kind == ast::StepKind::kIf) {
+      const auto& f = static_cast<const ast::IfStep&>(*s);
+      for (const ast::IfArm& arm : f.arms) {
+        if (arm.body.range.begin.line <= line && line <= arm.body.range.end.line) {
+          return BoundIn(arm.body, line, current, out) || (out = current, true);
+        }
+      }
+      if (InBlock(f.else_body, line)) return BoundIn(*f.else_body, line, current, out) || (out = current, true);
+    } else if (s->kind == ast::StepKind::kSplit) {
+      for (const ast::SplitArm& arm : static_cast<const ast::SplitStep&>(*s).arms) {
+        if (arm.body.range.begin.line <= line && line <= arm.body.range.end.line) {
+          return BoundIn(arm.body, line, current, out) || (out = current, true);
+        }
+      }
+    }
+    out = current;  // a send's parameters, an `if`'s condition
+    return true;
+  }
+  out = current;  // after its last step (or past it, in a text being typed)
+  return b.range.begin.line <= line;
 }
 
 // The events `event` may be at `line` of a journey.
-std::vector<const ast::EventDecl*> BoundEvents(const ast::JourneyDecl& j, uint32_t line) {
-  std::vector<const ast::EventDecl*> out;
+Events BoundEvents(const ast::JourneyDecl& j, uint32_t line) {
   for (const auto* clauses : {&j.triggers, &j.exits}) {
     for (const ast::Trigger& t : *clauses) {
       if (t.range.begin.line == line && t.event.decl) return {t.event.decl};
     }
   }
   if (j.goal && j.goal->range.begin.line == line && j.goal->event.decl) return {j.goal->event.decl};
-  if (WaitUntilEvents(j.body, line, out)) return out;
+  Events triggers;
   for (const ast::Trigger& t : j.triggers) {
-    if (t.event.decl && std::find(out.begin(), out.end(), t.event.decl) == out.end()) {
-      out.push_back(t.event.decl);
-    }
+    if (t.event.decl) AddAll(triggers, {t.event.decl});
   }
-  return out;
+  Events out;
+  if (BoundIn(j.body, line, triggers, out)) return out;
+  return triggers;  // the header (`eligible`)
 }
 
 const ast::EventDecl* EventNamed(const Compilation& c, const std::string& name) {
@@ -523,9 +583,15 @@ json Formatting(const Workspace& ws, const std::string& path) {
   compiler::FormatResult r = compiler::FormatSource(path, text);
   if (!r.ok) throw RequestError(kRequestFailed, "not formatted: " + r.diagnostics);
   if (r.text == text) return json::array();
+  // The end of the document: its last line, after its last character.
   const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  const size_t last = text.rfind('\n');
+  const std::string tail = last == std::string::npos ? text : text.substr(last + 1);
   return json::array({{{"range", {{"start", {{"line", 0}, {"character", 0}}},
-                                  {"end", {{"line", lines + 1}, {"character", 0}}}}},
+                                  {"end", {{"line", lines}, {"character", Utf16Column(tail, 1 + static_cast<uint32_t>(
+                                      std::count_if(tail.begin(), tail.end(), [](char ch) {
+                                        return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+                                      })))}}}}},
                        {"newText", r.text}}});
 }
 

@@ -1,6 +1,7 @@
 #include "juncture/lsp/server.h"
 
 #include <filesystem>
+#include <map>
 #include <iostream>
 
 #include "juncture/lsp/features.h"
@@ -65,7 +66,7 @@ void Server::Handle(const json& message) {
     if (request) WriteMessage(out_, ErrorResponse(id, e.code, e.what()));
   } catch (const json::exception& e) {
     // Missing or mistyped parameters.
-    if (request) WriteMessage(out_, ErrorResponse(id, kInvalidParams, e.what()));
+    if (request) WriteMessage(out_, ErrorResponse(id, kInvalidParams, std::string("bad params: ") + e.what()));
   } catch (const std::exception& e) {
     if (request) WriteMessage(out_, ErrorResponse(id, kInternalError, e.what()));
   }
@@ -133,7 +134,16 @@ void Server::Notify(const std::string& method, const json& params) {
 
 void Server::Publish() {
   workspace_.Compile();
-  for (auto& [path, diagnostics] : Diagnostics(workspace_)) {
+  std::map<std::string, json> all = Diagnostics(workspace_);
+  // A file that left the program (an outside file closed): its problems go too.
+  for (const std::string& gone : published_) {
+    if (!all.count(gone)) all[gone] = json::array();
+  }
+  published_.clear();
+  for (auto& [path, diagnostics] : all) {
+    if (workspace_.current() && FindFile(*workspace_.current(), path) != compiler::kNoFile) {
+      published_.insert(path);
+    }
     WriteMessage(out_, {{"jsonrpc", "2.0"},
                         {"method", "textDocument/publishDiagnostics"},
                         {"params", {{"uri", PathToUri(path)}, {"diagnostics", diagnostics}}}});

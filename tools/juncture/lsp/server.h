@@ -8,6 +8,8 @@
 #pragma once
 
 #include <iosfwd>
+#include <set>
+#include <string>
 
 #include "juncture/lsp/jsonrpc.h"
 #include "juncture/lsp/workspace.h"
@@ -33,6 +35,7 @@ class Server {
   bool initialized_ = false;
   bool shutdown_ = false;
   bool exit_ = false;
+  std::set<std::string> published_;  // files whose diagnostics the client holds
 };
 
 }  // namespace juncture::lsp
