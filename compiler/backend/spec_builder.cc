@@ -155,6 +155,7 @@ class Builder {
     s.name = c.name;
     s.consent = Add(c.consent);
     s.consent_text = c.consent_text;
+    if (c.consent) Traits(*c.consent, s.consent_traits);
     s.has_quiet = c.has_quiet;
     s.quiet_start_minute = c.quiet.start_minute;
     s.quiet_end_minute = c.quiet.end_minute;
@@ -213,6 +214,20 @@ class Builder {
     c.test = Add(test);
     Segments(*test, c.segments);
     return c;
+  }
+
+  // Adds to `out` the profile fields `e` reads (through segments too), each once.
+  void Traits(const ir::Expr& e, std::vector<std::string>& out) const {
+    if ((e.op == ir::Op::kProfileField || e.op == ir::Op::kProfilePresent) && !e.name.empty() &&
+        std::find(out.begin(), out.end(), e.name) == out.end()) {
+      out.push_back(e.name);
+    }
+    if (e.op == ir::Op::kSegment && e.index < p_.segments.size() && p_.segments[e.index].body) {
+      Traits(*p_.segments[e.index].body, out);
+    }
+    for (const ir::ExprPtr& a : e.args) {
+      if (a) Traits(*a, out);
+    }
   }
 
   // Adds to `out` the segments `e` reads, and those they read, each once, in the order

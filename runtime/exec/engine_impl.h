@@ -461,6 +461,8 @@ class Engine::Impl {
   void TraceGuard(int64_t at, std::string_view text);
   void TraceDeadline(const JourneySpec& journey, int64_t signal, int64_t at);
   void TraceApproval(const JourneySpec& journey, int64_t at);
+  // The channel's consent, its value and the traits it read.
+  void TraceConsent(const ChannelSpec& ch, const CustomerState& c, bool given, int64_t at);
   void TraceLimit(const StepSpec& s, const GuardSpec& g, const JnValue& value, bool over,
                   int64_t at);
   // `holder`: the journey holding the channel in this batch (-1: none).

@@ -21,9 +21,7 @@ bool Engine::Impl::Consent(uint32_t channel, const std::string& customer, Custom
   JnContext ctx = Context(host, customer, nullptr);
   const ChannelSpec& ch = spec_->channels[channel];
   const bool given = program_.evaluator->Test(ch.consent, ctx);
-  if (tracing_ && ch.consent != kNoExpr) {
-    TraceGuard(at, "consent " + ch.consent_text + ": " + (given ? "true" : "false -> suppressed consent"));
-  }
+  if (tracing_ && ch.consent != kNoExpr) TraceConsent(ch, c, given, at);
   return given;
 }
 

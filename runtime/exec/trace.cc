@@ -278,6 +278,24 @@ void Engine::Impl::TraceDeadline(const JourneySpec& journey, int64_t signal, int
                      (late ? " -> suppressed late" : ", in time"));
 }
 
+void Engine::Impl::TraceConsent(const ChannelSpec& ch, const CustomerState& c, bool given,
+                                int64_t at) {
+  std::string text = "consent " + ch.consent_text + ": " + (given ? "true" : "false");
+  std::string traits;
+  // (A consent that is one trait says its value already.)
+  const bool bare = ch.consent_traits.size() == 1 && ch.consent_text == "profile." + ch.consent_traits[0];
+  for (const std::string& name : bare ? std::vector<std::string>{} : ch.consent_traits) {
+    for (const FieldSpec& f : spec_->profile.fields) {
+      if (f.name != name) continue;
+      traits += (traits.empty() ? " (" : ", ") + std::string("profile.") + name + " = " +
+                FieldText(*c.profile, f, JN_PROFILE_PRESENT_OFFSET);
+    }
+  }
+  if (!traits.empty()) text += traits + ")";
+  if (!given) text += " -> suppressed consent";
+  TraceGuard(at, text);
+}
+
 void Engine::Impl::TraceApproval(const JourneySpec& journey, int64_t at) {
   std::string text = "approval: this version (" + journey.version + ") is not approved";
   for (size_t k = 0; k < journey.missing_roles.size(); ++k) {

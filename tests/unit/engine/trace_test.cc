@@ -343,5 +343,20 @@ journey j { on cart when event.value > 10  send push "x" }
                                      "; reenter never\nclause|j||on cart when event.value > 10: false\n"));
 }
 
+TEST(Trace, ConsentShowsTheTraitsItRead) {
+  Explained x(R"(
+segment reachable = profile.country != "" and profile.tier != "blocked"
+channel email { consent profile.email_opt_in and reachable }
+journey j { on cart  send email "x" }
+)");
+  Recorder r;
+  x.engine->SetTrace(&r, "ana");
+  x.Feed(IdentifyJson("ana", At(0), R"({"tier":"blocked","country":"FR"})", "i1"));
+  x.Feed(TrackJson("ana", "cart", At(kMinute), R"({"value": 1})", "m1"));
+  EXPECT_THAT(r.lines, Contains("guardrail|j|s1|consent profile.email_opt_in and reachable: false "
+                                "(profile.email_opt_in = true, profile.country = \"FR\", "
+                                "profile.tier = \"blocked\") -> suppressed consent"));
+}
+
 }  // namespace
 }  // namespace juncture::enginetest

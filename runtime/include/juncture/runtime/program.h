@@ -61,6 +61,7 @@ struct ChannelSpec {
   std::string name;
   ExprId consent = kNoExpr;
   std::string consent_text;  // as written, for explanations ("" if none)
+  std::vector<std::string> consent_traits;  // the profile fields it reads (explanations)
   bool has_quiet = false;
   int quiet_start_minute = 0, quiet_end_minute = 0;
   bool quiet_local = false, quiet_drop = false;
