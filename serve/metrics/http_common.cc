@@ -1,10 +1,39 @@
 #include "serve/metrics/http_common.h"
 
+#include <netdb.h>
 #include <openssl/crypto.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
 
 namespace juncture::serve::metrics {
+namespace {
+
+std::string Display(const Endpoint& at) {
+  bool v6 = at.host.find(':') != std::string::npos;
+  return (v6 ? "[" + at.host + "]" : at.host) + ":" + std::to_string(at.port);
+}
+
+// Why binding failed, from errno after the attempt, or from resolving the host
+// ourselves when the name was the problem (errno says nothing useful then).
+std::string BindError(const Endpoint& at, int err) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  int rc = getaddrinfo(at.host.c_str(), nullptr, &hints, &result);
+  if (rc != 0) return "cannot resolve host '" + at.host + "': " + gai_strerror(rc);
+  freeaddrinfo(result);
+  std::string msg = "cannot listen on " + Display(at);
+  if (err != 0) msg += std::string(": ") + std::strerror(err);
+  return msg;
+}
+
+}  // namespace
 
 std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::string* error) {
   if (security.tls_cert.empty() && security.tls_key.empty()) return std::make_unique<httplib::Server>();
@@ -41,6 +70,32 @@ bool Authorized(const HttpSecurity& security, const httplib::Request& req, httpl
   res.set_header("WWW-Authenticate", "Bearer");
   res.set_content("a token is needed (Authorization: Bearer TOKEN, or ?token=TOKEN)\n", "text/plain");
   return false;
+}
+
+}  // namespace juncture::serve::metrics
+
+namespace juncture::serve::metrics {
+
+int BindAndServe(httplib::Server& server, const Endpoint& at, std::thread& thread,
+                 std::atomic<bool>& done, std::string* error) {
+  errno = 0;
+  int port = at.port;
+  if (port == 0) {
+    port = server.bind_to_any_port(at.host);  // the chosen port, or -1
+  } else if (!server.bind_to_port(at.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    if (error) *error = BindError(at, errno);
+    return 0;
+  }
+  thread = std::thread([&server, &done] {
+    server.listen_after_bind();
+    done = true;
+  });
+  // httplib's stop() does nothing until the accept loop has started: wait for it.
+  while (!server.is_running() && !done) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  return port;
 }
 
 }  // namespace juncture::serve::metrics

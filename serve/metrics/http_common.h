@@ -3,8 +3,10 @@
 // serve/: it brings httplib's header.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <httplib.h>
 
@@ -20,5 +22,12 @@ std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::s
 // for a browser's page, its images and its event stream); true when none is needed.
 // Sets a 401 on `res` when it does not.
 bool Authorized(const HttpSecurity& security, const httplib::Request& req, httplib::Response& res);
+
+// Binds `server` to `at` (port 0: any free one) now, so that a taken port or an
+// unknown host fails here, then serves it on `thread` (which sets `done` when the
+// server stops). Returns the bound port once the accept loop runs (from then on
+// stop() always works), or 0 with *error set and no thread started.
+int BindAndServe(httplib::Server& server, const Endpoint& at, std::thread& thread,
+                 std::atomic<bool>& done, std::string* error);
 
 }  // namespace juncture::serve::metrics

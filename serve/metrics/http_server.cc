@@ -1,13 +1,9 @@
 #include "serve/metrics/http_server.h"
 
-#include <netdb.h>
 #include <sys/socket.h>
 
 #include <atomic>
-#include <cerrno>
 #include <charconv>
-#include <chrono>
-#include <cstring>
 #include <thread>
 
 #include <httplib.h>
@@ -18,27 +14,6 @@ namespace juncture::serve::metrics {
 namespace {
 
 constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-std::string Display(const Endpoint& at) {
-  bool v6 = at.host.find(':') != std::string::npos;
-  return (v6 ? "[" + at.host + "]" : at.host) + ":" + std::to_string(at.port);
-}
-
-// Why binding failed, from errno after the attempt, or from resolving the host
-// ourselves when the name was the problem (errno says nothing useful then).
-std::string BindError(const Endpoint& at, int err) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* result = nullptr;
-  int rc = getaddrinfo(at.host.c_str(), nullptr, &hints, &result);
-  if (rc != 0) return "cannot resolve host '" + at.host + "': " + gai_strerror(rc);
-  freeaddrinfo(result);
-  std::string msg = "cannot listen on " + Display(at);
-  if (err != 0) msg += std::string(": ") + std::strerror(err);
-  return msg;
-}
 
 }  // namespace
 
@@ -121,28 +96,8 @@ bool MetricsServer::Start(const Endpoint& at, std::string* error) {
     res.set_content(registry_.Render(), kContentType);
   });
 
-  errno = 0;
-  int port = at.port;
-  if (port == 0) {
-    port = s.bind_to_any_port(at.host);  // the chosen port, or -1
-  } else if (!s.bind_to_port(at.host, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    if (error) *error = BindError(at, errno);
-    return false;
-  }
-  impl->port = port;
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] {
-    raw->server.listen_after_bind();
-    raw->done = true;
-  });
-  // httplib's stop() does nothing until the accept loop has started, so wait for
-  // it here: after Start returns, Stop always works.
-  while (!raw->server.is_running() && !raw->done) {
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
+  impl->port = BindAndServe(s, at, impl->thread, impl->done, error);
+  if (impl->port == 0) return false;
   impl_ = std::move(impl);
   return true;
 }

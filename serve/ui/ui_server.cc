@@ -103,25 +103,8 @@ bool UiServer::Listen(const std::string& host_port, std::string* error) {
           return chunk.empty() || sink.write(chunk.data(), chunk.size());
         });
   });
-  errno = 0;
-  int port = at->port;
-  if (port == 0) {
-    port = s.bind_to_any_port(at->host);
-  } else if (!s.bind_to_port(at->host, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    if (error) *error = "cannot listen on " + host_port + (errno ? ": " + std::string(std::strerror(errno)) : "");
-    return false;
-  }
-  impl->port = port;
-  impl->thread = std::thread([raw] {
-    raw->server.listen_after_bind();
-    raw->done = true;
-  });
-  while (!raw->server.is_running() && !raw->done) {
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
+  impl->port = metrics::BindAndServe(s, *at, impl->thread, impl->done, error);
+  if (impl->port == 0) return false;
   impl_ = std::move(impl);
   return true;
 }

@@ -249,23 +249,25 @@ void AddAll(Events& to, const Events& more) {
   }
 }
 
-// Every event a `wait until` inside `b` (at any depth) waits for.
+// Every event a `wait until` in `s` (itself, or at any depth inside it) waits for.
+void Awaited(const ast::Step& s, Events& out);
 void Awaited(const ast::Block& b, Events& out) {
-  for (const ast::StepPtr& s : b.steps) {
-    if (s->kind == ast::StepKind::kWaitUntil) {
-      const auto& w = static_cast<const ast::WaitUntilStep&>(*s);
-      for (const ast::EventName& e : w.events) {
-        if (e.decl) AddAll(out, {e.decl});
-      }
-      if (w.on_event) Awaited(*w.on_event, out);
-      if (w.on_timeout) Awaited(*w.on_timeout, out);
-    } else if (s->kind == ast::StepKind::kIf) {
-      const auto& f = static_cast<const ast::IfStep&>(*s);
-      for (const ast::IfArm& arm : f.arms) Awaited(arm.body, out);
-      if (f.else_body) Awaited(*f.else_body, out);
-    } else if (s->kind == ast::StepKind::kSplit) {
-      for (const ast::SplitArm& arm : static_cast<const ast::SplitStep&>(*s).arms) Awaited(arm.body, out);
+  for (const ast::StepPtr& s : b.steps) Awaited(*s, out);
+}
+void Awaited(const ast::Step& s, Events& out) {
+  if (s.kind == ast::StepKind::kWaitUntil) {
+    const auto& w = static_cast<const ast::WaitUntilStep&>(s);
+    for (const ast::EventName& e : w.events) {
+      if (e.decl) AddAll(out, {e.decl});
     }
+    if (w.on_event) Awaited(*w.on_event, out);
+    if (w.on_timeout) Awaited(*w.on_timeout, out);
+  } else if (s.kind == ast::StepKind::kIf) {
+    const auto& f = static_cast<const ast::IfStep&>(s);
+    for (const ast::IfArm& arm : f.arms) Awaited(arm.body, out);
+    if (f.else_body) Awaited(*f.else_body, out);
+  } else if (s.kind == ast::StepKind::kSplit) {
+    for (const ast::SplitArm& arm : static_cast<const ast::SplitStep&>(s).arms) Awaited(arm.body, out);
   }
 }
 
@@ -280,22 +282,7 @@ bool InBlock(const std::optional<ast::Block>& b, uint32_t line) {
 bool BoundIn(const ast::Block& b, uint32_t line, Events current, Events& out) {
   for (const ast::StepPtr& s : b.steps) {
     if (s->range.end.line < line) {  // before the line: it may have rebound `event`
-      Events awaited;
-      if (s->kind == ast::StepKind::kWaitUntil) {
-        const auto& w = static_cast<const ast::WaitUntilStep&>(*s);
-        for (const ast::EventName& e : w.events) {
-          if (e.decl) AddAll(awaited, {e.decl});
-        }
-        if (w.on_event) Awaited(*w.on_event, awaited);
-        if (w.on_timeout) Awaited(*w.on_timeout, awaited);
-      } else if (s->kind == ast::StepKind::kIf) {
-        const auto& f = static_cast<const ast::IfStep&>(*s);
-        for (const ast::IfArm& arm : f.arms) Awaited(arm.body, awaited);
-        if (f.else_body) Awaited(*f.else_body, awaited);
-      } else if (s->kind == ast::StepKind::kSplit) {
-        for (const ast::SplitArm& arm : static_cast<const ast::SplitStep&>(*s).arms) Awaited(arm.body, awaited);
-      }
-      AddAll(current, awaited);
+      Awaited(*s, current);
       continue;
     }
     if (s->range.begin.line > line) break;
