@@ -551,35 +551,33 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
   const Members members(root);
   std::string_view type, text;
   dom::element el;
-  // Whose message it is and its id, read first, so that a message refused below can
-  // still be told to its customer (DecodeMessage keeps them); the checks keep their
-  // order.
-  if (GetString(members, kMessageId, text, el) == Lookup::kOk) out.message_id = std::string(text);
-  if (GetString(members, kUserId, text, el) == Lookup::kOk && !text.empty()) {
-    out.customer = std::string(text);
-  } else if (GetString(members, kAnonymousId, text, el) == Lookup::kOk) {
-    out.customer = std::string(text);
+  // Whose message it is and its id, looked up first (once), so that a message refused
+  // below can still be told to its customer (DecodeMessage keeps them); the checks
+  // keep their order.
+  std::string_view id, user, anonymous;
+  const Lookup id_lookup = GetString(members, kMessageId, id, el);
+  const bool has_user = GetString(members, kUserId, user, el) == Lookup::kOk && !user.empty();
+  const bool has_anonymous =
+      !has_user && GetString(members, kAnonymousId, anonymous, el) == Lookup::kOk && !anonymous.empty();
+  if (id_lookup == Lookup::kOk) out.message_id = std::string(id);
+  if (has_user || has_anonymous) {
+    out.customer = std::string(has_user ? user : anonymous);
+    out.customer_is_anonymous = !has_user;
   }
   if (GetString(members, kType, type, el) != Lookup::kOk || (type != "track" && type != "identify")) {
     error = "type must be \"track\" or \"identify\"";
     return false;
   }
-  switch (GetString(members, kMessageId, text, el)) {
+  switch (id_lookup) {
     case Lookup::kMissing: error = "missing messageId"; return false;
     case Lookup::kWrongType: error = "messageId must be a non-empty string"; return false;
     case Lookup::kOk: break;
   }
-  if (text.empty()) {
+  if (id.empty()) {
     error = "messageId must be a non-empty string";
     return false;
   }
-  out.message_id = std::string(text);
-  if (GetString(members, kUserId, text, el) == Lookup::kOk && !text.empty()) {
-    out.customer = std::string(text);
-  } else if (GetString(members, kAnonymousId, text, el) == Lookup::kOk && !text.empty()) {
-    out.customer = std::string(text);
-    out.customer_is_anonymous = true;
-  } else {
+  if (!has_user && !has_anonymous) {
     error = "missing userId and anonymousId";
     return false;
   }
