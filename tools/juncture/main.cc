@@ -25,7 +25,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"Juncture: real-time customer journeys, compiled."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "juncture 0.1.0");
+  app.set_version_flag("--version", "juncture " JUNCTURE_VERSION);  // project(VERSION)
   std::vector<std::pair<CLI::App*, juncture::tools::Runner>> commands;
   auto add = [&](const char* name, const char* help, auto adder) {
     CLI::App* cmd = app.add_subcommand(name, help);
