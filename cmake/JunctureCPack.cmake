@@ -9,7 +9,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME juncture)
 set(CPACK_PACKAGE_VENDOR "Juncture")
 set(CPACK_PACKAGE_CONTACT "Juncture maintainers <juncture@juncture.example>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Real-time customer-journey engine")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Real-time customer-journey engine")  # the synopsis
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_COMPONENTS_ALL runtime dev)
@@ -22,13 +22,13 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME juncture)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
-  "Real-time customer-journey engine\nThe juncture command (lint, run, serve, ...) and libjuncture.so, the C API.")
+  "The juncture command (lint, run, serve, ...) and libjuncture.so, the C API.")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME juncture-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
   "juncture (= ${PROJECT_VERSION}), libantlr4-runtime-dev, llvm-19-dev, libsimdjson-dev, nlohmann-json3-dev, libssl-dev, libcctz-dev, libxxhash-dev, pkg-config")
 set(CPACK_DEBIAN_DEV_DESCRIPTION
-  "Real-time customer-journey engine: development files\nHeaders and libraries to embed the Juncture engine: find_package(Juncture) in CMake\n(Juncture::runtime, Juncture::compiler, Juncture::jit, Juncture::c), and juncture.pc.")
+  "Development files: headers and libraries to embed the Juncture engine: find_package(Juncture) in CMake\n(Juncture::runtime, Juncture::compiler, Juncture::jit, Juncture::c), and juncture.pc.")
 
 include(CPack)
