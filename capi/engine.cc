@@ -24,6 +24,12 @@ void CallbackSink::OnDeadLetter(std::string_view message, const std::string& rea
 
 namespace {
 
+// The end of a call that drove the engine: a callback may have asked to free it.
+void Done(juncture_engine* e) {
+  e->busy = false;
+  if (e->free_when_done) delete e;
+}
+
 // Checks the handle, refuses re-entry from a callback, and runs `work` with the
 // engine marked busy (cleared however `work` ends).
 template <class Work>
@@ -32,12 +38,14 @@ juncture_status Drive(juncture_engine* e, const char* what, Work&& work) {
   if (e->busy) {
     return Fail(JUNCTURE_ERROR_BUSY, what, ": called from the engine's own callback");
   }
-  struct Busy {
-    bool& flag;
-    explicit Busy(bool& f) : flag(f) { flag = true; }
-    ~Busy() { flag = false; }
-  } busy(e->busy);
-  work();
+  e->busy = true;
+  try {
+    work();
+  } catch (...) {
+    Done(e);
+    throw;  // to Guard
+  }
+  Done(e);
   return JUNCTURE_OK;
 }
 
@@ -60,7 +68,13 @@ extern "C" juncture_status juncture_engine_new(const juncture_program* program,
   });
 }
 
-extern "C" void juncture_engine_free(juncture_engine* engine) { delete engine; }
+extern "C" void juncture_engine_free(juncture_engine* engine) {
+  if (engine && engine->busy) {
+    engine->free_when_done = true;  // from its own callback: the engine is still in use
+    return;
+  }
+  delete engine;
+}
 
 extern "C" juncture_status juncture_engine_process(juncture_engine* engine, const char* json,
                                                    size_t length) {

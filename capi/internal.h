@@ -40,6 +40,7 @@ struct juncture_engine {
   juncture::runtime::Engine engine;
   juncture::capi::CallbackSink sink;
   bool busy = false;  // inside Process/AdvanceTo: a callback calling back in is refused
+  bool free_when_done = false;  // juncture_engine_free from a callback: freed on return
 };
 
 namespace juncture::capi {

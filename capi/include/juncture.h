@@ -97,7 +97,8 @@ JUNCTURE_API void juncture_program_free(juncture_program* program);
 JUNCTURE_API juncture_status juncture_engine_new(const juncture_program* program,
                                                  const juncture_callbacks* callbacks,
                                                  juncture_engine** out_engine);
-/* NULL is allowed. */
+/* NULL is allowed. Called from the engine's own callback, it frees the engine when the
+ * call that made the callback returns (later callbacks of that call still come). */
 JUNCTURE_API void juncture_engine_free(juncture_engine* engine);
 
 /* Decides on one message (a Segment track or identify as JSON bytes), in virtual

@@ -237,6 +237,29 @@ TEST(Engine, CallbacksCannotReenter) {
   juncture_engine_free(state.engine);
 }
 
+// Freeing an engine from its own callback waits for the call to return.
+TEST(Engine, FreedFromItsOwnCallback) {
+  std::string shop = kShop, welcome = kWelcome;
+  juncture_source sources[] = {Source("shop.jny", shop), Source("welcome.jny", welcome)};
+  juncture_program* program = nullptr;
+  ASSERT_EQ(juncture_compile(sources, 2, nullptr, JUNCTURE_BACKEND_INTERPRETER, &program),
+            JUNCTURE_OK);
+  struct Seen {
+    juncture_engine* engine = nullptr;
+    int decisions = 0;
+  } seen;
+  juncture_callbacks cb{};
+  cb.user = &seen;
+  cb.on_decision = [](void* user, const char*, size_t) {
+    auto* s = static_cast<Seen*>(user);
+    if (++s->decisions == 1) juncture_engine_free(s->engine);
+  };
+  ASSERT_EQ(juncture_engine_new(program, &cb, &seen.engine), JUNCTURE_OK);
+  juncture_program_free(program);
+  EXPECT_EQ(juncture_engine_process(seen.engine, kSignup, sizeof kSignup - 1), JUNCTURE_OK);
+  EXPECT_EQ(seen.decisions, 2);  // entered, then the welcome email: the call went on
+}
+
 TEST(Errors, LastErrorIsPerThread) {
   EXPECT_EQ(juncture_engine_advance_to(nullptr, 0), JUNCTURE_ERROR_ARGUMENT);
   std::string other;
