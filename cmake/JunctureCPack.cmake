@@ -21,6 +21,10 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME juncture)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
+# libjuncture.so.0 is a public shared library: a shlibs file and the ldconfig trigger.
+# (No per-component form of this variable; juncture-dev has no versioned library.)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")  # the SONAME is the promise
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
   "The juncture command (lint, run, serve, ...) and libjuncture.so, the C API.")
 

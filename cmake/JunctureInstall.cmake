@@ -28,6 +28,18 @@ install(TARGETS juncture_c EXPORT JunctureTargets
 install(TARGETS ${JUNCTURE_EXPORTED_LIBS} EXPORT JunctureTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# `cmake --install --strip` (and cpack) strips executables and shared libraries but not
+# archives; their debug information is most of their size (RelWithDebInfo: 170 MB).
+# Run at install time; @...@ are filled in now, ${...} then.
+string(CONFIGURE [[
+  if(CMAKE_INSTALL_DO_STRIP)
+    file(GLOB archives "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/@CMAKE_INSTALL_LIBDIR@/libjuncture_*.a")
+    foreach(archive ${archives})
+      execute_process(COMMAND "@CMAKE_STRIP@" --strip-debug ${archive} COMMAND_ERROR_IS_FATAL ANY)
+    endforeach()
+  endif()
+]] strip_archives @ONLY)
+install(CODE "${strip_archives}" COMPONENT dev)
 
 # Public headers only: each layer's include/ folder (internal headers live beside the
 # sources and are never installed).

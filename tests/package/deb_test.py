@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-from package_util import (build_and_run_embed, build_and_run_pkgconfig_smoke, check, fail,
-                          run)
+from package_util import (build_and_run_embed, build_and_run_pkgconfig_smoke, check,
+                          check_python_output, fail, run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = ["juncture", "juncture-dev"]
@@ -45,10 +45,13 @@ def check_debs(debs, version):
                  "/pkgconfig/juncture.pc", "/libjuncture_runtime.a", "/libjuncture.so "]:
         check(path in dev_files, f"juncture-dev lacks {path}:\n{dev_files}")
     check("/include/" not in runtime_files, "headers in the runtime package")
+    shlibs = run(["dpkg-deb", "--info", runtime, "shlibs"])
+    check(f"libjuncture 0 juncture (>= {version})" in shlibs, f"juncture shlibs: {shlibs!r}")
 
 
-def smoke(root, source_dir, version, work):
-    """The installed (root "/usr") or extracted (root "<dir>/usr") files work."""
+def smoke(root, source_dir, version, work, python_env):
+    """The installed (root "/usr") or extracted (root "<dir>/usr") files work.
+    python_env: the environment in which the Python example finds libjuncture."""
     juncture = os.path.join(root, "bin", "juncture")
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(root, "lib"))
     out = run([juncture, "--version"], env=env).strip()
@@ -66,6 +69,9 @@ def smoke(root, source_dir, version, work):
     build_and_run_embed(source_dir, root, work)
     lib_dir = os.path.join(root, "lib")
     build_and_run_pkgconfig_smoke(HERE, os.path.join(lib_dir, "pkgconfig"), lib_dir, work, version)
+    example = os.path.join(source_dir, "examples", "python", "juncture_example.py")
+    check_python_output(run([sys.executable, example], env=python_env), version,
+                        "the Python example on the packaged libjuncture")
 
 
 def main():
@@ -89,7 +95,9 @@ def main():
                 print("package.deb: juncture was installed already; it is replaced, then removed")
             run(["dpkg", "-i", debs["juncture"], debs["juncture-dev"]])
             try:
-                smoke("/usr", source_dir, version, work)
+                # The example's default: libjuncture.so.0 through the dynamic loader.
+                env = {k: v for k, v in os.environ.items() if k != "JUNCTURE_LIBRARY"}
+                smoke("/usr", source_dir, version, work, env)
             finally:
                 run(["dpkg", "--purge", "juncture-dev", "juncture"])
             check(not os.path.exists("/usr/bin/juncture") and
@@ -98,7 +106,9 @@ def main():
             root = os.path.join(work, "root")
             for deb in debs.values():
                 run(["dpkg-deb", "-x", deb, root])
-            smoke(os.path.join(root, "usr"), source_dir, version, work)
+            lib = os.path.join(root, "usr", "lib", "libjuncture.so.0")
+            smoke(os.path.join(root, "usr"), source_dir, version, work,
+                  dict(os.environ, JUNCTURE_LIBRARY=lib))
     print("package.deb: ok")
 
 

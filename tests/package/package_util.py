@@ -56,6 +56,19 @@ def check_embed_output(out, backend):
           f"embed_example: summary {lines[-1]!r}")
 
 
+def check_python_output(out, version, what):
+    """What examples/python/juncture_example.py prints."""
+    lines = out.splitlines()
+    check(lines[0] == f"libjuncture {version}", f"{what}: first line {lines[0]!r}")
+    decisions = [line[len("decision "):] for line in lines if line.startswith("decision ")]
+    check_decisions(decisions, what)
+    dead = [line for line in lines if line.startswith("dead letter")]
+    check(len(dead) == 1 and dead[0].startswith("dead letter (invalid JSON") and
+          dead[0].endswith(': {"type":"track","event":"cart_updated"'),
+          f"{what}: dead letters {dead}")
+    check(len(lines) == 1 + 4 + 1, f"{what}: unexpected lines:\n{out}")
+
+
 def build_and_run_embed(source_dir, prefix, work):
     """Configures and builds examples/embed with CMAKE_PREFIX_PATH=prefix only, checks
     that find_package(Juncture) found the package under `prefix`, runs it on both back

@@ -8,28 +8,16 @@ library given as an argument or in $JUNCTURE_LIBRARY.
 import os
 import sys
 
-from package_util import check, check_decisions, run
-
-
-def check_output(out, version, what):
-    lines = out.splitlines()
-    check(lines[0] == f"libjuncture {version}", f"{what}: first line {lines[0]!r}")
-    decisions = [line[len("decision "):] for line in lines if line.startswith("decision ")]
-    check_decisions(decisions, what)
-    dead = [line for line in lines if line.startswith("dead letter")]
-    check(len(dead) == 1 and dead[0].startswith("dead letter (invalid JSON") and
-          dead[0].endswith(': {"type":"track","event":"cart_updated"'),
-          f"{what}: dead letters {dead}")
-    check(len(lines) == 1 + 4 + 1, f"{what}: unexpected lines:\n{out}")
+from package_util import check_python_output, run
 
 
 def main():
     example, library, version = sys.argv[1:4]
     python = sys.executable
-    check_output(run([python, example, library]), version, "jit, library as argument")
+    check_python_output(run([python, example, library]), version, "jit, library as argument")
     env = dict(os.environ, JUNCTURE_LIBRARY=library)
-    check_output(run([python, example, "--no-jit"], env=env), version,
-                 "interpreter, library from $JUNCTURE_LIBRARY")
+    check_python_output(run([python, example, "--no-jit"], env=env), version,
+                        "interpreter, library from $JUNCTURE_LIBRARY")
     print("capi.python_example: ok")
 
 
