@@ -255,12 +255,21 @@ void ShardTelemetry::Limits(const runtime::EngineStats& stats) {
       {&runtime::EngineStats::dropped_window_events, "window_events"},
       {&runtime::EngineStats::dropped_unknown_traits, "unknown_traits"},
   };
-  for (const Field& f : kFields) {
-    uint64_t now = stats.*f.counter, seen = impl_->limits_seen.*f.counter;
-    if (now == seen) continue;  // nearly always: one compare per limit
-    if (now > seen) impl_->m.limit_hits.WithLabels({f.label}).Inc(now - seen);
-    impl_->limits_seen.*f.counter = now;
-  }
+  static constexpr Field kIgnored[] = {
+      {&runtime::EngineStats::ignored, "undeclared_event"},
+      {&runtime::EngineStats::ignored_calls, "group_alias"},
+      {&runtime::EngineStats::duplicates, "duplicate"},
+  };
+  auto export_changes = [&](const auto& fields, metrics::Family<metrics::Counter>& family) {
+    for (const Field& f : fields) {
+      uint64_t now = stats.*f.counter, seen = impl_->limits_seen.*f.counter;
+      if (now == seen) continue;  // nearly always: one compare per counter
+      if (now > seen) family.WithLabels({f.label}).Inc(now - seen);
+      impl_->limits_seen.*f.counter = now;
+    }
+  };
+  export_changes(kFields, impl_->m.limit_hits);
+  export_changes(kIgnored, impl_->m.ignored);
   if (stats.unknown_timezones > impl_->limits_seen.unknown_timezones) {
     impl_->m.unknown_timezones.Inc(stats.unknown_timezones - impl_->limits_seen.unknown_timezones);
     impl_->limits_seen.unknown_timezones = stats.unknown_timezones;

@@ -7,17 +7,28 @@
 //
 // Rules, in the order they are checked:
 //   - At most 1 MiB:                "message is larger than 1 MiB (N bytes)".
+//   - A UTF-8 byte-order mark at the start is skipped.
 //   - Valid JSON (and UTF-8):       "invalid JSON: <simdjson's message>".
 //   - A JSON object:                "message must be a JSON object, got array".
-//   - "type" "track" or "identify": `type must be "track" or "identify"`.
+//   - "type" one of the Segment calls: `type must be one of "track", "identify",
+//     "page", "screen", "group", "alias"`.
 //   - "messageId", non-empty string: "missing messageId" (absent or null), else
 //                                   "messageId must be a non-empty string".
-//   - customer: "userId" if it is a non-empty string, else "anonymousId" if it is
-//     one (other values are ignored): "missing userId and anonymousId".
-//   - "timestamp", ISO-8601 (see timestamp.cc): "missing timestamp",
-//     "timestamp must be a string, got number", "timestamp 'yesterday' is not ISO-8601".
+//   - customer: "userId" if it is a non-empty string or an integer (read as its
+//     decimal text: 4242 is "4242"), else "anonymousId" if it is one (other values are
+//     ignored): "missing userId and anonymousId".
+//   - "timestamp", ISO-8601 (see timestamp.cc); "originalTimestamp" stands in for it
+//     when it is absent or null (what the SDKs send before the pipeline sets one):
+//     "missing timestamp", "timestamp must be a string, got number",
+//     "timestamp 'yesterday' is not ISO-8601" (or "originalTimestamp ..." when it was
+//     the one read).
 //   - "receivedAt" optional (null is absent), ISO-8601: "receivedAt must be a string,
 //     got number", "receivedAt 'soon' is not ISO-8601".
+//   - group, alias: accepted and not used (kIgnored, ignored_call set): nothing more
+//     is read.
+//   - page, screen: read as a track of the event named "page" or "screen"; the call's
+//     top-level "name" and "category" (strings) stand in for properties of those names
+//     that "properties" does not give.
 //   - track: "event", a non-empty string: "missing event", "event must be a
 //     non-empty string". An event the program does not declare: kIgnored (not an
 //     error), with ignored_event set; its properties are not looked at.
@@ -326,18 +337,33 @@ enum class Lookup { kMissing, kWrongType, kOk };
 // The top-level members the decoder reads. One pass over the message's object finds
 // them all (a lookup by name per member would compare every key again and again);
 // of a name given twice the first counts, as with a lookup.
-enum Member { kType, kMessageId, kUserId, kAnonymousId, kTimestamp, kReceivedAt, kEvent,
-              kProperties, kTraits, kMemberCount };
+enum Member { kType, kMessageId, kUserId, kAnonymousId, kTimestamp, kOriginalTimestamp,
+              kReceivedAt, kEvent, kName, kCategory, kProperties, kTraits, kMemberCount };
+
+// The Segment calls.
+enum class Call { kTrack, kIdentify, kPage, kScreen, kGroup, kAlias, kUnknown };
+
+Call CallOf(std::string_view type) {
+  if (type == "track") return Call::kTrack;
+  if (type == "identify") return Call::kIdentify;
+  if (type == "page") return Call::kPage;
+  if (type == "screen") return Call::kScreen;
+  if (type == "group") return Call::kGroup;
+  if (type == "alias") return Call::kAlias;
+  return Call::kUnknown;
+}
 
 Member MemberOf(std::string_view key) {
   switch (key.size()) {
-    case 4: return key == "type" ? kType : kMemberCount;
+    case 4: return key == "type" ? kType : key == "name" ? kName : kMemberCount;
     case 5: return key == "event" ? kEvent : kMemberCount;
     case 6: return key == "userId" ? kUserId : key == "traits" ? kTraits : kMemberCount;
     case 9: return key == "messageId" ? kMessageId : key == "timestamp" ? kTimestamp : kMemberCount;
     case 10:
       return key == "receivedAt" ? kReceivedAt : key == "properties" ? kProperties : kMemberCount;
+    case 8: return key == "category" ? kCategory : kMemberCount;
     case 11: return key == "anonymousId" ? kAnonymousId : kMemberCount;
+    case 17: return key == "originalTimestamp" ? kOriginalTimestamp : kMemberCount;
     default: return kMemberCount;
   }
 }
@@ -368,6 +394,30 @@ Lookup GetString(const Members& members, Member m, std::string_view& s, dom::ele
   return el.get(s) == simdjson::SUCCESS ? Lookup::kOk : Lookup::kWrongType;
 }
 
+// A customer id member: a non-empty string, or an integer read as its decimal text
+// (SDKs send a numeric userId as a JSON number). Anything else counts as absent.
+bool GetCustomerId(const Members& members, Member m, std::string& out) {
+  const dom::element* el = members.Get(m);
+  if (el == nullptr) return false;
+  std::string_view s;
+  int64_t i;
+  uint64_t u;
+  double d;
+  if (el->get(s) == simdjson::SUCCESS) {
+    out = std::string(s);
+  } else if (el->get(i) == simdjson::SUCCESS) {
+    out = std::to_string(i);
+  } else if (el->get(u) == simdjson::SUCCESS) {
+    out = std::to_string(u);
+  } else if (el->get(d) == simdjson::SUCCESS && std::trunc(d) == d &&
+             std::fabs(d) <= static_cast<double>(kMaxExactInt)) {
+    out = std::to_string(static_cast<int64_t>(d));  // 4242.0, 4.242e3
+  } else {
+    return false;
+  }
+  return !out.empty();
+}
+
 // An object member; absent or null is an empty object (`present` false).
 bool GetObject(const Members& members, Member m, std::string_view key, dom::object& out,
                bool& present, std::string& error) {
@@ -384,7 +434,7 @@ bool GetObject(const Members& members, Member m, std::string_view key, dom::obje
 
 // The properties given for an event's fields, by field index, in one pass over the
 // properties object (of a name given twice the first counts). Reused per thread.
-const std::vector<const dom::element*>& PropertiesByField(const RecordSpec& rs,
+std::vector<const dom::element*>& PropertiesByField(const RecordSpec& rs,
                                                           dom::object props, bool have_props) {
   thread_local std::vector<dom::element> values;
   thread_local std::vector<const dom::element*> by_field;
@@ -421,18 +471,23 @@ uint32_t ArenaFor(const dom::element& e, const FieldSpec& f) {
   return bytes;
 }
 
-bool DecodeTrack(const ProgramSpec& spec, const Members& members, Message& out,
-                 std::string& error) {
-  std::string_view name;
+// A track; or a page or screen call (`view` is "page" or "screen"), read as a track of
+// the event of that name, whose top-level "name" and "category" stand in for
+// properties of those names.
+bool DecodeTrack(const ProgramSpec& spec, const Members& members, std::string_view view,
+                 Message& out, std::string& error) {
+  std::string_view name = view;
   dom::element el;
-  switch (GetString(members, kEvent, name, el)) {
-    case Lookup::kMissing: error = "missing event"; return false;
-    case Lookup::kWrongType: error = "event must be a non-empty string"; return false;
-    case Lookup::kOk: break;
-  }
-  if (name.empty()) {
-    error = "event must be a non-empty string";
-    return false;
+  if (view.empty()) {
+    switch (GetString(members, kEvent, name, el)) {
+      case Lookup::kMissing: error = "missing event"; return false;
+      case Lookup::kWrongType: error = "event must be a non-empty string"; return false;
+      case Lookup::kOk: break;
+    }
+    if (name.empty()) {
+      error = "event must be a non-empty string";
+      return false;
+    }
   }
   int index = spec.FindEvent(std::string(name));
   if (index < 0) {
@@ -445,7 +500,15 @@ bool DecodeTrack(const ProgramSpec& spec, const Members& members, Message& out,
   if (!GetObject(members, kProperties, "properties", props, have_props, error)) return false;
 
   const RecordSpec& rs = spec.events[index];
-  const std::vector<const dom::element*>& given = PropertiesByField(rs, props, have_props);
+  std::vector<const dom::element*>& given = PropertiesByField(rs, props, have_props);
+  if (!view.empty()) {
+    for (size_t i = 0; i < rs.fields.size(); ++i) {
+      if (given[i] != nullptr) continue;
+      const std::string& field = rs.fields[i].name;
+      if (field == "name") given[i] = members.Get(kName);
+      if (field == "category") given[i] = members.Get(kCategory);
+    }
+  }
   // One allocation for the layout, the id, the customer and the string and list
   // properties, sized to what they hold: the record lives as long as a window or an
   // instance keeps it.
@@ -536,6 +599,8 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
     error = "message is larger than 1 MiB (" + std::to_string(json.size()) + " bytes)";
     return false;
   }
+  // A UTF-8 byte-order mark (some producers write one at the start of a file or body).
+  if (json.size() >= 3 && json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
   // One parser per thread, reused: its buffers grow to the largest message seen.
   thread_local dom::parser parser(kMaxMessageBytes);
   dom::element doc;
@@ -554,18 +619,15 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
   // Whose message it is and its id, looked up first (once), so that a message refused
   // below can still be told to its customer (DecodeMessage keeps them); the checks
   // keep their order.
-  std::string_view id, user, anonymous;
+  std::string_view id;
   const Lookup id_lookup = GetString(members, kMessageId, id, el);
-  const bool has_user = GetString(members, kUserId, user, el) == Lookup::kOk && !user.empty();
-  const bool has_anonymous =
-      !has_user && GetString(members, kAnonymousId, anonymous, el) == Lookup::kOk && !anonymous.empty();
+  const bool has_user = GetCustomerId(members, kUserId, out.customer);
+  const bool has_anonymous = !has_user && GetCustomerId(members, kAnonymousId, out.customer);
+  out.customer_is_anonymous = has_anonymous;
   if (id_lookup == Lookup::kOk) out.message_id = std::string(id);
-  if (has_user || has_anonymous) {
-    out.customer = std::string(has_user ? user : anonymous);
-    out.customer_is_anonymous = !has_user;
-  }
-  if (GetString(members, kType, type, el) != Lookup::kOk || (type != "track" && type != "identify")) {
-    error = "type must be \"track\" or \"identify\"";
+  const Call call = GetString(members, kType, type, el) == Lookup::kOk ? CallOf(type) : Call::kUnknown;
+  if (call == Call::kUnknown) {
+    error = "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\"";
     return false;
   }
   switch (id_lookup) {
@@ -581,15 +643,20 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
     error = "missing userId and anonymousId";
     return false;
   }
-  switch (GetString(members, kTimestamp, text, el)) {
+  // The SDKs send the time they captured the call as originalTimestamp; the pipeline
+  // (Segment's, RudderStack's) sets timestamp. Either way it is the signal's time.
+  const Member stamp = members.Get(kTimestamp) == nullptr && members.Get(kOriginalTimestamp) != nullptr
+                           ? kOriginalTimestamp : kTimestamp;
+  const char* stamp_name = stamp == kTimestamp ? "timestamp" : "originalTimestamp";
+  switch (GetString(members, stamp, text, el)) {
     case Lookup::kMissing: error = "missing timestamp"; return false;
     case Lookup::kWrongType:
-      error = std::string("timestamp must be a string, got ") + JsonTypeName(el);
+      error = std::string(stamp_name) + " must be a string, got " + JsonTypeName(el);
       return false;
     case Lookup::kOk: break;
   }
   if (!ParseTimestamp(text, out.time_us)) {
-    error = "timestamp " + Quote(text) + " is not ISO-8601";
+    error = std::string(stamp_name) + " " + Quote(text) + " is not ISO-8601";
     return false;
   }
   switch (GetString(members, kReceivedAt, text, el)) {  // optional
@@ -605,8 +672,18 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
       }
       break;
   }
-  if (type == "track") return DecodeTrack(spec, members, out, error);
-  return DecodeIdentify(spec, members, out, error);
+  switch (call) {
+    case Call::kTrack: return DecodeTrack(spec, members, {}, out, error);
+    case Call::kPage: return DecodeTrack(spec, members, "page", out, error);
+    case Call::kScreen: return DecodeTrack(spec, members, "screen", out, error);
+    case Call::kIdentify: return DecodeIdentify(spec, members, out, error);
+    case Call::kGroup:
+    case Call::kAlias:
+    case Call::kUnknown: break;
+  }
+  out.kind = MessageKind::kIgnored;  // group, alias: accepted, counted, not used
+  out.ignored_call = call == Call::kGroup ? "group" : "alias";
+  return true;
 }
 
 }  // namespace

@@ -94,6 +94,11 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   m.time_us = std::max(m.time_us, now_us_);
   AdvanceTo(m.time_us, sink);
   tracing_ = Traces(m.customer);
+  if (m.kind == MessageKind::kIgnored && m.ignored_call != nullptr) {  // group, alias
+    if (tracing_) TraceMessage(m);
+    ++stats_.ignored_calls;
+    return;
+  }
   if (m.kind == MessageKind::kIgnored) {
     if (tracing_) TraceMessage(m);
     ++stats_.ignored;
@@ -106,7 +111,10 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
     return;
   }
   CustomerState& c = Customer(m.customer);
+  uint64_t id_hash = 0;
+  if (SeenBefore(m, c, id_hash)) return;
   if (m.kind == MessageKind::kIdentify) {
+    RememberMessage(id_hash, m.time_us, c);
     RecordRef<Record> before = c.profile;
     c.profile = MergeTraits(*spec_, *before, m);
     KeepUnknownTraits(m, c);
@@ -118,6 +126,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   // Counted after the timers due by now have fired: releases and waits that ended
   // before this message no longer count against it. (Only a track can add timers.)
   if (std::string why = RefuseTimers(c); !why.empty()) return dead_letter(why);
+  RememberMessage(id_hash, m.time_us, c);
   Batch& batch = NewBatch();
   HandleTrack(m, c, batch);
   Emit(batch, sink);

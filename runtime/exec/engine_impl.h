@@ -79,6 +79,12 @@ struct OpenGoal {
 };
 
 // Everything the engine keeps per customer. Only windows the program reads are kept.
+// A message taken for a customer: its messageId's hash (XXH3, 64 bits) and when.
+struct SeenMessage {
+  uint64_t id_hash = 0;
+  int64_t at_us = 0;
+};
+
 struct CustomerState {
   RecordRef<Record> profile;
   TraitBag unknown_traits;  // traits the profile does not declare (snapshots only)
@@ -92,6 +98,8 @@ struct CustomerState {
   // them kept running (event_history.h)
   FlatMap<uint32_t, EventHistory> history;
   FlatMap<uint32_t, int64_t> last_seen;                // event type -> time (time_since)
+  // The messages taken, oldest first, within EngineLimits::dedup_window_us (dedup.cc).
+  CompactVector<SeenMessage> seen;
   // Its deferred sends still to be released (release timers neither fired nor taken
   // back). With instances.size() (every instance waits on one timer) it is what
   // EngineLimits::max_timers_per_customer bounds; kept exact, never counted by a scan.
@@ -381,6 +389,11 @@ class Engine::Impl {
   std::string RefuseEarly(const Message& m, bool clock);
   // The reason a track is refused because its customer is at the timer bound ("" if not).
   std::string RefuseTimers(const CustomerState& c);
+  // dedup.cc: whether the customer already took a message of this id within the
+  // window (counted, traced; the ids that left the window are forgotten); `hash` is
+  // set to its id's hash for RememberMessage, once the message is taken.
+  bool SeenBefore(const Message& m, CustomerState& c, uint64_t& hash);
+  void RememberMessage(uint64_t hash, int64_t at_us, CustomerState& c);
   // Keeps the customer's unknown traits (bounded) after an identify.
   void KeepUnknownTraits(const Message& m, CustomerState& c);
   // Drops stale timers when the queue holds well over twice the live ones (amortized

@@ -34,7 +34,9 @@
 //               unknown_zone: true (if its profile.timezone was counted unknown),
 //               last_entry: {journey: int}, sent_at: {channel: [int]} (present iff
 //               the customer's cap log exists), history: {event: [[int, record index]]},
-//               last_seen: {event: int}, timers: [timer] (in firing order)}
+//               last_seen: {event: int}, timers: [timer] (in firing order),
+//               seen: [hash: uint, time: int, ...] (if any: the messages taken
+//               within the deduplication window, oldest first, two items each)}
 //   timer      {due: int, seq: uint, kind: "resume"|"timeout"|"release",
 //               journey: name, customer: string (top-level timers only),
 //               release only: channel: name, late_after: int (if a deadline),
@@ -313,7 +315,7 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
   const size_t entries = 1 + !c.unknown_traits.empty() + !c.instances.empty() + !c.goals.empty() +
                          c.unknown_zone_counted + !c.history.empty() + !c.last_entry.empty() +
                          !c.sent_at.empty() + !c.last_seen.empty() + !records_.empty() +
-                         !timers.empty();
+                         !timers.empty() + !c.seen.empty();
   CborWriter w(out);
   w.Map(entries);
   w.Text("profile");
@@ -368,6 +370,14 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
       if (e >= spec_.events.size()) continue;
       w.Text(spec_.events[e].name);
       w.Int(t);
+    }
+  }
+  if (!c.seen.empty()) {
+    w.Text("seen");
+    w.Array(2 * c.seen.size());
+    for (const SeenMessage& m : c.seen) {
+      w.Uint(m.id_hash);
+      w.Int(m.at_us);
     }
   }
   if (!records_.empty()) {

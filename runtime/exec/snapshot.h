@@ -44,6 +44,8 @@ inline constexpr std::pair<const char*, uint64_t EngineStats::*> kLimitCounters[
     {"dropped_unknown_traits", &EngineStats::dropped_unknown_traits},
     {"compacted_timers", &EngineStats::compacted_timers},
     {"unknown_timezones", &EngineStats::unknown_timezones},
+    {"ignored_calls", &EngineStats::ignored_calls},
+    {"duplicates", &EngineStats::duplicates},
 };
 
 // What the engine keeps between messages, apart from the program.

@@ -428,6 +428,13 @@ void Loader::Times(const json& c_json, CustomerState& c, const std::string& wher
       if (k >= 0) c.sent_at[k] = std::move(times);
     }
   }
+  if (const json* seen = Optional(c_json, "seen")) {  // the deduplication window
+    const json& items = List(*seen, where + " seen");
+    if (items.size() % 2 != 0) Fail(where + " seen", "expected hash and time pairs");
+    for (size_t i = 0; i < items.size(); i += 2) {
+      c.seen.push_back(SeenMessage{Uint(items[i], where + " seen"), Int(items[i + 1], where + " seen")});
+    }
+  }
   if (const json* seen = Optional(c_json, "last_seen")) {
     for (auto it = Map(*seen, where).begin(); it != seen->end(); ++it) {
       int64_t t = Int(it.value(), where + " last_seen");

@@ -89,7 +89,9 @@ void Engine::Impl::Trace(TraceKind kind, int depth, int64_t at, std::string_view
 
 void Engine::Impl::TraceMessage(const Message& m, const Record* before, const Record* after) {
   std::string text;
-  if (m.kind == MessageKind::kIgnored) {
+  if (m.kind == MessageKind::kIgnored && m.ignored_call != nullptr) {
+    text = std::string(m.ignored_call) + " (" + m.message_id + "): accepted, not used";
+  } else if (m.kind == MessageKind::kIgnored) {
     text = "track " + m.ignored_event + " (" + m.message_id +
            "): the program declares no such event; ignored";
   } else if (m.kind == MessageKind::kIdentify) {

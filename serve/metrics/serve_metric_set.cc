@@ -84,6 +84,12 @@ ServeMetricSet::ServeMetricSet(Registry& r)
           "juncture_unknown_timezones_total",
           "Customers whose profile.timezone is not a time zone (their local times use UTC); "
           "each counted once.")),
+      ignored(r.AddCounterFamily(
+          "juncture_messages_ignored_total",
+          "Messages taken and not used, by reason: undeclared_event (a track, page or screen "
+          "of an event the program does not declare), group_alias (group and alias calls), "
+          "duplicate (a messageId its customer already had within --dedup-window).",
+          {"reason"})),
       actions_unstored(r.AddGauge(
           "juncture_actions_unstored",
           "Actions the actions stream has not stored yet (JetStream); the checkpoint waits.")),
@@ -114,6 +120,9 @@ void ServeMetricSet::ExportZeros() {
   // rate() and increase() see their first event and dashboards find every metric.
   for (const char* reason : {"slow_consumer", "undecided_at_stop", "stream_limits"}) {
     dropped.WithLabels({reason});
+  }
+  for (const char* reason : {"undeclared_event", "group_alias", "duplicate"}) {
+    ignored.WithLabels({reason});
   }
   for (const char* limit : {"customer_id_bytes", "timers_per_customer", "window_events",
                             "unknown_traits"}) {

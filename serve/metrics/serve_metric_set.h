@@ -49,6 +49,7 @@ class ServeMetricSet {
   Family<Counter>& dropped;                 // juncture_dropped_total{reason}
   Family<Counter>& limit_hits;              // juncture_limit_hits_total{limit}
   Counter& unknown_timezones;               // juncture_unknown_timezones_total
+  Family<Counter>& ignored;                 // juncture_messages_ignored_total{reason}
   Gauge& actions_unstored;                  // juncture_actions_unstored (JetStream)
   Counter& checkpoints;                     // juncture_checkpoints_total (state commits)
   Counter& checkpoint_failures;             // juncture_checkpoint_failures_total

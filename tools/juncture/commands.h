@@ -24,6 +24,7 @@ Runner AddServeCommand(CLI::App& app);
 Runner AddReportCommand(CLI::App& app);
 Runner AddStateCommand(CLI::App& app);
 Runner AddPublishCommand(CLI::App& app);
+Runner AddIngestCommand(CLI::App& app);
 
 // Options shared by every command that compiles a program.
 struct ProgramOptions {

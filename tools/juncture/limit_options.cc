@@ -5,22 +5,22 @@
 namespace juncture::tools {
 
 void AddLimitOptions(CLI::App& cmd, runtime::EngineLimits& limits, bool virtual_time) {
+  // A duration as in the language, or a bare 0 (off).
+  auto parse = [](const std::string& text, int64_t& us) {
+    if (text == "0") {
+      us = 0;
+      return true;
+    }
+    return runtime::ParseDuration(text, us);
+  };
+  CLI::Validator duration(
+      [parse](std::string& text) {
+        int64_t us = 0;
+        return parse(text, us) ? std::string()
+                               : "wants a duration like 30d or 1d12h (units w d h m s), or 0";
+      },
+      "DURATION");
   if (virtual_time) {
-    // A duration as in the language, or a bare 0 (off).
-    auto parse = [](const std::string& text, int64_t& us) {
-      if (text == "0") {
-        us = 0;
-        return true;
-      }
-      return runtime::ParseDuration(text, us);
-    };
-    CLI::Validator duration(
-        [parse](std::string& text) {
-          int64_t us = 0;
-          return parse(text, us) ? std::string()
-                                 : "wants a duration like 30d or 1d12h (units w d h m s), or 0";
-        },
-        "DURATION");
     cmd.add_option_function<std::string>(
            "--max-skew",
            [&limits, parse](const std::string& text) { parse(text, limits.max_skew_us); },
@@ -28,6 +28,16 @@ void AddLimitOptions(CLI::App& cmd, runtime::EngineLimits& limits, bool virtual_
         ->check(duration)
         ->default_str(runtime::FormatDuration(limits.max_skew_us));
   }
+  cmd.add_option_function<std::string>(
+         "--dedup-window",
+         [&limits, parse](const std::string& text) { parse(text, limits.dedup_window_us); },
+         "ignore a message whose messageId its customer already had within this time (0: off)")
+      ->check(duration)
+      ->default_str(runtime::FormatDuration(limits.dedup_window_us));
+  cmd.add_option("--max-dedup-ids", limits.max_dedup_ids,
+                 "message ids remembered per customer for --dedup-window (the latest)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd.add_option("--max-customer-id-bytes", limits.max_customer_id_bytes,
                  "dead-letter a message whose userId/anonymousId is longer (0: off)")
       ->check(CLI::NonNegativeNumber)  // CLI11 would wrap "-1" to the largest value

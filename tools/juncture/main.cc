@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
       juncture::tools::AddStateCommand);
   add("publish", "Publish JSON lines to NATS, each to its customer's partition",
       juncture::tools::AddPublishCommand);
+  add("ingest", "Take Segment HTTP API calls (analytics SDKs) and publish them to NATS",
+      juncture::tools::AddIngestCommand);
   // A first word that names no command: say so, with the commands there are.
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;

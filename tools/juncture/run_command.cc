@@ -136,7 +136,10 @@ int RunRun(const RunOptions& o) {
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   const runtime::EngineStats& s = engine.stats();
   std::cerr << "juncture run: " << s.messages << " messages (" << s.dead_letters
-            << " dead letters, " << s.ignored << " ignored), ";
+            << " dead letters, " << s.ignored << " ignored";
+  if (s.ignored_calls) std::cerr << ", " << s.ignored_calls << " group/alias calls not used";
+  if (s.duplicates) std::cerr << ", " << s.duplicates << " duplicates (--dedup-window)";
+  std::cerr << "), ";
   if (blank_lines) std::cerr << blank_lines << " blank lines skipped, ";
   std::cerr << s.decisions << " decisions";
   for (const auto& [outcome, n] : s.by_outcome) std::cerr << ", " << outcome << " " << n;

@@ -137,7 +137,7 @@ class EngineHarness {
   // Feeds a raw message (any bytes).
   void Raw(std::string_view json) { engine_->Process(json, sink_); }
 
-  // A track message; the messageId is "m<N>" (N counts messages fed) unless given.
+  // A track message; the messageId is "auto-<N>" (N counts messages fed) unless given.
   std::string Track(const std::string& customer, const std::string& event, int64_t time_us,
                     const std::string& properties = "{}", std::string message_id = "") {
     if (message_id.empty()) message_id = NextId();
@@ -202,7 +202,8 @@ class EngineHarness {
   }
 
  private:
-  std::string NextId() { return "m" + std::to_string(++counter_); }
+  // Not "m<N>": tests give such ids themselves, and one id twice is a duplicate.
+  std::string NextId() { return "auto-" + std::to_string(++counter_); }
 
   std::unique_ptr<compiler::Compilation> compilation_;
   std::unique_ptr<runtime::Engine> engine_;

@@ -586,7 +586,7 @@ journey j {
   std::string error;
   ASSERT_TRUE(b.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
   EXPECT_EQ(b.engine().stats().dropped_window_events, 10u);
-  b.Track("c1", "page_view", At(111 * kSecond), R"({"path":"/","ms":111})");
+  b.Track("c1", "page_view", At(111 * kSecond), R"({"path":"/","ms":111})", "b-111");
   ASSERT_EQ(b.actions().size(), 1u);
   EXPECT_EQ(b.actions()[0].params_json, h.actions()[110].params_json);
 }

@@ -188,7 +188,8 @@ TEST(Goal, SurvivesASnapshotAndAReload) {
   ASSERT_TRUE(fresh.ok());
   std::string error;
   ASSERT_TRUE(fresh.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
-  fresh.Track("c1", "purchase", At(3 * kHour), R"({"amount": 30, "order_id": "a"})");
+  // (an id of its own: "auto-1" is the cart's, which the snapshot remembers)
+  fresh.Track("c1", "purchase", At(3 * kHour), R"({"amount": 30, "order_id": "a"})", "after");
   EXPECT_THAT(Sends(fresh), ElementsAre("rescue:s2:sent", "rescue:goal:converted:treatment"));
 
   // A reload to a version that keeps the goal keeps the open goal; one without drops it.
@@ -268,7 +269,7 @@ journey j {
   EngineHarness loaded(P(program));
   std::string error;
   ASSERT_TRUE(loaded.engine().LoadSnapshot(h.engine().SaveSnapshot(), nullptr, &error)) << error;
-  loaded.Track("c1", "purchase", At(2 * kHour), R"({"amount": 1, "order_id": "a"})");
+  loaded.Track("c1", "purchase", At(2 * kHour), R"({"amount": 1, "order_id": "a"})", "after");
   loaded.Advance(At(2 * kDay));
   EXPECT_THAT(Sends(loaded), ElementsAre("j:goal:converted:control", "j:s3:control"));
 }

@@ -106,8 +106,8 @@ TEST(DeadLetters, GetAOneLineReasonAndNothingElseHappens) {
   std::vector<Case> cases = {
       {"{", "invalid JSON"},
       {"[1,2]", "message must be a JSON object, got array"},
-      {R"({"type":"page","messageId":"x","userId":"c","timestamp":"2026-06-01T12:00:00Z"})",
-       "type must be \"track\" or \"identify\""},
+      {R"({"type":"video","messageId":"x","userId":"c","timestamp":"2026-06-01T12:00:00Z"})",
+       "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\""},
       {R"({"type":"track","event":"cart","userId":"c","timestamp":"2026-06-01T12:00:00Z"})",
        "missing messageId"},
       {R"({"type":"track","event":"cart","messageId":"x","timestamp":"2026-06-01T12:00:00Z"})",
@@ -236,7 +236,7 @@ Hostile MakeHostile(std::mt19937& rng, int n, const std::string& good, const std
               Fate::kDead};
     case 11:
       return {"{\"type\":\"track\",\"event\":\"cart\",\"messageId\":\"" + id +
-                  "\",\"userId\":42,\"anonymousId\":null,\"timestamp\":\"" + ts +
+                  "\",\"userId\":[42],\"anonymousId\":null,\"timestamp\":\"" + ts +
                   "\",\"properties\":{\"value\":99}}",
               Fate::kDead};
     case 12:

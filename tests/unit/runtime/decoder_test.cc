@@ -42,6 +42,7 @@ JnStr SpecString(ProgramSpec& spec, const std::string& s) {
 //   label: string = "none" }
 // event ping { }
 // event purchase { amount: float  order_id: string }        (conformance c6)
+// event page { name: string?  category: string?  path: string? }
 // profile {
 //   country: string = ""  tier: string = "standard"  email_opt_in: bool = false
 //   ltv: float = 0  nickname: string?  visits: int  langs: list<string> = ["en", "fr"]
@@ -85,6 +86,14 @@ std::shared_ptr<ProgramSpec> MakeSpec() {
   purchase.fields = {Field("amount", JN_FLOAT, 56), Field("order_id", JN_STRING, 64)};
   purchase.size = 80;
   spec->events.push_back(std::move(purchase));
+
+  RecordSpec page;  // page calls (docs/wire.md: a page call is read as the event `page`)
+  page.name = "page";
+  page.type_id = 3;
+  page.fields = {Field("name", JN_STRING, 56, 0), Field("category", JN_STRING, 72, 1),
+                 Field("path", JN_STRING, 88, 2)};
+  page.size = 104;
+  spec->events.push_back(std::move(page));
 
   RecordSpec& p = spec->profile;
   p.name = "profile";
@@ -370,7 +379,8 @@ TEST_F(DecoderTest, CustomerFromUserIdElseAnonymousId) {
   EXPECT_EQ(m.customer, "a");
   EXPECT_EQ(ErrorOf(head + R"(,"userId":"","anonymousId":"")" + tail),
             "missing userId and anonymousId");
-  EXPECT_EQ(ErrorOf(head + R"(,"userId":42)" + tail), "missing userId and anonymousId");
+  EXPECT_EQ(ErrorOf(head + R"(,"userId":true)" + tail), "missing userId and anonymousId");
+  EXPECT_EQ(ErrorOf(head + R"(,"userId":4.5)" + tail), "missing userId and anonymousId");
 }
 
 TEST_F(DecoderTest, RejectionsHaveExactReasons) {
@@ -381,11 +391,11 @@ TEST_F(DecoderTest, RejectionsHaveExactReasons) {
                              "or superfluous commas, braces, missing keys, etc."},
       {"[]", "message must be a JSON object, got array"},
       {"42", "message must be a JSON object, got number"},
-      {R"({"messageId":"m","userId":"u",)" + ts + "}", "type must be \"track\" or \"identify\""},
-      {R"({"type":"page","messageId":"m","userId":"u",)" + ts + "}",
-       "type must be \"track\" or \"identify\""},
+      {R"({"messageId":"m","userId":"u",)" + ts + "}", "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\""},
+      {R"({"type":"video","messageId":"m","userId":"u",)" + ts + "}",
+       "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\""},
       {R"({"type":7,"messageId":"m","userId":"u",)" + ts + "}",
-       "type must be \"track\" or \"identify\""},
+       "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\""},
       {R"({"type":"track","event":"ping","userId":"u",)" + ts + "}", "missing messageId"},
       {R"({"type":"track","event":"ping","messageId":"","userId":"u",)" + ts + "}",
        "messageId must be a non-empty string"},
@@ -486,9 +496,9 @@ TEST_F(DecoderTest, FailedDecodeLeavesOnlyTheCustomerTheIdAndTheTime) {
   EXPECT_FALSE(Decode(R"({"type":"track","event":"order"})", m, error));
   EXPECT_TRUE(m.customer.empty());
   EXPECT_TRUE(m.message_id.empty());
-  // Refused for its type (a Segment `page` call), it still names its customer.
+  // Refused (a page call with a bad timestamp), it still names its customer.
   EXPECT_FALSE(Decode(R"({"type":"page","messageId":"p-1","userId":"hal","timestamp":"x"})", m, error));
-  EXPECT_EQ(error, "type must be \"track\" or \"identify\"");
+  EXPECT_EQ(error, "timestamp 'x' is not ISO-8601");
   EXPECT_EQ(m.customer, "hal");
   EXPECT_EQ(m.message_id, "p-1");
 }
@@ -1197,6 +1207,129 @@ TEST_F(DecoderTest, DeepNestingAndHugeInputsAreErrors) {
   std::string ts(5000, '9');
   EXPECT_EQ(ErrorOf(R"({"type":"track","event":"ping","messageId":"m","userId":"u","timestamp":")" + ts + "\"}"),
             "timestamp '" + std::string(40, '9') + "...' is not ISO-8601");
+}
+
+// ---- what the Segment and RudderStack SDKs send ------------------------------------
+
+TEST_F(DecoderTest, PageCallsAreTheEventPageWithNameAndCategory) {
+  Message m;
+  std::string error;
+  ASSERT_TRUE(Decode(R"({"type":"page","name":"Pricing","category":"Docs","messageId":"p1",)"
+                     R"("userId":"u","timestamp":"2026-01-01T00:00:00Z",)"
+                     R"("properties":{"path":"/pricing","url":"https://x"}})",
+                     m, error))
+      << error;
+  ASSERT_EQ(m.kind, MessageKind::kTrack);
+  EXPECT_EQ(m.event_type, 3u);
+  const RecordSpec& page = spec_->events[3];
+  RecordView r(m.record->data());
+  EXPECT_EQ(r.GetString(page.fields[0].offset), "Pricing");
+  EXPECT_EQ(r.GetString(page.fields[1].offset), "Docs");
+  EXPECT_EQ(r.GetString(page.fields[2].offset), "/pricing");
+  // A property of the same name wins over the top-level member (Segment copies
+  // category into the properties too); neither given: absent.
+  ASSERT_TRUE(Decode(R"({"type":"page","name":"Pricing","messageId":"p2","userId":"u",)"
+                     R"("timestamp":"2026-01-01T00:00:00Z","properties":{"name":"Plans"}})",
+                     m, error))
+      << error;
+  RecordView r2(m.record->data());
+  EXPECT_EQ(r2.GetString(page.fields[0].offset), "Plans");
+  EXPECT_FALSE(r2.IsPresent(JN_EVENT_PRESENT_OFFSET, 1));
+  EXPECT_FALSE(r2.IsPresent(JN_EVENT_PRESENT_OFFSET, 2));
+  // A page call's name has the type of the declared field.
+  EXPECT_EQ(ErrorOf(R"({"type":"page","name":7,"messageId":"p3","userId":"u",)"
+                    R"("timestamp":"2026-01-01T00:00:00Z"})"),
+            "property 'name' must be a string, got number");
+}
+
+TEST_F(DecoderTest, ScreenCallsOfAnUndeclaredEventAreIgnored) {
+  Message m;
+  std::string error;
+  ASSERT_TRUE(Decode(R"({"type":"screen","name":"Checkout","messageId":"s1","userId":"u",)"
+                     R"("timestamp":"2026-01-01T00:00:00Z","properties":{"step":2}})",
+                     m, error))
+      << error;
+  EXPECT_EQ(m.kind, MessageKind::kIgnored);
+  EXPECT_EQ(m.ignored_event, "screen");
+  EXPECT_EQ(m.ignored_call, nullptr);
+}
+
+TEST_F(DecoderTest, GroupAndAliasAreAcceptedNotUsed) {
+  Message m;
+  std::string error;
+  ASSERT_TRUE(Decode(R"({"type":"group","groupId":"acme","traits":{"name":"Acme"},)"
+                     R"("messageId":"g1","userId":"u","timestamp":"2026-01-01T00:00:00Z"})",
+                     m, error))
+      << error;
+  EXPECT_EQ(m.kind, MessageKind::kIgnored);
+  EXPECT_STREQ(m.ignored_call, "group");
+  EXPECT_EQ(m.customer, "u");
+  ASSERT_TRUE(Decode(R"({"type":"alias","previousId":"anon-1","messageId":"a1","userId":"u",)"
+                     R"("originalTimestamp":"2026-01-01T00:00:00Z"})",
+                     m, error))
+      << error;
+  EXPECT_STREQ(m.ignored_call, "alias");
+  // Still messages: the common members are checked.
+  EXPECT_EQ(ErrorOf(R"({"type":"group","groupId":"acme","userId":"u","timestamp":"2026-01-01T00:00:00Z"})"),
+            "missing messageId");
+}
+
+TEST_F(DecoderTest, OriginalTimestampStandsInForAMissingTimestamp) {
+  Message m;
+  std::string error;
+  const std::string head = R"({"type":"track","event":"ping","messageId":"p","userId":"u")";
+  int64_t t1 = 0, t2 = 0;
+  ASSERT_TRUE(ParseTimestamp("2026-01-01T00:00:00Z", t1));
+  ASSERT_TRUE(ParseTimestamp("2026-01-02T00:00:00Z", t2));
+  ASSERT_TRUE(Decode(head + R"(,"originalTimestamp":"2026-01-01T00:00:00Z"})", m, error)) << error;
+  EXPECT_EQ(m.time_us, t1);
+  ASSERT_TRUE(Decode(head + R"(,"timestamp":null,"originalTimestamp":"2026-01-01T00:00:00Z"})", m, error));
+  EXPECT_EQ(m.time_us, t1);
+  // Both: the pipeline's timestamp counts.
+  ASSERT_TRUE(Decode(head + R"(,"originalTimestamp":"2026-01-01T00:00:00Z","timestamp":"2026-01-02T00:00:00Z"})",
+                     m, error));
+  EXPECT_EQ(m.time_us, t2);
+  EXPECT_EQ(ErrorOf(head + R"(,"originalTimestamp":"soon"})"), "originalTimestamp 'soon' is not ISO-8601");
+  EXPECT_EQ(ErrorOf(head + R"(,"originalTimestamp":5})"), "originalTimestamp must be a string, got number");
+  EXPECT_EQ(ErrorOf(head + "}"), "missing timestamp");
+}
+
+TEST_F(DecoderTest, NumericCustomerIdsReadAsDecimalText) {
+  Message m;
+  std::string error;
+  const std::string head = R"({"type":"track","event":"ping","messageId":"p",)";
+  const std::string tail = R"(,"timestamp":"2026-01-01T00:00:00Z"})";
+  for (const auto& [id, text] : std::vector<std::pair<std::string, std::string>>{
+           {"4242", "4242"}, {"-7", "-7"}, {"4242.0", "4242"}, {"1e3", "1000"},
+           {"18446744073709551615", "18446744073709551615"}}) {
+    ASSERT_TRUE(Decode(head + R"("userId":)" + id + tail, m, error)) << id << ": " << error;
+    EXPECT_EQ(m.customer, text) << id;
+    EXPECT_FALSE(m.customer_is_anonymous);
+  }
+  ASSERT_TRUE(Decode(head + R"("anonymousId":77)" + tail, m, error)) << error;
+  EXPECT_EQ(m.customer, "77");
+  EXPECT_TRUE(m.customer_is_anonymous);
+}
+
+TEST_F(DecoderTest, WhatTheSdksAddIsAccepted) {
+  Message m;
+  std::string error;
+  // As captured from @rudderstack/rudder-sdk-node (no timestamp, a channel, _metadata,
+  // a per-message sentAt) and @segment/analytics-node (integrations, context), after
+  // a UTF-8 byte-order mark.
+  const std::string rudder =
+      "\xEF\xBB\xBF"
+      R"({"userId":"u1","event":"purchase","properties":{"amount":99,"order_id":"o-1"},)"
+      R"("context":{"library":{"name":"analytics-node","version":"3.0.13"}},"type":"track",)"
+      R"("channel":"server","_metadata":{"nodeVersion":"20.20.2"},)"
+      R"("originalTimestamp":"2026-12-03T15:03:36.384Z","messageId":"55477886-d5b0",)"
+      R"("sentAt":"2026-12-03T15:03:36.385Z","integrations":{"All":true}})";
+  ASSERT_TRUE(Decode(rudder, m, error)) << error;
+  EXPECT_EQ(m.kind, MessageKind::kTrack);
+  EXPECT_EQ(m.event_type, 2u);
+  EXPECT_EQ(m.customer, "u1");
+  // A byte-order mark anywhere else is not JSON.
+  EXPECT_EQ(ErrorOf(" \xEF\xBB\xBF{}").rfind("invalid JSON", 0), 0u);
 }
 
 }  // namespace

@@ -155,13 +155,17 @@ struct Message {
   std::vector<std::pair<int, JnValue>> traits;
   RecordRef<Record> trait_storage;
   std::vector<std::pair<std::string, std::string>> unknown_traits;
-  // kIgnored: a track of an event the program does not declare.
+  // kIgnored: a track (or page, screen) of an event the program does not declare:
+  // ignored_event is its name; or a group or alias call (accepted, not used):
+  // ignored_call is "group" or "alias".
   std::string ignored_event;
+  const char* ignored_call = nullptr;
 };
 
-// Decodes one JSON message. Returns false with a one-line `error` (the dead-letter
+// Decodes one JSON message (a Segment call: track, identify, page, screen; group and
+// alias are accepted as kIgnored). Returns false with a one-line `error` (the dead-letter
 // reason, e.g. "property 'amount' must be a number, got string") if the message is
-// not valid JSON, is not a track/identify object, lacks messageId, timestamp, or both
+// not valid JSON, is not an object of a Segment call, lacks messageId, timestamp, or both
 // userId and anonymousId, has an unparseable timestamp, or has a declared property of
 // the wrong type or a required property missing. On failure `out` is empty but for
 // `customer`, `message_id` and `time_us` (its timestamp), when they could be read

@@ -82,7 +82,11 @@ class DecisionSink {
 struct EngineStats {
   uint64_t messages = 0;
   uint64_t dead_letters = 0;  // every dead letter, the rejected_* below included
-  uint64_t ignored = 0;       // tracks of undeclared events
+  uint64_t ignored = 0;       // tracks (pages, screens) of undeclared events
+  uint64_t ignored_calls = 0; // group and alias calls: accepted, not used
+  // Messages whose messageId the engine had already taken for that customer within
+  // EngineLimits::dedup_window_us: not decided again.
+  uint64_t duplicates = 0;
   uint64_t decisions = 0;
   uint64_t timers_fired = 0;
   uint64_t div_by_zero = 0;
@@ -144,6 +148,15 @@ struct EngineLimits {
   // traits beyond it are dropped (the message is still used; known ones still update).
   // `--max-unknown-traits`, default 64.
   uint64_t max_unknown_traits = 64;
+  // Deduplication: a message (track, identify, page, screen) whose messageId the
+  // engine already took for the same customer less than this long before (by decision
+  // time) is ignored and counted (EngineStats::duplicates), as at-least-once pipelines
+  // deliver some messages twice. `--dedup-window`, default 24 hours; 0 turns it off.
+  int64_t dedup_window_us = int64_t{24} * 3600 * 1'000'000;
+  // The message ids remembered per customer for it (the latest; a 64-bit hash and a
+  // time each, 16 bytes): a duplicate that comes back after this many newer messages
+  // of its customer is decided again. `--max-dedup-ids`, default 256.
+  uint64_t max_dedup_ids = 256;
 };
 
 struct StateChanges;

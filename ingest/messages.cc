@@ -1,0 +1,180 @@
+// The ingest's reading of request bodies (messages.h). simdjson's DOM with error codes,
+// as the engine's decoder: hostile bodies are refused with a reason, never crash.
+#include "ingest/messages.h"
+
+#include <simdjson.h>
+#include <xxhash.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "juncture/runtime/event.h"
+#include "juncture/runtime/runtime.h"
+
+namespace juncture::ingest {
+namespace {
+
+namespace dom = simdjson::dom;
+
+bool KnownCall(std::string_view type) {
+  return type == "track" || type == "identify" || type == "page" || type == "screen" ||
+         type == "group" || type == "alias";
+}
+
+// The customer as the engine reads it (runtime/exec/decoder.cc): a non-empty string,
+// or an integer as its decimal text.
+bool CustomerId(dom::object o, const char* key, std::string& out) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return false;
+  std::string_view s;
+  int64_t i;
+  uint64_t u;
+  double d;
+  if (e.get(s) == simdjson::SUCCESS) {
+    out = std::string(s);
+  } else if (e.get(i) == simdjson::SUCCESS) {
+    out = std::to_string(i);
+  } else if (e.get(u) == simdjson::SUCCESS) {
+    out = std::to_string(u);
+  } else if (e.get(d) == simdjson::SUCCESS && std::trunc(d) == d && std::fabs(d) <= 9007199254740992.0) {
+    out = std::to_string(static_cast<int64_t>(d));
+  } else {
+    return false;
+  }
+  return !out.empty();
+}
+
+bool Has(dom::object o, const char* key) {
+  dom::element e;
+  return o.at_key(key).get(e) == simdjson::SUCCESS && !e.is_null();
+}
+
+// Checks one message and completes it. `where` names it in errors ("batch[3]: ...").
+bool Prepare(dom::element e, std::string_view call, const std::string& received,
+             const std::string& where, ReadyMessage& out, std::string& error) {
+  dom::object o;
+  if (e.get(o) != simdjson::SUCCESS) {
+    error = where + "a message must be a JSON object";
+    return false;
+  }
+  std::string minified = simdjson::to_string(e);
+  if (minified.size() > kMaxMessageBytes) {
+    error = where + "message is larger than 32 KB (" + std::to_string(minified.size()) + " bytes)";
+    return false;
+  }
+  // What the ingest adds goes first, before the message's own members (which it adds
+  // only when they are missing).
+  std::string added;
+  auto add = [&](std::string_view key, std::string_view value) {
+    added += '"';
+    added += key;
+    added += "\":";
+    runtime::AppendJsonString(value, added);
+    added += ',';
+  };
+  std::string_view type;
+  dom::element type_el;
+  if (o.at_key("type").get(type_el) == simdjson::SUCCESS && !type_el.is_null()) {
+    if (type_el.get(type) != simdjson::SUCCESS || !KnownCall(type)) {
+      error = where + "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\"";
+      return false;
+    }
+    if (call != "batch" && type != call) {
+      error = where + "type \"" + std::string(type) + "\" sent to /v1/" + std::string(call);
+      return false;
+    }
+  } else if (call == "batch") {
+    error = where + "missing type";
+    return false;
+  } else {
+    add("type", call);
+  }
+  if (!CustomerId(o, "userId", out.customer) && !CustomerId(o, "anonymousId", out.customer)) {
+    error = where + "missing userId and anonymousId";
+    return false;
+  }
+  dom::element id;
+  if (o.at_key("messageId").get(id) == simdjson::SUCCESS && !id.is_null()) {
+    std::string_view s;
+    if (id.get(s) != simdjson::SUCCESS || s.empty()) {
+      error = where + "messageId must be a non-empty string";
+      return false;
+    }
+    out.message_id = std::string(s);
+  } else {
+    // Made from the content, so that a producer's retry of the same body gets the same
+    // id and is deduplicated like any other.
+    XXH128_hash_t h = XXH3_128bits(minified.data(), minified.size());
+    char text[48];
+    std::snprintf(text, sizeof text, "ingest-%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                  static_cast<unsigned long long>(h.low64));
+    out.message_id = text;
+    add("messageId", out.message_id);
+  }
+  if (!Has(o, "receivedAt")) add("receivedAt", received);
+  if (!Has(o, "timestamp") && !Has(o, "originalTimestamp")) add("timestamp", received);
+  if (added.empty()) {
+    out.json = std::move(minified);
+  } else if (minified == "{}") {
+    added.pop_back();  // the last comma
+    out.json = "{" + added + "}";
+  } else {
+    out.json.reserve(minified.size() + added.size());
+    out.json = "{";
+    out.json += added;
+    out.json.append(minified, 1);
+  }
+  return true;
+}
+
+}  // namespace
+
+ParsedRequest ParseRequest(std::string_view body, std::string_view call, int64_t received_us) {
+  ParsedRequest out;
+  if (body.size() > kMaxRequestBytes) {
+    out.error = "request is larger than 500 KB (" + std::to_string(body.size()) + " bytes)";
+    return out;
+  }
+  if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  thread_local dom::parser parser;
+  dom::element doc;
+  if (auto err = parser.parse(body.data(), body.size()).get(doc); err != simdjson::SUCCESS) {
+    out.error = std::string("invalid JSON: ") + simdjson::error_message(err);
+    return out;
+  }
+  dom::object root;
+  if (doc.get(root) != simdjson::SUCCESS) {
+    out.error = "the body must be a JSON object";
+    return out;
+  }
+  std::string_view key;
+  if (root.at_key("writeKey").get(key) == simdjson::SUCCESS) out.write_key = std::string(key);
+  const std::string received = runtime::FormatTimestamp(received_us);
+  if (call != "batch") {
+    out.messages.resize(1);
+    if (!Prepare(doc, call, received, "", out.messages[0], out.error)) out.messages.clear();
+    return out;
+  }
+  dom::array batch;
+  dom::element batch_el;
+  if (root.at_key("batch").get(batch_el) != simdjson::SUCCESS) {
+    out.error = "missing batch";
+    return out;
+  }
+  if (batch_el.get(batch) != simdjson::SUCCESS) {
+    out.error = "batch must be an array";
+    return out;
+  }
+  out.messages.resize(batch.size());
+  size_t i = 0;
+  for (dom::element e : batch) {
+    if (!Prepare(e, "batch", received, "batch[" + std::to_string(i) + "]: ", out.messages[i], out.error)) {
+      out.messages.clear();
+      return out;
+    }
+    ++i;
+  }
+  return out;
+}
+
+}  // namespace juncture::ingest

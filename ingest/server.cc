@@ -1,0 +1,190 @@
+// The HTTP side of the ingest (cpp-httplib, Debian's libcpp-httplib-dev): routes,
+// write keys, bodies, answers. See juncture/ingest/ingest.h and docs/ingest.md.
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "ingest/body.h"
+#include "ingest/messages.h"
+#include "ingest/outlet.h"
+#include "ingest/write_keys.h"
+#include "juncture/ingest/ingest.h"
+#include "serve/metrics/http_common.h"
+#include "serve/nats_connection.h"
+
+namespace juncture::ingest {
+namespace {
+
+// What httplib itself lets in (it answers 413 above it); the ingest's own limit, 500 KB
+// uncompressed, is checked as the body arrives and answered 400 as Segment does.
+constexpr size_t kMaxWireBytes = 4 * 1024 * 1024;
+
+void Answer(httplib::Response& res, int status, const std::string& error) {
+  res.status = status;
+  std::string body = "{\"success\":";
+  if (error.empty()) {
+    body += "true}";
+  } else {
+    body += "false,\"error\":";
+    runtime::AppendJsonString(error, body);
+    body += "}";
+  }
+  res.set_content(body, "application/json");
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class IngestServer final : public Ingest {
+ public:
+  IngestServer(const IngestOptions& o, WriteKeys keys) : options_(o), keys_(std::move(keys)) {}
+  ~IngestServer() override { Stop(); }
+
+  bool Start(std::string* error);
+  int port() const override { return port_; }
+  IngestCounters counters() const override {
+    IngestCounters c;
+    c.requests = requests_;
+    c.messages = messages_;
+    c.unauthorized = unauthorized_;
+    c.refused = refused_;
+    c.unavailable = unavailable_;
+    return c;
+  }
+  void Stop() override;
+
+ private:
+  void Handle(const std::string& call, const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader& read);
+
+  IngestOptions options_;
+  WriteKeys keys_;
+  std::unique_ptr<serve::NatsConnection> nats_;
+  std::unique_ptr<Outlet> outlet_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+  std::atomic<bool> done_{false};
+  bool stopped_ = false;
+  int port_ = 0;
+  std::atomic<uint64_t> requests_{0}, messages_{0}, unauthorized_{0}, refused_{0}, unavailable_{0};
+};
+
+bool IngestServer::Start(std::string* error) {
+  std::optional<serve::metrics::Endpoint> at = serve::metrics::ParseEndpoint(options_.http, error);
+  if (!at) return false;
+  serve::NatsSettings nats = options_.nats;
+  nats.name = "juncture-ingest";
+  serve::NatsConnection::Callbacks log;
+  log.disconnected = [] {
+    std::fprintf(stderr, "juncture ingest: disconnected from NATS; requests get 503 until it is back\n");
+  };
+  log.reconnected = [] { std::fprintf(stderr, "juncture ingest: reconnected to NATS\n"); };
+  nats_ = serve::NatsConnection::Connect(nats, /*send_asap=*/false, "ingest", std::move(log), error);
+  if (!nats_) return false;
+  OutletSettings out;
+  out.prefix = options_.prefix;
+  out.partitions = options_.partitions;
+  out.jetstream = options_.jetstream;
+  out.timeout_ms = options_.publish_timeout_ms;
+  outlet_ = std::make_unique<Outlet>(nats_->get(), out);
+
+  http_ = serve::metrics::MakeServer({"", options_.tls_cert, options_.tls_key}, error);
+  if (!http_) return false;
+  const int threads = options_.threads;
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_payload_max_length(kMaxWireBytes);
+  for (const char* call : {"track", "identify", "page", "screen", "group", "alias", "batch"}) {
+    http_->Post(std::string("/v1/") + call,
+                [this, call = std::string(call)](const httplib::Request& req, httplib::Response& res,
+                                                 const httplib::ContentReader& read) {
+                  Handle(call, req, res, read);
+                });
+  }
+  http_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  port_ = serve::metrics::BindAndServe(*http_, *at, thread_, done_, error);
+  return port_ != 0;
+}
+
+void IngestServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (http_) http_->stop();  // finishes the requests under way
+  if (thread_.joinable()) thread_.join();
+  outlet_.reset();
+  nats_.reset();
+}
+
+void IngestServer::Handle(const std::string& call, const httplib::Request& req,
+                          httplib::Response& res, const httplib::ContentReader& read) {
+  ++requests_;
+  const int64_t received_us = NowMicros();
+  // The write key: Basic authentication, else a "writeKey" member of the body (as
+  // Segment's API also accepts). Checked before the body is read when given.
+  std::optional<std::string> key;
+  if (req.has_header("Authorization")) {
+    key = BasicUser(req.get_header_value("Authorization"));
+    if (!key || !keys_.Accepts(*key)) {
+      ++unauthorized_;
+      res.set_header("WWW-Authenticate", "Basic realm=\"juncture\"");
+      return Answer(res, 401, "unauthorized: not a valid write key");
+    }
+  }
+  std::string body;
+  bool too_large = false;
+  read([&](const char* data, size_t len) {
+    body.append(data, len);
+    too_large = body.size() > kMaxRequestBytes && !LooksGzipped(body);
+    return !too_large;
+  });
+  if (too_large) {
+    ++refused_;
+    return Answer(res, 400, "request is larger than 500 KB");
+  }
+  if (LooksGzipped(body)) {  // whatever Content-Type or Content-Encoding say
+    std::string plain, error;
+    if (!Gunzip(body, kMaxRequestBytes, plain, error)) {
+      ++refused_;
+      return Answer(res, 400, error);
+    }
+    body = std::move(plain);
+  }
+  ParsedRequest parsed = ParseRequest(body, call, received_us);
+  if (!key && (parsed.write_key.empty() || !keys_.Accepts(parsed.write_key))) {
+    ++unauthorized_;
+    res.set_header("WWW-Authenticate", "Basic realm=\"juncture\"");
+    return Answer(res, 401, "unauthorized: a write key is needed (HTTP Basic, the key as user name)");
+  }
+  if (!parsed.error.empty()) {
+    ++refused_;
+    return Answer(res, 400, parsed.error);
+  }
+  std::string error;
+  if (!outlet_->Publish(parsed.messages, &error)) {
+    ++unavailable_;
+    std::fprintf(stderr, "juncture ingest: %zu messages not confirmed: %s\n", parsed.messages.size(),
+                 error.c_str());
+    return Answer(res, 503, error);
+  }
+  messages_ += parsed.messages.size();
+  Answer(res, 200, "");
+}
+
+}  // namespace
+
+std::unique_ptr<Ingest> Ingest::Start(const IngestOptions& options, std::string* error) {
+  std::optional<WriteKeys> keys = WriteKeys::Load(options.write_keys_file, error);
+  if (!keys) return nullptr;
+  auto server = std::make_unique<IngestServer>(options, std::move(*keys));
+  if (!server->Start(error)) return nullptr;
+  return server;
+}
+
+}  // namespace juncture::ingest
