@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "juncture/compiler/backend.h"
+#include "juncture/compiler/jit.h"
 #include "juncture/compiler/compiler.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/record.h"

@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "juncture/compiler/backend.h"
+#include "juncture/compiler/jit.h"
 #include "juncture/compiler/compiler.h"
 
 namespace juncture::capi {

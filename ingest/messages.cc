@@ -5,10 +5,10 @@
 #include <simdjson.h>
 #include <xxhash.h>
 
-#include <cmath>
 #include <cstdio>
 
 #include "juncture/runtime/event.h"
+#include "juncture/runtime/partition.h"
 #include "juncture/runtime/runtime.h"
 
 namespace juncture::ingest {
@@ -21,27 +21,9 @@ bool KnownCall(std::string_view type) {
          type == "group" || type == "alias";
 }
 
-// The customer as the engine reads it (runtime/exec/decoder.cc): a non-empty string,
-// or an integer as its decimal text.
-bool CustomerId(dom::object o, const char* key, std::string& out) {
-  dom::element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return false;
-  std::string_view s;
-  int64_t i;
-  uint64_t u;
-  double d;
-  if (e.get(s) == simdjson::SUCCESS) {
-    out = std::string(s);
-  } else if (e.get(i) == simdjson::SUCCESS) {
-    out = std::to_string(i);
-  } else if (e.get(u) == simdjson::SUCCESS) {
-    out = std::to_string(u);
-  } else if (e.get(d) == simdjson::SUCCESS && std::trunc(d) == d && std::fabs(d) <= 9007199254740992.0) {
-    out = std::to_string(static_cast<int64_t>(d));
-  } else {
-    return false;
-  }
-  return !out.empty();
+// The members the ingest adds when they are missing (or null).
+bool IsAdded(std::string_view key) {
+  return key == "type" || key == "messageId" || key == "receivedAt" || key == "timestamp";
 }
 
 bool Has(dom::object o, const char* key) {
@@ -65,7 +47,10 @@ bool Prepare(dom::element e, std::string_view call, const std::string& received,
   // What the ingest adds goes first, before the message's own members (which it adds
   // only when they are missing).
   std::string added;
+  bool replaced_null = false;  // a member the ingest adds was there, as null
   auto add = [&](std::string_view key, std::string_view value) {
+    dom::element given;
+    replaced_null |= o.at_key(key).get(given) == simdjson::SUCCESS;
     added += '"';
     added += key;
     added += "\":";
@@ -89,7 +74,9 @@ bool Prepare(dom::element e, std::string_view call, const std::string& received,
   } else {
     add("type", call);
   }
-  if (!CustomerId(o, "userId", out.customer) && !CustomerId(o, "anonymousId", out.customer)) {
+  // Its customer by the engine's own rule, so that it goes to the partition of the
+  // decider that owns the customer.
+  if (!runtime::CustomerOfMessage(minified, &out.customer)) {
     error = where + "missing userId and anonymousId";
     return false;
   }
@@ -115,6 +102,17 @@ bool Prepare(dom::element e, std::string_view call, const std::string& received,
   if (!Has(o, "timestamp") && !Has(o, "originalTimestamp")) add("timestamp", received);
   if (added.empty()) {
     out.json = std::move(minified);
+  } else if (replaced_null) {
+    // A member given as null and added by the ingest: written once, the ingest's.
+    out.json = "{" + added;
+    for (dom::key_value_pair kv : o) {
+      if (kv.value.is_null() && IsAdded(kv.key)) continue;
+      runtime::AppendJsonString(kv.key, out.json);
+      out.json += ':';
+      out.json += simdjson::to_string(kv.value);
+      out.json += ',';
+    }
+    out.json.back() = '}';
   } else if (minified == "{}") {
     added.pop_back();  // the last comma
     out.json = "{" + added + "}";

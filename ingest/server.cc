@@ -129,21 +129,28 @@ void IngestServer::Handle(const std::string& call, const httplib::Request& req,
   // The write key: Basic authentication, else a "writeKey" member of the body (as
   // Segment's API also accepts). Checked before the body is read when given.
   std::optional<std::string> key;
+  bool refused_key = false;
   if (req.has_header("Authorization")) {
     key = BasicUser(req.get_header_value("Authorization"));
-    if (!key || !keys_.Accepts(*key)) {
-      ++unauthorized_;
-      res.set_header("WWW-Authenticate", "Basic realm=\"juncture\"");
-      return Answer(res, 401, "unauthorized: not a valid write key");
-    }
+    refused_key = !key || !keys_.Accepts(*key);
   }
+  // The whole body is always read (httplib bounds it at kMaxWireBytes), also when
+  // the answer is already known: what is left unread on a kept-alive connection
+  // would be read as the next request.
   std::string body;
   bool too_large = false;
   read([&](const char* data, size_t len) {
+    if (refused_key || too_large) return true;  // drained, not kept
     body.append(data, len);
     too_large = body.size() > kMaxRequestBytes && !LooksGzipped(body);
-    return !too_large;
+    if (too_large) body.clear();
+    return true;
   });
+  if (refused_key) {
+    ++unauthorized_;
+    res.set_header("WWW-Authenticate", "Basic realm=\"juncture\"");
+    return Answer(res, 401, "unauthorized: not a valid write key");
+  }
   if (too_large) {
     ++refused_;
     return Answer(res, 400, "request is larger than 500 KB");

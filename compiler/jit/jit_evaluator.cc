@@ -10,6 +10,7 @@
 #include "jit/jit.h"
 #include "juncture/abi/values.h"
 #include "juncture/compiler/backend.h"
+#include "juncture/compiler/jit.h"
 
 namespace juncture::compiler {
 namespace jit {

@@ -4,7 +4,7 @@
 // Evaluator::Test (runtime::TestFn), the others write a JnValue. It computes exactly
 // what the reference interpreter computes.
 //
-// This header has no LLVM types; MakeJitProgram (juncture/compiler/backend.h) is the
+// This header has no LLVM types; MakeJitProgram (juncture/compiler/jit.h) is the
 // usual way to get one.
 #pragma once
 

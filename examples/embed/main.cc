@@ -8,7 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "juncture/compiler/backend.h"   // MakeJitProgram (Juncture::jit), MakeInterpretedProgram
+#include "juncture/compiler/backend.h"  // MakeInterpretedProgram (Juncture::compiler)
+#include "juncture/compiler/jit.h"      // MakeJitProgram (Juncture::jit)
 #include "juncture/compiler/compiler.h"  // CompileSources
 #include "juncture/runtime/runtime.h"    // Engine, DecisionSink
 

@@ -77,6 +77,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exec/customer_id.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/record.h"
 
@@ -394,28 +395,10 @@ Lookup GetString(const Members& members, Member m, std::string_view& s, dom::ele
   return el.get(s) == simdjson::SUCCESS ? Lookup::kOk : Lookup::kWrongType;
 }
 
-// A customer id member: a non-empty string, or an integer read as its decimal text
-// (SDKs send a numeric userId as a JSON number). Anything else counts as absent.
+// A customer id member (customer_id.h); anything else counts as absent.
 bool GetCustomerId(const Members& members, Member m, std::string& out) {
   const dom::element* el = members.Get(m);
-  if (el == nullptr) return false;
-  std::string_view s;
-  int64_t i;
-  uint64_t u;
-  double d;
-  if (el->get(s) == simdjson::SUCCESS) {
-    out = std::string(s);
-  } else if (el->get(i) == simdjson::SUCCESS) {
-    out = std::to_string(i);
-  } else if (el->get(u) == simdjson::SUCCESS) {
-    out = std::to_string(u);
-  } else if (el->get(d) == simdjson::SUCCESS && std::trunc(d) == d &&
-             std::fabs(d) <= static_cast<double>(kMaxExactInt)) {
-    out = std::to_string(static_cast<int64_t>(d));  // 4242.0, 4.242e3
-  } else {
-    return false;
-  }
-  return !out.empty();
+  return el != nullptr && ReadCustomerId(*el, out);
 }
 
 // An object member; absent or null is an empty object (`present` false).
@@ -599,8 +582,7 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
     error = "message is larger than 1 MiB (" + std::to_string(json.size()) + " bytes)";
     return false;
   }
-  // A UTF-8 byte-order mark (some producers write one at the start of a file or body).
-  if (json.size() >= 3 && json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
+  json = SkipByteOrderMark(json);  // some producers write one at the start of a body
   // One parser per thread, reused: its buffers grow to the largest message seen.
   thread_local dom::parser parser(kMaxMessageBytes);
   dom::element doc;

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "exec/customer_id.h"
+
 namespace juncture::runtime {
 
 uint32_t PartitionOf(std::string_view customer, uint32_t partitions) {
@@ -22,16 +24,15 @@ bool CustomerOfMessage(std::string_view json, std::string* customer) {
   thread_local simdjson::dom::parser parser;  // one per routing thread, reused
   simdjson::dom::object root;
   // Error codes only (never simdjson's throwing accessors): any bytes are safe here.
+  json = SkipByteOrderMark(json);
   if (parser.parse(json.data(), json.size(), true).get_object().get(root) != simdjson::SUCCESS) {
     return false;
   }
   for (const char* key : {"userId", "anonymousId"}) {
-    std::string_view id;
-    if (root[key].get_string().get(id) == simdjson::SUCCESS && !id.empty()) {
-      customer->assign(id);
-      return true;
-    }
+    simdjson::dom::element id;
+    if (root[key].get(id) == simdjson::SUCCESS && ReadCustomerId(id, *customer)) return true;
   }
+  customer->clear();
   return false;
 }
 

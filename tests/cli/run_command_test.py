@@ -11,6 +11,9 @@ usage: run_command_test.py JUNCTURE
 - blank (whitespace-only) lines are counted in the summary, not fed to the engine;
 - each limit (--max-skew, --max-customer-id-bytes, --max-timers-per-customer,
   --max-window-events, --max-unknown-traits) is applied and its counter reported;
+- what the analytics SDKs send is understood (page, screen, group, alias calls,
+  originalTimestamp, numeric userIds, a byte-order mark) and a messageId delivered
+  twice is decided once (--dedup-window 0: twice);
 - option errors are usage errors (exit 2); `run`, `test` and `serve` share the options
   (serve has no --max-skew: it decides on the wall clock).
 Exit 0 if every check passes; prints each failure otherwise.
@@ -60,6 +63,71 @@ def strict_json_lines(data, name):
             out.append(None)
     check(data == b"" or data.endswith(b"\n"), f"{name} does not end with a newline")
     return out
+
+
+SDK_PROGRAM = """
+event cart { value: float }
+event page { name: string = ""  category: string?  path: string? }
+profile { email_opt_in: bool = true }
+channel email { consent profile.email_opt_in }
+journey rescue {
+  on cart
+  reenter always
+  send email "nudge" { v: event.value }
+}
+journey pricing {
+  on page when event.name == "Pricing"
+  reenter always
+  send email "pricing" { path: event.path ?? "", category: event.category ?? "" }
+}
+"""
+
+
+def segment_calls(binary, tmp):
+    """What the analytics SDKs send (docs/wire.md): page calls, group and alias,
+    originalTimestamp, numeric userIds, a byte-order mark; and deduplication by
+    messageId, with --dedup-window 0 turning it off."""
+    program = os.path.join(tmp, "sdk.jny")
+    with open(program, "w") as f:
+        f.write(SDK_PROGRAM)
+    lines = [
+        b'\xef\xbb\xbf{"type":"track","event":"cart","messageId":"a1","userId":4242,'
+        b'"originalTimestamp":"2026-10-01T09:00:00Z","properties":{"value":5},'
+        b'"context":{"library":{"name":"analytics-node"}},"channel":"server","_metadata":{},'
+        b'"sentAt":"2026-10-01T09:00:01Z","integrations":{}}',
+        b'{"type":"page","name":"Pricing","category":"Docs","messageId":"a2","userId":"u1",'
+        b'"timestamp":"2026-10-01T09:01:00Z","properties":{"path":"/pricing"}}',
+        b'{"type":"page","name":"Home","messageId":"a3","userId":"u1","timestamp":"2026-10-01T09:02:00Z"}',
+        b'{"type":"screen","name":"Checkout","messageId":"a4","userId":"u1","timestamp":"2026-10-01T09:03:00Z"}',
+        b'{"type":"group","groupId":"acme","messageId":"a5","userId":"u1","timestamp":"2026-10-01T09:04:00Z"}',
+        b'{"type":"alias","previousId":"anon","messageId":"a6","userId":"u1","timestamp":"2026-10-01T09:05:00Z"}',
+        # The pipeline delivers the first two again (at-least-once).
+        b'{"type":"track","event":"cart","messageId":"a1","userId":"4242",'
+        b'"timestamp":"2026-10-01T09:06:00Z","properties":{"value":5}}',
+        b'{"type":"page","name":"Pricing","category":"Docs","messageId":"a2","userId":"u1",'
+        b'"timestamp":"2026-10-01T09:07:00Z","properties":{"path":"/pricing"}}',
+    ]
+    events = os.path.join(tmp, "sdk.jsonl")
+    with open(events, "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+    dead = os.path.join(tmp, "sdk-dead.jsonl")
+    for window, copies in (([], 1), (["--dedup-window", "0"], 2)):
+        p = subprocess.run([binary, "run", program, "--events", events, "--dead-letter", dead] + window,
+                           capture_output=True, timeout=60)
+        check(p.returncode == 0, f"sdk calls {window}: exit {p.returncode}: {p.stderr.decode(errors='replace')}")
+        sends = [json.loads(line) for line in p.stdout.decode().splitlines()]
+        sends = [(d["customer"], d["template"], d["params"]) for d in sends if d.get("outcome") == "sent"]
+        want = [("4242", "nudge", {"v": 5}), ("u1", "pricing", {"path": "/pricing", "category": "Docs"})]
+        want = want if copies == 1 else want + want
+        check(sends == want, f"sdk calls {window}: sends {sends}, not {want}")
+        with open(dead, "rb") as f:
+            check(f.read() == b"", f"sdk calls {window}: dead letters")
+        summary = p.stderr.decode(errors="replace")
+        check("2 group/alias calls not used" in summary, f"sdk calls {window}: summary {summary!r}")
+        check(("2 duplicates (--dedup-window)" in summary) == (copies == 1),
+              f"sdk calls {window}: duplicates in the summary {summary!r}")
+        check("ignored, not declared by the program: screen (1)" in summary,
+              f"sdk calls {window}: the screen call is an undeclared event: {summary!r}")
 
 
 def main():
@@ -171,6 +239,8 @@ def run_checks(binary, tmp):
         check(bad[0] in p.stderr.decode(errors="replace") or bad[0] in p.stdout.decode(errors="replace"),
               f"{bad}: the error does not name the option")
 
+    segment_calls(binary, tmp)
+
     # One set of options for run, test and serve (serve has no --max-skew).
     helps = {}
     for cmd in ("run", "test", "serve"):
@@ -184,6 +254,10 @@ def run_checks(binary, tmp):
             check(option in text and "=" + default in text.split(option, 1)[1].split("\n")[0],
                   f"{cmd} --help: {option} with default {default}")
         check(("--max-skew" in text) == (cmd != "serve"), f"{cmd} --help: --max-skew")
+        check("--dedup-window" in text and "=1d" in text.split("--dedup-window", 1)[1].split("\n")[0],
+              f"{cmd} --help: --dedup-window with default 1d")
+        check("--max-dedup-ids" in text and "=256" in text.split("--max-dedup-ids", 1)[1].split("\n")[0],
+              f"{cmd} --help: --max-dedup-ids with default 256")
     check("DURATION=365d" in helps["run"], "run --help: --max-skew default 365d")
 
     if failures:

@@ -1,5 +1,5 @@
 // juncture publish FILE|- --nats URL [--partitions P] [--prefix SUBJECT] [--jetstream]
-// A producer that needs no code: each JSON line (a Segment track or identify) is
+// A producer that needs no code: each JSON line (a Segment call: track, identify, ...) is
 // published to PREFIX.<partition of its customer> (docs/scaling.md), with header
 // Nats-Msg-Id = its messageId, so that JetStream drops a line published twice. A line
 // that is not such a message is reported (FILE:LINE: error: ...) and skipped; the
@@ -38,14 +38,10 @@ Addressed Address(const std::string& line) {
     out.error = "not a JSON object";
     return out;
   }
-  for (const char* key : {"userId", "anonymousId"}) {
-    auto it = j.find(key);
-    if (it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
-      out.customer = it->get<std::string>();
-      break;
-    }
+  // The engine's own rule, so that the line goes to its customer's partition.
+  if (!runtime::CustomerOfMessage(line, &out.customer)) {
+    out.error = "no userId or anonymousId (a string or an integer)";
   }
-  if (out.customer.empty()) out.error = "no userId or anonymousId (a string)";
   auto id = j.find("messageId");
   if (out.error.empty() && (id == j.end() || !id->is_string() || id->get_ref<const std::string&>().empty())) {
     out.error = "no messageId (a string): without it a repeated publish cannot be dropped";

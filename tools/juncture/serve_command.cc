@@ -7,6 +7,7 @@
 
 #include "juncture/commands.h"
 #include "juncture/compiler/backend.h"
+#include "juncture/compiler/jit.h"
 #include "juncture/compiler/compiler.h"
 #include "juncture/graph/journey_graph.h"
 #include "juncture/graph/render.h"

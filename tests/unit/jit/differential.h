@@ -24,6 +24,7 @@
 #include "jit/jit_evaluator.h"
 #include "juncture/abi/abi.h"
 #include "juncture/compiler/backend.h"
+#include "juncture/compiler/jit.h"
 #include "juncture/compiler/compiler.h"
 #include "juncture/runtime/program.h"
 #include "juncture/runtime/record.h"

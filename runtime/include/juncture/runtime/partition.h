@@ -17,7 +17,8 @@ inline constexpr uint32_t kDefaultPartitions = 64;
 uint32_t PartitionOf(std::string_view customer, uint32_t partitions);
 
 // The customer a message is about, as the engine reads it: "userId" if it is a
-// non-empty string, else "anonymousId" if it is one. False (and *customer empty) for
+// non-empty string or an integer (its decimal text), else "anonymousId" by the same
+// rule (a byte-order mark before the message skipped). False (and *customer empty) for
 // a message with neither, or that is not a JSON object: the engine makes such a
 // message a dead letter. For routing a message to the engine that owns its customer.
 bool CustomerOfMessage(std::string_view json, std::string* customer);
