@@ -104,6 +104,7 @@ Result Http(const Options& o) {
   return Run(o, [&](int t, int n, std::vector<double>& lat, int& failed) {
     httplib::Client client(o.url);
     client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);  // as the SDKs' HTTP stacks (Node's) do
     client.set_basic_auth(o.write_key, "");
     const std::string path = o.batch == 1 ? "/v1/track" : "/v1/batch";
     for (int i = 0; i < n; ++i) {

@@ -31,7 +31,7 @@ run_mode() {  # core|jetstream
   pids+=($!); local ingest_pid=$!
   for _ in $(seq 50); do curl -sf "http://127.0.0.1:$http_port/health" >/dev/null && break; sleep 0.1; done
   echo "== $mode"
-  for spec in "1 1 10000" "1 8 20000" "100 4 400"; do
+  for spec in "1 1 2000" "1 8 8000" "100 4 200"; do
     read -r batch conns requests <<<"$spec"
     "$bench" --url "http://127.0.0.1:$http_port" --write-key bench --nats "$url" \
       --batch "$batch" --connections "$conns" --requests "$requests" "${js[@]}"

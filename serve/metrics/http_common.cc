@@ -12,6 +12,9 @@
 namespace juncture::serve::metrics {
 namespace {
 
+// A plain or TLS server, as MakeServer says (without its socket options).
+std::unique_ptr<httplib::Server> MakeServerOf(const HttpSecurity& security, std::string* error);
+
 std::string Display(const Endpoint& at) {
   bool v6 = at.host.find(':') != std::string::npos;
   return (v6 ? "[" + at.host + "]" : at.host) + ":" + std::to_string(at.port);
@@ -36,6 +39,15 @@ std::string BindError(const Endpoint& at, int err) {
 }  // namespace
 
 std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::string* error) {
+  std::unique_ptr<httplib::Server> server = MakeServerOf(security, error);
+  // An answer is written as headers then body: with Nagle's algorithm the body would
+  // wait for the client's (delayed) acknowledgement of the headers, some 40 ms.
+  if (server) server->set_tcp_nodelay(true);
+  return server;
+}
+
+namespace {
+std::unique_ptr<httplib::Server> MakeServerOf(const HttpSecurity& security, std::string* error) {
   if (security.tls_cert.empty() && security.tls_key.empty()) return std::make_unique<httplib::Server>();
   if (security.tls_cert.empty() || security.tls_key.empty()) {
     if (error) *error = "TLS needs both a certificate and its key";
@@ -54,6 +66,7 @@ std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::s
   }
   return server;
 }
+}  // namespace
 
 bool Authorized(const HttpSecurity& security, const httplib::Request& req, httplib::Response& res) {
   if (security.token.empty()) return true;

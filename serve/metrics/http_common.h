@@ -15,7 +15,7 @@
 namespace juncture::serve::metrics {
 
 // A plain server, or one speaking TLS with `security`'s certificate and key; null
-// with *error set if they cannot be read.
+// with *error set if they cannot be read. Answers go out without Nagle's delay.
 std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::string* error);
 
 // Whether `req` carries the token (`Authorization: Bearer TOKEN`, or `?token=TOKEN`
