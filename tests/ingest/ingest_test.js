@@ -53,7 +53,7 @@ if (spawnSync('nats-server', ['--version']).error) {
   console.log('skipped: nats-server is not installed');
   process.exit(77);
 }
-const { connect, StringCodec } = require('nats');
+const { connect, StringCodec, headers: natsHeaders } = require('nats');
 
 const KEYS = ['wk-segment-1', 'wk-rudder-2'];
 const STAMP = Date.now().toString(36);
@@ -681,8 +681,33 @@ async function jetStreamChecks() {
     check(seen.deadLetters.length === 0, 'jetstream: no dead letter',
       seen.deadLetters.map((l) => `${l.reason}: ${l.body}`).join(' '));
 
+    // The deciders' own deduplication (docs/wire.md): copies the stream cannot tell
+    // apart (other Nats-Msg-Id headers, as after its duplicate window), before and after
+    // a restart of serve on the same state directory: the ids are in the stored state.
+    const js = seen.nc.jetstream();
+    const copy = purchase(`js-${STAMP}-redelivered`);
+    const publishCopy = async (n) => {
+      const h = natsHeaders();
+      h.set('Nats-Msg-Id', `copy-${STAMP}-${n}`);
+      await js.publish('juncture.events.p.0', sc.encode(JSON.stringify(copy)), { headers: h });
+    };
+    await publishCopy(1);
+    await publishCopy(2);
+    await decisionsOf(seen, isThanksSentTo(copy.userId), 1);
+    const dupsBefore = await until(async () => (await metric(serve.metricsUrl, IGNORED_DUPLICATE)) === 1, 5000);
+    check(dupsBefore, `jetstream: a copy with another Nats-Msg-Id is stored, then ignored by serve (${IGNORED_DUPLICATE} = 1)`,
+      await metric(serve.metricsUrl, IGNORED_DUPLICATE));
+    const stopped = await stop(serve.child);
+    check(stopped.code === 0, 'jetstream: serve exits 0 on SIGTERM', `${stopped.code} ${stopped.signal}`);
+    const restarted = await startServe(nats.url, ['--jetstream', '--state-dir', path.join(tmp, 'js-state')]);
+    await publishCopy(3);
+    await sentinel(seen, ingest.url, 'jetstream: after the restart');
+    check(seen.decisions.filter(isThanksSentTo(copy.userId)).length === 1,
+      'jetstream: ...and a third copy after a restart of serve too (its id was stored with the customer)',
+      seen.decisions.filter(isThanksSentTo(copy.userId)).length);
+
     for (const [what, child] of [['the ingest with --prefix other.events.p', other.child], ['the ingest', ingest.child],
-      ['serve', serve.child]]) {
+      ['serve, restarted', restarted.child]]) {
       const end = await stop(child);
       check(end.code === 0, `jetstream: ${what} exits 0 on SIGTERM`, `${end.code} ${end.signal}`);
     }
