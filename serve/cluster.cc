@@ -616,16 +616,5 @@ int ClusterMember::Shutdown() {
   return kExitStopped;
 }
 
-int ClusterMember::Run() {
-  StopSignals signals(options_.watch_files);
-  std::string error;
-  if (!Start(&error)) {
-    Log("cannot start: " + error);
-    return kExitCannotStart;
-  }
-  Optimize();  // deciding meanwhile with the loaded form
-  signals.Wait([this](const std::string& why) { Reload(why); }, [] {});
-  return Shutdown();
-}
 
 }  // namespace juncture::serve

@@ -38,6 +38,7 @@
 #include "action_acks.h"
 #include "changelog.h"
 #include "leases.h"
+#include "lifecycle.h"
 #include "nats_connection.h"
 #include "publisher.h"
 #include "juncture/runtime/runtime.h"
@@ -48,14 +49,20 @@ namespace juncture::serve {
 class ShardTelemetry;
 class Telemetry;
 
-class ClusterMember {
+class ClusterMember final : public Lifecycle {
  public:
   ClusterMember(const ServeOptions& options, const ProgramLoader& loader,
                 const ProgramOptimizer& optimizer);
-  ~ClusterMember();
+  ~ClusterMember() override;
   ClusterMember(const ClusterMember&) = delete;
   ClusterMember& operator=(const ClusterMember&) = delete;
-  int Run();
+
+  bool Start(std::string* error) override;
+  void Optimize() override;
+  void Reload(const std::string& why) override;
+  void Tick() override {}
+  int Shutdown() override;
+  void Log(const std::string& line) const override;
 
  private:
   // A partition's subscription, alive as long as the member (NATS.c may still call
@@ -82,7 +89,6 @@ class ClusterMember {
     int64_t receipt_ns = 0;
   };
 
-  bool Start(std::string* error);
   bool CheckOptions(std::string* error);
   // *misfit: a stream exists but does not fit (not worth retrying).
   bool PrepareStreams(bool* misfit, std::string* error);
@@ -97,16 +103,12 @@ class ClusterMember {
   // Settles the actions, then writes each partition's changes (or only `only`'s).
   bool Commit(std::optional<uint32_t> only = std::nullopt);
   void ApplyReload();
-  void Reload(const std::string& why);
   // Stages `program` for the main thread (ApplyReload); `optimised`: the optimiser's
   // form of the program already staged or live (a swap of back end, not a reload).
   void Stage(runtime::CompiledProgram program, bool optimised = false);
-  void Optimize();
   void ReportState();
   // Waits for a queued message, a stop, or `ms`.
   void WaitForWork(int64_t ms);
-  int Shutdown();
-  void Log(const std::string& line) const;
   static void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* feed);
 
   const ServeOptions& options_;

@@ -281,30 +281,8 @@ int Server::Shutdown() {
   return complete ? kExitStopped : kExitStoppedWithLoss;
 }
 
-int Server::Run() {
-  // Before NATS.c and the workers start their threads, which inherit the signal mask.
-  StopSignals signals(options_.watch_files);
-  std::string error;
-  if (!Start(&error)) {
-    Log("cannot start: " + error);
-    return kExitCannotStart;
-  }
-  Optimize();  // deciding meanwhile with the loaded form
-  signals.Wait([this](const std::string& why) { Reload(why); },
-               [this] {
-                 if (!options_.jetstream.enabled) CountDropped();
-               });
-  return Shutdown();
-}
-
-int Serve(const ServeOptions& options, const ProgramLoader& loader,
-          const ProgramOptimizer& optimizer) {
-  if (!options.cluster.name.empty()) {
-    ClusterMember member(options, loader, optimizer);
-    return member.Run();
-  }
-  Server server(options, loader, optimizer);
-  return server.Run();
+void Server::Tick() {
+  if (!options_.jetstream.enabled) CountDropped();
 }
 
 }  // namespace juncture::serve

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "action_acks.h"
+#include "lifecycle.h"
 #include "nats_connection.h"
 #include "nats_loop.h"
 #include "publisher.h"
@@ -43,17 +44,21 @@ namespace juncture::serve {
 
 class Telemetry;
 
-class Server {
+class Server final : public Lifecycle {
  public:
   Server(const ServeOptions& options, const ProgramLoader& loader,
          const ProgramOptimizer& optimizer);
-  ~Server();
-  int Run();
+  ~Server() override;
+
+  bool Start(std::string* error) override;
+  void Optimize() override;
+  void Reload(const std::string& why) override;
+  void Tick() override;
+  // Drains (core) or finishes the batch and checkpoints (JetStream); the exit code.
+  int Shutdown() override;
+  void Log(const std::string& line) const override;
 
  private:
-  bool Start(std::string* error);
-  // Drains (core) or finishes the batch and checkpoints (JetStream); the exit code.
-  int Shutdown();
   void StopWorker();
   // `retire`: the NATS.c message `data` points into, handed to the publisher to
   // destroy later (core NATS), or null (JetStream keeps it until its ack).
@@ -63,10 +68,6 @@ class Server {
   // Decide's work, under mu_.
   void DecideLocked(std::string_view data, int64_t clock_us, int64_t receipt_ns,
                     natsMsg* retire, bool more_pending);
-  void Reload(const std::string& why);
-  // Takes over the optimiser's form of the program just loaded, if it has one.
-  void Optimize();
-  void Log(const std::string& line) const;
   void OnNatsError(natsSubscription* sub, natsStatus error);
   // Delivery receipts: subscribed after the source started (both modes).
   bool StartReceipts(std::string* error);

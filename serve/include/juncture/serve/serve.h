@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -138,9 +139,40 @@ constexpr int kExitCannotStart = 1;   // the reason is printed on stderr
 constexpr int kExitStoppedWithLoss = 3;  // stopped, but received messages were not decided
                                           // (core) or the final checkpoint failed (JetStream)
 
-// Runs until SIGTERM or SIGINT (graceful: drain, publish, checkpoint), reloading on
-// SIGHUP or a change of a watched file. Returns one of the exit codes above.
+// The command's form (`juncture serve`): owns the process's signals. Runs until
+// SIGTERM or SIGINT (graceful: drain, publish, checkpoint), reloading on SIGHUP or a
+// change of a watched file. Returns one of the exit codes above.
 int Serve(const ServeOptions& options, const ProgramLoader& loader,
           const ProgramOptimizer& optimizer = {});
+
+// The library's form: serve inside a process that keeps its signals to itself. It
+// decides from Start until Stop, on its own threads; the caller reloads it (watch_files
+// is not watched: call Reload when the program changes).
+//
+//   auto service = Service::Start(options, loader, {}, &error);
+//   ...
+//   service->Reload("the program changed");
+//   int code = service->Stop();   // graceful, as on SIGTERM
+class Service {
+ public:
+  // Connects, restores the state, subscribes; null with *error if it cannot.
+  static std::unique_ptr<Service> Start(const ServeOptions& options, const ProgramLoader& loader,
+                                        const ProgramOptimizer& optimizer, std::string* error);
+  ~Service();  // Stop(), if not stopped yet
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Compiles the program again (the loader) and switches to it if it compiles; the
+  // running program stays otherwise (logged and counted).
+  void Reload(const std::string& why);
+  // Drains (core NATS) or checkpoints (JetStream), then disconnects: one of the exit
+  // codes above. Later calls return the same code.
+  int Stop();
+
+ private:
+  struct State;
+  explicit Service(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace juncture::serve
