@@ -167,7 +167,9 @@ void IngestServer::Handle(const std::string& call, const httplib::Request& req,
   if (!key && (parsed.write_key.empty() || !keys_.Accepts(parsed.write_key))) {
     ++unauthorized_;
     res.set_header("WWW-Authenticate", "Basic realm=\"juncture\"");
-    return Answer(res, 401, "unauthorized: a write key is needed (HTTP Basic, the key as user name)");
+    return Answer(res, 401, parsed.write_key.empty()
+                                ? "unauthorized: a write key is needed (HTTP Basic, the key as user name)"
+                                : "unauthorized: not a valid write key");
   }
   if (!parsed.error.empty()) {
     ++refused_;

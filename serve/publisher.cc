@@ -26,7 +26,7 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   json_.clear();
   d.AppendJson(json_);  // into kept capacity: no allocation once warm
   // The action first: it is what the latency budget is for.
-  if (d.outcome == "sent") {
+  if (d.outcome == runtime::Outcome::kSent) {
     subject_.assign(options_.actions_prefix).append(1, '.').append(d.channel);
     // Recorded for its receipts before it goes out: the action is written at once
     // (SendAsap), and its receipt may come back, on another thread, before Publish

@@ -167,9 +167,11 @@ void ShardTelemetry::State(size_t customers, size_t timers) {
 }
 
 void ShardTelemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {
-  impl_->decisions.Get(d.journey, d.outcome, d.reason).Inc();
+  const char* outcome = runtime::ToString(d.outcome);
+  const char* reason = runtime::ToString(d.reason);
+  impl_->decisions.Get(d.journey, outcome, reason).Inc();
   double signal_to_decision_ms = -1;
-  if (d.outcome == "sent" && d.signal_us != 0) {  // an action: from its signal to now
+  if (d.outcome == runtime::Outcome::kSent && d.signal_us != 0) {  // an action: from its signal to now
     int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -177,10 +179,12 @@ void ShardTelemetry::Decided(const runtime::Decision& d, double receipt_to_decis
     signal_to_decision_ms = static_cast<double>(now_us - d.signal_us) / 1e3;
   }
   if (ui::LiveBoard* board = all_.impl_->board.get()) {
-    board->Decided(d.journey, d.step, d.outcome, d.reason, d.arm, d.channel, signal_to_decision_ms);
+    board->Decided(d.journey, d.step, outcome, reason, d.arm, d.channel, signal_to_decision_ms);
   }
-  if (d.outcome == "converted") impl_->conversions.Get(d.journey, d.arm).Inc();
-  if (d.outcome == "control" && d.channel.empty()) impl_->holdout_entries.Get(d.journey).Inc();
+  if (d.outcome == runtime::Outcome::kConverted) impl_->conversions.Get(d.journey, d.arm).Inc();
+  if (d.outcome == runtime::Outcome::kControl && d.channel.empty()) {
+    impl_->holdout_entries.Get(d.journey).Inc();
+  }
   if (receipt_to_decision > 0) {  // decisions of messages, not of timers
     impl_->receipt_to_decision.Get(d.journey).Observe(receipt_to_decision);
   }

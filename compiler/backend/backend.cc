@@ -9,8 +9,7 @@ runtime::CompiledProgram MakeInterpretedProgram(const Compilation& c) {
   SpecAndExprs built = BuildSpec(*c.ir());
   runtime::CompiledProgram out;
   out.spec = built.spec;
-  out.evaluator =
-      std::make_shared<Interpreter>(c.shared_ir(), std::move(built.exprs), std::move(built.derived));
+  out.evaluator = std::make_shared<Interpreter>(c.shared_ir(), std::move(built.exprs));
   return out;
 }
 

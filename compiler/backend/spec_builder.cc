@@ -167,42 +167,10 @@ class Builder {
     return s;
   }
 
-  // A derived expression (owned by SpecAndExprs::derived) in the table.
-  ExprId AddDerived(ir::ExprPtr e) {
-    if (!e) return kNoExpr;
-    out_.exprs.push_back(e.get());
-    out_.derived->push_back(std::move(e));
-    return static_cast<ExprId>(out_.exprs.size() - 1);
-  }
-
-  // One test per event type (runtime::TriggerSpec): for each type, in order of first
-  // appearance, its clauses' `when`s or-ed in source order (a clause without `when`
-  // ends the chain: it is true), then and-ed with `also` (eligibility) if given. The
-  // evaluation order and short-circuits are those of testing the clauses one by one,
-  // so even a division by zero is counted the same.
-  std::vector<runtime::TriggerSpec> Tests(const std::vector<ir::Trigger>& clauses,
-                                          const std::vector<ir::Clause>& eligible) {
-    ir::ExprPtr also;  // the eligible clauses and-ed, in source order
-    for (const ir::Clause& e : eligible) {
-      also = also ? Logic(ir::Op::kAnd, std::move(also), Clone(*e.expr)) : Clone(*e.expr);
-    }
+  // The join pass's tests (ir/join.h), one per event type.
+  std::vector<runtime::TriggerSpec> Tests(const std::vector<ir::EventTest>& tests) {
     std::vector<runtime::TriggerSpec> out;
-    for (size_t i = 0; i < clauses.size(); ++i) {
-      uint32_t type = clauses[i].event_type;
-      bool seen = false;
-      for (size_t k = 0; k < i; ++k) seen |= clauses[k].event_type == type;
-      if (seen) continue;
-      ir::ExprPtr any;  // null: always true
-      for (size_t k = i; k < clauses.size(); ++k) {
-        if (clauses[k].event_type != type) continue;
-        ir::ExprPtr when = clauses[k].when ? Clone(*clauses[k].when) : True();
-        any = any ? Logic(ir::Op::kOr, std::move(any), std::move(when)) : std::move(when);
-        if (!clauses[k].when) break;
-      }
-      if (IsTrue(any)) any.reset();
-      if (also) any = any ? Logic(ir::Op::kAnd, std::move(any), Clone(*also)) : Clone(*also);
-      out.push_back({type, AddDerived(std::move(any))});
-    }
+    for (const ir::EventTest& t : tests) out.push_back({t.event_type, Add(t.test)});
     return out;
   }
 
@@ -243,38 +211,6 @@ class Builder {
     }
   }
 
-  static ir::ExprPtr Clone(const ir::Expr& e) {
-    auto c = std::make_unique<ir::Expr>();
-    c->op = e.op;
-    c->type = e.type;
-    c->value = e.value;
-    c->fields = e.fields;
-    c->index = e.index;
-    c->symbol = e.symbol;
-    c->name = e.name;
-    for (const ir::ExprPtr& a : e.args) c->args.push_back(a ? Clone(*a) : nullptr);
-    return c;
-  }
-  static ir::ExprPtr True() {
-    auto c = std::make_unique<ir::Expr>();
-    c->op = ir::Op::kConst;
-    c->type = ir::IrType{ir::Ty::kBool};
-    c->value.type = c->type;
-    c->value.b = true;
-    return c;
-  }
-  static bool IsTrue(const ir::ExprPtr& e) {
-    return e && e->op == ir::Op::kConst && e->type.ty == ir::Ty::kBool && e->value.b;
-  }
-  static ir::ExprPtr Logic(ir::Op op, ir::ExprPtr a, ir::ExprPtr b) {
-    auto c = std::make_unique<ir::Expr>();
-    c->op = op;
-    c->type = ir::IrType{ir::Ty::kBool};
-    c->args.push_back(std::move(a));
-    c->args.push_back(std::move(b));
-    return c;
-  }
-
   runtime::JourneySpec Journey(const ir::Journey& j) {
     runtime::JourneySpec s;
     s.name = j.name;
@@ -282,7 +218,7 @@ class Builder {
     s.version = j.hash;
     s.approved = j.approved;
     s.missing_roles = j.missing_roles;
-    s.triggers = Tests(j.triggers, j.eligible);
+    s.triggers = Tests(j.entry_tests);
     for (const ir::Trigger& t : j.triggers) s.on_clauses.push_back(Clause(t.text, t.line, t.event_type, t.when));
     for (const ir::Clause& e : j.eligible) s.eligible_clauses.push_back(Clause(e.text, e.line, 0, e.expr));
     for (const ir::Trigger& t : j.exits) s.exit_clauses.push_back(Clause(t.text, t.line, t.event_type, t.when));
@@ -290,7 +226,7 @@ class Builder {
                 : j.reenter == ir::ReenterMode::kAfter ? runtime::Reenter::kAfter
                                                        : runtime::Reenter::kNever;
     s.reenter_after_us = j.reenter_after_us;
-    s.exits = Tests(j.exits, {});
+    s.exits = Tests(j.exit_tests);
     if (j.goal) {
       s.goal = runtime::GoalSpec{j.goal->event_type, Add(j.goal->when), j.goal->within_us, j.goal->text};
     }

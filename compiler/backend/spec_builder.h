@@ -14,13 +14,8 @@ namespace juncture::compiler {
 
 struct SpecAndExprs {
   std::shared_ptr<runtime::ProgramSpec> spec;
-  // index == runtime::ExprId; points into the IR, or into `derived`
+  // index == runtime::ExprId; points into the IR (the join pass's tests included)
   std::vector<const ir::Expr*> exprs;
-  // Expressions made from the IR's for the runtime: each journey's test per event
-  // type (its trigger clauses and eligibility in one expression; its exit clauses).
-  // An evaluator that keeps `exprs` keeps these too.
-  std::shared_ptr<std::vector<ir::ExprPtr>> derived =
-      std::make_shared<std::vector<ir::ExprPtr>>();
 };
 
 SpecAndExprs BuildSpec(const ir::Program& program);

@@ -13,6 +13,7 @@
 #include "ast/ast.h"
 #include "ast/printer.h"
 #include "ir/ir.h"
+#include "ir/join.h"
 #include "ir/lower.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
@@ -96,6 +97,7 @@ class CompilationBuilder {
       if (Analyze(*program, options, sink_, *c_->sema_)) {
         c_->ir_ = ir::Lower(*c_->sema_);
         c_->ir_->explain = explain_;
+        ir::JoinClauses(*c_->ir_);  // the per-event tests, checked by the verifier below
         std::vector<std::string> problems;
         if (!ir::Verify(*c_->ir_, problems)) {
           // A verifier failure is a compiler bug, reported rather than crashed on.

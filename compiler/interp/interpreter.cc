@@ -81,9 +81,8 @@ bool ListHas(const JnList& l, uint8_t elem, const JnValue& item) {
 }  // namespace
 
 Interpreter::Interpreter(std::shared_ptr<const ir::Program> program,
-                         std::vector<const ir::Expr*> exprs,
-                         std::shared_ptr<const std::vector<ir::ExprPtr>> derived)
-    : program_(std::move(program)), exprs_(std::move(exprs)), derived_(std::move(derived)) {
+                         std::vector<const ir::Expr*> exprs)
+    : program_(std::move(program)), exprs_(std::move(exprs)) {
   for (const ir::Expr* e : exprs_) LayOutConstants(*e);
   for (const ir::Segment& s : program_->segments) LayOutConstants(*s.body);
   tests_.assign(exprs_.size(), &Evaluator::TestThroughEval);

@@ -19,10 +19,7 @@ class Interpreter : public runtime::Evaluator {
  public:
   // `exprs` are the spec's expression table (see backend/spec_builder.h); `program`
   // owns them and is kept alive by the interpreter.
-  // `exprs` point into `program` or into `derived` (expressions made from the
-  // program's for the runtime), which the interpreter keeps alive.
-  Interpreter(std::shared_ptr<const ir::Program> program, std::vector<const ir::Expr*> exprs,
-              std::shared_ptr<const std::vector<ir::ExprPtr>> derived = nullptr);
+  Interpreter(std::shared_ptr<const ir::Program> program, std::vector<const ir::Expr*> exprs);
 
   JnValue Eval(runtime::ExprId id, JnContext& ctx) const override;
   const char* name() const override { return "interpreter"; }
@@ -39,7 +36,6 @@ class Interpreter : public runtime::Evaluator {
 
   std::shared_ptr<const ir::Program> program_;
   std::vector<const ir::Expr*> exprs_;
-  std::shared_ptr<const std::vector<ir::ExprPtr>> derived_;
   // Constant lists laid out as the ABI says (JnList data), and resolved stdlib calls.
   std::unordered_map<const ir::Expr*, std::string> const_lists_;
   std::unordered_map<const ir::Expr*, JnStdlibFn> calls_;

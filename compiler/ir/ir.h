@@ -247,6 +247,12 @@ struct Step {
   std::vector<SplitArm> arms;
 };
 
+// What the engine tests when an event of `event_type` comes (the join pass, join.h).
+struct EventTest {
+  uint32_t event_type = 0;
+  ExprPtr test;  // null: always true
+};
+
 struct Journey {
   std::string name;
   std::string title, owner;
@@ -262,6 +268,9 @@ struct Journey {
   std::optional<Goal> goal;
   int64_t deadline_us = 0;                 // 0: none; else later sends are suppressed `late`
   std::vector<Step> steps;                 // steps[0] is the entry
+  // The join pass (join.h), before the verifier: the triggers, eligibility and exits
+  // as one test per event type. Empty until it runs.
+  std::vector<EventTest> entry_tests, exit_tests;
 };
 
 struct Program {

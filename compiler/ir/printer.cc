@@ -377,6 +377,13 @@ void AppendJourney(const Journey& j, const Program& p, std::string& out) {
     out += " within " + PrintDuration(j.goal->within_us) + "\n";
   }
   if (j.deadline_us > 0) out += "  deadline " + PrintDuration(j.deadline_us) + "\n";
+  // The join pass's tests: what the engine evaluates per event.
+  for (const EventTest& t : j.entry_tests) {
+    out += "  entry test " + EventName(p, t.event_type) + ": " + (t.test ? ExprText(t.test, p) : "always") + "\n";
+  }
+  for (const EventTest& t : j.exit_tests) {
+    out += "  exit test " + EventName(p, t.event_type) + ": " + (t.test ? ExprText(t.test, p) : "always") + "\n";
+  }
   for (size_t i = 0; i < j.steps.size(); ++i) {
     const Step& s = j.steps[i];
     out +=

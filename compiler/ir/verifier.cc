@@ -368,6 +368,27 @@ class Verifier {
     }
   }
 
+  // The join pass's tests (join.h): one per event type of `clauses`, in the order
+  // of their first clause, each a condition with that event bound.
+  void CheckTests(const std::vector<EventTest>& tests, const std::vector<Trigger>& clauses,
+                  const std::string& where) {
+    std::vector<uint32_t> types;
+    for (const Trigger& t : clauses) {
+      if (std::find(types.begin(), types.end(), t.event_type) == types.end()) types.push_back(t.event_type);
+    }
+    if (tests.size() != types.size()) {
+      Problem(where, std::to_string(tests.size()) + " tests for " + std::to_string(types.size()) +
+                         " event types (has the join pass run?)");
+      return;
+    }
+    for (size_t i = 0; i < tests.size(); ++i) {
+      if (tests[i].event_type != types[i]) Problem(where + " " + std::to_string(i), "not in the order of the clauses");
+      if (!tests[i].test || tests[i].event_type >= p_.events.size()) continue;
+      std::set<uint32_t> self = {tests[i].event_type};
+      CheckCondition(tests[i].test.get(), Scope{where + " " + std::to_string(i), true, &self}, "test");
+    }
+  }
+
   void CheckJourney(const Journey& j) {
     std::string where = "journey " + j.name;
     if (j.approved != j.missing_roles.empty()) {
@@ -389,6 +410,8 @@ class Verifier {
     for (size_t i = 0; i < j.exits.size(); ++i) {
       CheckTrigger(j.exits[i], where + ": exit " + std::to_string(i));
     }
+    CheckTests(j.entry_tests, j.triggers, where + ": entry test");
+    CheckTests(j.exit_tests, j.exits, where + ": exit test");
     if (j.goal) {
       CheckTrigger(Trigger{j.goal->event_type, nullptr}, where + ": goal");
       if (j.goal->when && j.goal->event_type < p_.events.size()) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include "exec/engine_impl.h"
 
@@ -95,17 +96,19 @@ void Decision::AppendJson(std::string& out) const {
     out += ",\"params\":";
     out += params_json.empty() ? "{}" : params_json;
   }
-  out += ",\"outcome\":";
-  AppendJsonString(outcome, out);
-  if (!reason.empty()) {
-    out += ",\"reason\":";
-    AppendJsonString(reason, out);
+  out += ",\"outcome\":\"";
+  out += ToString(outcome);  // names without anything to escape
+  out += '"';
+  if (reason != Reason::kNone) {
+    out += ",\"reason\":\"";
+    out += ToString(reason);
+    out += '"';
   }
   if (!arm.empty()) {
     out += ",\"arm\":";
     AppendJsonString(arm, out);
   }
-  if (outcome == "deferred") {
+  if (outcome == Outcome::kDeferred) {
     out += ",\"until\":";
     AppendJsonTime(until_us, out);
   }
@@ -118,6 +121,43 @@ void Decision::AppendJson(std::string& out) const {
   out += ",\"at\":";
   AppendJsonTime(at_us, out);
   out += '}';
+}
+
+namespace {
+constexpr const char* kOutcomes[] = {"sent",      "deferred", "suppressed", "control",
+                                     "converted", "entered",  "exited",     "completed"};
+constexpr const char* kReasons[] = {"",      "late",        "consent",    "cap",
+                                    "quiet", "arbitration", "unapproved", "limit"};
+}  // namespace
+
+const char* ToString(Outcome outcome) {
+  size_t i = static_cast<size_t>(outcome);
+  return i < std::size(kOutcomes) ? kOutcomes[i] : "unknown";
+}
+
+const char* ToString(Reason reason) {
+  size_t i = static_cast<size_t>(reason);
+  return i < std::size(kReasons) ? kReasons[i] : "unknown";
+}
+
+bool ParseOutcome(std::string_view text, Outcome* out) {
+  for (size_t i = 0; i < std::size(kOutcomes); ++i) {
+    if (text == kOutcomes[i]) {
+      *out = static_cast<Outcome>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ParseReason(std::string_view text, Reason* out) {
+  for (size_t i = 0; i < std::size(kReasons); ++i) {
+    if (text == kReasons[i]) {
+      *out = static_cast<Reason>(i);
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace juncture::runtime

@@ -200,7 +200,7 @@ void Engine::Impl::Goals(const Message& m, CustomerState& c, Batch& batch) {
     }
     // The lifecycle decision's cause: the converting message.
     Decision& d =
-        Lifecycle(batch, it->first, m.customer, m.message_id, "goal", "converted", m.time_us);
+        Lifecycle(batch, it->first, m.customer, m.message_id, "goal", Outcome::kConverted, m.time_us);
     d.arm = goal.held_out ? "control" : "treatment";
     it = c.goals.erase(it);
   }
@@ -221,7 +221,7 @@ void Engine::Impl::Exits(const Message& m, CustomerState& c, Batch& batch) {
       ++it;
       continue;
     }
-    Lifecycle(batch, it->first, m.customer, m.message_id, "exit", "exited", m.time_us);
+    Lifecycle(batch, it->first, m.customer, m.message_id, "exit", Outcome::kExited, m.time_us);
     it = c.instances.erase(it);  // its timer finds no instance and is ignored
     --waiting_;
   }
@@ -291,7 +291,7 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
     Instance inst(0, m.record, m.timestamp_us);
     c.last_entry[j] = m.time_us;
     if (journey.goal) c.goals[j] = OpenGoal{m.time_us, false};  // replaces an open one
-    Lifecycle(batch, j, m.customer, m.message_id, "entry", "entered", m.time_us);
+    Lifecycle(batch, j, m.customer, m.message_id, "entry", Outcome::kEntered, m.time_us);
     Run(j, m.customer, c, inst, 0, m.time_us, batch);
   }
 }
@@ -348,7 +348,9 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
 void Engine::Impl::Emit(Batch& batch, DecisionSink& sink) {
   for (const Decision& d : batch) {
     ++stats_.decisions;
-    ++stats_.by_outcome[d.reason.empty() ? d.outcome : d.outcome + ":" + d.reason];
+    ++stats_.by_outcome[d.reason == Reason::kNone
+                            ? std::string(ToString(d.outcome))
+                            : std::string(ToString(d.outcome)) + ":" + ToString(d.reason)];
     if (tracing_) TraceDecision(d);
     sink.OnDecision(d);
   }

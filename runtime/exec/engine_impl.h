@@ -223,10 +223,11 @@ class Batch {
  private:
   static void ClearDecision(Decision& d) {
     for (std::string* s : {&d.id, &d.customer, &d.journey, &d.version, &d.step, &d.channel,
-                           &d.template_name, &d.params_json, &d.outcome, &d.reason, &d.arm,
-                           &d.cause}) {
+                           &d.template_name, &d.params_json, &d.arm, &d.cause}) {
       s->clear();
     }
+    d.outcome = Outcome::kSent;
+    d.reason = Reason::kNone;
     d.until_us = 0;
     d.signal_us = 0;
     d.at_us = 0;
@@ -414,7 +415,7 @@ class Engine::Impl {
   uint64_t SetTimer(int64_t due, TimerKind kind, const std::string& customer, uint32_t j);
   // Adds a lifecycle decision (entered, exited, completed, control) to the batch.
   Decision& Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
-                      std::string_view cause, const std::string& step, const char* outcome,
+                      std::string_view cause, const std::string& step, Outcome outcome,
                       int64_t at) const;
   // The batch of the message or timer being decided, cleared (one at a time: sinks
   // never call back into the engine).

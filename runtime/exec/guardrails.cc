@@ -101,14 +101,14 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   }
   stats_.div_by_zero += ctx.div_by_zero;
 
-  auto suppress = [&](const char* reason) {
-    d.outcome = "suppressed";
-    d.reason = reason;
+  auto suppress = [&](std::string_view reason) {
+    d.outcome = Outcome::kSuppressed;
+    ParseReason(reason, &d.reason);  // the guardrails' verdicts are the wire names
   };
   // A held-out instance records what it would have sent: no guardrail, no cap.
   if (inst.held_out) {
     if (tracing_) TraceGuard(at, "held out (control): recorded, not sent");
-    d.outcome = "control";
+    d.outcome = Outcome::kControl;
     return;
   }
   // The moment first: a send decided too long after its signal is late.
@@ -154,7 +154,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   if (!held) batch.claims.push_back({step.channel, j});
   batch.claimed_sends.emplace_back(step.channel, index);
   if (verdict == "defer") {
-    d.outcome = "deferred";
+    d.outcome = Outcome::kDeferred;
     d.until_us = until;
     Timer t;
     t.due_us = until;
@@ -167,7 +167,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     PushTimer(std::move(t));
     CountDeferred(c, +1);
   } else {
-    d.outcome = "sent";
+    d.outcome = Outcome::kSent;
     RecordSend(c, step.channel, at);
   }
 }
@@ -186,7 +186,7 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
   for (uint32_t k = 0; k < spec_->channels.size(); ++k) {
     if (spec_->channels[k].name == loser.channel) channel = k;
   }
-  if (loser.outcome == "sent") {
+  if (loser.outcome == Outcome::kSent) {
     if (channel < c.sent_at.size()) {
       auto& sent = c.sent_at[channel];
       auto it = std::find(sent.begin(), sent.end(), loser.at_us);
@@ -199,8 +199,8 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
     }
     CountDeferred(c, -1);  // its timer is stale from now on
   }
-  loser.outcome = "suppressed";
-  loser.reason = "arbitration";
+  loser.outcome = Outcome::kSuppressed;
+  loser.reason = Reason::kArbitration;
   loser.until_us = 0;
 }
 
@@ -242,11 +242,11 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   d.at_us = t.due_us;
   d.until_us = 0;
   if (verdict.empty()) {
-    d.outcome = "sent";
+    d.outcome = Outcome::kSent;
     RecordSend(c, send.channel, t.due_us);
   } else {
-    d.outcome = "suppressed";
-    d.reason = verdict;
+    d.outcome = Outcome::kSuppressed;
+    ParseReason(verdict, &d.reason);  // the guardrails' verdicts are the wire names
   }
   Emit(batch, sink);
 }

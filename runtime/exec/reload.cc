@@ -50,7 +50,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
             [](const auto& a, const auto& b) { return *a.first < *b.first; });
   for (const auto& [id, instances] : dropped) {
     for (const auto& [j, inst] : instances) {
-      Lifecycle(ended, j, *id, inst.cause(), "reload", "exited", now_us_);
+      Lifecycle(ended, j, *id, inst.cause(), "reload", Outcome::kExited, now_us_);
     }
   }
   // Timers: instance timers follow their journey (a dropped instance's timer finds

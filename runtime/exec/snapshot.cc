@@ -156,8 +156,8 @@ void EncodeDecision(const Decision& d, CborWriter& w) {
   w.Entry("channel", d.channel);
   w.Entry("template", d.template_name);
   w.Entry("params", d.params_json);
-  w.Entry("outcome", d.outcome);
-  w.Entry("reason", d.reason);
+  w.Entry("outcome", ToString(d.outcome));
+  w.Entry("reason", ToString(d.reason));
   w.Text("until");
   w.Int(d.until_us);
   w.Entry("cause", d.cause);

@@ -483,8 +483,8 @@ Decision DecisionOf(const json& d, const std::string& where) {
   out.channel = str("channel");
   out.template_name = str("template");
   out.params_json = str("params");
-  out.outcome = str("outcome");
-  out.reason = str("reason");
+  if (!ParseOutcome(str("outcome"), &out.outcome)) Fail(where, "unknown outcome '" + str("outcome") + "'");
+  if (!ParseReason(str("reason"), &out.reason)) Fail(where, "unknown reason '" + str("reason") + "'");
   out.until_us = Int(Member(d, "until", where), where);
   out.cause = str("cause");
   out.at_us = Int(Member(d, "at", where), where);

@@ -35,11 +35,11 @@ uint64_t Engine::Impl::SetTimer(int64_t due, TimerKind kind, const std::string& 
 
 Decision& Engine::Impl::Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
                                   std::string_view cause, const std::string& step,
-                                  const char* outcome, int64_t at) const {
+                                  Outcome outcome, int64_t at) const {
   const JourneySpec& journey = spec_->journeys[j];
   Decision& d = batch.Add();
   d.id.append(cause).append(1, ':').append(journey.name).append(1, ':').append(step);
-  d.id.append(1, ':').append(outcome);
+  d.id.append(1, ':').append(ToString(outcome));
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;
@@ -63,7 +63,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
         continue;
       case StepKind::kControl: {
         if (tracing_) TraceStep(j, s, at, 0, 0);
-        Decision& d = Lifecycle(batch, j, customer, inst.cause(), s.id, "control", at);
+        Decision& d = Lifecycle(batch, j, customer, inst.cause(), s.id, Outcome::kControl, at);
         d.id.resize(d.id.size() - (sizeof ":control" - 1));  // a control id has no suffix
         // Held out from here on; its goal counts for the control arm.
         inst.held_out = true;
@@ -107,7 +107,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
       case StepKind::kComplete:
         if (tracing_) TraceStep(j, s, at, 0, 0);
         Lifecycle(batch, j, customer, inst.cause(), s.id,
-                  s.kind == StepKind::kExit ? "exited" : "completed", at);
+                  s.kind == StepKind::kExit ? Outcome::kExited : Outcome::kCompleted, at);
         EraseInstance(c, j);
         return;
     }

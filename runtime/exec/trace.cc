@@ -374,8 +374,8 @@ void Engine::Impl::TraceQuiet(uint32_t channel, std::string_view tz, int minute,
 }
 
 void Engine::Impl::TraceDecision(const Decision& d) {
-  std::string text = d.outcome;
-  if (!d.reason.empty()) text += " " + d.reason;
+  std::string text = ToString(d.outcome);
+  if (d.reason != Reason::kNone) text += std::string(" ") + ToString(d.reason);
   if (!d.arm.empty()) text += " (" + d.arm + ")";
   if (d.until_us != 0) text += " until " + Time(d.until_us);
   if (!d.channel.empty()) text += ": " + SendText(d.channel, d.template_name);

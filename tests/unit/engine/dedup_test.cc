@@ -104,7 +104,7 @@ TEST(Dedup, TheIdsSurviveASnapshot) {
   Collector sink;
   auto sends = [&] {
     size_t n = 0;
-    for (const Decision& d : sink.decisions) n += d.outcome == "sent";
+    for (const Decision& d : sink.decisions) n += d.outcome == runtime::Outcome::kSent;
     return n;
   };
   a.Process(TrackJson("c1", "purchase", At(0), props, "m-1"), sink);

@@ -79,13 +79,13 @@ class Collector : public runtime::DecisionSink {
 // "journey:step:outcome" plus ":reason" for suppressions; lifecycle steps are
 // "entry" / "exit" / sN. Compact enough for ElementsAre.
 inline std::string Brief(const Decision& d) {
-  std::string s = d.journey + ":" + d.step + ":" + d.outcome;
-  if (!d.reason.empty()) s += ":" + d.reason;
+  std::string s = d.journey + ":" + d.step + std::string(":") + runtime::ToString(d.outcome);
+  if (d.reason != runtime::Reason::kNone) s += std::string(":") + runtime::ToString(d.reason);
   return s;
 }
 
 inline bool IsLifecycle(const Decision& d) {
-  return d.outcome == "entered" || d.outcome == "exited" || d.outcome == "completed";
+  return d.outcome == runtime::Outcome::kEntered || d.outcome == runtime::Outcome::kExited || d.outcome == runtime::Outcome::kCompleted;
 }
 
 // A JSON track message.

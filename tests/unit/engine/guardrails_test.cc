@@ -157,7 +157,7 @@ TEST(QuietHours, WindowIsStartInclusiveEndExclusive) {
   h.Track("e", "cart", Time("2026-06-02T08:00:00Z"), R"({"value":1})");
   std::vector<std::string> outcomes;
   for (const Decision& d : h.actions()) {
-    if (d.id.find(":release") == std::string::npos) outcomes.push_back(d.customer + ":" + d.outcome);
+    if (d.id.find(":release") == std::string::npos) outcomes.push_back(d.customer + std::string(":") + runtime::ToString(d.outcome));
   }
   EXPECT_THAT(outcomes, ElementsAre("a:sent", "b:deferred", "c:deferred", "d:deferred", "e:sent"));
 }
@@ -172,7 +172,7 @@ journey j { on cart  reenter always  send email "hi" }
   h.Track("c1", "cart", Time("2026-06-01T03:00:00Z"), R"({"value":1})");
   h.Track("c1", "cart", Time("2026-06-01T23:00:00Z"), R"({"value":1})");
   std::vector<std::string> outcomes;
-  for (const Decision& d : h.actions()) outcomes.push_back(d.outcome);
+  for (const Decision& d : h.actions()) outcomes.push_back(runtime::ToString(d.outcome));
   EXPECT_THAT(outcomes, ElementsAre("sent", "deferred", "sent", "sent"));
   EXPECT_EQ(h.actions()[1].until_us, Time("2026-06-01T05:00:00Z"));
 }
@@ -204,13 +204,13 @@ TEST(QuietHours, LocalUsesTheCustomersTimeZone) {
   h.Track("la", "cart", t, R"({"value":1})");
   h.Track("utc", "cart", t, R"({"value":1})");
   ASSERT_EQ(h.actions().size(), 3u);
-  EXPECT_EQ(h.actions()[0].outcome, "deferred");
+  EXPECT_EQ(h.actions()[0].outcome, runtime::Outcome::kDeferred);
   EXPECT_EQ(h.actions()[0].until_us, Time("2026-06-01T23:00:00Z"));  // 08:00 JST
-  EXPECT_EQ(h.actions()[1].outcome, "sent");
-  EXPECT_EQ(h.actions()[2].outcome, "sent");
+  EXPECT_EQ(h.actions()[1].outcome, runtime::Outcome::kSent);
+  EXPECT_EQ(h.actions()[2].outcome, runtime::Outcome::kSent);
   // 05:00 UTC = 22:00 PDT: quiet until 08:00 PDT = 15:00 UTC.
   h.Track("la", "cart", Time("2026-06-02T05:00:00Z"), R"({"value":1})");
-  EXPECT_EQ(h.actions().back().outcome, "deferred");
+  EXPECT_EQ(h.actions().back().outcome, runtime::Outcome::kDeferred);
   EXPECT_EQ(h.actions().back().until_us, Time("2026-06-02T15:00:00Z"));
 }
 
@@ -233,7 +233,7 @@ TEST(QuietHoursDst, BerlinSpringForwardEndsAtLocalEightInSummerTime) {
   h.Identify("c1", Time("2026-03-28T00:00:00Z"), R"({"timezone":"Europe/Berlin"})");
   h.Track("c1", "cart", Time("2026-03-28T21:30:00Z"), R"({"value":1})");  // 22:30 CET
   ASSERT_EQ(h.actions().size(), 1u);
-  EXPECT_EQ(h.actions()[0].outcome, "deferred");
+  EXPECT_EQ(h.actions()[0].outcome, runtime::Outcome::kDeferred);
   EXPECT_EQ(Iso(h.actions()[0].until_us), "2026-03-29T06:00:00.000Z");  // 08:00 CEST
   h.Advance(Time("2026-03-29T06:00:00Z"));
   EXPECT_EQ(Brief(h.actions().back()), "j:s1:sent");
@@ -247,8 +247,8 @@ TEST(QuietHoursDst, BerlinQuietStartFollowsTheNewOffset) {
   h.Track("c1", "cart", Time("2026-03-28T19:30:00Z"), R"({"value":1})");  // 20:30 CET: open
   h.Track("c1", "cart", Time("2026-03-29T19:30:00Z"), R"({"value":1})");  // 21:30 CEST: quiet
   ASSERT_EQ(h.actions().size(), 2u);
-  EXPECT_EQ(h.actions()[0].outcome, "sent");
-  EXPECT_EQ(h.actions()[1].outcome, "deferred");
+  EXPECT_EQ(h.actions()[0].outcome, runtime::Outcome::kSent);
+  EXPECT_EQ(h.actions()[1].outcome, runtime::Outcome::kDeferred);
   EXPECT_EQ(Iso(h.actions()[1].until_us), "2026-03-30T06:00:00.000Z");
 }
 
@@ -261,7 +261,7 @@ journey j { on cart  send email "hi" }
   h.Identify("c1", Time("2026-03-28T00:00:00Z"), R"({"timezone":"Europe/Berlin"})");
   h.Track("c1", "cart", Time("2026-03-29T00:15:00Z"), R"({"value":1})");  // 01:15 CET
   ASSERT_EQ(h.actions().size(), 1u);
-  EXPECT_EQ(h.actions()[0].outcome, "deferred");
+  EXPECT_EQ(h.actions()[0].outcome, runtime::Outcome::kDeferred);
   // 02:30 does not exist that night: 03:00 CEST = 01:00 UTC.
   EXPECT_EQ(Iso(h.actions()[0].until_us), "2026-03-29T01:00:00.000Z");
   h.Advance(Time("2026-03-29T01:00:00Z"));
@@ -275,7 +275,7 @@ TEST(QuietHoursDst, NewYorkFallBackEndsAtLocalEightInStandardTime) {
   h.Identify("c1", Time("2026-10-31T00:00:00Z"), R"({"timezone":"America/New_York"})");
   h.Track("c1", "cart", Time("2026-11-01T02:00:00Z"), R"({"value":1})");  // 22:00 EDT Oct 31
   ASSERT_EQ(h.actions().size(), 1u);
-  EXPECT_EQ(h.actions()[0].outcome, "deferred");
+  EXPECT_EQ(h.actions()[0].outcome, runtime::Outcome::kDeferred);
   EXPECT_EQ(Iso(h.actions()[0].until_us), "2026-11-01T13:00:00.000Z");  // 08:00 EST
   h.Advance(Time("2026-11-01T12:59:59Z"));
   EXPECT_EQ(h.actions().size(), 1u);
@@ -290,9 +290,9 @@ TEST(QuietHoursDst, NewYorkQuietStartAfterFallBackUsesStandardTime) {
   h.Track("c1", "cart", Time("2026-11-01T01:30:00Z"), R"({"value":1})");  // 21:30 EDT: quiet
   h.Track("c1", "cart", Time("2026-11-02T01:30:00Z"), R"({"value":1})");  // 20:30 EST: open
   ASSERT_GE(h.actions().size(), 2u);
-  EXPECT_EQ(h.actions()[0].outcome, "deferred");
+  EXPECT_EQ(h.actions()[0].outcome, runtime::Outcome::kDeferred);
   EXPECT_EQ(Iso(h.actions()[0].until_us), "2026-11-01T13:00:00.000Z");
-  EXPECT_EQ(h.actions().back().outcome, "sent");
+  EXPECT_EQ(h.actions().back().outcome, runtime::Outcome::kSent);
   EXPECT_EQ(h.actions().back().at_us, Time("2026-11-02T01:30:00Z"));
 }
 

@@ -164,7 +164,7 @@ TEST(JsonText, DecisionsWithIllFormedStringsStillParse) {
   d.channel = "email";
   d.template_name = "t\xED\xA0\x80";
   d.params_json = "{\"k\":" + Quoted("v\xF8") + "}";
-  d.outcome = "sent";
+  d.outcome = runtime::Outcome::kSent;
   d.cause = "m\xFF";
   json parsed = json::parse(d.ToJson(), nullptr, false);
   ASSERT_FALSE(parsed.is_discarded()) << d.ToJson();

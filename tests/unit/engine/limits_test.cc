@@ -256,9 +256,9 @@ class TruthSink : public runtime::DecisionSink {
       before_own = Count(d.customer);
     }
     Truth& t = truth[d.customer];
-    if (d.outcome == "entered") ++t.instances;
-    if (d.outcome == "completed" || d.outcome == "exited") --t.instances;
-    if (d.outcome == "deferred") ++t.deferred[d.channel];
+    if (d.outcome == runtime::Outcome::kEntered) ++t.instances;
+    if (d.outcome == runtime::Outcome::kCompleted || d.outcome == runtime::Outcome::kExited) --t.instances;
+    if (d.outcome == runtime::Outcome::kDeferred) ++t.deferred[d.channel];
     if (d.id.ends_with(":release")) --t.deferred[d.channel];
     ++decisions;
   }
@@ -546,7 +546,7 @@ journey long { on page_view  reenter always  exit on unsubscribed  wait 30d  sen
   ASSERT_EQ(h.actions().size(), 200u);
   for (const Decision& d : h.actions()) {
     EXPECT_EQ(d.template_name, "hot");
-    EXPECT_EQ(d.outcome, "sent");
+    EXPECT_EQ(d.outcome, runtime::Outcome::kSent);
     EXPECT_TRUE(d.id.ends_with(":release")) << d.id;
   }
 }

@@ -28,9 +28,9 @@ std::string P(const std::string& journeys) { return std::string(kBase) + kChanne
 std::vector<std::string> Sends(const EngineHarness& h) {
   std::vector<std::string> out;
   for (const Decision& d : h.all()) {
-    if (d.channel.empty() && d.outcome != "converted") continue;
-    std::string s = d.journey + ":" + d.step + ":" + d.outcome;
-    if (!d.reason.empty()) s += ":" + d.reason;
+    if (d.channel.empty() && d.outcome != runtime::Outcome::kConverted) continue;
+    std::string s = d.journey + ":" + d.step + std::string(":") + runtime::ToString(d.outcome);
+    if (d.reason != runtime::Reason::kNone) s += std::string(":") + runtime::ToString(d.reason);
     if (!d.arm.empty()) s += ":" + d.arm;
     out.push_back(s);
   }
@@ -127,7 +127,7 @@ TEST(Goal, TheWindowIncludesItsLastMomentOnly) {
   h.Track("c2", "purchase", At(2 * kDay + kMs), R"({"amount": 30, "order_id": "b"})");
   std::vector<std::string> converted;
   for (const Decision& d : h.all()) {
-    if (d.outcome == "converted") converted.push_back(d.customer);
+    if (d.outcome == runtime::Outcome::kConverted) converted.push_back(d.customer);
   }
   EXPECT_THAT(converted, ElementsAre("c1"));
 }
@@ -157,7 +157,7 @@ TEST(Goal, ANewEntryReplacesAnOpenGoal) {
   // 2.5 days after the first entry, 1 day after the second: the second converts.
   h.Track("c1", "purchase", At(2 * kDay + 12 * kHour), R"({"amount": 30, "order_id": "a"})");
   int conversions = 0;
-  for (const Decision& d : h.all()) conversions += d.outcome == "converted";
+  for (const Decision& d : h.all()) conversions += d.outcome == runtime::Outcome::kConverted;
   EXPECT_EQ(conversions, 1);
 }
 
@@ -250,7 +250,7 @@ journey j {
   EXPECT_THAT(Sends(h), ElementsAre("j:goal:converted:control"));
   // The same purchase exits the instance, after converting its goal.
   EXPECT_EQ(all.back(), "j:exit:exited");
-  EXPECT_EQ(h.all()[h.all().size() - 2].outcome, "converted");
+  EXPECT_EQ(h.all()[h.all().size() - 2].outcome, runtime::Outcome::kConverted);
 }
 
 TEST(Goal, TheControlArmSurvivesASnapshot) {
@@ -349,7 +349,7 @@ journey j {
   // c3 never buys: the nudge is signalled by the timeout itself, on time.
   h.Advance(At(2 * kHour));
   std::map<std::string, std::string> by;
-  for (const Decision& d : h.actions()) by[d.customer] = d.template_name + ":" + d.outcome + d.reason;
+  for (const Decision& d : h.actions()) by[d.customer] = d.template_name + ":" + std::string(runtime::ToString(d.outcome)) + runtime::ToString(d.reason);
   EXPECT_EQ(by["c1"], "thanks:suppressedlate");
   EXPECT_EQ(by["c2"], "thanks:sent");
   EXPECT_EQ(by["c3"], "nudge:sent");

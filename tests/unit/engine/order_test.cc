@@ -110,7 +110,7 @@ journey beta  { priority 10  on app_open  control }
   h.Track("c1", "app_open", At(0));
   std::vector<std::string> entered;
   for (const Decision& d : h.all()) {
-    if (d.outcome == "entered") entered.push_back(d.journey);
+    if (d.outcome == runtime::Outcome::kEntered) entered.push_back(d.journey);
   }
   EXPECT_THAT(entered, ElementsAre("hi", "alpha", "beta", "zeta", "mid", "low", "neg"));
 }
@@ -320,7 +320,7 @@ journey lo { priority 1   on cart  wait 1h  send email "lo" }
 std::vector<int64_t> EntryTimes(const EngineHarness& h) {
   std::vector<int64_t> out;
   for (const Decision& d : h.all()) {
-    if (d.outcome == "entered") out.push_back(d.at_us - T0());
+    if (d.outcome == runtime::Outcome::kEntered) out.push_back(d.at_us - T0());
   }
   return out;
 }

@@ -52,7 +52,7 @@ TEST(DecisionIds, AreUniqueWithinARun) {
   // Every kind of decision was exercised.
   std::set<std::string> kinds;
   for (const Decision& d : sink.decisions) {
-    kinds.insert(d.reason.empty() ? d.outcome : d.outcome + ":" + d.reason);
+    kinds.insert((d.reason == runtime::Reason::kNone) ? std::string(runtime::ToString(d.outcome)) : std::string(runtime::ToString(d.outcome)) + std::string(":") + runtime::ToString(d.reason));
   }
   for (const char* k : {"entered", "completed", "exited", "sent", "deferred", "control",
                         "suppressed:arbitration", "suppressed:consent", "suppressed:cap"}) {

@@ -94,7 +94,7 @@ TEST(Snapshot, EveryCutResumesExactlyOnAHandWrittenStream) {
   msg(TrackJson("ana", "unsubscribed", At(31 * kHour), "{}", "m9"));
   std::vector<Decision> all = ExpectEveryCutResumesExactly(program, in, At(5 * kDay));
   std::set<std::string> seen;
-  for (const Decision& d : all) seen.insert(d.outcome + (d.reason.empty() ? "" : ":" + d.reason));
+  for (const Decision& d : all) seen.insert(std::string(runtime::ToString(d.outcome)) + ((d.reason == runtime::Reason::kNone) ? "" : std::string(":") + runtime::ToString(d.reason)));
   EXPECT_TRUE(seen.count("deferred")) << "the stream should exercise quiet hours";
   EXPECT_TRUE(seen.count("suppressed:arbitration"));
   EXPECT_TRUE(seen.count("suppressed:cap"));
@@ -109,7 +109,7 @@ TEST(Snapshot, EveryCutResumesExactlyOnRandomStreams) {
     int64_t end_us = 0;
     std::vector<Input> in = RandomStream(seed, 120, /*serve=*/seed % 2 == 0, end_us);
     for (const Decision& d : ExpectEveryCutResumesExactly(program, in, end_us)) {
-      ++outcomes[d.outcome + (d.reason.empty() ? "" : ":" + d.reason)];
+      ++outcomes[std::string(runtime::ToString(d.outcome)) + ((d.reason == runtime::Reason::kNone) ? "" : std::string(":") + runtime::ToString(d.reason))];
     }
     if (HasFailure()) return;
   }
@@ -660,7 +660,7 @@ size_t ExpectReloadAndLoadAgree(const runtime::CompiledProgram& from,
     Collector at_reload, rest_reloaded, rest_loaded;
     reloaded.Reload(to, at_reload);
     for (const Decision& d : at_reload.decisions) {
-      EXPECT_EQ(d.step + ":" + d.outcome, "reload:exited");
+      EXPECT_EQ(d.step + std::string(":") + runtime::ToString(d.outcome), "reload:exited");
     }
     ended += at_reload.decisions.size();
     EXPECT_EQ(StateWithoutStats(reloaded.SaveSnapshot()), StateWithoutStats(loaded.SaveSnapshot()));

@@ -53,8 +53,8 @@ journey welcome {
   EXPECT_EQ(d.params_json,
             R"({"value":80.5,"items":2,"pct":0.15,"name":"Ann","flag":true,"country":"US",)"
             R"("pause":5400,"seen":"2026-06-01T12:00:00.000Z","tags":["a","b"],"n":3})");
-  EXPECT_EQ(d.outcome, "sent");
-  EXPECT_EQ(d.reason, "");
+  EXPECT_EQ(d.outcome, runtime::Outcome::kSent);
+  EXPECT_EQ(d.reason, runtime::Reason::kNone);
   EXPECT_EQ(d.cause, "m-1");
   EXPECT_EQ(d.at_us, At(0));
   std::string json = d.ToJson();
@@ -80,11 +80,11 @@ TEST(SendStep, LifecycleDecisionsHaveNoChannel) {
   ASSERT_EQ(h.all().size(), 3u);
   const Decision& entered = h.all()[0];
   const Decision& completed = h.all()[2];
-  EXPECT_EQ(entered.outcome, "entered");
+  EXPECT_EQ(entered.outcome, runtime::Outcome::kEntered);
   EXPECT_EQ(entered.id, "m-1:j:entry:entered");
   EXPECT_EQ(entered.channel, "");
   EXPECT_THAT(entered.ToJson(), ::testing::Not(HasSubstr("\"channel\"")));
-  EXPECT_EQ(completed.outcome, "completed");
+  EXPECT_EQ(completed.outcome, runtime::Outcome::kCompleted);
   EXPECT_EQ(completed.id, "m-1:j:end:completed");
   EXPECT_EQ(completed.channel, "");
 }
@@ -409,7 +409,7 @@ std::map<std::string, std::string> SplitArms(const std::string& program, int cus
             id_prefix + std::to_string(i));
   }
   for (const Decision& d : h.actions()) {
-    arm[d.customer] = d.outcome == "control" ? "control" : d.template_name;
+    arm[d.customer] = d.outcome == runtime::Outcome::kControl ? "control" : d.template_name;
   }
   return arm;
 }
@@ -440,7 +440,7 @@ TEST(SplitStep, StableWhenTheSameCustomerReenters) {
   }
   std::map<std::string, std::set<std::string>> arms;
   for (const Decision& d : h.actions()) {
-    arms[d.customer].insert(d.outcome == "control" ? "control" : d.template_name);
+    arms[d.customer].insert(d.outcome == runtime::Outcome::kControl ? "control" : d.template_name);
   }
   ASSERT_EQ(arms.size(), 50u);
   for (const auto& [c, set] : arms) EXPECT_EQ(set.size(), 1u) << c;
@@ -478,7 +478,7 @@ journey j {
   for (int i = 0; i < 100; ++i) h.Track("c" + std::to_string(i), "cart", At(i), R"({"value":1})");
   std::map<std::string, std::vector<std::string>> by;
   for (const Decision& d : h.actions()) {
-    by[d.customer].push_back(d.outcome == "control" ? "control:" + d.template_name
+    by[d.customer].push_back(d.outcome == runtime::Outcome::kControl ? "control:" + d.template_name
                                                     : d.template_name);
   }
   int block = 0, control = 0;
@@ -512,7 +512,7 @@ TEST(ControlStep, RecordsControlWithoutChannelOrTemplate) {
   EXPECT_EQ(d.id, "m-1:j:s1");
   EXPECT_EQ(d.channel, "");
   EXPECT_EQ(d.template_name, "");
-  EXPECT_EQ(d.reason, "");
+  EXPECT_EQ(d.reason, runtime::Reason::kNone);
   EXPECT_EQ(d.version, h.Hash("j"));
   std::string json = d.ToJson();
   EXPECT_THAT(json, HasSubstr(R"("outcome":"control")"));
@@ -537,7 +537,7 @@ journey j {
   EXPECT_EQ(h.ForCustomer("c2")[1].template_name, "kept");
   // Ended: with `reenter always` the customer may enter again.
   h.Track("c1", "cart", At(kMinute), R"({"value":50})", "m-3");
-  EXPECT_EQ(h.ForCustomer("c1").back().outcome, "completed");
+  EXPECT_EQ(h.ForCustomer("c1").back().outcome, runtime::Outcome::kCompleted);
 }
 
 TEST(ExitOn, EndsAWaitingInstanceAndDropsItsTimer) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ir/ir.h"
+#include "ir/join.h"
 #include "ir/verifier.h"
 
 namespace juncture::compiler::ir {
@@ -264,6 +265,9 @@ journey cart_rescue priority 10 hash 3f9a approved
   reenter after 604800s
   exit on purchase when (list_contains:bool (profile_field:list<string> tags @16) (const:string "vip"))
   exit on cart_updated when (profile_present:bool tags @16 bit 0)
+  entry test cart_updated: (and:bool (ge:bool (event_field:float cart_value @56) (const:float 50)) (and:bool (segment:bool busy) (or:bool (in_list:bool (envelope:string event.customer) (const:list<string> ["US", "CA"])) (lt:bool (call:int jn_hour_of_day (now:time) (profile_field:string timezone @32)) (const:int 9)))))
+  exit test purchase: (list_contains:bool (profile_field:list<string> tags @16) (const:string "vip"))
+  exit test cart_updated: (profile_present:bool tags @16 bit 0)
   0 s1: wait 1800s -> 1
   1 s2: branch (event_present:bool coupon @64 bit 0) -> 2, 3
   2 s3: send email "cart_reminder" {discount: (mul:float (event_field:float cart_value @56) (const:float 0.001)), code: (const:string "tab\there")} guard discount <= 0.2 -> 3
@@ -276,10 +280,12 @@ journey cart_rescue priority 10 hash 3f9a approved
 journey welcome priority 0 unapproved missing brand,legal
   on purchase
   reenter never
+  entry test purchase: always
   0 s1: control -> 1
   1 end: complete
 )";
   auto p = TinyProgram();
+  JoinClauses(*p);
   EXPECT_EQ(PrintProgram(*p), want);
   std::vector<std::string> problems;
   EXPECT_TRUE(Verify(*p, problems)) << problems.front();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ir/ir.h"
+#include "ir/join.h"
 
 namespace juncture::compiler::ir {
 namespace {
@@ -220,7 +221,10 @@ void ExpectProblem(const Program& p, const std::string& want) {
   EXPECT_TRUE(found) << "want a problem containing: " << want << "\ngot:\n" << Joined(problems);
 }
 
-void ExpectClean(const Program& p) {
+// Runs the join pass (as the compiler does before verifying), then verifies `p`,
+// expecting no problem.
+void ExpectClean(Program& p) {
+  JoinClauses(p);
   std::vector<std::string> problems;
   EXPECT_TRUE(Verify(p, problems)) << Joined(problems);
   EXPECT_TRUE(problems.empty());
@@ -673,6 +677,19 @@ TEST(VerifierTest, ApprovalMatchesMissingRoles) {
   auto p = ValidProgram();
   p->journeys[1].missing_roles.clear();
   ExpectProblem(*p, "journey welcome: unapproved but no role is missing");
+}
+
+TEST(VerifierTest, TheJoinPassGivesOneTestPerEventTypeInClauseOrder) {
+  auto p = ValidProgram();
+  ExpectProblem(*p, "journey rescue: entry test: 0 tests for 1 event types (has the join pass run?)");
+  JoinClauses(*p);
+  const Journey& rescue = Rescue(*p);
+  ASSERT_EQ(rescue.entry_tests.size(), 1u);
+  EXPECT_EQ(rescue.entry_tests[0].event_type, rescue.triggers[0].event_type);
+  ExpectClean(*p);
+  // A test that is not a condition is refused like any other.
+  Rescue(*p).entry_tests[0].test = Int(1);
+  ExpectProblem(*p, "journey rescue: entry test 0");
 }
 
 }  // namespace

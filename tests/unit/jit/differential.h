@@ -309,7 +309,6 @@ struct Backends {
   CompiledProgram interpreted;
   CompiledProgram jitted;
   std::vector<const compiler::ir::Expr*> exprs;  // by ExprId
-  std::shared_ptr<std::vector<compiler::ir::ExprPtr>> derived;  // what some exprs point into
 
   const runtime::ProgramSpec& spec() const { return *interpreted.spec; }
   const RecordSpec& Event(const std::string& name) const {
@@ -336,7 +335,6 @@ inline bool Build(const std::string& source, int opt_level, Backends* out) {
   }
   compiler::SpecAndExprs built = compiler::BuildSpec(*out->compilation->ir());
   out->exprs = std::move(built.exprs);
-  out->derived = std::move(built.derived);
   auto* jit = dynamic_cast<const compiler::jit::JitEvaluator*>(out->jitted.evaluator.get());
   if (jit == nullptr || jit->size() != out->exprs.size()) {
     ADD_FAILURE() << "the JIT evaluator does not cover the expression table";

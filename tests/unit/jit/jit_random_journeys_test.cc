@@ -933,7 +933,7 @@ class Recorder : public runtime::DecisionSink {
  public:
   void OnDecision(const runtime::Decision& d) override {
     lines.push_back({d.ToJson(), input});
-    ++outcomes[d.outcome + (d.reason.empty() ? "" : ":" + d.reason)];
+    ++outcomes[std::string(runtime::ToString(d.outcome)) + ((d.reason == runtime::Reason::kNone) ? "" : std::string(":") + runtime::ToString(d.reason))];
   }
   void OnDeadLetter(std::string_view message, const std::string& reason) override {
     lines.push_back({"dead letter: " + reason + " <- " + std::string(message), input});

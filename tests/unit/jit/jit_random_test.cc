@@ -369,7 +369,6 @@ TEST(JitRandomTest, ExamplesAgreeWithTheInterpreterOnRandomRecords) {
     ASSERT_TRUE(b.jitted.evaluator) << error;
     compiler::SpecAndExprs built = compiler::BuildSpec(*c->ir());
     b.exprs = std::move(built.exprs);
-    b.derived = std::move(built.derived);
     b.compilation = nullptr;
     RandomValues rv(Seed() + 1);
     std::deque<Record> records;

@@ -502,7 +502,7 @@ TEST(StageProgramTest, InterpreterFirstThenNativeCodeWithoutLosingMessages) {
   ASSERT_TRUE(c->ok());
   runtime::Engine engine(MakeInterpretedProgram(*c));
   struct Count : runtime::DecisionSink {
-    void OnDecision(const runtime::Decision& d) override { sent += d.outcome == "sent"; }
+    void OnDecision(const runtime::Decision& d) override { sent += d.outcome == runtime::Outcome::kSent; }
     void OnDeadLetter(std::string_view, const std::string&) override {}
     int sent = 0;
   } sink;
@@ -536,8 +536,8 @@ TEST(StageProgramTest, AReloadOntoTheSameSpecOnlySwapsTheEvaluator) {
   runtime::Engine engine(std::move(interpreted));
   struct Params : runtime::DecisionSink {
     void OnDecision(const runtime::Decision& d) override {
-      if (d.outcome == "sent") sent.push_back(d.params_json);
-      if (d.outcome == "exited") ++exited;
+      if (d.outcome == runtime::Outcome::kSent) sent.push_back(d.params_json);
+      if (d.outcome == runtime::Outcome::kExited) ++exited;
     }
     void OnDeadLetter(std::string_view, const std::string&) override {}
     std::vector<std::string> sent;

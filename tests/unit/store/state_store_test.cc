@@ -281,7 +281,7 @@ TEST(StateStore, AbsorbedTimersDueAtTheSameTimeKeepKeysOfTheirOwn) {
   Collector later;
   restored.AdvanceTo(At(2 * 3600 * kSecond), later);
   size_t sent = 0;
-  for (const runtime::Decision& d : later.decisions) sent += d.outcome == "sent";
+  for (const runtime::Decision& d : later.decisions) sent += d.outcome == runtime::Outcome::kSent;
   EXPECT_EQ(sent, 2u) << "both waits end with their email";
 }
 
@@ -333,7 +333,7 @@ TEST(StateStore, TimersReadBackIncludeThoseAFullDiskKeptUnwritten) {
   EXPECT_EQ(e.pending_timers(), 205u);
   e.AdvanceTo(At(3 * 3600 * kSecond), sink);
   size_t sent = 0;
-  for (const runtime::Decision& d : sink.decisions) sent += d.outcome == "sent";
+  for (const runtime::Decision& d : sink.decisions) sent += d.outcome == runtime::Outcome::kSent;
   EXPECT_EQ(sent, 205u) << "every wait ended, those kept unwritten too";
   EXPECT_EQ(e.stats().timers_unreadable, 0u);
 }
@@ -585,7 +585,7 @@ TEST(StateStore, OtherLayoutsRewriteTheStoreUnderTheNewOnes) {
   Collector sink;
   again.AdvanceTo(At(2 * kHour), sink);
   size_t sends = 0;
-  for (const Decision& d : sink.decisions) sends += d.outcome == "sent";
+  for (const Decision& d : sink.decisions) sends += d.outcome == runtime::Outcome::kSent;
   EXPECT_EQ(sends, 50u);  // every wait resumed into its send
   again.TrackChanges(true);
   ASSERT_TRUE(store->Commit(again, position, true, &error)) << error;

@@ -26,6 +26,22 @@
 
 namespace juncture::runtime {
 
+// What came of a step or a walk (docs/wire.md, "Decisions out").
+enum class Outcome : uint8_t {
+  kSent, kDeferred, kSuppressed, kControl, kConverted, kEntered, kExited, kCompleted,
+};
+// Why a send was suppressed (Outcome::kSuppressed); kNone for every other outcome.
+enum class Reason : uint8_t {
+  kNone, kLate, kConsent, kCap, kQuiet, kArbitration, kUnapproved, kLimit,
+};
+// Their names on the wire: "sent", "deferred", ...; "late", "consent", ... ("" for
+// Reason::kNone).
+const char* ToString(Outcome outcome);
+const char* ToString(Reason reason);
+// The inverse: false if `text` names none (Reason: "" is kNone).
+bool ParseOutcome(std::string_view text, Outcome* out);
+bool ParseReason(std::string_view text, Reason* out);
+
 // One decision (docs/language.md). Lifecycle decisions (entered, exited, completed)
 // have no channel; control decisions have neither channel nor template.
 struct Decision {
@@ -37,8 +53,8 @@ struct Decision {
   std::string channel;   // "" if none
   std::string template_name;
   std::string params_json;  // a JSON object, "" if the step has no params
-  std::string outcome;   // sent deferred suppressed control converted entered exited completed
-  std::string reason;    // suppressed: late consent cap quiet arbitration unapproved limit
+  Outcome outcome = Outcome::kSent;
+  Reason reason = Reason::kNone;  // suppressed: why
   std::string arm;       // converted: "treatment" or "control" (the entry was held out)
   int64_t until_us = 0;  // deferred: release time
   int64_t signal_us = 0; // sends: when their signal was captured (the deadline counts
