@@ -5,6 +5,7 @@
 
 #include "juncture/commands.h"
 #include "juncture/ingest/ingest.h"
+#include "juncture/nats_options.h"
 #include "juncture/runtime/partition.h"
 
 namespace juncture::tools {
@@ -17,8 +18,7 @@ Runner AddIngestCommand(CLI::App& app) {
   app.add_option("--write-keys", o->write_keys_file,
                  "file of the accepted write keys, one per line (# comments)")
       ->required();
-  serve::NatsSettings& n = o->nats;
-  app.add_option("--nats", n.url, "NATS server URL")->capture_default_str();
+  AddNatsOptions(app, o->nats);
   app.add_flag("--jetstream", o->jetstream,
                "answer 200 only once the JetStream stream acknowledged every message");
   app.add_option("--partitions", o->partitions, "partitions of the deployment")
@@ -34,14 +34,6 @@ Runner AddIngestCommand(CLI::App& app) {
       ->check(CLI::Range(1, 600000));
   app.add_option("--http-tls-cert", o->tls_cert, "serve HTTPS with this certificate (PEM)");
   app.add_option("--http-tls-key", o->tls_key, "the private key (PEM) of --http-tls-cert");
-  app.add_option("--user", n.user, "NATS user name");
-  app.add_option("--password", n.password, "NATS password");
-  app.add_option("--token", n.token, "NATS authentication token");
-  app.add_option("--creds", n.creds_file, "NATS credentials file (.creds)");
-  app.add_flag("--tls", n.tls, "require TLS to NATS");
-  app.add_option("--tls-ca", n.tls_ca, "CA certificates (PEM) to verify the NATS server");
-  app.add_option("--tls-cert", n.tls_cert, "client certificate (PEM) for NATS");
-  app.add_option("--tls-key", n.tls_key, "client private key (PEM) for NATS");
   return [o] { return ingest::RunIngest(*o); };
 }
 

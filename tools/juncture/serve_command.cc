@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "juncture/commands.h"
+#include "juncture/nats_options.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/jit.h"
 #include "juncture/compiler/compiler.h"
@@ -134,7 +135,7 @@ Runner AddServeCommand(CLI::App& app) {
   AddBackendOptions(app, o->backend);
   serve::ServeOptions& s = o->serve;
   serve::NatsSettings& n = s.nats;
-  app.add_option("--nats", n.url, "NATS server URL")->capture_default_str();
+  AddNatsOptions(app, n);
   app.add_option("--subject", s.subjects, "subjects to consume (repeatable)")
       ->capture_default_str();
   app.add_option("--metrics", s.metrics_address,
@@ -147,14 +148,6 @@ Runner AddServeCommand(CLI::App& app) {
   app.add_option("--http-tls-cert", s.http_tls_cert,
                  "serve /metrics and the live page over HTTPS with this certificate (PEM)");
   app.add_option("--http-tls-key", s.http_tls_key, "the private key (PEM) of --http-tls-cert");
-  app.add_option("--user", n.user, "NATS user name");
-  app.add_option("--password", n.password, "NATS password");
-  app.add_option("--token", n.token, "NATS authentication token");
-  app.add_option("--creds", n.creds_file, "NATS credentials file (.creds)");
-  app.add_flag("--tls", n.tls, "require TLS");
-  app.add_option("--tls-ca", n.tls_ca, "CA certificates (PEM) to verify the server");
-  app.add_option("--tls-cert", n.tls_cert, "client certificate (PEM)");
-  app.add_option("--tls-key", n.tls_key, "client private key (PEM)");
   app.add_flag("--jetstream", s.jetstream.enabled,
                "consume a JetStream stream through a durable consumer (at-least-once, "
                "checkpointed state)");
