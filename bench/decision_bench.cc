@@ -261,13 +261,12 @@ std::unique_ptr<compiler::Compilation> Compile(const std::string& src) {
 runtime::CompiledProgram Backend(const compiler::Compilation& c, const std::string& backend,
                                  int opt_level = 2) {
   if (backend == "interpreter") return compiler::MakeInterpretedProgram(c);
-  std::string error;
-  runtime::CompiledProgram p = compiler::MakeJitProgram(c, &error, opt_level);
-  if (!p.evaluator) {
-    std::fprintf(stderr, "decision_bench: JIT: %s\n", error.c_str());
+  Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(c, opt_level);
+  if (!p.ok()) {
+    std::fprintf(stderr, "decision_bench: JIT: %s\n", p.status().message().c_str());
     std::exit(1);
   }
-  return p;
+  return *std::move(p);
 }
 
 // ---- Messages ---------------------------------------------------------------------------

@@ -141,23 +141,23 @@ Fixture Make(const std::string& backend, size_t length) {
   Fixture f;
   f.c = compiler::CompileSources({{"rule.jny", kProgram}}, compiler::CompileOptions{});
   if (!f.c->ok()) Die(f.c->FormatDiagnostics(compiler::DiagnosticFormat::kText));
-  std::string error;
   if (backend == "interpreter") {
     f.program = compiler::MakeInterpretedProgram(*f.c);
   } else {
-    f.program = compiler::MakeJitProgram(*f.c, &error, backend == "jit-o0" ? 0 : 2);
-    if (!f.program.evaluator) Die("JIT: " + error);
+    Result<runtime::CompiledProgram> jitted =
+        compiler::MakeJitProgram(*f.c, backend == "jit-o0" ? 0 : 2);
+    if (!jitted.ok()) Die("JIT: " + jitted.status().message());
+    f.program = *std::move(jitted);
   }
   const runtime::ProgramSpec& spec = *f.program.spec;
   f.rule = spec.journeys.at(0).triggers.at(0).test;  // the `when` (no `eligible`)
 
-  std::string err;
   for (double v : kCartValues) {
     runtime::Message m;
     std::string json =
         "{\"type\":\"track\",\"event\":\"cart_updated\",\"messageId\":\"m1\",\"userId\":\"u1\","
         "\"timestamp\":\"2026-10-01T09:00:00Z\",\"properties\":{\"cart_value\":" + Num(v) + "}}";
-    if (!runtime::DecodeMessage(spec, json, m, err)) Die("decode: " + err);
+    if (Status s = runtime::DecodeMessage(spec, json, m); !s.ok()) Die("decode: " + s.message());
     f.events.push_back(m.record);
   }
   std::vector<Profile> profiles = Profiles();
@@ -167,7 +167,7 @@ Fixture Make(const std::string& backend, size_t length) {
         "{\"type\":\"identify\",\"messageId\":\"i1\",\"userId\":\"u1\","
         "\"timestamp\":\"2026-10-01T09:00:00Z\",\"traits\":{\"country\":\"") + p.country +
         "\",\"email_opt_in\":" + (p.opt_in ? "true" : "false") + ",\"tier\":\"" + p.tier + "\"}}";
-    if (!runtime::DecodeMessage(spec, json, m, err)) Die("decode: " + err);
+    if (Status s = runtime::DecodeMessage(spec, json, m); !s.ok()) Die("decode: " + s.message());
     f.profiles.push_back(runtime::MergeTraits(spec, *runtime::MakeDefaultProfile(spec), m));
   }
   for (size_t k = 0; k < f.events.size() * f.profiles.size(); ++k) {

@@ -130,13 +130,12 @@ runtime::CompiledProgram Program() {
     std::fprintf(stderr, "%s\n", c->FormatDiagnostics(compiler::DiagnosticFormat::kText).c_str());
     std::exit(1);
   }
-  std::string error;
-  runtime::CompiledProgram p = compiler::MakeJitProgram(*c, &error);
-  if (!p.evaluator) {
-    std::fprintf(stderr, "jit: %s\n", error.c_str());
+  Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(*c);
+  if (!p.ok()) {
+    std::fprintf(stderr, "jit: %s\n", p.status().message().c_str());
     std::exit(1);
   }
-  return p;
+  return *std::move(p);
 }
 
 // Bytes the heap has handed out now (glibc): what an engine holds, whatever the
@@ -153,11 +152,12 @@ void Check(bool ok, const std::string& error) {
   }
 }
 
+void Check(const Status& status) { Check(status.ok(), status.message()); }
+
 // Adds customers [from, to) to the store.
 void Fill(store::StateStore& s, const runtime::CompiledProgram& program, int64_t from, int64_t to) {
   constexpr int64_t kChunk = 100'000, kBatch = 10'000;
   Sink sink;
-  std::string error;
   for (int64_t chunk = from; chunk < to; chunk += kChunk) {
     runtime::Engine e(program);
     e.TrackChanges(true);
@@ -167,9 +167,9 @@ void Fill(store::StateStore& s, const runtime::CompiledProgram& program, int64_t
       int64_t t = T0() + u * 1000;
       e.Process(IdentifyMsg(u, t), sink);
       e.Process(CartMsg(u, t + 1, 0), sink);
-      if ((u + 1) % kBatch == 0) Check(s.Commit(e, "fill", false, &error), error);
+      if ((u + 1) % kBatch == 0) Check(s.Commit(e, "fill", false));
     }
-    Check(s.Commit(e, "fill", false, &error), error);
+    Check(s.Commit(e, "fill", false));
   }
 }
 
@@ -205,7 +205,6 @@ int main(int argc, char** argv) {
   }
   std::filesystem::remove_all(dir);
   runtime::CompiledProgram program = Program();
-  std::string error;
   // One store per size, each filled, flushed and compacted; then the commits go round
   // robin over the sizes, so that the machine's noise falls on all of them alike.
   struct Stored {
@@ -226,13 +225,15 @@ int main(int argc, char** argv) {
   for (int64_t size : sizes) {
     Stored& st = stores.emplace_back();
     st.size = size;
-    st.store = store::StateStore::Open(dir + "/" + std::to_string(size), {}, &error);
-    Check(st.store != nullptr, error);
+    Result<std::unique_ptr<store::StateStore>> opened =
+        store::StateStore::Open(dir + "/" + std::to_string(size), {});
+    Check(opened.status());
+    st.store = *std::move(opened);
     auto f0 = Clock::now();
     Fill(*st.store, program, 0, size);
     st.fill_s = Us(Clock::now() - f0) / 1e6;
-    Check(st.store->Flush(&error), error);
-    Check(st.store->Compact(&error), error);
+    Check(st.store->Flush());
+    Check(st.store->Compact());
     st.per_customer = static_cast<double>(st.store->disk_bytes()) / static_cast<double>(size);
     // An engine holding 1,000 of the stored customers (their messages again), which
     // then takes one cart at a time for a random one of them.
@@ -243,7 +244,7 @@ int main(int argc, char** argv) {
       st.engine->Process(CartMsg(st.hot[k], T0() + static_cast<int64_t>(k) + 1, 0), sink);
     }
     st.engine->TrackChanges(true);
-    Check(st.store->Commit(*st.engine, "warm", false, &error), error);
+    Check(st.store->Commit(*st.engine, "warm", false));
   }
   int64_t t = T0() + 10'000'000;
   for (int i = 0; i < 2 * commits; ++i) {
@@ -256,8 +257,7 @@ int main(int argc, char** argv) {
       runtime::StateChanges changes;
       st.engine->TakeChanges(changes);
       auto c1 = Clock::now();
-      Check(st.store->CommitChanges(std::move(changes), "p" + std::to_string(i), with_sync, &error),
-            error);
+      Check(st.store->CommitChanges(std::move(changes), "p" + std::to_string(i), with_sync));
       auto c2 = Clock::now();
       (with_sync ? st.sync : st.nosync).push_back(Us(c2 - c0));
       st.encode.push_back(Us(c1 - c0));
@@ -271,11 +271,10 @@ int main(int argc, char** argv) {
     double h0 = HeapBytes();
     runtime::Engine r(program);
     r.UseSource(st.store.get(), static_cast<size_t>(cache));
-    std::string position;
-    bool lazy = false;
     auto r0 = Clock::now();
-    Check(st.store->LoadLazily(r, &position, &lazy, &error), error);
-    Check(lazy, "the store's layouts are not the program's");
+    Result<store::LazyLoad> loaded = st.store->LoadLazily(r);
+    Check(loaded.status());
+    Check(loaded->lazy, "the store's layouts are not the program's");
     st.lazy_s = Us(Clock::now() - r0) / 1e6;
     st.lazy_heap = HeapBytes() - h0;
     st.lazy_timers = r.pending_timers();
@@ -291,7 +290,7 @@ int main(int argc, char** argv) {
       auto m2 = Clock::now();
       st.miss.push_back(Us(m1 - m0));
       st.hit.push_back(Us(m2 - m1));
-      Check(st.store->Commit(r, "c" + std::to_string(i), false, &error), error);
+      Check(st.store->Commit(r, "c" + std::to_string(i), false));
       r.Evict(static_cast<size_t>(cache));
     }
     const uint64_t fired0 = r.stats().timers_fired;
@@ -302,7 +301,7 @@ int main(int argc, char** argv) {
       st.fire.push_back(Us(Clock::now() - f0));
       st.max_timers_in_memory = std::max(st.max_timers_in_memory, r.timers_in_memory());
       if (n % 1000 == 0) {
-        Check(st.store->Commit(r, "f" + std::to_string(n), false, &error), error);
+        Check(st.store->Commit(r, "f" + std::to_string(n), false));
         r.Evict(static_cast<size_t>(cache));
       }
     }
@@ -312,9 +311,8 @@ int main(int argc, char** argv) {
     if (!restore || st.size > 2'000'000) continue;
     double h0 = HeapBytes();
     runtime::Engine r(program);
-    std::string position;
     auto r0 = Clock::now();
-    Check(st.store->Load(r, &position, &error), error);
+    Check(st.store->Load(r).status());
     st.restore_s = Us(Clock::now() - r0) / 1e6;
     st.restore_heap = HeapBytes() - h0;
   }

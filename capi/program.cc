@@ -46,11 +46,12 @@ juncture_status Compile(const juncture_source* sources, size_t count,
   if (backend == JUNCTURE_BACKEND_INTERPRETER) {
     program->compiled = compiler::MakeInterpretedProgram(*c);
   } else {
-    std::string error;
-    program->compiled = compiler::MakeJitProgram(*c, &error);
-    if (!program->compiled.evaluator) {
-      return Fail(JUNCTURE_ERROR_BACKEND, "the JIT could not compile the program: ", error);
+    Result<runtime::CompiledProgram> jitted = compiler::MakeJitProgram(*c);
+    if (!jitted.ok()) {
+      return Fail(JUNCTURE_ERROR_BACKEND,
+                  "the JIT could not compile the program: ", jitted.status().message());
     }
+    program->compiled = *std::move(jitted);
   }
   *out = program.release();
   return JUNCTURE_OK;

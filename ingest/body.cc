@@ -10,12 +10,11 @@ bool LooksGzipped(std::string_view bytes) {
          static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
 
-bool Gunzip(std::string_view compressed, size_t limit, std::string& out, std::string& error) {
+Status Gunzip(std::string_view compressed, size_t limit, std::string& out) {
   out.clear();
   z_stream z{};
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {  // 16: gzip wrapper only
-    error = "cannot uncompress the body";
-    return false;
+    return InternalError("cannot uncompress the body");
   }
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
   z.avail_in = static_cast<uInt>(compressed.size());
@@ -38,14 +37,13 @@ bool Gunzip(std::string_view compressed, size_t limit, std::string& out, std::st
   }
   inflateEnd(&z);
   if (out.size() > limit) {
-    error = "request is larger than " + std::to_string(limit / 1024) + " KB once uncompressed";
-    return false;
+    return InvalidArgumentError("request is larger than " + std::to_string(limit / 1024) +
+                                " KB once uncompressed");
   }
   if (status != Z_STREAM_END) {
-    error = "the body is not valid gzip";
-    return false;
+    return InvalidArgumentError("the body is not valid gzip");
   }
-  return true;
+  return OkStatus();
 }
 
 }  // namespace juncture::ingest

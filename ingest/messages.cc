@@ -32,17 +32,16 @@ bool Has(dom::object o, const char* key) {
 }
 
 // Checks one message and completes it. `where` names it in errors ("batch[3]: ...").
-bool Prepare(dom::element e, std::string_view call, const std::string& received,
-             const std::string& where, ReadyMessage& out, std::string& error) {
+Status Prepare(dom::element e, std::string_view call, const std::string& received,
+               const std::string& where, ReadyMessage& out) {
   dom::object o;
   if (e.get(o) != simdjson::SUCCESS) {
-    error = where + "a message must be a JSON object";
-    return false;
+    return InvalidArgumentError(where + "a message must be a JSON object");
   }
   std::string minified = simdjson::to_string(e);
   if (minified.size() > kMaxMessageBytes) {
-    error = where + "message is larger than 32 KB (" + std::to_string(minified.size()) + " bytes)";
-    return false;
+    return InvalidArgumentError(where + "message is larger than 32 KB (" +
+                                std::to_string(minified.size()) + " bytes)");
   }
   // What the ingest adds goes first, before the message's own members (which it adds
   // only when they are missing).
@@ -61,31 +60,29 @@ bool Prepare(dom::element e, std::string_view call, const std::string& received,
   dom::element type_el;
   if (o.at_key("type").get(type_el) == simdjson::SUCCESS && !type_el.is_null()) {
     if (type_el.get(type) != simdjson::SUCCESS || !KnownCall(type)) {
-      error = where + "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\"";
-      return false;
+      return InvalidArgumentError(where +
+                                  "type must be one of \"track\", \"identify\", \"page\", "
+                                  "\"screen\", \"group\", \"alias\"");
     }
     if (call != "batch" && type != call) {
-      error = where + "type \"" + std::string(type) + "\" sent to /v1/" + std::string(call);
-      return false;
+      return InvalidArgumentError(where + "type \"" + std::string(type) + "\" sent to /v1/" +
+                                  std::string(call));
     }
   } else if (call == "batch") {
-    error = where + "missing type";
-    return false;
+    return InvalidArgumentError(where + "missing type");
   } else {
     add("type", call);
   }
   // Its customer by the engine's own rule, so that it goes to the partition of the
   // decider that owns the customer.
   if (!runtime::CustomerOfMessage(minified, &out.customer)) {
-    error = where + "missing userId and anonymousId";
-    return false;
+    return InvalidArgumentError(where + "missing userId and anonymousId");
   }
   dom::element id;
   if (o.at_key("messageId").get(id) == simdjson::SUCCESS && !id.is_null()) {
     std::string_view s;
     if (id.get(s) != simdjson::SUCCESS || s.empty()) {
-      error = where + "messageId must be a non-empty string";
-      return false;
+      return InvalidArgumentError(where + "messageId must be a non-empty string");
     }
     out.message_id = std::string(s);
   } else {
@@ -122,7 +119,7 @@ bool Prepare(dom::element e, std::string_view call, const std::string& received,
     out.json += added;
     out.json.append(minified, 1);
   }
-  return true;
+  return OkStatus();
 }
 
 }  // namespace
@@ -130,19 +127,20 @@ bool Prepare(dom::element e, std::string_view call, const std::string& received,
 ParsedRequest ParseRequest(std::string_view body, std::string_view call, int64_t received_us) {
   ParsedRequest out;
   if (body.size() > kMaxRequestBytes) {
-    out.error = "request is larger than 500 KB (" + std::to_string(body.size()) + " bytes)";
+    out.status = InvalidArgumentError("request is larger than 500 KB (" +
+                                      std::to_string(body.size()) + " bytes)");
     return out;
   }
   if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
   thread_local dom::parser parser;
   dom::element doc;
   if (auto err = parser.parse(body.data(), body.size()).get(doc); err != simdjson::SUCCESS) {
-    out.error = std::string("invalid JSON: ") + simdjson::error_message(err);
+    out.status = InvalidArgumentError(std::string("invalid JSON: ") + simdjson::error_message(err));
     return out;
   }
   dom::object root;
   if (doc.get(root) != simdjson::SUCCESS) {
-    out.error = "the body must be a JSON object";
+    out.status = InvalidArgumentError("the body must be a JSON object");
     return out;
   }
   std::string_view key;
@@ -150,23 +148,26 @@ ParsedRequest ParseRequest(std::string_view body, std::string_view call, int64_t
   const std::string received = runtime::FormatTimestamp(received_us);
   if (call != "batch") {
     out.messages.resize(1);
-    if (!Prepare(doc, call, received, "", out.messages[0], out.error)) out.messages.clear();
+    out.status = Prepare(doc, call, received, "", out.messages[0]);
+    if (!out.status.ok()) out.messages.clear();
     return out;
   }
   dom::array batch;
   dom::element batch_el;
   if (root.at_key("batch").get(batch_el) != simdjson::SUCCESS) {
-    out.error = "missing batch";
+    out.status = InvalidArgumentError("missing batch");
     return out;
   }
   if (batch_el.get(batch) != simdjson::SUCCESS) {
-    out.error = "batch must be an array";
+    out.status = InvalidArgumentError("batch must be an array");
     return out;
   }
   out.messages.resize(batch.size());
   size_t i = 0;
   for (dom::element e : batch) {
-    if (!Prepare(e, "batch", received, "batch[" + std::to_string(i) + "]: ", out.messages[i], out.error)) {
+    out.status =
+        Prepare(e, "batch", received, "batch[" + std::to_string(i) + "]: ", out.messages[i]);
+    if (!out.status.ok()) {
       out.messages.clear();
       return out;
     }

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "juncture/status.h"
+
 namespace juncture::ingest {
 
 // Segment's limits.
@@ -29,7 +31,9 @@ struct ReadyMessage {
 struct ParsedRequest {
   std::vector<ReadyMessage> messages;
   std::string write_key;  // a "writeKey" member of the body, if any
-  std::string error;      // why the request is refused (400): nothing of it is published
+  // Ok, or why the request is refused (400; an invalid-argument error): nothing of it
+  // is published.
+  Status status;
 };
 
 // Parses the body of POST /v1/<call> (`call`: "track", "identify", "page", "screen",

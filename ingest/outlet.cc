@@ -53,12 +53,12 @@ std::string Outlet::SubjectOf(const std::string& customer) const {
   return settings_.prefix + "." + std::to_string(runtime::PartitionOf(customer, settings_.partitions));
 }
 
-bool Outlet::Publish(const std::vector<ReadyMessage>& messages, std::string* error) {
-  if (messages.empty()) return true;
-  return settings_.jetstream ? PublishJetStream(messages, error) : PublishCore(messages, error);
+Status Outlet::Publish(const std::vector<ReadyMessage>& messages) {
+  if (messages.empty()) return OkStatus();
+  return settings_.jetstream ? PublishJetStream(messages) : PublishCore(messages);
 }
 
-bool Outlet::PublishCore(const std::vector<ReadyMessage>& messages, std::string* error) {
+Status Outlet::PublishCore(const std::vector<ReadyMessage>& messages) {
   for (const ReadyMessage& m : messages) {
     natsMsg* raw = nullptr;
     std::string subject = SubjectOf(m.customer);
@@ -68,19 +68,17 @@ bool Outlet::PublishCore(const std::vector<ReadyMessage>& messages, std::string*
     if (s == NATS_OK) s = natsMsgHeader_Set(raw, "Nats-Msg-Id", m.message_id.c_str());
     if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, raw);
     if (s != NATS_OK) {
-      *error = "NATS did not take the messages: " + StatusText(s);
-      return false;
+      return UnavailableError("NATS did not take the messages: " + StatusText(s));
     }
   }
   // The server answers a flush after it has read everything before it.
   if (natsStatus s = natsConnection_FlushTimeout(nc_, settings_.timeout_ms); s != NATS_OK) {
-    *error = "NATS did not confirm the messages: " + StatusText(s);
-    return false;
+    return UnavailableError("NATS did not confirm the messages: " + StatusText(s));
   }
-  return true;
+  return OkStatus();
 }
 
-Outlet::Lane* Outlet::LaneOfThisThread(std::string* error) {
+Result<Outlet::Lane*> Outlet::LaneOfThisThread() {
   std::lock_guard<std::mutex> lock(lanes_mu_);
   std::unique_ptr<Lane>& lane = lanes_[std::this_thread::get_id()];
   if (lane) return lane.get();
@@ -91,17 +89,17 @@ Outlet::Lane* Outlet::LaneOfThisThread(std::string* error) {
   jo.PublishAsync.AckHandler = &Lane::Acked;
   jo.PublishAsync.AckHandlerClosure = fresh.get();
   if (natsStatus s = natsConnection_JetStream(&fresh->js, nc_, &jo); s != NATS_OK) {
-    *error = "JetStream: " + StatusText(s);
     lanes_.erase(std::this_thread::get_id());
-    return nullptr;
+    return UnavailableError("JetStream: " + StatusText(s));
   }
   lane = std::move(fresh);
   return lane.get();
 }
 
-bool Outlet::PublishJetStream(const std::vector<ReadyMessage>& messages, std::string* error) {
-  Lane* lane = LaneOfThisThread(error);
-  if (lane == nullptr) return false;
+Status Outlet::PublishJetStream(const std::vector<ReadyMessage>& messages) {
+  Result<Lane*> lane_of_thread = LaneOfThisThread();
+  if (!lane_of_thread.ok()) return lane_of_thread.status();
+  Lane* lane = *lane_of_thread;
   {
     std::lock_guard<std::mutex> lock(lane->mu);
     lane->failed = 0;
@@ -120,21 +118,18 @@ bool Outlet::PublishJetStream(const std::vector<ReadyMessage>& messages, std::st
     MsgPtr left(raw);  // null once NATS.c took it
     if (s != NATS_OK) {
       js_PublishAsyncComplete(lane->js, &po);  // what went out is acknowledged or not
-      *error = "JetStream did not take the messages: " + StatusText(s);
-      return false;
+      return UnavailableError("JetStream did not take the messages: " + StatusText(s));
     }
   }
   if (natsStatus s = js_PublishAsyncComplete(lane->js, &po); s != NATS_OK) {
-    *error = "JetStream did not acknowledge the messages in time: " + StatusText(s);
-    return false;
+    return UnavailableError("JetStream did not acknowledge the messages in time: " + StatusText(s));
   }
   std::lock_guard<std::mutex> lock(lane->mu);
   if (lane->failed != 0) {
-    *error = "JetStream refused " + std::to_string(lane->failed) + " of " +
-             std::to_string(messages.size()) + " messages: " + lane->first_error;
-    return false;
+    return UnavailableError("JetStream refused " + std::to_string(lane->failed) + " of " +
+                            std::to_string(messages.size()) + " messages: " + lane->first_error);
   }
-  return true;
+  return OkStatus();
 }
 
 }  // namespace juncture::ingest

@@ -35,18 +35,18 @@ class Outlet {
   Outlet(const Outlet&) = delete;
   Outlet& operator=(const Outlet&) = delete;
 
-  // Publishes `messages` and waits until NATS has them all. False with *error if it
-  // does not within the timeout (some may have been taken: the producer's retry is
+  // Publishes `messages` and waits until NATS has them all. Unavailable if it does not
+  // within the timeout (some may have been taken: the producer's retry is
   // deduplicated by messageId).
-  bool Publish(const std::vector<ReadyMessage>& messages, std::string* error);
+  Status Publish(const std::vector<ReadyMessage>& messages);
 
   std::string SubjectOf(const std::string& customer) const;
 
  private:
   struct Lane;  // one JetStream context per calling thread, for its own acknowledgements
-  Lane* LaneOfThisThread(std::string* error);
-  bool PublishCore(const std::vector<ReadyMessage>& messages, std::string* error);
-  bool PublishJetStream(const std::vector<ReadyMessage>& messages, std::string* error);
+  Result<Lane*> LaneOfThisThread();
+  Status PublishCore(const std::vector<ReadyMessage>& messages);
+  Status PublishJetStream(const std::vector<ReadyMessage>& messages);
 
   natsConnection* nc_;
   OutletSettings settings_;

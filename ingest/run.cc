@@ -15,12 +15,12 @@ int RunIngest(const IngestOptions& options) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  std::string error;
-  std::unique_ptr<Ingest> ingest = Ingest::Start(options, &error);
-  if (!ingest) {
-    std::fprintf(stderr, "juncture ingest: %s\n", error.c_str());
+  Result<std::unique_ptr<Ingest>> started = Ingest::Start(options);
+  if (!started.ok()) {
+    std::fprintf(stderr, "juncture ingest: %s\n", started.status().message().c_str());
     return 1;
   }
+  std::unique_ptr<Ingest> ingest = *std::move(started);
   std::fprintf(stderr,
                "juncture ingest: listening on port %d (POST /v1/track, identify, page, screen, "
                "group, alias, batch), publishing to %s %s.<0..%u>\n",

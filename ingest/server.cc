@@ -46,7 +46,7 @@ class IngestServer final : public Ingest {
   IngestServer(const IngestOptions& o, WriteKeys keys) : options_(o), keys_(std::move(keys)) {}
   ~IngestServer() override { Stop(); }
 
-  bool Start(std::string* error);
+  Status Start();
   int port() const override { return port_; }
   IngestCounters counters() const override {
     IngestCounters c;
@@ -75,9 +75,9 @@ class IngestServer final : public Ingest {
   std::atomic<uint64_t> requests_{0}, messages_{0}, unauthorized_{0}, refused_{0}, unavailable_{0};
 };
 
-bool IngestServer::Start(std::string* error) {
-  std::optional<serve::metrics::Endpoint> at = serve::metrics::ParseEndpoint(options_.http, error);
-  if (!at) return false;
+Status IngestServer::Start() {
+  Result<serve::metrics::Endpoint> at = serve::metrics::ParseEndpoint(options_.http);
+  if (!at.ok()) return at.status();
   serve::NatsSettings nats = options_.nats;
   nats.name = "juncture-ingest";
   serve::NatsConnection::Callbacks log;
@@ -85,8 +85,10 @@ bool IngestServer::Start(std::string* error) {
     std::fprintf(stderr, "juncture ingest: disconnected from NATS; requests get 503 until it is back\n");
   };
   log.reconnected = [] { std::fprintf(stderr, "juncture ingest: reconnected to NATS\n"); };
-  nats_ = serve::NatsConnection::Connect(nats, /*send_asap=*/false, "ingest", std::move(log), error);
-  if (!nats_) return false;
+  Result<std::unique_ptr<serve::NatsConnection>> nats_conn =
+      serve::NatsConnection::Connect(nats, /*send_asap=*/false, "ingest", std::move(log));
+  if (!nats_conn.ok()) return nats_conn.status();
+  nats_ = *std::move(nats_conn);
   OutletSettings out;
   out.prefix = options_.prefix;
   out.partitions = options_.partitions;
@@ -94,8 +96,10 @@ bool IngestServer::Start(std::string* error) {
   out.timeout_ms = options_.publish_timeout_ms;
   outlet_ = std::make_unique<Outlet>(nats_->get(), out);
 
-  http_ = serve::metrics::MakeServer({"", options_.tls_cert, options_.tls_key}, error);
-  if (!http_) return false;
+  Result<std::unique_ptr<httplib::Server>> http =
+      serve::metrics::MakeServer({"", options_.tls_cert, options_.tls_key});
+  if (!http.ok()) return http.status();
+  http_ = *std::move(http);
   const int threads = options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(kMaxWireBytes);
@@ -109,8 +113,10 @@ bool IngestServer::Start(std::string* error) {
   http_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  port_ = serve::metrics::BindAndServe(*http_, *at, thread_, done_, error);
-  return port_ != 0;
+  Result<int> port = serve::metrics::BindAndServe(*http_, *at, thread_, done_);
+  if (!port.ok()) return port.status();
+  port_ = *port;
+  return OkStatus();
 }
 
 void IngestServer::Stop() {
@@ -156,10 +162,10 @@ void IngestServer::Handle(const std::string& call, const httplib::Request& req,
     return Answer(res, 400, "request is larger than 500 KB");
   }
   if (LooksGzipped(body)) {  // whatever Content-Type or Content-Encoding say
-    std::string plain, error;
-    if (!Gunzip(body, kMaxRequestBytes, plain, error)) {
+    std::string plain;
+    if (Status s = Gunzip(body, kMaxRequestBytes, plain); !s.ok()) {
       ++refused_;
-      return Answer(res, 400, error);
+      return Answer(res, 400, s.message());
     }
     body = std::move(plain);
   }
@@ -171,16 +177,15 @@ void IngestServer::Handle(const std::string& call, const httplib::Request& req,
                                 ? "unauthorized: a write key is needed (HTTP Basic, the key as user name)"
                                 : "unauthorized: not a valid write key");
   }
-  if (!parsed.error.empty()) {
+  if (!parsed.status.ok()) {
     ++refused_;
-    return Answer(res, 400, parsed.error);
+    return Answer(res, 400, parsed.status.message());
   }
-  std::string error;
-  if (!outlet_->Publish(parsed.messages, &error)) {
+  if (Status s = outlet_->Publish(parsed.messages); !s.ok()) {
     ++unavailable_;
-    std::fprintf(stderr, "juncture ingest: %zu messages not confirmed: %s\n", parsed.messages.size(),
-                 error.c_str());
-    return Answer(res, 503, error);
+    std::fprintf(stderr, "juncture ingest: %zu messages not confirmed: %s\n",
+                 parsed.messages.size(), s.message().c_str());
+    return Answer(res, 503, s.message());
   }
   messages_ += parsed.messages.size();
   Answer(res, 200, "");
@@ -188,12 +193,12 @@ void IngestServer::Handle(const std::string& call, const httplib::Request& req,
 
 }  // namespace
 
-std::unique_ptr<Ingest> Ingest::Start(const IngestOptions& options, std::string* error) {
-  std::optional<WriteKeys> keys = WriteKeys::Load(options.write_keys_file, error);
-  if (!keys) return nullptr;
-  auto server = std::make_unique<IngestServer>(options, std::move(*keys));
-  if (!server->Start(error)) return nullptr;
-  return server;
+Result<std::unique_ptr<Ingest>> Ingest::Start(const IngestOptions& options) {
+  Result<WriteKeys> keys = WriteKeys::Load(options.write_keys_file);
+  if (!keys.ok()) return keys.status();
+  auto server = std::make_unique<IngestServer>(options, *std::move(keys));
+  if (Status s = server->Start(); !s.ok()) return s;
+  return std::unique_ptr<Ingest>(std::move(server));
 }
 
 }  // namespace juncture::ingest

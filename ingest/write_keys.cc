@@ -7,11 +7,10 @@
 
 namespace juncture::ingest {
 
-std::optional<WriteKeys> WriteKeys::Load(const std::string& path, std::string* error) {
+Result<WriteKeys> WriteKeys::Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    *error = "cannot read the write keys file " + path;
-    return std::nullopt;
+    return NotFoundError("cannot read the write keys file " + path);
   }
   std::vector<std::string> keys;
   for (std::string line; std::getline(in, line);) {
@@ -21,8 +20,7 @@ std::optional<WriteKeys> WriteKeys::Load(const std::string& path, std::string* e
     keys.push_back(line.substr(begin, end - begin + 1));
   }
   if (keys.empty()) {
-    *error = "the write keys file " + path + " holds no key (one per line)";
-    return std::nullopt;
+    return InvalidArgumentError("the write keys file " + path + " holds no key (one per line)");
   }
   return WriteKeys(std::move(keys));
 }

@@ -8,14 +8,16 @@
 #include <string_view>
 #include <vector>
 
+#include "juncture/status.h"
+
 namespace juncture::ingest {
 
 class WriteKeys {
  public:
   // Reads `path`: one key per line; blank lines and lines starting with '#' are
-  // skipped, spaces around a key are not part of it. nullopt with *error if the file
-  // cannot be read or holds no key.
-  static std::optional<WriteKeys> Load(const std::string& path, std::string* error);
+  // skipped, spaces around a key are not part of it. An error if the file cannot be
+  // read (kNotFound) or holds no key (kInvalidArgument).
+  static Result<WriteKeys> Load(const std::string& path);
   explicit WriteKeys(std::vector<std::string> keys) : keys_(std::move(keys)) {}
 
   // Whether `key` is one of them (compared in constant time for keys of one length).

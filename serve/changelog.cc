@@ -100,7 +100,7 @@ std::string ChangelogStream(const std::string& cluster, uint32_t partition) {
   return "JUNCTURE_STATE_" + cluster + "_" + std::to_string(partition);
 }
 
-bool PartitionChangelog::EnsureStream(std::string* error) {
+Status PartitionChangelog::EnsureStream() {
   const std::string subjects = prefix_ + ">";
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
@@ -109,16 +109,15 @@ bool PartitionChangelog::EnsureStream(std::string* error) {
     int64_t per_subject = info->Config->MaxMsgsPerSubject;
     jsStreamInfo_Destroy(info);
     if (per_subject >= 0 && per_subject < 2) {
-      *error = "stream " + stream_ + " keeps " + std::to_string(per_subject) +
-               " message(s) per subject; the changelog needs two (the version before a "
-               "commit that was cut); delete the stream or raise its max_msgs_per_subject";
-      return false;
+      return FailedPreconditionError(
+          "stream " + stream_ + " keeps " + std::to_string(per_subject) +
+          " message(s) per subject; the changelog needs two (the version before a commit that "
+          "was cut); delete the stream or raise its max_msgs_per_subject");
     }
-    return true;
+    return OkStatus();
   }
   if (s != NATS_NOT_FOUND) {
-    *error = "cannot read stream " + stream_ + ": " + JsError(s, code);
-    return false;
+    return UnavailableError("cannot read stream " + stream_ + ": " + JsError(s, code));
   }
   const char* subject = subjects.c_str();
   jsStreamConfig cfg;
@@ -134,15 +133,14 @@ bool PartitionChangelog::EnsureStream(std::string* error) {
   s = js_AddStream(&info, js_, &cfg, nullptr, &code);
   if (s == NATS_OK) {
     jsStreamInfo_Destroy(info);
-    return true;
+    return OkStatus();
   }
   // Another instance may have created it meanwhile.
   if (js_GetStreamInfo(&info, js_, stream_.c_str(), nullptr, &code) == NATS_OK) {
     jsStreamInfo_Destroy(info);
-    return true;
+    return OkStatus();
   }
-  *error = "cannot create stream " + stream_ + ": " + JsError(s, code);
-  return false;
+  return UnavailableError("cannot create stream " + stream_ + ": " + JsError(s, code));
 }
 
 PartitionChangelog::PartitionChangelog(jsCtx* js, ChangelogAcks* acks, const std::string& cluster,
@@ -192,8 +190,8 @@ bool PartitionChangelog::DecodeTimers(std::string_view in, Timers* out) {
   return true;
 }
 
-bool PartitionChangelog::PublishPiece(const std::string& subject, std::string_view body,
-                                      uint64_t seq, std::string* error) {
+Status PartitionChangelog::PublishPiece(const std::string& subject, std::string_view body,
+                                        uint64_t seq) {
   natsMsg* msg = nullptr;
   natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(), static_cast<int>(body.size()));
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, kSeqHeader, std::to_string(seq).c_str());
@@ -201,43 +199,40 @@ bool PartitionChangelog::PublishPiece(const std::string& subject, std::string_vi
   if (s == NATS_OK) s = js_PublishMsgAsync(js_, &msg, nullptr);  // takes msg on success
   if (msg != nullptr) natsMsg_Destroy(msg);
   if (s != NATS_OK) {
-    *error = "cannot publish " + subject + ": " + NatsErrorText(s);
-    return false;
+    return UnavailableError("cannot publish " + subject + ": " + NatsErrorText(s));
   }
-  return true;
+  return OkStatus();
 }
 
-bool PartitionChangelog::AwaitAcks(std::string* error) {
+Status PartitionChangelog::AwaitAcks() {
   jsPubOptions o;
   jsPubOptions_Init(&o);
   o.MaxWait = kAckWaitMs;
   natsStatus s = js_PublishAsyncComplete(js_, &o);
   if (s != NATS_OK) {
-    *error = "the changelog did not acknowledge every write: " + NatsErrorText(s);
     // What is still pending is given up: a later ack must not count against the next write.
     natsMsgList pending{};
     if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
-    return false;
+    return UnavailableError("the changelog did not acknowledge every write: " + NatsErrorText(s));
   }
   if (acks_->failures.exchange(0) > 0) {
     std::lock_guard<std::mutex> lock(acks_->mu);
-    *error = acks_->fenced.load() ? "another instance wrote this partition's changelog since "
-                                    "(fenced out)"
-                                  : "the changelog refused a write: " + acks_->last_error;
-    return false;
+    if (acks_->fenced.load()) {
+      return FailedPreconditionError(
+          "another instance wrote this partition's changelog since (fenced out)");
+    }
+    return UnavailableError("the changelog refused a write: " + acks_->last_error);
   }
-  return true;
+  return OkStatus();
 }
 
-bool PartitionChangelog::PublishPosition(std::string_view globals, uint64_t seq, bool* fenced,
-                                         std::string* error) {
+Status PartitionChangelog::PublishPosition(std::string_view globals, uint64_t seq, bool* fenced) {
   natsMsg* raw = nullptr;
   const std::string subject = Subject("pos");
   natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, globals.data(),
                                 static_cast<int>(globals.size()));
   if (s != NATS_OK) {
-    *error = "cannot build the position: " + NatsErrorText(s);
-    return false;
+    return UnavailableError("cannot build the position: " + NatsErrorText(s));
   }
   std::unique_ptr<natsMsg, MsgListDeleter> msg(raw);
   natsMsgHeader_Set(raw, kSeqHeader, std::to_string(seq).c_str());
@@ -255,13 +250,15 @@ bool PartitionChangelog::PublishPosition(std::string_view globals, uint64_t seq,
   s = js_PublishMsg(&ack, js_, raw, &o, &code);
   if (s != NATS_OK) {
     *fenced = static_cast<int>(code) == kWrongLastSequence;
-    *error = *fenced ? "another instance wrote this partition's changelog since (fenced out)"
-                     : "cannot write the position: " + JsError(s, code);
-    return false;
+    if (*fenced) {
+      return FailedPreconditionError(
+          "another instance wrote this partition's changelog since (fenced out)");
+    }
+    return UnavailableError("cannot write the position: " + JsError(s, code));
   }
   position_msg_seq_ = ack->Sequence;
   jsPubAck_Destroy(ack);
-  return true;
+  return OkStatus();
 }
 
 std::vector<std::string> PartitionChangelog::ApplyTimerOps(const runtime::StateChanges& changes) {
@@ -297,39 +294,36 @@ std::vector<std::string> PartitionChangelog::ApplyTimerOps(const runtime::StateC
   return {touched.begin(), touched.end()};
 }
 
-bool PartitionChangelog::Write(const runtime::StateChanges& changes, const ChangelogPosition& position,
-                               bool* fenced, std::string* error) {
+Status PartitionChangelog::Write(const runtime::StateChanges& changes,
+                                 const ChangelogPosition& position, bool* fenced) {
   *fenced = false;
   const uint64_t tag = position.input_seq;
   acks_->failures.store(0);
   acks_->fenced.store(false);
-  bool ok = true;
-  if (!changes.layouts.empty()) ok = PublishPiece(Subject("l"), changes.layouts, tag, error);
-  for (size_t i = 0; ok && i < changes.customers.size(); ++i) {
+  Status written;
+  if (!changes.layouts.empty()) written = PublishPiece(Subject("l"), changes.layouts, tag);
+  for (size_t i = 0; written.ok() && i < changes.customers.size(); ++i) {
     const auto& c = changes.customers[i];
-    ok = PublishPiece(Subject("c", c.id), c.value, tag, error);
+    written = PublishPiece(Subject("c", c.id), c.value, tag);
   }
   for (const std::string& customer : ApplyTimerOps(changes)) {
-    if (!ok) break;
+    if (!written.ok()) break;
     auto list = timers_.find(customer);
-    ok = PublishPiece(Subject("t", customer), list == timers_.end() ? std::string() : EncodeTimers(list->second),
-                      tag, error);
+    written = PublishPiece(Subject("t", customer),
+                           list == timers_.end() ? std::string() : EncodeTimers(list->second), tag);
   }
-  std::string wait_error;
-  if (!AwaitAcks(&wait_error) && ok) {
-    *error = wait_error;
-    ok = false;
-  }
-  if (!ok) {
+  Status acked = AwaitAcks();
+  if (written.ok()) written = acked;
+  if (!written.ok()) {
     *fenced = acks_->fenced.exchange(false);
-    return false;
+    return written;
   }
   // Every piece is stored: now the position.
-  return PublishPosition(changes.globals, tag, fenced, error);
+  return PublishPosition(changes.globals, tag, fenced);
 }
 
-bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created_ns,
-                                 ChangelogPosition* position, std::string* error) {
+Result<ChangelogPosition> PartitionChangelog::Restore(runtime::Engine& engine,
+                                                      int64_t events_created_ns) {
   // Every stored message of the partition, oldest first (at most two per subject).
   struct Version {
     uint64_t tag = 0;
@@ -339,7 +333,7 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
     uint64_t stream_seq = 0;
     std::string body;
   };
-  if (!EnsureStream(error)) return false;
+  if (Status s = EnsureStream(); !s.ok()) return s;
   std::map<std::string, std::vector<Version>> subjects;
   {
     jsSubOptions so;
@@ -351,15 +345,13 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
     jsErrCode code = static_cast<jsErrCode>(0);
     natsStatus s = js_SubscribeSync(&raw, js_, (prefix_ + ">").c_str(), nullptr, &so, &code);
     if (s != NATS_OK) {
-      *error = "cannot read " + stream_ + ": " + JsError(s, code);
-      return false;
+      return UnavailableError("cannot read " + stream_ + ": " + JsError(s, code));
     }
     SubscriptionPtr sub(raw);
     jsConsumerInfo* info = nullptr;
     s = natsSubscription_GetConsumerInfo(&info, raw, nullptr, &code);
     if (s != NATS_OK) {
-      *error = "cannot read " + stream_ + ": " + JsError(s, code);
-      return false;
+      return UnavailableError("cannot read " + stream_ + ": " + JsError(s, code));
     }
     uint64_t total = info->Delivered.Consumer + info->NumPending;
     jsConsumerInfo_Destroy(info);
@@ -369,9 +361,9 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
       natsMsg* m = nullptr;
       s = natsSubscription_NextMsg(&m, raw, kReadWaitMs);
       if (s != NATS_OK) {
-        *error = "reading " + stream_ + " stopped after " + std::to_string(received) + " of " +
-                 std::to_string(total) + " messages: " + NatsErrorText(s);
-        return false;
+        return UnavailableError("reading " + stream_ + " stopped after " +
+                                std::to_string(received) + " of " + std::to_string(total) +
+                                " messages: " + NatsErrorText(s));
       }
       std::unique_ptr<natsMsg, MsgListDeleter> owned(m);
       jsMsgMetaData* meta = nullptr;
@@ -383,9 +375,9 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
       const char* tag_text = nullptr;
       Version v;
       if (natsMsgHeader_Get(m, kSeqHeader, &tag_text) != NATS_OK || !ParseU64(tag_text, &v.tag)) {
-        *error = std::string("a message of ") + natsMsg_GetSubject(m) + " in " + stream_ +
-                 " has no valid " + kSeqHeader + " header: not written by serve";
-        return false;
+        return CorruptionError(std::string("a message of ") + natsMsg_GetSubject(m) + " in " +
+                               stream_ + " has no valid " + kSeqHeader +
+                               " header: not written by serve");
       }
       v.body.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
       v.stream_seq = stream_seq;
@@ -410,12 +402,13 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
     position_msg_seq_ = last.stream_seq;
     if (events_created_ns != 0 && input_seq > 0 && last.events_created != 0 &&
         last.events_created != static_cast<uint64_t>(events_created_ns)) {
-      *error = "its position (sequence " + std::to_string(input_seq) + ") is in an events "
-               "stream that was deleted or replaced since, whose sequences meant other "
-               "messages: serve cannot tell which messages of the stream now are decided; "
-               "restore that stream, or delete the partitions' changelog streams (" + stream_ +
-               " and the others) to start again from the stream's first message";
-      return false;
+      return FailedPreconditionError(
+          "its position (sequence " + std::to_string(input_seq) +
+          ") is in an events "
+          "stream that was deleted or replaced since, whose sequences meant other "
+          "messages: serve cannot tell which messages of the stream now are decided; "
+          "restore that stream, or delete the partitions' changelog streams (" +
+          stream_ + " and the others) to start again from the stream's first message");
     }
     subjects.erase(pos);
   }
@@ -445,15 +438,16 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
     if (!body.empty()) chosen[subject] = std::move(body);
   }
   runtime::StateRestorer restorer(engine);
-  std::string why;
-  auto fail = [&](const std::string& subject) {
-    *error = "the piece " + subject + " in " + stream_ + " is not intact: " + why;
-    return false;
+  auto fail = [&](const std::string& subject, const std::string& why) {
+    return CorruptionError("the piece " + subject + " in " + stream_ + " is not intact: " + why);
   };
   if (auto layouts = chosen.find(Subject("l")); layouts != chosen.end()) {
-    if (!restorer.Layouts(layouts->second, &why)) return fail(layouts->first);
+    Status s = restorer.Layouts(layouts->second);
+    if (!s.ok()) return fail(layouts->first, s.message());
   }
-  if (!globals.empty() && !restorer.Globals(globals, &why)) return fail(Subject("pos"));
+  if (!globals.empty()) {
+    if (Status s = restorer.Globals(globals); !s.ok()) return fail(Subject("pos"), s.message());
+  }
   timers_.clear();
   owner_.clear();
   const std::string customer_prefix = Subject("c") + ".";
@@ -462,19 +456,17 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
     std::string id;
     if (subject.compare(0, customer_prefix.size(), customer_prefix) == 0) {
       if (!Unhex(std::string_view(subject).substr(customer_prefix.size()), &id)) {
-        why = "not a customer subject";
-        return fail(subject);
+        return fail(subject, "not a customer subject");
       }
-      if (!restorer.Customer(id, body, &why)) return fail(subject);
+      if (Status s = restorer.Customer(id, body); !s.ok()) return fail(subject, s.message());
     } else if (subject.compare(0, timers_prefix.size(), timers_prefix) == 0) {
       Timers timers;
       if (!Unhex(std::string_view(subject).substr(timers_prefix.size()), &id) ||
           !DecodeTimers(body, &timers)) {
-        why = "not a timers piece";
-        return fail(subject);
+        return fail(subject, "not a timers piece");
       }
       for (const auto& [seq, t] : timers) {
-        if (!restorer.Timer(t.piece, &why)) return fail(subject);
+        if (Status s = restorer.Timer(t.piece); !s.ok()) return fail(subject, s.message());
         if (t.cancelled) restorer.Cancelled(seq);
         owner_[seq] = id;
       }
@@ -492,17 +484,18 @@ bool PartitionChangelog::Restore(runtime::Engine& engine, int64_t events_created
   acks_->failures.store(0);
   acks_->fenced.store(false);
   for (const auto& [subject, body] : rollback) {
-    if (!PublishPiece(subject, body, input_seq, error)) {
-      AwaitAcks(&why);
-      return false;
+    if (Status s = PublishPiece(subject, body, input_seq); !s.ok()) {
+      static_cast<void>(AwaitAcks());  // what is pending is given up; `s` says why
+      return s;
     }
   }
-  if (!rollback.empty() && !AwaitAcks(error)) return false;
+  if (!rollback.empty()) {
+    if (Status s = AwaitAcks(); !s.ok()) return s;
+  }
   bool fenced = false;
-  if (!PublishPosition(globals, input_seq, &fenced, error)) return false;
+  if (Status s = PublishPosition(globals, input_seq, &fenced); !s.ok()) return s;
   restorer.Finish();
-  position->input_seq = input_seq;
-  return true;
+  return ChangelogPosition{input_seq};
 }
 
 }  // namespace juncture::serve

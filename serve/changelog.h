@@ -80,20 +80,20 @@ class PartitionChangelog {
                      uint32_t partition, int replicas);
 
   // Loads the partition's state as of its position into `engine` (a new engine) and
-  // sets *position; from then on, only this changelog's writes land (fencing, above).
-  // Creates the stream if it is missing. False with *error if the stream cannot be
-  // read or written, or a piece is not intact: then nothing reached the engine.
+  // returns the position; from then on, only this changelog's writes land (fencing,
+  // above). Creates the stream if it is missing. An error if the stream cannot be read
+  // or written (kUnavailable), or a piece is not intact (kCorruption): then nothing
+  // reached the engine.
   // `events_created_ns`: when the events stream was created (0: not checked); a
   // position written on another events stream (deleted and created again since: its
   // sequences mean other messages now) is refused.
-  bool Restore(runtime::Engine& engine, int64_t events_created_ns, ChangelogPosition* position,
-               std::string* error);
+  Result<ChangelogPosition> Restore(runtime::Engine& engine, int64_t events_created_ns);
   // Writes `changes` (taken from the partition's engine since the last write), then
-  // the position. False with *error if it could not; *fenced if another instance
-  // wrote the partition's position since this one read or wrote it. After a false,
-  // Restore before the next Write.
-  bool Write(const runtime::StateChanges& changes, const ChangelogPosition& position,
-             bool* fenced, std::string* error);
+  // the position. An error if it could not; *fenced if another instance wrote the
+  // partition's position since this one read or wrote it. After an error, Restore
+  // before the next Write.
+  Status Write(const runtime::StateChanges& changes, const ChangelogPosition& position,
+               bool* fenced);
 
   size_t customers_restored() const { return customers_restored_; }
   // After Restore: subjects whose two kept versions were both not state (stray
@@ -113,15 +113,14 @@ class PartitionChangelog {
   // Records `changes`' timer operations in timers_; the customers whose timers changed.
   std::vector<std::string> ApplyTimerOps(const runtime::StateChanges& changes);
   std::string Subject(const char* kind, std::string_view customer = {}) const;
-  bool EnsureStream(std::string* error);
+  Status EnsureStream();
   // Publishes one message tagged with `seq` and the epoch (asynchronously).
-  bool PublishPiece(const std::string& subject, std::string_view body, uint64_t seq,
-                    std::string* error);
-  // The position (synchronously), fenced: refused if another position was written
-  // since the one this changelog last read or wrote.
-  bool PublishPosition(std::string_view globals, uint64_t seq, bool* fenced, std::string* error);
-  // Waits for every asynchronous publish's ack; false if one failed.
-  bool AwaitAcks(std::string* error);
+  Status PublishPiece(const std::string& subject, std::string_view body, uint64_t seq);
+  // The position (synchronously), fenced: refused (kFailedPrecondition, *fenced) if
+  // another position was written since the one this changelog last read or wrote.
+  Status PublishPosition(std::string_view globals, uint64_t seq, bool* fenced);
+  // Waits for every asynchronous publish's ack; an error if one failed.
+  Status AwaitAcks();
 
   jsCtx* js_;
   ChangelogAcks* acks_;

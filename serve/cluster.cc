@@ -92,40 +92,38 @@ ClusterMember::~ClusterMember() {
 
 void ClusterMember::Log(const std::string& line) const { ServeLog(line); }
 
-bool ClusterMember::CheckOptions(std::string* error) {
+Status ClusterMember::CheckOptions() {
   const ClusterSettings& c = options_.cluster;
   if (!IsNameToken(c.name)) {
-    *error = "--cluster: \"" + c.name + "\" is not a cluster name (letters, digits, '-', '_')";
-    return false;
+    return InvalidArgumentError("--cluster: \"" + c.name +
+                                "\" is not a cluster name (letters, digits, '-', '_')");
   }
   if (!c.instance.empty() && !IsNameToken(c.instance)) {
-    *error = "--instance: \"" + c.instance + "\" is not an instance id (letters, digits, '-', '_')";
-    return false;
+    return InvalidArgumentError("--instance: \"" + c.instance +
+                                "\" is not an instance id (letters, digits, '-', '_')");
   }
   if (options_.shards != 1) {
-    *error = "--shards is not for a cluster: each instance runs one engine per partition it holds";
-    return false;
+    return InvalidArgumentError(
+        "--shards is not for a cluster: each instance runs one engine per partition it holds");
   }
   if (c.lease_ttl_ms < 1000) {
-    *error = "--lease-ttl-ms must be at least 1000";
-    return false;
+    return InvalidArgumentError("--lease-ttl-ms must be at least 1000");
   }
   if (c.replicas < 1 || c.replicas > 5) {
-    *error = "--replicas must be between 1 and 5";
-    return false;
+    return InvalidArgumentError("--replicas must be between 1 and 5");
   }
   const std::vector<std::string>& subjects = options_.subjects;
   if (subjects.size() != 1 || subjects[0].size() < 3 ||
       subjects[0].compare(subjects[0].size() - 2, 2, ".>") != 0) {
-    *error = "--cluster consumes one subject tree, PREFIX.> (each partition's messages on "
-             "PREFIX.p.<partition>); give one --subject of that form";
-    return false;
+    return InvalidArgumentError(
+        "--cluster consumes one subject tree, PREFIX.> (each partition's messages on "
+        "PREFIX.p.<partition>); give one --subject of that form");
   }
   events_prefix_ = subjects[0].substr(0, subjects[0].size() - 2);
-  return true;
+  return OkStatus();
 }
 
-bool ClusterMember::PrepareStreams(bool* misfit, std::string* error) {
+Status ClusterMember::PrepareStreams(bool* misfit) {
   *misfit = false;
   const JetStreamSettings& o = options_.jetstream;
   const int replicas = options_.cluster.replicas;
@@ -134,65 +132,59 @@ bool ClusterMember::PrepareStreams(bool* misfit, std::string* error) {
                       replicas};
   for (const StreamNeeds& n : {events, actions}) {
     StreamCheck check;
-    if (!EnsureStream(js_, n, o.fix_streams, &check, error)) return false;
+    if (Status s = EnsureStream(js_, n, o.fix_streams, &check); !s.ok()) return s;
     if (check.created) Log("created stream " + n.name);
     if (n.consumer_is_recreated) events_created_ns_ = check.created_ns;
     for (const std::string& f : check.fixed) Log("fixed: " + f);
     for (const std::string& w : check.warnings) Log("warning: " + w);
     if (!check.problems.empty()) {
       *misfit = true;
-      *error = "the JetStream streams do not fit serve's guarantees:";
-      for (const std::string& p : check.problems) *error += "\n  " + p;
-      return false;
+      std::string text = "the JetStream streams do not fit serve's guarantees:";
+      for (const std::string& p : check.problems) text += "\n  " + p;
+      return FailedPreconditionError(std::move(text));
     }
   }
-  return true;  // each partition's changelog stream is created when it is first opened
+  return OkStatus();  // each partition's changelog stream is created when it is first opened
 }
 
-bool ClusterMember::Start(std::string* error) {
-  if (!CheckOptions(error)) return false;
-  const metrics::HttpSecurity security{options_.http_token, options_.http_tls_cert,
-                                       options_.http_tls_key};
-  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, security, error)) {
-    *error = "metrics: " + *error;
-    return false;
-  }
-  if (!options_.ui_address.empty()) {  // this instance's decisions only
-    auto picture = options_.ui_picture ? options_.ui_picture : [] { return std::string(); };
-    if (!metrics_->ListenUi(options_.ui_address, picture, security, error)) {
-      *error = "ui: " + *error;
-      return false;
-    }
-  }
-  std::string why;
-  program_ = loader_(&why);
-  if (!program_) {
-    *error = "the program does not compile:\n" + why;
-    return false;
-  }
+Status ClusterMember::Start() {
+  if (Status s = CheckOptions(); !s.ok()) return s;
+  if (Status s = metrics_->Listen(options_); !s.ok()) return s;  // this instance's decisions only
+  Result<runtime::CompiledProgram> program = loader_();
+  if (!program.ok()) return program.status().WithContext("the program does not compile:\n");
+  program_ = *std::move(program);
   metrics_->ProgramInfo(*program_->spec, program_->evaluator->name());
   NatsConnection::Callbacks callbacks =
       ReportingCallbacks(*metrics_, [this] { return conn_->ConnectedUrl(); });
-  conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks), error);
-  if (!conn_) return false;
-  log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error);
-  if (!log_conn_) return false;
+  Result<std::unique_ptr<NatsConnection>> conn =
+      NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks));
+  if (!conn.ok()) return conn.status();
+  conn_ = *std::move(conn);
+  Result<std::unique_ptr<NatsConnection>> log_conn =
+      NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {});
+  if (!log_conn.ok()) return log_conn.status();
+  log_conn_ = *std::move(log_conn);
 
   lane_ = &metrics_->AddShard();
   acks_ = std::make_unique<ActionAcks>(options_.jetstream.actions_stream,
                                        options_.jetstream.ack_timeout_ms, lane_);
-  js_ = JetStreamWithAckHandler(conn_->get(), &ActionAcks::OnAck, acks_.get(), error);
-  if (js_ == nullptr) return false;
-  state_js_ = JetStreamWithAckHandler(conn_->get(), &ChangelogAcks::OnAck, &changelog_acks_, error);
-  if (state_js_ == nullptr) return false;
+  Result<jsCtx*> js = JetStreamWithAckHandler(conn_->get(), &ActionAcks::OnAck, acks_.get());
+  if (!js.ok()) return js.status();
+  js_ = *js;
+  js = JetStreamWithAckHandler(conn_->get(), &ChangelogAcks::OnAck, &changelog_acks_);
+  if (!js.ok()) return js.status();
+  state_js_ = *js;
   // A cluster that just started elects its JetStream leaders first, and instances
   // started together race to create the same streams: retried for a while.
   bool misfit = false;
   for (int attempt = 0;; ++attempt) {
-    if (PrepareStreams(&misfit, error)) break;
-    if (misfit || attempt == kStartAttempts) return false;
-    if (attempt == 0) Log("JetStream is not ready (" + *error + "); retrying for " +
-                          std::to_string(kStartAttempts) + " s");
+    Status prepared = PrepareStreams(&misfit);
+    if (prepared.ok()) break;
+    if (misfit || attempt == kStartAttempts) return prepared;
+    if (attempt == 0) {
+      Log("JetStream is not ready (" + prepared.message() + "); retrying for " +
+          std::to_string(kStartAttempts) + " s");
+    }
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 
@@ -203,9 +195,14 @@ bool ClusterMember::Start(std::string* error) {
   lo.ttl_ms = options_.cluster.lease_ttl_ms;
   lo.replicas = options_.cluster.replicas;
   for (int attempt = 0; !leases_; ++attempt) {
-    leases_ = PartitionLeases::Open(js_, lo, error);
-    if (!leases_ && attempt == kStartAttempts) return false;
-    if (!leases_) std::this_thread::sleep_for(std::chrono::seconds(1));
+    Result<std::unique_ptr<PartitionLeases>> leases = PartitionLeases::Open(js_, lo);
+    if (leases.ok()) {
+      leases_ = *std::move(leases);
+    } else if (attempt == kStartAttempts) {
+      return leases.status();
+    } else {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
   }
   publisher_ = std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, acks_.get(), options_,
                                            lane_);
@@ -218,7 +215,7 @@ bool ClusterMember::Start(std::string* error) {
       program_->evaluator->name() +
       (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
   worker_ = std::thread([this] { Loop(); });
-  return true;
+  return OkStatus();
 }
 
 // ---------------------------------------------------------------------------
@@ -278,8 +275,7 @@ void ClusterMember::WaitForWork(int64_t ms) {
 
 void ClusterMember::Round() {
   LeaseRound round;
-  std::string error;
-  if (!leases_->Renew(&round, &error)) Log("lease round incomplete: " + error);
+  if (Status s = leases_->Renew(&round); !s.ok()) Log("lease round incomplete: " + s.message());
   for (uint32_t p : round.lost) Drop(p, "its lease was taken by another instance");
   for (uint32_t p : round.release) {
     // Another instance's share now: write what is decided, stop, then hand it over.
@@ -300,15 +296,17 @@ void ClusterMember::Round() {
     if (partitions_.count(p) > 0) continue;
     if (stopping_) break;
     const int64_t started = SteadyNs();
-    if (Open(p, &error)) {
+    Status s = Open(p);
+    if (s.ok()) {
       opened.push_back(p);
       open_errors_.erase(p);
       continue;
     }
     // Said once per reason: a partition refused for good would say it every round.
-    if (open_errors_[p] != error) {
-      Log("partition " + std::to_string(p) + ": cannot open (the next round tries again): " + error);
-      open_errors_[p] = error;
+    if (open_errors_[p] != s.message()) {
+      Log("partition " + std::to_string(p) +
+          ": cannot open (the next round tries again): " + s.message());
+      open_errors_[p] = s.message();
     }
     // A failure that took long is JetStream not answering (a leader election after a
     // node loss, say): the others would wait as long each; the next round tries again.
@@ -323,7 +321,7 @@ void ClusterMember::Round() {
   metrics_->ClusterPartitions(partitions_.size());
 }
 
-bool ClusterMember::Open(uint32_t index, std::string* error) {
+Status ClusterMember::Open(uint32_t index) {
   int64_t started = SteadyNs();
   auto p = std::make_unique<Partition>();
   p->index = index;
@@ -331,8 +329,9 @@ bool ClusterMember::Open(uint32_t index, std::string* error) {
   p->changelog = std::make_unique<PartitionChangelog>(state_js_, &changelog_acks_,
                                                       options_.cluster.name, index,
                                                       options_.cluster.replicas);
-  ChangelogPosition position;
-  if (!p->changelog->Restore(*p->engine, events_created_ns_, &position, error)) return false;
+  Result<ChangelogPosition> restored = p->changelog->Restore(*p->engine, events_created_ns_);
+  if (!restored.ok()) return restored.status();
+  const ChangelogPosition position = *restored;
   p->engine->TrackChanges(true);
   p->applied_seq = p->committed_seq = position.input_seq;
   feeds_.push_back(std::make_unique<Feed>());
@@ -356,8 +355,7 @@ bool ClusterMember::Open(uint32_t index, std::string* error) {
                               nullptr, &so, &code);
   if (s != NATS_OK) {
     p->feed->live = false;
-    *error = "cannot consume " + subject + ": " + JsError(s, code);
-    return false;
+    return UnavailableError("cannot consume " + subject + ": " + JsError(s, code));
   }
   p->sub.reset(sub);
   restored_customers_ += p->changelog->customers_restored();
@@ -369,7 +367,7 @@ bool ClusterMember::Open(uint32_t index, std::string* error) {
   }
   restore_ns_ += SteadyNs() - started;
   partitions_[index] = std::move(p);
-  return true;
+  return OkStatus();
 }
 
 void ClusterMember::Drop(uint32_t index, const std::string& why) {
@@ -488,26 +486,25 @@ bool ClusterMember::Commit(std::optional<uint32_t> only) {
     if ((!only || *only == index) && (p->applied_seq != p->committed_seq || p->dirty)) any = true;
   }
   if (!any) return true;
-  std::string error;
   // Every action stored (or refused) before any state that follows from it.
-  bool settled = publisher_->Settle(options_.jetstream.ack_timeout_ms + 1000, &error);
+  Status settled = publisher_->Settle(options_.jetstream.ack_timeout_ms + 1000);
   std::vector<Refusal> refused = acks_->Take();
   metrics_->ActionsUnstored(refused.size());
   if (!refused.empty()) {
-    error = std::to_string(refused.size()) + " action(s) not stored; published again";
+    settled =
+        UnavailableError(std::to_string(refused.size()) + " action(s) not stored; published again");
     publisher_->Republish(std::move(refused));
-    settled = false;
   }
-  if (settled && publisher_->unbuilt_actions() > 0) {
+  if (settled.ok() && publisher_->unbuilt_actions() > 0) {
     // Decided, never published: only deciding again from the changelog brings them back.
     std::vector<uint32_t> all;
     for (const auto& entry : partitions_) all.push_back(entry.first);
     for (uint32_t p : all) Drop(p, "an action could not be built; deciding again from its changelog");
     return false;
   }
-  if (!settled) {
+  if (!settled.ok()) {
     metrics_->Checkpoint(false);
-    if (!commit_failing_) Log("commit postponed: " + error);
+    if (!commit_failing_) Log("commit postponed: " + settled.message());
     commit_failing_ = true;
     return false;
   }
@@ -527,9 +524,11 @@ bool ClusterMember::Commit(std::optional<uint32_t> only) {
     runtime::StateChanges changes;
     p.engine->TakeChanges(changes);
     bool fenced = false;
-    if (!p.changelog->Write(changes, ChangelogPosition{p.applied_seq}, &fenced, &error)) {
+    Status written = p.changelog->Write(changes, ChangelogPosition{p.applied_seq}, &fenced);
+    if (!written.ok()) {
       metrics_->Checkpoint(false);
-      Drop(index, "its changes could not be written (" + error + "); it is restored again");
+      Drop(index,
+           "its changes could not be written (" + written.message() + "); it is restored again");
       ok = false;
       continue;
     }

@@ -57,7 +57,7 @@ class ClusterMember final : public Lifecycle {
   ClusterMember(const ClusterMember&) = delete;
   ClusterMember& operator=(const ClusterMember&) = delete;
 
-  bool Start(std::string* error) override;
+  Status Start() override;
   void Optimize() override;
   void Reload(const std::string& why) override;
   void Tick() override {}
@@ -89,13 +89,13 @@ class ClusterMember final : public Lifecycle {
     int64_t receipt_ns = 0;
   };
 
-  bool CheckOptions(std::string* error);
+  Status CheckOptions();
   // *misfit: a stream exists but does not fit (not worth retrying).
-  bool PrepareStreams(bool* misfit, std::string* error);
+  Status PrepareStreams(bool* misfit);
   void Loop();
   // Renews the leases; drops, hands over and opens partitions accordingly.
   void Round();
-  bool Open(uint32_t partition, std::string* error);
+  Status Open(uint32_t partition);
   void Drop(uint32_t partition, const std::string& why);
   void DecideQueued();
   void Decide(const Queued& item);

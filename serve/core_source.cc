@@ -15,7 +15,7 @@
 
 namespace juncture::serve {
 
-bool Server::StartCore(std::string* error) {
+Status Server::StartCore() {
   for (auto& shard : shards_) {
     shard->SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr,
                                                     nullptr, options_, &shard->telemetry()));
@@ -40,8 +40,7 @@ bool Server::StartCore(std::string* error) {
       s = natsConnection_SubscribeSync(&sub, conn_->get(), subject.c_str());  // CoreLoop takes
     }
     if (s != NATS_OK) {
-      *error = "cannot subscribe to " + subject + ": " + NatsErrorText(s);
-      return false;
+      return UnavailableError("cannot subscribe to " + subject + ": " + NatsErrorText(s));
     }
     // A burst waits in the client up to these limits; beyond them NATS.c drops
     // messages (a slow consumer): CountDropped counts and logs every one.
@@ -51,8 +50,8 @@ bool Server::StartCore(std::string* error) {
     subscriptions_.emplace_back(sub);
     dropped_seen_.push_back(0);
     if (s != NATS_OK) {
-      *error = "cannot set the pending limits of " + subject + ": " + NatsErrorText(s);
-      return false;
+      return UnavailableError("cannot set the pending limits of " + subject + ": " +
+                              NatsErrorText(s));
     }
   }
   // One shard: the loop writes the subscriptions (and the flush's PING) and reads
@@ -65,10 +64,9 @@ bool Server::StartCore(std::string* error) {
   }
   natsStatus s = natsConnection_FlushTimeout(conn_->get(), 5000);  // subscriptions are live
   if (s != NATS_OK) {
-    *error = "cannot reach the server: " + NatsErrorText(s);
-    return false;
+    return UnavailableError("cannot reach the server: " + NatsErrorText(s));
   }
-  return true;
+  return OkStatus();
 }
 
 bool Server::TakeReceived() {

@@ -76,19 +76,19 @@ bool ParsePosition(const std::string& position, uint64_t* seq, int64_t* stream_c
 
 }  // namespace
 
-bool Server::PrepareStreams(bool events_too, std::string* error) {
+Status Server::PrepareStreams(bool events_too) {
   const JetStreamSettings& o = options_.jetstream;
   std::vector<StreamNeeds> needs;
   if (events_too) needs.push_back({o.stream, options_.subjects, 0, true});
   needs.push_back({o.actions_stream, {options_.actions_prefix + ".>"}, kMinActionDedupeNs, false});
   for (const StreamNeeds& n : needs) {
     StreamCheck check;
-    if (!EnsureStream(js_, n, o.fix_streams, &check, error)) return false;
+    if (Status s = EnsureStream(js_, n, o.fix_streams, &check); !s.ok()) return s;
     for (const std::string& line : Report(n, check)) Log(line);
     if (!check.problems.empty()) {
-      *error = "";
-      for (const std::string& p : check.problems) *error += "\n  " + p;
-      return false;
+      std::string text;
+      for (const std::string& p : check.problems) text += "\n  " + p;
+      return FailedPreconditionError(std::move(text));
     }
     if (n.consumer_is_recreated) events_stream_created_ns_ = check.created_ns;
     bool other_stream = checkpoint_stream_created_ns_ != 0 &&
@@ -97,14 +97,14 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
         (check.last_seq < applied_seq_ || other_stream)) {
       // Not the stream the checkpoint was taken on: it was deleted (and perhaps
       // created again) since. Its sequences mean other messages now.
-      *error = "\n  stream " + n.name + " is not the stream of the checkpoint in " +
-               options_.state.dir + " (at its sequence " + std::to_string(applied_seq_) +
-               "; the stream now ends at " + std::to_string(check.last_seq) +
-               (other_stream ? " and was created after the checkpoint's" : "") +
-               "): it was deleted or replaced since, so serve cannot "
-               "tell which of its messages are decided; restore the stream, or move the state "
-               "directory away to start again from the stream's first message";
-      return false;
+      return FailedPreconditionError(
+          "\n  stream " + n.name + " is not the stream of the checkpoint in " + options_.state.dir +
+          " (at its sequence " + std::to_string(applied_seq_) + "; the stream now ends at " +
+          std::to_string(check.last_seq) +
+          (other_stream ? " and was created after the checkpoint's" : "") +
+          "): it was deleted or replaced since, so serve cannot tell which of its messages "
+          "are decided; restore the stream, or move the state directory away to start again "
+          "from the stream's first message");
     }
     if (n.consumer_is_recreated && applied_seq_ > 0 && check.first_seq > applied_seq_ + 1) {
       // The stream's limits deleted messages that were never decided.
@@ -116,16 +116,17 @@ bool Server::PrepareStreams(bool events_too, std::string* error) {
           "serve decided them");
     }
   }
-  return true;
+  return OkStatus();
 }
 
-bool Server::StartJetStream(std::string* error) {
+Status Server::StartJetStream() {
   const JetStreamSettings& o = options_.jetstream;
   acks_ = std::make_unique<ActionAcks>(o.actions_stream, o.ack_timeout_ms, &shard().telemetry());
   // Every action's ack, positive or not, goes to acks_: a refused action is kept and
   // published again, never dropped.
-  js_ = JetStreamWithAckHandler(conn_->get(), &ActionAcks::OnAck, acks_.get(), error);
-  if (js_ == nullptr) return false;
+  Result<jsCtx*> js = JetStreamWithAckHandler(conn_->get(), &ActionAcks::OnAck, acks_.get());
+  if (!js.ok()) return js.status();
+  js_ = *js;
   // Where we are: each shard's last checkpoint, if any. The consumer starts after the
   // lowest; each shard decides only what comes after its own.
   shard_floor_.assign(shards_.size(), 0);
@@ -135,17 +136,17 @@ bool Server::StartJetStream(std::string* error) {
     uint64_t seq = 0;
     int64_t created_ns = 0;
     if (!position.empty() && !ParsePosition(position, &seq, &created_ns)) {
-      *error = "the state in " + shards_[i]->StateDir() + " was not written by serve --jetstream "
-               "(its position is \"" + position + "\": core NATS or juncture run): it says "
-               "nothing of which stream messages are decided; give --jetstream a state "
-               "directory of its own";
-      return false;
+      return FailedPreconditionError(
+          "the state in " + shards_[i]->StateDir() +
+          " was not written by serve --jetstream (its position is \"" + position +
+          "\": core NATS or juncture run): it says nothing of which stream messages are "
+          "decided; give --jetstream a state directory of its own");
     }
     if (created_ns != 0 && checkpoint_stream_created_ns_ != 0 &&
         created_ns != checkpoint_stream_created_ns_) {
-      *error = "the shards' stores in " + options_.state.dir + " were checkpointed on "
-               "different streams: they cannot be resumed together";
-      return false;
+      return FailedPreconditionError("the shards' stores in " + options_.state.dir +
+                                     " were checkpointed on different streams: they cannot be "
+                                     "resumed together");
     }
     if (created_ns != 0) checkpoint_stream_created_ns_ = created_ns;
     shard_floor_[i] = seq;
@@ -159,17 +160,15 @@ bool Server::StartJetStream(std::string* error) {
                                 ": they skip what they decided already)"
                           : ""));
   }
-  if (!PrepareStreams(true, error)) {
-    *error = "the JetStream streams do not fit serve's guarantees:" + *error;
-    return false;
+  if (Status s = PrepareStreams(true); !s.ok()) {
+    return s.WithContext("the JetStream streams do not fit serve's guarantees:");
   }
   // The consumer is a cursor that the checkpoint owns: re-create it at the next
   // sequence (acks beyond the checkpoint must not make us skip messages).
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_DeleteConsumer(js_, o.stream.c_str(), o.durable.c_str(), nullptr, &code);
   if (s != NATS_OK && s != NATS_NOT_FOUND) {
-    *error = "cannot reset consumer " + o.durable + ": " + JsError(s, code);
-    return false;
+    return UnavailableError("cannot reset consumer " + o.durable + ": " + JsError(s, code));
   }
   jsSubOptions so;
   jsSubOptions_Init(&so);
@@ -189,8 +188,8 @@ bool Server::StartJetStream(std::string* error) {
   code = static_cast<jsErrCode>(0);
   s = js_PullSubscribe(&sub, js_, filter, o.durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) {
-    *error = "cannot create consumer " + o.durable + " on " + o.stream + ": " + JsError(s, code);
-    return false;
+    return UnavailableError("cannot create consumer " + o.durable + " on " + o.stream + ": " +
+                            JsError(s, code));
   }
   subscriptions_.emplace_back(sub);
   for (auto& s : shards_) {
@@ -200,7 +199,7 @@ bool Server::StartJetStream(std::string* error) {
     if (sharded()) s->AddInput();  // the fetch loop's ring into the shard
   }
   last_commit_ns_ = SteadyNs();
-  return true;  // the fetch loop starts once the shards run (Start)
+  return OkStatus();  // the fetch loop starts once the shards run (Start)
 }
 
 void Server::FetchLoop() {
@@ -234,8 +233,7 @@ void Server::FetchLoop() {
     FireDueTimers();
     bool due = SteadyNs() - last_commit_ns_ >= o.checkpoint_interval_ms * kNsPerMs;
     if (due && (!pending_acks_.empty() || state_changed_ || acks_->refused() > 0)) {
-      std::string error;
-      if (!Commit(&error)) Pause(error);
+      if (Status s = Commit(); !s.ok()) Pause(s.message());
     }
   }
 }
@@ -364,63 +362,62 @@ void Server::UnparkShards() {
   for (auto& s : shards_) s->Unpark();
 }
 
-bool Server::Commit(std::string* error) {
+Status Server::Commit() {
   last_commit_ns_ = SteadyNs();
-  bool ok;
+  Status committed;
   if (sharded()) {
     ParkShards();
-    ok = CommitParked(error);
+    committed = CommitParked();
     UnparkShards();
   } else {
     std::lock_guard<std::mutex> lock(mu_);
-    ok = CommitParked(error);
+    committed = CommitParked();
   }
-  if (!ok) return false;
+  if (!committed.ok()) return committed;
   for (natsMsg* m : pending_acks_) {
     natsMsg_Ack(m, nullptr);  // a lost ack only means a redelivery, which is skipped
     natsMsg_Destroy(m);
   }
   pending_acks_.clear();
-  return true;
+  return OkStatus();
 }
 
-bool Server::CommitParked(std::string* error) {
+Status Server::CommitParked() {
   // Every action acked or refused (a missing ack becomes a refusal after
   // --ack-timeout), the decision logs flushed.
   uint64_t unbuilt = 0;
   for (auto& s : shards_) {
-    if (!s->publisher().Settle(options_.jetstream.ack_timeout_ms + 1000, error)) {
+    if (Status settled = s->publisher().Settle(options_.jetstream.ack_timeout_ms + 1000);
+        !settled.ok()) {
       metrics_->Checkpoint(false);
-      return false;
+      return settled;
     }
     unbuilt += s->publisher().unbuilt_actions();
   }
   size_t refused = acks_->refused();
   metrics_->ActionsUnstored(refused);
   if (refused > 0) {
-    *error = acks_->Describe();
     metrics_->Checkpoint(false);
-    return false;
+    return UnavailableError(acks_->Describe());
   }
   if (unbuilt > 0) {
-    *error = std::to_string(unbuilt) +
-             " action(s) could not even be built (out of memory?); restart serve to decide "
-             "them again from the last checkpoint";
     metrics_->Checkpoint(false);
-    return false;
+    return InternalError(std::to_string(unbuilt) +
+                         " action(s) could not even be built (out of memory?); restart serve "
+                         "to decide them again from the last checkpoint");
   }
-  if (pending_acks_.empty() && !state_changed_) return true;
+  if (pending_acks_.empty() && !state_changed_) return OkStatus();
   // On the disk (fsync) before anything is acked. Each shard's store holds the
   // sequence of every message it decided (or was not its own) up to applied_seq_.
   const std::string created = " " + std::to_string(events_stream_created_ns_);
   for (size_t i = 0; i < shards_.size(); ++i) {
     const uint64_t seq = std::max(applied_seq_, shard_floor_[i]);
-    if (!shards_[i]->CommitState(std::to_string(seq) + created, true, error)) {
-      return false;  // the changes stay with the store, for the next try
+    if (Status s = shards_[i]->CommitState(std::to_string(seq) + created, true); !s.ok()) {
+      return s;  // the changes stay with the store, for the next try
     }
   }
   state_changed_ = false;
-  return true;
+  return OkStatus();
 }
 
 void Server::Pause(const std::string& why) {
@@ -437,10 +434,9 @@ bool Server::Resume() {
     // The stream may be gone (a publish to a subject without a stream is simply not
     // answered) or changed: check it again, and create it if it was deleted, before
     // publishing into it.
-    std::string error;
-    if (!PrepareStreams(false, &error)) {
+    if (Status s = PrepareStreams(false); !s.ok()) {
       acks_->Restore(std::move(refused));
-      Log("the actions stream cannot take actions:" + error);
+      Log("the actions stream cannot take actions:" + s.message());
       retry_ms_ = std::min(retry_ms_ * 2, kMaxRetryMs);
       return false;
     }
@@ -453,9 +449,8 @@ bool Server::Resume() {
       shard().publisher().Republish(std::move(refused));
     }
   }
-  std::string error;
-  if (!Commit(&error)) {
-    Log("checkpoint failed again: " + error);
+  if (Status s = Commit(); !s.ok()) {
+    Log("checkpoint failed again: " + s.message());
     retry_ms_ = std::min(retry_ms_ * 2, kMaxRetryMs);
     return false;
   }

@@ -53,8 +53,8 @@ size_t PartitionLeases::OwnerOf(uint32_t partition, const std::vector<std::strin
   return best;
 }
 
-std::unique_ptr<PartitionLeases> PartitionLeases::Open(jsCtx* js, const LeaseOptions& options,
-                                                       std::string* error) {
+Result<std::unique_ptr<PartitionLeases>> PartitionLeases::Open(jsCtx* js,
+                                                               const LeaseOptions& options) {
   std::unique_ptr<PartitionLeases> leases(new PartitionLeases());
   leases->options_ = options;
   leases->js_ = js;
@@ -67,9 +67,9 @@ std::unique_ptr<PartitionLeases> PartitionLeases::Open(jsCtx* js, const LeaseOpt
       kvStatus_Destroy(status);
     }
     if (ttl == 0) {
-      *error = "the lease bucket " + options.bucket + " has no TTL: a dead instance's "
-               "partitions would never be taken over; delete it (serve creates it)";
-      return nullptr;
+      return FailedPreconditionError("the lease bucket " + options.bucket +
+                                     " has no TTL: a dead instance's partitions would never "
+                                     "be taken over; delete it (serve creates it)");
     }
     // The bucket's TTL is what expires a lease: local validity (held()) follows it.
     if (ttl > 0) leases->options_.ttl_ms = ttl / 1'000'000;
@@ -86,34 +86,31 @@ std::unique_ptr<PartitionLeases> PartitionLeases::Open(jsCtx* js, const LeaseOpt
   natsStatus s = js_CreateKeyValue(&leases->kv_, js, &cfg);
   if (s != NATS_OK && js_KeyValue(&leases->kv_, js, options.bucket.c_str()) != NATS_OK) {
     // Another instance may have created it meanwhile (then the second lookup works).
-    *error = "cannot create the lease bucket " + options.bucket + ": " + NatsErrorText(s);
-    return nullptr;
+    return UnavailableError("cannot create the lease bucket " + options.bucket + ": " +
+                            NatsErrorText(s));
   }
   return leases;
 }
 
 PartitionLeases::~PartitionLeases() { kvStore_Destroy(kv_); }
 
-bool PartitionLeases::LiveInstances(std::vector<std::string>* out, std::string* error) {
-  out->clear();
+Result<std::vector<std::string>> PartitionLeases::LiveInstances() {
+  std::vector<std::string> out;
   kvKeysList list{};
   kvWatchOptions o;
   kvWatchOptions_Init(&o);
   o.Timeout = 2000;
   natsStatus s = kvStore_Keys(&list, kv_, &o);
-  if (s == NATS_NOT_FOUND) return true;  // an empty bucket
-  if (s != NATS_OK) {
-    *error = "cannot list the live instances: " + NatsErrorText(s);
-    return false;
-  }
+  if (s == NATS_NOT_FOUND) return out;  // an empty bucket
+  if (s != NATS_OK) return UnavailableError("cannot list the live instances: " + NatsErrorText(s));
   const size_t prefix = std::char_traits<char>::length(kPresence);
   for (int i = 0; i < list.Count; ++i) {
     std::string key = list.Keys[i];
-    if (key.compare(0, prefix, kPresence) == 0) out->push_back(key.substr(prefix));
+    if (key.compare(0, prefix, kPresence) == 0) out.push_back(key.substr(prefix));
   }
   kvKeysList_Destroy(&list);
-  std::sort(out->begin(), out->end());
-  return true;
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 PartitionLeases::Owner PartitionLeases::Check(uint32_t partition, uint64_t* revision) {
@@ -147,29 +144,31 @@ void PartitionLeases::Release(uint32_t partition) {
   natsMsg_Destroy(msg);
 }
 
-bool PartitionLeases::Renew(LeaseRound* out, std::string* error) {
+Status PartitionLeases::Renew(LeaseRound* out) {
   *out = LeaseRound{};
   const std::string& me = options_.instance;
   uint64_t rev = 0;
   natsStatus s = kvStore_PutString(&rev, kv_, (kPresence + me).c_str(), "");
   if (s != NATS_OK) {
-    *error = "cannot write this instance's presence: " + NatsErrorText(s);
     out->held = held();
-    return false;
+    return UnavailableError("cannot write this instance's presence: " + NatsErrorText(s));
   }
-  if (!LiveInstances(&out->instances, error)) {
+  Result<std::vector<std::string>> live = LiveInstances();
+  if (!live.ok()) {
     out->held = held();
-    return false;
+    return live.status();
   }
+  out->instances = *std::move(live);
   if (std::find(out->instances.begin(), out->instances.end(), me) == out->instances.end()) {
     out->instances.push_back(me);  // just written: a listing may lag it
     std::sort(out->instances.begin(), out->instances.end());
   }
-  bool ok = true;
+  Status first_problem;
   auto fail = [&](uint32_t p, const char* what, natsStatus status) {
-    if (ok) *error = std::string("cannot ") + what + " the lease of partition " +
-                     std::to_string(p) + ": " + NatsErrorText(status);
-    ok = false;
+    if (first_problem.ok()) {
+      first_problem = UnavailableError(std::string("cannot ") + what + " the lease of partition " +
+                                       std::to_string(p) + ": " + NatsErrorText(status));
+    }
   };
   for (uint32_t p = 0; p < options_.partitions; ++p) {
     const bool mine = out->instances[OwnerOf(p, out->instances)] == me;
@@ -211,7 +210,7 @@ bool PartitionLeases::Renew(LeaseRound* out, std::string* error) {
     }
   }
   out->held = held();
-  return ok;
+  return first_problem;
 }
 
 std::vector<uint32_t> PartitionLeases::held() const {

@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "juncture/status.h"
+
 namespace juncture::serve {
 
 struct LeaseOptions {
@@ -51,16 +53,15 @@ struct LeaseRound {
 
 class PartitionLeases {
  public:
-  static std::unique_ptr<PartitionLeases> Open(jsCtx* js, const LeaseOptions& options,
-                                               std::string* error);
+  static Result<std::unique_ptr<PartitionLeases>> Open(jsCtx* js, const LeaseOptions& options);
   ~PartitionLeases();
   PartitionLeases(const PartitionLeases&) = delete;
   PartitionLeases& operator=(const PartitionLeases&) = delete;
 
-  // One round (above). False with `error` (the first problem) if some of the bucket
-  // could not be read or written (NATS unreachable): the round still did what it
-  // could, and what it could not renew expires locally (held()) and in the bucket.
-  bool Renew(LeaseRound* out, std::string* error);
+  // One round (above). The first problem (unavailable) if some of the bucket could
+  // not be read or written (NATS unreachable): the round still did what it could,
+  // and what it could not renew expires locally (held()) and in the bucket.
+  Status Renew(LeaseRound* out);
   // Hands a lease over (after Renew listed it in `release` and the caller stopped
   // deciding for it): deletes it unless someone else wrote it since our last write.
   void Release(uint32_t partition);
@@ -77,7 +78,7 @@ class PartitionLeases {
 
  private:
   PartitionLeases() = default;
-  bool LiveInstances(std::vector<std::string>* out, std::string* error);
+  Result<std::vector<std::string>> LiveInstances();
   // After a write that failed: the key's latest entry, if it is ours (a write that
   // timed out but landed), is adopted; otherwise the lease is someone else's.
   enum class Owner { kUs, kOther, kUnknown };

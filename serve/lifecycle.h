@@ -5,13 +5,15 @@
 
 #include <string>
 
+#include "juncture/status.h"
+
 namespace juncture::serve {
 
 class Lifecycle {
  public:
   virtual ~Lifecycle() = default;
-  // Connects, restores, subscribes; false with *error if it cannot.
-  virtual bool Start(std::string* error) = 0;
+  // Connects, restores, subscribes; an error if it cannot.
+  virtual Status Start() = 0;
   // Takes over the optimiser's form of the program (after Start; may take a while).
   virtual void Optimize() = 0;
   // Compiles the program again and switches to it if it compiles.

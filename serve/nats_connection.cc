@@ -96,30 +96,24 @@ std::string Configure(natsOptions* opts, const NatsSettings& settings, bool send
 
 }  // namespace
 
-std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& settings,
-                                                        bool send_asap, const std::string& name,
-                                                        Callbacks callbacks, std::string* error,
-                                                        NatsLoop* loop) {
+Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsSettings& settings,
+                                                                bool send_asap,
+                                                                const std::string& name,
+                                                                Callbacks callbacks,
+                                                                NatsLoop* loop) {
   natsOptions* raw = nullptr;
   if (natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
-    *error = "nats options: " + NatsErrorText(s);
-    return nullptr;
+    return InternalError("nats options: " + NatsErrorText(s));
   }
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
   std::string problem = Configure(opts.get(), settings, send_asap, name);
-  if (!problem.empty()) {
-    *error = problem;
-    return nullptr;
-  }
+  if (!problem.empty()) return InvalidArgumentError(problem);
   if (loop != nullptr) {
     // Send asap too: without it NATS.c starts a flusher thread, which the loop's
     // Flush makes useless.
     natsStatus s = natsOptions_SetSendAsap(opts.get(), true);
     if (s == NATS_OK) s = loop->Use(opts.get());
-    if (s != NATS_OK) {
-      *error = "event loop: " + NatsErrorText(s);
-      return nullptr;
-    }
+    if (s != NATS_OK) return InternalError("event loop: " + NatsErrorText(s));
   }
   std::unique_ptr<NatsConnection> conn(new NatsConnection());
   conn->callbacks_ = std::move(callbacks);
@@ -128,9 +122,8 @@ std::unique_ptr<NatsConnection> NatsConnection::Connect(const NatsSettings& sett
   natsOptions_SetClosedCB(opts.get(), &NatsConnection::OnClosed, conn.get());
   natsOptions_SetErrorHandler(opts.get(), &NatsConnection::OnError, conn.get());
   if (natsStatus s = natsConnection_Connect(&conn->nc_, opts.get()); s != NATS_OK) {
-    *error = "cannot connect to " + settings.url + ": " + NatsErrorText(s);
     conn->nc_ = nullptr;
-    return nullptr;
+    return UnavailableError("cannot connect to " + settings.url + ": " + NatsErrorText(s));
   }
   return conn;
 }
@@ -175,8 +168,7 @@ void NatsConnection::OnReconnected(natsConnection*, void* self) {
   if (c->callbacks_.reconnected) c->callbacks_.reconnected();
 }
 
-jsCtx* JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void* closure,
-                               std::string* error) {
+Result<jsCtx*> JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void* closure) {
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = 65536;
@@ -184,8 +176,7 @@ jsCtx* JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void
   jo.PublishAsync.AckHandlerClosure = closure;
   jsCtx* js = nullptr;
   if (natsStatus s = natsConnection_JetStream(&js, nc, &jo); s != NATS_OK) {
-    *error = "JetStream: " + NatsErrorText(s);
-    return nullptr;
+    return UnavailableError("JetStream: " + NatsErrorText(s));
   }
   return js;
 }

@@ -37,9 +37,11 @@ class NatsConnection {
   // With `loop`, the loop's thread reads and writes the socket instead of NATS.c's
   // threads (nats_loop.h): publishes wait in the buffer until its next Flush, whatever
   // `send_asap` says.
-  static std::unique_ptr<NatsConnection> Connect(const NatsSettings& settings, bool send_asap,
-                                                 const std::string& name, Callbacks callbacks,
-                                                 std::string* error, NatsLoop* loop = nullptr);
+  // Unavailable if the server cannot be reached.
+  static Result<std::unique_ptr<NatsConnection>> Connect(const NatsSettings& settings,
+                                                         bool send_asap, const std::string& name,
+                                                         Callbacks callbacks,
+                                                         NatsLoop* loop = nullptr);
   ~NatsConnection();
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;
@@ -66,9 +68,8 @@ class NatsConnection {
 
 // A JetStream context on `nc` whose asynchronous publishes' acknowledgements, positive
 // or not, all go to `handler` with `closure` (at most 65,536 publishes in flight).
-// Null with *error if NATS.c refuses.
-jsCtx* JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void* closure,
-                               std::string* error);
+// An error if NATS.c refuses.
+Result<jsCtx*> JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void* closure);
 
 struct MsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }

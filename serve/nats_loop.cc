@@ -14,20 +14,16 @@ namespace juncture::serve {
 // Lock order: NATS.c calls the callbacks below holding its connection's lock, and
 // they take mu_; so nothing here calls into NATS.c while holding mu_.
 
-std::unique_ptr<NatsLoop> NatsLoop::Create(std::string* error) {
+Result<std::unique_ptr<NatsLoop>> NatsLoop::Create() {
   std::unique_ptr<NatsLoop> loop(new NatsLoop());
   loop->epoll_ = epoll_create1(EPOLL_CLOEXEC);
   loop->wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (loop->epoll_ < 0 || loop->wake_ < 0) {
-    *error = std::string("cannot create the event loop: ") + std::strerror(errno);
-    return nullptr;
-  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = nullptr;  // the wake-up
-  if (epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, loop->wake_, &ev) != 0) {
-    *error = std::string("cannot create the event loop: ") + std::strerror(errno);
-    return nullptr;
+  if (loop->epoll_ < 0 || loop->wake_ < 0 ||
+      epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, loop->wake_, &ev) != 0) {
+    return InternalError(std::string("cannot create the event loop: ") + std::strerror(errno));
   }
   return loop;
 }

@@ -25,12 +25,14 @@
 #include <thread>
 #include <vector>
 
+#include "juncture/status.h"
+
 namespace juncture::serve {
 
 class NatsLoop {
  public:
-  // Null with *error if the kernel refuses an epoll or an eventfd.
-  static std::unique_ptr<NatsLoop> Create(std::string* error);
+  // An internal error if the kernel refuses an epoll or an eventfd.
+  static Result<std::unique_ptr<NatsLoop>> Create();
   ~NatsLoop();
   NatsLoop(const NatsLoop&) = delete;
   NatsLoop& operator=(const NatsLoop&) = delete;

@@ -156,18 +156,16 @@ void Publisher::Republish(std::vector<Refusal> refused) {
   }
 }
 
-bool Publisher::Settle(int64_t timeout_ms, std::string* error) {
+Status Publisher::Settle(int64_t timeout_ms) {
   FlushLog();
   DestroyRetired();
   natsStatus s = natsConnection_FlushTimeout(actions_, timeout_ms);
   if (s != NATS_OK) {
-    *error = "flushing the actions: " + NatsErrorText(s);
-    return false;
+    return UnavailableError("flushing the actions: " + NatsErrorText(s));
   }
   s = natsConnection_FlushTimeout(log_, timeout_ms);
   if (s != NATS_OK) {
-    *error = "flushing the decision log: " + NatsErrorText(s);
-    return false;
+    return UnavailableError("flushing the decision log: " + NatsErrorText(s));
   }
   if (js_ != nullptr) {
     jsPubOptions o;
@@ -175,11 +173,11 @@ bool Publisher::Settle(int64_t timeout_ms, std::string* error) {
     o.MaxWait = timeout_ms;
     s = js_PublishAsyncComplete(js_, &o);
     if (s != NATS_OK) {
-      *error = "waiting for the actions stream's acknowledgements: " + NatsErrorText(s);
-      return false;
+      return UnavailableError("waiting for the actions stream's acknowledgements: " +
+                              NatsErrorText(s));
     }
   }
-  return true;
+  return OkStatus();
 }
 
 }  // namespace juncture::serve

@@ -80,8 +80,8 @@ class Publisher : public runtime::DecisionSink {
   ~Publisher() override;
 
   // Waits until NATS has everything published so far (a flush; with JetStream also
-  // every action's ack or refusal). False with *error if not within `timeout_ms`.
-  bool Settle(int64_t timeout_ms, std::string* error);
+  // every action's ack or refusal). Unavailable if not within `timeout_ms`.
+  Status Settle(int64_t timeout_ms);
   // JetStream: publishes refused actions again, as they were (same Nats-Msg-Id).
   void Republish(std::vector<Refusal> refused);
 

@@ -48,32 +48,15 @@ Server::~Server() {
 
 void Server::Log(const std::string& line) const { ServeLog(line); }
 
-bool Server::Start(std::string* error) {
-  const metrics::HttpSecurity security{options_.http_token, options_.http_tls_cert,
-                                       options_.http_tls_key};
-  if (!options_.metrics_address.empty() && !metrics_->Listen(options_.metrics_address, security, error)) {
-    *error = "metrics: " + *error;
-    return false;
-  }
-  if (!options_.ui_address.empty()) {
-    auto picture = options_.ui_picture ? options_.ui_picture : [] { return std::string(); };
-    if (!metrics_->ListenUi(options_.ui_address, picture, security, error)) {
-      *error = "ui: " + *error;
-      return false;
-    }
-  }
+Status Server::Start() {
+  if (Status s = metrics_->Listen(options_); !s.ok()) return s;
   const int k = options_.shards;
   if (k < 1 || static_cast<uint32_t>(k) > options_.partitions) {
-    *error = "--shards must be between 1 and the number of partitions (" +
-             std::to_string(options_.partitions) + ")";
-    return false;
+    return InvalidArgumentError("--shards must be between 1 and the number of partitions (" +
+                                std::to_string(options_.partitions) + ")");
   }
-  std::string why;
-  std::optional<runtime::CompiledProgram> program = loader_(&why);
-  if (!program) {
-    *error = "the program does not compile:\n" + why;
-    return false;
-  }
+  Result<runtime::CompiledProgram> program = loader_();
+  if (!program.ok()) return program.status().WithContext("the program does not compile:\n");
   // The shards share the compiled program: its evaluators keep no state.
   for (int i = 0; i < k; ++i) {
     shards_.push_back(std::make_unique<Shard>(i, k, options_, *metrics_));
@@ -84,22 +67,27 @@ bool Server::Start(std::string* error) {
       ReportingCallbacks(*metrics_, [this] { return conn_->ConnectedUrl(); });
   callbacks.error = [this](natsSubscription* sub, natsStatus e) { OnNatsError(sub, e); };
   if (!sharded()) {
-    loop_ = NatsLoop::Create(error);
-    if (!loop_) return false;
+    Result<std::unique_ptr<NatsLoop>> loop = NatsLoop::Create();
+    if (!loop.ok()) return loop.status();
+    loop_ = *std::move(loop);
   }
-  conn_ = NatsConnection::Connect(options_.nats, true, options_.nats.name, std::move(callbacks),
-                                  error, loop_.get());
-  if (!conn_) return false;
-  log_conn_ = NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, error,
-                                      loop_.get());
-  if (!log_conn_) return false;
+  Result<std::unique_ptr<NatsConnection>> conn = NatsConnection::Connect(
+      options_.nats, true, options_.nats.name, std::move(callbacks), loop_.get());
+  if (!conn.ok()) return conn.status();
+  conn_ = *std::move(conn);
+  Result<std::unique_ptr<NatsConnection>> log_conn =
+      NatsConnection::Connect(options_.nats, false, options_.nats.name + "-log", {}, loop_.get());
+  if (!log_conn.ok()) return log_conn.status();
+  log_conn_ = *std::move(log_conn);
   // JetStream's requests (streams, consumer) need the connections driven from now on.
   if (loop_ && options_.jetstream.enabled) io_thread_ = std::thread([this] { IoLoop(); });
-  std::string position;
-  if (!OpenState(*program, &position, error)) return false;
-  bool ok = options_.jetstream.enabled ? StartJetStream(error) : StartCore(error);
+  if (Result<std::string> position = OpenState(*program); !position.ok()) {
+    return position.status();
+  }
+  Status started = options_.jetstream.enabled ? StartJetStream() : StartCore();
   StartSyncThread();
-  if (!ok || !StartReceipts(error)) return false;
+  if (started.ok()) started = StartReceipts();
+  if (!started.ok()) return started;
   if (sharded()) {
     for (auto& shard : shards_) shard->Start(receipts_.get());
   }
@@ -117,11 +105,11 @@ bool Server::Start(std::string* error) {
       (sharded() ? " in " + std::to_string(shards_.size()) + " shards" : "") +
       (options_.metrics_address.empty() ? "" : "; metrics on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + options_.metrics_address + "/metrics") +
       (options_.ui_address.empty() ? "" : "; live page on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + ui::UiAddress(options_.ui_address) + "/"));
-  return true;
+  return OkStatus();
 }
 
-bool Server::StartReceipts(std::string* error) {
-  if (options_.receipts_subject.empty()) return true;
+Status Server::StartReceipts() {
+  if (options_.receipts_subject.empty()) return OkStatus();
   receipts_ = std::make_unique<ReceiptBook>(options_.receipt_window_ms * 1000,
                                             static_cast<size_t>(options_.max_tracked_actions));
   if (sharded()) {  // before their threads start (Start)
@@ -138,11 +126,11 @@ bool Server::StartReceipts(std::string* error) {
   natsStatus s = natsConnection_Subscribe(&sub, conn_->get(), options_.receipts_subject.c_str(),
                                           &Server::OnReceipt, this);
   if (s != NATS_OK) {
-    *error = "cannot subscribe to " + options_.receipts_subject + ": " + NatsErrorText(s);
-    return false;
+    return UnavailableError("cannot subscribe to " + options_.receipts_subject + ": " +
+                            NatsErrorText(s));
   }
   receipt_sub_.reset(sub);
-  return true;
+  return OkStatus();
 }
 
 void Server::OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
@@ -242,10 +230,9 @@ int Server::Shutdown() {
   // CoreLoop drives the connections: it runs until the last flush below is answered.
   // (With JetStream, IoLoop drives them, until the end.)
   if (!loop_ || options_.jetstream.enabled) StopWorker();
-  std::string error;
   if (options_.jetstream.enabled) {
-    if (!Commit(&error)) {
-      Log("final checkpoint failed: " + error +
+    if (Status s = Commit(); !s.ok()) {
+      Log("final checkpoint failed: " + s.message() +
           "; the messages after the last checkpoint stay unacked and are decided again at "
           "the next start");
       complete = false;
@@ -256,8 +243,8 @@ int Server::Shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     uint64_t undecided = undecided_;
     for (auto& shard : shards_) {
-      if (!shard->publisher().Settle(5000, &error)) {
-        Log("could not flush the last decisions (they may not have reached NATS): " + error);
+      if (Status s = shard->publisher().Settle(5000); !s.ok()) {
+        Log("could not flush the last decisions (they may not have reached NATS): " + s.message());
         complete = false;
       }
       undecided += shard->undecided();

@@ -50,7 +50,7 @@ class Server final : public Lifecycle {
          const ProgramOptimizer& optimizer);
   ~Server() override;
 
-  bool Start(std::string* error) override;
+  Status Start() override;
   void Optimize() override;
   void Reload(const std::string& why) override;
   void Tick() override;
@@ -70,7 +70,7 @@ class Server final : public Lifecycle {
                     natsMsg* retire, bool more_pending);
   void OnNatsError(natsSubscription* sub, natsStatus error);
   // Delivery receipts: subscribed after the source started (both modes).
-  bool StartReceipts(std::string* error);
+  Status StartReceipts();
   static void OnReceipt(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
 
   // The one shard (one-shard code: JetStream, the timer loop).
@@ -80,7 +80,7 @@ class Server final : public Lifecycle {
   // core_source.cc: one shard: synchronous subscriptions read, decided and answered
   // by CoreLoop; several: subscriptions delivering on NATS.c's threads to the shards,
   // which fire their own timers.
-  bool StartCore(std::string* error);
+  Status StartCore();
   // One shard, core NATS: the thread that drives loop_ (see the top of this file).
   void CoreLoop();
   // Takes up to kBatch messages the subscriptions hold (CoreLoop, under mu_) into
@@ -103,20 +103,18 @@ class Server final : public Lifecycle {
 
   // state.cc: the state stores under --state-dir (none with --memory-state), one per
   // shard. Checks that the directory was written with as many shards, then loads
-  // every shard's; *position: the input position of the last commit.
+  // every shard's; returns the input position of the last commit (the first shard's).
   // Every shard's position is also kept in positions_. `program`: for re-sharding.
-  bool OpenState(const runtime::CompiledProgram& program, std::string* position,
-                 std::string* error);
+  Result<std::string> OpenState(const runtime::CompiledProgram& program);
   // A state written by another number of shards (`from`: its stores, one without
   // --shards) under this one: each shard's customers and timers, gathered from
   // every old store by partition, go to a store of its own, built beside the
   // directory and then swapped in; the old state is kept aside. FinishReshard
   // completes or discards one that was interrupted.
-  bool Reshard(const runtime::CompiledProgram& program, const std::vector<std::string>& from,
-               std::string* error);
-  bool FinishReshard(std::string* error);
+  Status Reshard(const runtime::CompiledProgram& program, const std::vector<std::string>& from);
+  Status FinishReshard();
   // Several shards: the directory's --partitions, recorded at first, must not change.
-  bool CheckPartitions(std::string* error);
+  Status CheckPartitions();
   // Core NATS: a thread that forces the stores' logs onto the disk every --sync-ms,
   // off the deciding threads.
   void StartSyncThread();
@@ -125,8 +123,8 @@ class Server final : public Lifecycle {
   bool CloseState();
 
   // jetstream_source.cc: streams, checkpoint, durable pull consumer, fetch loop.
-  bool StartJetStream(std::string* error);
-  bool PrepareStreams(bool events_too, std::string* error);
+  Status StartJetStream();
+  Status PrepareStreams(bool events_too);
   void FetchLoop();
   // One shard, JetStream: the thread that drives loop_ while the fetch loop decides
   // (it blocks in fetches, so it cannot be that thread); stopped by StopIo, last.
@@ -139,9 +137,9 @@ class Server final : public Lifecycle {
   void FireDueTimers();
   bool StreamDecidedAsOf(int64_t* wall_us);
   // Publishes are settled, the checkpoint written, then every pending message acked.
-  bool Commit(std::string* error);
+  Status Commit();
   // Commit's work while no shard decides (one shard: under mu_; several: parked).
-  bool CommitParked(std::string* error);
+  Status CommitParked();
   // Several shards: each stops deciding once it has decided what it was handed, and
   // the fetch loop has them all; then each goes on.
   void ParkShards();

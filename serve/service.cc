@@ -28,9 +28,8 @@ int Serve(const ServeOptions& options, const ProgramLoader& loader,
   // Before NATS.c and the workers start their threads, which inherit the signal mask.
   StopSignals signals(options.watch_files);
   std::unique_ptr<Lifecycle> serve = Make(options, loader, optimizer);
-  std::string error;
-  if (!serve->Start(&error)) {
-    serve->Log("cannot start: " + error);
+  if (Status s = serve->Start(); !s.ok()) {
+    serve->Log("cannot start: " + s.message());
     return kExitCannotStart;
   }
   serve->Optimize();  // deciding meanwhile with the loaded form
@@ -52,14 +51,15 @@ struct Service::State {
   int exit_code = -1;  // once stopped
 };
 
-std::unique_ptr<Service> Service::Start(const ServeOptions& options, const ProgramLoader& loader,
-                                        const ProgramOptimizer& optimizer, std::string* error) {
+Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options,
+                                                const ProgramLoader& loader,
+                                                const ProgramOptimizer& optimizer) {
   auto state = std::make_unique<State>();
   state->options = options;
   state->loader = loader;
   state->optimizer = optimizer;
   state->serve = Make(state->options, state->loader, state->optimizer);
-  if (!state->serve->Start(error)) return nullptr;
+  if (Status s = state->serve->Start(); !s.ok()) return s;
   state->serve->Optimize();
   State* s = state.get();
   state->ticks = std::thread([s] {

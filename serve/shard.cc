@@ -67,54 +67,56 @@ std::string Shard::StateDir() const {
   return options_.state.dir + "/shard-" + std::to_string(index_) + "-of-" + std::to_string(count_);
 }
 
-bool Shard::OpenState(std::string* position, std::string* error) {
-  position->clear();
+Result<std::string> Shard::OpenState() {
   const StateSettings& o = options_.state;
   if (o.memory_only) {
     engine_->TrackChanges(false);
-    return true;
+    return std::string();
   }
   const std::string dir = StateDir();
   // The block cache (--cache-mb) is split between the shards' stores.
   const int64_t cache_mb = std::max<int64_t>(1, o.cache_mb / static_cast<int64_t>(count_));
-  store_ = store::StateStore::Open(dir, store::StoreOptions{cache_mb}, error);
-  if (!store_) return false;
+  Result<std::unique_ptr<store::StateStore>> opened =
+      store::StateStore::Open(dir, store::StoreOptions{cache_mb});
+  if (!opened.ok()) return opened.status();
+  store_ = *std::move(opened);
   const bool cache = o.cache_customers > 0;
   // Customers read back when needed; as many of the earliest timers kept in memory as
   // customers, the later ones read back from the store's index as they fall due.
   if (cache) engine_->UseSource(store_.get(), CachePerShard());
   std::string earlier = dir + "/" + kEarlierCheckpoint;
+  std::string position;
   if (store_->empty()) {
-    std::string why;
-    std::optional<std::string> bytes = ReadStateFile(earlier, &why);
-    if (!why.empty()) {
-      *error = why;
-      return false;
-    }
-    if (bytes) {
-      if (!engine_->LoadSnapshot(*bytes, position, &why)) {
-        *error = "cannot import the checkpoint " + earlier + ": " + why;
-        return false;
+    Result<std::string> bytes = ReadStateFile(earlier);
+    if (!bytes.ok() && bytes.status().code() != StatusCode::kNotFound) return bytes.status();
+    if (bytes.ok()) {
+      Result<std::string> imported = engine_->LoadSnapshot(*bytes);
+      if (!imported.ok()) {
+        return imported.status().WithContext("cannot import the checkpoint " + earlier + ": ");
       }
+      position = *std::move(imported);
       engine_->TrackChanges(true);
-      if (!store_->CommitAll(*engine_, *position, error)) return false;
+      if (Status s = store_->CommitAll(*engine_, position); !s.ok()) return s;
       std::error_code ec;  // the import is done; a file left behind is only noise
       std::filesystem::rename(earlier, earlier + ".imported", ec);
       if (ec) ServeLog("cannot rename " + earlier + " (" + ec.message() + "): remove it by hand");
       ServeLog("imported the checkpoint " + earlier + " into the state store (" +
                std::to_string(engine_->customers()) + " customers); the file is now " + earlier +
                ".imported");
-      return true;
+      return position;
     }
   } else if (cache) {
-    bool lazy = false;
-    if (!store_->LoadLazily(*engine_, position, &lazy, error)) return false;
-    if (!lazy) {
+    Result<store::LazyLoad> loaded = store_->LoadLazily(*engine_);
+    if (!loaded.ok()) return loaded.status();
+    position = std::move(loaded->position);
+    if (!loaded->lazy) {
       ServeLog("the program's records changed since the store was written: every customer "
                "is loaded once to be written again under them, then the least used leave memory");
     }
-  } else if (!store_->Load(*engine_, position, error)) {
-    return false;
+  } else {
+    Result<std::string> loaded = store_->Load(*engine_);
+    if (!loaded.ok()) return loaded.status();
+    position = *std::move(loaded);
   }
   engine_->TrackChanges(true);
   next_timer_.store(engine_->next_timer(), std::memory_order_relaxed);
@@ -124,19 +126,20 @@ bool Shard::OpenState(std::string* position, std::string* error) {
              std::to_string(engine_->pending_timers()) + " pending timers" +
              (cache ? " (" + std::to_string(engine_->timers_in_memory()) + " in memory)" : ""));
   }
-  return true;
+  return position;
 }
 
-bool Shard::CommitState(const std::string& position, bool sync, std::string* error) {
-  if (!store_) return true;
-  bool ok = store_->Commit(*engine_, position, sync, error);
+Status Shard::CommitState(const std::string& position, bool sync) {
+  if (!store_) return OkStatus();
+  Status committed = store_->Commit(*engine_, position, sync);
+  const bool ok = committed.ok();
   metrics_.Checkpoint(ok);
   if (ok) metrics_.StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
   // The store has every change: the least recently used customers may leave memory.
   if (ok && options_.state.cache_customers > 0 && !store_->has_unwritten()) {
     engine_->Evict(CachePerShard());
   }
-  return ok;
+  return committed;
 }
 
 void Shard::CommitCore(bool more_pending) {
@@ -153,31 +156,32 @@ void Shard::CommitCore(bool more_pending) {
   }
   uncommitted_messages_ = 0;
   last_commit_ns_ = now_ns;
-  std::string error;
-  bool ok = CommitState(kCorePosition, false, &error);
+  Status committed = CommitState(kCorePosition, false);
+  const bool ok = committed.ok();
   if (ok && store_failing_) {
     store_failing_ = false;
     ServeLog("the state store writes again; every change kept meanwhile is written");
   } else if (!ok && !store_failing_) {
     store_failing_ = true;
-    ServeLog("cannot write the state store: " + error +
+    ServeLog("cannot write the state store: " + committed.message() +
              "; serve goes on deciding from memory and keeps every change to write it with "
              "the next commit (a crash now loses them)");
   }
 }
 
 void Shard::SyncState() {
-  std::string error;
+  if (!store_) return;
   // Not under the deciding thread's lock: an fsync can take milliseconds, and
   // decisions go on meanwhile (RocksDB syncs its log concurrently with writes).
-  if (store_ && !store_->Sync(&error) && !store_failing_) ServeLog(error);
+  if (Status s = store_->Sync(); !s.ok() && !store_failing_) ServeLog(s.message());
 }
 
 bool Shard::CloseState() {
   if (!store_) return true;
   bool written = !store_->has_unwritten();
-  std::string error;
-  if (!store_->Sync(&error) || !store_->Flush(&error)) ServeLog(error);
+  Status s = store_->Sync();
+  if (s.ok()) s = store_->Flush();
+  if (!s.ok()) ServeLog(s.message());
   return written;
 }
 

@@ -67,10 +67,10 @@ class Shard {
   // in memory, and about as many of its earliest timers.
   size_t CachePerShard() const;
   // Loads the store (or imports an earlier whole-state checkpoint) into the engine
-  // and turns change tracking on; *position: the input position of the last commit.
-  bool OpenState(std::string* position, std::string* error);
+  // and turns change tracking on; returns the input position of the last commit.
+  Result<std::string> OpenState();
   // Writes the engine's changes with `position`; counts it.
-  bool CommitState(const std::string& position, bool sync, std::string* error);
+  Status CommitState(const std::string& position, bool sync);
   // Core NATS, after each message or round of timers: commits (group commit: while
   // `more_pending` messages wait, at most every kGroupCommitNs or
   // kGroupCommitMessages), logging a failure when it starts and when it ends.

@@ -15,8 +15,8 @@ namespace juncture::serve {
 namespace {
 
 // The number of shards whose stores `dir` holds: 0 if none (a new or an unsharded
-// store), K for shard-<i>-of-<K> subdirectories; -1 (and *error) if they disagree.
-int ShardsIn(const std::string& dir, std::string* error) {
+// store), K for shard-<i>-of-<K> subdirectories; an error if they disagree.
+Result<int> ShardsIn(const std::string& dir) {
   static const std::regex kShardDir("shard-([0-9]{1,6})-of-([0-9]{1,6})");
   std::error_code ec;
   int found = 0;
@@ -26,9 +26,9 @@ int ShardsIn(const std::string& dir, std::string* error) {
     if (!std::regex_match(name, m, kShardDir)) continue;
     int k = std::stoi(m[2].str());
     if (found != 0 && k != found) {
-      *error = dir + " holds the stores of " + std::to_string(found) + " and of " +
-               std::to_string(k) + " shards: it is not one deployment's state";
-      return -1;
+      return FailedPreconditionError(dir + " holds the stores of " + std::to_string(found) +
+                                     " and of " + std::to_string(k) +
+                                     " shards: it is not one deployment's state");
     }
     found = k;
   }
@@ -37,44 +37,46 @@ int ShardsIn(const std::string& dir, std::string* error) {
 
 }  // namespace
 
-bool Server::OpenState(const runtime::CompiledProgram& program, std::string* position,
-                       std::string* error) {
-  position->clear();
+Result<std::string> Server::OpenState(const runtime::CompiledProgram& program) {
   const StateSettings& o = options_.state;
   if (o.memory_only) {
     if (options_.jetstream.enabled) {
-      *error = "--jetstream keeps its state in the store: --memory-state is for core NATS only";
-      return false;
+      return InvalidArgumentError(
+          "--jetstream keeps its state in the store: --memory-state is for core NATS only");
     }
     Log("the state is kept in memory only (--memory-state): a restart loses every wait");
-    for (auto& shard : shards_) shard->OpenState(position, error);
+    for (auto& shard : shards_) {
+      if (Result<std::string> opened = shard->OpenState(); !opened.ok()) return opened.status();
+    }
     positions_.assign(shards_.size(), "");
-    return true;
+    return std::string();
   }
   // A customer's state is in the store of the shard that owns its partition: a
   // state written by another number of shards is re-sharded first.
-  if (!FinishReshard(error)) return false;
+  if (Status s = FinishReshard(); !s.ok()) return s;
   const int k = static_cast<int>(shards_.size());
-  int written = ShardsIn(o.dir, error);
-  if (written < 0) return false;
+  Result<int> shards_in = ShardsIn(o.dir);
+  if (!shards_in.ok()) return shards_in.status();
+  const int written = *shards_in;
   bool unsharded = std::filesystem::exists(o.dir + "/CURRENT");
   if (unsharded && written != 0) {
-    *error = o.dir + " holds both one engine's store and shards' stores: it is not one "
-             "deployment's state";
-    return false;
+    return FailedPreconditionError(o.dir +
+                                   " holds both one engine's store and shards' stores: it is "
+                                   "not one deployment's state");
   }
   if (k > 1 && std::filesystem::exists(o.dir + "/snapshot.bin")) {
-    *error = o.dir + " holds a whole-state checkpoint of an earlier version (snapshot.bin): "
-             "start once with --shards 1 to import it, then with --shards " +
-             std::to_string(k) + " to split it";
-    return false;
+    return FailedPreconditionError(
+        o.dir +
+        " holds a whole-state checkpoint of an earlier version (snapshot.bin): "
+        "start once with --shards 1 to import it, then with --shards " +
+        std::to_string(k) + " to split it");
   }
   if (written == k && k > 1) {  // a store per shard: none may be missing
     for (auto& shard : shards_) {
       if (!std::filesystem::exists(shard->StateDir())) {
-        *error = o.dir + " holds the state of " + std::to_string(k) + " shards, but " +
-                 shard->StateDir() + " is missing: its customers' state would start empty";
-        return false;
+        return FailedPreconditionError(o.dir + " holds the state of " + std::to_string(k) +
+                                       " shards, but " + shard->StateDir() +
+                                       " is missing: its customers' state would start empty");
       }
     }
   }
@@ -84,28 +86,28 @@ bool Server::OpenState(const runtime::CompiledProgram& program, std::string* pos
     for (int i = 0; i < written; ++i) {
       from.push_back(o.dir + "/shard-" + std::to_string(i) + "-of-" + std::to_string(written));
       if (!std::filesystem::exists(from.back())) {
-        *error = o.dir + " holds the state of " + std::to_string(written) + " shards, but " +
-                 from.back() + " is missing: its customers' state would be lost";
-        return false;
+        return FailedPreconditionError(o.dir + " holds the state of " + std::to_string(written) +
+                                       " shards, but " + from.back() +
+                                       " is missing: its customers' state would be lost");
       }
     }
   }
-  if (!from.empty() && !Reshard(program, from, error)) return false;
+  if (!from.empty()) {
+    if (Status s = Reshard(program, from); !s.ok()) return s;
+  }
   if (k > 1) {
     std::error_code ec;
     std::filesystem::create_directories(o.dir, ec);
-    if (ec) {
-      *error = "cannot create " + o.dir + ": " + ec.message();
-      return false;
-    }
+    if (ec) return IoError("cannot create " + o.dir + ": " + ec.message());
+    if (Status s = CheckPartitions(); !s.ok()) return s;
   }
-  if (k > 1 && !CheckPartitions(error)) return false;
   positions_.assign(shards_.size(), "");
   for (auto& shard : shards_) {
-    if (!shard->OpenState(&positions_[shard->index()], error)) return false;
+    Result<std::string> opened = shard->OpenState();
+    if (!opened.ok()) return opened.status();
+    positions_[shard->index()] = *std::move(opened);
   }
-  *position = positions_[0];
-  return true;
+  return positions_[0];
 }
 
 namespace {
@@ -118,52 +120,48 @@ constexpr const char* kSplitComplete = "COMPLETE";
 
 // Several shards: which store holds a customer depends on --partitions too. The
 // directory records it (file PARTITIONS) and refuses another.
-bool Server::CheckPartitions(std::string* error) {
+Status Server::CheckPartitions() {
   const std::string file = options_.state.dir + "/PARTITIONS";
   std::ifstream in(file);
   uint64_t recorded = 0;
   if (in >> recorded) {
     if (recorded != options_.partitions) {
-      *error = options_.state.dir + " was written with --partitions " + std::to_string(recorded) +
-               ": start with --partitions " + std::to_string(recorded) +
-               " (customers would be looked for in the wrong shard's store)";
-      return false;
+      return FailedPreconditionError(options_.state.dir + " was written with --partitions " +
+                                     std::to_string(recorded) + ": start with --partitions " +
+                                     std::to_string(recorded) +
+                                     " (customers would be looked for in the wrong shard's store)");
     }
-    return true;
+    return OkStatus();
   }
   std::ofstream out(file);
   out << options_.partitions << "\n";
-  if (!out) {
-    *error = "cannot write " + file;
-    return false;
-  }
-  return true;
+  if (!out) return IoError("cannot write " + file);
+  return OkStatus();
 }
 
-bool Server::FinishReshard(std::string* error) {
+Status Server::FinishReshard() {
   const std::string dir = options_.state.dir, tmp = SplitDir(dir);
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::remove(dir + "/" + kSplitComplete, ec);  // left by a stop right after the swap
-  if (!fs::exists(tmp, ec)) return true;
+  if (!fs::exists(tmp, ec)) return OkStatus();
   if (fs::exists(tmp + "/" + kSplitComplete, ec) && !fs::exists(dir, ec)) {
     // Stopped between setting the old state aside and putting the new one in place.
     fs::rename(tmp, dir, ec);
     if (ec) {
-      *error = "cannot finish re-sharding the state: rename " + tmp + " " + dir + ": " +
-               ec.message();
-      return false;
+      return IoError("cannot finish re-sharding the state: rename " + tmp + " " + dir + ": " +
+                     ec.message());
     }
     fs::remove(dir + "/" + kSplitComplete, ec);
     Log("finished re-sharding the state store into " + dir);
-    return true;
+    return OkStatus();
   }
   fs::remove_all(tmp, ec);  // an unfinished re-shard: the state it came from is intact
-  return true;
+  return OkStatus();
 }
 
-bool Server::Reshard(const runtime::CompiledProgram& program,
-                     const std::vector<std::string>& from, std::string* error) {
+Status Server::Reshard(const runtime::CompiledProgram& program,
+                       const std::vector<std::string>& from) {
   namespace fs = std::filesystem;
   const std::string dir = options_.state.dir, tmp = SplitDir(dir);
   const uint32_t k = static_cast<uint32_t>(shards_.size());
@@ -171,8 +169,9 @@ bool Server::Reshard(const runtime::CompiledProgram& program,
   std::vector<std::unique_ptr<store::StateStore>> old;
   std::string position;
   for (const std::string& d : from) {
-    old.push_back(store::StateStore::Open(d, store_options, error));
-    if (!old.back()) return false;
+    Result<std::unique_ptr<store::StateStore>> opened = store::StateStore::Open(d, store_options);
+    if (!opened.ok()) return opened.status();
+    old.push_back(*std::move(opened));
   }
   // Each shard's customers, from every old store (its share of each, by partition),
   // gathered into the shard's engine, then written whole into a store of its own.
@@ -183,26 +182,29 @@ bool Server::Reshard(const runtime::CompiledProgram& program,
     };
     for (size_t i = 0; i < old.size(); ++i) {
       runtime::Engine part(program, options_.limits);
-      std::string at;
-      if (!old[i]->Load(i == 0 ? shard->engine() : part, keep, &at, error)) return false;
+      Result<std::string> loaded = old[i]->Load(i == 0 ? shard->engine() : part, keep);
+      if (!loaded.ok()) return loaded.status();
+      const std::string at = *std::move(loaded);
       // JetStream: every old store must be at the same stream sequence (a kill between
       // two shards' checkpoint writes leaves them apart until the next checkpoint).
       if (i == 0 && index == 0) position = at;
       if (at != position) {
-        *error = "the stores in " + dir + " are at different positions (\"" + position +
-                 "\" and \"" + at + "\"): start once more with --shards " +
-                 std::to_string(from.size()) + " until it has caught up with the stream (its "
-                 "checkpoints then write them at one position), then with --shards " +
-                 std::to_string(k);
-        return false;
+        return FailedPreconditionError(
+            "the stores in " + dir + " are at different positions (\"" + position + "\" and \"" +
+            at + "\"): start once more with --shards " + std::to_string(from.size()) +
+            " until it has caught up with the stream (its checkpoints then write them at one "
+            "position), then with --shards " +
+            std::to_string(k));
       }
       if (i > 0) shard->engine().Absorb(part);
     }
     const std::string to = k == 1 ? tmp : tmp + "/" + fs::path(shard->StateDir()).filename().string();
-    std::unique_ptr<store::StateStore> part = store::StateStore::Open(to, store_options, error);
-    if (!part) return false;
+    Result<std::unique_ptr<store::StateStore>> part = store::StateStore::Open(to, store_options);
+    if (!part.ok()) return part.status();
     shard->engine().TrackChanges(true);
-    if (!part->CommitAll(shard->engine(), position, error) || !part->Flush(error)) return false;
+    Status written = (*part)->CommitAll(shard->engine(), position);
+    if (written.ok()) written = (*part)->Flush();
+    if (!written.ok()) return written;
   }
   old.clear();
   std::error_code ec;
@@ -212,15 +214,15 @@ bool Server::Reshard(const runtime::CompiledProgram& program,
   fs::rename(dir, aside, ec);
   if (!ec) fs::rename(tmp, dir, ec);
   if (ec) {
-    *error = "cannot put the re-sharded state store in place of " + dir + ": " + ec.message();
-    return false;
+    return IoError("cannot put the re-sharded state store in place of " + dir + ": " +
+                   ec.message());
   }
   fs::remove(dir + "/" + kSplitComplete, ec);
   Log(std::string(from.size() == 1 ? "split the state store of one engine" :
                   "re-sharded the state stores of " + std::to_string(from.size()) + " shards") +
       " over " + std::to_string(k) + (k == 1 ? " engine" : " shards (by partition)") +
       "; the state it came from is kept as " + aside);
-  return true;
+  return OkStatus();
 }
 
 void Server::StartSyncThread() {

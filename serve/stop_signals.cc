@@ -21,13 +21,11 @@ int64_t MtimeOf(const std::string& path) {
 std::optional<runtime::CompiledProgram> LoadForReload(const ProgramLoader& loader,
                                                       Telemetry& metrics, const std::string& why) {
   ServeLog("reloading the program (" + why + ")");
-  std::string error;
-  std::optional<runtime::CompiledProgram> program = loader(&error);
-  if (!program) {
-    metrics.Reload(false);
-    ServeLog("reload failed; the running program stays:\n" + error);
-  }
-  return program;
+  Result<runtime::CompiledProgram> program = loader();
+  if (program.ok()) return *std::move(program);
+  metrics.Reload(false);
+  ServeLog("reload failed; the running program stays:\n" + program.status().message());
+  return std::nullopt;
 }
 
 StopSignals::StopSignals(const std::vector<std::string>& watch_files) {

@@ -47,7 +47,7 @@ bool Covered(const jsStreamConfig& cfg, const std::string& subject) {
   return cfg.SubjectsLen == 0 && cfg.Name != nullptr && subject == cfg.Name;
 }
 
-bool Create(jsCtx* js, const StreamNeeds& needs, StreamCheck* check, std::string* error) {
+Status Create(jsCtx* js, const StreamNeeds& needs, StreamCheck* check) {
   std::vector<const char*> subjects;
   for (const std::string& s : needs.subjects) subjects.push_back(s.c_str());
   jsStreamConfig cfg;
@@ -63,12 +63,11 @@ bool Create(jsCtx* js, const StreamNeeds& needs, StreamCheck* check, std::string
   natsStatus s = js_AddStream(&raw, js, &cfg, nullptr, &code);
   InfoPtr info(raw);
   if (s != NATS_OK) {
-    *error = "cannot create stream " + needs.name + ": " + JsError(s, code);
-    return false;
+    return UnavailableError("cannot create stream " + needs.name + ": " + JsError(s, code));
   }
   check->created = true;
   check->created_ns = info->Created;
-  return true;
+  return OkStatus();
 }
 
 }  // namespace
@@ -89,16 +88,14 @@ bool SubjectCovers(std::string_view pattern, std::string_view subject) {
   return p.size() == s.size();
 }
 
-bool EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* check,
-                  std::string* error) {
+Status EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* check) {
   jsStreamInfo* raw = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&raw, js, needs.name.c_str(), nullptr, &code);
   InfoPtr info(raw);
-  if (s == NATS_NOT_FOUND) return Create(js, needs, check, error);
+  if (s == NATS_NOT_FOUND) return Create(js, needs, check);
   if (s != NATS_OK) {
-    *error = "stream " + needs.name + ": " + JsError(s, code);
-    return false;
+    return UnavailableError("stream " + needs.name + ": " + JsError(s, code));
   }
   const jsStreamConfig& cfg = *info->Config;
   // An emptied stream (every message deleted) starts after its last sequence.
@@ -159,10 +156,10 @@ bool EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* ch
                               "then stops acking events until it can store its actions");
   }
 
-  if (repairs.empty()) return true;
+  if (repairs.empty()) return OkStatus();
   if (!fix || !check->problems.empty()) {
     for (std::string& r : repairs) check->problems.push_back(fix ? r : r + fix_hint);
-    return true;
+    return OkStatus();
   }
   // --fix-streams: the same configuration with the repairs.
   jsStreamConfig updated = cfg;
@@ -184,11 +181,10 @@ bool EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* ch
   s = js_UpdateStream(&after, js, &updated, nullptr, &code);
   InfoPtr after_info(after);
   if (s != NATS_OK) {
-    *error = "cannot update " + name + ": " + JsError(s, code);
-    return false;
+    return UnavailableError("cannot update " + name + ": " + JsError(s, code));
   }
   check->fixed = std::move(repairs);
-  return true;
+  return OkStatus();
 }
 
 }  // namespace juncture::serve

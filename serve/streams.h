@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "juncture/status.h"
+
 namespace juncture::serve {
 
 // True if every subject that `subject` matches (it may hold * and > wildcards) is
@@ -50,11 +52,10 @@ struct StreamCheck {
 
 // Creates the stream if it is missing (file storage, limits retention, the needed
 // subjects and duplicate window); otherwise checks it against `needs`, repairing
-// what can be repaired when `fix` is set. False with *error when a NATS call fails
-// (the error is that call's); a stream that does not fit is reported in
-// check->problems, not as an error.
-bool EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* check,
-                  std::string* error);
+// what can be repaired when `fix` is set. Unavailable when a NATS call fails (the
+// error is that call's); a stream that does not fit is reported in check->problems,
+// not as an error.
+Status EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* check);
 
 // "stream X: <JetStream error text> (JetStream error N)" for a failed call.
 std::string JsError(natsStatus s, jsErrCode code);

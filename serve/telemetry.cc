@@ -112,19 +112,22 @@ Telemetry::~Telemetry() {
   if (impl_->server) impl_->server->Stop();
 }
 
-bool Telemetry::ListenUi(const std::string& address, std::function<std::string()> picture,
-                         const metrics::HttpSecurity& security, std::string* error) {
-  impl_->board = std::make_unique<ui::LiveBoard>();
-  impl_->ui = std::make_unique<ui::UiServer>(*impl_->board, std::move(picture), security);
-  return impl_->ui->Listen(address, error);
-}
-
-bool Telemetry::Listen(const std::string& address, const metrics::HttpSecurity& security,
-                       std::string* error) {
-  std::optional<metrics::Endpoint> at = metrics::ParseEndpoint(address, error);
-  if (!at) return false;
-  impl_->server = std::make_unique<metrics::MetricsServer>(impl_->registry, security);
-  return impl_->server->Start(*at, error);
+Status Telemetry::Listen(const ServeOptions& options) {
+  const metrics::HttpSecurity security{options.http_token, options.http_tls_cert,
+                                       options.http_tls_key};
+  if (!options.metrics_address.empty()) {
+    impl_->server = std::make_unique<metrics::MetricsServer>(impl_->registry, security);
+    Status s = impl_->server->Listen(options.metrics_address);
+    if (!s.ok()) return s.WithContext("metrics: ");
+  }
+  if (!options.ui_address.empty()) {
+    auto picture = options.ui_picture ? options.ui_picture : [] { return std::string(); };
+    impl_->board = std::make_unique<ui::LiveBoard>();
+    impl_->ui = std::make_unique<ui::UiServer>(*impl_->board, std::move(picture), security);
+    Status s = impl_->ui->Listen(options.ui_address);
+    if (!s.ok()) return s.WithContext("ui: ");
+  }
+  return OkStatus();
 }
 
 ShardTelemetry& Telemetry::AddShard() {

@@ -33,14 +33,14 @@ class Telemetry {
   Telemetry();
   ~Telemetry();
 
-  // Serves GET /metrics on `address` ("127.0.0.1:9464") from a background thread.
-  bool Listen(const std::string& address, const metrics::HttpSecurity& security,
-              std::string* error);
-  // The live page (`--ui`, serve/ui/): from now on the shards' decisions, sends,
-  // receipts and dead letters also feed a LiveBoard, served with the journeys'
-  // picture (`picture`: their SVG) on `address`. Before the shards start.
-  bool ListenUi(const std::string& address, std::function<std::string()> picture,
-                const metrics::HttpSecurity& security, std::string* error);
+  // The endpoints `options` asks for, each from a background thread (errors begin
+  // "metrics: " or "ui: "):
+  // - GET /metrics on options.metrics_address ("127.0.0.1:9464");
+  // - the live page (`--ui`, serve/ui/) on options.ui_address: from now on the
+  //   shards' decisions, sends, receipts and dead letters also feed a LiveBoard,
+  //   served with the journeys' picture (options.ui_picture: their SVG). Before the
+  //   shards start.
+  Status Listen(const ServeOptions& options);
 
   void MessageIn();
   void Reload(bool ok);

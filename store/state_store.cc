@@ -85,6 +85,12 @@ std::string Describe(const rocksdb::Status& s) {
   return s.ToString();
 }
 
+// A failed RocksDB call as our Status: `what` failed, and why.
+Status Failed(const std::string& what, const rocksdb::Status& s) {
+  const StatusCode code = s.IsCorruption() ? StatusCode::kCorruption : StatusCode::kIoError;
+  return Status(code, what + ": " + Describe(s));
+}
+
 }  // namespace
 
 StateStore::~StateStore() {
@@ -99,12 +105,9 @@ StateStore::~StateStore() {
   db_->Close();
 }
 
-std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const StoreOptions& options,
-                                             std::string* error) {
-  if (std::string why = ForeignContent(dir); !why.empty()) {
-    *error = why;
-    return nullptr;
-  }
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
+                                                     const StoreOptions& options) {
+  if (std::string why = ForeignContent(dir); !why.empty()) return FailedPreconditionError(why);
   rocksdb::Options o;
   o.create_if_missing = true;
   o.paranoid_checks = true;  // a file that does not match the manifest refuses the open
@@ -124,20 +127,15 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    *error = "cannot create " + dir + ": " + ec.message();
-    return nullptr;
-  }
+  if (ec) return IoError("cannot create " + dir + ": " + ec.message());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
-  if (!s.ok()) {
-    *error = s.IsCorruption() || s.IsIOError()
-                 ? "the state store in " + dir + " is damaged (" + s.ToString() +
-                       "); serve does not start on a half-readable state: restore the "
-                       "directory from a backup, or move it away to start empty"
-                 : "cannot open the state store in " + dir + ": " + Describe(s);
-    return nullptr;
+  if (!s.ok() && (s.IsCorruption() || s.IsIOError())) {
+    return CorruptionError("the state store in " + dir + " is damaged (" + s.ToString() +
+                           "); serve does not start on a half-readable state: restore the "
+                           "directory from a backup, or move it away to start empty");
   }
+  if (!s.ok()) return Failed("cannot open the state store in " + dir, s);
   std::unique_ptr<StateStore> store(new StateStore());
   store->db_.reset(raw);
   store->options_ = o;
@@ -148,43 +146,37 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& dir, const Store
     std::unique_ptr<rocksdb::Iterator> any(raw->NewIterator(rocksdb::ReadOptions()));
     any->SeekToFirst();
     if (any->Valid()) {  // a RocksDB database, but not one of ours
-      *error = dir + " holds a RocksDB database that is not a Juncture state store";
-      return nullptr;
+      return FailedPreconditionError(
+          dir + " holds a RocksDB database that is not a Juncture state store");
     }
     s = raw->Put(rocksdb::WriteOptions(), Key(kMeta), kFormat);
-    if (!s.ok()) {
-      *error = "cannot write to the state store in " + dir + ": " + Describe(s);
-      return nullptr;
-    }
+    if (!s.ok()) return Failed("cannot write to the state store in " + dir, s);
     return store;
   }
   if (!s.ok()) {
-    *error = "the state store in " + dir + " is damaged (" + s.ToString() + ")";
-    return nullptr;
+    return CorruptionError("the state store in " + dir + " is damaged (" + s.ToString() + ")");
   }
   if (format != kFormat) {
-    *error = dir + " holds state in format '" + format + "', which this version does not read "
-             "(it reads '" + kFormat + "')";
-    return nullptr;
+    return FailedPreconditionError(dir + " holds state in format '" + format +
+                                   "', which this version does not read (it reads '" + kFormat +
+                                   "')");
   }
   std::string position;
   store->empty_ = raw->Get(rocksdb::ReadOptions(), Key(kGlobals), &position).IsNotFound();
   return store;
 }
 
-bool StateStore::Load(runtime::Engine& engine, std::string* position, std::string* error) {
-  return Load(engine, {}, position, error);
+Result<std::string> StateStore::Load(runtime::Engine& engine) { return Load(engine, {}); }
+
+Result<std::string> StateStore::Load(runtime::Engine& engine,
+                                     const std::function<bool(std::string_view)>& keep) {
+  Result<LazyLoad> loaded = LoadImpl(engine, keep, false);
+  if (!loaded.ok()) return loaded.status();
+  return std::move(loaded->position);
 }
 
-bool StateStore::Load(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
-                      std::string* position, std::string* error) {
-  bool lazy = false;
-  return LoadImpl(engine, keep, false, position, &lazy, error);
-}
-
-bool StateStore::LoadLazily(runtime::Engine& engine, std::string* position, bool* lazy,
-                            std::string* error) {
-  return LoadImpl(engine, {}, true, position, lazy, error);
+Result<LazyLoad> StateStore::LoadLazily(runtime::Engine& engine) {
+  return LoadImpl(engine, {}, true);
 }
 
 bool StateStore::Find(std::string_view customer, std::string* piece) {
@@ -246,36 +238,35 @@ bool StateStore::TimersAfter(
   return !disk || it->status().ok();
 }
 
-bool StateStore::LoadImpl(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
-                          bool want_lazy, std::string* position, bool* lazy, std::string* error) {
-  position->clear();
-  *lazy = want_lazy;
-  if (empty_) return true;
+Result<LazyLoad> StateStore::LoadImpl(runtime::Engine& engine,
+                                      const std::function<bool(std::string_view)>& keep,
+                                      bool want_lazy) {
+  LazyLoad out;
+  out.lazy = want_lazy;
+  if (empty_) return out;
   runtime::StateRestorer restore(engine);
   if (keep) restore.Only(keep);
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   ro.fill_cache = false;  // one pass over everything: keep the cache for the hot set
-  std::string why;
   auto fail = [&](const std::string& what) {
-    *error = "the state store in " + dir_ + " is damaged: " + what +
-             "; nothing of it was loaded";
-    return false;
+    return CorruptionError("the state store in " + dir_ + " is damaged: " + what +
+                           "; nothing of it was loaded");
   };
   // The layouts first: customers and timers are read through them.
   std::string value;
   if (rocksdb::Status s = db_->Get(ro, Key(kLayouts), &value); !s.ok()) {
     return fail("layouts: " + s.ToString());
   }
-  if (!restore.Layouts(value, &why)) return fail(why);
-  *lazy = want_lazy && restore.LayoutsMatch();
-  if (*lazy) restore.Lazy();
+  if (Status s = restore.Layouts(value); !s.ok()) return fail(s.message());
+  out.lazy = want_lazy && restore.LayoutsMatch();
+  if (out.lazy) restore.Lazy();
   if (rocksdb::Status s = db_->Get(ro, Key(kGlobals), &value); !s.ok()) {
     return fail("engine values: " + s.ToString());
   }
-  if (!restore.Globals(value, &why)) return fail(why);
+  if (Status s = restore.Globals(value); !s.ok()) return fail(s.message());
   if (rocksdb::Status s = db_->Get(ro, Key(kPosition), &value); s.ok()) {
-    *position = value;
+    out.position = value;
     position_ = value;
   } else if (!s.IsNotFound()) {
     return fail("position: " + s.ToString());
@@ -284,14 +275,14 @@ bool StateStore::LoadImpl(runtime::Engine& engine, const std::function<bool(std:
   for (it->Seek(Key(kCustomer)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.empty() || k[0] > kCustomer) break;
-    if (*lazy) continue;  // read (its checksums verified), left in the store
-    if (!restore.Customer(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView(), &why)) {
-      return fail(why);
-    }
+    if (out.lazy) continue;  // read (its checksums verified), left in the store
+    Status s =
+        restore.Customer(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView());
+    if (!s.ok()) return fail(s.message());
   }
   if (!it->status().ok()) return fail(it->status().ToString());
   for (it->Seek(Key(kTimer)); it->Valid() && it->key()[0] == kTimer; it->Next()) {
-    if (!restore.Timer(it->value().ToStringView(), &why)) return fail(why);
+    if (Status s = restore.Timer(it->value().ToStringView()); !s.ok()) return fail(s.message());
   }
   if (!it->status().ok()) return fail(it->status().ToString());
   for (it->Seek(Key(kCancelled)); it->Valid() && it->key()[0] == kCancelled; it->Next()) {
@@ -299,18 +290,17 @@ bool StateStore::LoadImpl(runtime::Engine& engine, const std::function<bool(std:
   }
   if (!it->status().ok()) return fail(it->status().ToString());
   restore.Finish();
-  return true;
+  return out;
 }
 
-bool StateStore::Commit(runtime::Engine& engine, std::string_view position, bool sync,
-                        std::string* error) {
+Status StateStore::Commit(runtime::Engine& engine, std::string_view position, bool sync) {
   runtime::StateChanges changes;
   engine.TakeChanges(changes);
-  return CommitChanges(std::move(changes), position, sync, error);
+  return CommitChanges(std::move(changes), position, sync);
 }
 
-bool StateStore::CommitChanges(runtime::StateChanges&& changes, std::string_view position,
-                               bool sync, std::string* error) {
+Status StateStore::CommitChanges(runtime::StateChanges&& changes, std::string_view position,
+                                 bool sync) {
   unwritten_.Append(std::move(changes));
   // A backlog kept by a failing store: merged as it doubles (amortized O(1) a piece).
   size_t backlog = unwritten_.customers.size() + unwritten_.timers.size();
@@ -322,22 +312,23 @@ bool StateStore::CommitChanges(runtime::StateChanges&& changes, std::string_view
   // change rather than as a write of their own.
   if (unwritten_.empty() && !empty_ && position == position_) {
     last_ = CommitInfo{};
-    return true;
+    return OkStatus();
   }
-  return Write(position, sync, error);
+  return Write(position, sync);
 }
 
-bool StateStore::CommitAll(runtime::Engine& engine, std::string_view position,
-                           std::string* error) {
-  return Commit(engine, position, true, error);
+Status StateStore::CommitAll(runtime::Engine& engine, std::string_view position) {
+  return Commit(engine, position, true);
 }
 
-bool StateStore::Write(std::string_view position, bool sync, std::string* error) {
+Status StateStore::Write(std::string_view position, bool sync) {
   using Op = runtime::StateChanges::TimerOp;
   // A failing store is tried again at most every kRetryInterval: the changes wait
   // in unwritten_ (merged, see StateChanges::Append) rather than each commit paying
   // for a batch of the whole backlog.
-  if (failed_ && !Recover(error)) return false;
+  if (failed_) {
+    if (Status s = Recover(); !s.ok()) return s;
+  }
   const runtime::StateChanges& c = unwritten_;
   rocksdb::WriteBatch batch;
   if (c.rewrite) {
@@ -368,8 +359,7 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
   if (!s.ok()) {
     failed_ = true;
     last_try_ = std::chrono::steady_clock::now();
-    *error = "cannot write the state store in " + dir_ + ": " + Describe(s);
-    return false;
+    return Failed("cannot write the state store in " + dir_, s);
   }
   failed_ = false;
   empty_ = false;
@@ -377,7 +367,7 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
   last_ = CommitInfo{c.customers.size(), c.timers.size(), batch.GetDataSize(), c.rewrite};
   unwritten_.Clear();
   compacted_size_ = 0;
-  return true;
+  return OkStatus();
 }
 
 // After a failed write RocksDB refuses writes until it recovers. Resume() does it when
@@ -385,22 +375,20 @@ bool StateStore::Write(std::string_view position, bool sync, std::string* error)
 // background without end, so then the store is closed and opened again: what was
 // written before is in the log, what was not is still in unwritten_. Tried at most
 // every kRetryInterval.
-bool StateStore::Recover(std::string* error) {
+Status StateStore::Recover() {
   auto now = std::chrono::steady_clock::now();
   if (now - last_try_ < kRetryInterval) {
-    *error = "the state store cannot write yet (its last write failed; tried again shortly)";
-    return false;
+    return IoError("the state store cannot write yet (its last write failed; tried again shortly)");
   }
   last_try_ = now;
   if (db_) {
     rocksdb::Status s = db_->Resume();
-    if (s.ok()) return true;
+    if (s.ok()) return OkStatus();
     // Not while the disk is still full: closing would sync the failed log.
     struct statvfs fs {};
     if (::statvfs(dir_.c_str(), &fs) == 0 &&
         static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kReopenFreeBytes) {
-      *error = "the state store cannot write yet: " + Describe(s);
-      return false;
+      return Failed("the state store cannot write yet", s);
     }
   }
   std::unique_lock<std::shared_mutex> lock(db_mu_);  // no Sync meanwhile
@@ -409,77 +397,60 @@ bool StateStore::Recover(std::string* error) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options_, dir_, &raw);
   if (!s.ok()) {  // still no space (or worse): db_ stays null until a later try opens it
-    *error = "cannot open the state store in " + dir_ + " again: " + Describe(s);
-    return false;
+    return Failed("cannot open the state store in " + dir_ + " again", s);
   }
   db_.reset(raw);
-  return true;
+  return OkStatus();
 }
 
-bool StateStore::Sync(std::string* error) {
+Status StateStore::Sync() {
   std::shared_lock<std::shared_mutex> lock(db_mu_);
   if (failed_ || !db_) {  // RocksDB must not be asked to sync a log it failed to append to
-    *error = "the state store's last write failed: nothing to sync";
-    return false;
+    return IoError("the state store's last write failed: nothing to sync");
   }
   rocksdb::Status s = db_->SyncWAL();
-  if (!s.ok()) {
-    failed_ = true;  // the next commit recovers first
-    *error = "cannot sync the state store: " + Describe(s);
-  }
-  return s.ok();
+  if (s.ok()) return OkStatus();
+  failed_ = true;  // the next commit recovers first
+  return Failed("cannot sync the state store", s);
 }
 
-bool StateStore::Flush(std::string* error) {
-  if (failed_ || !db_) {
-    *error = "the state store's last write failed: not flushed";
-    return false;
-  }
+Status StateStore::Flush() {
+  if (failed_ || !db_) return IoError("the state store's last write failed: not flushed");
   rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
-  if (!s.ok()) *error = "cannot flush the state store: " + Describe(s);
-  return s.ok();
+  return s.ok() ? OkStatus() : Failed("cannot flush the state store", s);
 }
 
-bool StateStore::Backup(const std::string& to, std::string* error) {
-  if (!db_) {
-    *error = "the state store is not open (a failed write)";
-    return false;
-  }
+Status StateStore::Backup(const std::string& to) {
+  if (!db_) return IoError("the state store is not open (a failed write)");
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   if (s.ok()) s = checkpoint->CreateCheckpoint(to);
-  if (!s.ok()) *error = "cannot back the state store up into " + to + ": " + Describe(s);
-  return s.ok();
+  return s.ok() ? OkStatus() : Failed("cannot back the state store up into " + to, s);
 }
 
-bool StateStore::Compact(std::string* error) {
-  if (!db_) {
-    *error = "the state store is not open (a failed write)";
-    return false;
-  }
+Status StateStore::Compact() {
+  if (!db_) return IoError("the state store is not open (a failed write)");
   rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
-  if (!s.ok()) *error = "cannot compact the state store: " + Describe(s);
-  return s.ok();
+  return s.ok() ? OkStatus() : Failed("cannot compact the state store", s);
 }
 
-bool StateStore::Count(StoreCounts* out, std::string* error) const {
-  *out = StoreCounts{};
+Result<StoreCounts> StateStore::Count() const {
+  StoreCounts out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(Key(kCustomer)); it->Valid() && it->key()[0] == kCustomer; it->Next()) {
-    ++out->customers;
+    ++out.customers;
   }
-  for (it->Seek(Key(kTimer)); it->Valid() && it->key()[0] == kTimer; it->Next()) ++out->timers;
+  for (it->Seek(Key(kTimer)); it->Valid() && it->key()[0] == kTimer; it->Next()) ++out.timers;
   if (!it->status().ok()) {
-    *error = "the state store in " + dir_ + " is damaged: " + it->status().ToString();
-    return false;
+    return CorruptionError("the state store in " + dir_ +
+                           " is damaged: " + it->status().ToString());
   }
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key(kPosition), &out->position);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key(kPosition), &out.position);
   if (!s.ok() && !s.IsNotFound()) {
-    *error = "the state store in " + dir_ + " is damaged: " + s.ToString();
-    return false;
+    return CorruptionError("the state store in " + dir_ + " is damaged: " + s.ToString());
   }
-  return true;
+  return out;
 }
 
 uint64_t StateStore::disk_bytes() const {

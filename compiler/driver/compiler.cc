@@ -35,6 +35,11 @@ std::string Compilation::FormatDiagnostics(DiagnosticFormat format) const {
   }
 }
 
+Status Compilation::status() const {
+  if (ok_) return OkStatus();
+  return InvalidArgumentError(FormatText(sources_, diagnostics_));
+}
+
 std::string Compilation::PrintAst() const {
   return ast_ ? ast::PrintAst(*ast_, sources_) : "";
 }
@@ -71,9 +76,8 @@ class CompilationBuilder {
   void ReadLedger(const std::string& name, const std::string& approvals_json) {
     if (approvals_json.empty()) return;
     ApprovalLedger one;
-    std::string error;
-    if (!one.Parse(approvals_json, error)) {
-      sink_.Error(ErrorCode::kApprovals, {}, "approvals ledger '" + name + "': " + error);
+    if (Status s = one.Parse(approvals_json); !s.ok()) {
+      sink_.Error(ErrorCode::kApprovals, {}, "approvals ledger '" + name + "': " + s.message());
       return;
     }
     for (const ApprovalRecord& r : one.records()) ledger_.Add(r);

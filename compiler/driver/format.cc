@@ -44,15 +44,11 @@ bool SameComments(const std::vector<ast::Comment>& a, const std::vector<ast::Com
 
 }  // namespace
 
-FormatResult FormatSource(const std::string& path, const std::string& text) {
-  FormatResult out;
+Result<std::string> FormatSource(const std::string& path, const std::string& text) {
   SourceManager sm;
   DiagnosticSink sink;
   Parsed before = Parse(sm, path, text, sink);
-  if (!before.module) {
-    out.diagnostics = FormatText(sm, sink.diagnostics());
-    return out;
-  }
+  if (!before.module) return InvalidArgumentError(FormatText(sm, sink.diagnostics()));
   std::string formatted = ast::FormatProgram(*before.module, before.comments, text);
 
   // The formatted text must say the same thing with the same comments.
@@ -60,14 +56,11 @@ FormatResult FormatSource(const std::string& path, const std::string& text) {
   Parsed after = Parse(sm, path, formatted, again);
   if (!after.module || ast::FormatProgram(*after.module) != ast::FormatProgram(*before.module) ||
       !SameComments(after.comments, before.comments)) {
-    out.diagnostics = path +
-                      ": error: the formatter would change this file's meaning or comments "
-                      "(a bug in juncture fmt); the file is left as it is\n";
-    return out;
+    return InternalError(path +
+                         ": error: the formatter would change this file's meaning or comments "
+                         "(a bug in juncture fmt); the file is left as it is\n");
   }
-  out.ok = true;
-  out.text = std::move(formatted);
-  return out;
+  return formatted;
 }
 
 }  // namespace juncture::compiler

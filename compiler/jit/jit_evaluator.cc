@@ -34,7 +34,7 @@ constexpr int kMaxOptLevel = 3;
 
 // One JIT per opt level, shared by the programs alive at a time (each holds a
 // reference); a new one is made when the last program using it is gone.
-std::shared_ptr<Jit> SharedJit(int opt_level, std::string* error) {
+Result<std::shared_ptr<Jit>> SharedJit(int opt_level) {
   static std::mutex mu;
   static std::array<std::weak_ptr<Jit>, kMaxOptLevel + 1> jits;
   std::lock_guard<std::mutex> lock(mu);
@@ -42,8 +42,7 @@ std::shared_ptr<Jit> SharedJit(int opt_level, std::string* error) {
   if (jit) return jit;
   auto created = Jit::Create(opt_level);
   if (!created) {
-    *error = "cannot create the JIT: " + llvm::toString(created.takeError());
-    return nullptr;
+    return InternalError("cannot create the JIT: " + llvm::toString(created.takeError()));
   }
   jit = std::shared_ptr<Jit>(std::move(*created));
   jits[opt_level] = jit;
@@ -73,45 +72,33 @@ JnValue JitEvaluator::Eval(runtime::ExprId id, JnContext& ctx) const {
   return out;
 }
 
-bool JitAvailable(int opt_level, std::string* error) {
-  std::string why;
-  bool ok = SharedJit(std::clamp(opt_level, 0, kMaxOptLevel), &why) != nullptr;
-  if (!ok && error) *error = why;
-  return ok;
+Status JitAvailable(int opt_level) {
+  return SharedJit(std::clamp(opt_level, 0, kMaxOptLevel)).status();
 }
 
 namespace {
 
-// MakeJitProgram's work; failures return "" with *error set.
-runtime::CompiledProgram Build(const Compilation& c, int opt_level, std::string* error) {
-  if (!c.ok() || c.ir() == nullptr) {
-    *error = "the compilation has errors";
-    return {};
-  }
+// MakeJitProgram's work.
+Result<runtime::CompiledProgram> Build(const Compilation& c, int opt_level) {
+  if (!c.ok() || c.ir() == nullptr) return FailedPreconditionError("the compilation has errors");
   SpecAndExprs built = BuildSpec(*c.ir());
-  std::shared_ptr<Jit> jit = SharedJit(std::clamp(opt_level, 0, kMaxOptLevel), error);
-  if (!jit) return {};
+  Result<std::shared_ptr<Jit>> shared = SharedJit(std::clamp(opt_level, 0, kMaxOptLevel));
+  if (!shared.ok()) return shared.status();
+  std::shared_ptr<Jit> jit = *std::move(shared);
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = codegen::BuildModule(*c.ir(), built.exprs, *context, jit->data_layout(),
                                      jit->triple(), "juncture_program");
-  if (!module) {
-    *error = llvm::toString(module.takeError());
-    return {};
-  }
+  if (!module) return InternalError("jit: " + llvm::toString(module.takeError()));
   auto tracker = jit->AddModule(llvm::orc::ThreadSafeModule(std::move(*module), std::move(context)));
-  if (!tracker) {
-    *error = "jit: " + llvm::toString(tracker.takeError());
-    return {};
-  }
+  if (!tracker) return InternalError("jit: " + llvm::toString(tracker.takeError()));
   auto code = std::make_unique<LoadedCode>(jit, *tracker);
   std::vector<std::string> names;
   for (size_t id = 0; id < built.exprs.size(); ++id) names.push_back(codegen::ExprFunctionName(id));
   std::vector<JitEvaluator::Entry> fns;
   if (!names.empty()) {
     auto addresses = jit->LookupAll(*tracker, names);
-    if (!addresses) {
-      *error = "jit: " + llvm::toString(addresses.takeError());
-      return {};  // `code` removes the module
+    if (!addresses) {  // `code` removes the module
+      return InternalError("jit: " + llvm::toString(addresses.takeError()));
     }
     for (size_t id = 0; id < addresses->size(); ++id) {
       llvm::orc::ExecutorAddr a = (*addresses)[id];
@@ -133,17 +120,12 @@ runtime::CompiledProgram Build(const Compilation& c, int opt_level, std::string*
 }  // namespace
 }  // namespace jit
 
-runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error, int opt_level) {
-  std::string why;
-  runtime::CompiledProgram out;
+Result<runtime::CompiledProgram> MakeJitProgram(const Compilation& c, int opt_level) {
   try {
-    out = jit::Build(c, opt_level, &why);
+    return jit::Build(c, opt_level);
   } catch (const std::exception& e) {
-    why = std::string("jit: ") + e.what();
-    out = {};
+    return InternalError(std::string("jit: ") + e.what());
   }
-  if (!out.evaluator && error) *error = why.empty() ? "jit: unknown failure" : why;
-  return out;
 }
 
 namespace {
@@ -179,11 +161,10 @@ std::thread StageProgram(runtime::Engine& engine, std::shared_ptr<const Compilat
     std::vector<int> tiers{0};
     if (opt_level > 0) tiers.push_back(opt_level);
     for (int level : tiers) {
-      std::string error;
-      runtime::CompiledProgram native = MakeJitProgram(*c, &error, level);
-      if (!native.evaluator) return;  // the interpreted form (or the last tier) stays
-      if (SameSpec(*native.spec, *spec)) native.spec = spec;
-      engine.StageReload(std::move(native));
+      Result<runtime::CompiledProgram> native = MakeJitProgram(*c, level);
+      if (!native.ok()) return;  // the interpreted form (or the last tier) stays
+      if (SameSpec(*native->spec, *spec)) native->spec = spec;
+      engine.StageReload(*std::move(native));
     }
   });
 }

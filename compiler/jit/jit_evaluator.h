@@ -15,6 +15,7 @@
 
 #include "juncture/abi/abi.h"
 #include "juncture/runtime/program.h"
+#include "juncture/status.h"
 
 namespace juncture::compiler::jit {
 
@@ -50,8 +51,8 @@ class JitEvaluator : public runtime::Evaluator {
   std::vector<ExprFn> values_;  // nullptr for predicates (tests_ has them)
 };
 
-// True if a JIT for this host can be created (at `opt_level`); else false with the
-// reason in *error. Tests use it to skip.
-bool JitAvailable(int opt_level, std::string* error);
+// Ok if a JIT for this host can be created (at `opt_level`); else why not. Tests use
+// it to skip.
+Status JitAvailable(int opt_level);
 
 }  // namespace juncture::compiler::jit

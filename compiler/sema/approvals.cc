@@ -11,13 +11,12 @@
 
 namespace juncture::compiler {
 
-bool ApprovalLedger::Parse(const std::string& json_text, std::string& error) {
+Status ApprovalLedger::Parse(const std::string& json_text) {
   records_.clear();
   nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("approvals") ||
       !doc["approvals"].is_array()) {
-    error = "expected a JSON object {\"approvals\": [...]}";
-    return false;
+    return InvalidArgumentError("expected a JSON object {\"approvals\": [...]}");
   }
   for (const auto& item : doc["approvals"]) {
     auto text = [&](const char* key) -> std::string {
@@ -26,12 +25,11 @@ bool ApprovalLedger::Parse(const std::string& json_text, std::string& error) {
     };
     if (!item.is_object() || text("journey").empty() || text("hash").empty() ||
         text("role").empty()) {
-      error = "every approval needs string fields journey, hash and role";
-      return false;
+      return InvalidArgumentError("every approval needs string fields journey, hash and role");
     }
     records_.push_back({text("journey"), text("hash"), text("role"), text("by"), text("at")});
   }
-  return true;
+  return OkStatus();
 }
 
 std::string ApprovalLedger::ToJson() const {

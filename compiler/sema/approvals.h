@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ast/ast.h"
+#include "juncture/status.h"
 
 namespace juncture::compiler {
 
@@ -24,8 +25,8 @@ struct ApprovalRecord {
 
 class ApprovalLedger {
  public:
-  // Parses ledger JSON. On malformed input returns false and sets `error`.
-  bool Parse(const std::string& json_text, std::string& error);
+  // Parses ledger JSON; an invalid-argument error on malformed input.
+  Status Parse(const std::string& json_text);
   // Serialises the ledger (stable order: as recorded).
   std::string ToJson() const;
 

@@ -61,15 +61,17 @@ int main(int argc, char** argv) {
     std::cerr << compilation->FormatDiagnostics(compiler::DiagnosticFormat::kText);
     return 1;
   }
-  std::string error;
-  runtime::CompiledProgram program = jit ? compiler::MakeJitProgram(*compilation, &error)
-                                         : compiler::MakeInterpretedProgram(*compilation);
-  if (!program.evaluator) {
-    std::cerr << "the JIT could not compile the program: " << error << "\n";
+  // Failures are a juncture::Status: a code and a one-line message.
+  juncture::Result<runtime::CompiledProgram> program =
+      jit ? compiler::MakeJitProgram(*compilation)
+          : juncture::Result<runtime::CompiledProgram>(
+                compiler::MakeInterpretedProgram(*compilation));
+  if (!program.ok()) {
+    std::cerr << "the JIT could not compile the program: " << program.status().ToString() << "\n";
     return 1;
   }
 
-  runtime::Engine engine(std::move(program));
+  runtime::Engine engine(*std::move(program));
   PrintingSink sink;
   for (const char* message : kMessages) engine.Process(message, sink);
   // Nothing more comes in: run the clock on a day so that every wait ends.

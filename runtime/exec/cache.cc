@@ -14,9 +14,7 @@ void Engine::UseSource(CustomerSource* source, size_t timers_in_memory) {
   Impl& e = *impl_;
   e.source_ = source;
   e.timer_window_ = timers_in_memory;
-  e.source_pieces_ = std::make_unique<snapshot::PieceLoader>(*e.spec_);
-  std::string error;
-  e.source_pieces_->Layouts(snapshot::EncodeLayoutsPiece(*e.spec_), error);
+  e.source_pieces_ = snapshot::PieceLoader::ForOwnLayouts(*e.spec_);
 }
 
 Engine::Impl::CustomerEntry* Engine::Impl::Resident(const std::string& id) {
@@ -29,8 +27,7 @@ Engine::Impl::CustomerEntry* Engine::Impl::Resident(const std::string& id) {
   std::string piece;
   if (!source_->Find(id, &piece)) return nullptr;
   CustomerState c;
-  std::string error;
-  if (!source_pieces_->Customer(id, piece, c, error)) {
+  if (!source_pieces_->Customer(id, piece, c).ok()) {
     // The store checked its checksums at start: only a piece this version cannot
     // read gets here. The customer starts afresh rather than stop the engine.
     ++stats_.customers_unreadable;
@@ -51,8 +48,7 @@ void Engine::Impl::LoadEvicted() {
     std::string key(id);
     if (customers_.count(key) > 0) return;
     CustomerState c;
-    std::string error;
-    if (!source_pieces_->Customer(key, piece, c, error)) {
+    if (!source_pieces_->Customer(key, piece, c).ok()) {
       ++stats_.customers_unreadable;
       return;
     }

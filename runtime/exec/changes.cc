@@ -134,13 +134,13 @@ StateRestorer::StateRestorer(Engine& engine)
     : engine_(engine), impl_(std::make_unique<Impl>(*engine.impl_)) {}
 StateRestorer::~StateRestorer() = default;
 
-bool StateRestorer::Layouts(std::string_view cbor, std::string* error) {
+Status StateRestorer::Layouts(std::string_view cbor) {
   impl_->layouts = std::string(cbor);
-  return impl_->pieces.Layouts(cbor, *error);
+  return impl_->pieces.Layouts(cbor);
 }
 
-bool StateRestorer::Globals(std::string_view cbor, std::string* error) {
-  return impl_->pieces.Globals(cbor, impl_->now_us, impl_->next_seq, impl_->stats, *error);
+Status StateRestorer::Globals(std::string_view cbor) {
+  return impl_->pieces.Globals(cbor, impl_->now_us, impl_->next_seq, impl_->stats);
 }
 
 void StateRestorer::Only(std::function<bool(std::string_view customer)> keep) {
@@ -156,26 +156,23 @@ void StateRestorer::Lazy() {
   impl_->window = engine_.impl_->timer_window_;
 }
 
-bool StateRestorer::Customer(std::string_view id, std::string_view cbor, std::string* error) {
-  if (impl_->keep && !impl_->keep(id)) return true;  // another shard's
+Status StateRestorer::Customer(std::string_view id, std::string_view cbor) {
+  if (impl_->keep && !impl_->keep(id)) return OkStatus();  // another shard's
   CustomerState c;
   std::string key(id);
-  if (!impl_->pieces.Customer(key, cbor, c, *error)) return false;
+  if (Status s = impl_->pieces.Customer(key, cbor, c); !s.ok()) return s;
   impl_->customers.insert_or_assign(std::move(key), std::move(c));
-  return true;
+  return OkStatus();
 }
 
-bool StateRestorer::Timer(std::string_view cbor, std::string* error) {
+Status StateRestorer::Timer(std::string_view cbor) {
   Impl& r = *impl_;
   std::optional<runtime::Timer> t;
-  if (!r.pieces.TimerPiece(cbor, t, *error)) return false;
-  if (!t) return true;
+  if (Status s = r.pieces.TimerPiece(cbor, t); !s.ok()) return s;
+  if (!t) return OkStatus();
   if (r.window != 0) {
     const Engine::Impl::TimerKey key{t->due_us, t->seq};
-    if (key <= r.last) {
-      *error = "the timers are not given in firing order";
-      return false;
-    }
+    if (key <= r.last) return InvalidArgumentError("the timers are not given in firing order");
     r.last = key;
     if (r.timers.size() >= r.window) {  // left in the store, read back when due
       ++r.far;
@@ -184,11 +181,11 @@ bool StateRestorer::Timer(std::string_view cbor, std::string* error) {
       } else {
         ++r.far_waiting;
       }
-      return true;
+      return OkStatus();
     }
   }
   r.timers.push_back(std::move(*t));
-  return true;
+  return OkStatus();
 }
 
 void StateRestorer::Cancelled(uint64_t seq) { impl_->cancelled.push_back(seq); }

@@ -140,24 +140,18 @@ const char* ToString(Reason reason) {
   return i < std::size(kReasons) ? kReasons[i] : "unknown";
 }
 
-bool ParseOutcome(std::string_view text, Outcome* out) {
+std::optional<Outcome> ParseOutcome(std::string_view text) {
   for (size_t i = 0; i < std::size(kOutcomes); ++i) {
-    if (text == kOutcomes[i]) {
-      *out = static_cast<Outcome>(i);
-      return true;
-    }
+    if (text == kOutcomes[i]) return static_cast<Outcome>(i);
   }
-  return false;
+  return std::nullopt;
 }
 
-bool ParseReason(std::string_view text, Reason* out) {
+std::optional<Reason> ParseReason(std::string_view text) {
   for (size_t i = 0; i < std::size(kReasons); ++i) {
-    if (text == kReasons[i]) {
-      *out = static_cast<Reason>(i);
-      return true;
-    }
+    if (text == kReasons[i]) return static_cast<Reason>(i);
   }
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace juncture::runtime

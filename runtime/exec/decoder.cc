@@ -674,25 +674,23 @@ bool ParseDuration(std::string_view text, int64_t& micros) {
   return ParseDurationText(text, micros) == DurationParse::kOk;
 }
 
-bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
-                   std::string& error) {
+Status DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out) {
   out = Message{};
-  error.clear();
-  bool ok;
+  std::string error;
+  Status status;
   try {
-    ok = Decode(spec, json, out, error);
+    if (!Decode(spec, json, out, error)) status = InvalidArgumentError(std::move(error));
   } catch (const std::exception& e) {  // std::bad_alloc: nothing else throws here
-    error = std::string("internal error while decoding: ") + e.what();
-    ok = false;
+    status = InternalError(std::string("internal error while decoding: ") + e.what());
   }
-  if (!ok) {  // nothing of it, but whose it was, its id and its time if they could be read
+  if (!status.ok()) {  // nothing of it, but whose it was, its id and its time if read
     Message refused;
     refused.customer = std::move(out.customer);
     refused.message_id = std::move(out.message_id);
     refused.time_us = out.time_us;
     out = std::move(refused);
   }
-  return ok;
+  return status;
 }
 
 }  // namespace juncture::runtime

@@ -76,8 +76,9 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
     }
     sink.OnDeadLetter(json, reason);
   };
-  std::string error;
-  if (!DecodeMessage(*spec_, json, m, error)) return dead_letter(error);
+  if (Status decoded = DecodeMessage(*spec_, json, m); !decoded.ok()) {
+    return dead_letter(decoded.message());
+  }
   // The decision time (the record keeps its timestamp, the signal of its sends): on
   // an outside clock, that clock; in virtual time, when the pipeline received the
   // message (`receivedAt`) if it says, else its timestamp. Never before the previous
@@ -90,7 +91,9 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   }
   // A message refused by a bound (too far ahead, too long a customer id) is refused
   // before time moves, like one that does not decode.
-  if (!(error = RefuseEarly(m, clock_us.has_value())).empty()) return dead_letter(error);
+  if (Status refused = RefuseEarly(m, clock_us.has_value()); !refused.ok()) {
+    return dead_letter(refused.message());
+  }
   m.time_us = std::max(m.time_us, now_us_);
   AdvanceTo(m.time_us, sink);
   tracing_ = Traces(m.customer);
@@ -125,7 +128,7 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
   if (tracing_) TraceMessage(m);
   // Counted after the timers due by now have fired: releases and waits that ended
   // before this message no longer count against it. (Only a track can add timers.)
-  if (std::string why = RefuseTimers(c); !why.empty()) return dead_letter(why);
+  if (Status refused = RefuseTimers(c); !refused.ok()) return dead_letter(refused.message());
   RememberMessage(id_hash, m.time_us, c);
   Batch& batch = NewBatch();
   HandleTrack(m, c, batch);

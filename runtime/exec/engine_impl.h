@@ -385,11 +385,11 @@ class Engine::Impl {
   void FireTimer(const Timer& t, DecisionSink& sink);
   void Emit(Batch& batch, DecisionSink& sink);
 
-  // limits.cc (EngineLimits): the reason a decoded message is refused before anything
-  // happens ("" if it is not); `clock` is whether the caller gave an outside clock.
-  std::string RefuseEarly(const Message& m, bool clock);
-  // The reason a track is refused because its customer is at the timer bound ("" if not).
-  std::string RefuseTimers(const CustomerState& c);
+  // limits.cc (EngineLimits): why a decoded message is refused before anything happens
+  // (ok if it is not); `clock` is whether the caller gave an outside clock.
+  Status RefuseEarly(const Message& m, bool clock);
+  // Why a track is refused because its customer is at the timer bound (ok if not).
+  Status RefuseTimers(const CustomerState& c);
   // dedup.cc: whether the customer already took a message of this id within the
   // window (counted, traced; the ids that left the window are forgotten); `hash` is
   // set to its id's hash for RememberMessage, once the message is taken.
@@ -427,12 +427,19 @@ class Engine::Impl {
   // guardrails.cc
   void Send(uint32_t j, const StepSpec& step, const std::string& customer,
             CustomerState& c, const Instance& inst, int64_t at, Batch& batch);
-  // Consent, cap and quiet for a send on `channel` at `at`: "" if it may go now,
-  // otherwise the suppression reason, or "defer" with `until` set.
-  std::string Guardrails(uint32_t channel, const std::string& customer, CustomerState& c,
-                         int64_t at, int64_t& until);
+  // What the guardrails say of a send: it goes now (the default), it is suppressed
+  // (`suppressed` says why), or it waits out quiet hours (`defer`, until a time).
+  struct Verdict {
+    Reason suppressed = Reason::kNone;
+    bool defer = false;
+    bool goes() const { return suppressed == Reason::kNone && !defer; }
+  };
+  static constexpr Verdict Suppress(Reason why) { return Verdict{why, false}; }
+  // Consent, cap and quiet for a send on `channel` at `at` (`until` set on a defer).
+  Verdict Guardrails(uint32_t channel, const std::string& customer, CustomerState& c, int64_t at,
+                     int64_t& until);
   bool Consent(uint32_t channel, const std::string& customer, CustomerState& c, int64_t at);
-  std::string CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at, int64_t& until);
+  Verdict CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at, int64_t& until);
   void Release(const Timer& t, DecisionSink& sink);
   void TakeBack(Batch& batch, size_t index, CustomerState& c);
   // Counts a send on `channel` at `at` against its cap (if it has one).
@@ -483,7 +490,7 @@ class Engine::Impl {
   void TraceArbitration(uint32_t channel, int64_t holder, uint32_t j, int64_t at);
   // `sent`: the channel's sends still in the cap's period (null: none yet).
   void TraceCap(uint32_t channel, const CompactVector<int64_t>* sent, int64_t at, bool capped);
-  void TraceQuiet(uint32_t channel, std::string_view tz, int minute, const std::string& verdict,
+  void TraceQuiet(uint32_t channel, std::string_view tz, int minute, const Verdict& verdict,
                   int64_t until, int64_t at);
   void TraceDecision(const Decision& d);
   int trace_depth_ = 2;  // the depth of the steps Run takes (1 after a timer)

@@ -25,14 +25,14 @@ bool Engine::Impl::Consent(uint32_t channel, const std::string& customer, Custom
   return given;
 }
 
-std::string Engine::Impl::Guardrails(uint32_t channel, const std::string& customer,
-                                     CustomerState& c, int64_t at, int64_t& until) {
-  if (!Consent(channel, customer, c, at)) return "consent";
+Engine::Impl::Verdict Engine::Impl::Guardrails(uint32_t channel, const std::string& customer,
+                                               CustomerState& c, int64_t at, int64_t& until) {
+  if (!Consent(channel, customer, c, at)) return Suppress(Reason::kConsent);
   return CapAndQuiet(channel, c, at, until);
 }
 
-std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at,
-                                      int64_t& until) {
+Engine::Impl::Verdict Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_t at,
+                                                int64_t& until) {
   const ChannelSpec& ch = spec_->channels[channel];
   if (ch.has_cap && channel < c.sent_at.size()) {
     CompactVector<int64_t>& sent = c.sent_at[channel];
@@ -41,7 +41,7 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
                sent.end());
     const bool capped = static_cast<int64_t>(sent.size()) >= ch.cap_count;
     if (tracing_) TraceCap(channel, &sent, at, capped);
-    if (capped) return "cap";
+    if (capped) return Suppress(Reason::kCap);
   } else if (ch.has_cap && tracing_) {
     TraceCap(channel, nullptr, at, false);
   }
@@ -55,12 +55,16 @@ std::string Engine::Impl::CapAndQuiet(uint32_t channel, CustomerState& c, int64_
     int minute = local.hour * 60 + local.minute;
     int start = ch.quiet_start_minute, end = ch.quiet_end_minute;
     bool quiet = start < end ? (minute >= start && minute < end) : (minute >= start || minute < end);
-    std::string verdict = !quiet ? "" : ch.quiet_drop ? "quiet" : "defer";
-    if (verdict == "defer") until = stdlib::NextLocalTime(at, tz, end);
+    Verdict verdict;
+    if (quiet && ch.quiet_drop) verdict = Suppress(Reason::kQuiet);
+    if (quiet && !ch.quiet_drop) {
+      verdict.defer = true;
+      until = stdlib::NextLocalTime(at, tz, end);
+    }
     if (tracing_) TraceQuiet(channel, tz, minute, verdict, until, at);
-    if (!verdict.empty()) return verdict;
+    return verdict;
   }
-  return "";
+  return Verdict{};
 }
 
 void Engine::Impl::Send(uint32_t j, const StepSpec& step,
@@ -101,9 +105,9 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   }
   stats_.div_by_zero += ctx.div_by_zero;
 
-  auto suppress = [&](std::string_view reason) {
+  auto suppress = [&](Reason why) {
     d.outcome = Outcome::kSuppressed;
-    ParseReason(reason, &d.reason);  // the guardrails' verdicts are the wire names
+    d.reason = why;
   };
   // A held-out instance records what it would have sent: no guardrail, no cap.
   if (inst.held_out) {
@@ -115,18 +119,18 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   const int64_t late_after =
       journey.deadline_us > 0 ? inst.signal_us + journey.deadline_us : kNoDeadline;
   if (tracing_ && journey.deadline_us > 0) TraceDeadline(journey, inst.signal_us, at);
-  if (at > late_after) return suppress("late");
+  if (at > late_after) return suppress(Reason::kLate);
   if (!journey.approved) {
     if (tracing_) TraceApproval(journey, at);
-    return suppress("unapproved");
+    return suppress(Reason::kUnapproved);
   }
   for (const GuardSpec& g : step.guards) {
     double v = Number(values[g.param]);
     const bool over = g.upper ? v > g.bound : v < g.bound;
     if (tracing_) TraceLimit(step, g, values[g.param], over, at);
-    if (over) return suppress("limit");
+    if (over) return suppress(Reason::kLimit);
   }
-  if (!Consent(step.channel, customer, c, at)) return suppress("consent");
+  if (!Consent(step.channel, customer, c, at)) return suppress(Reason::kConsent);
   // Arbitration: one journey per channel per message; journeys are indexed in
   // arbitration order, so a lower index wins and may take over an earlier claim
   // (taking back its cap slot or deferral) before the cap is checked.
@@ -138,7 +142,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
                      claim == batch.claims.end() ? int64_t{-1} : int64_t{claim->journey}, j, at);
   }
   if (claim != batch.claims.end() && !held) {
-    if (claim->journey < j) return suppress("arbitration");
+    if (claim->journey < j) return suppress(Reason::kArbitration);
     for (const auto& [channel, earlier] : batch.claimed_sends) {
       if (channel == step.channel) TakeBack(batch, earlier, c);
     }
@@ -148,12 +152,11 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     batch.claimed_sends.erase(gone, batch.claimed_sends.end());
   }
   int64_t until = 0;
-  std::string verdict = CapAndQuiet(step.channel, c, at, until);
-  if (verdict == "cap") return suppress("cap");
-  if (verdict == "quiet") return suppress("quiet");
+  const Verdict verdict = CapAndQuiet(step.channel, c, at, until);
+  if (verdict.suppressed != Reason::kNone) return suppress(verdict.suppressed);
   if (!held) batch.claims.push_back({step.channel, j});
   batch.claimed_sends.emplace_back(step.channel, index);
-  if (verdict == "defer") {
+  if (verdict.defer) {
     d.outcome = Outcome::kDeferred;
     d.until_us = until;
     Timer t;
@@ -223,11 +226,11 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
                                (t.due_us > send.late_after_us ? " -> suppressed late" : ": in time"));
     }
   }
-  std::string verdict = t.due_us > send.late_after_us
-                            ? "late"
-                            : Guardrails(send.channel, t.customer, c, t.due_us, until);
+  const Verdict verdict = t.due_us > send.late_after_us
+                              ? Suppress(Reason::kLate)
+                              : Guardrails(send.channel, t.customer, c, t.due_us, until);
   trace_depth_ = 2;
-  if (verdict == "defer") {  // still pending: its count stays
+  if (verdict.defer) {  // still pending: its count stays
     Timer again = t;
     again.due_us = until;
     again.seq = next_seq_++;
@@ -241,12 +244,12 @@ void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
   d.id += ":release";
   d.at_us = t.due_us;
   d.until_us = 0;
-  if (verdict.empty()) {
+  if (verdict.goes()) {
     d.outcome = Outcome::kSent;
     RecordSend(c, send.channel, t.due_us);
   } else {
     d.outcome = Outcome::kSuppressed;
-    ParseReason(verdict, &d.reason);  // the guardrails' verdicts are the wire names
+    d.reason = verdict.suppressed;
   }
   Emit(batch, sink);
 }

@@ -13,35 +13,38 @@ constexpr uint64_t kCompactSlack = 1024;
 
 }  // namespace
 
-std::string Engine::Impl::RefuseEarly(const Message& m, bool clock) {
+Status Engine::Impl::RefuseEarly(const Message& m, bool clock) {
   const uint64_t id_bytes = m.customer.size();
   if (limits_.max_customer_id_bytes != 0 && id_bytes > limits_.max_customer_id_bytes) {
     ++stats_.rejected_customer_id;
-    return std::string(m.customer_is_anonymous ? "anonymousId" : "userId") + " is " +
-           std::to_string(id_bytes) + " bytes, more than " +
-           std::to_string(limits_.max_customer_id_bytes) + " (--max-customer-id-bytes)";
+    return InvalidArgumentError(std::string(m.customer_is_anonymous ? "anonymousId" : "userId") +
+                                " is " + std::to_string(id_bytes) + " bytes, more than " +
+                                std::to_string(limits_.max_customer_id_bytes) +
+                                " (--max-customer-id-bytes)");
   }
   // On an outside clock the message's own time decides nothing (serve decides at
   // receipt); before the first message there is no time to be ahead of.
-  if (clock || limits_.max_skew_us <= 0 || now_us_ == 0 || m.time_us <= now_us_) return "";
+  if (clock || limits_.max_skew_us <= 0 || now_us_ == 0 || m.time_us <= now_us_) {
+    return OkStatus();
+  }
   // m.time_us > now_us_: the difference is exact in unsigned arithmetic.
   uint64_t ahead = static_cast<uint64_t>(m.time_us) - static_cast<uint64_t>(now_us_);
-  if (ahead <= static_cast<uint64_t>(limits_.max_skew_us)) return "";
+  if (ahead <= static_cast<uint64_t>(limits_.max_skew_us)) return OkStatus();
   ++stats_.rejected_skew;
-  return std::string(m.has_received && !clock ? "receivedAt " : "timestamp ") +
-         FormatTimestamp(m.time_us) + " is more than " +
-         FormatDuration(limits_.max_skew_us) + " ahead of the engine's time " +
-         FormatTimestamp(now_us_) + " (--max-skew)";
+  return InvalidArgumentError(std::string(m.has_received && !clock ? "receivedAt " : "timestamp ") +
+                              FormatTimestamp(m.time_us) + " is more than " +
+                              FormatDuration(limits_.max_skew_us) + " ahead of the engine's time " +
+                              FormatTimestamp(now_us_) + " (--max-skew)");
 }
 
-std::string Engine::Impl::RefuseTimers(const CustomerState& c) {
+Status Engine::Impl::RefuseTimers(const CustomerState& c) {
   const uint64_t pending = c.instances.size() + c.deferred;
   const uint64_t max = limits_.max_timers_per_customer;
-  if (max == 0 || pending < max) return "";
+  if (max == 0 || pending < max) return OkStatus();
   ++stats_.rejected_timer_limit;
-  return "the customer has " + std::to_string(pending) +
-         " pending waits and deferred sends, the limit is " + std::to_string(max) +
-         " (--max-timers-per-customer)";
+  return FailedPreconditionError("the customer has " + std::to_string(pending) +
+                                 " pending waits and deferred sends, the limit is " +
+                                 std::to_string(max) + " (--max-timers-per-customer)");
 }
 
 void Engine::Impl::KeepUnknownTraits(const Message& m, CustomerState& c) {

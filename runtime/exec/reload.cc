@@ -76,9 +76,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   Recount();  // instances ended and deferred sends of removed channels were dropped
   MarkRewrite();  // every record may have been re-laid out
   if (source_ != nullptr) {  // the store's pieces will be under the new layouts
-    source_pieces_ = std::make_unique<snapshot::PieceLoader>(*spec_);
-    std::string error;
-    source_pieces_->Layouts(snapshot::EncodeLayoutsPiece(*spec_), error);
+    source_pieces_ = snapshot::PieceLoader::ForOwnLayouts(*spec_);
   }
   ++stats_.reloads;
   Emit(ended, sink);

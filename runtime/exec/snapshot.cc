@@ -570,12 +570,10 @@ std::string Engine::SaveSnapshot(std::string_view position) const {
   return snapshot::Encode(*impl_->spec_, view);
 }
 
-bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::string* error) {
+Result<std::string> Engine::LoadSnapshot(std::string_view bytes) {
   snapshot::State state;
-  std::string message;
-  if (!snapshot::Decode(bytes, StateMap(*impl_->spec_), state, message)) {
-    if (error != nullptr) *error = std::move(message);
-    return false;
+  if (Status decoded = snapshot::Decode(bytes, StateMap(*impl_->spec_), state); !decoded.ok()) {
+    return decoded;
   }
   Impl& e = *impl_;
   e.now_us_ = state.now_us;
@@ -590,9 +588,7 @@ bool Engine::LoadSnapshot(std::string_view bytes, std::string* position, std::st
   e.Recount();  // the counts behind the limits are not stored
   e.changed_.clear();  // they are gone; the whole state is written again
   e.MarkRewrite();
-  if (position != nullptr) *position = std::move(state.position);
-  if (error != nullptr) error->clear();
-  return true;
+  return std::move(state.position);
 }
 
 }  // namespace juncture::runtime

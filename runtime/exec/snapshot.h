@@ -20,6 +20,7 @@
 
 #include "exec/engine_impl.h"
 #include "exec/state_map.h"
+#include "juncture/status.h"
 
 namespace juncture::runtime::snapshot {
 
@@ -74,9 +75,9 @@ struct View {
 std::string Encode(const ProgramSpec& spec, const View& view);
 
 // snapshot_load.cc: decodes `bytes` for the program of `map`, carrying the state onto
-// it by the rule of state_map.h. False with a one-line `error` if the bytes are not a
+// it by the rule of state_map.h. A corruption error (one line) if the bytes are not a
 // readable snapshot; `out` is then unusable.
-bool Decode(std::string_view bytes, const StateMap& map, State& out, std::string& error);
+Status Decode(std::string_view bytes, const StateMap& map, State& out);
 
 // ---- Pieces (juncture/runtime/state_changes.h): the same encodings, one at a time --
 
@@ -101,18 +102,19 @@ std::string EncodeLayoutsPiece(const ProgramSpec& spec);
 
 // snapshot_load.cc: reads pieces for `spec`, mapping them by the one rule (StateMap)
 // as Decode does.
-// Each call returns false with a one-line `error` on a piece it cannot read.
+// Each call returns an error (one line) on a piece it cannot read.
 class PieceLoader {
  public:
   explicit PieceLoader(const ProgramSpec& spec);
   ~PieceLoader();
-  bool Layouts(std::string_view bytes, std::string& error);  // before any customer or timer
-  bool Globals(std::string_view bytes, int64_t& now_us, uint64_t& next_seq, EngineStats& stats,
-               std::string& error);
-  bool Customer(const std::string& id, std::string_view bytes, CustomerState& out,
-                std::string& error);
+  // A loader for the pieces this engine's program writes (its layouts already read):
+  // for an engine reading its own store back (Engine::UseSource).
+  static std::unique_ptr<PieceLoader> ForOwnLayouts(const ProgramSpec& spec);
+  Status Layouts(std::string_view bytes);  // before any customer or timer
+  Status Globals(std::string_view bytes, int64_t& now_us, uint64_t& next_seq, EngineStats& stats);
+  Status Customer(const std::string& id, std::string_view bytes, CustomerState& out);
   // `out` stays empty when the timer's journey or channel is gone.
-  bool TimerPiece(std::string_view bytes, std::optional<Timer>& out, std::string& error);
+  Status TimerPiece(std::string_view bytes, std::optional<Timer>& out);
   // The highest timer sequence number read (a new one must be above it).
   uint64_t max_seq() const;
 

@@ -483,8 +483,12 @@ Decision DecisionOf(const json& d, const std::string& where) {
   out.channel = str("channel");
   out.template_name = str("template");
   out.params_json = str("params");
-  if (!ParseOutcome(str("outcome"), &out.outcome)) Fail(where, "unknown outcome '" + str("outcome") + "'");
-  if (!ParseReason(str("reason"), &out.reason)) Fail(where, "unknown reason '" + str("reason") + "'");
+  std::optional<Outcome> outcome = ParseOutcome(str("outcome"));
+  if (!outcome) Fail(where, "unknown outcome '" + str("outcome") + "'");
+  out.outcome = *outcome;
+  std::optional<Reason> reason = ParseReason(str("reason"));
+  if (!reason) Fail(where, "unknown reason '" + str("reason") + "'");
+  out.reason = *reason;
   out.until_us = Int(Member(d, "until", where), where);
   out.cause = str("cause");
   out.at_us = Int(Member(d, "at", where), where);
@@ -576,46 +580,43 @@ void Loader::Run(const json& state, State& out) {
 
 }  // namespace
 
-bool Decode(std::string_view bytes, const StateMap& map, State& out, std::string& error) {
+Status Decode(std::string_view bytes, const StateMap& map, State& out) {
+  std::string error;
   try {
     json envelope;
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
     if (!ParseCbor(data, bytes.size(), envelope, error)) {
-      error = "not a Juncture engine snapshot (" + error + ")";
-      return false;
+      return CorruptionError("not a Juncture engine snapshot (" + error + ")");
     }
     auto kind = envelope.is_object() ? envelope.find("kind") : envelope.end();
     if (!envelope.is_object() || kind == envelope.end() || *kind != kKind) {
-      error = std::string("not a Juncture engine snapshot (no kind \"") + kKind + "\")";
-      return false;
+      return CorruptionError(std::string("not a Juncture engine snapshot (no kind \"") + kKind +
+                             "\")");
     }
     int64_t version = Int(Member(envelope, "version", "envelope"), "version");
     if (version != kVersion) {
-      error = "snapshot format version " + std::to_string(version) +
-              " is not supported (this engine reads version " + std::to_string(kVersion) + ")";
-      return false;
+      return FailedPreconditionError("snapshot format version " + std::to_string(version) +
+                                     " is not supported (this engine reads version " +
+                                     std::to_string(kVersion) + ")");
     }
     const json& body = Member(envelope, "state", "envelope");
     uint64_t checksum = Uint(Member(envelope, "xxh3", "envelope"), "xxh3");
     if (!body.is_binary()) Fail("envelope", "state is not a byte string");
     const std::vector<uint8_t>& state_bytes = body.get_binary();
     if (XXH3_64bits(state_bytes.data(), state_bytes.size()) != checksum) {
-      error = "corrupt snapshot: checksum mismatch";
-      return false;
+      return CorruptionError("corrupt snapshot: checksum mismatch");
     }
     json state;
     if (!ParseCbor(state_bytes.data(), state_bytes.size(), state, error)) {
-      error = "corrupt snapshot: state: " + error;
-      return false;
+      return CorruptionError("corrupt snapshot: state: " + error);
     }
     Loader(map).Run(state, out);
-    return true;
+    return OkStatus();
   } catch (const Corrupt& c) {
-    error = "corrupt snapshot: " + c.what;
+    return CorruptionError("corrupt snapshot: " + c.what);
   } catch (const std::exception& e) {  // std::bad_alloc, a json::exception missed above
-    error = std::string("cannot load snapshot: ") + e.what();
+    return InternalError(std::string("cannot load snapshot: ") + e.what());
   }
-  return false;
 }
 
 // ---- Pieces ----------------------------------------------------------------------------
@@ -630,62 +631,64 @@ struct PieceLoader::Impl {
 PieceLoader::PieceLoader(const ProgramSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
 PieceLoader::~PieceLoader() = default;
 
+std::unique_ptr<PieceLoader> PieceLoader::ForOwnLayouts(const ProgramSpec& spec) {
+  auto loader = std::make_unique<PieceLoader>(spec);
+  // Our own encoding of our own layouts: reading it fails only by a bug, and then
+  // every piece read fails and is counted unreadable (EngineStats).
+  Status read = loader->Layouts(EncodeLayoutsPiece(spec));
+  static_cast<void>(read);
+  return loader;
+}
+
 namespace {
 
-// Runs `read` on the piece's CBOR; false with `error` if either fails.
+// Runs `read` on the piece's CBOR; a corruption error if either fails.
 template <typename Read>
-bool ReadPiece(std::string_view bytes, const char* what, std::string& error, Read read) {
+Status ReadPiece(std::string_view bytes, const char* what, Read read) {
   try {
     json piece;
+    std::string error;
     if (!ParseCbor(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), piece, error)) {
-      error = std::string("corrupt ") + what + ": " + error;
-      return false;
+      return CorruptionError(std::string("corrupt ") + what + ": " + error);
     }
     read(piece);
-    return true;
+    return OkStatus();
   } catch (const Corrupt& c) {
-    error = std::string("corrupt ") + what + ": " + c.what;
+    return CorruptionError(std::string("corrupt ") + what + ": " + c.what);
   } catch (const std::exception& e) {
-    error = std::string("cannot load ") + what + ": " + e.what();
+    return InternalError(std::string("cannot load ") + what + ": " + e.what());
   }
-  return false;
 }
 
 }  // namespace
 
-bool PieceLoader::Layouts(std::string_view bytes, std::string& error) {
-  return ReadPiece(bytes, "layouts", error, [&](const json& l) {
+Status PieceLoader::Layouts(std::string_view bytes) {
+  return ReadPiece(bytes, "layouts", [&](const json& l) {
     impl_->loader.PieceLayouts(l);
     impl_->has_layouts = true;
   });
 }
 
-bool PieceLoader::Globals(std::string_view bytes, int64_t& now_us, uint64_t& next_seq,
-                          EngineStats& stats, std::string& error) {
-  return ReadPiece(bytes, "engine values", error, [&](const json& g) {
+Status PieceLoader::Globals(std::string_view bytes, int64_t& now_us, uint64_t& next_seq,
+                            EngineStats& stats) {
+  return ReadPiece(bytes, "engine values", [&](const json& g) {
     now_us = Int(Member(g, "now", "engine values"), "now");
     next_seq = Uint(Member(g, "next_seq", "engine values"), "next_seq");
     stats = StatsOf(Member(g, "stats", "engine values"));
   });
 }
 
-bool PieceLoader::Customer(const std::string& id, std::string_view bytes, CustomerState& out,
-                           std::string& error) {
+Status PieceLoader::Customer(const std::string& id, std::string_view bytes, CustomerState& out) {
   if (!impl_->has_layouts) {
-    error = "customer '" + id + "' comes before the layouts";
-    return false;
+    return InvalidArgumentError("customer '" + id + "' comes before the layouts");
   }
-  return ReadPiece(bytes, "customer", error,
+  return ReadPiece(bytes, "customer",
                    [&](const json& c) { out = impl_->loader.PieceCustomer(c, id); });
 }
 
-bool PieceLoader::TimerPiece(std::string_view bytes, std::optional<Timer>& out,
-                             std::string& error) {
-  if (!impl_->has_layouts) {
-    error = "a timer comes before the layouts";
-    return false;
-  }
-  return ReadPiece(bytes, "timer", error, [&](const json& t) { out = impl_->loader.PieceTimer(t); });
+Status PieceLoader::TimerPiece(std::string_view bytes, std::optional<Timer>& out) {
+  if (!impl_->has_layouts) return InvalidArgumentError("a timer comes before the layouts");
+  return ReadPiece(bytes, "timer", [&](const json& t) { out = impl_->loader.PieceTimer(t); });
 }
 
 uint64_t PieceLoader::max_seq() const { return impl_->loader.max_seq(); }

@@ -23,13 +23,12 @@ bool Engine::Impl::ReadBackTimers(size_t limit) {
   got.reserve(limit);
   size_t read = 0;
   TimerKey last = horizon_;
-  std::string error;
   bool ok = source_->TimersAfter(horizon_.first, horizon_.second, limit,
                                  [&](int64_t due_us, uint64_t seq, std::string_view piece) {
     ++read;
     last = {due_us, seq};
     std::optional<Timer> t;
-    if (!source_pieces_->TimerPiece(piece, t, error)) {
+    if (!source_pieces_->TimerPiece(piece, t).ok()) {
       // The store checked every piece at start: only a piece this version cannot
       // read gets here. Its timer cannot fire.
       ++stats_.timers_unreadable;

@@ -351,7 +351,7 @@ void Engine::Impl::TraceCap(uint32_t channel, const CompactVector<int64_t>* sent
 }
 
 void Engine::Impl::TraceQuiet(uint32_t channel, std::string_view tz, int minute,
-                              const std::string& verdict, int64_t until, int64_t at) {
+                              const Verdict& verdict, int64_t until, int64_t at) {
   const ChannelSpec& ch = spec_->channels[channel];
   std::string text = "quiet " + ClockTime(ch.quiet_start_minute) + " .. " +
                      ClockTime(ch.quiet_end_minute) + (ch.quiet_local ? " local" : " UTC");
@@ -363,9 +363,9 @@ void Engine::Impl::TraceQuiet(uint32_t channel, std::string_view tz, int minute,
             ")";
   }
   text += ": " + ClockTime(minute) + " there";
-  if (verdict == "defer") {
+  if (verdict.defer) {
     text += ", inside -> deferred until " + Time(until);
-  } else if (verdict == "quiet") {
+  } else if (verdict.suppressed == Reason::kQuiet) {
     text += ", inside -> suppressed quiet";
   } else {
     text += ", outside";

@@ -13,7 +13,7 @@ namespace juncture::serve::metrics {
 namespace {
 
 // A plain or TLS server, as MakeServer says (without its socket options).
-std::unique_ptr<httplib::Server> MakeServerOf(const HttpSecurity& security, std::string* error);
+Result<std::unique_ptr<httplib::Server>> MakeServerOf(const HttpSecurity& security);
 
 std::string Display(const Endpoint& at) {
   bool v6 = at.host.find(':') != std::string::npos;
@@ -38,33 +38,31 @@ std::string BindError(const Endpoint& at, int err) {
 
 }  // namespace
 
-std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::string* error) {
-  std::unique_ptr<httplib::Server> server = MakeServerOf(security, error);
+Result<std::unique_ptr<httplib::Server>> MakeServer(const HttpSecurity& security) {
+  Result<std::unique_ptr<httplib::Server>> server = MakeServerOf(security);
   // An answer is written as headers then body: with Nagle's algorithm the body would
   // wait for the client's (delayed) acknowledgement of the headers, some 40 ms.
-  if (server) server->set_tcp_nodelay(true);
+  if (server.ok()) (*server)->set_tcp_nodelay(true);
   return server;
 }
 
 namespace {
-std::unique_ptr<httplib::Server> MakeServerOf(const HttpSecurity& security, std::string* error) {
-  if (security.tls_cert.empty() && security.tls_key.empty()) return std::make_unique<httplib::Server>();
+Result<std::unique_ptr<httplib::Server>> MakeServerOf(const HttpSecurity& security) {
+  if (security.tls_cert.empty() && security.tls_key.empty()) {
+    return std::unique_ptr<httplib::Server>(std::make_unique<httplib::Server>());
+  }
   if (security.tls_cert.empty() || security.tls_key.empty()) {
-    if (error) *error = "TLS needs both a certificate and its key";
-    return nullptr;
+    return InvalidArgumentError("TLS needs both a certificate and its key");
   }
   for (const std::string& file : {security.tls_cert, security.tls_key}) {
-    if (!std::ifstream(file)) {
-      if (error) *error = "cannot read " + file;
-      return nullptr;
-    }
+    if (!std::ifstream(file)) return InvalidArgumentError("cannot read " + file);
   }
   auto server = std::make_unique<httplib::SSLServer>(security.tls_cert.c_str(), security.tls_key.c_str());
   if (!server->is_valid()) {
-    if (error) *error = "not a certificate and key in PEM: " + security.tls_cert + ", " + security.tls_key;
-    return nullptr;
+    return InvalidArgumentError("not a certificate and key in PEM: " + security.tls_cert + ", " +
+                                security.tls_key);
   }
-  return server;
+  return std::unique_ptr<httplib::Server>(std::move(server));
 }
 }  // namespace
 
@@ -89,8 +87,8 @@ bool Authorized(const HttpSecurity& security, const httplib::Request& req, httpl
 
 namespace juncture::serve::metrics {
 
-int BindAndServe(httplib::Server& server, const Endpoint& at, std::thread& thread,
-                 std::atomic<bool>& done, std::string* error) {
+Result<int> BindAndServe(httplib::Server& server, const Endpoint& at, std::thread& thread,
+                         std::atomic<bool>& done) {
   errno = 0;
   int port = at.port;
   if (port == 0) {
@@ -98,10 +96,7 @@ int BindAndServe(httplib::Server& server, const Endpoint& at, std::thread& threa
   } else if (!server.bind_to_port(at.host, port)) {
     port = -1;
   }
-  if (port <= 0) {
-    if (error) *error = BindError(at, errno);
-    return 0;
-  }
+  if (port <= 0) return UnavailableError(BindError(at, errno));
   thread = std::thread([&server, &done] {
     server.listen_after_bind();
     done = true;

@@ -14,9 +14,10 @@
 
 namespace juncture::serve::metrics {
 
-// A plain server, or one speaking TLS with `security`'s certificate and key; null
-// with *error set if they cannot be read. Answers go out without Nagle's delay.
-std::unique_ptr<httplib::Server> MakeServer(const HttpSecurity& security, std::string* error);
+// A plain server, or one speaking TLS with `security`'s certificate and key (an
+// invalid-argument error if they cannot be read). Answers go out without Nagle's
+// delay.
+Result<std::unique_ptr<httplib::Server>> MakeServer(const HttpSecurity& security);
 
 // Whether `req` carries the token (`Authorization: Bearer TOKEN`, or `?token=TOKEN`
 // for a browser's page, its images and its event stream); true when none is needed.
@@ -26,8 +27,8 @@ bool Authorized(const HttpSecurity& security, const httplib::Request& req, httpl
 // Binds `server` to `at` (port 0: any free one) now, so that a taken port or an
 // unknown host fails here, then serves it on `thread` (which sets `done` when the
 // server stops). Returns the bound port once the accept loop runs (from then on
-// stop() always works), or 0 with *error set and no thread started.
-int BindAndServe(httplib::Server& server, const Endpoint& at, std::thread& thread,
-                 std::atomic<bool>& done, std::string* error);
+// stop() always works), or an unavailable error and no thread started.
+Result<int> BindAndServe(httplib::Server& server, const Endpoint& at, std::thread& thread,
+                         std::atomic<bool>& done);
 
 }  // namespace juncture::serve::metrics

@@ -17,13 +17,10 @@ constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace
 
-std::optional<Endpoint> ParseEndpoint(std::string_view text, std::string* error) {
-  auto fail = [&](std::string_view why) -> std::optional<Endpoint> {
-    if (error) {
-      *error = "bad address '" + std::string(text) + "': " + std::string(why) +
-               " (expected host:port, e.g. 127.0.0.1:9464)";
-    }
-    return std::nullopt;
+Result<Endpoint> ParseEndpoint(std::string_view text) {
+  auto fail = [&](std::string_view why) -> Result<Endpoint> {
+    return InvalidArgumentError("bad address '" + std::string(text) + "': " + std::string(why) +
+                                " (expected host:port, e.g. 127.0.0.1:9464)");
   };
   std::string_view host, port;
   if (text.starts_with('[')) {
@@ -68,14 +65,13 @@ MetricsServer::MetricsServer(const Registry& registry, HttpSecurity security)
 
 MetricsServer::~MetricsServer() { Stop(); }
 
-bool MetricsServer::Start(const Endpoint& at, std::string* error) {
+Status MetricsServer::Start(const Endpoint& at) {
   if (impl_) {
-    if (error) *error = "already running on port " + std::to_string(impl_->port);
-    return false;
+    return FailedPreconditionError("already running on port " + std::to_string(impl_->port));
   }
-  std::unique_ptr<httplib::Server> made = MakeServer(security_, error);
-  if (!made) return false;
-  auto impl = std::make_unique<Impl>(std::move(made));
+  Result<std::unique_ptr<httplib::Server>> made = MakeServer(security_);
+  if (!made.ok()) return made.status();
+  auto impl = std::make_unique<Impl>(*std::move(made));
   httplib::Server& s = impl->server;
   // httplib's default socket options set SO_REUSEPORT on Linux, which would let a
   // second process bind the same port and silently take half the scrapes. Plain
@@ -96,15 +92,16 @@ bool MetricsServer::Start(const Endpoint& at, std::string* error) {
     res.set_content(registry_.Render(), kContentType);
   });
 
-  impl->port = BindAndServe(s, at, impl->thread, impl->done, error);
-  if (impl->port == 0) return false;
+  Result<int> port = BindAndServe(s, at, impl->thread, impl->done);
+  if (!port.ok()) return port.status();
+  impl->port = *port;
   impl_ = std::move(impl);
-  return true;
+  return OkStatus();
 }
 
-bool MetricsServer::Listen(std::string_view host_port, std::string* error) {
-  std::optional<Endpoint> at = ParseEndpoint(host_port, error);
-  return at && Start(*at, error);
+Status MetricsServer::Listen(std::string_view host_port) {
+  Result<Endpoint> at = ParseEndpoint(host_port);
+  return at.ok() ? Start(*at) : at.status();
 }
 
 void MetricsServer::Stop() {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "juncture/status.h"
 #include "serve/metrics/metrics.h"
 
 namespace juncture::serve::metrics {
@@ -17,10 +18,10 @@ struct Endpoint {
 };
 
 // Parses "host:port": "127.0.0.1:9464", "localhost:9464", "[::1]:9464", or
-// ":9464" for all IPv4 interfaces. On bad input returns nullopt and sets *error to
-// a message that names the input and the expected form. (Error messages here carry
-// no "metrics:" prefix; the caller adds its context.)
-std::optional<Endpoint> ParseEndpoint(std::string_view text, std::string* error);
+// ":9464" for all IPv4 interfaces. On bad input, an invalid-argument error that
+// names the input and the expected form. (Error messages here carry no "metrics:"
+// prefix; the caller adds its context.)
+Result<Endpoint> ParseEndpoint(std::string_view text);
 
 // Who may read an endpoint, and over what: an access token (empty: anyone who can
 // reach it) and a TLS certificate and key in PEM (empty: plain HTTP). The same for
@@ -38,12 +39,12 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
-  // Binds now (so a taken port or unknown host fails here, with *error set, and no
+  // Binds now (so a taken port or unknown host fails here, kUnavailable, and no
   // thread is left behind), then serves from a background thread. Other paths get
-  // 404. False if already running.
-  bool Start(const Endpoint& at, std::string* error);
+  // 404. A failed precondition if already running.
+  Status Start(const Endpoint& at);
   // ParseEndpoint, then Start: `--metrics 127.0.0.1:9464` in one call.
-  bool Listen(std::string_view host_port, std::string* error);
+  Status Listen(std::string_view host_port);
   // Stops accepting, finishes requests in flight and joins the thread. Idempotent.
   void Stop();
   // The bound port (the chosen one after port 0); 0 when not running.

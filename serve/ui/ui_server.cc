@@ -41,12 +41,12 @@ std::string UiAddress(const std::string& given) {
   return given;
 }
 
-bool UiServer::Listen(const std::string& host_port, std::string* error) {
-  std::optional<metrics::Endpoint> at = metrics::ParseEndpoint(UiAddress(host_port), error);
-  if (!at) return false;
-  std::unique_ptr<httplib::Server> made = metrics::MakeServer(security_, error);
-  if (!made) return false;
-  auto impl = std::make_unique<Impl>(std::move(made));
+Status UiServer::Listen(const std::string& host_port) {
+  Result<metrics::Endpoint> at = metrics::ParseEndpoint(UiAddress(host_port));
+  if (!at.ok()) return at.status();
+  Result<std::unique_ptr<httplib::Server>> made = metrics::MakeServer(security_);
+  if (!made.ok()) return made.status();
+  auto impl = std::make_unique<Impl>(*std::move(made));
   Impl* raw = impl.get();
   httplib::Server& s = impl->server;
   s.set_socket_options([](socket_t sock) {  // as /metrics: no SO_REUSEPORT
@@ -103,10 +103,11 @@ bool UiServer::Listen(const std::string& host_port, std::string* error) {
           return chunk.empty() || sink.write(chunk.data(), chunk.size());
         });
   });
-  impl->port = metrics::BindAndServe(s, *at, impl->thread, impl->done, error);
-  if (impl->port == 0) return false;
+  Result<int> port = metrics::BindAndServe(s, *at, impl->thread, impl->done);
+  if (!port.ok()) return port.status();
+  impl->port = *port;
   impl_ = std::move(impl);
-  return true;
+  return OkStatus();
 }
 
 void UiServer::Stop() {

@@ -28,8 +28,8 @@ class UiServer {
   UiServer(const UiServer&) = delete;
   UiServer& operator=(const UiServer&) = delete;
 
-  // Binds now (a taken port fails here, with *error set), then serves.
-  bool Listen(const std::string& host_port, std::string* error);
+  // Binds now (a taken port fails here), then serves.
+  Status Listen(const std::string& host_port);
   void Stop();
   int port() const;
 

@@ -55,8 +55,9 @@ class Changelog : public ::testing::Test {
                                             ChangelogPosition* position) {
     auto engine = std::make_unique<runtime::Engine>(compiler::MakeInterpretedProgram(*compilation_));
     *log = std::make_unique<PartitionChangelog>(js_, &acks_, "t", 0, 1);
-    std::string error;
-    EXPECT_TRUE((*log)->Restore(*engine, 0, position, &error)) << error;
+    Result<ChangelogPosition> restored = (*log)->Restore(*engine, 0);
+    EXPECT_TRUE(restored.ok()) << restored.status().ToString();
+    if (restored.ok()) *position = *restored;
     engine->TrackChanges(true);
     return engine;
   }
@@ -67,10 +68,9 @@ class Changelog : public ::testing::Test {
     for (const std::string& c : carts) engine.Process(c, sink, int64_t{1'795'000'000'000'000});
     runtime::StateChanges changes;
     engine.TakeChanges(changes);
-    std::string error;
-    bool ok = log.Write(changes, ChangelogPosition{seq}, fenced, &error);
-    if (why != nullptr) *why = error;
-    return ok;
+    Status written = log.Write(changes, ChangelogPosition{seq}, fenced);
+    if (why != nullptr) *why = written.message();
+    return written.ok();
   }
 
   NatsServer nats_;

@@ -59,16 +59,20 @@ class Instance {
   bool Open() {
     LeaseOptions o{"JUNCTURE_LEASES_TEST", id_, kPartitions, kTtlMs, 3};
     for (int i = 0; i < 100 && !leases_; ++i) {
-      leases_ = PartitionLeases::Open(js_, o, &error_);
-      if (!leases_) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      Result<std::unique_ptr<PartitionLeases>> opened = PartitionLeases::Open(js_, o);
+      if (opened.ok()) {
+        leases_ = *std::move(opened);
+      } else {
+        error_ = opened.status().message();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
     }
     return leases_ != nullptr;
   }
   // One round; a failed one (a leader election under way) counts as no change.
   LeaseRound Round() {
     LeaseRound r;
-    std::string error;
-    leases_->Renew(&r, &error);
+    static_cast<void>(leases_->Renew(&r));
     for (uint32_t p : r.release) leases_->Release(p);  // serve stops deciding for it first
     std::vector<uint32_t> now = leases_->held();
     held_ = std::set<uint32_t>(now.begin(), now.end());

@@ -79,9 +79,9 @@ void ExpectInOrder(natsSubscription* sub, int n) {
 TEST(NatsLoop, PublishesOfTheLoopThreadLeaveTogetherAtItsFlush) {
   NatsServer nats;
   ASSERT_TRUE(nats.Start()) << nats.process().Output();
-  std::string error;
-  std::unique_ptr<NatsLoop> loop = NatsLoop::Create(&error);
-  ASSERT_TRUE(loop) << error;
+  Result<std::unique_ptr<NatsLoop>> created = NatsLoop::Create();
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::unique_ptr<NatsLoop> loop = *std::move(created);
   loop->BindToThisThread();  // this test's thread is the loop's
   ConnPtr driven = Connect(nats.url(), loop.get());
   ASSERT_TRUE(driven);
@@ -107,9 +107,9 @@ TEST(NatsLoop, PublishesOfTheLoopThreadLeaveTogetherAtItsFlush) {
 TEST(NatsLoop, AnotherThreadsPublishWakesTheLoopAndSubscriptionsReceiveWhatItReads) {
   NatsServer nats;
   ASSERT_TRUE(nats.Start()) << nats.process().Output();
-  std::string error;
-  std::unique_ptr<NatsLoop> loop = NatsLoop::Create(&error);
-  ASSERT_TRUE(loop) << error;
+  Result<std::unique_ptr<NatsLoop>> created = NatsLoop::Create();
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::unique_ptr<NatsLoop> loop = *std::move(created);
   ConnPtr driven = Connect(nats.url(), loop.get());
   ASSERT_TRUE(driven);
   ConnPtr plain = Connect(nats.url(), nullptr);

@@ -1,5 +1,6 @@
 // serve as a library (juncture/serve/serve.h, Service): started, reloaded and stopped
 // by its caller, never touching the process's signals, against a real nats-server.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -8,10 +9,10 @@
 #include <string>
 
 #include "client.h"
-#include "process.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
 #include "juncture/serve/serve.h"
+#include "process.h"
 
 namespace juncture::itest {
 namespace {
@@ -46,20 +47,17 @@ TEST(ServeService, StartsDecidesReloadsAndStopsWithoutTheProcessSignals) {
   options.nats.url = nats.url();
   options.state.memory_only = true;
   options.quiet = true;
-  serve::ProgramLoader loader = [&source](std::string* error) -> std::optional<runtime::CompiledProgram> {
+  serve::ProgramLoader loader = [&source]() -> Result<runtime::CompiledProgram> {
     auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
-    if (!c->ok()) {
-      *error = c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-      return std::nullopt;
-    }
+    if (!c->ok()) return c->status();
     return compiler::MakeInterpretedProgram(*c);
   };
   // The library leaves the signal mask alone (the command blocks SIGTERM, SIGINT, SIGHUP).
   sigset_t before, after;
   pthread_sigmask(SIG_BLOCK, nullptr, &before);
-  std::string error;
-  std::unique_ptr<serve::Service> service = serve::Service::Start(options, loader, {}, &error);
-  ASSERT_TRUE(service) << error;
+  Result<std::unique_ptr<serve::Service>> started = serve::Service::Start(options, loader);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::unique_ptr<serve::Service> service = *std::move(started);
   pthread_sigmask(SIG_BLOCK, nullptr, &after);
   EXPECT_EQ(sigismember(&after, SIGTERM), sigismember(&before, SIGTERM));
   EXPECT_EQ(sigismember(&after, SIGHUP), sigismember(&before, SIGHUP));
@@ -94,13 +92,15 @@ TEST(ServeService, AStartThatCannotConnectSaysWhy) {
   serve::ServeOptions options;
   options.nats.url = "nats://127.0.0.1:1";
   options.state.memory_only = true;
-  serve::ProgramLoader loader = [](std::string*) -> std::optional<runtime::CompiledProgram> {
+  serve::ProgramLoader loader = []() -> Result<runtime::CompiledProgram> {
     auto c = compiler::CompileSources({{"t.jny", Program("x")}}, compiler::CompileOptions{});
     return compiler::MakeInterpretedProgram(*c);
   };
-  std::string error;
-  EXPECT_FALSE(serve::Service::Start(options, loader, {}, &error));
-  EXPECT_FALSE(error.empty());
+  Result<std::unique_ptr<serve::Service>> started = serve::Service::Start(options, loader);
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.status().code(), StatusCode::kUnavailable) << started.status().ToString();
+  EXPECT_THAT(started.status().message(),
+              ::testing::HasSubstr("cannot connect to nats://127.0.0.1:1"));
 }
 
 }  // namespace

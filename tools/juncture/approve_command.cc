@@ -59,9 +59,8 @@ int RunApprove(const ApproveOptions& o) {
   if (in) {
     std::stringstream text;
     text << in.rdbuf();
-    std::string error;
-    if (!ledger.Parse(text.str(), error)) {
-      std::cerr << "juncture approve: " << path << ": " << error << "\n";
+    if (Status s = ledger.Parse(text.str()); !s.ok()) {
+      std::cerr << "juncture approve: " << path << ": " << s.message() << "\n";
       return 1;
     }
   }

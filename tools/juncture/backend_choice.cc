@@ -38,10 +38,10 @@ void AddBackendOptions(CLI::App& cmd, BackendOptions& options) {
 
 runtime::CompiledProgram MakeProgram(const compiler::Compilation& c, const BackendOptions& o) {
   if (o.no_jit) return compiler::MakeInterpretedProgram(c);
-  std::string error;
-  runtime::CompiledProgram p = compiler::MakeJitProgram(c, &error, o.opt_level);
-  if (!p.evaluator) std::cerr << "juncture: the JIT could not compile the program: " << error << "\n";
-  return p;
+  Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(c, o.opt_level);
+  if (p.ok()) return *std::move(p);
+  std::cerr << "juncture: the JIT could not compile the program: " << p.status().message() << "\n";
+  return {};
 }
 
 }  // namespace juncture::tools

@@ -160,8 +160,7 @@ int RunExplain(const ExplainOptions& o) {
   while (std::getline(*in, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     runtime::Message m;
-    std::string error;
-    if (runtime::DecodeMessage(spec, line, m, error)) {
+    if (runtime::DecodeMessage(spec, line, m).ok()) {
       const int64_t at = m.has_received ? m.received_us : m.time_us;
       stopped |= until_absolute && at > until;
     }

@@ -34,7 +34,7 @@ bool ReadFile(const std::string& path, std::string& text) {
 
 // Replaces `path` by `text` through a temporary file in the same folder and a rename,
 // so that the file is never half written. Keeps the file's permissions.
-bool WriteFileAtomically(const std::string& path, const std::string& text, std::string& error) {
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
   namespace fs = std::filesystem;
   const std::string tmp = path + ".fmt-tmp";
   {
@@ -42,20 +42,18 @@ bool WriteFileAtomically(const std::string& path, const std::string& text, std::
     out << text;
     out.close();
     if (!out) {
-      error = "cannot write " + tmp;
       std::remove(tmp.c_str());
-      return false;
+      return IoError("cannot write " + tmp);
     }
   }
   std::error_code ec;
   fs::permissions(tmp, fs::status(path, ec).permissions(), ec);
   fs::rename(tmp, path, ec);
   if (ec) {
-    error = "cannot replace " + path + ": " + ec.message();
     std::remove(tmp.c_str());
-    return false;
+    return IoError("cannot replace " + path + ": " + ec.message());
   }
-  return true;
+  return OkStatus();
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -85,21 +83,21 @@ int RunFmt(const FmtOptions& o) {
       ++failed;
       continue;
     }
-    compiler::FormatResult r = compiler::FormatSource(path, text);
-    if (!r.ok) {
-      std::cerr << r.diagnostics;
+    Result<std::string> r = compiler::FormatSource(path, text);
+    if (!r.ok()) {
+      std::cerr << r.status().message();
       ++failed;
       continue;
     }
     if (o.check) {
-      if (r.text != text) {
-        PrintDiff(path, text, r.text);
+      if (*r != text) {
+        PrintDiff(path, text, *r);
         ++differing;
       }
     } else if (o.write) {
-      if (r.text != text) {
-        if (!WriteFileAtomically(path, r.text, error)) {
-          std::cerr << "juncture fmt: " << error << "\n";
+      if (*r != text) {
+        if (Status s = WriteFileAtomically(path, *r); !s.ok()) {
+          std::cerr << "juncture fmt: " << s.message() << "\n";
           ++failed;
           continue;
         }
@@ -107,7 +105,7 @@ int RunFmt(const FmtOptions& o) {
       }
     } else {
       if (files.size() > 1) std::cout << "// " << path << "\n";
-      std::cout << r.text;
+      std::cout << *r;
     }
   }
   if (failed > 0) return 1;

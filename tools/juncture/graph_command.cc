@@ -44,23 +44,18 @@ int RunGraph(const GraphCommandOptions& o) {
     }
     options.counts = &counts;
   }
-  std::string error;
-  std::string dot = graph::JourneysDot(*c->ast(), c->sources(), options, error);
-  if (dot.empty()) {
-    std::cerr << "juncture graph: " << error << "\n";
-    return 1;
-  }
-  std::string bytes = dot;
-  if (o.format != "dot" && !graph::RenderDot(dot, o.format, bytes, error)) {
-    std::cerr << "juncture graph: " << error << "\n";
+  Result<std::string> bytes = graph::JourneysDot(*c->ast(), c->sources(), options);
+  if (bytes.ok() && o.format != "dot") bytes = graph::RenderDot(*bytes, o.format);
+  if (!bytes.ok()) {
+    std::cerr << "juncture graph: " << bytes.status().message() << "\n";
     return 1;
   }
   if (o.output.empty() || o.output == "-") {
-    std::cout << bytes;
+    std::cout << *bytes;
     return std::cout ? 0 : 1;
   }
   std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
-  out << bytes;
+  out << *bytes;
   out.close();
   if (!out) {
     std::cerr << "juncture graph: cannot write " << o.output << "\n";

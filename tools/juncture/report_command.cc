@@ -57,14 +57,14 @@ void ReadLines(std::istream& in, const std::string& name, Parse parse, Add add,
       blank();
       continue;
     }
-    std::string error = parse(text, line);
-    if (error.empty()) {
+    Status parsed = parse(text, line);
+    if (parsed.ok()) {
       add(line);
       continue;
     }
     bad();
     if (shown++ < kBadLinesShown) {
-      std::cerr << "juncture report: " << name << ":" << number << ": " << error << "\n";
+      std::cerr << "juncture report: " << name << ":" << number << ": " << parsed.message() << "\n";
     } else {
       ++hidden;
     }

@@ -85,12 +85,14 @@ int RunRun(const RunOptions& o) {
   runtime::Engine engine(std::move(program), o.limits);
   std::unique_ptr<store::StateStore> state;
   if (!o.state_dir.empty()) {
-    std::string error, position;
-    state = store::StateStore::Open(o.state_dir, {}, &error);
-    if (!state || !state->Load(engine, &position, &error)) {
-      std::cerr << "juncture run: " << error << "\n";
+    Result<std::unique_ptr<store::StateStore>> opened = store::StateStore::Open(o.state_dir, {});
+    Result<std::string> loaded = opened.ok() ? (*opened)->Load(engine) : opened.status();
+    if (!loaded.ok()) {
+      std::cerr << "juncture run: " << loaded.status().message() << "\n";
       return 1;
     }
+    state = *std::move(opened);
+    const std::string& position = *loaded;
     if (!position.empty() && position != kRunPosition && position != "core") {
       // A JetStream checkpoint: a run would leave a state that no longer matches it.
       std::cerr << "juncture run: " << o.state_dir << " is the checkpoint of serve --jetstream "
@@ -127,9 +129,10 @@ int RunRun(const RunOptions& o) {
   }
   std::fflush(stdout);
   if (state) {
-    std::string error;
-    if (!state->Commit(engine, kRunPosition, true, &error) || !state->Flush(&error)) {
-      std::cerr << "juncture run: " << error << "\n";
+    Status saved = state->Commit(engine, kRunPosition, true);
+    if (saved.ok()) saved = state->Flush();
+    if (!saved.ok()) {
+      std::cerr << "juncture run: " << saved.message() << "\n";
       return 1;
     }
   }

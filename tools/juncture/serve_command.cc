@@ -75,54 +75,46 @@ int RunServe(ServeCommandOptions& o) {
     if (picture->svg.empty() && picture->program && picture->program->ast()) {
       graph::GraphOptions options;
       options.sema = picture->program->sema();
-      std::string error;
-      std::string dot = graph::JourneysDot(*picture->program->ast(), picture->program->sources(),
-                                           options, error);
-      if (dot.empty() || !graph::RenderDot(dot, "svg", picture->svg, error)) {
+      Result<std::string> svg =
+          graph::JourneysDot(*picture->program->ast(), picture->program->sources(), options);
+      if (svg.ok()) svg = graph::RenderDot(*svg, "svg");
+      if (!svg.ok()) {
         return "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">cannot draw "
                "the journeys</text></svg>";
       }
+      picture->svg = *std::move(svg);
     }
     return picture->svg;
   };
-  serve::ProgramLoader loader = [&o, tiers, picture, compile = *options](
-                                    std::string* error) -> std::optional<runtime::CompiledProgram> {
+  serve::ProgramLoader loader = [&o, tiers, picture,
+                                 compile = *options]() -> Result<runtime::CompiledProgram> {
     tiers->pending.reset();
     std::shared_ptr<const compiler::Compilation> c = compiler::CompileFiles(o.program.paths, compile);
-    if (!c->ok()) {
-      *error = c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-      return std::nullopt;
-    }
+    if (!c->ok()) return c->status();
     {
       std::lock_guard<std::mutex> lock(picture->mu);
       picture->program = c;
       picture->svg.clear();
     }
-    runtime::CompiledProgram p;
-    if (o.backend.no_jit) {
-      p = compiler::MakeInterpretedProgram(*c);
-    } else {
-      p = compiler::MakeJitProgram(*c, error, 0);
-      if (p.evaluator && o.backend.opt_level > 0) {
-        tiers->pending = c;
-        tiers->spec = p.spec;
-      }
+    if (o.backend.no_jit) return compiler::MakeInterpretedProgram(*c);
+    Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(*c, 0);
+    if (p.ok() && o.backend.opt_level > 0) {
+      tiers->pending = c;
+      tiers->spec = p->spec;
     }
-    if (!p.evaluator) return std::nullopt;
     return p;
   };
   serve::ProgramOptimizer optimizer = [&o, tiers]() -> std::optional<runtime::CompiledProgram> {
     std::shared_ptr<const compiler::Compilation> c = std::move(tiers->pending);
     if (!c) return std::nullopt;
-    std::string error;
-    runtime::CompiledProgram p = compiler::MakeJitProgram(*c, &error, o.backend.opt_level);
-    if (!p.evaluator) {
-      std::cerr << "juncture serve: the optimised code failed; unoptimised code stays: " << error
-                << "\n";
+    Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(*c, o.backend.opt_level);
+    if (!p.ok()) {
+      std::cerr << "juncture serve: the optimised code failed; unoptimised code stays: "
+                << p.status().message() << "\n";
       return std::nullopt;
     }
-    p.spec = tiers->spec;  // the same compilation: the same spec (BuildSpec is deterministic)
-    return p;
+    p->spec = tiers->spec;  // the same compilation: the same spec (BuildSpec is deterministic)
+    return *std::move(p);
   };
   return serve::Serve(o.serve, loader, optimizer);
 }

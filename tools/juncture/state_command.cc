@@ -41,30 +41,31 @@ int Fail(const std::string& what) {
   return 1;
 }
 
+int Fail(const Status& status) { return Fail(status.message()); }
+
 int RunInfo(StateCommandOptions& o) {
-  std::string error;
   if (!std::filesystem::exists(o.dir)) return Fail(o.dir + " does not exist");
-  auto store = store::StateStore::Open(o.dir, {}, &error);
-  if (!store) return Fail(error);
-  store::StoreCounts n;
-  if (!store->Count(&n, &error)) return Fail(error);
+  Result<std::unique_ptr<store::StateStore>> store = store::StateStore::Open(o.dir, {});
+  if (!store.ok()) return Fail(store.status());
+  Result<store::StoreCounts> counted = (*store)->Count();
+  if (!counted.ok()) return Fail(counted.status());
+  const store::StoreCounts& n = *counted;
   std::cout << o.dir << ": " << n.customers << " customers, " << n.timers << " pending timers, "
-            << (n.position.empty() ? std::string("no position")
-                                   : "position \"" + n.position + "\"")
-            << ", " << store->disk_bytes() << " bytes on disk\n";
+            << (n.position.empty() ? std::string("no position") : "position \"" + n.position + "\"")
+            << ", " << (*store)->disk_bytes() << " bytes on disk\n";
   return 0;
 }
 
 int RunExport(StateCommandOptions& o) {
   std::optional<runtime::CompiledProgram> program = Program(o);
   if (!program) return 1;
-  std::string error, position;
   if (!std::filesystem::exists(o.dir)) return Fail(o.dir + " does not exist");
-  auto store = store::StateStore::Open(o.dir, {}, &error);
-  if (!store) return Fail(error);
+  Result<std::unique_ptr<store::StateStore>> store = store::StateStore::Open(o.dir, {});
+  if (!store.ok()) return Fail(store.status());
   runtime::Engine engine(std::move(*program));
-  if (!store->Load(engine, &position, &error)) return Fail(error);
-  std::string bytes = engine.SaveSnapshot(position);
+  Result<std::string> position = (*store)->Load(engine);
+  if (!position.ok()) return Fail(position.status());
+  std::string bytes = engine.SaveSnapshot(*position);
   if (o.file == "-") {
     std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   } else {
@@ -85,15 +86,17 @@ int RunImport(StateCommandOptions& o) {
   std::ostringstream bytes;
   bytes << in.rdbuf();
   runtime::Engine engine(std::move(*program));
-  std::string error, position;
-  if (!engine.LoadSnapshot(bytes.str(), &position, &error)) return Fail(o.file + ": " + error);
-  auto store = store::StateStore::Open(o.dir, {}, &error);
-  if (!store) return Fail(error);
-  if (!store->empty()) {
+  Result<std::string> position = engine.LoadSnapshot(bytes.str());
+  if (!position.ok()) return Fail(o.file + ": " + position.status().message());
+  Result<std::unique_ptr<store::StateStore>> store = store::StateStore::Open(o.dir, {});
+  if (!store.ok()) return Fail(store.status());
+  if (!(*store)->empty()) {
     return Fail(o.dir + " already holds state: import only into a new or empty directory");
   }
   engine.TrackChanges(true);
-  if (!store->CommitAll(engine, position, &error) || !store->Flush(&error)) return Fail(error);
+  Status written = (*store)->CommitAll(engine, *position);
+  if (written.ok()) written = (*store)->Flush();
+  if (!written.ok()) return Fail(written);
   std::cerr << "juncture state: imported " << engine.customers() << " customers and "
             << engine.pending_timers() << " timers into " << o.dir << "\n";
   return 0;

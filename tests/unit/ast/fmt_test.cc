@@ -24,9 +24,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string Fmt(const std::string& text) {
-  FormatResult r = FormatSource("t.jny", text);
-  EXPECT_TRUE(r.ok) << r.diagnostics;
-  return r.text;
+  Result<std::string> r = FormatSource("t.jny", text);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : std::string();
 }
 
 // Every comment's text, in order.
@@ -170,10 +170,10 @@ TEST(Fmt, ConstsWrittenTogetherStayTogether) {
 }
 
 TEST(Fmt, ASyntaxErrorIsReportedAndNothingFormatted) {
-  FormatResult r = FormatSource("bad.jny", "journey j {\n  on\n}\n");
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.diagnostics.find("bad.jny:"), std::string::npos) << r.diagnostics;
-  EXPECT_TRUE(r.text.empty());
+  Result<std::string> r = FormatSource("bad.jny", "journey j {\n  on\n}\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("bad.jny:"), std::string::npos) << r.status().message();
 }
 
 // ---- Every .jny file we have --------------------------------------------------------
@@ -220,23 +220,23 @@ TEST(Fmt, EveryJnyFileKeepsItsCommentsAndMeaningAndIsStable) {
     bool all_parse = true;
     for (const std::string& path : files) {
       const std::string text = Read(path);
-      FormatResult once = FormatSource(path, text);
-      if (!once.ok) {
+      Result<std::string> once = FormatSource(path, text);
+      if (!once.ok()) {
         // Only a file with syntax errors (lint cases, fuzz seeds) may be refused.
-        EXPECT_EQ(once.diagnostics.find("a bug in juncture fmt"), std::string::npos) << once.diagnostics;
+        EXPECT_EQ(once.status().code(), StatusCode::kInvalidArgument) << once.status().message();
         all_parse = false;
         continue;
       }
       ++formatted;
-      FormatResult twice = FormatSource(path, once.text);
-      ASSERT_TRUE(twice.ok) << path << ": " << twice.diagnostics;
-      EXPECT_EQ(twice.text, once.text) << path << ": formatting is not idempotent";
-      std::vector<std::string> was = Comments(text), now = Comments(once.text);
+      Result<std::string> twice = FormatSource(path, *once);
+      ASSERT_TRUE(twice.ok()) << path << ": " << twice.status().message();
+      EXPECT_EQ(*twice, *once) << path << ": formatting is not idempotent";
+      std::vector<std::string> was = Comments(text), now = Comments(*once);
       std::sort(was.begin(), was.end());  // a comment moves with its header clause
       std::sort(now.begin(), now.end());
       EXPECT_EQ(now, was) << path;
       before.emplace_back(path, text);
-      after.emplace_back(path, once.text);
+      after.emplace_back(path, *once);
     }
     if (!all_parse || before.empty()) continue;
     // The same program: the same IR, or the same errors.

@@ -110,8 +110,7 @@ TEST(Dedup, TheIdsSurviveASnapshot) {
   a.Process(TrackJson("c1", "purchase", At(0), props, "m-1"), sink);
   ASSERT_EQ(sends(), 1u);
   runtime::Engine b(compiler::MakeInterpretedProgram(*c));
-  std::string error;
-  ASSERT_TRUE(b.LoadSnapshot(a.SaveSnapshot("p"), nullptr, &error)) << error;
+  ASSERT_OK(b.LoadSnapshot(a.SaveSnapshot("p")));
   b.Process(TrackJson("c1", "purchase", At(kMinute), props, "m-1"), sink);
   EXPECT_EQ(sends(), 1u);
   EXPECT_EQ(b.stats().duplicates, 1u);

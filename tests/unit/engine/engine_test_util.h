@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "../status_matchers.h"
 #include "juncture/compiler/backend.h"
 #include "juncture/compiler/compiler.h"
 #include "juncture/runtime/event.h"

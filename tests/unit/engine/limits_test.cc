@@ -462,8 +462,7 @@ TEST(MaxTimersPerCustomer, SnapshotsAndReloadsKeepTheCountExact) {
     SCOPED_TRACE("snapshot before step " + std::to_string(k));
     const bool before_reload = k < reload_at;
     runtime::Engine b(before_reload ? program : edited, limits);
-    std::string error;
-    ASSERT_TRUE(b.LoadSnapshot(snapshots[k], nullptr, &error)) << error;
+    ASSERT_OK(b.LoadSnapshot(snapshots[k]));
     TruthSink rest;
     for (size_t i = k; i < steps.size(); ++i) {
       if (i == reload_at && before_reload) b.Reload(edited, rest);
@@ -583,8 +582,7 @@ journey j {
 
   // A snapshot holding events over the bound restores the same windows.
   EngineHarness b(program, "", hundred);
-  std::string error;
-  ASSERT_TRUE(b.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
+  ASSERT_OK(b.engine().LoadSnapshot(snapshot));
   EXPECT_EQ(b.engine().stats().dropped_window_events, 10u);
   b.Track("c1", "page_view", At(111 * kSecond), R"({"path":"/","ms":111})", "b-111");
   ASSERT_EQ(b.actions().size(), 1u);
@@ -670,13 +668,12 @@ TEST(LimitCounters, ComeBackFromASnapshotAndOldSnapshotsLoadWithZeros) {
   h.Identify("c-too-long", At(2), "{}");
   h.Raw(TrackJson("c1", "app_open", Time("2100-01-01T00:00:00Z"), "{}", "far"));
   runtime::Engine b(Compile(std::string(kBase)), small);
-  std::string error;
-  ASSERT_TRUE(b.LoadSnapshot(h.engine().SaveSnapshot(), nullptr, &error)) << error;
+  ASSERT_OK(b.LoadSnapshot(h.engine().SaveSnapshot()));
   EXPECT_EQ(b.stats().dropped_unknown_traits, 1u);
   EXPECT_EQ(b.stats().rejected_customer_id, 1u);
   EXPECT_EQ(b.stats().rejected_skew, 1u);
   EXPECT_EQ(b.SaveSnapshot(), h.engine().SaveSnapshot());
-  ASSERT_TRUE(b.LoadSnapshot(before, nullptr, &error)) << error;
+  ASSERT_OK(b.LoadSnapshot(before));
   EXPECT_EQ(b.stats().dropped_unknown_traits, 0u);
   EXPECT_EQ(b.stats().rejected_skew, 0u);
 }

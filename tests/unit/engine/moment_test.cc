@@ -186,8 +186,7 @@ TEST(Goal, SurvivesASnapshotAndAReload) {
   std::string snapshot = h.engine().SaveSnapshot("p");
   EngineHarness fresh(P(kGoal));
   ASSERT_TRUE(fresh.ok());
-  std::string error;
-  ASSERT_TRUE(fresh.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
+  ASSERT_OK(fresh.engine().LoadSnapshot(snapshot));
   // (an id of its own: "auto-1" is the cart's, which the snapshot remembers)
   fresh.Track("c1", "purchase", At(3 * kHour), R"({"amount": 30, "order_id": "a"})", "after");
   EXPECT_THAT(Sends(fresh), ElementsAre("rescue:s2:sent", "rescue:goal:converted:treatment"));
@@ -267,8 +266,7 @@ journey j {
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Track("c1", "cart", At(0), R"({"value": 80})");
   EngineHarness loaded(P(program));
-  std::string error;
-  ASSERT_TRUE(loaded.engine().LoadSnapshot(h.engine().SaveSnapshot(), nullptr, &error)) << error;
+  ASSERT_OK(loaded.engine().LoadSnapshot(h.engine().SaveSnapshot()));
   loaded.Track("c1", "purchase", At(2 * kHour), R"({"amount": 1, "order_id": "a"})", "after");
   loaded.Advance(At(2 * kDay));
   EXPECT_THAT(Sends(loaded), ElementsAre("j:goal:converted:control", "j:s3:control"));
@@ -366,8 +364,7 @@ TEST(Deadline, IsCheckedAgainWhenADeferredSendIsReleased) {
   again.Track("c1", "cart", Time("2026-06-01T21:30:00Z"), R"({"value": 1})");
   std::string snapshot = again.engine().SaveSnapshot();
   EngineHarness loaded(P(kEvening));
-  std::string error;
-  ASSERT_TRUE(loaded.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
+  ASSERT_OK(loaded.engine().LoadSnapshot(snapshot));
   loaded.Advance(Time("2026-06-02T12:00:00Z"));
   EXPECT_THAT(Sends(loaded), ElementsAre("evening:s1:suppressed:late"));
 }
@@ -504,8 +501,7 @@ journey j {
   send push "p" { hour: hour_of_day() }
 }
 )"));
-  std::string error;
-  ASSERT_TRUE(again.engine().LoadSnapshot(snapshot, nullptr, &error)) << error;
+  ASSERT_OK(again.engine().LoadSnapshot(snapshot));
   again.Identify("c1", At(kHour), R"({"timezone": "Jupiter/Io"})");
   EXPECT_EQ(again.engine().stats().unknown_timezones, 1u);
   again.Identify("c9", At(kHour), R"({"timezone": "Jupiter/Io"})");  // another customer

@@ -55,11 +55,12 @@ std::vector<Decision> ExpectEveryCutResumesExactly(const runtime::CompiledProgra
   for (size_t k = 0; k <= inputs.size(); ++k) {
     SCOPED_TRACE("cut after " + std::to_string(k) + " inputs");
     runtime::Engine b(program);
-    std::string position, error;
-    if (!b.LoadSnapshot(snapshots[k], &position, &error)) {
-      ADD_FAILURE() << error;
+    Result<std::string> loaded = b.LoadSnapshot(snapshots[k]);
+    if (!loaded.ok()) {
+      ADD_FAILURE() << loaded.status().ToString();
       break;
     }
+    const std::string position = *loaded;
     EXPECT_EQ(position, "pos-" + std::to_string(k));
     EXPECT_EQ(b.SaveSnapshot(position), snapshots[k]) << "save -> load -> save differs";
     Collector rest;
@@ -150,13 +151,12 @@ TEST(Snapshot, AFreshEngineRoundTripsAndThePositionIsKept) {
   position += "\xff binary";
   std::string bytes = a.SaveSnapshot(position);
   runtime::Engine b(program);
-  std::string got, error;
-  ASSERT_TRUE(b.LoadSnapshot(bytes, &got, &error)) << error;
-  EXPECT_EQ(got, position);
+  Result<std::string> got = b.LoadSnapshot(bytes);
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, position);
   EXPECT_EQ(b.SaveSnapshot(position), bytes);
   EXPECT_EQ(b.now(), 0);
   EXPECT_EQ(b.next_timer(), INT64_MAX);
-  EXPECT_TRUE(b.LoadSnapshot(bytes, nullptr, nullptr));  // both outputs optional
 }
 
 TEST(Snapshot, TimeTimersAndStatsComeBack) {
@@ -166,8 +166,7 @@ TEST(Snapshot, TimeTimersAndStatsComeBack) {
   h.Raw("garbage");
   h.Track("ana", "Order Shipped", At(kMinute));
   runtime::Engine b(Compile(Program()));
-  std::string error;
-  ASSERT_TRUE(b.LoadSnapshot(h.engine().SaveSnapshot(), nullptr, &error)) << error;
+  ASSERT_OK(b.LoadSnapshot(h.engine().SaveSnapshot()));
   EXPECT_EQ(b.now(), h.engine().now());
   EXPECT_EQ(b.next_timer(), At(30 * kMinute));
   const runtime::EngineStats& s = b.stats();
@@ -231,8 +230,7 @@ TEST(Snapshot, LoadsIntoAnEditedProgramByNameAndDropsWhatIsGone) {
   std::string bytes = h.engine().SaveSnapshot("p");
 
   runtime::Engine b(Compile(std::string(kV2Events)));
-  std::string error;
-  ASSERT_TRUE(b.LoadSnapshot(bytes, nullptr, &error)) << error;
+  ASSERT_OK(b.LoadSnapshot(bytes));
   Collector after;
   b.AdvanceTo(At(3 * kDay), after);
   b.Process(TrackJson("ana", "page_view", At(3 * kDay), R"({"path":"/"})", "pv2"), after);
@@ -262,8 +260,7 @@ TEST(Snapshot, EditedProgramKeepsProfilesByFieldNameAndType) {
   h.Identify("ana", At(0), R"({"tier":"gold","ltv":12.5,"timezone":"Asia/Tokyo"})");
   h.Track("ana", "cart", At(kMinute), R"({"value":7,"coupon":"Q"})", "c1");
   runtime::Engine b(Compile(std::string(kV2Events)));
-  std::string error;
-  ASSERT_TRUE(b.LoadSnapshot(h.engine().SaveSnapshot(), nullptr, &error)) << error;
+  ASSERT_OK(b.LoadSnapshot(h.engine().SaveSnapshot()));
   Collector after;
   b.AdvanceTo(At(2 * kHour), after);
   std::vector<Decision> sends;
@@ -294,8 +291,7 @@ TEST(Snapshot, WindowHistoryAndCapsFollowTheirNames) {
   h.Track("ana", "page_view", At(0), R"({"path":"/","ms":5})");
   h.Track("ana", "page_view", At(kMinute), R"({"path":"/","ms":7})");
   runtime::Engine b(Compile(v2));
-  std::string error;
-  ASSERT_TRUE(b.LoadSnapshot(h.engine().SaveSnapshot(), nullptr, &error)) << error;
+  ASSERT_OK(b.LoadSnapshot(h.engine().SaveSnapshot()));
   Collector after;
   b.Process(TrackJson("ana", "page_view", At(2 * kMinute), R"({"path":"/","ms":1})", "p3"), after);
   std::vector<std::string> brief;
@@ -334,13 +330,12 @@ TEST(Snapshot, TruncatedSnapshotsAreRejectedAndChangeNothing) {
   Loaded l = EngineWithState(program, &good);
   ASSERT_GT(good.size(), 1000u);
   for (size_t n = 0; n < good.size(); ++n) {
-    std::string error, position = "untouched";
-    ASSERT_FALSE(l.engine->LoadSnapshot(std::string_view(good).substr(0, n), &position, &error)) << n;
-    ASSERT_FALSE(error.empty());
-    ASSERT_EQ(position, "untouched");
+    Result<std::string> loaded = l.engine->LoadSnapshot(std::string_view(good).substr(0, n));
+    ASSERT_FALSE(loaded.ok()) << n;
+    ASSERT_EQ(loaded.status().code(), StatusCode::kCorruption) << loaded.status().ToString();
+    ASSERT_FALSE(loaded.status().message().empty());
   }
-  std::string error;
-  EXPECT_FALSE(l.engine->LoadSnapshot(good + "x", nullptr, &error));  // trailing byte
+  EXPECT_FALSE(l.engine->LoadSnapshot(good + "x").ok());  // trailing byte
   EXPECT_EQ(l.engine->SaveSnapshot("mine"), l.state);
 }
 
@@ -354,8 +349,9 @@ TEST(Snapshot, EveryBitFlipIsRejectedAndChangesNothing) {
     for (int bit = 0; bit < 8; ++bit) {
       std::string bad = good;
       bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
-      std::string error;
-      ASSERT_FALSE(l.engine->LoadSnapshot(bad, nullptr, &error)) << "byte " << i << " bit " << bit;
+      Status status = l.engine->LoadSnapshot(bad).status();
+      ASSERT_FALSE(status.ok()) << "byte " << i << " bit " << bit;
+      const std::string& error = status.message();
       ++reasons[error.substr(0, error.find_first_of("(:"))];
     }
   }
@@ -372,27 +368,24 @@ TEST(Snapshot, ForeignAndRandomBytesAreRejectedWithAClearError) {
   ASSERT_TRUE(program.spec);
   runtime::Engine e(program);
   const std::string before = e.SaveSnapshot();
-  std::string error;
-  EXPECT_FALSE(e.LoadSnapshot("", nullptr, &error));
-  EXPECT_THAT(error, HasSubstr("not a Juncture engine snapshot"));
-  EXPECT_FALSE(e.LoadSnapshot(std::string_view(), nullptr, &error));
-  EXPECT_FALSE(e.LoadSnapshot(R"({"kind":"juncture.engine.snapshot"})", nullptr, &error));
-  EXPECT_THAT(error, HasSubstr("not a Juncture engine snapshot"));
+  auto error = [&](std::string_view bytes) { return e.LoadSnapshot(bytes).status().ToString(); };
+  EXPECT_THAT(error(""), HasSubstr("corruption: not a Juncture engine snapshot"));
+  EXPECT_THAT(error(std::string_view()), HasSubstr("not a Juncture engine snapshot"));
+  EXPECT_THAT(error(R"({"kind":"juncture.engine.snapshot"})"),
+              HasSubstr("not a Juncture engine snapshot"));
   // Valid CBOR, another kind.
   std::string foreign;
   nlohmann::json::to_cbor(nlohmann::json{{"kind", "something.else"}, {"version", 1}}, foreign);
-  EXPECT_FALSE(e.LoadSnapshot(foreign, nullptr, &error));
-  EXPECT_THAT(error, HasSubstr("not a Juncture engine snapshot"));
+  EXPECT_THAT(error(foreign), HasSubstr("not a Juncture engine snapshot"));
   // Deeply nested CBOR (arrays of arrays): refused before the reader recurses.
-  EXPECT_FALSE(e.LoadSnapshot(std::string(1 << 20, '\x81'), nullptr, &error));
-  EXPECT_THAT(error, HasSubstr("nested"));
+  EXPECT_THAT(error(std::string(1 << 20, '\x81')), HasSubstr("nested"));
   // Random bytes, some behind a valid-looking CBOR map header.
   std::mt19937 rng(5);
   for (int i = 0; i < 2000; ++i) {
     std::string bytes(rng() % 300, '\0');
     for (char& c : bytes) c = static_cast<char>(rng());
     if (i % 2 == 0 && !bytes.empty()) bytes[0] = '\xa4';
-    EXPECT_FALSE(e.LoadSnapshot(bytes, nullptr, &error));
+    EXPECT_FALSE(e.LoadSnapshot(bytes).ok());
   }
   EXPECT_EQ(e.SaveSnapshot(), before);
 }
@@ -445,9 +438,9 @@ TEST(Snapshot, AlteredStatesBehindAValidChecksumNeverCrash) {
       bytes[rng() % bytes.size()] = static_cast<uint8_t>(rng());
     }
     runtime::Engine e(program);
-    std::string error;
-    if (!e.LoadSnapshot(WrapBytes(std::move(bytes)), nullptr, &error)) {
-      EXPECT_THAT(error, HasSubstr("corrupt snapshot"));
+    Status status = e.LoadSnapshot(WrapBytes(std::move(bytes))).status();
+    if (!status.ok()) {
+      EXPECT_THAT(status.message(), HasSubstr("corrupt snapshot"));
       continue;
     }
     ++loaded;
@@ -469,19 +462,20 @@ TEST(Snapshot, IntactButMalformedStatesAreRejected) {
   const nlohmann::json state = StateOf(good);
   runtime::Engine e(Compile(Program()));
   const std::string before = e.SaveSnapshot();
-  std::string error;
 
-  ASSERT_TRUE(e.LoadSnapshot(Wrap(state), nullptr, &error)) << error;  // the wrapper is right
-  ASSERT_TRUE(e.LoadSnapshot(before, nullptr, &error)) << error;
+  ASSERT_OK(e.LoadSnapshot(Wrap(state)));  // the wrapper is right
+  ASSERT_OK(e.LoadSnapshot(before));
 
-  EXPECT_FALSE(e.LoadSnapshot(Wrap(state, 2), nullptr, &error));
-  EXPECT_THAT(error, HasSubstr("version 2 is not supported"));
+  Status v2 = e.LoadSnapshot(Wrap(state, 2)).status();
+  EXPECT_EQ(v2.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(v2.message(), HasSubstr("version 2 is not supported"));
 
   auto rejects = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& why) {
     nlohmann::json s = state;
     edit(s);
-    std::string err;
-    EXPECT_FALSE(e.LoadSnapshot(Wrap(s), nullptr, &err)) << why;
+    Status status = e.LoadSnapshot(Wrap(s)).status();
+    const std::string& err = status.message();
+    EXPECT_EQ(status.code(), StatusCode::kCorruption) << why;
     EXPECT_THAT(err, HasSubstr("corrupt snapshot")) << why;
     EXPECT_THAT(err, HasSubstr(why));
   };
@@ -523,8 +517,7 @@ TEST(Snapshot, AnInstancesCauseOtherThanItsEventsIdIsKept) {
     s["customers"]["ana"]["instances"]["rescue"]["cause"] = "elsewhere";
     s["customers"]["ana"]["instances"]["rescue"]["event"] = event;
     runtime::Engine e(Compile(Program()));
-    std::string error;
-    ASSERT_TRUE(e.LoadSnapshot(Wrap(s), nullptr, &error)) << error;
+    ASSERT_OK(e.LoadSnapshot(Wrap(s)));
     EXPECT_EQ(StateOf(e.SaveSnapshot("p"))["customers"]["ana"]["instances"]["rescue"]["cause"],
               "elsewhere");
     Collector sink;
@@ -651,10 +644,10 @@ size_t ExpectReloadAndLoadAgree(const runtime::CompiledProgram& from,
   for (size_t k = 0; k <= inputs.size(); ++k) {
     SCOPED_TRACE("cut after " + std::to_string(k) + " inputs");
     runtime::Engine reloaded(from), loaded(to);
-    std::string error;
-    if (!reloaded.LoadSnapshot(snapshots[k], nullptr, &error) ||
-        !loaded.LoadSnapshot(snapshots[k], nullptr, &error)) {
-      ADD_FAILURE() << error;
+    Status status = reloaded.LoadSnapshot(snapshots[k]).status();
+    if (status.ok()) status = loaded.LoadSnapshot(snapshots[k]).status();
+    if (!status.ok()) {
+      ADD_FAILURE() << status.ToString();
       break;
     }
     Collector at_reload, rest_reloaded, rest_loaded;
@@ -715,8 +708,7 @@ TEST(ReloadAndLoad, AReloadDecidesWhatALoadIntoTheEditedProgramDecides) {
   const std::string bytes = h.engine().SaveSnapshot();
 
   runtime::Engine loaded(Compile(kV2Events));
-  std::string error;
-  ASSERT_TRUE(loaded.LoadSnapshot(bytes, nullptr, &error)) << error;
+  ASSERT_OK(loaded.LoadSnapshot(bytes));
   Collector at_reload;
   h.engine().Reload(Compile(kV2Events), at_reload);
   std::vector<std::string> ended;

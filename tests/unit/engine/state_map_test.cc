@@ -32,10 +32,9 @@ std::shared_ptr<const runtime::ProgramSpec> Spec(const std::string& source) {
 // A customer of `spec` waiting in `j` with a cart that is also in its history.
 CustomerState Waiting(const runtime::ProgramSpec& spec) {
   runtime::Message m;
-  std::string error;
-  EXPECT_TRUE(runtime::DecodeMessage(
-      spec, TrackJson("ana", "cart", At(0), R"({"value": 12.5, "coupon": "Q"})", "c1"), m, error))
-      << error;
+  Status decoded = runtime::DecodeMessage(
+      spec, TrackJson("ana", "cart", At(0), R"({"value": 12.5, "coupon": "Q"})", "c1"), m);
+  EXPECT_TRUE(decoded.ok()) << decoded.ToString();
   CustomerState c;
   c.profile = runtime::MakeDefaultProfile(spec);
   uint32_t wait = 0;

@@ -43,9 +43,10 @@ void ExpectGolden(const std::vector<std::string>& paths, const Counts* counts,
                   const std::string& golden) {
   auto c = compiler::CompileFiles(paths, compiler::CompileOptions{});
   ASSERT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-  std::string error;
-  std::string dot = JourneysDot(*c->ast(), c->sources(), GraphOptions{"", counts, c->sema()}, error);
-  ASSERT_FALSE(dot.empty()) << error;
+  Result<std::string> drawn =
+      JourneysDot(*c->ast(), c->sources(), GraphOptions{"", counts, c->sema()});
+  ASSERT_TRUE(drawn.ok()) << drawn.status().message();
+  const std::string& dot = *drawn;
   const std::string path = SourceDir() + "/tests/golden/graph/" + golden;
   if (std::getenv("JUNCTURE_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(path, std::ios::binary) << dot;
@@ -108,8 +109,7 @@ TEST(Graph, AJourneyWithoutItsApprovalsSaysSo) {
       {{"every_step.jny", Read(SourceDir() + "/tests/golden/graph/every_step.jny")}},
       compiler::CompileOptions{});
   ASSERT_TRUE(c->ok());
-  std::string error;
-  std::string dot = JourneysDot(*c->ast(), c->sources(), GraphOptions{"", nullptr, c->sema()}, error);
+  std::string dot = *JourneysDot(*c->ast(), c->sources(), GraphOptions{"", nullptr, c->sema()});
   EXPECT_NE(dot.find(" NOT APPROVED by legal: every send is suppressed (unapproved)"),
             std::string::npos) << dot;
   EXPECT_NE(dot.find("[approval legal: missing]"), std::string::npos);
@@ -119,10 +119,10 @@ TEST(Graph, AJourneyWithoutItsApprovalsSaysSo) {
 TEST(Graph, ANameThatIsNoJourneyIsAnError) {
   auto c = compiler::CompileFiles({SourceDir() + "/examples"}, compiler::CompileOptions{});
   ASSERT_TRUE(c->ok());
-  std::string error;
-  EXPECT_EQ(JourneysDot(*c->ast(), c->sources(), GraphOptions{"no_such", nullptr}, error), "");
-  EXPECT_EQ(error, "no journey named 'no_such'");
-  std::string dot = JourneysDot(*c->ast(), c->sources(), GraphOptions{"win_back", nullptr}, error);
+  Result<std::string> none = JourneysDot(*c->ast(), c->sources(), GraphOptions{"no_such", nullptr});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().ToString(), "invalid argument: no journey named 'no_such'");
+  std::string dot = *JourneysDot(*c->ast(), c->sources(), GraphOptions{"win_back", nullptr});
   EXPECT_NE(dot.find("cluster_win_back"), std::string::npos);
   EXPECT_EQ(dot.find("cluster_cart_rescue"), std::string::npos);
 }
@@ -131,26 +131,25 @@ TEST(Graph, GraphvizRendersItToSvgAndPng) {
   auto c = compiler::CompileFiles({SourceDir() + "/examples"}, compiler::CompileOptions{});
   ASSERT_TRUE(c->ok());
   Counts counts = CountsOf(SourceDir() + "/examples/expected/demo.decisions.jsonl");
-  std::string error;
-  std::string dot = JourneysDot(*c->ast(), c->sources(), GraphOptions{"", &counts}, error);
-  std::string svg;
-  ASSERT_TRUE(RenderDot(dot, "svg", svg, error)) << error;
+  std::string dot = *JourneysDot(*c->ast(), c->sources(), GraphOptions{"", &counts});
+  Result<std::string> rendered = RenderDot(dot, "svg");
+  ASSERT_TRUE(rendered.ok()) << rendered.status().message();
+  const std::string& svg = *rendered;
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   // Every node is drawn: one SVG group per node, titled by its id.
   for (const char* node : {"cart_rescue.entry", "cart_rescue.s13", "cart_rescue.end", "win_back.goal"}) {
     EXPECT_NE(svg.find(std::string("<title>") + node + "</title>"), std::string::npos) << node;
   }
   EXPECT_NE(svg.find("wait until purchase"), std::string::npos);
-  std::string png;
-  ASSERT_TRUE(RenderDot(dot, "png", png, error)) << error;
-  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  Result<std::string> png = RenderDot(dot, "png");
+  ASSERT_TRUE(png.ok()) << png.status().message();
+  EXPECT_EQ(png->substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   // The rendered SVG, for a person to look at (CI keeps the build folder's files).
   std::ofstream(std::string(JUNCTURE_TEST_BINARY_DIR) + "/examples.svg", std::ios::binary) << svg;
 
-  std::string out;
-  EXPECT_FALSE(RenderDot("digraph { a -> }", "svg", out, error));
+  std::string error = RenderDot("digraph { a -> }", "svg").status().message();
   EXPECT_NE(error.find("Graphviz cannot read the graph"), std::string::npos) << error;
-  EXPECT_FALSE(RenderDot("digraph { a }", "no-such-format", out, error));
+  error = RenderDot("digraph { a }", "no-such-format").status().message();
   EXPECT_NE(error.find("no-such-format"), std::string::npos) << error;
 }
 

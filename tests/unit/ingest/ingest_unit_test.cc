@@ -39,7 +39,7 @@ std::string Gzip(const std::string& plain) {
 
 TEST(IngestMessages, ASingleCallIsCompletedWithWhatThePipelineAdds) {
   ParsedRequest r = ParseRequest(R"({"userId":"c1","event":"cart","properties":{"v":1}})", "track", Received());
-  ASSERT_EQ(r.error, "");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
   ASSERT_EQ(r.messages.size(), 1u);
   const ReadyMessage& m = r.messages[0];
   EXPECT_EQ(m.customer, "c1");
@@ -59,7 +59,7 @@ TEST(IngestMessages, ASingleCallIsCompletedWithWhatThePipelineAdds) {
   r = ParseRequest(R"({"type":"track","userId":4242,"event":"e","messageId":"m-1",)"
                    R"("originalTimestamp":"2026-12-01T00:00:00Z","receivedAt":"2026-12-01T00:00:01Z"})",
                    "track", Received());
-  ASSERT_EQ(r.error, "");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.messages[0].customer, "4242");
   EXPECT_EQ(r.messages[0].message_id, "m-1");
   j = nlohmann::json::parse(r.messages[0].json);
@@ -70,7 +70,7 @@ TEST(IngestMessages, ASingleCallIsCompletedWithWhatThePipelineAdds) {
 TEST(IngestMessages, AMemberGivenAsNullIsWrittenOnce) {
   ParsedRequest r = ParseRequest(R"({"type":null,"timestamp":null,"messageId":null,"userId":"u","event":"e"})",
                                  "track", Received());
-  ASSERT_EQ(r.error, "");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
   const std::string& json = r.messages[0].json;
   for (const char* key : {"\"type\"", "\"timestamp\"", "\"messageId\""}) {
     size_t first = json.find(key);
@@ -87,7 +87,7 @@ TEST(IngestMessages, ABatchIsTakenWholeOrRefusedWhole) {
       R"({"batch":[{"type":"identify","userId":"a","traits":{}},{"type":"page","anonymousId":"b","name":"P"}],)"
       R"("sentAt":"2026-12-03T12:00:00Z","writeKey":"K"})",
       "batch", Received());
-  ASSERT_EQ(r.error, "");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
   ASSERT_EQ(r.messages.size(), 2u);
   EXPECT_EQ(r.messages[1].customer, "b");
   EXPECT_EQ(r.write_key, "K");
@@ -104,17 +104,19 @@ TEST(IngestMessages, ABatchIsTakenWholeOrRefusedWhole) {
   };
   for (const auto& [body, why] : refused) {
     r = ParseRequest(body, "batch", Received());
-    EXPECT_NE(r.error.find(why), std::string::npos) << body << ": " << r.error;
+    EXPECT_EQ(r.status.code(), StatusCode::kInvalidArgument) << body;
+    EXPECT_NE(r.status.message().find(why), std::string::npos)
+        << body << ": " << r.status.message();
     EXPECT_TRUE(r.messages.empty()) << body;
   }
   r = ParseRequest(R"({"type":"identify","userId":"a"})", "track", Received());
-  EXPECT_EQ(r.error, "type \"identify\" sent to /v1/track");
+  EXPECT_EQ(r.status.message(), "type \"identify\" sent to /v1/track");
 }
 
 TEST(IngestMessages, SegmentsLimits) {
   std::string big(kMaxMessageBytes, 'x');
   ParsedRequest r = ParseRequest(R"({"userId":"a","event":"e","properties":{"p":")" + big + "\"}}", "track", Received());
-  EXPECT_NE(r.error.find("larger than 32 KB"), std::string::npos) << r.error;
+  EXPECT_NE(r.status.message().find("larger than 32 KB"), std::string::npos) << r.status.message();
   std::string batch = R"({"batch":[)";
   for (int i = 0; i < 40; ++i) {
     batch += std::string(i ? "," : "") + R"({"type":"track","userId":"a","event":"e","properties":{"p":")" +
@@ -122,30 +124,31 @@ TEST(IngestMessages, SegmentsLimits) {
   }
   batch += "]}";
   r = ParseRequest(batch, "batch", Received());
-  EXPECT_NE(r.error.find("larger than 500 KB"), std::string::npos) << r.error;
+  EXPECT_NE(r.status.message().find("larger than 500 KB"), std::string::npos) << r.status.message();
 }
 
 TEST(IngestBody, GzipIsUncompressedWithinItsBound) {
   const std::string plain = R"({"batch":[]})";
-  std::string out, error;
+  std::string out;
   std::string gz = Gzip(plain);
   ASSERT_TRUE(LooksGzipped(gz));
   EXPECT_FALSE(LooksGzipped(plain));
-  ASSERT_TRUE(Gunzip(gz, kMaxRequestBytes, out, error)) << error;
+  ASSERT_TRUE(Gunzip(gz, kMaxRequestBytes, out).ok());
   EXPECT_EQ(out, plain);
   // Two members one after the other (RFC 1952 allows it).
-  ASSERT_TRUE(Gunzip(gz + Gzip(plain), kMaxRequestBytes, out, error)) << error;
+  ASSERT_TRUE(Gunzip(gz + Gzip(plain), kMaxRequestBytes, out).ok());
   EXPECT_EQ(out, plain + plain);
   // A bomb: 50 MB of zeros in a few KB: refused once past the bound, not uncompressed.
   std::string bomb = Gzip(std::string(50 << 20, '0'));
   ASSERT_LT(bomb.size(), 100'000u);
-  EXPECT_FALSE(Gunzip(bomb, kMaxRequestBytes, out, error));
-  EXPECT_NE(error.find("500 KB"), std::string::npos) << error;
+  Status refused = Gunzip(bomb, kMaxRequestBytes, out);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("500 KB"), std::string::npos) << refused.message();
   EXPECT_LT(out.size(), kMaxRequestBytes + 64 * 1024);
   // Cut short, or garbage after the magic bytes.
-  EXPECT_FALSE(Gunzip(gz.substr(0, gz.size() - 6), kMaxRequestBytes, out, error));
-  EXPECT_EQ(error, "the body is not valid gzip");
-  EXPECT_FALSE(Gunzip(std::string("\x1f\x8b garbage", 10), kMaxRequestBytes, out, error));
+  EXPECT_EQ(Gunzip(gz.substr(0, gz.size() - 6), kMaxRequestBytes, out).message(),
+            "the body is not valid gzip");
+  EXPECT_FALSE(Gunzip(std::string("\x1f\x8b garbage", 10), kMaxRequestBytes, out).ok());
 }
 
 TEST(IngestWriteKeys, FileAndBasicAuthentication) {
@@ -154,9 +157,8 @@ TEST(IngestWriteKeys, FileAndBasicAuthentication) {
     std::ofstream f(path);
     f << "# the shop\n  key-one  \n\nkey-two\r\n";
   }
-  std::string error;
-  std::optional<WriteKeys> keys = WriteKeys::Load(path, &error);
-  ASSERT_TRUE(keys) << error;
+  Result<WriteKeys> keys = WriteKeys::Load(path);
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
   EXPECT_EQ(keys->size(), 2u);
   EXPECT_TRUE(keys->Accepts("key-one"));
   EXPECT_TRUE(keys->Accepts("key-two"));
@@ -166,9 +168,10 @@ TEST(IngestWriteKeys, FileAndBasicAuthentication) {
     std::ofstream f(path);
     f << "# nothing\n";
   }
-  EXPECT_FALSE(WriteKeys::Load(path, &error));
-  EXPECT_NE(error.find("holds no key"), std::string::npos);
-  EXPECT_FALSE(WriteKeys::Load(path + ".missing", &error));
+  Status none = WriteKeys::Load(path).status();
+  EXPECT_EQ(none.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(none.message().find("holds no key"), std::string::npos);
+  EXPECT_EQ(WriteKeys::Load(path + ".missing").status().code(), StatusCode::kNotFound);
   std::remove(path.c_str());
 
   EXPECT_EQ(BasicUser("Basic a2V5LW9uZTo="), "key-one");   // "key-one:"

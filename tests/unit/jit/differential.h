@@ -327,12 +327,12 @@ inline bool Build(const std::string& source, int opt_level, Backends* out) {
     return false;
   }
   out->interpreted = compiler::MakeInterpretedProgram(*out->compilation);
-  std::string error;
-  out->jitted = compiler::MakeJitProgram(*out->compilation, &error, opt_level);
-  if (!out->jitted.evaluator) {
-    ADD_FAILURE() << "MakeJitProgram failed: " << error;
+  Result<runtime::CompiledProgram> jitted = compiler::MakeJitProgram(*out->compilation, opt_level);
+  if (!jitted.ok()) {
+    ADD_FAILURE() << "MakeJitProgram failed: " << jitted.status().ToString();
     return false;
   }
+  out->jitted = *std::move(jitted);
   compiler::SpecAndExprs built = compiler::BuildSpec(*out->compilation->ir());
   out->exprs = std::move(built.exprs);
   auto* jit = dynamic_cast<const compiler::jit::JitEvaluator*>(out->jitted.evaluator.get());
@@ -552,10 +552,10 @@ inline std::deque<Scenario> RandomScenarios(const runtime::ProgramSpec& spec, Ra
 }
 
 // Skips the test when no JIT can be made on this machine.
-#define JUNCTURE_SKIP_WITHOUT_JIT()                                        \
-  do {                                                                     \
-    std::string why_no_jit;                                                \
-    if (!compiler::jit::JitAvailable(2, &why_no_jit)) GTEST_SKIP() << why_no_jit; \
+#define JUNCTURE_SKIP_WITHOUT_JIT()                                   \
+  do {                                                                \
+    Status jit_available = compiler::jit::JitAvailable(2);            \
+    if (!jit_available.ok()) GTEST_SKIP() << jit_available.message(); \
   } while (0)
 
 }  // namespace juncture::jit_testing

@@ -1004,16 +1004,17 @@ TEST(JitRandomJourneysTest, RandomProgramsAndStreamsDecideAlikeInBothBackEnds) {
       continue;
     }
     const int opt_level = p % 3 == 0 ? 0 : 2;
-    std::string error;
-    runtime::CompiledProgram jitted = compiler::MakeJitProgram(*c, &error, opt_level);
-    if (!jitted.evaluator) {
+    Result<runtime::CompiledProgram> jitted = compiler::MakeJitProgram(*c, opt_level);
+    if (!jitted.ok()) {
       ++bad_programs;
-      ADD_FAILURE() << "MakeJitProgram failed: " << error << "; " << where << "\n" << source;
+      ADD_FAILURE() << "MakeJitProgram failed: " << jitted.status().ToString() << "; " << where
+                    << "\n"
+                    << source;
       continue;
     }
     Recorder want, got;
     RunStream(compiler::MakeInterpretedProgram(*c), stream, &want);
-    RunStream(std::move(jitted), stream, &got);
+    RunStream(*std::move(jitted), stream, &got);
     inputs += stream.size();
     ASSERT_EQ(want.evaluator, "interpreter");
     ASSERT_EQ(got.evaluator, "jit");

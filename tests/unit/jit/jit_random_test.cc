@@ -364,9 +364,9 @@ TEST(JitRandomTest, ExamplesAgreeWithTheInterpreterOnRandomRecords) {
   for (int level : {0, 2}) {
     Backends b;
     b.interpreted = compiler::MakeInterpretedProgram(*c);
-    std::string error;
-    b.jitted = compiler::MakeJitProgram(*c, &error, level);
-    ASSERT_TRUE(b.jitted.evaluator) << error;
+    Result<CompiledProgram> jitted = compiler::MakeJitProgram(*c, level);
+    ASSERT_TRUE(jitted.ok()) << jitted.status().ToString();
+    b.jitted = *std::move(jitted);
     compiler::SpecAndExprs built = compiler::BuildSpec(*c->ir());
     b.exprs = std::move(built.exprs);
     b.compilation = nullptr;

@@ -352,15 +352,13 @@ TEST_F(JitTest, EvaluatorBasics) {
   EXPECT_EQ(b.jitted.evaluator->Eval(-1, ctx).b, 0);
 }
 
-TEST_F(JitTest, FailedCompilationGivesAnEmptyProgramAndAnError) {
+TEST_F(JitTest, FailedCompilationGivesAnError) {
   auto c = compiler::CompileSources({{"t.jny", "journey j { on nothing }"}}, {});
   ASSERT_FALSE(c->ok());
-  std::string error;
-  CompiledProgram p = compiler::MakeJitProgram(*c, &error);
-  EXPECT_FALSE(p.evaluator);
-  EXPECT_FALSE(p.spec);
-  EXPECT_FALSE(error.empty());
-  EXPECT_FALSE(compiler::MakeJitProgram(*c, nullptr).evaluator);  // error may be null
+  Result<CompiledProgram> p = compiler::MakeJitProgram(*c);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(p.status().ToString(), "failed precondition: the compilation has errors");
 }
 
 TEST_F(JitTest, ProgramsOutliveTheirCompilationAndEachOther) {
@@ -369,9 +367,9 @@ TEST_F(JitTest, ProgramsOutliveTheirCompilationAndEachOther) {
     auto c = compiler::CompileSources(
         {{"t.jny", std::string(kSchema) + Journey({"event.i * " + std::to_string(k + 2)})}}, {});
     ASSERT_TRUE(c->ok());
-    std::string error;
-    programs.push_back(compiler::MakeJitProgram(*c, &error, k % 2 ? 0 : 2));
-    ASSERT_TRUE(programs.back().evaluator) << error;
+    Result<CompiledProgram> p = compiler::MakeJitProgram(*c, k % 2 ? 0 : 2);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    programs.push_back(*std::move(p));
   }
   programs.erase(programs.begin());  // frees its code; the others keep working
   Backends b;
@@ -402,12 +400,12 @@ TEST_F(JitTest, ConcurrentBuildsAndEvaluations) {
             {{"t.jny", std::string(kSchema) + Journey({"event.i * " + std::to_string(k) +
                                                        " + len(lower(event.s + \"X\"))"})}},
             {});
-        std::string error;
-        CompiledProgram p = compiler::MakeJitProgram(*c, &error, round % 2 ? 0 : 2);
-        if (!p.evaluator) {
+        Result<CompiledProgram> jitted = compiler::MakeJitProgram(*c, round % 2 ? 0 : 2);
+        if (!jitted.ok()) {
           ++failures;
           continue;
         }
+        CompiledProgram p = *std::move(jitted);
         std::deque<Record> records;
         records.emplace_back(p.spec->profile, false);
         records.emplace_back(p.spec->events.at(0), true);
@@ -448,10 +446,10 @@ TEST_F(JitTest, CompileTimeOfAHundredJourneys) {
   size_t exprs = compiler::BuildSpec(*c->ir()).exprs.size();
   for (int level : {0, 2}) {
     auto start = std::chrono::steady_clock::now();
-    std::string error;
-    CompiledProgram p = compiler::MakeJitProgram(*c, &error, level);
+    Result<CompiledProgram> jitted = compiler::MakeJitProgram(*c, level);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    ASSERT_TRUE(p.evaluator) << error;
+    ASSERT_TRUE(jitted.ok()) << jitted.status().ToString();
+    CompiledProgram p = *std::move(jitted);
     std::printf("[ timing   ] 100 journeys, %zu expressions: MakeJitProgram at O%d: %.1f ms\n",
                 exprs, level, ms);
     RecordProperty("compile_ms_O" + std::to_string(level), std::to_string(ms));
@@ -515,7 +513,7 @@ TEST(StageProgramTest, InterpreterFirstThenNativeCodeWithoutLosingMessages) {
                    sink);
   }
   EXPECT_EQ(sink.sent, 100);
-  if (jit::JitAvailable(2, nullptr)) {
+  if (jit::JitAvailable(2).ok()) {
     EXPECT_STREQ(engine.evaluator_name(), "jit");
   }
   EXPECT_GE(engine.stats().reloads, 1u);
@@ -555,11 +553,10 @@ TEST(StageProgramTest, AReloadOntoTheSameSpecOnlySwapsTheEvaluator) {
   runtime::StateChanges changes;
   engine.TakeChanges(changes);  // the first is always whole
   for (int level : {0, 2}) {
-    std::string error;
-    runtime::CompiledProgram native = MakeJitProgram(*c, &error, level);
-    if (!native.evaluator) GTEST_SKIP() << error;
-    native.spec = spec;
-    engine.Reload(std::move(native), sink);
+    Result<runtime::CompiledProgram> native = MakeJitProgram(*c, level);
+    if (!native.ok()) GTEST_SKIP() << native.status().ToString();
+    native->spec = spec;
+    engine.Reload(*std::move(native), sink);
     EXPECT_STREQ(engine.evaluator_name(), "jit");
     engine.TakeChanges(changes);
     EXPECT_FALSE(changes.rewrite) << "level " << level;

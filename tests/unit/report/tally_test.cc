@@ -30,15 +30,15 @@ class TallyTest : public ::testing::Test {
  protected:
   void Decide(const std::string& line) {
     DecisionLine d;
-    std::string error = ParseDecisionLine(line, d);
-    ASSERT_EQ(error, "") << line;
+    Status parsed = ParseDecisionLine(line, d);
+    ASSERT_TRUE(parsed.ok()) << line << ": " << parsed.message();
     tally_.AddDecision(d);
   }
   void Receive(const std::string& decision, const std::string& status, const std::string& at) {
     ReceiptLine r;
     std::string line = R"({"decision":")" + decision + R"(","status":")" + status +
                        R"(","at":")" + at + "\"}";
-    ASSERT_EQ(ParseReceiptLine(line, r), "") << line;
+    ASSERT_TRUE(ParseReceiptLine(line, r).ok()) << line;
     tally_.AddReceipt(r);
   }
   Tally tally_;
@@ -172,7 +172,8 @@ TEST_F(TallyTest, AProgramWithoutAGoalHasNoRatesAndOneWithAGoalHasZero) {
   EXPECT_TRUE(ReportJson(none, {})["journeys"][0]["conversions"]["treatment"]["rate"].is_null());
   Tally other;
   DecisionLine d;
-  ASSERT_EQ(ParseDecisionLine(D("m1:j:entry:entered", "a", "entered", "2026-01-01T00:00:00Z"), d), "");
+  ASSERT_TRUE(
+      ParseDecisionLine(D("m1:j:entry:entered", "a", "entered", "2026-01-01T00:00:00Z"), d).ok());
   other.AddDecision(d);
   Report with = other.Finish({{"j", JourneyInfo{0, "", true}}});
   auto treatment = ReportJson(with, {})["journeys"][0]["conversions"]["treatment"];
@@ -192,7 +193,9 @@ class BadDecisionLine : public ::testing::TestWithParam<BadLine> {};
 
 TEST_P(BadDecisionLine, SaysWhy) {
   DecisionLine d;
-  EXPECT_EQ(ParseDecisionLine(GetParam().line, d), GetParam().error);
+  Status parsed = ParseDecisionLine(GetParam().line, d);
+  EXPECT_EQ(parsed.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(parsed.message(), GetParam().error);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -220,11 +223,16 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ReceiptLine, BadLinesSayWhy) {
   ReceiptLine r;
-  EXPECT_EQ(ParseReceiptLine("delivered", r), "not JSON");
-  EXPECT_EQ(ParseReceiptLine(R"({"status":"delivered","at":"2026-01-01T00:00:00Z"})", r), "no \"decision\"");
-  EXPECT_EQ(ParseReceiptLine(R"({"decision":"d","status":"bounced","at":"2026-01-01T00:00:00Z"})", r),
-            "unknown status \"bounced\"");
-  EXPECT_EQ(ParseReceiptLine(R"({"decision":"d","status":"clicked","at":"2026-01-01T00:00:00+01:00"})", r), "");
+  EXPECT_EQ(ParseReceiptLine("delivered", r).message(), "not JSON");
+  EXPECT_EQ(ParseReceiptLine(R"({"status":"delivered","at":"2026-01-01T00:00:00Z"})", r).message(),
+            "no \"decision\"");
+  EXPECT_EQ(
+      ParseReceiptLine(R"({"decision":"d","status":"bounced","at":"2026-01-01T00:00:00Z"})", r)
+          .message(),
+      "unknown status \"bounced\"");
+  EXPECT_TRUE(
+      ParseReceiptLine(R"({"decision":"d","status":"clicked","at":"2026-01-01T00:00:00+01:00"})", r)
+          .ok());
   EXPECT_EQ(r.status, ReceiptStatus::kClicked);
   EXPECT_EQ(r.at_us, 1767222000'000'000LL);
 }

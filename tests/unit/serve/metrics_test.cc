@@ -1,5 +1,9 @@
 // juncture_metrics: exposition text, escaping, histogram buckets, concurrent
 // recording, the serve metric set, and the /metrics HTTP server.
+#include "serve/metrics/metrics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <cmath>
@@ -8,11 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
+#include "../status_matchers.h"
 #include "serve/metrics/http_server.h"
-#include "serve/metrics/metrics.h"
 #include "serve/metrics/serve_metric_set.h"
 
 namespace juncture::serve::metrics {
@@ -282,49 +283,47 @@ TEST(MetricsTest, ServeMetricSet) {
 }
 
 TEST(EndpointTest, Parses) {
-  std::string error;
-  auto e = ParseEndpoint("127.0.0.1:9464", &error);
-  ASSERT_TRUE(e) << error;
+  Result<Endpoint> e = ParseEndpoint("127.0.0.1:9464");
+  ASSERT_OK(e);
   EXPECT_EQ(e->host, "127.0.0.1");
   EXPECT_EQ(e->port, 9464);
-  e = ParseEndpoint("[::1]:0", &error);
-  ASSERT_TRUE(e) << error;
+  e = ParseEndpoint("[::1]:0");
+  ASSERT_OK(e);
   EXPECT_EQ(e->host, "::1");
   EXPECT_EQ(e->port, 0);
-  e = ParseEndpoint(":9464", &error);
-  ASSERT_TRUE(e) << error;
+  e = ParseEndpoint(":9464");
+  ASSERT_OK(e);
   EXPECT_EQ(e->host, "0.0.0.0");
-  e = ParseEndpoint("localhost:65535", &error);
-  ASSERT_TRUE(e) << error;
+  e = ParseEndpoint("localhost:65535");
+  ASSERT_OK(e);
   EXPECT_EQ(e->host, "localhost");
 }
 
 TEST(EndpointTest, RejectsBadInput) {
-  std::string error;
-  EXPECT_FALSE(ParseEndpoint("127.0.0.1", &error));
-  EXPECT_EQ(error,
+  auto error = [](std::string_view text) {
+    Status s = ParseEndpoint(text).status();
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << text;
+    return s.message();
+  };
+  EXPECT_EQ(error("127.0.0.1"),
             "bad address '127.0.0.1': missing ':port' (expected host:port, e.g. "
             "127.0.0.1:9464)");
-  EXPECT_FALSE(ParseEndpoint("127.0.0.1:", &error));
-  EXPECT_THAT(error, HasSubstr("port must be a number from 0 to 65535"));
-  EXPECT_FALSE(ParseEndpoint("127.0.0.1:65536", &error));
-  EXPECT_THAT(error, HasSubstr("port must be a number"));
-  EXPECT_FALSE(ParseEndpoint("127.0.0.1:94x4", &error));
-  EXPECT_FALSE(ParseEndpoint("127.0.0.1:-1", &error));
-  EXPECT_FALSE(ParseEndpoint("::1:9464", &error));
-  EXPECT_THAT(error, HasSubstr("needs brackets"));
-  EXPECT_FALSE(ParseEndpoint("[::1:9464", &error));
-  EXPECT_FALSE(ParseEndpoint("[::1]9464", &error));
-  EXPECT_FALSE(ParseEndpoint("bad host:9464", &error));
-  EXPECT_FALSE(ParseEndpoint("", &error));
+  EXPECT_THAT(error("127.0.0.1:"), HasSubstr("port must be a number from 0 to 65535"));
+  EXPECT_THAT(error("127.0.0.1:65536"), HasSubstr("port must be a number"));
+  EXPECT_THAT(error("127.0.0.1:94x4"), HasSubstr("port must be a number"));
+  EXPECT_THAT(error("127.0.0.1:-1"), HasSubstr("port must be a number"));
+  EXPECT_THAT(error("::1:9464"), HasSubstr("needs brackets"));
+  EXPECT_THAT(error("[::1:9464"), HasSubstr("missing ']'"));
+  EXPECT_THAT(error("[::1]9464"), HasSubstr("missing ':port'"));
+  EXPECT_THAT(error("bad host:9464"), HasSubstr("bad character in host"));
+  EXPECT_THAT(error(""), HasSubstr("missing ':port'"));
 }
 
 TEST(MetricsServerTest, ServesMetricsAnd404Elsewhere) {
   Registry r;
   r.AddCounter("up_total", "Up.").Inc(7);
   MetricsServer server(r);
-  std::string error;
-  ASSERT_TRUE(server.Start({"127.0.0.1", 0}, &error)) << error;
+  ASSERT_OK(server.Start({"127.0.0.1", 0}));
   ASSERT_GT(server.port(), 0);
 
   httplib::Client client("127.0.0.1", server.port());
@@ -352,9 +351,8 @@ TEST(MetricsServerTest, ServesMetricsAnd404Elsewhere) {
   EXPECT_FALSE(client.Get("/metrics"));
 
   // From "host:port" text, bad text reported as such.
-  EXPECT_FALSE(server.Listen("127.0.0.1", &error));
-  EXPECT_THAT(error, HasSubstr("missing ':port'"));
-  ASSERT_TRUE(server.Listen("127.0.0.1:0", &error)) << error;
+  EXPECT_THAT(server.Listen("127.0.0.1").message(), HasSubstr("missing ':port'"));
+  ASSERT_OK(server.Listen("127.0.0.1:0"));
   httplib::Client again("127.0.0.1", server.port());
   res = again.Get("/metrics");
   ASSERT_TRUE(res);
@@ -367,32 +365,32 @@ TEST(MetricsServerTest, ServesMetricsAnd404Elsewhere) {
 TEST(MetricsServerTest, PortInUseFailsWithAnError) {
   Registry r;
   MetricsServer first(r);
-  std::string error;
-  ASSERT_TRUE(first.Start({"127.0.0.1", 0}, &error)) << error;
+  ASSERT_OK(first.Start({"127.0.0.1", 0}));
   int port = first.port();
 
   MetricsServer second(r);
-  EXPECT_FALSE(second.Start({"127.0.0.1", port}, &error));
-  EXPECT_EQ(error, "cannot listen on 127.0.0.1:" + std::to_string(port) +
-                       ": Address already in use");
+  Status taken = second.Start({"127.0.0.1", port});
+  EXPECT_EQ(taken.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(taken.message(),
+            "cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use");
   EXPECT_EQ(second.port(), 0);
   second.Stop();  // nothing to stop
 
-  EXPECT_FALSE(first.Start({"127.0.0.1", 0}, &error));
-  EXPECT_THAT(error, HasSubstr("already running"));
+  Status again = first.Start({"127.0.0.1", 0});
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(again.message(), HasSubstr("already running"));
 
   // Once the first is stopped, the port can be taken again straight away.
   first.Stop();
-  ASSERT_TRUE(second.Start({"127.0.0.1", port}, &error)) << error;
+  ASSERT_OK(second.Start({"127.0.0.1", port}));
   EXPECT_EQ(second.port(), port);
 }
 
 TEST(MetricsServerTest, UnknownHostFailsWithAnError) {
   Registry r;
   MetricsServer server(r);
-  std::string error;
-  EXPECT_FALSE(server.Start({"no-such-host.invalid", 0}, &error));
-  EXPECT_THAT(error, HasSubstr("cannot resolve host 'no-such-host.invalid'"));
+  EXPECT_THAT(server.Start({"no-such-host.invalid", 0}).message(),
+              HasSubstr("cannot resolve host 'no-such-host.invalid'"));
 }
 
 }  // namespace

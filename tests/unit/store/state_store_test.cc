@@ -2,22 +2,23 @@
 // any commit decides the rest of a stream exactly as the engine that never stopped;
 // a commit writes only the customers that changed; a damaged or foreign directory
 // is refused and nothing of it is loaded; a program with other layouts rewrites it.
-#include <sys/mount.h>
-#include <cerrno>
-#include <cstring>
+#include "juncture/store/state_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <sys/mount.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "../engine/state_streams.h"
+#include "../status_matchers.h"
 #include "juncture/runtime/partition.h"
-#include "juncture/store/state_store.h"
 
 namespace juncture::enginetest {
 namespace {
@@ -51,10 +52,17 @@ class TempDir {
 };
 
 std::unique_ptr<StateStore> OpenStore(const std::string& dir) {
-  std::string error;
-  auto s = StateStore::Open(dir, {}, &error);
-  EXPECT_TRUE(s) << error;
-  return s;
+  Result<std::unique_ptr<StateStore>> s = StateStore::Open(dir, {});
+  EXPECT_OK(s);
+  return s.ok() ? *std::move(s) : nullptr;
+}
+
+// Loads `store` into `engine`; the position of its last commit ("" on failure, which
+// fails the test).
+std::string LoadPosition(StateStore& store, runtime::Engine& engine) {
+  Result<std::string> position = store.Load(engine);
+  EXPECT_OK(position);
+  return position.ok() ? *position : std::string();
 }
 
 // Runs `inputs` through engine A, committing its changes to a store after every one
@@ -81,9 +89,9 @@ void ExpectEveryCommitResumesExactly(const runtime::CompiledProgram& program,
     size_t k = 0;
     while (k < inputs.size()) {
       for (size_t n = 1 + rng() % 3; n > 0 && k < inputs.size(); --n) Feed(a, inputs[k++], sink);
-      std::string position = std::to_string(k), error;
-      ASSERT_TRUE(store->Commit(a, position, false, &error)) << error;
-      ASSERT_TRUE(store->Backup(dir.Sub("cut-" + position), &error)) << error;
+      std::string position = std::to_string(k);
+      ASSERT_OK(store->Commit(a, position, false));
+      ASSERT_OK(store->Backup(dir.Sub("cut-" + position)));
       cuts.push_back({k, a.SaveSnapshot(position), sink.decisions.size(), sink.dead_letters.size()});
     }
   }
@@ -95,8 +103,8 @@ void ExpectEveryCommitResumesExactly(const runtime::CompiledProgram& program,
     runtime::Engine b(program);
     auto store = OpenStore(dir.Sub("cut-" + std::to_string(cut.next_input)));
     ASSERT_TRUE(store);
-    std::string position, error;
-    ASSERT_TRUE(store->Load(b, &position, &error)) << error;
+    std::string position = LoadPosition(*store, b);
+    ASSERT_FALSE(::testing::Test::HasFailure());
     EXPECT_EQ(position, std::to_string(cut.next_input));
     EXPECT_EQ(b.SaveSnapshot(position), cut.snapshot) << "the stored state is not A's";
     Collector rest;
@@ -174,10 +182,9 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
       store = OpenStore(dir.Sub("store"));
       cached = std::make_unique<runtime::Engine>(program, limits);
       cached->UseSource(store.get(), timer_window);
-      std::string position, error;
-      bool lazy = false;
-      ASSERT_TRUE(store->LoadLazily(*cached, &position, &lazy, &error)) << error;
-      EXPECT_TRUE(lazy);
+      Result<store::LazyLoad> loaded = store->LoadLazily(*cached);
+      ASSERT_OK(loaded);
+      EXPECT_TRUE(loaded->lazy);
       EXPECT_EQ(cached->customers(), 0u) << "no customer is read before it is needed";
       if (timer_window > 0) EXPECT_LE(cached->timers_in_memory(), timer_window);
       cached->TrackChanges(true);
@@ -191,8 +198,7 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
         if (k == in.size() / 3) cached->Reload(again, got);
         ++k;
       }
-      std::string error;
-      ASSERT_TRUE(store->Commit(*cached, std::to_string(k), false, &error)) << error;
+      ASSERT_OK(store->Commit(*cached, std::to_string(k), false));
       cached->Evict(1);
       EXPECT_LE(cached->customers(), 1u);
       if (timer_window > 0) EXPECT_LE(cached->timers_in_memory(), 2 * timer_window);
@@ -246,8 +252,7 @@ TEST(StateStore, ACustomerLeavesMemoryOnlyOnceItsChangesAreWritten) {
   ASSERT_GT(resident, 1u);
   EXPECT_EQ(e.Evict(1), 0u) << "changes not taken yet";
   EXPECT_EQ(e.customers(), resident);
-  std::string error;
-  ASSERT_TRUE(store->Commit(e, "1", false, &error)) << error;
+  ASSERT_OK(store->Commit(e, "1", false));
   EXPECT_EQ(e.Evict(1), resident - 1);
   EXPECT_EQ(e.customers(), 1u);
 }
@@ -268,15 +273,16 @@ TEST(StateStore, AbsorbedTimersDueAtTheSameTimeKeepKeysOfTheirOwn) {
   a.Absorb(b);
   ASSERT_EQ(a.pending_timers(), 2u);
   TempDir dir;
-  std::string error, position;
+  std::string position;
   {
     auto store = OpenStore(dir.Sub("s"));
     a.TrackChanges(true);
-    ASSERT_TRUE(store->Commit(a, "1", true, &error)) << error;
+    ASSERT_OK(store->Commit(a, "1", true));
   }
   runtime::Engine restored(program);
   auto store = OpenStore(dir.Sub("s"));
-  ASSERT_TRUE(store->Load(restored, &position, &error)) << error;
+  position = LoadPosition(*store, restored);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   EXPECT_EQ(restored.pending_timers(), 2u) << "both waits are stored";
   Collector later;
   restored.AdvanceTo(At(2 * 3600 * kSecond), later);
@@ -314,8 +320,7 @@ TEST(StateStore, TimersReadBackIncludeThoseAFullDiskKeptUnwritten) {
               sink);
   };
   for (int i = 0; i < 5; ++i) cart(i);
-  std::string error;
-  ASSERT_TRUE(store->Commit(e, "5", false, &error)) << error;
+  ASSERT_OK(store->Commit(e, "5", false));
   e.Evict(1);
   EXPECT_EQ(e.timers_in_memory(), 1u) << "the four later waits are only stored";
   {
@@ -327,7 +332,9 @@ TEST(StateStore, TimersReadBackIncludeThoseAFullDiskKeptUnwritten) {
   // Waits after the horizon, for the store only: more than the last page of the log
   // can take.
   for (int i = 5; i < 205; ++i) cart(i);
-  ASSERT_FALSE(store->Commit(e, "205", false, &error)) << "the disk is full";
+  Status full = store->Commit(e, "205", false);
+  ASSERT_FALSE(full.ok()) << "the disk is full";
+  EXPECT_EQ(full.code(), StatusCode::kIoError) << full.ToString();
   EXPECT_TRUE(store->has_unwritten());
   // (serve evicts only after a commit that leaves nothing unwritten: Shard::CommitState)
   EXPECT_EQ(e.pending_timers(), 205u);
@@ -350,33 +357,33 @@ TEST(StateStore, ACommitWritesOnlyTheCustomersThatChanged) {
                         "m" + std::to_string(i)),
               sink);
   }
-  std::string error;
-  ASSERT_TRUE(store->Commit(e, "1000", true, &error)) << error;
+  ASSERT_OK(store->Commit(e, "1000", true));
   EXPECT_EQ(store->last_commit().customers, 1000u);
   EXPECT_EQ(store->last_commit().timer_ops, 1000u);
   const size_t all_bytes = store->last_commit().bytes;
 
   e.Process(IdentifyJson("c7", At(2 * kSecond), R"({"tier":"gold"})", "again"), sink);
-  ASSERT_TRUE(store->Commit(e, "1001", true, &error)) << error;
+  ASSERT_OK(store->Commit(e, "1001", true));
   EXPECT_EQ(store->last_commit().customers, 1u);
   EXPECT_FALSE(store->last_commit().rewrite);
   EXPECT_EQ(store->last_commit().timer_ops, 0u);
   EXPECT_LT(store->last_commit().bytes * 100, all_bytes);
 
   // Nothing changed and the same position: nothing is written.
-  ASSERT_TRUE(store->Commit(e, "1001", true, &error)) << error;
+  ASSERT_OK(store->Commit(e, "1001", true));
   EXPECT_EQ(store->last_commit().bytes, 0u);
 
   // Timers fired are erased from the index (and their customers written).
   e.AdvanceTo(At(2 * kHour), sink);
-  ASSERT_TRUE(store->Commit(e, "1001", true, &error)) << error;
+  ASSERT_OK(store->Commit(e, "1001", true));
   EXPECT_EQ(store->last_commit().timer_ops, 1000u);
   EXPECT_EQ(store->last_commit().customers, 1000u);
   store.reset();
   runtime::Engine b(Compile(std::string(kBase) + kWaits));
   store = OpenStore(dir.Sub("s"));
   std::string position;
-  ASSERT_TRUE(store->Load(b, &position, &error)) << error;
+  position = LoadPosition(*store, b);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   EXPECT_EQ(position, "1001");
   EXPECT_EQ(b.pending_timers(), 0u);
   EXPECT_EQ(b.customers(), 1000u);
@@ -394,9 +401,8 @@ void FillAndClose(const std::string& dir, int customers) {
                         "m" + std::to_string(i)),
               sink);
   }
-  std::string error;
-  ASSERT_TRUE(store->Commit(e, "p", true, &error)) << error;
-  ASSERT_TRUE(store->Flush(&error)) << error;
+  ASSERT_OK(store->Commit(e, "p", true));
+  ASSERT_OK(store->Flush());
 }
 
 std::vector<fs::path> FilesEndingIn(const std::string& dir, const std::string& ext) {
@@ -407,14 +413,13 @@ std::vector<fs::path> FilesEndingIn(const std::string& dir, const std::string& e
   return out;
 }
 
-// Opens and loads `dir` into a fresh engine: the error, "" if it loaded.
+// Opens and loads `dir` into a fresh engine: the error's message, "" if it loaded.
 std::string OpenAndLoad(const std::string& dir, size_t* customers_after) {
   runtime::Engine e(Compile(std::string(kBase) + kWaits));
-  std::string error, position;
-  auto store = StateStore::Open(dir, {}, &error);
-  if (store && store->Load(e, &position, &error)) error.clear();
+  Result<std::unique_ptr<StateStore>> store = StateStore::Open(dir, {});
+  Status loaded = store.ok() ? (*store)->Load(e).status() : store.status();
   *customers_after = e.customers();
-  return error;
+  return loaded.message();
 }
 
 // Re-sharding: two engines, each deciding for half of the customers, the second
@@ -457,16 +462,17 @@ TEST(StateStore, TwoEnginesAbsorbedIntoOneDecideWhatOneEngineDecides) {
     EXPECT_EQ(a.pending_timers(), pending);
     // Through a store: the merge is written whole, and restored.
     TempDir dir;
-    std::string error, position;
+    std::string position;
     {
       auto store = OpenStore(dir.Sub("merged"));
       a.TrackChanges(true);
-      ASSERT_TRUE(store->Commit(a, "half", true, &error)) << error;
+      ASSERT_OK(store->Commit(a, "half", true));
       EXPECT_TRUE(store->last_commit().rewrite);
     }
     runtime::Engine merged(program);
     auto store = OpenStore(dir.Sub("merged"));
-    ASSERT_TRUE(store->Load(merged, &position, &error)) << error;
+    position = LoadPosition(*store, merged);
+    ASSERT_FALSE(::testing::Test::HasFailure());
     for (size_t k = middle; k < in.size(); ++k) Feed(merged, in[k], got_after);
     merged.AdvanceTo(end_us, got_after);
 
@@ -493,11 +499,12 @@ TEST(StateStore, AFilteredLoadTakesItsShareAndWritesItWhole) {
   size_t customers = 0, timers = 0;
   for (bool want_odd : {true, false}) {
     runtime::Engine e(Compile(std::string(kBase) + kWaits));
-    std::string error, position;
+    std::string position;
     auto one = OpenStore(dir.Sub("one"));
-    ASSERT_TRUE(one->Load(e, [&](std::string_view id) { return odd(id) == want_odd; }, &position,
-                          &error))
-        << error;
+    Result<std::string> loaded =
+        one->Load(e, [&](std::string_view id) { return odd(id) == want_odd; });
+    ASSERT_OK(loaded);
+    position = *loaded;
     EXPECT_EQ(position, "p");
     EXPECT_EQ(e.customers(), 100u);
     EXPECT_EQ(e.pending_timers(), 100u) << "only the timers of its customers";
@@ -505,7 +512,7 @@ TEST(StateStore, AFilteredLoadTakesItsShareAndWritesItWhole) {
     timers += e.pending_timers();
     e.TrackChanges(true);
     auto share = OpenStore(dir.Sub(want_odd ? "odd" : "even"));
-    ASSERT_TRUE(share->CommitAll(e, position, &error)) << error;
+    ASSERT_OK(share->CommitAll(e, position));
     EXPECT_EQ(share->last_commit().customers, 100u) << "written whole";
   }
   EXPECT_EQ(customers, 200u);
@@ -567,28 +574,30 @@ TEST(StateStore, OtherLayoutsRewriteTheStoreUnderTheNewOnes) {
   std::string v2 = v1;
   v2.replace(v2.find("coupon: string?"), 15, "coupon: string?  gift: bool = false");
   FillAndClose(dir.Sub("s"), 50);
-  std::string error, position;
+  std::string position;
   {
     runtime::Engine e(Compile(v2));
     auto store = OpenStore(dir.Sub("s"));
-    ASSERT_TRUE(store->Load(e, &position, &error)) << error;
+    position = LoadPosition(*store, e);
+    ASSERT_FALSE(::testing::Test::HasFailure());
     EXPECT_EQ(e.customers(), 50u);
     EXPECT_EQ(e.pending_timers(), 50u);
     e.TrackChanges(true);
-    ASSERT_TRUE(store->Commit(e, position, true, &error)) << error;
+    ASSERT_OK(store->Commit(e, position, true));
     EXPECT_TRUE(store->last_commit().rewrite);
     EXPECT_EQ(store->last_commit().customers, 50u);
   }
   runtime::Engine again(Compile(v2));
   auto store = OpenStore(dir.Sub("s"));
-  ASSERT_TRUE(store->Load(again, &position, &error)) << error;
+  position = LoadPosition(*store, again);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   Collector sink;
   again.AdvanceTo(At(2 * kHour), sink);
   size_t sends = 0;
   for (const Decision& d : sink.decisions) sends += d.outcome == runtime::Outcome::kSent;
   EXPECT_EQ(sends, 50u);  // every wait resumed into its send
   again.TrackChanges(true);
-  ASSERT_TRUE(store->Commit(again, position, true, &error)) << error;
+  ASSERT_OK(store->Commit(again, position, true));
   EXPECT_FALSE(store->last_commit().rewrite) << "the layouts stored are the program's now";
 }
 
@@ -598,23 +607,25 @@ TEST(StateStore, AProgramWithoutAJourneyRewritesTheStoreWithoutItsTimers) {
   // The same events and profile (same layouts), but journey j is gone.
   const std::string without = std::string(kBase) + "channel email { consent true }\n"
                               "journey other { on app_open send email \"hi\" }\n";
-  std::string error, position;
+  std::string position;
   {
     runtime::Engine e(Compile(without));
     auto store = OpenStore(dir.Sub("s"));
-    ASSERT_TRUE(store->Load(e, &position, &error)) << error;
+    position = LoadPosition(*store, e);
+    ASSERT_FALSE(::testing::Test::HasFailure());
     EXPECT_EQ(e.pending_timers(), 0u);
     e.TrackChanges(true);
-    ASSERT_TRUE(store->Commit(e, position, true, &error)) << error;
+    ASSERT_OK(store->Commit(e, position, true));
     EXPECT_TRUE(store->last_commit().rewrite) << "the stored timers of j must not stay behind";
-    store::StoreCounts n;
-    ASSERT_TRUE(store->Count(&n, &error)) << error;
-    EXPECT_EQ(n.timers, 0u);
+    Result<store::StoreCounts> n = store->Count();
+    ASSERT_OK(n);
+    EXPECT_EQ(n->timers, 0u);
   }
   // Back to the program with j: its waits are gone for good, not brought back.
   runtime::Engine back(Compile(std::string(kBase) + kWaits));
   auto store = OpenStore(dir.Sub("s"));
-  ASSERT_TRUE(store->Load(back, &position, &error)) << error;
+  position = LoadPosition(*store, back);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   EXPECT_EQ(back.pending_timers(), 0u);
 }
 

@@ -27,7 +27,7 @@ Counts ReadCounts(std::istream& in, uint64_t& bad, std::string& first_bad) {
   for (uint64_t number = 1; std::getline(in, line); ++number) {
     if (report::IsBlank(line)) continue;
     report::DecisionLine d;
-    std::string why = report::ParseDecisionLine(line, d);
+    std::string why = report::ParseDecisionLine(line, d).message();
     if (why.empty() && d.step.empty()) why = "no \"step\"";
     if (!why.empty()) {
       if (bad++ == 0) first_bad = "line " + std::to_string(number) + ": " + why;

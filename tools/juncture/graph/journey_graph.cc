@@ -399,9 +399,9 @@ class Drawer {
 
 }  // namespace
 
-std::string JourneysDot(const compiler::ast::Program& program,
-                        const compiler::SourceManager& sources, const GraphOptions& options,
-                        std::string& error) {
+Result<std::string> JourneysDot(const compiler::ast::Program& program,
+                                const compiler::SourceManager& sources,
+                                const GraphOptions& options) {
   Drawer drawer(program, options.counts, options.sema);
   std::string body;
   bool found = false;
@@ -415,14 +415,15 @@ std::string JourneysDot(const compiler::ast::Program& program,
     }
   }
   if (!found) {
-    error = options.journey.empty() ? "the program has no journey"
-                                    : "no journey named '" + options.journey + "'";
-    return "";
+    return InvalidArgumentError(options.journey.empty()
+                                    ? "the program has no journey"
+                                    : "no journey named '" + options.journey + "'");
   }
-  return "digraph journeys {\n"
-         "  rankdir=TB; fontname=\"Helvetica\"; compound=true;\n"
-         "  node [fontname=\"Helvetica\", fontsize=11];\n"
-         "  edge [fontname=\"Helvetica\", fontsize=9];\n" +
+  return std::string(
+             "digraph journeys {\n"
+             "  rankdir=TB; fontname=\"Helvetica\"; compound=true;\n"
+             "  node [fontname=\"Helvetica\", fontsize=11];\n"
+             "  edge [fontname=\"Helvetica\", fontsize=9];\n") +
          body + "}\n";
 }
 

@@ -9,8 +9,9 @@
 #include <string>
 
 #include "ast/ast.h"
-#include "sema/sema.h"
 #include "juncture/compiler/source.h"
+#include "juncture/status.h"
+#include "sema/sema.h"
 
 namespace juncture::tools::graph {
 
@@ -32,11 +33,11 @@ struct GraphOptions {
 };
 
 // The DOT text of the journeys of `program` (one cluster per journey, in source
-// order), or "" with `error` set if `options.journey` names no journey.
-// `sources` names the files (each node shows its file and line).
-std::string JourneysDot(const compiler::ast::Program& program,
-                        const compiler::SourceManager& sources, const GraphOptions& options,
-                        std::string& error);
+// order); an invalid-argument error if `options.journey` names no journey (or there
+// is none). `sources` names the files (each node shows its file and line).
+Result<std::string> JourneysDot(const compiler::ast::Program& program,
+                                const compiler::SourceManager& sources,
+                                const GraphOptions& options);
 
 // Reads a decision log (JSON lines, as `juncture run` prints and `juncture serve`
 // publishes) into counts. Lines that are not decisions are skipped; `bad` counts them

@@ -17,8 +17,7 @@ int KeepError(char* message) {
 
 }  // namespace
 
-bool RenderDot(const std::string& dot, const std::string& format, std::string& out,
-               std::string& error) {
+Result<std::string> RenderDot(const std::string& dot, const std::string& format) {
   std::string messages;
   g_error = &messages;
   agseterrf(KeepError);
@@ -26,20 +25,19 @@ bool RenderDot(const std::string& dot, const std::string& format, std::string& o
 
   std::unique_ptr<GVC_t, int (*)(GVC_t*)> gvc(gvContext(), gvFreeContext);
   std::unique_ptr<Agraph_t, int (*)(Agraph_t*)> g(agmemread(dot.c_str()), agclose);
-  bool ok = false;
+  Result<std::string> out = InternalError("not rendered");
   if (!gvc || !g) {
-    error = "Graphviz cannot read the graph: " + messages;
+    out = InvalidArgumentError("Graphviz cannot read the graph: " + messages);
   } else if (gvLayout(gvc.get(), g.get(), "dot") != 0) {
-    error = "Graphviz cannot lay out the graph: " + messages;
+    out = InvalidArgumentError("Graphviz cannot lay out the graph: " + messages);
   } else {
     char* data = nullptr;
     unsigned int length = 0;
     if (gvRenderData(gvc.get(), g.get(), format.c_str(), &data, &length) != 0 || data == nullptr) {
-      error = "Graphviz cannot render the format '" + format + "'" +
-              (messages.empty() ? "" : ": " + messages);
+      out = InvalidArgumentError("Graphviz cannot render the format '" + format + "'" +
+                                 (messages.empty() ? "" : ": " + messages));
     } else {
-      out.assign(data, length);
-      ok = true;
+      out = std::string(data, length);
     }
     if (data != nullptr) gvFreeRenderData(data);
     gvFreeLayout(gvc.get(), g.get());
@@ -48,7 +46,7 @@ bool RenderDot(const std::string& dot, const std::string& format, std::string& o
   gvc.reset();
   agseterrf(nullptr);
   g_error = nullptr;
-  return ok;
+  return out;
 }
 
 }  // namespace juncture::tools::graph

@@ -3,11 +3,13 @@
 
 #include <string>
 
+#include "juncture/status.h"
+
 namespace juncture::tools::graph {
 
 // Renders `dot` into `format` ("svg", "png", or any output format the installed
-// Graphviz plugins know) in `out`. Returns false with `error` set if it cannot.
-bool RenderDot(const std::string& dot, const std::string& format, std::string& out,
-               std::string& error);
+// Graphviz plugins know); an invalid-argument error (with Graphviz's messages) if it
+// cannot.
+Result<std::string> RenderDot(const std::string& dot, const std::string& format);
 
 }  // namespace juncture::tools::graph

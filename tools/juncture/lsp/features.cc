@@ -567,19 +567,25 @@ json DocumentSymbols(const Workspace& ws, const std::string& path) {
 
 json Formatting(const Workspace& ws, const std::string& path) {
   const std::string text = ws.Text(path);
-  compiler::FormatResult r = compiler::FormatSource(path, text);
-  if (!r.ok) throw RequestError(kRequestFailed, "not formatted: " + r.diagnostics);
-  if (r.text == text) return json::array();
+  Result<std::string> r = compiler::FormatSource(path, text);
+  if (!r.ok()) throw RequestError(kRequestFailed, "not formatted: " + r.status().message());
+  if (*r == text) return json::array();
   // The end of the document: its last line, after its last character.
   const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
   const size_t last = text.rfind('\n');
   const std::string tail = last == std::string::npos ? text : text.substr(last + 1);
-  return json::array({{{"range", {{"start", {{"line", 0}, {"character", 0}}},
-                                  {"end", {{"line", lines}, {"character", Utf16Column(tail, 1 + static_cast<uint32_t>(
-                                      std::count_if(tail.begin(), tail.end(), [](char ch) {
-                                        return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-                                      })))}}}}},
-                       {"newText", r.text}}});
+  return json::array(
+      {{{"range",
+         {{"start", {{"line", 0}, {"character", 0}}},
+          {"end",
+           {{"line", lines},
+            {"character", Utf16Column(tail, 1 + static_cast<uint32_t>(std::count_if(
+                                                    tail.begin(), tail.end(),
+                                                    [](char ch) {
+                                                      return (static_cast<unsigned char>(ch) &
+                                                              0xC0) != 0x80;
+                                                    })))}}}}},
+        {"newText", *r}}});
 }
 
 json Rename(const Workspace& ws, const std::string& path, Position at, const std::string& name) {

@@ -3,98 +3,85 @@
 #include <nlohmann/json.hpp>
 
 #include "juncture/runtime/event.h"
+#include "juncture/runtime/runtime.h"
 
 namespace juncture::tools::report {
 namespace {
 
 using nlohmann::json;
 
-// The object of a JSON line, or nullopt with `error` set.
-std::optional<json> ParseObject(std::string_view line, std::string& error) {
+// The object of a JSON line.
+Result<json> ParseObject(std::string_view line) {
   json doc = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    error = "not JSON";
-    return std::nullopt;
-  }
-  if (!doc.is_object()) {
-    error = "not a JSON object";
-    return std::nullopt;
-  }
+  if (doc.is_discarded()) return InvalidArgumentError("not JSON");
+  if (!doc.is_object()) return InvalidArgumentError("not a JSON object");
   return doc;
 }
 
-// Reads the non-empty string field `key` into `out`; else sets `error`.
-bool RequireString(const json& doc, const char* key, std::string& out, std::string& error) {
+// Reads the non-empty string field `key` into `out`.
+Status RequireString(const json& doc, const char* key, std::string& out) {
   auto it = doc.find(key);
-  if (it == doc.end()) {
-    error = std::string("no \"") + key + "\"";
-    return false;
-  }
+  if (it == doc.end()) return InvalidArgumentError(std::string("no \"") + key + "\"");
   if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-    error = std::string("\"") + key + "\" is not a non-empty string";
-    return false;
+    return InvalidArgumentError(std::string("\"") + key + "\" is not a non-empty string");
   }
   out = it->get<std::string>();
-  return true;
+  return OkStatus();
 }
 
 // Reads the optional string field `key`; a present field must be a non-empty string.
-bool OptionalString(const json& doc, const char* key, std::string& out, std::string& error) {
-  if (!doc.contains(key)) return true;
-  return RequireString(doc, key, out, error);
+Status OptionalString(const json& doc, const char* key, std::string& out) {
+  if (!doc.contains(key)) return OkStatus();
+  return RequireString(doc, key, out);
 }
 
-bool ParseTime(const std::string& text, const char* key, int64_t& us, std::string& error) {
-  if (runtime::ParseTimestamp(text, us)) return true;
-  error = std::string("\"") + key + "\" is not an ISO-8601 time";
-  return false;
-}
-
-bool KnownOutcome(const std::string& o) {
-  static const char* const kOutcomes[] = {"sent",      "deferred", "suppressed", "control",
-                                          "converted", "entered",  "exited",     "completed"};
-  for (const char* k : kOutcomes) {
-    if (o == k) return true;
-  }
-  return false;
+Status ParseTime(const std::string& text, const char* key, int64_t& us) {
+  if (runtime::ParseTimestamp(text, us)) return OkStatus();
+  return InvalidArgumentError(std::string("\"") + key + "\" is not an ISO-8601 time");
 }
 
 }  // namespace
 
-std::string ParseDecisionLine(std::string_view line, DecisionLine& out) {
-  std::string error;
-  std::optional<json> doc = ParseObject(line, error);
-  if (!doc) return error;
+Status ParseDecisionLine(std::string_view line, DecisionLine& out) {
+  Result<json> doc = ParseObject(line);
+  if (!doc.ok()) return doc.status();
   out = DecisionLine{};
   std::string at, signal;
-  if (!RequireString(*doc, "id", out.id, error) ||
-      !RequireString(*doc, "customer", out.customer, error) ||
-      !RequireString(*doc, "journey", out.journey, error) ||
-      !RequireString(*doc, "outcome", out.outcome, error) ||
-      !RequireString(*doc, "at", at, error) || !ParseTime(at, "at", out.at_us, error) ||
-      !OptionalString(*doc, "version", out.version, error) ||
-      !OptionalString(*doc, "step", out.step, error) ||
-      !OptionalString(*doc, "channel", out.channel, error) ||
-      !OptionalString(*doc, "signal", signal, error)) {
-    return error;
+  // The first field that is missing or mistyped, in this order.
+  for (Status s : {RequireString(*doc, "id", out.id), RequireString(*doc, "customer", out.customer),
+                   RequireString(*doc, "journey", out.journey),
+                   RequireString(*doc, "outcome", out.outcome), RequireString(*doc, "at", at)}) {
+    if (!s.ok()) return s;
   }
-  if (!KnownOutcome(out.outcome)) return "unknown outcome \"" + out.outcome + "\"";
+  if (Status s = ParseTime(at, "at", out.at_us); !s.ok()) return s;
+  for (Status s :
+       {OptionalString(*doc, "version", out.version), OptionalString(*doc, "step", out.step),
+        OptionalString(*doc, "channel", out.channel), OptionalString(*doc, "signal", signal)}) {
+    if (!s.ok()) return s;
+  }
+  if (!runtime::ParseOutcome(out.outcome)) {
+    return InvalidArgumentError("unknown outcome \"" + out.outcome + "\"");
+  }
   bool send = out.outcome == "sent" || out.outcome == "deferred" || out.outcome == "suppressed";
-  if (send && out.channel.empty()) return "a " + out.outcome + " decision without \"channel\"";
-  if (out.outcome == "suppressed" && !RequireString(*doc, "reason", out.reason, error)) return error;
+  if (send && out.channel.empty()) {
+    return InvalidArgumentError("a " + out.outcome + " decision without \"channel\"");
+  }
+  if (out.outcome == "suppressed") {
+    if (Status s = RequireString(*doc, "reason", out.reason); !s.ok()) return s;
+  }
   if (out.outcome == "converted") {
-    if (!RequireString(*doc, "arm", out.arm, error)) return error;
+    if (Status s = RequireString(*doc, "arm", out.arm); !s.ok()) return s;
     if (out.arm != "treatment" && out.arm != "control") {
-      return "\"arm\" is \"" + out.arm + "\", not treatment or control";
+      return InvalidArgumentError("\"arm\" is \"" + out.arm + "\", not treatment or control");
     }
   }
   if (!signal.empty()) {
     int64_t us = 0;
-    if (!ParseTime(signal, "signal", us, error)) return error;
+    if (Status s = ParseTime(signal, "signal", us); !s.ok()) return s;
     out.signal_us = us;
   }
   out.release = out.id.ends_with(":release");
-  return "";
+  return OkStatus();
 }
 
 const char* ReceiptStatusName(ReceiptStatus s) {
@@ -107,25 +94,24 @@ const char* ReceiptStatusName(ReceiptStatus s) {
   return "?";
 }
 
-std::string ParseReceiptLine(std::string_view line, ReceiptLine& out) {
-  std::string error;
-  std::optional<json> doc = ParseObject(line, error);
-  if (!doc) return error;
+Status ParseReceiptLine(std::string_view line, ReceiptLine& out) {
+  Result<json> doc = ParseObject(line);
+  if (!doc.ok()) return doc.status();
   out = ReceiptLine{};
   std::string status, at;
-  if (!RequireString(*doc, "decision", out.decision, error) ||
-      !RequireString(*doc, "status", status, error) || !RequireString(*doc, "at", at, error) ||
-      !ParseTime(at, "at", out.at_us, error)) {
-    return error;
+  for (Status s : {RequireString(*doc, "decision", out.decision),
+                   RequireString(*doc, "status", status), RequireString(*doc, "at", at)}) {
+    if (!s.ok()) return s;
   }
+  if (Status s = ParseTime(at, "at", out.at_us); !s.ok()) return s;
   for (int i = 0; i < kReceiptStatuses; ++i) {
     auto s = static_cast<ReceiptStatus>(i);
     if (status == ReceiptStatusName(s)) {
       out.status = s;
-      return "";
+      return OkStatus();
     }
   }
-  return "unknown status \"" + status + "\"";
+  return InvalidArgumentError("unknown status \"" + status + "\"");
 }
 
 bool IsBlank(std::string_view line) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "juncture/status.h"
+
 namespace juncture::tools::report {
 
 // What the report reads of a decision.
@@ -23,11 +25,11 @@ struct DecisionLine {
   bool release = false;              // the id ends with ":release"
 };
 
-// Parses one line. Returns "" on success, else why the line is bad: not JSON, not an
-// object, a missing or mistyped field (id, customer, journey, outcome and at are
+// Parses one line. An invalid-argument error says why the line is bad: not JSON, not
+// an object, a missing or mistyped field (id, customer, journey, outcome and at are
 // required; channel for sent, deferred and suppressed; reason for suppressed; arm for
 // converted), an unknown outcome, or a time that is not ISO-8601.
-std::string ParseDecisionLine(std::string_view line, DecisionLine& out);
+Status ParseDecisionLine(std::string_view line, DecisionLine& out);
 
 // The receipt statuses, in report order.
 enum class ReceiptStatus { kDelivered, kOpened, kClicked, kFailed };
@@ -40,8 +42,8 @@ struct ReceiptLine {
   int64_t at_us = 0;
 };
 
-// Parses one receipt line; "" on success, else why it is bad.
-std::string ParseReceiptLine(std::string_view line, ReceiptLine& out);
+// Parses one receipt line; an invalid-argument error says why it is bad.
+Status ParseReceiptLine(std::string_view line, ReceiptLine& out);
 
 // True if `line` holds only spaces, tabs and carriage returns (not counted as input).
 bool IsBlank(std::string_view line);

@@ -7,7 +7,9 @@
 //
 // A Compilation is immutable once returned and may be read from several threads.
 // Problems in the sources are diagnostics, never exceptions; I/O problems (an
-// unreadable file) are diagnostics too, without a position.
+// unreadable file) are diagnostics too, without a position. (Unlike the rest of the
+// API, which reports one juncture::Status: a compilation has many findings, each with
+// its place; status() condenses them.)
 #pragma once
 
 #include <memory>
@@ -18,6 +20,7 @@
 #include "juncture/compiler/diagnostic.h"
 #include "juncture/compiler/options.h"
 #include "juncture/compiler/source.h"
+#include "juncture/status.h"
 
 namespace juncture::compiler {
 
@@ -39,6 +42,10 @@ class Compilation {
   // All diagnostics, sorted by file, line and column.
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   std::string FormatDiagnostics(DiagnosticFormat format) const;
+  // The same as a Status, for callers that handle every failure one way: ok, or an
+  // invalid-argument error whose message is the text diagnostics (errors and warnings,
+  // `file:line:col: error: ...` with a caret, several lines).
+  Status status() const;
 
   // The checked AST (null if parsing failed) and the IR (null unless ok()).
   const ast::Program* ast() const { return ast_.get(); }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "juncture/compiler/backend.h"
+#include "juncture/status.h"
 
 namespace juncture::compiler {
 
@@ -19,10 +20,8 @@ namespace juncture::compiler {
 // evaluator. Thread-safe.
 //
 // Never throws or aborts: if the JIT cannot be created or the program cannot be
-// compiled, returns an empty program (null spec and evaluator) and sets *error
-// (when error is not null).
-runtime::CompiledProgram MakeJitProgram(const Compilation& c, std::string* error,
-                                        int opt_level = 2);
+// compiled, returns an internal error (a failed precondition if `c` is not ok()).
+Result<runtime::CompiledProgram> MakeJitProgram(const Compilation& c, int opt_level = 2);
 
 // Hot reload without a pause in deciding: stages the interpreted form of `c` on
 // `engine` at once (it decides from the next message on), then JIT-compiles `c` on a

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "juncture/serve/serve.h"
+#include "juncture/status.h"
 
 namespace juncture::ingest {
 
@@ -42,8 +43,9 @@ struct IngestCounters {
 
 class Ingest {
  public:
-  // Connects to NATS, reads the write keys and listens. Null with *error if any fails.
-  static std::unique_ptr<Ingest> Start(const IngestOptions& options, std::string* error);
+  // Connects to NATS, reads the write keys and listens. An error if any fails
+  // (kUnavailable: NATS cannot be reached or the address cannot be bound).
+  static Result<std::unique_ptr<Ingest>> Start(const IngestOptions& options);
   virtual ~Ingest() = default;
 
   virtual int port() const = 0;  // the port it listens on

@@ -19,6 +19,7 @@
 
 #include "juncture/abi/abi.h"
 #include "juncture/runtime/program.h"
+#include "juncture/status.h"
 
 namespace juncture::runtime {
 
@@ -163,15 +164,15 @@ struct Message {
 };
 
 // Decodes one JSON message (a Segment call: track, identify, page, screen; group and
-// alias are accepted as kIgnored). Returns false with a one-line `error` (the dead-letter
-// reason, e.g. "property 'amount' must be a number, got string") if the message is
+// alias are accepted as kIgnored). Returns an invalid-argument error whose message is
+// the dead-letter reason, one line (e.g. "property 'amount' must be a number, got
+// string"), if the message is
 // not valid JSON, is not an object of a Segment call, lacks messageId, timestamp, or both
 // userId and anonymousId, has an unparseable timestamp, or has a declared property of
 // the wrong type or a required property missing. On failure `out` is empty but for
 // `customer`, `message_id` and `time_us` (its timestamp), when they could be read
 // (explanations tell a refused message to its customer).
-bool DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out,
-                   std::string& error);
+Status DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out);
 
 // A profile with every field at its default (absent for optional fields).
 RecordRef<Record> MakeDefaultProfile(const ProgramSpec& spec);

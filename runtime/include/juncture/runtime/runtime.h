@@ -19,10 +19,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "juncture/runtime/program.h"
+#include "juncture/status.h"
 
 namespace juncture::runtime {
 
@@ -38,9 +40,9 @@ enum class Reason : uint8_t {
 // Reason::kNone).
 const char* ToString(Outcome outcome);
 const char* ToString(Reason reason);
-// The inverse: false if `text` names none (Reason: "" is kNone).
-bool ParseOutcome(std::string_view text, Outcome* out);
-bool ParseReason(std::string_view text, Reason* out);
+// The inverse: nullopt if `text` names none (Reason: "" is kNone).
+std::optional<Outcome> ParseOutcome(std::string_view text);
+std::optional<Reason> ParseReason(std::string_view text);
 
 // One decision (docs/language.md). Lifecycle decisions (entered, exited, completed)
 // have no channel; control decisions have neither channel nor template.
@@ -220,11 +222,12 @@ class Engine {
   // LoadSnapshot replaces this engine's state with a snapshot's, typically on a
   // freshly constructed Engine: the program may have changed since the save (the
   // state is carried onto it by the rule of a reload; what a reload would end is
-  // dropped silently). Returns false with a one-line `error` on bytes that are not a
-  // complete, intact snapshot, and then changes nothing. `position` and `error` may
-  // be null. Never throws on bad bytes.
+  // dropped silently). Returns the snapshot's `position`; or, on bytes that are not a
+  // complete, intact snapshot, a one-line error (kCorruption; kFailedPrecondition for
+  // a format version this engine does not read), and then changes nothing. Never
+  // throws on bad bytes.
   std::string SaveSnapshot(std::string_view position = {}) const;
-  bool LoadSnapshot(std::string_view bytes, std::string* position, std::string* error);
+  Result<std::string> LoadSnapshot(std::string_view bytes);
 
   // Incremental persistence (juncture/runtime/state_changes.h, docs/state.md): with
   // tracking on, the engine records which customers and timers each message, timer

@@ -106,12 +106,12 @@ class StateRestorer {
   // the layouts.
   void Lazy();
 
-  // Each returns false with a one-line `error` on a piece it cannot read. Layouts
-  // come before any customer or timer; the others in any order.
-  bool Layouts(std::string_view cbor, std::string* error);
-  bool Globals(std::string_view cbor, std::string* error);
-  bool Customer(std::string_view id, std::string_view cbor, std::string* error);
-  bool Timer(std::string_view cbor, std::string* error);
+  // Each returns an error (a corruption error, one line) on a piece it cannot read.
+  // Layouts come before any customer or timer; the others in any order.
+  Status Layouts(std::string_view cbor);
+  Status Globals(std::string_view cbor);
+  Status Customer(std::string_view id, std::string_view cbor);
+  Status Timer(std::string_view cbor);
   void Cancelled(uint64_t seq);
   // Replaces the engine's state with what was read.
   void Finish();

@@ -22,6 +22,7 @@
 #include "juncture/runtime/partition.h"
 #include "juncture/runtime/program.h"
 #include "juncture/runtime/runtime.h"
+#include "juncture/status.h"
 
 namespace juncture::serve {
 
@@ -53,9 +54,10 @@ struct JetStreamSettings {
   bool fix_streams = false;
 };
 
-// Compiles the program (at start and on every reload); nullopt with *error set if
-// it does not compile, in which case a running server keeps its current program.
-using ProgramLoader = std::function<std::optional<runtime::CompiledProgram>(std::string* error)>;
+// Compiles the program (at start and on every reload); an error (its message: the
+// diagnostics) if it does not compile, in which case a running server keeps its
+// current program.
+using ProgramLoader = std::function<Result<runtime::CompiledProgram>()>;
 
 // Optional: a faster form of the program the loader returned last, or nullopt. It
 // must share that program's spec (the same compilation on another back end), so
@@ -149,15 +151,18 @@ int Serve(const ServeOptions& options, const ProgramLoader& loader,
 // decides from Start until Stop, on its own threads; the caller reloads it (watch_files
 // is not watched: call Reload when the program changes).
 //
-//   auto service = Service::Start(options, loader, {}, &error);
-//   ...
-//   service->Reload("the program changed");
-//   int code = service->Stop();   // graceful, as on SIGTERM
+//   Result<std::unique_ptr<Service>> service = Service::Start(options, loader);
+//   if (!service.ok()) ...                  // service.status(): why not
+//   (*service)->Reload("the program changed");
+//   int code = (*service)->Stop();          // graceful, as on SIGTERM
 class Service {
  public:
-  // Connects, restores the state, subscribes; null with *error if it cannot.
-  static std::unique_ptr<Service> Start(const ServeOptions& options, const ProgramLoader& loader,
-                                        const ProgramOptimizer& optimizer, std::string* error);
+  // Connects, restores the state, subscribes; an error if it cannot (kUnavailable:
+  // NATS cannot be reached; kInvalidArgument: options or program; kFailedPrecondition
+  // or kCorruption: the state directory).
+  static Result<std::unique_ptr<Service>> Start(const ServeOptions& options,
+                                                const ProgramLoader& loader,
+                                                const ProgramOptimizer& optimizer = {});
   ~Service();  // Stop(), if not stopped yet
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;

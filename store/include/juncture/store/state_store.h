@@ -3,10 +3,14 @@
 // the customers and timers the engine changed since the last one, the engine-wide
 // values, and the caller's input position; Load reads it all back, all or nothing.
 //
-//   auto store = StateStore::Open(dir, {}, &error);   // refuses a damaged store
-//   store->Load(engine, &position, &error);           // then engine.TrackChanges(true)
-//   ... decide ...
-//   store->Commit(engine, position, /*sync=*/true, &error);
+//   Result<std::unique_ptr<StateStore>> store = StateStore::Open(dir, {});  // refuses a
+//   Result<std::string> position = (*store)->Load(engine);   // damaged store; then
+//   ... decide ...                                           // engine.TrackChanges(true)
+//   Status s = (*store)->Commit(engine, position, /*sync=*/true);
+//
+// Failures are a juncture::Status: kCorruption for a damaged store, kIoError for a
+// disk that fails (a full one), kFailedPrecondition for a directory that holds
+// something else or a format this version does not read.
 //
 // Keys (one byte of kind, then the key):
 //   M            the format ("juncture.state 1"): a directory without it is refused
@@ -18,19 +22,20 @@
 //   X<seq>       a deferred send taken back by arbitration (its release is stale)
 #pragma once
 
+#include <rocksdb/options.h>
+
 #include <atomic>
 #include <chrono>
-#include <shared_mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
 #include "juncture/runtime/runtime.h"
 #include "juncture/runtime/state_changes.h"
-
-#include <rocksdb/options.h>
+#include "juncture/status.h"
 
 namespace rocksdb {
 class DB;
@@ -51,6 +56,13 @@ struct CommitInfo {
   bool rewrite = false;
 };
 
+// What LoadLazily restored: the position of the last commit, and whether the customers
+// were left in the store (false: the program changed, everything was loaded).
+struct LazyLoad {
+  std::string position;
+  bool lazy = false;
+};
+
 // What a store holds, counted without reading it through a program.
 struct StoreCounts {
   uint64_t customers = 0;
@@ -62,11 +74,11 @@ struct StoreCounts {
 // its earliest timers) in memory (Engine::UseSource; LoadLazily).
 class StateStore : public runtime::CustomerSource {
  public:
-  // Opens the store in `dir`, creating it if the directory is missing or empty.
-  // Null with a one-line `error` if `dir` holds something else, or a store this
-  // version cannot read, or a damaged one (never half-opened).
-  static std::unique_ptr<StateStore> Open(const std::string& dir, const StoreOptions& options,
-                                          std::string* error);
+  // Opens the store in `dir`, creating it if the directory is missing or empty. A
+  // one-line error if `dir` holds something else, or a store this version cannot read,
+  // or a damaged one (never half-opened).
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& dir,
+                                                  const StoreOptions& options);
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
@@ -76,21 +88,21 @@ class StateStore : public runtime::CustomerSource {
   const std::string& dir() const { return dir_; }
 
   // Replaces `engine`'s state with the stored one (mapped onto its program by name);
-  // *position gets the position of the last commit ("" if none). False with `error`
-  // if any piece is unreadable: the engine is then left as it was.
-  bool Load(runtime::Engine& engine, std::string* position, std::string* error);
+  // returns the position of the last commit ("" if none). A corruption error if any
+  // piece is unreadable: the engine is then left as it was.
+  Result<std::string> Load(runtime::Engine& engine);
   // The same, loading only the customers `keep` accepts and their timers (splitting
   // one engine's store over shards).
-  bool Load(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
-            std::string* position, std::string* error);
+  Result<std::string> Load(runtime::Engine& engine,
+                           const std::function<bool(std::string_view)>& keep);
   // For an engine that uses this store as its CustomerSource: restores the timers and
   // engine-wide values only, leaving the customers to be read when first needed (every
   // customer piece is still read once to check its checksums, never kept). An engine
   // that keeps only its earliest timers in memory gets those; every timer is still
   // read once, to check and count it. If the
   // stored layouts are not the engine's program's (the program changed), loads
-  // everything, as Load does (*lazy false).
-  bool LoadLazily(runtime::Engine& engine, std::string* position, bool* lazy, std::string* error);
+  // everything, as Load does (LazyLoad::lazy false).
+  Result<LazyLoad> LoadLazily(runtime::Engine& engine);
 
   // runtime::CustomerSource.
   bool Find(std::string_view customer, std::string* piece) override;
@@ -102,29 +114,28 @@ class StateStore : public runtime::CustomerSource {
   // `position`, atomically (nothing at all if neither changed: the engine's time and
   // counters then wait for the next change). `sync`: on disk before returning (fsync), otherwise in
   // the operating system's hands (survives the process being killed, not a power
-  // cut). On failure (a full disk...) the changes are kept and written with the
-  // next Commit, and `error` says why; nothing is dropped.
-  bool Commit(runtime::Engine& engine, std::string_view position, bool sync, std::string* error);
+  // cut). On failure (a full disk: kIoError...) the changes are kept and written
+  // with the next Commit; nothing is dropped.
+  Status Commit(runtime::Engine& engine, std::string_view position, bool sync);
   // Commit in two halves, for a caller that takes the changes itself (e.g. to time
   // them apart): writes `changes` (taken with Engine::TakeChanges) like Commit.
-  bool CommitChanges(runtime::StateChanges&& changes, std::string_view position, bool sync,
-                     std::string* error);
+  Status CommitChanges(runtime::StateChanges&& changes, std::string_view position, bool sync);
   // Writes the changes of a whole state (after a snapshot import): like Commit.
-  bool CommitAll(runtime::Engine& engine, std::string_view position, std::string* error);
+  Status CommitAll(runtime::Engine& engine, std::string_view position);
   // Forces what Commit wrote without sync onto the disk. May be called from another
   // thread than the one committing (the rest of this class is one thread's).
-  bool Sync(std::string* error);
+  Status Sync();
   // Moves the write-ahead log into sorted files (a faster next open). At shutdown.
-  bool Flush(std::string* error);
+  Status Flush();
   // Rewrites every sorted file, dropping overwritten and deleted entries (for a
   // steady size on disk; RocksDB also does this by itself, in the background).
-  bool Compact(std::string* error);
+  Status Compact();
 
   // A consistent copy of the store as of the last commit, in the new directory `to`
   // (hard links where it can: cheap, while serve runs). It opens as a store.
-  bool Backup(const std::string& to, std::string* error);
+  Status Backup(const std::string& to);
 
-  bool Count(StoreCounts* out, std::string* error) const;
+  Result<StoreCounts> Count() const;
 
   const CommitInfo& last_commit() const { return last_; }
   // Changes taken from the engine but not yet written (after a failed Commit).
@@ -134,10 +145,10 @@ class StateStore : public runtime::CustomerSource {
 
  private:
   StateStore() = default;
-  bool LoadImpl(runtime::Engine& engine, const std::function<bool(std::string_view)>& keep,
-                bool want_lazy, std::string* position, bool* lazy, std::string* error);
-  bool Write(std::string_view position, bool sync, std::string* error);
-  bool Recover(std::string* error);
+  Result<LazyLoad> LoadImpl(runtime::Engine& engine,
+                            const std::function<bool(std::string_view)>& keep, bool want_lazy);
+  Status Write(std::string_view position, bool sync);
+  Status Recover();
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::Options options_;  // as opened (Recover opens it again)
