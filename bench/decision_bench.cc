@@ -260,7 +260,7 @@ std::unique_ptr<compiler::Compilation> Compile(const std::string& src) {
 
 runtime::CompiledProgram Backend(const compiler::Compilation& c, const std::string& backend,
                                  int opt_level = 2) {
-  if (backend == "interpreter") return compiler::MakeInterpretedProgram(c);
+  if (backend == "interpreter") return *compiler::MakeInterpretedProgram(c);
   Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(c, opt_level);
   if (!p.ok()) {
     std::fprintf(stderr, "decision_bench: JIT: %s\n", p.status().message().c_str());
@@ -619,7 +619,7 @@ void CompileTimes(const Options& o) {
       auto c = Compile(src);
       front.push_back(Ms(Clock::now() - t0));
       t0 = Clock::now();
-      { auto p = compiler::MakeInterpretedProgram(*c); }
+      { auto p = *compiler::MakeInterpretedProgram(*c); }
       interp.push_back(Ms(Clock::now() - t0));
       t0 = Clock::now();
       { auto p = Backend(*c, "jit", 0); }
@@ -693,13 +693,15 @@ void Memory(int customers) {
     std::string checkpoint = engine.SaveSnapshot();
     auto t1 = Clock::now();
     runtime::Engine loaded(program);
-    std::string error;
-    bool ok = loaded.LoadSnapshot(checkpoint, nullptr, &error);
+    const bool ok = loaded.LoadSnapshot(checkpoint).ok();
     auto t2 = Clock::now();
     auto edited = Compile(Program(kCore + 1));
     runtime::CompiledProgram next = Backend(*edited, "jit");
     auto t3 = Clock::now();
-    engine.Reload(std::move(next), sink);
+    if (Status s = engine.Reload(std::move(next), sink); !s.ok()) {
+      std::fprintf(stderr, "decision_bench: reload: %s\n", s.message().c_str());
+      std::exit(1);
+    }
     auto t4 = Clock::now();
     std::printf("Carrying the state: checkpoint written in %.0f ms (%.1f MB), read in %.0f ms%s; "
                 "hot reload to an edited program in %.0f ms (%.2f us per customer).\n\n",

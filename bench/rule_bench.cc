@@ -142,7 +142,7 @@ Fixture Make(const std::string& backend, size_t length) {
   f.c = compiler::CompileSources({{"rule.jny", kProgram}}, compiler::CompileOptions{});
   if (!f.c->ok()) Die(f.c->FormatDiagnostics(compiler::DiagnosticFormat::kText));
   if (backend == "interpreter") {
-    f.program = compiler::MakeInterpretedProgram(*f.c);
+    f.program = *compiler::MakeInterpretedProgram(*f.c);
   } else {
     Result<runtime::CompiledProgram> jitted =
         compiler::MakeJitProgram(*f.c, backend == "jit-o0" ? 0 : 2);

@@ -44,7 +44,7 @@ juncture_status Compile(const juncture_source* sources, size_t count,
 
   auto program = std::make_unique<juncture_program>();
   if (backend == JUNCTURE_BACKEND_INTERPRETER) {
-    program->compiled = compiler::MakeInterpretedProgram(*c);
+    program->compiled = *compiler::MakeInterpretedProgram(*c);
   } else {
     Result<runtime::CompiledProgram> jitted = compiler::MakeJitProgram(*c);
     if (!jitted.ok()) {

@@ -590,7 +590,9 @@ void ClusterMember::ApplyReload() {
   if (!program) return;
   program_ = std::move(program);
   for (auto& entry : partitions_) {
-    entry.second->engine->Reload(*program_, *publisher_);
+    // A partition's engine holds its whole state (no store to read back): it reloads.
+    Status reloaded = entry.second->engine->Reload(*program_, *publisher_);
+    if (!reloaded.ok()) Log("partition " + std::to_string(entry.first) + ": " + reloaded.message());
     entry.second->dirty = true;
   }
   publisher_->FlushLog();

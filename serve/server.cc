@@ -171,7 +171,10 @@ void Server::Reload(const std::string& why) {
     state_changed_ = true;  // JetStream: in the next checkpoint
   } else {
     std::lock_guard<std::mutex> lock(mu_);
-    shard().Reload(*program, receipts_.get());
+    if (!shard().Reload(*program, receipts_.get()).ok()) {  // logged
+      metrics_->Reload(false);
+      return;
+    }
     state_changed_ = true;
   }
   metrics_->Reload(true);
@@ -190,7 +193,8 @@ void Server::Optimize() {
     for (auto& shard : shards_) shard->StageReload(*better);
   } else {
     std::lock_guard<std::mutex> lock(mu_);
-    shard().Reload(*better, receipts_.get());
+    // The same spec: the evaluator alone changes, which does not fail.
+    if (!shard().Reload(*better, receipts_.get()).ok()) return;  // logged
   }
   metrics_->ProgramInfo(*better->spec, better->evaluator->name());
   Log("optimised: " + std::to_string(better->spec->journeys.size()) + " journeys on the " +

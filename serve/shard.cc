@@ -208,12 +208,18 @@ void Shard::FireTimers(int64_t now_us) {
   Report();
 }
 
-void Shard::Reload(runtime::CompiledProgram program, ReceiptBook* receipts) {
-  engine_->Reload(std::move(program), *publisher_);
+Status Shard::Reload(runtime::CompiledProgram program, ReceiptBook* receipts) {
+  Status reloaded = engine_->Reload(std::move(program), *publisher_);
+  if (!reloaded.ok()) {
+    ServeLog("shard " + std::to_string(index_) + ": " + reloaded.message() +
+             "; the running program stays");
+    return reloaded;
+  }
   publisher_->FlushLog();
   if (!options_.jetstream.enabled) CommitCore(false);
   if (receipts != nullptr) publisher_->TrackReceipts(receipts, engine_->spec());
   Report();
+  return OkStatus();
 }
 
 void Shard::Report() {
@@ -319,7 +325,7 @@ void Shard::Loop() {
       std::lock_guard<std::mutex> lock(reload_mu_);
       program.swap(staged_);
     }
-    if (program) Reload(std::move(*program), receipts_);
+    if (program) static_cast<void>(Reload(std::move(*program), receipts_));  // logged
   };
   while (true) {
     apply_staged_reload();

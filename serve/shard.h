@@ -92,7 +92,8 @@ class Shard {
   // Core NATS: fires the timers due by `now_us` (and applies a staged reload), commits.
   void FireTimers(int64_t now_us);
   // Replaces the program, carrying every customer's state (Engine::Reload).
-  void Reload(runtime::CompiledProgram program, ReceiptBook* receipts);
+  // An error (logged) if the engine could not reload: its program stays.
+  Status Reload(runtime::CompiledProgram program, ReceiptBook* receipts);
 
   // --- Several shards: the shard's own thread ---
   // One ring per receiving subscription, added before Start.

@@ -130,6 +130,12 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   if (ec) return IoError("cannot create " + dir + ": " + ec.message());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
+  if (!s.ok() && s.IsIOError() && s.ToString().find("/LOCK") != std::string::npos) {
+    return FailedPreconditionError("the state store in " + dir +
+                                   " is in use (by another process, or another handle in this "
+                                   "one: " +
+                                   s.ToString() + ")");
+  }
   if (!s.ok() && (s.IsCorruption() || s.IsIOError())) {
     return CorruptionError("the state store in " + dir + " is damaged (" + s.ToString() +
                            "); serve does not start on a half-readable state: restore the "
@@ -179,11 +185,18 @@ Result<LazyLoad> StateStore::LoadLazily(runtime::Engine& engine) {
   return LoadImpl(engine, {}, true);
 }
 
-bool StateStore::Find(std::string_view customer, std::string* piece) {
-  return db_->Get(rocksdb::ReadOptions(), Key(kCustomer, customer), piece).ok();
+Result<bool> StateStore::Find(std::string_view customer, std::string* piece) {
+  std::shared_lock<std::shared_mutex> lock(db_mu_);
+  if (!db_) return IoError("the state store is not open (a failed write)");
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key(kCustomer, customer), piece);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return Failed("cannot read the state store in " + dir_, s);
+  return true;
 }
 
-bool StateStore::ForEach(const std::function<void(std::string_view, std::string_view)>& fn) {
+Status StateStore::ForEach(const std::function<void(std::string_view, std::string_view)>& fn) {
+  std::shared_lock<std::shared_mutex> lock(db_mu_);
+  if (!db_) return IoError("the state store is not open (a failed write)");
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
@@ -192,12 +205,12 @@ bool StateStore::ForEach(const std::function<void(std::string_view, std::string_
     if (k.empty() || k[0] != kCustomer) break;
     fn(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView());
   }
-  return it->status().ok();
+  return it->status().ok() ? OkStatus()
+                           : Failed("cannot read the state store in " + dir_, it->status());
 }
 
-bool StateStore::TimersAfter(
-    int64_t due_us, uint64_t seq, size_t limit,
-    const std::function<void(int64_t, uint64_t, std::string_view)>& fn) {
+Status StateStore::TimersAfter(int64_t due_us, uint64_t seq, size_t limit,
+                               const std::function<void(int64_t, uint64_t, std::string_view)>& fn) {
   using Op = runtime::StateChanges::TimerOp;
   using Key2 = std::pair<int64_t, uint64_t>;
   const Key2 after{due_us, seq};
@@ -209,9 +222,11 @@ bool StateStore::TimersAfter(
     pending[{t.due_us, t.seq}] = t.kind == Op::kPut ? &t.value : nullptr;
   }
   const bool disk = !unwritten_.rewrite;  // a pending rewrite replaces every stored timer
+  std::shared_lock<std::shared_mutex> lock(db_mu_);
+  if (disk && !db_) return IoError("the state store is not open (a failed write)");
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;  // each is read back once
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(disk ? db_->NewIterator(ro) : nullptr);
   if (disk) it->Seek(TimerKey(due_us, seq));
   auto p = pending.begin();
   for (size_t n = 0; limit == 0 || n < limit;) {
@@ -235,7 +250,10 @@ bool StateStore::TimersAfter(
     }
     ++p;
   }
-  return !disk || it->status().ok();
+  if (disk && !it->status().ok()) {
+    return Failed("cannot read the state store in " + dir_, it->status());
+  }
+  return OkStatus();
 }
 
 Result<LazyLoad> StateStore::LoadImpl(runtime::Engine& engine,

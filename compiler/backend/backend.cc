@@ -5,7 +5,8 @@
 
 namespace juncture::compiler {
 
-runtime::CompiledProgram MakeInterpretedProgram(const Compilation& c) {
+Result<runtime::CompiledProgram> MakeInterpretedProgram(const Compilation& c) {
+  if (!c.ok() || c.ir() == nullptr) return FailedPreconditionError("the compilation has errors");
   SpecAndExprs built = BuildSpec(*c.ir());
   runtime::CompiledProgram out;
   out.spec = built.spec;

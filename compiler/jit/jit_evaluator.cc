@@ -150,7 +150,7 @@ bool SameSpec(const runtime::ProgramSpec& a, const runtime::ProgramSpec& b) {
 
 std::thread StageProgram(runtime::Engine& engine, std::shared_ptr<const Compilation> c,
                          int opt_level) {
-  runtime::CompiledProgram interpreted = MakeInterpretedProgram(*c);
+  runtime::CompiledProgram interpreted = *MakeInterpretedProgram(*c);
   std::shared_ptr<const runtime::ProgramSpec> spec = interpreted.spec;
   engine.StageReload(std::move(interpreted));
   // Native code in tiers: unoptimised code first (compiled several times faster),

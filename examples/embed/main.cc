@@ -63,11 +63,9 @@ int main(int argc, char** argv) {
   }
   // Failures are a juncture::Status: a code and a one-line message.
   juncture::Result<runtime::CompiledProgram> program =
-      jit ? compiler::MakeJitProgram(*compilation)
-          : juncture::Result<runtime::CompiledProgram>(
-                compiler::MakeInterpretedProgram(*compilation));
+      jit ? compiler::MakeJitProgram(*compilation) : compiler::MakeInterpretedProgram(*compilation);
   if (!program.ok()) {
-    std::cerr << "the JIT could not compile the program: " << program.status().ToString() << "\n";
+    std::cerr << "the program cannot run: " << program.status().ToString() << "\n";
     return 1;
   }
 

@@ -17,21 +17,26 @@ void Engine::UseSource(CustomerSource* source, size_t timers_in_memory) {
   e.source_pieces_ = snapshot::PieceLoader::ForOwnLayouts(*e.spec_);
 }
 
-Engine::Impl::CustomerEntry* Engine::Impl::Resident(const std::string& id) {
+Result<Engine::Impl::CustomerEntry*> Engine::Impl::Resident(const std::string& id) {
   auto it = customers_.find(id);
   if (it != customers_.end()) {
     it->second.last_used = ++use_tick_;
     return &*it;
   }
-  if (source_ == nullptr) return nullptr;
+  if (source_ == nullptr) return static_cast<CustomerEntry*>(nullptr);
   std::string piece;
-  if (!source_->Find(id, &piece)) return nullptr;
+  Result<bool> found = source_->Find(id, &piece);
+  if (!found.ok()) {
+    ++stats_.customers_unreadable;
+    return found.status();
+  }
+  if (!*found) return static_cast<CustomerEntry*>(nullptr);
   CustomerState c;
   if (!source_pieces_->Customer(id, piece, c).ok()) {
     // The store checked its checksums at start: only a piece this version cannot
     // read gets here. The customer starts afresh rather than stop the engine.
     ++stats_.customers_unreadable;
-    return nullptr;
+    return static_cast<CustomerEntry*>(nullptr);
   }
   if (auto d = evicted_deferred_.find(id); d != evicted_deferred_.end()) {
     c.deferred = d->second;
@@ -42,9 +47,9 @@ Engine::Impl::CustomerEntry* Engine::Impl::Resident(const std::string& id) {
   return &*customers_.emplace(id, std::move(c)).first;
 }
 
-void Engine::Impl::LoadEvicted() {
-  if (source_ == nullptr) return;
-  source_->ForEach([this](std::string_view id, std::string_view piece) {
+Status Engine::Impl::LoadEvicted() {
+  if (source_ == nullptr) return OkStatus();
+  Status read = source_->ForEach([this](std::string_view id, std::string_view piece) {
     std::string key(id);
     if (customers_.count(key) > 0) return;
     CustomerState c;
@@ -60,6 +65,8 @@ void Engine::Impl::LoadEvicted() {
     ++stats_.customers_loaded;
     customers_.emplace(std::move(key), std::move(c));
   });
+  if (!read.ok()) ++stats_.customers_unreadable;
+  return read;
 }
 
 size_t Engine::Impl::Evict(size_t keep) {

@@ -51,15 +51,17 @@ static const TriggerSpec* Find(const std::vector<TriggerSpec>& tests, uint32_t e
   return nullptr;
 }
 
-CustomerState& Engine::Impl::Customer(const std::string& id) {
-  CustomerEntry* entry = Resident(id);
+Result<CustomerState*> Engine::Impl::Customer(const std::string& id) {
+  Result<CustomerEntry*> resident = Resident(id);
+  if (!resident.ok()) return resident.status();
+  CustomerEntry* entry = *resident;
   if (entry == nullptr) {
     entry = &*customers_.try_emplace(id).first;
     entry->second.profile = MakeDefaultProfile(*spec_);
     entry->second.last_used = ++use_tick_;
   }
   Touch(*entry);
-  return entry->second;
+  return &entry->second;
 }
 
 void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
@@ -113,7 +115,12 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
     }
     return;
   }
-  CustomerState& c = Customer(m.customer);
+  Result<CustomerState*> customer = Customer(m.customer);
+  if (!customer.ok()) {  // it may be stored: deciding as if it were new would lose it
+    return dead_letter("the customer's stored state cannot be read now (" +
+                       customer.status().message() + "); nothing was decided for it");
+  }
+  CustomerState& c = **customer;
   uint64_t id_hash = 0;
   if (SeenBefore(m, c, id_hash)) return;
   if (m.kind == MessageKind::kIdentify) {
@@ -301,6 +308,7 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
 
 void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
   if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
+  advancing_to_ = time_us;
   for (;;) {
     if (timers_.empty() || timers_.top().due_us > time_us) {
       // Timers only stored may be due (they all fire after those in memory).
@@ -318,6 +326,11 @@ void Engine::Impl::AdvanceTo(int64_t time_us, DecisionSink& sink) {
   CompactTimers();
 }
 
+void Engine::Impl::PutOff(Timer t) {
+  t.due_us = std::max(t.due_us, advancing_to_) + kPutOffUs;
+  PushTimer(std::move(t));
+}
+
 void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
   if (t.kind == TimerKind::kRelease) {
     auto it = cancelled_.find(t.seq);
@@ -326,7 +339,9 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
     if (!cancelled) Release(t, sink);
     return;
   }
-  CustomerEntry* c = Resident(t.customer);
+  Result<CustomerEntry*> resident = Resident(t.customer);
+  if (!resident.ok()) return PutOff(t);
+  CustomerEntry* c = *resident;
   if (c == nullptr) return;
   auto inst = c->second.instances.find(t.journey);
   if (inst == c->second.instances.end() || inst->second.timer != t.seq) return;  // stale
@@ -430,8 +445,8 @@ int64_t Engine::next_timer() const {
 }
 const EngineStats& Engine::stats() const { return impl_->stats_; }
 const ProgramSpec& Engine::spec() const { return *impl_->spec_; }
-void Engine::Reload(CompiledProgram next, DecisionSink& sink) {
-  impl_->Reload(std::move(next), sink);
+Status Engine::Reload(CompiledProgram next, DecisionSink& sink) {
+  return impl_->Reload(std::move(next), sink);
 }
 void Engine::StageReload(CompiledProgram next) {
   std::lock_guard<std::mutex> lock(impl_->staged_mutex_);

@@ -247,7 +247,7 @@ class Engine::Impl {
 
   // clock_us: decide at that time instead of the message's timestamp (serve).
   void Process(std::string_view json, DecisionSink& sink, std::optional<int64_t> clock_us);
-  void Reload(CompiledProgram next, DecisionSink& sink);
+  Status Reload(CompiledProgram next, DecisionSink& sink);
   void ApplyStaged(DecisionSink& sink);
   void AdvanceTo(int64_t time_us, DecisionSink& sink);
   // limits.cc: recounts waiting_, deferred_ and every customer's `deferred` from the
@@ -329,10 +329,16 @@ class Engine::Impl {
 
   // cache.cc: customers kept in memory as a cache over a store (Engine::UseSource).
   // The customer in memory, read from the source if it is only stored; null if it is
-  // nowhere. Marks it used.
-  CustomerEntry* Resident(const std::string& id);
-  // Reads every stored customer not in memory (before a reload re-lays them all).
-  void LoadEvicted();
+  // nowhere; an error if the source could not be read (the customer may be stored:
+  // it must not start afresh). Marks it used.
+  Result<CustomerEntry*> Resident(const std::string& id);
+  // Reads every stored customer not in memory (before a reload re-lays them all); an
+  // error if the source could not be read to the end.
+  Status LoadEvicted();
+  // A timer whose customer could not be read from the source: set again
+  // kPutOffUs after the later of its due time and the time being advanced to.
+  void PutOff(Timer t);
+  static constexpr int64_t kPutOffUs = 1'000'000;
   size_t Evict(size_t keep);
   // Recount for a state whose customers are not all in memory: every instance timer
   // counts as a waiting instance, and the deferred sends are counted per customer
@@ -359,6 +365,8 @@ class Engine::Impl {
   // moves the horizon to the last; false if there is no horizon or the source failed
   // (the horizon then stays).
   bool ReadBackTimers(size_t limit);
+  // The time AdvanceTo is advancing to (PutOff sets timers after it).
+  int64_t advancing_to_ = 0;
   // Every timer in memory again (before a reload or anything that rewrites them all).
   void ReadBackAllTimers();
   // Drops the latest timers from memory while it holds over twice timer_window_ (the
@@ -373,7 +381,9 @@ class Engine::Impl {
  private:
   // engine.cc
   void Index();  // trigger index and window bookkeeping of the current program
-  CustomerState& Customer(const std::string& id);
+  // The customer's state, new if it has none; an error if it is only stored and the
+  // source could not be read.
+  Result<CustomerState*> Customer(const std::string& id);
   void HandleTrack(const Message& m, CustomerState& c, Batch& batch);
   void RecordHistory(const Message& m, CustomerState& c);
   void Goals(const Message& m, CustomerState& c, Batch& batch);

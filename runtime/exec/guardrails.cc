@@ -211,7 +211,9 @@ void Engine::Impl::TakeBack(Batch& batch, size_t index, CustomerState& c) {
 // or suppressed. Still inside quiet hours (the customer moved time zone): deferred
 // again, silently.
 void Engine::Impl::Release(const Timer& t, DecisionSink& sink) {
-  CustomerState& c = Customer(t.customer);
+  Result<CustomerState*> customer = Customer(t.customer);
+  if (!customer.ok()) return PutOff(t);  // still pending: its count stays
+  CustomerState& c = **customer;
   int64_t until = 0;
   // The deadline first, as when it was deferred.
   const DeferredSend& send = *t.release;

@@ -17,21 +17,27 @@ void Engine::Impl::ApplyStaged(DecisionSink& sink) {
     next.swap(staged_);
     has_staged_.store(false, std::memory_order_release);
   }
-  if (next) Reload(std::move(*next), sink);
+  if (next && !Reload(std::move(*next), sink).ok()) ++stats_.reloads_failed;
 }
 
-void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
+Status Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   tracing_ = false;  // its decisions concern every customer: not traced
   if (next.spec == program_.spec) {
     // The same program on another back end (StageProgram: the interpreter, then
     // native code): the state is already laid out for it; only the evaluator changes.
     program_.evaluator = std::move(next.evaluator);
     ++stats_.reloads;
-    return;
+    return OkStatus();
   }
   // Every customer and timer is re-laid out and written again: those only stored too.
-  LoadEvicted();
-  ReadBackAllTimers();
+  // What a store cannot give back would be lost by the rewrite: no reload then. (What
+  // was read stays in memory, under the running program: nothing changed.)
+  if (Status s = LoadEvicted(); !s.ok()) {
+    return s.WithContext("the reload did not happen: the stored customers cannot be read: ");
+  }
+  if (horizon_ != kNoHorizon && !ReadBackTimers(0)) {
+    return UnavailableError("the reload did not happen: the stored timers cannot be read");
+  }
   const StateMap to(*next.spec);
   const ProgramMap map(*spec_, to);
   // Instances the rule cannot carry end with a decision, in the version they were in
@@ -80,6 +86,7 @@ void Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   }
   ++stats_.reloads;
   Emit(ended, sink);
+  return OkStatus();
 }
 
 }  // namespace juncture::runtime

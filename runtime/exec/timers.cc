@@ -23,8 +23,7 @@ bool Engine::Impl::ReadBackTimers(size_t limit) {
   got.reserve(limit);
   size_t read = 0;
   TimerKey last = horizon_;
-  bool ok = source_->TimersAfter(horizon_.first, horizon_.second, limit,
-                                 [&](int64_t due_us, uint64_t seq, std::string_view piece) {
+  auto take = [&](int64_t due_us, uint64_t seq, std::string_view piece) {
     ++read;
     last = {due_us, seq};
     std::optional<Timer> t;
@@ -35,8 +34,9 @@ bool Engine::Impl::ReadBackTimers(size_t limit) {
       return;
     }
     if (t) got.push_back(std::move(*t));
-  });
-  if (!ok) {
+  };
+  Status read_back = source_->TimersAfter(horizon_.first, horizon_.second, limit, take);
+  if (!read_back.ok()) {
     ++stats_.timers_unreadable;  // tried again the next time the clock needs them
     return false;
   }

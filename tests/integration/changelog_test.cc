@@ -53,7 +53,8 @@ class Changelog : public ::testing::Test {
   // A new engine with the partition's state, read by a changelog of its own.
   std::unique_ptr<runtime::Engine> Restored(std::unique_ptr<PartitionChangelog>* log,
                                             ChangelogPosition* position) {
-    auto engine = std::make_unique<runtime::Engine>(compiler::MakeInterpretedProgram(*compilation_));
+    auto engine =
+        std::make_unique<runtime::Engine>(*compiler::MakeInterpretedProgram(*compilation_));
     *log = std::make_unique<PartitionChangelog>(js_, &acks_, "t", 0, 1);
     Result<ChangelogPosition> restored = (*log)->Restore(*engine, 0);
     EXPECT_TRUE(restored.ok()) << restored.status().ToString();
@@ -91,7 +92,7 @@ TEST_F(Changelog, RestoresAsOfItsPositionAndRollsBackACommitCutBeforeIt) {
   ASSERT_TRUE(Commit(*engine, *writer, {Cart("x", "m1"), Cart("y", "m2")}, 10, &fenced));
 
   // z's piece, as a commit at 20 would have written it, and nothing after it.
-  runtime::Engine other(compiler::MakeInterpretedProgram(*compilation_));
+  runtime::Engine other(*compiler::MakeInterpretedProgram(*compilation_));
   other.TrackChanges(true);
   Discard sink;
   other.Process(Cart("z", "m4"), sink, int64_t{1'795'000'000'000'000});

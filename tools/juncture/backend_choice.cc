@@ -37,7 +37,7 @@ void AddBackendOptions(CLI::App& cmd, BackendOptions& options) {
 }
 
 runtime::CompiledProgram MakeProgram(const compiler::Compilation& c, const BackendOptions& o) {
-  if (o.no_jit) return compiler::MakeInterpretedProgram(c);
+  if (o.no_jit) return *compiler::MakeInterpretedProgram(c);
   Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(c, o.opt_level);
   if (p.ok()) return *std::move(p);
   std::cerr << "juncture: the JIT could not compile the program: " << p.status().message() << "\n";

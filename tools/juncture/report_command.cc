@@ -84,7 +84,7 @@ bool ProgramInfo(const ReportOptions& o, std::map<std::string, JourneyInfo>& inf
     std::cerr << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
     return false;
   }
-  runtime::CompiledProgram compiled = compiler::MakeInterpretedProgram(*c);
+  runtime::CompiledProgram compiled = *compiler::MakeInterpretedProgram(*c);
   for (const runtime::JourneySpec& j : compiled.spec->journeys) {
     JourneyInfo& i = info[j.name];
     i.has_goal = j.goal.has_value();

@@ -1,8 +1,8 @@
 // Status and Result<T>: how every Juncture library reports a failure (docs/embedding.md,
 // "Errors: Status and Result<T>").
 //
-//   juncture::Status s = store->Commit(engine, position, /*sync=*/true);
-//   if (!s.ok()) std::cerr << s.ToString() << "\n";   // "i/o error: disk full"
+//   juncture::Status s = state_store.Commit(engine, position, /*sync=*/true);
+//   if (!s.ok()) std::cerr << s.ToString() << "\n";   // "i/o error: ... disk is full"
 //
 //   juncture::Result<runtime::CompiledProgram> p = compiler::MakeJitProgram(*c);
 //   if (!p.ok()) return p.status();
@@ -16,7 +16,8 @@
 //
 // Outside this rule, on purpose: the compiler's Compilation, whose diagnostics carry
 // positions (Compilation::status() condenses them), and small parsers whose only
-// failure is "not one" (ParseDuration, ParseOutcome), which return bool or optional.
+// failure is "not one" (ParseOutcome, ParseReason: optional; ParseTimestamp,
+// ParseTimeValue, ParseDuration, CustomerOfMessage: bool).
 #pragma once
 
 #include <cstdint>
@@ -119,13 +120,25 @@ inline Status InternalError(std::string message) {
 // A T, or the Status of why there is none. Built implicitly from either, so a function
 // returning Result<T> may `return value;` or `return status;`. A Result built from an
 // ok Status is a bug of the caller's and holds an internal error instead.
+//
+// The value of an rvalue Result (`*std::move(r)`, `*F()`) is a reference into it: take
+// it by value (`T v = *F();`), not by reference past the full expression.
 template <typename T>
 class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::decay_t<T>, Status>, "Result<Status> makes no sense");
 
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(Status status)                                                   // NOLINT
+  // From anything a T is implicitly built from (a string literal for a
+  // Result<std::string>, a unique_ptr<Derived> for a Result<unique_ptr<Base>>); a
+  // Result<bool> only from a bool, not from a pointer or a number.
+  template <typename U = T,
+            typename = std::enable_if_t<
+                std::is_convertible_v<U&&, T> &&
+                !std::is_same_v<std::remove_cvref_t<U>, Status> &&
+                !std::is_same_v<std::remove_cvref_t<U>, Result> &&
+                (!std::is_same_v<T, bool> || std::is_same_v<std::remove_cvref_t<U>, bool>)>>
+  Result(U&& value) : state_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
+  Result(Status status)                                                           // NOLINT
       : state_(std::in_place_index<1>,
                status.ok() ? InternalError("a Result was built from an ok Status")
                            : std::move(status)) {}

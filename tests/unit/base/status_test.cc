@@ -83,5 +83,29 @@ TEST(Result, MoveOnlyValuesMoveOut) {
   EXPECT_EQ(*taken, "kept");
 }
 
+struct Base {
+  virtual ~Base() = default;
+  virtual int Id() const { return 1; }
+};
+struct Derived : Base {
+  int Id() const override { return 2; }
+};
+
+Result<std::string> Named() { return "a literal"; }
+Result<std::unique_ptr<Base>> Made() { return std::make_unique<Derived>(); }
+
+TEST(Result, TakesWhatItsValueIsImplicitlyBuiltFrom) {
+  EXPECT_EQ(*Named(), "a literal");
+  Result<std::unique_ptr<Base>> made = Made();
+  ASSERT_TRUE(made.ok());
+  EXPECT_EQ((*made)->Id(), 2);
+  // But a Result<bool> takes no pointer (a string would be "true") and no number.
+  static_assert(!std::is_convertible_v<const char*, Result<bool>>);
+  static_assert(!std::is_convertible_v<int, Result<bool>>);
+  static_assert(std::is_convertible_v<bool, Result<bool>>);
+  Result<bool> yes = true;
+  EXPECT_TRUE(*yes);
+}
+
 }  // namespace
 }  // namespace juncture

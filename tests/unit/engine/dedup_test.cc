@@ -100,7 +100,7 @@ TEST(Dedup, TheIdsSurviveASnapshot) {
   auto c = compiler::CompileSources({{"t.jny", Program()}}, compiler::CompileOptions{});
   ASSERT_TRUE(c->ok());
   const std::string props = R"({"amount": 10, "order_id": "o1"})";
-  runtime::Engine a(compiler::MakeInterpretedProgram(*c));
+  runtime::Engine a(*compiler::MakeInterpretedProgram(*c));
   Collector sink;
   auto sends = [&] {
     size_t n = 0;
@@ -109,7 +109,7 @@ TEST(Dedup, TheIdsSurviveASnapshot) {
   };
   a.Process(TrackJson("c1", "purchase", At(0), props, "m-1"), sink);
   ASSERT_EQ(sends(), 1u);
-  runtime::Engine b(compiler::MakeInterpretedProgram(*c));
+  runtime::Engine b(*compiler::MakeInterpretedProgram(*c));
   ASSERT_OK(b.LoadSnapshot(a.SaveSnapshot("p")));
   b.Process(TrackJson("c1", "purchase", At(kMinute), props, "m-1"), sink);
   EXPECT_EQ(sends(), 1u);

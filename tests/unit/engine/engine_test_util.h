@@ -123,7 +123,7 @@ class EngineHarness {
     compilation_ = compiler::CompileSources({{"t.jny", program}}, compiler::CompileOptions{},
                                             approvals);
     if (compilation_->ok()) {
-      engine_ = std::make_unique<runtime::Engine>(compiler::MakeInterpretedProgram(*compilation_),
+      engine_ = std::make_unique<runtime::Engine>(*compiler::MakeInterpretedProgram(*compilation_),
                                                   limits);
     }
   }

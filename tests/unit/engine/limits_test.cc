@@ -26,7 +26,7 @@ runtime::CompiledProgram Compile(const std::string& source) {
   auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
   EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
   if (!c->ok()) return {};
-  return compiler::MakeInterpretedProgram(*c);
+  return *compiler::MakeInterpretedProgram(*c);
 }
 
 std::vector<std::string> Lines(const Collector& sink) {
@@ -446,7 +446,7 @@ TEST(MaxTimersPerCustomer, SnapshotsAndReloadsKeepTheCountExact) {
     if (reload_at == steps.size() && k >= steps.size() / 2 && pending_push() > 0) {
       // Drops `browse` (its instances exit) and push (its deferred sends go silently).
       reload_at = k;
-      a.Reload(edited, sink);
+      EXPECT_OK(a.Reload(edited, sink));
       for (auto& [customer, t] : sink.truth) t.deferred.erase("push");
     }
     snapshots.push_back(a.SaveSnapshot());
@@ -465,7 +465,7 @@ TEST(MaxTimersPerCustomer, SnapshotsAndReloadsKeepTheCountExact) {
     ASSERT_OK(b.LoadSnapshot(snapshots[k]));
     TruthSink rest;
     for (size_t i = k; i < steps.size(); ++i) {
-      if (i == reload_at && before_reload) b.Reload(edited, rest);
+      if (i == reload_at && before_reload) EXPECT_OK(b.Reload(edited, rest));
       Feed(b, steps[i], rest);
     }
     for (const char* c : {"ana", "ben", "cy"}) EXPECT_EQ(b.timers_of(c), a.timers_of(c)) << c;

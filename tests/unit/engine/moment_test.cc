@@ -196,7 +196,7 @@ TEST(Goal, SurvivesASnapshotAndAReload) {
     auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
     ASSERT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
     Collector ignored;
-    e.engine().Reload(compiler::MakeInterpretedProgram(*c), ignored);
+    EXPECT_OK(e.engine().Reload(*compiler::MakeInterpretedProgram(*c), ignored));
   };
   std::string nudge = kGoal;
   nudge.replace(nudge.find("reminder"), 8, "nudge");

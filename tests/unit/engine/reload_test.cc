@@ -20,7 +20,7 @@ std::string Program(const std::string& journeys) {
 runtime::CompiledProgram Compile(const std::string& source) {
   auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
   EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-  return compiler::MakeInterpretedProgram(*c);
+  return *compiler::MakeInterpretedProgram(*c);
 }
 
 const char* kV1 =
@@ -35,7 +35,7 @@ TEST(Reload, WaitingInstancesMoveToTheNewVersionAtTheSameStep) {
   h.Track("ana", "cart", At(0), R"({"value": 10})");
   h.Clear();
   Collector reload_sink;  // the reload's own decisions (none expected here but `gone`)
-  h.engine().Reload(Compile(Program(kV2)), reload_sink);
+  EXPECT_OK(h.engine().Reload(Compile(Program(kV2)), reload_sink));
   h.Advance(At(2 * kHour));
   std::vector<Decision> sends = h.actions();
   ASSERT_EQ(sends.size(), 1u);
@@ -48,7 +48,7 @@ TEST(Reload, InstancesOfARemovedJourneyExitAndTheirTimersDoNothing) {
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Track("ana", "cart", At(0), R"({"value": 10})");
   Collector reload_sink;
-  h.engine().Reload(Compile(Program(kV2)), reload_sink);
+  EXPECT_OK(h.engine().Reload(Compile(Program(kV2)), reload_sink));
   ASSERT_EQ(reload_sink.decisions.size(), 1u);
   EXPECT_EQ(Brief(reload_sink.decisions[0]), "gone:reload:exited");
   h.Clear();
@@ -64,10 +64,12 @@ TEST(Reload, CapsAndReentryCarryOver) {
   h.Track("ana", "page_view", At(1), R"({"path": "/"})");
   Collector sink;
   // The new version has the channels in another order; caps follow the name.
-  h.engine().Reload(Compile(std::string(kBase) + "channel push { consent true }\n"
-                            "channel email { consent true cap 2 per 1d }\n" + once +
-                            "journey k { on page_view reenter always send email \"b\" }\n"),
-                    sink);
+  EXPECT_OK(h.engine().Reload(
+      Compile(std::string(kBase) +
+              "channel push { consent true }\n"
+              "channel email { consent true cap 2 per 1d }\n" +
+              once + "journey k { on page_view reenter always send email \"b\" }\n"),
+      sink));
   h.Clear();
   h.Track("ana", "cart", At(2), R"({"value": 10})");        // reenter never: no entry
   h.Track("ana", "page_view", At(3), R"({"path": "/"})");   // third email today: capped
@@ -99,12 +101,12 @@ TEST(Reload, AnAddedEventFieldKeepsTheWaitingInstanceAndItsValues) {
   h.Track("ana", "cart", At(0), R"({"value": 10, "items": 3, "coupon": "Q"})", "c1");
   // `note` comes first: every other field of cart moves.
   Collector reload_sink;
-  h.engine().Reload(
+  EXPECT_OK(h.engine().Reload(
       Compile(Edit({{"event cart {", "event cart { note: string = \"n/a\" "}}) + kEmail +
               "journey j { on cart exit on unsubscribed wait 1h send email \"v\" "
               "{ v: event.value, items: event.items, coupon: event.coupon ?? \"none\", "
               "note: event.note } }\n"),
-      reload_sink);
+      reload_sink));
   EXPECT_TRUE(reload_sink.decisions.empty()) << Brief(reload_sink.decisions.front());
   h.Clear();
   h.Advance(At(2 * kHour));
@@ -124,10 +126,10 @@ TEST(Reload, AChangedFieldTypeDropsThatFieldOnly) {
   ASSERT_TRUE(h.ok()) << h.diagnostics();
   h.Track("ana", "cart", At(0), R"({"value": 10, "items": 3, "currency": "EUR", "coupon": "Q"})");
   Collector reload_sink;
-  h.engine().Reload(Compile(Edit({{"items: int = 0", "items: string = \"many\""},
-                                  {"coupon: string?", "coupon: int?"}}) +
-                            kEmail + "journey j { on cart wait 1h " + send),
-                    reload_sink);
+  EXPECT_OK(h.engine().Reload(Compile(Edit({{"items: int = 0", "items: string = \"many\""},
+                                            {"coupon: string?", "coupon: int?"}}) +
+                                      kEmail + "journey j { on cart wait 1h " + send),
+                              reload_sink));
   EXPECT_TRUE(reload_sink.decisions.empty());
   h.Clear();
   h.Advance(At(2 * kHour));
@@ -148,9 +150,9 @@ TEST(Reload, HistoryOfAChangedEventTypeStaysInItsWindows) {
   h.Track("ana", "cart", At(kMinute), R"({"value": 20})");
   h.Track("ana", "cart", At(2 * kMinute), R"({"value": 30.5})");
   Collector reload_sink;
-  h.engine().Reload(
+  EXPECT_OK(h.engine().Reload(
       Compile(Edit({{"event cart {", "event cart { note: string = \"n/a\" "}}) + kEmail + journey),
-      reload_sink);
+      reload_sink));
   h.Clear();
   h.Track("ana", "page_view", At(3 * kMinute), R"({"path": "/"})");
   h.Track("ana", "cart", At(4 * kMinute), R"({"value": 1})");
@@ -167,7 +169,7 @@ TEST(Reload, AnInstanceWhoseEventCanNoLongerBeItsEventExitsAtReload) {
   // The journey now starts from a page view: the cart it holds cannot be `event`.
   const char* v2 = "journey j { on page_view exit on unsubscribed wait 1h send email \"v\" }\n";
   Collector reload_sink;
-  h.engine().Reload(Compile(Program(v2)), reload_sink);
+  EXPECT_OK(h.engine().Reload(Compile(Program(v2)), reload_sink));
   ASSERT_EQ(reload_sink.decisions.size(), 1u);
   const Decision& d = reload_sink.decisions[0];
   EXPECT_EQ(Brief(d), "j:reload:exited");
@@ -196,7 +198,7 @@ TEST(Reload, ToTheSameProgramChangesNothing) {
     e->Track("ben", "cart", At(3 * kMinute), R"({"value": 20})", "c2");
   }
   Collector reload_sink;
-  reloaded.engine().Reload(Compile(program), reload_sink);
+  EXPECT_OK(reloaded.engine().Reload(Compile(program), reload_sink));
   EXPECT_TRUE(reload_sink.decisions.empty());
   for (EngineHarness* e : {&reloaded, &plain}) {
     e->Track("ben", "cart", At(4 * kMinute), R"({"value": 30})", "c3");

@@ -23,7 +23,7 @@ std::vector<std::string> RunAll(const std::vector<std::string>& messages, int64_
   auto c = compiler::CompileSources({{"t.jny", kStreamProgram}}, compiler::CompileOptions{}, "");
   EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
   if (!c->ok()) return {};
-  runtime::Engine engine(compiler::MakeInterpretedProgram(*c));
+  runtime::Engine engine(*compiler::MakeInterpretedProgram(*c));
   Collector local;
   Collector& sink = out ? *out : local;
   for (const std::string& m : messages) engine.Process(m, sink);
@@ -335,7 +335,7 @@ TEST(HostileInput, TenThousandBadMessagesLeaveTheGoodOnesDecisionsExactlyAsAlone
 
   auto c = compiler::CompileSources({{"t.jny", kStreamProgram}}, compiler::CompileOptions{}, "");
   ASSERT_TRUE(c->ok());
-  runtime::Engine engine(compiler::MakeInterpretedProgram(*c));
+  runtime::Engine engine(*compiler::MakeInterpretedProgram(*c));
   Collector sink;
   for (const std::string& m : mixed) engine.Process(m, sink);
   engine.AdvanceTo(s.end, sink);

@@ -28,7 +28,7 @@ runtime::CompiledProgram Compile(const std::string& source) {
   auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
   EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
   if (!c->ok()) return {};
-  return compiler::MakeInterpretedProgram(*c);
+  return *compiler::MakeInterpretedProgram(*c);
 }
 
 // ---- The stream and the cut-point property ---------------------------------------
@@ -127,7 +127,7 @@ TEST(Snapshot, EveryCutResumesExactlyOnTheExampleProgram) {
   const std::string dir = std::string(JUNCTURE_TEST_SOURCE_DIR) + "/examples";
   auto c = compiler::CompileFiles({dir}, compiler::CompileOptions{});
   ASSERT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-  runtime::CompiledProgram program = compiler::MakeInterpretedProgram(*c);
+  runtime::CompiledProgram program = *compiler::MakeInterpretedProgram(*c);
   std::ifstream events(dir + "/events/demo.jsonl");
   std::vector<Input> in;
   std::string line;
@@ -651,7 +651,7 @@ size_t ExpectReloadAndLoadAgree(const runtime::CompiledProgram& from,
       break;
     }
     Collector at_reload, rest_reloaded, rest_loaded;
-    reloaded.Reload(to, at_reload);
+    EXPECT_OK(reloaded.Reload(to, at_reload));
     for (const Decision& d : at_reload.decisions) {
       EXPECT_EQ(d.step + std::string(":") + runtime::ToString(d.outcome), "reload:exited");
     }
@@ -710,7 +710,7 @@ TEST(ReloadAndLoad, AReloadDecidesWhatALoadIntoTheEditedProgramDecides) {
   runtime::Engine loaded(Compile(kV2Events));
   ASSERT_OK(loaded.LoadSnapshot(bytes));
   Collector at_reload;
-  h.engine().Reload(Compile(kV2Events), at_reload);
+  EXPECT_OK(h.engine().Reload(Compile(kV2Events), at_reload));
   std::vector<std::string> ended;
   for (const Decision& d : at_reload.decisions) ended.push_back(Brief(d) + " " + d.customer);
   EXPECT_THAT(ended, ElementsAre("k:reload:exited ana", "gone:reload:exited ben"));

@@ -26,7 +26,7 @@ const char* kJourney =
 std::shared_ptr<const runtime::ProgramSpec> Spec(const std::string& source) {
   auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
   EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-  return compiler::MakeInterpretedProgram(*c).spec;
+  return compiler::MakeInterpretedProgram(*c)->spec;
 }
 
 // A customer of `spec` waiting in `j` with a cart that is also in its history.

@@ -41,7 +41,7 @@ struct Explained {
     options.explain = explain;
     c = compiler::CompileSources({{"t.jny", std::string(kBase) + text}}, options);
     EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-    engine = std::make_unique<runtime::Engine>(compiler::MakeInterpretedProgram(*c));
+    engine = std::make_unique<runtime::Engine>(*compiler::MakeInterpretedProgram(*c));
   }
   void Feed(const std::string& json) { engine->Process(json, sink); }
   std::unique_ptr<compiler::Compilation> c;

@@ -368,7 +368,7 @@ TEST(Windows, AfterAReloadRunningWindowsStartAgainFromTheHistory) {
                          "a: sum(page_view.ms within 1h where event.ms < 3)")}},
       compiler::CompileOptions{});
   ASSERT_TRUE(next->ok()) << next->FormatDiagnostics(compiler::DiagnosticFormat::kText);
-  h.engine().Reload(compiler::MakeInterpretedProgram(*next), h.sink());
+  EXPECT_OK(h.engine().Reload(*compiler::MakeInterpretedProgram(*next), h.sink()));
   EXPECT_EQ(Probe(h, "c1", At(2 * kMinute)), R"({"b":17,"a":3})");
 }
 

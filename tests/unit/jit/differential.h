@@ -326,7 +326,7 @@ inline bool Build(const std::string& source, int opt_level, Backends* out) {
                   << "\n" << source;
     return false;
   }
-  out->interpreted = compiler::MakeInterpretedProgram(*out->compilation);
+  out->interpreted = *compiler::MakeInterpretedProgram(*out->compilation);
   Result<runtime::CompiledProgram> jitted = compiler::MakeJitProgram(*out->compilation, opt_level);
   if (!jitted.ok()) {
     ADD_FAILURE() << "MakeJitProgram failed: " << jitted.status().ToString();

@@ -1013,7 +1013,7 @@ TEST(JitRandomJourneysTest, RandomProgramsAndStreamsDecideAlikeInBothBackEnds) {
       continue;
     }
     Recorder want, got;
-    RunStream(compiler::MakeInterpretedProgram(*c), stream, &want);
+    RunStream(*compiler::MakeInterpretedProgram(*c), stream, &want);
     RunStream(*std::move(jitted), stream, &got);
     inputs += stream.size();
     ASSERT_EQ(want.evaluator, "interpreter");

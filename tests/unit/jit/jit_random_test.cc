@@ -363,7 +363,7 @@ TEST(JitRandomTest, ExamplesAgreeWithTheInterpreterOnRandomRecords) {
   ASSERT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
   for (int level : {0, 2}) {
     Backends b;
-    b.interpreted = compiler::MakeInterpretedProgram(*c);
+    b.interpreted = *compiler::MakeInterpretedProgram(*c);
     Result<CompiledProgram> jitted = compiler::MakeJitProgram(*c, level);
     ASSERT_TRUE(jitted.ok()) << jitted.status().ToString();
     b.jitted = *std::move(jitted);

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "differential.h"
+#include "../status_matchers.h"
 #include "juncture/runtime/event.h"
 #include "juncture/runtime/state_changes.h"
 
@@ -359,6 +360,8 @@ TEST_F(JitTest, FailedCompilationGivesAnError) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(p.status().ToString(), "failed precondition: the compilation has errors");
+  // The interpreter says the same, rather than read an IR that is not there.
+  EXPECT_EQ(compiler::MakeInterpretedProgram(*c).status(), p.status());
 }
 
 TEST_F(JitTest, ProgramsOutliveTheirCompilationAndEachOther) {
@@ -454,7 +457,7 @@ TEST_F(JitTest, CompileTimeOfAHundredJourneys) {
                 exprs, level, ms);
     RecordProperty("compile_ms_O" + std::to_string(level), std::to_string(ms));
     // And how long one evaluation of every expression takes, against the interpreter.
-    CompiledProgram interpreted = compiler::MakeInterpretedProgram(*c);
+    CompiledProgram interpreted = *compiler::MakeInterpretedProgram(*c);
     std::deque<Record> records;
     RandomValues rv(3);
     std::deque<Scenario> scenarios = RandomScenarios(*p.spec, rv, 1, records);
@@ -498,7 +501,7 @@ TEST(StageProgramTest, InterpreterFirstThenNativeCodeWithoutLosingMessages) {
       "journey j { on cart when event.value > 1 reenter always send email \"t\" }\n";
   std::shared_ptr<const Compilation> c = CompileSources({{"t.jny", src}}, CompileOptions{});
   ASSERT_TRUE(c->ok());
-  runtime::Engine engine(MakeInterpretedProgram(*c));
+  runtime::Engine engine(*MakeInterpretedProgram(*c));
   struct Count : runtime::DecisionSink {
     void OnDecision(const runtime::Decision& d) override { sent += d.outcome == runtime::Outcome::kSent; }
     void OnDeadLetter(std::string_view, const std::string&) override {}
@@ -529,7 +532,7 @@ TEST(StageProgramTest, AReloadOntoTheSameSpecOnlySwapsTheEvaluator) {
       "journey j { on cart reenter always wait 1h send email \"t\" { n: count(cart within 1d) } }\n";
   std::shared_ptr<const Compilation> c = CompileSources({{"t.jny", src}}, CompileOptions{});
   ASSERT_TRUE(c->ok());
-  runtime::CompiledProgram interpreted = MakeInterpretedProgram(*c);
+  runtime::CompiledProgram interpreted = *MakeInterpretedProgram(*c);
   std::shared_ptr<const runtime::ProgramSpec> spec = interpreted.spec;
   runtime::Engine engine(std::move(interpreted));
   struct Params : runtime::DecisionSink {
@@ -556,7 +559,7 @@ TEST(StageProgramTest, AReloadOntoTheSameSpecOnlySwapsTheEvaluator) {
     Result<runtime::CompiledProgram> native = MakeJitProgram(*c, level);
     if (!native.ok()) GTEST_SKIP() << native.status().ToString();
     native->spec = spec;
-    engine.Reload(*std::move(native), sink);
+    EXPECT_OK(engine.Reload(*std::move(native), sink));
     EXPECT_STREQ(engine.evaluator_name(), "jit");
     engine.TakeChanges(changes);
     EXPECT_FALSE(changes.rewrite) << "level " << level;

@@ -31,7 +31,7 @@ runtime::CompiledProgram Compile(const std::string& source) {
   auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
   EXPECT_TRUE(c->ok()) << c->FormatDiagnostics(compiler::DiagnosticFormat::kText);
   if (!c->ok()) return {};
-  return compiler::MakeInterpretedProgram(*c);
+  return *compiler::MakeInterpretedProgram(*c);
 }
 
 // A directory of its own under the system's temporary one, removed at the end.
@@ -154,7 +154,7 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
     Collector want;
     for (size_t i = 0; i < in.size(); ++i) {
       Feed(all, in[i], want);
-      if (i == in.size() / 3) all.Reload(again, want);
+      if (i == in.size() / 3) EXPECT_OK(all.Reload(again, want));
     }
     all.AdvanceTo(end_us, want);
     if (limits.max_timers_per_customer != runtime::EngineLimits{}.max_timers_per_customer) {
@@ -195,7 +195,7 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
     while (k < in.size()) {
       for (size_t n = 1 + rng() % 3; n > 0 && k < in.size(); --n) {
         Feed(*cached, in[k], got);
-        if (k == in.size() / 3) cached->Reload(again, got);
+        if (k == in.size() / 3) EXPECT_OK(cached->Reload(again, got));
         ++k;
       }
       ASSERT_OK(store->Commit(*cached, std::to_string(k), false));
@@ -260,6 +260,84 @@ TEST(StateStore, ACustomerLeavesMemoryOnlyOnceItsChangesAreWritten) {
 // kBase with a cart that waits an hour for every customer.
 const char* kWaits = "channel email { consent true }\n"
                      "journey j { on cart reenter always wait 1h send email \"later\" }\n";
+
+// A store that fails to read while `failing` is set (a disk that stopped answering):
+// the engine's CustomerSource, delegating to a real StateStore otherwise.
+class FlakySource : public runtime::CustomerSource {
+ public:
+  explicit FlakySource(StateStore& store) : store_(store) {}
+  bool failing = false;
+  Result<bool> Find(std::string_view customer, std::string* piece) override {
+    if (failing) return IoError("the disk stopped answering");
+    return store_.Find(customer, piece);
+  }
+  Status ForEach(const std::function<void(std::string_view, std::string_view)>& fn) override {
+    if (failing) return IoError("the disk stopped answering");
+    return store_.ForEach(fn);
+  }
+  Status TimersAfter(int64_t due_us, uint64_t seq, size_t limit,
+                     const std::function<void(int64_t, uint64_t, std::string_view)>& fn) override {
+    if (failing) return IoError("the disk stopped answering");
+    return store_.TimersAfter(due_us, seq, limit, fn);
+  }
+
+ private:
+  StateStore& store_;
+};
+
+// A customer only in the store while the store cannot be read: its message is refused
+// (a dead letter: nothing is decided as if it were new), its timer is put off, a
+// reload does not happen; once the store answers, its state is all there and every
+// wait ends as it would have.
+TEST(StateStore, ACustomerTheStoreCannotReadIsNeitherStartedAfreshNorLost) {
+  TempDir dir;
+  runtime::CompiledProgram program = Compile(std::string(kBase) + kWaits);
+  ASSERT_TRUE(program.spec);
+  auto store = OpenStore(dir.Sub("s"));
+  FlakySource source(*store);
+  runtime::Engine e(program);
+  e.UseSource(&source);
+  e.TrackChanges(true);
+  Collector sink;
+  e.Process(TrackJson("ana", "cart", At(0), R"({"value":1})", "m1"), sink);
+  e.Process(TrackJson("bob", "cart", At(1), R"({"value":1})", "m2"), sink);
+  ASSERT_OK(store->Commit(e, "1", false));
+  ASSERT_EQ(e.Evict(1), 1u);  // ana, the least recently used, is only stored now
+  source.failing = true;
+
+  // Her next message: refused, not decided for a new customer.
+  Collector refused;
+  e.Process(TrackJson("ana", "cart", At(2), R"({"value":1})", "m3"), refused);
+  ASSERT_EQ(refused.dead_letters.size(), 1u);
+  EXPECT_THAT(refused.dead_letters[0].second,
+              HasSubstr("the customer's stored state cannot be read now"));
+  EXPECT_TRUE(refused.decisions.empty());
+  EXPECT_EQ(e.customers(), 1u) << "no fresh state for ana";
+  // A reload would rewrite the store without her: it does not happen.
+  runtime::CompiledProgram edited =
+      Compile(std::string(kBase) + kWaits + "journey k { on app_open send email \"hi\" }\n");
+  Status reload = e.Reload(edited, sink);
+  EXPECT_EQ(reload.code(), StatusCode::kIoError) << reload.ToString();
+  EXPECT_THAT(reload.message(), HasSubstr("the reload did not happen"));
+  EXPECT_EQ(e.spec().journeys.size(), 1u) << "the running program stays";
+  // Her wait falls due: put off (a second at a time), not dropped.
+  Collector due;
+  e.AdvanceTo(At(3600 * kSecond + 5 * kSecond), due);
+  for (const runtime::Decision& d : due.decisions) EXPECT_NE(d.customer, "ana");
+  EXPECT_GE(e.stats().customers_unreadable, 2u);
+
+  // The store answers again: her wait ends with its email, and her state is hers.
+  source.failing = false;
+  Collector later;
+  e.AdvanceTo(At(3600 * kSecond + 10 * kSecond), later);
+  size_t ana_sent = 0;
+  for (const runtime::Decision& d : later.decisions) {
+    ana_sent += d.customer == "ana" && d.outcome == runtime::Outcome::kSent;
+  }
+  EXPECT_EQ(ana_sent, 1u) << "the put-off wait ended once the store answered";
+  ASSERT_OK(e.Reload(edited, sink));
+  EXPECT_EQ(e.spec().journeys.size(), 2u);
+}
 
 // Two engines number their timers alike: absorbed, the second's timers are numbered
 // anew, so that two timers due at the same time keep keys of their own in the store.
@@ -556,6 +634,16 @@ TEST(StateStore, AStoreWithoutItsManifestIsRefused) {
   fs::remove(dir.Sub("s") + "/CURRENT");
   size_t customers = 0;
   EXPECT_THAT(OpenAndLoad(dir.Sub("s"), &customers), HasSubstr("not a Juncture state store"));
+}
+
+TEST(StateStore, AStoreInUseIsRefusedAsSuch) {
+  TempDir dir;
+  auto first = OpenStore(dir.Sub("s"));
+  ASSERT_TRUE(first);
+  Result<std::unique_ptr<StateStore>> second = StateStore::Open(dir.Sub("s"), {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition) << second.status().ToString();
+  EXPECT_THAT(second.status().message(), HasSubstr("is in use (by another process"));
 }
 
 TEST(StateStore, AForeignDirectoryIsRefused) {

@@ -6,9 +6,10 @@
 // partition, answering 200 only once NATS has them. A process of its own, so that it
 // scales apart from the deciders (`juncture serve`), which stay fed by NATS.
 //
-//   auto ingest = juncture::ingest::Ingest::Start(options, &error);
-//   ... ingest->port() ...
-//   ingest->Stop();  // or destroy it; it never touches the process's signals
+//   juncture::Result<std::unique_ptr<Ingest>> ingest = Ingest::Start(options);
+//   if (!ingest.ok()) ...   // ingest.status(): why not
+//   ... (*ingest)->port() ...
+//   (*ingest)->Stop();      // or destroy it; it never touches the process's signals
 #pragma once
 
 #include <cstdint>

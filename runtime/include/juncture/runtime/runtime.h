@@ -127,9 +127,13 @@ struct EngineStats {
   // A cache of customers (Engine::UseSource): customers read from the store when first
   // needed, dropped from memory by Evict, and stored pieces that could not be read
   // (the customer then starts afresh). Not stored with the state.
+  // A store that could not be read when a customer was needed counts too: its message
+  // is then refused (a dead letter) and its timer put off, never started afresh.
   uint64_t customers_loaded = 0;
   uint64_t customers_evicted = 0;
   uint64_t customers_unreadable = 0;
+  // Reloads that did not happen: the store could not be read back (Engine::Reload).
+  uint64_t reloads_failed = 0;
   // Timers only stored (UseSource with timers_in_memory): read back as the clock
   // reached them, dropped from memory by Evict, and stored pieces that could not be
   // read (or a store that failed to answer: they are tried again later).
@@ -210,8 +214,11 @@ class Engine {
   // message or AdvanceTo. The caller compiles the new program; one that failed to
   // compile is never passed here. A program with the same spec (the same pointer: the
   // same compilation on another back end) only swaps the evaluator: O(1), no state
-  // is touched.
-  void Reload(CompiledProgram next, DecisionSink& sink);
+  // is touched. With customers or timers only in a store (UseSource), they are read
+  // back first; if the store cannot be read, the reload does not happen (the running
+  // program stays, nothing changed) and Reload returns the store's error (a staged
+  // reload counts it in EngineStats::reloads_failed).
+  Status Reload(CompiledProgram next, DecisionSink& sink);
   void StageReload(CompiledProgram next);
 
   // Checkpoints (docs/semantics.md, "Snapshots"). SaveSnapshot serializes every piece

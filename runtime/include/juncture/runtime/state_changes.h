@@ -68,16 +68,19 @@ struct StateChanges {
 class CustomerSource {
  public:
   virtual ~CustomerSource() = default;
-  // The stored piece of `customer`; false if none is stored.
-  virtual bool Find(std::string_view customer, std::string* piece) = 0;
+  // The stored piece of `customer` into *piece: true if one is stored, false if none
+  // is; an error if the store could not be read (then the engine neither starts the
+  // customer afresh nor decides for it: its message is refused, its timer put off).
+  virtual Result<bool> Find(std::string_view customer, std::string* piece) = 0;
   // Every stored customer and piece (before a reload, which re-lays every customer).
-  // False if the store could not be read to the end.
-  virtual bool ForEach(const std::function<void(std::string_view customer, std::string_view piece)>& fn) = 0;
+  // An error if the store could not be read to the end.
+  virtual Status ForEach(
+      const std::function<void(std::string_view customer, std::string_view piece)>& fn) = 0;
   // The stored timers after the key (due_us, seq), in firing order, at most `limit`
   // (0: all of them), each as its piece (those of StateChanges::TimerOp), including
   // those handed over but not yet written. For an engine that keeps only its earliest
-  // timers in memory. False if the store could not be read.
-  virtual bool TimersAfter(
+  // timers in memory. An error if the store could not be read.
+  virtual Status TimersAfter(
       int64_t due_us, uint64_t seq, size_t limit,
       const std::function<void(int64_t due_us, uint64_t seq, std::string_view piece)>& fn) = 0;
 };

@@ -105,10 +105,10 @@ class StateStore : public runtime::CustomerSource {
   Result<LazyLoad> LoadLazily(runtime::Engine& engine);
 
   // runtime::CustomerSource.
-  bool Find(std::string_view customer, std::string* piece) override;
-  bool ForEach(const std::function<void(std::string_view, std::string_view)>& fn) override;
-  bool TimersAfter(int64_t due_us, uint64_t seq, size_t limit,
-                   const std::function<void(int64_t, uint64_t, std::string_view)>& fn) override;
+  Result<bool> Find(std::string_view customer, std::string* piece) override;
+  Status ForEach(const std::function<void(std::string_view, std::string_view)>& fn) override;
+  Status TimersAfter(int64_t due_us, uint64_t seq, size_t limit,
+                     const std::function<void(int64_t, uint64_t, std::string_view)>& fn) override;
 
   // Writes what `engine` changed since the last Commit (it must track changes), with
   // `position`, atomically (nothing at all if neither changed: the engine's time and
