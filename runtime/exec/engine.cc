@@ -26,20 +26,21 @@ void Engine::Impl::Index() {
       if (list.empty() || list.back() != j) list.push_back(j);
     }
   }
-  WindowNeeds(*spec_, history_span_, tracks_last_seen_);
+  windows_need_ = WindowNeeds(*spec_);
   IndexWindows();
 }
 
-void WindowNeeds(const ProgramSpec& spec, std::vector<int64_t>& history_span,
-                 std::vector<bool>& tracks_last_seen) {
-  history_span.assign(spec.events.size(), 0);
-  tracks_last_seen.assign(spec.events.size(), false);
+WindowNeeds::WindowNeeds(const ProgramSpec& spec)
+    : history_span(spec.events.size(), 0),
+      history_fields(spec.events.size(), false),
+      last_seen(spec.events.size(), false) {
   for (const WindowSpec& w : spec.windows) {
     if (w.kind == WindowKind::kTimeSince) {
-      tracks_last_seen[w.event_type] = true;
-    } else {
-      history_span[w.event_type] = std::max(history_span[w.event_type], w.within_us);
+      last_seen[w.event_type] = true;
+      continue;
     }
+    history_span[w.event_type] = std::max(history_span[w.event_type], w.within_us);
+    if (w.kind == WindowKind::kSum || w.where != kNoExpr) history_fields[w.event_type] = true;
   }
 }
 
@@ -165,14 +166,16 @@ void Engine::Impl::HandleTrack(const Message& m, CustomerState& c, Batch& batch)
 
 // The message counts in its own windows (§4: windows include the current message).
 void Engine::Impl::RecordHistory(const Message& m, CustomerState& c) {
-  if (tracks_last_seen_[m.event_type]) {
+  if (windows_need_.last_seen[m.event_type]) {
     int64_t& last = c.last_seen[m.event_type];
     last = std::max(last, m.time_us);
   }
-  int64_t span = history_span_[m.event_type];
+  int64_t span = windows_need_.history_span[m.event_type];
   if (span == 0) return;
   EventHistory& h = c.history[m.event_type];
-  h.Append(m.time_us, m.record);
+  // Only counted, the event needs no more than its time: its record is not kept for
+  // the windows (an instance may still keep it).
+  h.Append(m.time_us, windows_need_.history_fields[m.event_type] ? m.record : nullptr);
   h.ExpireBefore(m.time_us - span);
   // Beyond the bound, the oldest event leaves the windows (one: the history was
   // within the bound before this one came).

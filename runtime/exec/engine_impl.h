@@ -29,6 +29,20 @@
 
 namespace juncture::runtime {
 
+// What the windows of a program read, per event type (engine.cc).
+struct WindowNeeds {
+  WindowNeeds() = default;
+  explicit WindowNeeds(const ProgramSpec& spec);
+  // The longest span of a count or sum over it (0: none): its events are kept that
+  // long in each customer's history.
+  std::vector<int64_t> history_span;
+  // Some sum, or some `where`, reads its events' fields: the history keeps each
+  // event's record. Otherwise (only counts without `where`) it keeps their times.
+  std::vector<bool> history_fields;
+  // Some time_since reads it: its latest time is kept.
+  std::vector<bool> last_seen;
+};
+
 // A customer's place in one journey.
 struct Instance {
   uint32_t step = 0;        // the step it waits at (wait / wait until)
@@ -274,8 +288,7 @@ class Engine::Impl {
   // compacted when it holds many more timers than these (see CompactTimers).
   uint64_t waiting_ = 0;
   uint64_t deferred_ = 0;
-  std::vector<int64_t> history_span_;  // event type -> longest window over it (0: none)
-  std::vector<bool> tracks_last_seen_;  // event type -> some time_since reads it
+  WindowNeeds windows_need_;  // what the windows read, per event type
   // event type -> the journeys with an `on` for it, in arbitration order: a message
   // only costs the journeys it can trigger, however many are loaded.
   std::vector<std::vector<uint32_t>> triggered_by_;
@@ -548,11 +561,6 @@ class Engine::Impl {
   static const char* AllocCallback(void* host, const char* data, uint32_t len);
 };
 
-// engine.cc: what the windows of `spec` read, per event type: the longest span of a
-// count or sum over it (0: none; its events are kept that long) and whether some
-// time_since reads it (its latest time is kept).
-void WindowNeeds(const ProgramSpec& spec, std::vector<int64_t>& history_span,
-                 std::vector<bool>& tracks_last_seen);
 
 // Renders a value as JSON (strings escaped, times as ISO-8601, durations in seconds).
 void AppendJsonValue(const JnValue& v, std::string& out);

@@ -33,7 +33,9 @@
 //               goals: {journey: {entered: int, held_out: true (if so)}},
 //               unknown_zone: true (if its profile.timezone was counted unknown),
 //               last_entry: {journey: int}, sent_at: {channel: [int]} (present iff
-//               the customer's cap log exists), history: {event: [[int, record index]]},
+//               the customer's cap log exists), history: {event: [[int, record index]]}
+//               (record index -1: the event's time only, its type's windows only
+//               counting it),
 //               last_seen: {event: int}, timers: [timer] (in firing order),
 //               seen: [hash: uint, time: int, ...] (if any: the messages taken
 //               within the deduplication window, oldest first, two items each)}

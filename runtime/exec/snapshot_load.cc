@@ -392,13 +392,15 @@ void Loader::History(const json& map, CustomerState& c, const std::string& where
     std::string at = where + " '" + it.key() + "'";
     int type = map_.Event(it.key());
     bool keep = type >= 0 && map_.KeepsHistory(static_cast<uint32_t>(type));
+    bool fields = keep && map_.KeepsHistoryFields(static_cast<uint32_t>(type));
     std::vector<std::pair<int64_t, RecordPtr>> entries;
     for (const json& e : List(it.value(), at)) {
       if (!e.is_array() || e.size() != 2) Fail(at, "expected [time, record]");
       int64_t time = Int(e[0], at);
+      // -1: an event whose fields were not kept (its type's windows only counted it).
       int record = RecordIndex(e[1], at);
-      if (record < 0 || record_types_[record] != type) Fail(at, "a record of another event type");
-      if (keep) entries.emplace_back(time, records_[record]);
+      if (record >= 0 && record_types_[record] != type) Fail(at, "a record of another event type");
+      if (keep) entries.emplace_back(time, record >= 0 && fields ? records_[record] : nullptr);
     }
     // In time order, as the engine records them (windows find their events by binary
     // search); a snapshot made by hand may not be.

@@ -134,8 +134,8 @@ StateMap::StateMap(const ProgramSpec& to)
     : to_(to),
       journeys_(IndexByName(to.journeys)),
       channels_(IndexByName(to.channels)),
-      events_(IndexByName(to.events)) {
-  WindowNeeds(to, history_span_, tracks_last_seen_);
+      events_(IndexByName(to.events)),
+      needs_(to) {
   for (const JourneySpec& j : to.journeys) {
     std::vector<bool>& binds = binds_.emplace_back(to.events.size(), false);
     for (const TriggerSpec& t : j.triggers) binds[t.event_type] = true;
@@ -230,8 +230,15 @@ void ProgramMap::Carry(CustomerState& c, std::vector<std::pair<uint32_t, Instanc
   c.history.Rekey([&](uint32_t e, EventHistory& history) -> std::optional<uint32_t> {
     int event = events_[e];
     if (event < 0 || !to_.KeepsHistory(static_cast<uint32_t>(event))) return std::nullopt;
-    if (!event_fields_[e].same) {
-      for (auto& entry : history.entries()) entry.second = Event(entry.second, relaid, false);
+    // Records only where the new program's windows read their fields; those not kept
+    // before stay missing (the events count, in nothing that reads a field).
+    const bool fields = to_.KeepsHistoryFields(static_cast<uint32_t>(event));
+    for (auto& entry : history.entries()) {
+      if (!fields) {
+        entry.second = nullptr;
+      } else if (entry.second && !event_fields_[e].same) {
+        entry.second = Event(entry.second, relaid, false);
+      }
     }
     history.ForgetWindows();  // the windows and their `where`s are the new program's
     return static_cast<uint32_t>(event);

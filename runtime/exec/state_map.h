@@ -93,8 +93,10 @@ class StateMap {
   // `time_since` times their event type, kept only where the program's windows read
   // them.
   bool KeepsGoal(uint32_t j) const { return to_.journeys[j].goal.has_value(); }
-  bool KeepsHistory(uint32_t e) const { return history_span_[e] > 0; }
-  bool KeepsLastSeen(uint32_t e) const { return tracks_last_seen_[e]; }
+  bool KeepsHistory(uint32_t e) const { return needs_.history_span[e] > 0; }
+  // Whether the history of event type `e` keeps its events' records, not only times.
+  bool KeepsHistoryFields(uint32_t e) const { return needs_.history_fields[e]; }
+  bool KeepsLastSeen(uint32_t e) const { return needs_.last_seen[e]; }
 
  private:
   using Index = std::unordered_map<std::string, uint32_t>;
@@ -104,9 +106,8 @@ class StateMap {
   }
 
   const ProgramSpec& to_;
-  std::vector<int64_t> history_span_;  // as the engine keeps them (WindowNeeds)
-  std::vector<bool> tracks_last_seen_;
   Index journeys_, channels_, events_;
+  WindowNeeds needs_;  // as the engine keeps them
   std::vector<std::vector<bool>> binds_;  // journey -> event type -> may be `event`
 };
 

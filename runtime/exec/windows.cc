@@ -10,6 +10,9 @@
 //   per event that entered or left the window since the last read (a WindowRun kept
 //   in the customer's history of the type from then on); up to 16, summed at once (no memory kept);
 //   the `where` evaluated once per event either way;
+// - an event whose record the history did not keep (recorded while its type's
+//   windows only counted it, before a reload added a sum or a `where`) counts in a
+//   count without `where` only;
 // - count or sum with a `where` that reads more (the profile, the time, the
 //   customer): every event in the window, on every read.
 #include <algorithm>
@@ -112,6 +115,10 @@ void Engine::Impl::WhereBits(CustomerState& c, uint32_t event_type, EventHistory
                              uint64_t index) {
   const std::vector<uint32_t>& windows = where_windows_[event_type];
   for (uint64_t i = history.where_known(); i < index; ++i) {
+    if (!history.Get(i).second) {  // its fields were not kept: no `where` holds
+      history.AddWhere(0);
+      continue;
+    }
     const Record& record = *history.Get(i).second;
     const JnStr& who = RecordView(record.data()).header().customer;
     EvalHost host{this, &c, history.Get(i).first, {}};
@@ -130,6 +137,7 @@ bool Engine::Impl::Passes(EvalHost& host, const WindowSpec& w, uint32_t slot,
   if (w.where == kNoExpr) return true;
   const int bit = where_bit_[slot];
   if (bit >= 0) return (history.where_bits(index) >> bit) & 1;
+  if (!history.Get(index).second) return false;  // its fields were not kept
   const Record& record = *history.Get(index).second;
   const JnStr& who = RecordView(record.data()).header().customer;
   EvalHost inner{this, host.customer, host.at, {}};
@@ -157,7 +165,7 @@ bool Engine::Impl::RunningWindow(EvalHost& host, uint32_t slot, EventHistory& hi
   auto move = [&](uint64_t index, int sign) {
     if (!Passes(host, w, slot, history, index)) return;
     run.count += sign;
-    if (w.kind != WindowKind::kSum) return;
+    if (w.kind != WindowKind::kSum || !history.Get(index).second) return;
     RecordView r(history.Get(index).second->data());
     if (!r.IsPresent(JN_EVENT_PRESENT_OFFSET, w.field_presence_bit)) return;
     if (w.field_type == JN_FLOAT) {
@@ -199,7 +207,7 @@ void Engine::Impl::ScanWindow(EvalHost& host, const WindowSpec& w, uint32_t slot
   for (auto it = first; it != last; ++it) {
     if (!Passes(host, w, slot, history, history.IndexOf(it))) continue;
     ++count;
-    if (w.kind != WindowKind::kSum) continue;
+    if (w.kind != WindowKind::kSum || !it->second) continue;
     RecordView r(it->second->data());
     if (!r.IsPresent(JN_EVENT_PRESENT_OFFSET, w.field_presence_bit)) continue;
     if (w.field_type == JN_FLOAT) {

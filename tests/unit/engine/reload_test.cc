@@ -162,6 +162,36 @@ TEST(Reload, HistoryOfAChangedEventTypeStaysInItsWindows) {
   EXPECT_THAT(params, ElementsAre(R"({"n":3,"s":60.5,"big":2})", R"({"n":4,"s":61.5,"big":2})"));
 }
 
+// A history whose windows only count keeps the events' times, not their fields. A
+// reload that adds a sum or a `where` over the type finds the earlier events without
+// fields: they still count where nothing reads a field, and in nothing else.
+TEST(Reload, EventsOnlyCountedBeforeCountInANewSumOrWhereNotAtAll) {
+  const std::string counts =
+      "journey w { on page_view reenter always send email \"w\" { n: count(cart within 1d) } }\n";
+  const std::string reads =
+      "journey w { on page_view reenter always send email \"w\" { n: count(cart within 1d), "
+      "s: sum(cart.value within 1d), big: count(cart within 1d where event.value > 15) } }\n";
+  EngineHarness h(Program(counts));
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("ana", "cart", At(0), R"({"value": 10})");
+  h.Track("ana", "cart", At(kMinute), R"({"value": 20})");
+  Collector reload_sink;
+  EXPECT_OK(h.engine().Reload(Compile(Program(reads)), reload_sink));
+  h.Clear();
+  h.Track("ana", "page_view", At(2 * kMinute), R"({"path": "/"})");
+  h.Track("ana", "cart", At(3 * kMinute), R"({"value": 30})");
+  h.Track("ana", "page_view", At(4 * kMinute), R"({"path": "/"})");
+  std::vector<std::string> params;
+  for (const Decision& d : h.actions()) params.push_back(d.params_json);
+  EXPECT_THAT(params, ElementsAre(R"({"n":2,"s":0,"big":0})", R"({"n":3,"s":30,"big":1})"));
+  // And back: a reload to windows that only count lets the records go; the counts stay.
+  EXPECT_OK(h.engine().Reload(Compile(Program(counts)), reload_sink));
+  h.Clear();
+  h.Track("ana", "page_view", At(5 * kMinute), R"({"path": "/"})");
+  ASSERT_EQ(h.actions().size(), 1u);
+  EXPECT_EQ(h.actions()[0].params_json, R"({"n":3})");
+}
+
 TEST(Reload, AnInstanceWhoseEventCanNoLongerBeItsEventExitsAtReload) {
   EngineHarness h(Program("journey j { on cart exit on unsubscribed wait 1h send email \"v\" }\n"));
   ASSERT_TRUE(h.ok()) << h.diagnostics();

@@ -503,6 +503,38 @@ TEST(Snapshot, IntactButMalformedStatesAreRejected) {
   EXPECT_EQ(e.SaveSnapshot(), before);
 }
 
+// A history whose windows only count is stored as times: each entry's record index is
+// -1 and no record is kept for it. Loaded into a program that also sums the type,
+// those events count in the count, not in the sum.
+TEST(Snapshot, AHistoryOnlyCountedIsStoredAsTimes) {
+  const std::string counts = std::string(kBase) + "channel email { consent true }\n" +
+                             "journey w { on app_open  reenter always  send email \"w\" "
+                             "{ n: count(page_view within 1d) } }\n";
+  const std::string sums = std::string(kBase) + "channel email { consent true }\n" +
+                           "journey w { on app_open  reenter always  send email \"w\" "
+                           "{ n: count(page_view within 1d), s: sum(page_view.ms within 1d) } }\n";
+  EngineHarness h(counts);
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("ana", "page_view", At(0), R"({"path":"/","ms":5})");
+  h.Track("ana", "page_view", At(kMinute), R"({"path":"/","ms":7})");
+  const std::string snapshot = h.engine().SaveSnapshot("p");
+  const nlohmann::json ana = StateOf(snapshot)["customers"]["ana"];
+  ASSERT_EQ(ana["history"]["page_view"].size(), 2u);
+  for (const auto& entry : ana["history"]["page_view"]) EXPECT_EQ(entry[1], -1);
+  EXPECT_FALSE(ana.contains("records") && !ana["records"].empty()) << ana.dump();
+
+  runtime::Engine b(Compile(sums));
+  ASSERT_OK(b.LoadSnapshot(snapshot));
+  Collector after;
+  b.Process(TrackJson("ana", "page_view", At(2 * kMinute), R"({"path":"/","ms":1})", "p3"), after);
+  b.Process(TrackJson("ana", "app_open", At(3 * kMinute), "{}", "o1"), after);
+  std::vector<std::string> params;
+  for (const Decision& d : after.decisions) {
+    if (d.outcome == runtime::Outcome::kSent) params.push_back(d.params_json);
+  }
+  EXPECT_THAT(params, ElementsAre(R"({"n":3,"s":1})"));
+}
+
 // An instance's cause is its event's id in memory (not a copy of it); a restored
 // instance whose cause is something else, or whose event is gone, keeps its own.
 TEST(Snapshot, AnInstancesCauseOtherThanItsEventsIdIsKept) {

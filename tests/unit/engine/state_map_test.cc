@@ -19,9 +19,10 @@ using runtime::RecordPtr;
 using runtime::RecordView;
 using runtime::StateMap;
 
+// A sum over cart: the history keeps the carts' records (a count alone keeps times).
 const char* kJourney =
     "channel email { consent true }\n"
-    "journey j { on cart wait 1h send email \"v\" { n: count(cart within 1d) } }\n";
+    "journey j { on cart wait 1h send email \"v\" { n: sum(cart.value within 1d) } }\n";
 
 std::shared_ptr<const runtime::ProgramSpec> Spec(const std::string& source) {
   auto c = compiler::CompileSources({{"t.jny", source}}, compiler::CompileOptions{});
@@ -117,6 +118,26 @@ TEST(StateMap, AChangedLayoutIsReLaidOnceAndStaysShared) {
   EXPECT_NE(cart.get(), old.get());
   EXPECT_EQ(cart->size(), to->events[to->FindEvent("cart")].size);
   EXPECT_EQ(Value(cart, *to), 12.5);
+}
+
+// Onto a program whose windows over cart only count, the history lets its records
+// go (the times stay); the instance keeps its event.
+TEST(StateMap, AHistoryOnlyCountedLetsItsRecordsGo) {
+  auto from = Spec(std::string(kBase) + kJourney);
+  auto to = Spec(std::string(kBase) + "channel email { consent true }\n"
+                 "journey j { on cart wait 1h send email \"v\" { n: count(cart within 1d) } }\n");
+  CustomerState c = Waiting(*from);
+  const RecordPtr old = Cart(c, *from);
+  std::vector<std::pair<uint32_t, Instance>> ended;
+  StateMap map(*to);
+  ProgramMap(*from, map).Carry(c, ended);
+  EXPECT_TRUE(ended.empty());
+  ASSERT_EQ(c.history.size(), 1u);
+  const runtime::EventHistory& history = c.history.begin()->second;
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history.at(0).first, At(0));
+  EXPECT_EQ(history.at(0).second, nullptr);
+  EXPECT_EQ(c.instances.begin()->second.event.get(), old.get());
 }
 
 }  // namespace
