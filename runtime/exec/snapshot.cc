@@ -33,12 +33,17 @@
 //               goals: {journey: {entered: int, held_out: true (if so)}},
 //               unknown_zone: true (if its profile.timezone was counted unknown),
 //               last_entry: {journey: int}, sent_at: {channel: [int]} (present iff
-//               the customer's cap log exists), history: {event: [[int, record index]]}
-//               (record index -1: the event's time only, its type's windows only
-//               counting it),
+//               the customer's cap log exists), history: {event: times},
 //               last_seen: {event: int}, timers: [timer] (in firing order),
-//               seen: [hash: uint, time: int, ...] (if any: the messages taken
-//               within the deduplication window, oldest first, two items each)}
+//               seen: bytes (if any: the messages taken within the deduplication
+//               window, oldest first: for each, the id's hash as 8 bytes, little
+//               endian, then its time as in `times`)}
+//   times      bytes: the events of the type, oldest first, each as its time (the
+//              difference from the previous event's, the first's from 0, zigzag-coded
+//              as a LEB128 varint: packed_times.h) then a varint, its record index
+//              plus 1 (0: its time only, for the type's windows only counted it).
+//              Older snapshots wrote [[time, record index]] for history and
+//              [hash, time, ...] for seen; both still load.
 //   timer      {due: int, seq: uint, kind: "resume"|"timeout"|"release",
 //               journey: name, customer: string (top-level timers only),
 //               release only: channel: name, late_after: int (if a deadline),
@@ -53,6 +58,7 @@
 #include <algorithm>
 
 #include "exec/cbor_writer.h"
+#include "exec/packed_times.h"
 #include "exec/snapshot.h"
 #include "juncture/runtime/record.h"
 
@@ -200,6 +206,7 @@ class Encoder {
   // an encoder used for one customer after another allocates nothing once warm.
   std::vector<std::pair<const runtime::Record*, int64_t>> index_;
   std::vector<std::pair<int64_t, size_t>> first_use_;  // IndexRecords' scratch
+  std::string packed_;  // the packed history of one event type, or the ids taken
 };
 
 bool Encoder::Known(const RecordPtr& r) const {
@@ -298,12 +305,13 @@ void Encoder::History(const CustomerState& c, CborWriter& w) {
   for (const auto& [e, entries] : c.history) {
     if (e >= spec_.events.size() || entries.empty()) continue;
     w.Text(spec_.events[e].name);
-    w.Array(entries.size());
+    packed_.clear();
+    TimeWriter packed(packed_);
     for (const auto& [time, record] : entries) {
-      w.Array(2);
-      w.Int(time);
-      w.Int(Index(record));
+      packed.Time(time);
+      packed.Varint(static_cast<uint64_t>(Index(record) + 1));
     }
+    w.Bytes(packed_);
   }
 }
 
@@ -376,11 +384,13 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
   }
   if (!c.seen.empty()) {
     w.Text("seen");
-    w.Array(2 * c.seen.size());
+    packed_.clear();
+    TimeWriter packed(packed_);
     for (const SeenMessage& m : c.seen) {
-      w.Uint(m.id_hash);
-      w.Int(m.at_us);
+      packed.Fixed64(m.id_hash);
+      packed.Time(m.at_us);
     }
+    w.Bytes(packed_);
   }
   if (!records_.empty()) {
     w.Text("records");

@@ -12,6 +12,7 @@
 #include <optional>
 #include <xxhash.h>
 
+#include "exec/packed_times.h"
 #include "exec/snapshot.h"
 #include "exec/state_map.h"
 #include "juncture/runtime/record.h"
@@ -394,13 +395,26 @@ void Loader::History(const json& map, CustomerState& c, const std::string& where
     bool keep = type >= 0 && map_.KeepsHistory(static_cast<uint32_t>(type));
     bool fields = keep && map_.KeepsHistoryFields(static_cast<uint32_t>(type));
     std::vector<std::pair<int64_t, RecordPtr>> entries;
-    for (const json& e : List(it.value(), at)) {
-      if (!e.is_array() || e.size() != 2) Fail(at, "expected [time, record]");
-      int64_t time = Int(e[0], at);
-      // -1: an event whose fields were not kept (its type's windows only counted it).
-      int record = RecordIndex(e[1], at);
+    // Record -1: an event whose fields were not kept (its type's windows only counted it).
+    auto add = [&](int64_t time, int record) {
       if (record >= 0 && record_types_[record] != type) Fail(at, "a record of another event type");
       if (keep) entries.emplace_back(time, record >= 0 && fields ? records_[record] : nullptr);
+    };
+    if (it.value().is_binary()) {  // packed: (time, record index + 1) after another
+      const auto& bytes = it.value().get_binary();
+      TimeReader packed({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+      while (!packed.done()) {
+        std::optional<int64_t> time = packed.Time();
+        std::optional<uint64_t> record = packed.Varint();
+        if (!time || !record) Fail(at, "a packed history cut short");
+        if (*record > records_.size()) Fail(at, "no such record");
+        add(*time, static_cast<int>(*record) - 1);
+      }
+    } else {  // as older snapshots wrote it: [[time, record index]]
+      for (const json& e : List(it.value(), at)) {
+        if (!e.is_array() || e.size() != 2) Fail(at, "expected [time, record]");
+        add(Int(e[0], at), RecordIndex(e[1], at));
+      }
     }
     // In time order, as the engine records them (windows find their events by binary
     // search); a snapshot made by hand may not be.
@@ -430,8 +444,18 @@ void Loader::Times(const json& c_json, CustomerState& c, const std::string& wher
       if (k >= 0) c.sent_at[k] = std::move(times);
     }
   }
-  if (const json* seen = Optional(c_json, "seen")) {  // the deduplication window
-    const json& items = List(*seen, where + " seen");
+  const json* taken = Optional(c_json, "seen");  // the deduplication window
+  if (taken && taken->is_binary()) {  // packed: (hash, time) after another
+    const auto& bytes = taken->get_binary();
+    TimeReader packed({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    while (!packed.done()) {
+      std::optional<uint64_t> hash = packed.Fixed64();
+      std::optional<int64_t> time = packed.Time();
+      if (!hash || !time) Fail(where + " seen", "packed ids cut short");
+      c.seen.push_back(SeenMessage{*hash, *time});
+    }
+  } else if (taken) {  // as older snapshots wrote it: [hash, time, ...]
+    const json& items = List(*taken, where + " seen");
     if (items.size() % 2 != 0) Fail(where + " seen", "expected hash and time pairs");
     for (size_t i = 0; i < items.size(); i += 2) {
       c.seen.push_back(SeenMessage{Uint(items[i], where + " seen"), Int(items[i + 1], where + " seen")});

@@ -497,14 +497,24 @@ TEST(Snapshot, IntactButMalformedStatesAreRejected) {
   rejects([](auto& s) { s["customers"]["ana"]["records"][0][4] = nlohmann::json::array({1.5}); },
           "expected one value per field of its layout");
   rejects([](auto& s) { s["customers"]["ana"]["records"][0][4][0] = "cheap"; }, "field 'value' does not match its type");
-  rejects([](auto& s) { s["customers"]["ana"]["history"]["page_view"][0][1] = 0; },
+  // Packed history: (time, record index + 1) varints. Record 0 is the cart.
+  const auto packed = [](std::vector<uint8_t> bytes) { return nlohmann::json::binary(std::move(bytes)); };
+  rejects([&](auto& s) { s["customers"]["ana"]["history"]["page_view"] = packed({2, 1}); },
           "a record of another event type");
+  rejects([&](auto& s) { s["customers"]["ana"]["history"]["page_view"] = packed({2, 99}); },
+          "no such record");
+  rejects([&](auto& s) { s["customers"]["ana"]["history"]["page_view"] = packed({2, 0x82}); },
+          "a packed history cut short");
+  rejects([&](auto& s) { s["customers"]["ana"]["history"]["page_view"] = packed({2}); },
+          "a packed history cut short");
+  rejects([&](auto& s) { s["customers"]["ana"]["seen"] = packed({1, 2, 3, 4, 5, 6, 7, 8}); },
+          "packed ids cut short");
   rejects([](auto& s) { s["stats"]["messages"] = -1; }, "expected an unsigned integer");
   EXPECT_EQ(e.SaveSnapshot(), before);
 }
 
-// A history whose windows only count is stored as times: each entry's record index is
-// -1 and no record is kept for it. Loaded into a program that also sums the type,
+// A history whose windows only count is stored as times: each entry's record is none
+// and no record is kept for it. Loaded into a program that also sums the type,
 // those events count in the count, not in the sum.
 TEST(Snapshot, AHistoryOnlyCountedIsStoredAsTimes) {
   const std::string counts = std::string(kBase) + "channel email { consent true }\n" +
@@ -519,8 +529,17 @@ TEST(Snapshot, AHistoryOnlyCountedIsStoredAsTimes) {
   h.Track("ana", "page_view", At(kMinute), R"({"path":"/","ms":7})");
   const std::string snapshot = h.engine().SaveSnapshot("p");
   const nlohmann::json ana = StateOf(snapshot)["customers"]["ana"];
-  ASSERT_EQ(ana["history"]["page_view"].size(), 2u);
-  for (const auto& entry : ana["history"]["page_view"]) EXPECT_EQ(entry[1], -1);
+  // Each event: its time's difference from the last (zigzag, LEB128), then 0: no record.
+  std::vector<uint8_t> expected;
+  for (int64_t delta : {At(0), kMinute}) {
+    for (uint64_t v = static_cast<uint64_t>(delta) * 2; ; v >>= 7) {
+      expected.push_back(static_cast<uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)));
+      if (v < 0x80) break;
+    }
+    expected.push_back(0);
+  }
+  ASSERT_TRUE(ana["history"]["page_view"].is_binary()) << ana.dump();
+  EXPECT_EQ(std::vector<uint8_t>(ana["history"]["page_view"].get_binary()), expected);
   EXPECT_FALSE(ana.contains("records") && !ana["records"].empty()) << ana.dump();
 
   runtime::Engine b(Compile(sums));
@@ -533,6 +552,36 @@ TEST(Snapshot, AHistoryOnlyCountedIsStoredAsTimes) {
     if (d.outcome == runtime::Outcome::kSent) params.push_back(d.params_json);
   }
   EXPECT_THAT(params, ElementsAre(R"({"n":3,"s":1})"));
+}
+
+// Histories and the ids taken used to be written as CBOR arrays ([[time, record
+// index]] and [hash, time, ...]); snapshots and stored pieces in that form still load,
+// to the same state as the packed form.
+TEST(Snapshot, OlderArraysOfHistoryAndIdsStillLoad) {
+  EngineHarness h(Program());
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  h.Track("ana", "cart", At(kMinute), R"({"value":30})", "m1");
+  h.Track("ana", "page_view", At(2 * kMinute), R"({"path":"/","ms":3})", "m2");
+  h.Track("ana", "page_view", At(3 * kMinute), R"({"path":"/a","ms":4})", "m3");
+  const nlohmann::json state = StateOf(h.engine().SaveSnapshot("p"));
+  const nlohmann::json& ana = state["customers"]["ana"];
+  ASSERT_TRUE(ana["seen"].is_binary());
+  // The page views' records, by position in `records`: [name, time, id, customer, values].
+  std::vector<int> views;
+  for (size_t i = 0; i < ana["records"].size(); ++i) {
+    if (ana["records"][i][0] == "page_view") views.push_back(static_cast<int>(i));
+  }
+  ASSERT_EQ(views.size(), 2u);
+  nlohmann::json old = state;
+  nlohmann::json& o = old["customers"]["ana"];
+  o["history"]["page_view"] = {{At(2 * kMinute), views[0]}, {At(3 * kMinute), views[1]}};
+  o["history"]["cart"] = {{At(kMinute), -1}};
+  o["seen"] = nlohmann::json::array();
+  for (const char* id : {"m1", "m2", "m3"}) o["seen"].push_back(XXH3_64bits(id, 2));
+  o["seen"] = {o["seen"][0], At(kMinute), o["seen"][1], At(2 * kMinute), o["seen"][2], At(3 * kMinute)};
+  runtime::Engine e(Compile(Program()));
+  ASSERT_OK(e.LoadSnapshot(Wrap(old)));
+  EXPECT_EQ(StateOf(e.SaveSnapshot("p"))["customers"]["ana"], ana);
 }
 
 // An instance's cause is its event's id in memory (not a copy of it); a restored
