@@ -339,6 +339,10 @@ Status StateStore::CommitAll(runtime::Engine& engine, std::string_view position)
   return Commit(engine, position, true);
 }
 
+// The largest write batch kept for the next write (larger ones come from a reload's
+// rewrite or a long backlog).
+constexpr size_t kKeptBatchBytes = size_t{16} << 20;
+
 Status StateStore::Write(std::string_view position, bool sync) {
   using Op = runtime::StateChanges::TimerOp;
   // A failing store is tried again at most every kRetryInterval: the changes wait
@@ -348,7 +352,9 @@ Status StateStore::Write(std::string_view position, bool sync) {
     if (Status s = Recover(); !s.ok()) return s;
   }
   const runtime::StateChanges& c = unwritten_;
-  rocksdb::WriteBatch batch;
+  if (!batch_) batch_ = std::make_unique<rocksdb::WriteBatch>();
+  rocksdb::WriteBatch& batch = *batch_;
+  batch.Clear();
   if (c.rewrite) {
     // Every customer, timer and cancellation stored goes: the pieces below are all.
     for (char kind : {kCustomer, kTimer, kCancelled}) {
@@ -383,6 +389,7 @@ Status StateStore::Write(std::string_view position, bool sync) {
   empty_ = false;
   position_ = std::string(position);
   last_ = CommitInfo{c.customers.size(), c.timers.size(), batch.GetDataSize(), c.rewrite};
+  if (batch.GetDataSize() > kKeptBatchBytes) batch_.reset();  // a rewrite's: not kept
   unwritten_.Clear();
   compacted_size_ = 0;
   return OkStatus();

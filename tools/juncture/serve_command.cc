@@ -1,6 +1,8 @@
 // juncture serve PROGRAM... --nats URL [--jetstream] [--metrics HOST:PORT] [--ui HOST:PORT] ...
 // The NATS-fed runtime (serve/, docs/serve.md): this file only turns the command
 // line into ServeOptions and gives the server a way to (re)compile the program.
+#include <malloc.h>
+
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -48,7 +50,18 @@ std::vector<std::string> FilesToWatch(const ProgramOptions& p) {
   return out;
 }
 
+// The process's allocator, tuned for a long-running server whose memory churns with
+// every message (docs/serve.md, "Memory"): blocks up to 32 MiB (RocksDB's memtable
+// arenas among them) come from the heap, and up to 256 MiB of freed memory stay
+// there, so that a steady stream reuses memory instead of mapping fresh pages and
+// faulting them in again (each fault is dear on a virtual machine).
+void TuneAllocator() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 int RunServe(ServeCommandOptions& o) {
+  TuneAllocator();
   auto options = MakeCompileOptions(o.program, nullptr);
   if (!options) return 2;
   options->warnings.DisableAll();
