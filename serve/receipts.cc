@@ -1,7 +1,7 @@
 #include "receipts.h"
 
 #include <algorithm>
-#include <type_traits>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "juncture/runtime/event.h"
@@ -35,62 +35,116 @@ const char* ResultName(ReceiptBook::Result r) {
 ReceiptBook::ReceiptBook(int64_t window_us, size_t capacity)
     : window_us_(window_us), capacity_(std::max<size_t>(capacity, 1)) {}
 
+// ---- KeyIndex and Ring ---------------------------------------------------------------
+
+std::optional<uint64_t> ReceiptBook::KeyIndex::Find(const Key& k) const {
+  if (slots_.empty()) return std::nullopt;
+  for (size_t i = Home(k);; i = (i + 1) & (slots_.size() - 1)) {
+    const Slot& s = slots_[i];
+    if (s.value_plus_1 == 0) return std::nullopt;
+    if (s.key == k) return s.value_plus_1 - 1;
+  }
+}
+
+bool ReceiptBook::KeyIndex::Insert(const Key& k, uint64_t value) {
+  if (2 * (size_ + 1) > slots_.size()) Grow();
+  for (size_t i = Home(k);; i = (i + 1) & (slots_.size() - 1)) {
+    Slot& s = slots_[i];
+    if (s.value_plus_1 != 0) {
+      if (s.key == k) return false;
+      continue;
+    }
+    s.key = k;
+    s.value_plus_1 = value + 1;
+    ++size_;
+    return true;
+  }
+}
+
+void ReceiptBook::KeyIndex::Erase(const Key& k) {
+  if (slots_.empty()) return;
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(k);
+  for (;; i = (i + 1) & mask) {
+    if (slots_[i].value_plus_1 == 0) return;  // not there
+    if (slots_[i].key == k) break;
+  }
+  // Backward shift: the keys after the hole that may move into it do, so that every
+  // key stays reachable from its home without tombstones.
+  for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+    Slot& next = slots_[j];
+    if (next.value_plus_1 == 0) break;
+    const size_t home = Home(next.key);
+    // `next` may fill the hole at i unless its home lies cyclically in (i, j].
+    const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (stays) continue;
+    slots_[i] = next;
+    i = j;
+  }
+  slots_[i] = Slot{};
+  --size_;
+}
+
+void ReceiptBook::KeyIndex::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+  size_ = 0;
+  for (const Slot& s : old) {
+    if (s.value_plus_1 != 0) Insert(s.key, s.value_plus_1 - 1);
+  }
+}
+
+template <class T>
+uint64_t ReceiptBook::Ring<T>::push_back(const T& item) {
+  if (size_ == items_.size()) {  // full: twice the room, each item at its number's place
+    std::vector<T> grown(items_.empty() ? 64 : 2 * items_.size());
+    for (uint64_t n = front_; n < front_ + size_; ++n) {
+      grown[n & (grown.size() - 1)] = items_[n & (items_.size() - 1)];
+    }
+    items_ = std::move(grown);
+  }
+  const uint64_t n = front_ + size_++;
+  items_[n & (items_.size() - 1)] = item;
+  return n;
+}
+
+// ---- ReceiptBook ----------------------------------------------------------------------
+
+const std::string* ReceiptBook::Intern(std::string_view name) {
+  auto it = names_.find(name);
+  if (it != names_.end()) return it->second.get();
+  auto owned = std::make_unique<std::string>(name);
+  const std::string* p = owned.get();
+  names_.emplace(std::string_view(*p), std::move(owned));
+  return p;
+}
+
 void ReceiptBook::Sent(std::string_view id, std::string_view journey, std::string_view channel,
                        int64_t signal_us, int64_t published_us, int64_t deadline_us) {
   const Key key = KeyOf(id);
   std::lock_guard<std::mutex> lock(mu_);
-  if (actions_.count(key) > 0) return;  // a replay publishes the same action again: keep the first
-  ActionNode node = TakeNode(actions_, spare_actions_);
-  node.key() = key;
-  Action& a = node.mapped();
-  a.journey.assign(journey);  // into the reused node's capacity
-  a.channel.assign(channel);
+  if (by_key_.Find(key)) return;  // a replay publishes the same action again: keep the first
+  Action a;
+  a.key = key;
+  a.journey = Intern(journey);
+  a.channel = Intern(channel);
   a.signal_us = signal_us;
   a.published_us = published_us;
   a.deadline_us = deadline_us;
-  a.statuses = 0;
-  actions_.insert(std::move(node));
-  order_.emplace_back(published_us, key);
+  by_key_.Insert(key, actions_.push_back(a));
   Expire(published_us);
 }
 
-template <class Table>
-typename Table::node_type ReceiptBook::TakeNode(Table& table,
-                                                std::vector<typename Table::node_type>& spare) {
-  if (spare.empty()) {
-    // A node of its own: inserted and taken out again (node handles have no other
-    // public constructor).
-    static const Key kFresh{~uint64_t{0}, ~uint64_t{0}};
-    if constexpr (std::is_same_v<Table, std::unordered_set<Key, KeyHash>>) {
-      return table.extract(table.insert(kFresh).first);
-    } else {
-      return table.extract(table.try_emplace(kFresh).first);
-    }
-  }
-  typename Table::node_type node = std::move(spare.back());
-  spare.pop_back();
-  return node;
-}
-
 void ReceiptBook::Expire(int64_t now_us) {
-  while (!order_.empty() &&
-         (order_.size() > capacity_ || order_.front().first < now_us - window_us_)) {
-    const Key id = order_.front().second;
-    order_.pop_front();
-    if (auto it = actions_.find(id); it != actions_.end()) {
-      spare_actions_.push_back(actions_.extract(it));
-    }
-    if (gone_.count(id) == 0) {
-      GoneNode node = TakeNode(gone_, spare_gone_);
-      node.value() = id;
-      gone_.insert(std::move(node));
-      gone_order_.push_back(id);
-    }
-    if (gone_order_.size() > capacity_) {
-      if (auto it = gone_.find(gone_order_.front()); it != gone_.end()) {
-        spare_gone_.push_back(gone_.extract(it));
-      }
-      gone_order_.pop_front();
+  while (!actions_.empty() &&
+         (actions_.size() > capacity_ || actions_.front().published_us < now_us - window_us_)) {
+    const Key id = actions_.front().key;
+    actions_.pop_front();
+    by_key_.Erase(id);
+    if (gone_index_.Insert(id, 0)) gone_.push_back(id);
+    if (gone_.size() > capacity_) {
+      gone_index_.Erase(gone_.front());
+      gone_.pop_front();
     }
   }
 }
@@ -127,12 +181,12 @@ ReceiptBook::Receipt ReceiptBook::Receive(std::string_view json, int64_t now_us)
   const Key key = KeyOf(*id);
   std::lock_guard<std::mutex> lock(mu_);
   Expire(now_us);
-  auto it = actions_.find(key);
-  if (it == actions_.end()) {
-    out.result = gone_.count(key) ? Result::kLate : Result::kUnknown;
+  const std::optional<uint64_t> number = by_key_.Find(key);
+  if (!number) {
+    out.result = gone_index_.Find(key) ? Result::kLate : Result::kUnknown;
     return out;
   }
-  Action& a = it->second;
+  Action& a = actions_.at_number(*number);
   const uint8_t bit = static_cast<uint8_t>(1u << status_index);
   if (a.statuses & bit) {
     out.result = Result::kDuplicate;
@@ -140,8 +194,8 @@ ReceiptBook::Receipt ReceiptBook::Receive(std::string_view json, int64_t now_us)
   }
   a.statuses |= bit;
   out.result = Result::kMatched;
-  out.journey = a.journey;
-  out.channel = a.channel;
+  out.journey = *a.journey;
+  out.channel = *a.channel;
   if (*status == "delivered") {
     out.action_to_customer_us = std::max<int64_t>(0, at_us - a.published_us);
     out.signal_to_customer_us = std::max<int64_t>(0, at_us - a.signal_us);

@@ -10,19 +10,20 @@
 // published, and at most `capacity` are kept (the oldest goes first). A receipt for
 // an action no longer kept is `late` (its id is remembered a while longer); one for
 // an id never seen is `unknown`; the same status twice is a `duplicate`; one that is
-// not a receipt is `malformed`. Nothing here grows without bound. Thread-safe: the
+// not a receipt is `malformed`. Nothing here grows without bound, and once the book
+// has held its most actions, tracking one allocates nothing. Thread-safe: the
 // publisher adds actions under the engine's lock, receipts arrive on NATS.c's thread.
 #pragma once
 
 #include <xxhash.h>
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace juncture::serve {
@@ -60,37 +61,72 @@ class ReceiptBook {
     uint64_t lo = 0, hi = 0;
     bool operator==(const Key& o) const { return lo == o.lo && hi == o.hi; }
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return static_cast<size_t>(k.lo); }
-  };
   static Key KeyOf(std::string_view id) {
     XXH128_hash_t h = XXH3_128bits(id.data(), id.size());
     return {h.low64, h.high64};
   }
+  // Keys to numbers, in one flat array (open addressing, linear probing, at most half
+  // full, deletion by backward shift): a look-up touches one or two cache lines, where
+  // a node-based map walks a chain of nodes.
+  class KeyIndex {
+   public:
+    std::optional<uint64_t> Find(const Key& k) const;
+    bool Insert(const Key& k, uint64_t value);  // false if `k` is there already
+    void Erase(const Key& k);
+    size_t size() const { return size_; }
+
+   private:
+    struct Slot {
+      Key key;
+      uint64_t value_plus_1 = 0;  // 0: empty
+    };
+    size_t Home(const Key& k) const { return static_cast<size_t>(k.lo) & (slots_.size() - 1); }
+    void Grow();
+    std::vector<Slot> slots_;
+    size_t size_ = 0;
+  };
+  // A first-in, first-out queue in a power-of-two ring that doubles when full; the
+  // element of absolute number n (counted from the first ever pushed) sits at
+  // n & mask, so that an index can name it by its number.
+  template <class T>
+  class Ring {
+   public:
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    uint64_t front_number() const { return front_; }
+    T& front() { return items_[front_ & (items_.size() - 1)]; }
+    T& at_number(uint64_t n) { return items_[n & (items_.size() - 1)]; }
+    uint64_t push_back(const T& item);  // returns its number
+    void pop_front() {
+      ++front_;
+      --size_;
+    }
+
+   private:
+    std::vector<T> items_;
+    uint64_t front_ = 0;
+    size_t size_ = 0;
+  };
   struct Action {
-    std::string journey, channel;  // names from the program: bounded
+    Key key;
+    const std::string* journey = nullptr;  // interned: names from the programs
+    const std::string* channel = nullptr;
     int64_t signal_us = 0, published_us = 0, deadline_us = 0;
     uint8_t statuses = 0;  // bit per status already received
   };
   void Expire(int64_t now_us);  // under mu_
-  // A node for actions_ / gone_, reused from one that left (so that, once the book is
-  // full, tracking an action allocates nothing), or a new one. Under mu_.
-  using ActionNode = std::unordered_map<Key, Action, KeyHash>::node_type;
-  using GoneNode = std::unordered_set<Key, KeyHash>::node_type;
-  template <class Table>
-  static typename Table::node_type TakeNode(Table& table,
-                                            std::vector<typename Table::node_type>& spare);
+  const std::string* Intern(std::string_view name);  // under mu_
 
   const int64_t window_us_;
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_map<Key, Action, KeyHash> actions_;
-  std::deque<std::pair<int64_t, Key>> order_;  // (published, id), oldest first
+  Ring<Action> actions_;  // oldest first
+  KeyIndex by_key_;       // key -> number of its action in actions_
   // Ids that left the book, to tell a late receipt from an unknown one (as bounded).
-  std::unordered_set<Key, KeyHash> gone_;
-  std::deque<Key> gone_order_;
-  std::vector<ActionNode> spare_actions_;  // nodes that left actions_, for reuse
-  std::vector<GoneNode> spare_gone_;
+  Ring<Key> gone_;
+  KeyIndex gone_index_;
+  // Journey and channel names, each kept once (few: those of the programs loaded).
+  std::unordered_map<std::string_view, std::unique_ptr<std::string>> names_;
 };
 
 const char* ResultName(ReceiptBook::Result r);

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
 #include <string>
 
 #include "juncture/runtime/event.h"
@@ -113,6 +117,69 @@ TEST(ReceiptBook, AnActionInTheBookIsItsOwnAfterOthersLeft) {
             ReceiptBook::Result::kLate);
   EXPECT_EQ(book.Receive(Receipt("old", "delivered", "2026-06-01T12:00:08Z"), t).result,
             ReceiptBook::Result::kUnknown);
+}
+
+// The book (a flat index and rings that grow) against a plain model of its rules,
+// over many random actions, replays, receipts and expiries: every receipt's result
+// and the book's size agree. With a capacity and a pool of ids that make keys leave
+// and come back often, the index's deletions and growths are all exercised.
+TEST(ReceiptBook, AgreesWithAPlainModelOverManyActions) {
+  struct Model {
+    int64_t window_us;
+    size_t capacity;
+    std::deque<std::pair<int64_t, std::string>> order;  // (published, id)
+    std::map<std::string, uint8_t> actions;             // id -> statuses seen
+    std::deque<std::string> gone_order;
+    std::set<std::string> gone;
+    void Expire(int64_t now) {
+      while (!order.empty() && (order.size() > capacity || order.front().first < now - window_us)) {
+        const std::string id = order.front().second;
+        order.pop_front();
+        actions.erase(id);
+        if (gone.insert(id).second) gone_order.push_back(id);
+        if (gone_order.size() > capacity) {
+          gone.erase(gone_order.front());
+          gone_order.pop_front();
+        }
+      }
+    }
+    void Sent(const std::string& id, int64_t at) {
+      if (actions.count(id)) return;
+      actions[id] = 0;
+      order.emplace_back(at, id);
+      Expire(at);
+    }
+    ReceiptBook::Result Receive(const std::string& id, int status, int64_t now) {
+      Expire(now);
+      auto it = actions.find(id);
+      if (it == actions.end()) return gone.count(id) ? ReceiptBook::Result::kLate : ReceiptBook::Result::kUnknown;
+      if (it->second & (1 << status)) return ReceiptBook::Result::kDuplicate;
+      it->second |= static_cast<uint8_t>(1 << status);
+      return ReceiptBook::Result::kMatched;
+    }
+  };
+  const char* statuses[] = {"delivered", "opened", "clicked", "failed"};
+  for (size_t capacity : {1, 7, 100}) {
+    Model model{30 * kSecond, capacity, {}, {}, {}, {}};
+    ReceiptBook book(30 * kSecond, capacity);
+    std::mt19937_64 rng(capacity);
+    int64_t now = T("2026-06-01T12:00:00Z");
+    for (int step = 0; step < 20000; ++step) {
+      now += static_cast<int64_t>(rng() % (kSecond / 4));
+      const std::string id = "m" + std::to_string(rng() % (3 * capacity + 5)) + ":j:s1";
+      if (rng() % 3 != 0) {
+        model.Sent(id, now);
+        book.Sent(id, "j", "email", now, now, 0);
+      } else {
+        const int status = static_cast<int>(rng() % 4);
+        const auto expected = model.Receive(id, status, now);
+        const auto got = book.Receive(Receipt(id, statuses[status], "2026-06-01T12:00:00Z"), now).result;
+        ASSERT_EQ(ResultName(got), std::string(ResultName(expected)))
+            << "capacity " << capacity << ", step " << step << ", " << id;
+      }
+      ASSERT_EQ(book.size(), model.actions.size()) << "capacity " << capacity << ", step " << step;
+    }
+  }
 }
 
 }  // namespace
