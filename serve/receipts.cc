@@ -1,7 +1,9 @@
 #include "receipts.h"
 
 #include <algorithm>
+#include <new>
 #include <optional>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "juncture/runtime/event.h"
@@ -32,14 +34,46 @@ const char* ResultName(ReceiptBook::Result r) {
   return "?";
 }
 
+// The book holds at most `capacity` actions and ids gone between two calls, and one
+// more within one (an action is added, then the oldest leaves).
 ReceiptBook::ReceiptBook(int64_t window_us, size_t capacity)
-    : window_us_(window_us), capacity_(std::max<size_t>(capacity, 1)) {}
+    : window_us_(window_us),
+      capacity_(std::max<size_t>(capacity, 1)),
+      actions_(capacity_ + 1),
+      by_key_(capacity_ + 1),
+      gone_(capacity_ + 1),
+      gone_index_(capacity_ + 1) {}
 
 // ---- KeyIndex and Ring ---------------------------------------------------------------
 
+namespace {
+
+// The smallest power of two at least n (n >= 1).
+size_t PowerOfTwoAtLeast(size_t n) {
+  size_t p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<T[], ReceiptBook::FreeDeleter> ReceiptBook::Zeroed(size_t n) {
+  static_assert(std::is_trivially_copyable_v<T>, "zeroed memory is a valid T");
+  void* p = std::calloc(n, sizeof(T));
+  if (p == nullptr) throw std::bad_alloc();
+  return std::unique_ptr<T[], FreeDeleter>(static_cast<T*>(p));
+}
+
+ReceiptBook::KeyIndex::KeyIndex(size_t max_keys)
+    : mask_(PowerOfTwoAtLeast(2 * max_keys) - 1), slots_(Zeroed<Slot>(mask_ + 1)) {}
+
+template <class T>
+ReceiptBook::Ring<T>::Ring(size_t max_items)
+    : mask_(PowerOfTwoAtLeast(max_items) - 1), items_(Zeroed<T>(mask_ + 1)) {}
+
 std::optional<uint64_t> ReceiptBook::KeyIndex::Find(const Key& k) const {
-  if (slots_.empty()) return std::nullopt;
-  for (size_t i = Home(k);; i = (i + 1) & (slots_.size() - 1)) {
+  for (size_t i = Home(k);; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.value_plus_1 == 0) return std::nullopt;
     if (s.key == k) return s.value_plus_1 - 1;
@@ -47,8 +81,7 @@ std::optional<uint64_t> ReceiptBook::KeyIndex::Find(const Key& k) const {
 }
 
 bool ReceiptBook::KeyIndex::Insert(const Key& k, uint64_t value) {
-  if (2 * (size_ + 1) > slots_.size()) Grow();
-  for (size_t i = Home(k);; i = (i + 1) & (slots_.size() - 1)) {
+  for (size_t i = Home(k);; i = (i + 1) & mask_) {
     Slot& s = slots_[i];
     if (s.value_plus_1 != 0) {
       if (s.key == k) return false;
@@ -56,14 +89,12 @@ bool ReceiptBook::KeyIndex::Insert(const Key& k, uint64_t value) {
     }
     s.key = k;
     s.value_plus_1 = value + 1;
-    ++size_;
     return true;
   }
 }
 
 void ReceiptBook::KeyIndex::Erase(const Key& k) {
-  if (slots_.empty()) return;
-  const size_t mask = slots_.size() - 1;
+  const size_t mask = mask_;
   size_t i = Home(k);
   for (;; i = (i + 1) & mask) {
     if (slots_[i].value_plus_1 == 0) return;  // not there
@@ -82,30 +113,6 @@ void ReceiptBook::KeyIndex::Erase(const Key& k) {
     i = j;
   }
   slots_[i] = Slot{};
-  --size_;
-}
-
-void ReceiptBook::KeyIndex::Grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
-  size_ = 0;
-  for (const Slot& s : old) {
-    if (s.value_plus_1 != 0) Insert(s.key, s.value_plus_1 - 1);
-  }
-}
-
-template <class T>
-uint64_t ReceiptBook::Ring<T>::push_back(const T& item) {
-  if (size_ == items_.size()) {  // full: twice the room, each item at its number's place
-    std::vector<T> grown(items_.empty() ? 64 : 2 * items_.size());
-    for (uint64_t n = front_; n < front_ + size_; ++n) {
-      grown[n & (grown.size() - 1)] = items_[n & (items_.size() - 1)];
-    }
-    items_ = std::move(grown);
-  }
-  const uint64_t n = front_ + size_++;
-  items_[n & (items_.size() - 1)] = item;
-  return n;
 }
 
 // ---- ReceiptBook ----------------------------------------------------------------------

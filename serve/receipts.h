@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,45 +66,58 @@ class ReceiptBook {
     XXH128_hash_t h = XXH3_128bits(id.data(), id.size());
     return {h.low64, h.high64};
   }
-  // Keys to numbers, in one flat array (open addressing, linear probing, at most half
-  // full, deletion by backward shift): a look-up touches one or two cache lines, where
-  // a node-based map walks a chain of nodes.
+  // Zeroed memory from calloc, for the flat tables below: a large table is mapped
+  // at once but its pages are only touched as they are used, so that filling it costs
+  // no stall, and an empty book costs next to nothing.
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+  template <class T>
+  static std::unique_ptr<T[], FreeDeleter> Zeroed(size_t n);
+
+  // Keys to numbers, in one flat array of a fixed size (open addressing, linear
+  // probing, at most half full, deletion by backward shift): a look-up touches one or
+  // two cache lines, where a node-based map walks a chain of nodes.
   class KeyIndex {
    public:
+    explicit KeyIndex(size_t max_keys);
     std::optional<uint64_t> Find(const Key& k) const;
     bool Insert(const Key& k, uint64_t value);  // false if `k` is there already
     void Erase(const Key& k);
-    size_t size() const { return size_; }
 
    private:
     struct Slot {
       Key key;
-      uint64_t value_plus_1 = 0;  // 0: empty
+      uint64_t value_plus_1;  // 0: empty
     };
-    size_t Home(const Key& k) const { return static_cast<size_t>(k.lo) & (slots_.size() - 1); }
-    void Grow();
-    std::vector<Slot> slots_;
-    size_t size_ = 0;
+    size_t Home(const Key& k) const { return static_cast<size_t>(k.lo) & mask_; }
+    size_t mask_;
+    std::unique_ptr<Slot[], FreeDeleter> slots_;
   };
-  // A first-in, first-out queue in a power-of-two ring that doubles when full; the
+  // A first-in, first-out queue of at most `max_items`, in a power-of-two ring: the
   // element of absolute number n (counted from the first ever pushed) sits at
   // n & mask, so that an index can name it by its number.
   template <class T>
   class Ring {
    public:
+    explicit Ring(size_t max_items);
     bool empty() const { return size_ == 0; }
     size_t size() const { return size_; }
-    uint64_t front_number() const { return front_; }
-    T& front() { return items_[front_ & (items_.size() - 1)]; }
-    T& at_number(uint64_t n) { return items_[n & (items_.size() - 1)]; }
-    uint64_t push_back(const T& item);  // returns its number
+    T& front() { return items_[front_ & mask_]; }
+    T& at_number(uint64_t n) { return items_[n & mask_]; }
+    uint64_t push_back(const T& item) {  // returns its number
+      const uint64_t n = front_ + size_++;
+      items_[n & mask_] = item;
+      return n;
+    }
     void pop_front() {
       ++front_;
       --size_;
     }
 
    private:
-    std::vector<T> items_;
+    size_t mask_;
+    std::unique_ptr<T[], FreeDeleter> items_;
     uint64_t front_ = 0;
     size_t size_ = 0;
   };
