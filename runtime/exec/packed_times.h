@@ -29,16 +29,16 @@ inline void AppendVarint(uint64_t v, std::string& out) {
 inline uint64_t Zigzag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
-inline int64_t Unzigzag(uint64_t v) {
-  return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
-}
+inline int64_t Unzigzag(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
 
 // Writes times one after another, each as its difference from the last.
 class TimeWriter {
  public:
   explicit TimeWriter(std::string& out) : out_(out) {}
   void Time(int64_t t) {
-    AppendVarint(Zigzag(static_cast<int64_t>(static_cast<uint64_t>(t) - static_cast<uint64_t>(last_))), out_);
+    AppendVarint(
+        Zigzag(static_cast<int64_t>(static_cast<uint64_t>(t) - static_cast<uint64_t>(last_))),
+        out_);
     last_ = t;
   }
   void Varint(uint64_t v) { AppendVarint(v, out_); }
@@ -62,7 +62,8 @@ class TimeReader {
   std::optional<int64_t> Time() {
     std::optional<uint64_t> d = Varint();
     if (!d) return std::nullopt;
-    last_ = static_cast<int64_t>(static_cast<uint64_t>(last_) + static_cast<uint64_t>(Unzigzag(*d)));
+    last_ =
+        static_cast<int64_t>(static_cast<uint64_t>(last_) + static_cast<uint64_t>(Unzigzag(*d)));
     return last_;
   }
   std::optional<uint64_t> Varint() {
