@@ -55,7 +55,7 @@ void StateChanges::Compact() {
 void Engine::Impl::TakeChanges(StateChanges& out) {
   using Op = StateChanges::TimerOp;
   out.Clear();
-  out.globals = snapshot::EncodeGlobalsPiece(now_us_, next_seq_, stats_);
+  out.globals = snapshot::EncodeGlobalsPiece(now_us_, next_seq_, Stats());
   if (!layouts_written_) {
     out.layouts = snapshot::EncodeLayoutsPiece(*spec_);
     layouts_written_ = true;
@@ -199,7 +199,7 @@ void StateRestorer::Finish() {
   e.now_us_ = r.now_us;
   e.next_seq_ = r.next_seq;
   if (r.pieces.max_seq() != UINT64_MAX) e.next_seq_ = std::max(e.next_seq_, r.pieces.max_seq() + 1);
-  e.stats_ = std::move(r.stats);
+  e.SetStats(std::move(r.stats));
   e.changed_.clear();
   e.customers_ = std::move(r.customers);
   // A timer for a customer no piece holds cannot fire into anything: left out.

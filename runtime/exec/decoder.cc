@@ -472,7 +472,7 @@ bool DecodeTrack(const ProgramSpec& spec, const Members& members, std::string_vi
       return false;
     }
   }
-  int index = spec.FindEvent(std::string(name));
+  int index = spec.FindEvent(name);
   if (index < 0) {
     out.kind = MessageKind::kIgnored;
     out.ignored_event = std::string(name);
@@ -606,7 +606,7 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
   const bool has_user = GetCustomerId(members, kUserId, out.customer);
   const bool has_anonymous = !has_user && GetCustomerId(members, kAnonymousId, out.customer);
   out.customer_is_anonymous = has_anonymous;
-  if (id_lookup == Lookup::kOk) out.message_id = std::string(id);
+  if (id_lookup == Lookup::kOk) out.message_id.assign(id);
   const Call call = GetString(members, kType, type, el) == Lookup::kOk ? CallOf(type) : Call::kUnknown;
   if (call == Call::kUnknown) {
     error = "type must be one of \"track\", \"identify\", \"page\", \"screen\", \"group\", \"alias\"";

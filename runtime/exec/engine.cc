@@ -369,9 +369,7 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
 void Engine::Impl::Emit(Batch& batch, DecisionSink& sink) {
   for (const Decision& d : batch) {
     ++stats_.decisions;
-    ++stats_.by_outcome[d.reason == Reason::kNone
-                            ? std::string(ToString(d.outcome))
-                            : std::string(ToString(d.outcome)) + ":" + ToString(d.reason)];
+    ++outcome_counts_[static_cast<size_t>(d.outcome)][static_cast<size_t>(d.reason)];
     if (tracing_) TraceDecision(d);
     sink.OnDecision(d);
   }
@@ -446,7 +444,26 @@ int64_t Engine::next_timer() const {
   // With timers only stored: none fires before the horizon's.
   return impl_->timers_.empty() ? impl_->horizon_.first : impl_->timers_.top().due_us;
 }
-const EngineStats& Engine::stats() const { return impl_->stats_; }
+const EngineStats& Engine::stats() const { return impl_->Stats(); }
+
+const EngineStats& Engine::Impl::Stats() {
+  for (size_t o = 0; o < kOutcomes; ++o) {
+    for (size_t r = 0; r < kReasons; ++r) {
+      uint64_t& n = outcome_counts_[o][r];
+      if (n == 0) continue;
+      std::string key = ToString(static_cast<Outcome>(o));
+      if (r != 0) key.append(1, ':').append(ToString(static_cast<Reason>(r)));
+      stats_.by_outcome[key] += n;
+      n = 0;
+    }
+  }
+  return stats_;
+}
+
+void Engine::Impl::SetStats(EngineStats stats) {
+  stats_ = std::move(stats);
+  outcome_counts_ = {};
+}
 const ProgramSpec& Engine::spec() const { return *impl_->spec_; }
 Status Engine::Reload(CompiledProgram next, DecisionSink& sink) {
   return impl_->Reload(std::move(next), sink);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <forward_list>
@@ -275,6 +276,14 @@ class Engine::Impl {
   std::optional<CompiledProgram> staged_;
   std::atomic<bool> has_staged_{false};
   EngineStats stats_;
+  // Decisions by outcome and reason, counted per decision in this array and added to
+  // stats_.by_outcome (keyed by text: "suppressed:cap") only when something reads the
+  // stats (Stats): a decision then builds no string and looks up no map.
+  static constexpr size_t kOutcomes = static_cast<size_t>(Outcome::kCompleted) + 1;
+  static constexpr size_t kReasons = static_cast<size_t>(Reason::kLimit) + 1;
+  std::array<std::array<uint64_t, kReasons>, kOutcomes> outcome_counts_{};
+  const EngineStats& Stats();
+  void SetStats(EngineStats stats);  // a restored state's
   const EngineLimits limits_;
   Batch batch_;                     // see NewBatch
   std::vector<JnValue> param_values_;  // Send: a step's evaluated params

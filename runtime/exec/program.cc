@@ -2,7 +2,7 @@
 
 namespace juncture::runtime {
 
-int ProgramSpec::FindEvent(const std::string& name) const {
+int ProgramSpec::FindEvent(std::string_view name) const {
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].name == name) return static_cast<int>(i);
   }

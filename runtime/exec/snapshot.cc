@@ -573,7 +573,7 @@ std::string Engine::SaveSnapshot(std::string_view position) const {
   view.position = position;
   view.now_us = impl_->now_us_;
   view.next_seq = impl_->next_seq_;
-  view.stats = &impl_->stats_;
+  view.stats = &impl_->Stats();
   view.customers = &impl_->customers_;
   view.cancelled = &impl_->cancelled_;
   for (const Timer& t : impl_->timers_.elements()) view.timers.push_back(&t);
@@ -590,7 +590,7 @@ Result<std::string> Engine::LoadSnapshot(std::string_view bytes) {
   Impl& e = *impl_;
   e.now_us_ = state.now_us;
   e.next_seq_ = state.next_seq;
-  e.stats_ = std::move(state.stats);
+  e.SetStats(std::move(state.stats));
   e.customers_ = std::move(state.customers);
   e.timers_ = decltype(e.timers_)(std::greater<Timer>(), std::move(state.timers));
   e.horizon_ = Engine::Impl::kNoHorizon;  // the snapshot's timers are all of them

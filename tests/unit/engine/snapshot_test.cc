@@ -174,7 +174,23 @@ TEST(Snapshot, TimeTimersAndStatsComeBack) {
   EXPECT_EQ(s.dead_letters, 1u);
   EXPECT_EQ(s.ignored, 1u);
   EXPECT_EQ(s.decisions, h.engine().stats().decisions);
+  EXPECT_FALSE(s.by_outcome.empty());
   EXPECT_EQ(s.by_outcome, h.engine().stats().by_outcome);
+}
+
+// The engine counts outcomes in an array and names them only when its stats are read:
+// a loaded state replaces the counts not yet read too.
+TEST(Snapshot, LoadingReplacesOutcomesCountedButNotYetRead) {
+  EngineHarness h(Program());
+  ASSERT_TRUE(h.ok()) << h.diagnostics();
+  runtime::Engine fresh(Compile(Program()));
+  const std::string nothing_decided = fresh.SaveSnapshot();
+  h.Track("ana", "cart", At(0), R"({"value":30})", "m1");  // decides; stats not read
+  ASSERT_OK(h.engine().LoadSnapshot(nothing_decided));
+  EXPECT_EQ(h.engine().stats().decisions, 0u);
+  EXPECT_TRUE(h.engine().stats().by_outcome.empty());
+  h.Track("ana", "cart", At(kMinute), R"({"value":30})", "m2");
+  EXPECT_EQ(h.engine().stats().by_outcome.at("entered"), 1u);
 }
 
 // ---- An edited program ---------------------------------------------------------------

@@ -169,7 +169,7 @@ struct ProgramSpec {
   std::vector<SegmentSpec> segments;  // explaining only
 
   // The event type with that name, or -1.
-  int FindEvent(const std::string& name) const;
+  int FindEvent(std::string_view name) const;
 };
 
 class Evaluator;

@@ -29,6 +29,9 @@
 namespace juncture::runtime {
 
 // What came of a step or a walk (docs/wire.md, "Decisions out").
+// (The engine counts decisions in an array sized by the last of each: a new value
+// goes before kCompleted, or kLimit, or the engine's Impl::kOutcomes / kReasons
+// change with it.)
 enum class Outcome : uint8_t {
   kSent, kDeferred, kSuppressed, kControl, kConverted, kEntered, kExited, kCompleted,
 };
