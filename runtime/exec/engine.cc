@@ -260,7 +260,8 @@ void Engine::Impl::Resumes(const Message& m, CustomerState& c, Batch& batch) {
     inst.event = m.record;  // and so its cause: the message's id
     inst.signal_us = m.timestamp_us;
     inst.timer = 0;  // the timeout is now stale
-    Run(j, m.customer, c, inst, spec_->journeys[j].steps[inst.step].next, m.time_us, batch);
+    const uint32_t next = spec_->journeys[j].steps[inst.step].next;
+    Run(j, m.customer, c, std::move(inst), next, m.time_us, batch);
   }
 }
 
@@ -305,7 +306,7 @@ void Engine::Impl::Entries(const Message& m, CustomerState& c, Batch& batch) {
     c.last_entry[j] = m.time_us;
     if (journey.goal) c.goals[j] = OpenGoal{m.time_us, false};  // replaces an open one
     Lifecycle(batch, j, m.customer, m.message_id, "entry", Outcome::kEntered, m.time_us);
-    Run(j, m.customer, c, inst, 0, m.time_us, batch);
+    Run(j, m.customer, c, std::move(inst), 0, m.time_us, batch);
   }
 }
 
@@ -361,7 +362,7 @@ void Engine::Impl::FireTimer(const Timer& t, DecisionSink& sink) {
     TraceTimer(t, s.id);
     trace_depth_ = 1;  // its steps directly under it
   }
-  Run(t.journey, t.customer, c->second, copy, next, t.due_us, batch);
+  Run(t.journey, t.customer, c->second, std::move(copy), next, t.due_us, batch);
   trace_depth_ = 2;
   Emit(batch, sink);
 }
