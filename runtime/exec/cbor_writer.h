@@ -38,8 +38,10 @@ class CborWriter {
   void Double(double d) {
     uint64_t bits;
     std::memcpy(&bits, &d, sizeof bits);
-    out_ += static_cast<char>(0xfb);
-    for (int i = 7; i >= 0; --i) out_ += static_cast<char>((bits >> (8 * i)) & 0xff);
+    char head[9];
+    head[0] = static_cast<char>(0xfb);
+    for (int i = 0; i < 8; ++i) head[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);
+    out_.append(head, sizeof head);
   }
   // A key and a text value, the commonest entry.
   void Entry(std::string_view key, std::string_view text) {
@@ -56,8 +58,11 @@ class CborWriter {
     }
     int bytes = n <= 0xff ? 1 : n <= 0xffff ? 2 : n <= 0xffffffff ? 4 : 8;
     uint8_t info = bytes == 1 ? 24 : bytes == 2 ? 25 : bytes == 4 ? 26 : 27;
-    out_ += static_cast<char>(m | info);
-    for (int i = bytes - 1; i >= 0; --i) out_ += static_cast<char>((n >> (8 * i)) & 0xff);
+    // Built here and appended once: a string's push_back is a call per byte.
+    char head[9];
+    head[0] = static_cast<char>(m | info);
+    for (int i = 0; i < bytes; ++i) head[1 + i] = static_cast<char>((n >> (8 * (bytes - 1 - i))) & 0xff);
+    out_.append(head, static_cast<size_t>(bytes) + 1);
   }
   std::string& out_;
 };

@@ -18,11 +18,14 @@
 namespace juncture::runtime::snapshot {
 
 inline void AppendVarint(uint64_t v, std::string& out) {
+  char b[10];  // built here and appended once: a string's push_back is a call per byte
+  size_t n = 0;
   while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
+    b[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out += static_cast<char>(v);
+  b[n++] = static_cast<char>(v);
+  out.append(b, n);
 }
 
 // Differences of int64 times, which may wrap: computed and added back modulo 2^64.
