@@ -59,6 +59,21 @@ async function until(probe, ms) {
   return null;
 }
 
+// An identify and a signup of `user`, stamped now, whose time zone ("Etc/GMT+5" is UTC-5)
+// puts the customer's local time near 13:00: outside every channel's quiet hours.
+function MiddaySignup(user) {
+  const now = new Date();
+  const west = ((now.getUTCHours() - 13 + 36) % 24) - 12;  // hours behind UTC, -12..11
+  const zone = west === 0 ? 'Etc/GMT' : `Etc/GMT${west > 0 ? '+' : '-'}${Math.abs(west)}`;
+  const stamp = now.toISOString();
+  const later = new Date(now.getTime() + 14 * 86400e3).toISOString();
+  return JSON.stringify({ type: 'identify', messageId: `${user}-1`, userId: user, timestamp: stamp,
+    traits: { name: 'Dora', email: `${user}@example.com`, country: 'US', timezone: zone,
+      email_opt_in: true } }) + '\n' +
+    JSON.stringify({ type: 'track', event: 'signup', messageId: `${user}-2`, userId: user,
+      timestamp: stamp, properties: { plan: 'Pro', trial_ends_at: later } }) + '\n';
+}
+
 // juncture_decisions_total summed: over everything, and by journey.
 async function decisionsTotal(metricsPort) {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, auth)).text();
@@ -123,6 +138,11 @@ async function main() {
     spawnSync(juncture, ['publish', '-', '--nats', natsUrl],
       { input: '{"type":"track","event":"checkout_started","messageId":"bad-1","userId":"zoe",' +
                '"timestamp":"2026-12-01T10:00:00Z","properties":{"cart_value":"lots"}}\n' });
+    // serve decides on the wall clock, and email keeps quiet hours (21:00-08:00 local):
+    // between about 03:00 and 07:00 UTC every demo customer's emails are deferred. A
+    // sign-up whose time zone puts it at midday now gets its welcome email whenever
+    // the test runs.
+    spawnSync(juncture, ['publish', '-', '--nats', natsUrl], { input: MiddaySignup('dora') });
 
     // The page follows the engine: its count reaches the metrics' and stays equal.
     const settled = await until(async () => {
