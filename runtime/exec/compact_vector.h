@@ -106,7 +106,7 @@ class CompactVector {
   void Reserve(size_t n) {
     const size_t old = size();
     if (n <= capacity()) return;
-    char* block = static_cast<char*>(::operator new(kOffset + n * sizeof(T), std::align_val_t(kAlign)));
+    char* block = static_cast<char*>(Allocate(kOffset + n * sizeof(T)));
     T* fresh = reinterpret_cast<T*>(block + kOffset);
     std::uninitialized_move(begin(), end(), fresh);
     Free();
@@ -116,8 +116,23 @@ class CompactVector {
   void Free() {
     if (data_ == nullptr) return;
     std::destroy(begin(), end());
-    ::operator delete(reinterpret_cast<char*>(data_) - kOffset, std::align_val_t(kAlign));
+    Deallocate(reinterpret_cast<char*>(data_) - kOffset);
     data_ = nullptr;
+  }
+  // The aligned operator new only for an alignment beyond what the plain one gives:
+  // glibc serves the aligned one through memalign, which bypasses its per-thread
+  // cache and costs several times as much.
+  static constexpr bool kOverAligned = kAlign > __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+  static void* Allocate(size_t bytes) {
+    if constexpr (kOverAligned) return ::operator new(bytes, std::align_val_t(kAlign));
+    return ::operator new(bytes);
+  }
+  static void Deallocate(void* block) {
+    if constexpr (kOverAligned) {
+      ::operator delete(block, std::align_val_t(kAlign));
+    } else {
+      ::operator delete(block);
+    }
   }
 
   T* data_ = nullptr;  // null until the first element

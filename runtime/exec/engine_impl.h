@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <forward_list>
 #include <mutex>
 #include <map>
@@ -202,6 +203,30 @@ class TimerQueue : public std::priority_queue<Timer, std::vector<Timer>, std::gr
 // still turn a send into `suppressed arbitration`. The engine keeps one Batch and
 // clears it for every message: a cleared decision slot keeps the capacity of its
 // strings, so a steady stream decides without allocating for its decisions.
+// Sets a decision's id: "<cause>:<journey>:<step>", then ":<suffix>" unless it is
+// empty. Every decision builds one, so the pieces are copied after a single resize
+// (not appended one by one, each with its own checks).
+inline void SetDecisionId(std::string& id, std::string_view cause, std::string_view journey,
+                          std::string_view step, std::string_view suffix = {}) {
+  const size_t size = cause.size() + journey.size() + step.size() + 2 +
+                      (suffix.empty() ? 0 : suffix.size() + 1);
+  id.resize(size);
+  char* out = id.data();
+  const auto put = [&out](std::string_view piece) {
+    std::memcpy(out, piece.data(), piece.size());
+    out += piece.size();
+  };
+  put(cause);
+  *out++ = ':';
+  put(journey);
+  *out++ = ':';
+  put(step);
+  if (!suffix.empty()) {
+    *out++ = ':';
+    put(suffix);
+  }
+}
+
 class Batch {
  public:
   // An empty decision at the end of the batch (valid until the next Add).

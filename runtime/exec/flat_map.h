@@ -34,7 +34,7 @@ class FlatMap {
     return it != items_.end() && it->first == k ? it : items_.end();
   }
   const_iterator find(const K& k) const {
-    auto it = std::lower_bound(items_.begin(), items_.end(), k, KeyLess);
+    auto it = LowerBound(items_.begin(), items_.end(), k);
     return it != items_.end() && it->first == k ? it : items_.end();
   }
   size_t count(const K& k) const { return find(k) != end() ? 1 : 0; }
@@ -75,7 +75,16 @@ class FlatMap {
 
  private:
   static bool KeyLess(const value_type& a, const K& k) { return a.first < k; }
-  iterator LowerBound(const K& k) { return std::lower_bound(items_.begin(), items_.end(), k, KeyLess); }
+  // The first entry not below `k`. A customer's maps hold a few entries: up to
+  // kLinear of them a forward scan costs less than a binary search's branches.
+  template <typename It>
+  static It LowerBound(It first, It last, const K& k) {
+    constexpr std::ptrdiff_t kLinear = 8;
+    if (last - first > kLinear) return std::lower_bound(first, last, k, KeyLess);
+    while (first != last && first->first < k) ++first;
+    return first;
+  }
+  iterator LowerBound(const K& k) { return LowerBound(items_.begin(), items_.end(), k); }
 
   CompactVector<value_type> items_;  // 8 bytes: every customer holds several maps
 };

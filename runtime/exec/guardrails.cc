@@ -74,7 +74,7 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
   Decision& d = batch.Add();
   const size_t index = batch.size() - 1;
   const std::string_view cause = inst.cause();
-  d.id.append(cause).append(1, ':').append(journey.name).append(1, ':').append(step.id);
+  SetDecisionId(d.id, cause, journey.name, step.id);
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;

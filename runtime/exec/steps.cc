@@ -38,8 +38,9 @@ Decision& Engine::Impl::Lifecycle(Batch& batch, uint32_t j, const std::string& c
                                   Outcome outcome, int64_t at) const {
   const JourneySpec& journey = spec_->journeys[j];
   Decision& d = batch.Add();
-  d.id.append(cause).append(1, ':').append(journey.name).append(1, ':').append(step);
-  d.id.append(1, ':').append(ToString(outcome));
+  // A control decision's id has no suffix.
+  SetDecisionId(d.id, cause, journey.name, step,
+                outcome == Outcome::kControl ? std::string_view() : ToString(outcome));
   d.customer = customer;
   d.journey = journey.name;
   d.version = journey.version;
@@ -63,8 +64,7 @@ void Engine::Impl::Run(uint32_t j, const std::string& customer, CustomerState& c
         continue;
       case StepKind::kControl: {
         if (tracing_) TraceStep(j, s, at, 0, 0);
-        Decision& d = Lifecycle(batch, j, customer, inst.cause(), s.id, Outcome::kControl, at);
-        d.id.resize(d.id.size() - (sizeof ":control" - 1));  // a control id has no suffix
+        Lifecycle(batch, j, customer, inst.cause(), s.id, Outcome::kControl, at);
         // Held out from here on; its goal counts for the control arm.
         inst.held_out = true;
         if (auto goal = c.goals.find(j); goal != c.goals.end()) goal->second.held_out = true;
