@@ -12,11 +12,43 @@ namespace juncture::runtime {
 
 namespace {
 
+// A value with at most two decimals and below 10,000 in magnitude (a price, a
+// percentage, a rounded number: most parameters), written without std::to_chars's
+// search for the shortest digits. When k/100 reads back as the double itself, its
+// digits are the shortest that do (two such decimals are 0.01 apart, far more than
+// the spacing of doubles there), and below 10,000 plain digits are never longer than
+// the exponent form: the text is to_chars's own. False for any other value (zero
+// too: it may be -0).
+bool AppendCents(double f, std::string& out) {
+  if (!(std::fabs(f) < 10000.0) || f == 0.0) return false;
+  const long long k = std::llround(f * 100.0);
+  if (static_cast<double>(k) / 100.0 != f) return false;
+  char buf[16];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  unsigned long long a = k < 0 ? 0ULL - static_cast<unsigned long long>(k) : k;
+  const unsigned cents = static_cast<unsigned>(a % 100);
+  a /= 100;
+  if (cents != 0) {
+    if (cents % 10 != 0) *--p = static_cast<char>('0' + cents % 10);
+    *--p = static_cast<char>('0' + cents / 10);
+    *--p = '.';
+  }
+  do {
+    *--p = static_cast<char>('0' + a % 10);
+    a /= 10;
+  } while (a != 0);
+  if (k < 0) *--p = '-';
+  out.append(p, end);
+  return true;
+}
+
 void AppendDouble(double f, std::string& out) {
   if (!std::isfinite(f)) {
     out += "null";
     return;
   }
+  if (AppendCents(f, out)) return;
   // The shortest text that reads back as the same double; plain digits when that
   // is no longer than the exponent form (50, not 5e+01).
   char buf[64];

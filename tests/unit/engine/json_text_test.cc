@@ -3,6 +3,10 @@
 // dead letter keeps its message's exact bytes (as base64 when they are not UTF-8).
 // nlohmann::json::parse is the strict reader: it rejects ill-formed UTF-8.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 
 #include <gmock/gmock.h>
@@ -10,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine_test_util.h"
+#include "exec/engine_impl.h"  // AppendJsonValue (runtime/exec/)
 
 namespace juncture::enginetest {
 namespace {
@@ -170,6 +175,59 @@ TEST(JsonText, DecisionsWithIllFormedStringsStillParse) {
   ASSERT_FALSE(parsed.is_discarded()) << d.ToJson();
   EXPECT_EQ(parsed["customer"], "cust\xEF\xBF\xBD");
   EXPECT_EQ(parsed["params"]["k"], "v\xEF\xBF\xBD");
+}
+
+// A float parameter is written as std::to_chars writes it (the shortest digits that
+// read back as the same double), also where the writer takes its short cut for
+// values with at most two decimals: every such value below 10,000, their neighbours,
+// three-decimal values, values at the cut's edges, and random doubles.
+std::string AsParam(double d) {
+  JnValue v{};
+  v.type = JN_FLOAT;
+  v.f = d;
+  std::string out;
+  runtime::AppendJsonValue(v, out);
+  return out;
+}
+
+std::string ToChars(double d) {
+  if (!std::isfinite(d)) return "null";
+  char buf[64];
+  auto result = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, result.ptr);
+}
+
+TEST(JsonText, FloatsAreWrittenAsToCharsWritesThem) {
+  size_t mismatches = 0;
+  auto check = [&](double d) {
+    const std::string got = AsParam(d), want = ToChars(d);
+    if (got != want && ++mismatches <= 10) ADD_FAILURE() << got << " != " << want;
+  };
+  for (long long k = -1'000'000; k <= 1'000'000; ++k) {
+    const double d = static_cast<double>(k) / 100.0;
+    check(d);
+    check(std::nextafter(d, 1e9));
+    check(static_cast<double>(k) / 1000.0);
+  }
+  for (double d : {0.0, -0.0, 9999.99, -9999.99, 9999.995, 10000.0, 100000.0, 1e5, 1e-5, 0.01,
+                   0.001, 0.1 * 3, 1.0 / 3, 5e-324, 1e300, -1e-300, 1e15, 123456.78,
+                   std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::quiet_NaN()}) {
+    check(d);
+  }
+  std::mt19937_64 bits(42);
+  for (int i = 0; i < 200'000; ++i) {
+    uint64_t b = bits();
+    double d;
+    std::memcpy(&d, &b, sizeof d);
+    check(d);
+  }
+  EXPECT_EQ(mismatches, 0u);
+  EXPECT_EQ(AsParam(29.99), "29.99");
+  EXPECT_EQ(AsParam(-0.5), "-0.5");
+  EXPECT_EQ(AsParam(0.05), "0.05");
+  EXPECT_EQ(AsParam(30.0), "30");
+  EXPECT_EQ(AsParam(100000.0), "1e+05");
 }
 
 }  // namespace
