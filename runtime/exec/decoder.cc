@@ -354,17 +354,26 @@ Call CallOf(std::string_view type) {
   return Call::kUnknown;
 }
 
+// `key`, whose size the caller matched, holds `name`'s characters. A memcmp of a
+// constant size whose result is only tested for zero is expanded in place: every
+// message's members go through here.
+template <size_t N>
+bool Is(std::string_view key, const char (&name)[N]) {
+  return std::memcmp(key.data(), name, N - 1) == 0;
+}
+
 Member MemberOf(std::string_view key) {
   switch (key.size()) {
-    case 4: return key == "type" ? kType : key == "name" ? kName : kMemberCount;
-    case 5: return key == "event" ? kEvent : kMemberCount;
-    case 6: return key == "userId" ? kUserId : key == "traits" ? kTraits : kMemberCount;
-    case 9: return key == "messageId" ? kMessageId : key == "timestamp" ? kTimestamp : kMemberCount;
+    case 4: return Is(key, "type") ? kType : Is(key, "name") ? kName : kMemberCount;
+    case 5: return Is(key, "event") ? kEvent : kMemberCount;
+    case 6: return Is(key, "userId") ? kUserId : Is(key, "traits") ? kTraits : kMemberCount;
+    case 9:
+      return Is(key, "messageId") ? kMessageId : Is(key, "timestamp") ? kTimestamp : kMemberCount;
     case 10:
-      return key == "receivedAt" ? kReceivedAt : key == "properties" ? kProperties : kMemberCount;
-    case 8: return key == "category" ? kCategory : kMemberCount;
-    case 11: return key == "anonymousId" ? kAnonymousId : kMemberCount;
-    case 17: return key == "originalTimestamp" ? kOriginalTimestamp : kMemberCount;
+      return Is(key, "receivedAt") ? kReceivedAt : Is(key, "properties") ? kProperties : kMemberCount;
+    case 8: return Is(key, "category") ? kCategory : kMemberCount;
+    case 11: return Is(key, "anonymousId") ? kAnonymousId : kMemberCount;
+    case 17: return Is(key, "originalTimestamp") ? kOriginalTimestamp : kMemberCount;
     default: return kMemberCount;
   }
 }
