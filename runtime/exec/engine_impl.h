@@ -472,7 +472,7 @@ class Engine::Impl {
   uint64_t SetTimer(int64_t due, TimerKind kind, const std::string& customer, uint32_t j);
   // Adds a lifecycle decision (entered, exited, completed, control) to the batch.
   Decision& Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
-                      std::string_view cause, const std::string& step, Outcome outcome,
+                      std::string_view cause, std::string_view step, Outcome outcome,
                       int64_t at) const;
   // The batch of the message or timer being decided, cleared (one at a time: sinks
   // never call back into the engine).
@@ -560,9 +560,9 @@ class Engine::Impl {
     Impl* engine;
     CustomerState* customer;
     int64_t at;
-    // Results of lower/upper/+ during this decision (stable addresses; no allocation
-    // while empty, which is nearly always).
-    std::forward_list<std::string> strings;
+    // Results of lower/upper/+ during this decision (stable addresses), made at the
+    // first: nearly always none, and then a host costs nothing to destroy.
+    std::unique_ptr<std::forward_list<std::string>> strings;
   };
   JnContext Context(EvalHost& host, std::string_view customer, const Record* event) const;
   JnValue Window(EvalHost& host, uint32_t slot);

@@ -34,7 +34,7 @@ uint64_t Engine::Impl::SetTimer(int64_t due, TimerKind kind, const std::string& 
 }
 
 Decision& Engine::Impl::Lifecycle(Batch& batch, uint32_t j, const std::string& customer,
-                                  std::string_view cause, const std::string& step,
+                                  std::string_view cause, std::string_view step,
                                   Outcome outcome, int64_t at) const {
   const JourneySpec& journey = spec_->journeys[j];
   Decision& d = batch.Add();

@@ -48,8 +48,9 @@ JnValue Engine::Impl::WindowCallback(void* host, uint32_t slot) {
 
 const char* Engine::Impl::AllocCallback(void* host, const char* data, uint32_t len) {
   auto* h = static_cast<EvalHost*>(host);
-  h->strings.emplace_front(data, len);
-  return h->strings.front().data();
+  if (!h->strings) h->strings = std::make_unique<std::forward_list<std::string>>();
+  h->strings->emplace_front(data, len);
+  return h->strings->front().data();
 }
 
 JnContext Engine::Impl::Context(EvalHost& host, std::string_view customer,
