@@ -213,6 +213,7 @@ inline void SetDecisionId(std::string& id, std::string_view cause, std::string_v
   id.resize(size);
   char* out = id.data();
   const auto put = [&out](std::string_view piece) {
+    if (piece.empty()) return;  // its data() may be null (a restored cause-less instance)
     std::memcpy(out, piece.data(), piece.size());
     out += piece.size();
   };
