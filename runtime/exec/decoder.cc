@@ -463,6 +463,54 @@ uint32_t ArenaFor(const dom::element& e, const FieldSpec& f) {
   return bytes;
 }
 
+// A property whose JSON value already has its field's type (a number for a float, an
+// integer for an int, true or false for a bool, a string for a string): written into
+// the record in place, as Record::SetField would write ConvertField's value, without
+// the value in between (the common case, for every property of every message). False
+// for anything else, left to ConvertField and SetField: a conversion, a time, a
+// duration, a list, a wrong type (with its error), a field outside the record.
+bool WriteExact(dom::element e, const FieldSpec& f, Record& rec) {
+  const uint32_t size = jn_value_size(f.type);
+  if (size == 0 || uint64_t{f.offset} + size > rec.size()) return false;
+  RecordWriter w(rec.mutable_data());
+  switch (f.type) {
+    case JN_FLOAT: {
+      const dom::element_type jt = e.type();
+      double d;
+      if ((jt != dom::element_type::DOUBLE && jt != dom::element_type::INT64 &&
+           jt != dom::element_type::UINT64) ||
+          e.get(d) != simdjson::SUCCESS || !std::isfinite(d)) {
+        return false;
+      }
+      w.SetFloat(f.offset, d);
+      break;
+    }
+    case JN_INT: {
+      int64_t i;
+      if (e.type() != dom::element_type::INT64 || e.get(i) != simdjson::SUCCESS) return false;
+      w.SetInt(f.offset, i);
+      break;
+    }
+    case JN_BOOL: {
+      bool b;
+      if (e.get(b) != simdjson::SUCCESS) return false;
+      w.SetBool(f.offset, b);
+      break;
+    }
+    case JN_STRING: {
+      std::string_view text;
+      if (e.get(text) != simdjson::SUCCESS) return false;
+      w.SetStr(f.offset, rec.Own(text));
+      break;
+    }
+    default: return false;
+  }
+  if (f.presence_bit >= 0 && uint64_t{JN_EVENT_PRESENT_OFFSET} + 8 <= rec.size()) {
+    w.SetPresent(JN_EVENT_PRESENT_OFFSET, f.presence_bit);
+  }
+  return true;
+}
+
 // A track; or a page or screen call (`view` is "page" or "screen"), read as a track of
 // the event of that name, whose top-level "name" and "category" stand in for
 // properties of those names.
@@ -521,6 +569,7 @@ bool DecodeTrack(const ProgramSpec& spec, const Members& members, std::string_vi
   for (size_t i = 0; i < rs.fields.size(); ++i) {
     const FieldSpec& f = rs.fields[i];
     if (given[i] != nullptr && !given[i]->is_null()) {
+      if (WriteExact(*given[i], f, *rec)) continue;
       JnValue v;
       if (!ConvertField(*given[i], f, "property", list_buf, v, error)) return false;
       rec->SetField(f, v, JN_EVENT_PRESENT_OFFSET);
