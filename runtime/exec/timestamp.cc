@@ -10,6 +10,7 @@
 // Output is UTC with exactly three fraction digits and `Z` (milliseconds, rounded
 // toward the past). Durations print in the language's units (FormatDuration).
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <string_view>
@@ -71,16 +72,47 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return q;
 }
 
+constexpr size_t kHourChars = 13;
+
+// "YYYY-MM-DDTHH" (13 characters), checked, as seconds since the epoch.
+bool ParseHour(std::string_view t, int64_t& seconds) {
+  int year, month, day, hour;
+  if (!Digits(t, 0, 4, year) || t[4] != '-' || !Digits(t, 5, 2, month) || t[7] != '-' ||
+      !Digits(t, 8, 2, day) || t[10] != 'T' || !Digits(t, 11, 2, hour)) {
+    return false;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23) {
+    return false;
+  }
+  seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600;
+  return true;
+}
+
+// The hour of the timestamp parsed last on this thread. A stream's messages come in
+// time order, mostly within the same hour: their date and hour are then compared
+// (13 bytes), not parsed again.
+struct LastHour {
+  char text[kHourChars] = {};
+  int64_t seconds = 0;
+  bool valid = false;
+};
+
 }  // namespace
 
 bool ParseTimestamp(std::string_view t, int64_t& micros) {
-  int year, month, day, hour, minute, second;
-  if (!Digits(t, 0, 4, year) || t.size() < 20 || t[4] != '-' || !Digits(t, 5, 2, month) ||
-      t[7] != '-' || !Digits(t, 8, 2, day) || t[10] != 'T' || !Digits(t, 11, 2, hour) ||
-      t[13] != ':' || !Digits(t, 14, 2, minute) || t[16] != ':' || !Digits(t, 17, 2, second)) {
-    return false;
+  if (t.size() < 20) return false;
+  thread_local LastHour last;
+  int64_t hour_seconds;
+  if (last.valid && std::memcmp(t.data(), last.text, kHourChars) == 0) {
+    hour_seconds = last.seconds;
+  } else {
+    if (!ParseHour(t, hour_seconds)) return false;
+    std::memcpy(last.text, t.data(), kHourChars);
+    last.seconds = hour_seconds;
+    last.valid = true;
   }
-  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+  int minute, second;
+  if (t[13] != ':' || !Digits(t, 14, 2, minute) || t[16] != ':' || !Digits(t, 17, 2, second) ||
       minute > 59 || second > 59) {
     return false;
   }
@@ -114,8 +146,7 @@ bool ParseTimestamp(std::string_view t, int64_t& micros) {
     return false;
   }
   if (pos != t.size()) return false;
-  int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 +
-                    minute * 60 + second - offset_seconds;
+  int64_t seconds = hour_seconds + minute * 60 + second - offset_seconds;
   micros = seconds * kMicrosPerSecond + fraction;
   return true;
 }

@@ -863,6 +863,51 @@ TEST(TimestampTest, ParsesIso8601) {
   }
 }
 
+// The date and hour of the timestamp parsed last are compared, not parsed again: the
+// rest of a timestamp of the same hour is still checked whole, and runs of
+// timestamps within one hour (as a stream sends them) read as the calendar says.
+TEST(TimestampTest, TimestampsOfTheHourParsedLastAreCheckedAndReadWhole) {
+  int64_t t = 0;
+  ASSERT_TRUE(ParseTimestamp("2026-11-22T21:57:10Z", t));
+  for (const char* bad : {"2026-11-22T21:60:00Z", "2026-11-22T21:59:60Z", "2026-11-22T21:57:10",
+                          "2026-11-22T21:57:10.Z", "2026-11-22T21:57:10+24:00", "2026-11-22T21x57:10Z",
+                          "2026-11-22T21:57x10Z", "2026-11-22T21:5a:10Z", "2026-11-22T21:57:10ZZ"}) {
+    int64_t untouched = 42;
+    EXPECT_FALSE(ParseTimestamp(bad, untouched)) << bad;
+    EXPECT_EQ(untouched, 42) << bad;
+  }
+  ASSERT_TRUE(ParseTimestamp("2026-11-22T21:00:00Z", t));
+  EXPECT_EQ(t, 1795384630123000 - (57 * 60 + 10) * kSec - 123000);
+  ASSERT_TRUE(ParseTimestamp("2026-11-22T21:57:10.123+02:00", t));
+  EXPECT_EQ(t, 1795384630123000 - 2 * 3600 * kSec);
+
+  namespace chr = std::chrono;
+  std::mt19937_64 random(11);
+  const int64_t first = -62135596800LL * 1000000;  // 0001-01-01T00:00:00Z
+  const int64_t last = 253402300799999999LL;        // 9999-12-31T23:59:59.999999Z
+  for (int run = 0; run < 2000; ++run) {
+    const int64_t hour_us = int64_t{3600} * 1000000;
+    const int64_t start = first + static_cast<int64_t>(random() % static_cast<uint64_t>(last - first - 2 * hour_us));
+    const int64_t hour = start - ((start - first) % hour_us);
+    for (int i = 0; i < 10; ++i) {  // ten times of that hour and the next, in no order
+      const int64_t us = hour + static_cast<int64_t>(random() % static_cast<uint64_t>(2 * hour_us));
+      const int64_t s = (us - first) / 1000000 * 1000000 + first;  // floor to the second
+      const chr::sys_time<chr::seconds> at{chr::seconds{s / 1000000}};
+      const chr::sys_days day = chr::floor<chr::days>(at);
+      const chr::year_month_day ymd{day};
+      const chr::hh_mm_ss<chr::seconds> hms{at - day};
+      char text[64];
+      std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                    static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                    static_cast<int>(hms.seconds().count()), static_cast<long long>(us - s));
+      int64_t parsed = 0;
+      ASSERT_TRUE(ParseTimestamp(text, parsed)) << text;
+      ASSERT_EQ(parsed, us) << text;
+    }
+  }
+}
+
 // The digits are written by hand (no printf): checked against the C++ calendar over
 // years 1 to 9999, and past the ends (printf's form then), appended after text.
 TEST(TimestampTest, FormatsEveryDateOfYears1To9999AsTheCalendarDoes) {
