@@ -1,7 +1,9 @@
 // JSON text that a strict reader accepts, whatever bytes went in: string literals
 // (decisions, dead-letter reasons) are always valid UTF-8, and a dead letter whose
 // message is not UTF-8 carries it as base64 so that its exact bytes survive.
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -55,6 +57,13 @@ size_t Utf8Sequence(const unsigned char* p, size_t n, size_t& bad) {
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
 
+// The bytes a JSON string literal holds as they are: printable ASCII but '"' and '\\'.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
+
 std::string Base64(std::string_view bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -81,13 +90,24 @@ std::string Base64(std::string_view bytes) {
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string& out) {
-  out += '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
+  size_t plain = 0;
+  while (plain < n && kPlain[p[plain]]) ++plain;
+  if (plain == n) {  // the common case: nothing to escape, written in one go
+    const size_t at = out.size();
+    out.resize(at + n + 2);
+    char* w = out.data() + at;
+    w[0] = '"';
+    if (n != 0) std::memcpy(w + 1, s.data(), n);
+    w[n + 1] = '"';
+    return;
+  }
+  out += '"';
   for (size_t i = 0; i < n;) {
-    // The common case first: a run of printable ASCII needs no escape, appended whole.
+    // A run of printable ASCII needs no escape, appended whole.
     size_t run = i;
-    while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\') ++run;
+    while (run < n && kPlain[p[run]]) ++run;
     if (run > i) {
       out.append(s.data() + i, run - i);
       i = run;

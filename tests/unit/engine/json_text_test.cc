@@ -104,6 +104,30 @@ TEST(JsonText, AppendJsonStringAlwaysParsesStrictly) {
   }
 }
 
+// Strings with nothing to escape are written in one go, those with something go
+// byte by byte: both append after what the output already holds.
+TEST(JsonText, AppendJsonStringAppendsAfterWhatIsThere) {
+  std::string out = "{";
+  runtime::AppendJsonString("", out);
+  out += ':';
+  runtime::AppendJsonString("plain text, 42 ~!", out);
+  out += ',';
+  runtime::AppendJsonString("a\"b\\c\nd", out);
+  out += ',';
+  runtime::AppendJsonString("caf\xC3\xA9", out);
+  EXPECT_EQ(out, "{\"\":\"plain text, 42 ~!\",\"a\\\"b\\\\c\\nd\",\"caf\xC3\xA9\"");
+  for (int c = 0; c < 256; ++c) {  // each byte alone, after a prefix: as the parser reads it
+    std::string one = "x";
+    runtime::AppendJsonString(std::string(1, static_cast<char>(c)), one);
+    json parsed = json::parse(one.substr(1), nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(parsed.is_string()) << c;
+    EXPECT_EQ(one[0], 'x');
+    if (c < 0x80) {
+      EXPECT_EQ(parsed.get<std::string>(), std::string(1, static_cast<char>(c))) << c;
+    }
+  }
+}
+
 TEST(JsonText, IllFormedSequencesBecomeOneReplacementEach) {
   const std::string r = "\xEF\xBF\xBD";  // U+FFFD
   auto text = [](std::string_view s) { return json::parse(Quoted(s)).get<std::string>(); };
