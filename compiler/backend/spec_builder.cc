@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "juncture/runtime/runtime.h"
+
 namespace juncture::compiler {
 
 using runtime::ExprId;
@@ -247,7 +249,13 @@ class Builder {
     s.alt = st.alt;
     s.channel = st.channel;
     s.template_name = st.template_name;
-    for (const ir::Param& p : st.params) s.params.push_back({p.key, Add(p.value)});
+    for (const ir::Param& p : st.params) {
+      runtime::ParamSpec& param = s.params.emplace_back();
+      param.key = p.key;
+      param.value = Add(p.value);
+      runtime::AppendJsonString(p.key, param.key_json);
+      param.key_json += ':';
+    }
     for (const ir::Guard& g : st.guards) s.guards.push_back({g.param, g.upper, g.bound});
     s.duration_us = st.duration_us;
     s.events = st.events;

@@ -97,8 +97,12 @@ void Engine::Impl::Send(uint32_t j, const StepSpec& step,
     for (const ParamSpec& p : step.params) {
       values.push_back(program_.evaluator->Eval(p.value, ctx));
       if (d.params_json.size() > 1) d.params_json += ',';
-      AppendJsonString(p.key, d.params_json);
-      d.params_json += ':';
+      if (!p.key_json.empty()) {
+        d.params_json += p.key_json;
+      } else {
+        AppendJsonString(p.key, d.params_json);
+        d.params_json += ':';
+      }
       AppendJsonValue(values.back(), d.params_json);
     }
     d.params_json += '}';

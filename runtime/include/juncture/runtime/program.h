@@ -104,6 +104,9 @@ enum class StepKind : uint8_t { kSend, kWait, kWaitUntil, kBranch, kSplit, kCont
 struct ParamSpec {
   std::string key;
   ExprId value = kNoExpr;
+  // `key` as a JSON string literal and a colon (`"code":`), rendered once by the spec
+  // builder so that each send copies it; empty: rendered at each send.
+  std::string key_json;
 };
 
 struct GuardSpec {
