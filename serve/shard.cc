@@ -76,11 +76,12 @@ Result<std::string> Shard::OpenState() {
   const std::string dir = StateDir();
   // The block cache (--cache-mb) is split between the shards' stores.
   const int64_t cache_mb = std::max<int64_t>(1, o.cache_mb / static_cast<int64_t>(count_));
+  const bool cache = o.cache_customers > 0;
+  // Without a cache of customers the store is only written once loaded.
   Result<std::unique_ptr<store::StateStore>> opened =
-      store::StateStore::Open(dir, store::StoreOptions{cache_mb});
+      store::StateStore::Open(dir, store::StoreOptions{cache_mb, !cache});
   if (!opened.ok()) return opened.status();
   store_ = *std::move(opened);
-  const bool cache = o.cache_customers > 0;
   // Customers read back when needed; as many of the earliest timers kept in memory as
   // customers, the later ones read back from the store's index as they fall due.
   if (cache) engine_->UseSource(store_.get(), CachePerShard());

@@ -4,6 +4,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -61,6 +62,17 @@ std::string Key(char kind, std::string_view rest = {}) {
   std::string key(1, kind);
   key += rest;
   return key;
+}
+
+// The value of `key`, read through `it`: the reads at open and load share one
+// iterator, as every new iterator (and every Get) of a write-mostly store's memtable
+// sorts a copy of it.
+rocksdb::Status Lookup(rocksdb::Iterator& it, const std::string& key, std::string* value) {
+  it.Seek(key);
+  if (!it.Valid()) return it.status().ok() ? rocksdb::Status::NotFound() : it.status();
+  if (it.key() != rocksdb::Slice(key)) return rocksdb::Status::NotFound();
+  value->assign(it.value().data(), it.value().size());
+  return rocksdb::Status::OK();
 }
 
 // Why a directory that exists cannot be opened as a store ("" if it can).
@@ -122,6 +134,11 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.keep_log_file_num = 4;
   o.max_log_file_size = 1 << 20;
+  if (options.write_mostly) {
+    // docs/state.md, "The store's memory": an append per key, one sort per flush.
+    o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+    o.allow_concurrent_memtable_write = false;  // only the skip list allows it
+  }
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.cache_mb) << 20);
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -147,11 +164,11 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   store->options_ = o;
   store->dir_ = dir;
   std::string format;
-  s = raw->Get(rocksdb::ReadOptions(), Key(kMeta), &format);
+  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
+  s = Lookup(*it, Key(kMeta), &format);
   if (s.IsNotFound()) {
-    std::unique_ptr<rocksdb::Iterator> any(raw->NewIterator(rocksdb::ReadOptions()));
-    any->SeekToFirst();
-    if (any->Valid()) {  // a RocksDB database, but not one of ours
+    it->SeekToFirst();
+    if (it->Valid()) {  // a RocksDB database, but not one of ours
       return FailedPreconditionError(
           dir + " holds a RocksDB database that is not a Juncture state store");
     }
@@ -168,7 +185,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
                                    "')");
   }
   std::string position;
-  store->empty_ = raw->Get(rocksdb::ReadOptions(), Key(kGlobals), &position).IsNotFound();
+  store->empty_ = Lookup(*it, Key(kGlobals), &position).IsNotFound();
   return store;
 }
 
@@ -271,25 +288,25 @@ Result<LazyLoad> StateStore::LoadImpl(runtime::Engine& engine,
     return CorruptionError("the state store in " + dir_ + " is damaged: " + what +
                            "; nothing of it was loaded");
   };
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   // The layouts first: customers and timers are read through them.
   std::string value;
-  if (rocksdb::Status s = db_->Get(ro, Key(kLayouts), &value); !s.ok()) {
+  if (rocksdb::Status s = Lookup(*it, Key(kLayouts), &value); !s.ok()) {
     return fail("layouts: " + s.ToString());
   }
   if (Status s = restore.Layouts(value); !s.ok()) return fail(s.message());
   out.lazy = want_lazy && restore.LayoutsMatch();
   if (out.lazy) restore.Lazy();
-  if (rocksdb::Status s = db_->Get(ro, Key(kGlobals), &value); !s.ok()) {
+  if (rocksdb::Status s = Lookup(*it, Key(kGlobals), &value); !s.ok()) {
     return fail("engine values: " + s.ToString());
   }
   if (Status s = restore.Globals(value); !s.ok()) return fail(s.message());
-  if (rocksdb::Status s = db_->Get(ro, Key(kPosition), &value); s.ok()) {
+  if (rocksdb::Status s = Lookup(*it, Key(kPosition), &value); s.ok()) {
     out.position = value;
     position_ = value;
   } else if (!s.IsNotFound()) {
     return fail("position: " + s.ToString());
   }
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   for (it->Seek(Key(kCustomer)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.empty() || k[0] > kCustomer) break;

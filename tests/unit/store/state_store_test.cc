@@ -128,6 +128,55 @@ TEST(StateStore, EveryCommitResumesExactlyOnRandomStreams) {
   }
 }
 
+// A store opened write-mostly (serve without a cache of customers: RocksDB's memtable
+// a vector, sorted when flushed) holds what a default one does: reopened after commits
+// that only its log holds (no flush), in either mode, it loads the state of the last
+// commit; and it reads a customer back while written.
+TEST(StateStore, AWriteMostlyStoreLoadsWhatItWroteFromItsLogAlone) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  int64_t end_us = 0;
+  std::vector<Input> in = RandomStream(31, 120, /*serve=*/false, end_us);
+  TempDir dir;
+  const store::StoreOptions write_mostly{64, true};
+  runtime::Engine a(program);
+  a.TrackChanges(true);
+  Collector sink;
+  std::mt19937 rng(31);
+  std::string last_position;
+  {
+    Result<std::unique_ptr<StateStore>> opened = StateStore::Open(dir.Sub("s"), write_mostly);
+    ASSERT_OK(opened);
+    StateStore& store = **opened;
+    size_t k = 0, commits = 0;
+    while (k < in.size()) {
+      for (size_t n = 1 + rng() % 3; n > 0 && k < in.size(); --n) Feed(a, in[k++], sink);
+      last_position = std::to_string(k);
+      ASSERT_OK(store.Commit(a, last_position, false));
+      ++commits;
+    }
+    ASSERT_GT(commits, 40u);
+    std::string piece;
+    Result<bool> found = store.Find("ana", &piece);
+    ASSERT_OK(found);
+    EXPECT_TRUE(*found) << "a customer written is read back from the vector memtable";
+    EXPECT_FALSE(piece.empty());
+    Result<bool> missing = store.Find("nobody", &piece);
+    ASSERT_OK(missing);
+    EXPECT_FALSE(*missing);
+  }
+  const std::string want = a.SaveSnapshot(last_position);
+  for (bool mostly : {true, false}) {
+    SCOPED_TRACE(mostly ? "reopened write-mostly" : "reopened with the default memtable");
+    Result<std::unique_ptr<StateStore>> opened =
+        StateStore::Open(dir.Sub("s"), store::StoreOptions{64, mostly});
+    ASSERT_OK(opened);
+    runtime::Engine b(program);
+    EXPECT_EQ(LoadPosition(**opened, b), last_position);
+    EXPECT_EQ(b.SaveSnapshot(last_position), want);
+  }
+}
+
 // An engine that keeps one customer in memory (the others read back from its store
 // when a message or timer needs them, and dropped again after each commit), restarted
 // from its store half-way without loading a customer, decides exactly what an engine

@@ -47,6 +47,12 @@ namespace juncture::store {
 struct StoreOptions {
   // RocksDB's block cache: what it keeps in memory of the files it reads.
   int64_t cache_mb = 64;
+  // True for a store that is only written while it is open, once loaded (serve keeping
+  // every customer in memory): RocksDB's memtable is then a plain vector, appended to
+  // by each write and sorted once when it is flushed, instead of a skip list searched
+  // at every key. Reads still work but each one sorts a copy of the memtable: a store
+  // read while written (a cache of customers over it) keeps the default.
+  bool write_mostly = false;
 };
 
 // What one Commit wrote.
