@@ -733,7 +733,7 @@ bool ParseDuration(std::string_view text, int64_t& micros) {
 }
 
 Status DecodeMessage(const ProgramSpec& spec, std::string_view json, Message& out) {
-  out = Message{};
+  out.Clear();
   std::string error;
   Status status;
   try {

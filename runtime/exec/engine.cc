@@ -69,7 +69,16 @@ void Engine::Impl::Process(std::string_view json, DecisionSink& sink,
                            std::optional<int64_t> clock_us) {
   if (has_staged_.load(std::memory_order_acquire)) ApplyStaged(sink);
   ++stats_.messages;
-  Message m;
+  // Decoded into the same object each time (its strings keep their room); the
+  // records it holds are let go when the message is done, as a local's would be.
+  Message& m = message_;
+  struct LetGo {
+    Message& m;
+    ~LetGo() {
+      m.record = {};
+      m.trait_storage = {};
+    }
+  } let_go{m};
   auto dead_letter = [&](const std::string& reason) {
     ++stats_.dead_letters;
     if (Traces(m.customer)) {

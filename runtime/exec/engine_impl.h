@@ -313,6 +313,7 @@ class Engine::Impl {
   const EngineLimits limits_;
   Batch batch_;                     // see NewBatch
   std::vector<JnValue> param_values_;  // Send: a step's evaluated params
+  Message message_;                    // Process: the message decoded, its room reused
   int64_t now_us_ = 0;
   CustomerMap<CustomerState> customers_;
   TimerQueue timers_;

@@ -555,6 +555,62 @@ TEST_F(DecoderTest, UndeclaredEventIsIgnored) {
             "missing messageId");
 }
 
+// Every field of a decoded message, as text (a record by its presence and size: its
+// bytes hold pointers).
+std::string Describe(const Message& m) {
+  std::string out = std::to_string(static_cast<int>(m.kind)) + "|" + m.message_id + "|" +
+                    m.customer + "|" + std::to_string(m.customer_is_anonymous) + "|" +
+                    std::to_string(m.time_us) + "|" + std::to_string(m.received_us) + "|" +
+                    std::to_string(m.has_received) + "|" + std::to_string(m.timestamp_us) +
+                    "|" + std::to_string(m.event_type) + "|" +
+                    (m.record ? std::to_string(m.record->size()) : "no record") + "|";
+  for (const auto& [field, value] : m.traits) {
+    out += std::to_string(field) + ":" + std::to_string(value.type) + ",";
+  }
+  out += m.trait_storage ? "|storage|" : "|no storage|";
+  for (const auto& [name, text] : m.unknown_traits) out += name + "=" + text + ",";
+  out += "|" + m.ignored_event + "|" + (m.ignored_call ? m.ignored_call : "-");
+  return out;
+}
+
+// The engine decodes every message into the same Message (Message::Clear between):
+// each comes out exactly as decoded into a fresh one, whatever came before it.
+TEST_F(DecoderTest, AClearedMessageIsAFreshOne) {
+  const std::string ts = R"("timestamp":"2026-11-22T21:57:10.123Z")";
+  const std::vector<std::string> lines = {
+      R"({"type":"identify","messageId":"i-1","userId":"c-42",)" + ts +
+          R"(,"traits":{"country":"US","visits":3,"plan":"pro","langs":["de"]}})",
+      Order("{" + kRequired + R"(,"skus":["a","b"],"coupon":"X"})"),
+      R"({"type":"track","event":"ping","messageId":"p","anonymousId":"a-1",)" + ts +
+          R"(,"receivedAt":"2026-11-22T21:57:11Z"})",
+      R"({"type":"track","event":"teleport","messageId":"t","userId":"u",)" + ts + "}",
+      R"({"type":"group","messageId":"g","userId":"u","groupId":"x",)" + ts + "}",
+      Order(R"({"amount":"twelve"})"),  // refused
+      R"({"type":"track","event":"ping","messageId":"p2","userId":"u2",)" + ts + "}",
+      R"({"type":"identify","messageId":"i-2","userId":"c-43",)" + ts + R"(,"traits":{}})",
+      "not json",
+  };
+  Message reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& line : lines) {
+      SCOPED_TRACE(line);
+      Message fresh;
+      const bool fresh_ok = DecodeMessage(*spec_, line, fresh).ok();
+      EXPECT_EQ(DecodeMessage(*spec_, line, reused).ok(), fresh_ok);
+      EXPECT_EQ(Describe(reused), Describe(fresh));
+    }
+  }
+  // What the lines set, so that the comparison above can tell a field left over.
+  Message m;
+  ASSERT_TRUE(DecodeMessage(*spec_, lines[2], m).ok());
+  EXPECT_TRUE(m.has_received);
+  EXPECT_TRUE(m.customer_is_anonymous);
+  ASSERT_TRUE(DecodeMessage(*spec_, lines[0], m).ok());
+  EXPECT_FALSE(m.unknown_traits.empty());
+  ASSERT_TRUE(DecodeMessage(*spec_, lines[4], m).ok());
+  EXPECT_NE(m.ignored_call, nullptr);
+}
+
 TEST_F(DecoderTest, ConformanceDeadLetters) {
   // tests/../conformance/c6_deadletter: six of these go to the dead-letter output.
   const std::vector<std::pair<std::string, bool>> lines = {

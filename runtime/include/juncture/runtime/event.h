@@ -161,6 +161,27 @@ struct Message {
   // ignored_call is "group" or "alias".
   std::string ignored_event;
   const char* ignored_call = nullptr;
+
+  // Back to a default-constructed message, its strings' and vectors' room kept (a
+  // message decoded into the same object each time allocates nothing for them). A
+  // field added above must be reset here too (test Decoder.AClearedMessageIsAFreshOne).
+  void Clear() {
+    kind = MessageKind::kTrack;
+    message_id.clear();
+    customer.clear();
+    customer_is_anonymous = false;
+    time_us = 0;
+    received_us = 0;
+    has_received = false;
+    timestamp_us = 0;
+    event_type = 0;
+    record = {};
+    traits.clear();
+    trait_storage = {};
+    unknown_traits.clear();
+    ignored_event.clear();
+    ignored_call = nullptr;
+  }
 };
 
 // Decodes one JSON message (a Segment call: track, identify, page, screen; group and
