@@ -592,20 +592,40 @@ bool DecodeIdentify(const ProgramSpec& spec, const Members& members, Message& ou
   bool have_traits;
   if (!GetObject(members, kTraits, "traits", traits, have_traits, error)) return false;
   out.kind = MessageKind::kIdentify;
-  out.trait_storage =
-      Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET));
-  if (!have_traits) return true;
-  Record& storage = *out.trait_storage;
   const auto& fields = spec.profile.fields;
-  std::vector<uint8_t> list_buf;
-  for (dom::key_value_pair kv : traits) {
-    int index = -1;
+  auto field_index = [&fields](std::string_view name) {
     for (size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].name == kv.key) {
-        index = static_cast<int>(i);
-        break;
+      if (fields[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  // One allocation for the storage and the strings and lists of the traits it keeps
+  // (each occurrence of a name given twice is copied), as DecodeTrack does for a
+  // record; what the count misses still goes to the record's overflow.
+  uint32_t arena = 0;
+  thread_local std::vector<int> indices;  // of the traits, in order (reused)
+  indices.clear();
+  if (have_traits) {
+    for (dom::key_value_pair kv : traits) {
+      const int index = field_index(kv.key);
+      indices.push_back(index);
+      if (index < 0) continue;
+      const FieldSpec& f = fields[index];
+      if (!kv.value.is_null()) {
+        arena += ArenaFor(kv.value, f);
+      } else if (f.has_default && f.type == JN_STRING) {
+        arena += Record::ArenaBytes(f.default_value.s.len);
       }
     }
+  }
+  out.trait_storage =
+      Record::Make(std::max<uint32_t>(spec.profile.size, JN_PROFILE_FIELDS_OFFSET), arena);
+  if (!have_traits) return true;
+  Record& storage = *out.trait_storage;
+  std::vector<uint8_t> list_buf;
+  size_t k = 0;
+  for (dom::key_value_pair kv : traits) {
+    const int index = indices[k++];
     if (index < 0) {
       out.unknown_traits.emplace_back(std::string(kv.key), simdjson::to_string(kv.value));
       continue;

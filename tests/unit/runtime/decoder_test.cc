@@ -330,6 +330,35 @@ TEST_F(DecoderTest, AnEventsStringsAndListsFillItsArenaExactly) {
   EXPECT_TRUE(inside(nums.l.data, 24));
 }
 
+// An identify's storage record holds its traits' strings and lists in its own
+// allocation, sized to them (a name given twice is copied twice; a string trait reset
+// by null takes its default's bytes).
+TEST_F(DecoderTest, AnIdentifysTraitsFillItsStorageExactly) {
+  Message m;
+  std::string error;
+  ASSERT_TRUE(Decode(R"({"type":"identify","messageId":"i","userId":"c-42",)"
+                     R"("timestamp":"2026-11-22T21:57:10.123Z","traits":{"country":"US",)"
+                     R"("tier":null,"nickname":"Bo","langs":["de","fr-longer-than-8"],)"
+                     R"("visits":3,"plan":"pro","country":"GB"}})",
+                     m, error))
+      << error;
+  ASSERT_TRUE(m.trait_storage);
+  const Record& rec = *m.trait_storage;
+  // US, standard, Bo, two string views and their bytes, GB.
+  const uint32_t arena = 8 + 8 + 8 + 2 * static_cast<uint32_t>(sizeof(JnStr)) + 8 + 16 + 8;
+  EXPECT_EQ(rec.capacity(), rec.size() + arena);
+  const uint8_t* begin = rec.data() + rec.size();
+  const uint8_t* end = rec.data() + rec.capacity();
+  size_t strings = 0;
+  for (const auto& [index, value] : m.traits) {
+    if (value.type != JN_STRING) continue;
+    ++strings;
+    auto* p = reinterpret_cast<const uint8_t*>(value.s.data);
+    EXPECT_TRUE(p >= begin && p + value.s.len <= end) << spec_->profile.fields[index].name;
+  }
+  EXPECT_EQ(strings, 4u);  // country twice, tier, nickname
+}
+
 TEST_F(DecoderTest, DefaultsAndOptionalFields) {
   Message m;
   std::string error;
