@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 #include <vector>
 
 #include "juncture/runtime/event.h"
@@ -18,6 +20,18 @@ namespace {
 
 // Storage behind empty strings and lists: never null, suitably aligned.
 alignas(16) const uint8_t kEmptyStorage[16] = {};
+
+// The blocks of strings and lists that did not fit in their record's arena, by
+// record (Record::overflowed says which records have some). Records live on any
+// thread: one lock.
+struct OverflowTable {
+  std::mutex mu;
+  std::unordered_map<const void*, std::vector<std::unique_ptr<char[]>>> blobs;
+};
+OverflowTable& Overflow() {
+  static auto* table = new OverflowTable();  // never destroyed: records may outlive statics
+  return *table;
+}
 
 bool Fits(uint32_t offset, uint32_t size, uint32_t record_size) {
   return size != 0 && uint64_t{offset} + size <= record_size;
@@ -48,31 +62,45 @@ RecordRef<Record> Record::Make(uint32_t size, uint32_t arena) {
   const size_t capacity = size_t{size} + arena;
   // operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16), as the header needs.
   void* memory = ::operator new(sizeof(Record) + capacity);
-  auto* r = new (memory) Record(size, static_cast<uint32_t>(std::min<size_t>(capacity, UINT32_MAX)));
+  // Usable up to 2^31 - 1 bytes (used_'s top bit is a flag); a record is at most a
+  // message's size, which is far below.
+  auto* r = new (memory) Record(size, static_cast<uint32_t>(std::min<size_t>(capacity, INT32_MAX)));
   std::memset(r->bytes(), 0, size);
   return RecordRef<Record>(r);
 }
 
 void Record::Release() const {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (overflowed()) {  // before its address can be another record's
+    OverflowTable& t = Overflow();
+    std::lock_guard<std::mutex> lock(t.mu);
+    t.blobs.erase(this);
+  }
   this->~Record();
   ::operator delete(const_cast<Record*>(this));
 }
 
 const void* Record::Store(const void* data, size_t bytes) {
-  size_t at = ArenaBytes(used_);
-  if (at + bytes <= capacity_) {
-    used_ = static_cast<uint32_t>(at + bytes);
+  const uint32_t flag = used_ & kOverflowed;
+  size_t at = ArenaBytes(used_ & ~kOverflowed);
+  if (at + bytes <= capacity_) [[likely]] {
+    used_ = static_cast<uint32_t>(at + bytes) | flag;
     std::memcpy(this->bytes() + at, data, bytes);
     return this->bytes() + at;
   }
+  return StoreApart(data, bytes);
+}
+
+[[gnu::noinline, gnu::cold]] const void* Record::StoreApart(const void* data, size_t bytes) {
   // operator new[] aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16): enough for any
   // element representation.
   auto blob = std::make_unique_for_overwrite<char[]>(bytes);
   std::memcpy(blob.get(), data, bytes);
   const void* out = blob.get();
-  if (!blobs_) blobs_ = std::make_unique<std::vector<std::unique_ptr<char[]>>>();
-  blobs_->push_back(std::move(blob));
+  OverflowTable& t = Overflow();
+  std::lock_guard<std::mutex> lock(t.mu);
+  t.blobs[this].push_back(std::move(blob));
+  used_ |= kOverflowed;
   return out;
 }
 

@@ -57,13 +57,34 @@ TEST(RecordTest, StringsGoToTheArenaUntilItIsFullThenApart) {
   };
   JnStr a = r->Own("abcdefgh");  // 8 bytes: fits
   JnStr b = r->Own("ijklm");      // 8 more (aligned): fits exactly
+  EXPECT_FALSE(r->overflowed());
   JnStr c = r->Own("nop");        // none left: a block of its own
+  EXPECT_TRUE(r->overflowed());
   EXPECT_TRUE(inside(a));
   EXPECT_TRUE(inside(b));
   EXPECT_FALSE(inside(c));
   EXPECT_EQ(std::string_view(a.data, a.len), "abcdefgh");
   EXPECT_EQ(std::string_view(b.data, b.len), "ijklm");
   EXPECT_EQ(std::string_view(c.data, c.len), "nop");
+}
+
+// The blocks of an overflowed record are its own: other records that overflow and
+// go (their addresses reused by the next ones) leave a live record's strings intact.
+// (The sanitizer build checks that every block is freed with its record.)
+TEST(RecordTest, OverflowedBlocksGoWithTheirRecordOnly) {
+  RecordRef<Record> kept = Record::Make(16, 0);
+  JnStr k1 = kept->Own("kept-one-longer-than-sixteen");
+  JnStr k2 = kept->Own("kept-two");
+  for (int i = 0; i < 2000; ++i) {
+    RecordRef<Record> r = Record::Make(16, 8);
+    JnStr s = r->Own("fits-in8");
+    JnStr t = r->Own("overflow-" + std::to_string(i));
+    EXPECT_EQ(std::string_view(t.data, t.len), "overflow-" + std::to_string(i));
+    EXPECT_EQ(std::string_view(s.data, s.len), "fits-in8");
+  }
+  EXPECT_TRUE(kept->overflowed());
+  EXPECT_EQ(std::string_view(k1.data, k1.len), "kept-one-longer-than-sixteen");
+  EXPECT_EQ(std::string_view(k2.data, k2.len), "kept-two");
 }
 
 // References share one record; a read-only one is made from a writable one; moving

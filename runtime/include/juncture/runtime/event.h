@@ -67,9 +67,11 @@ class RecordRef {
 };
 
 // A record's bytes plus the storage its strings and lists point into, in one
-// allocation: the header below, the fixed layout, then an arena of the size asked
-// for at construction. Strings and lists are copied into the arena as long as it
-// lasts; beyond that each gets a heap block of its own.
+// allocation: the 16-byte header below, the fixed layout, then an arena of the size
+// asked for at construction. Strings and lists are copied into the arena as long as
+// it lasts; beyond that (records built piece by piece, whose size was not counted
+// first) each gets a heap block of its own, kept in a table beside the records
+// rather than in every record's header.
 class alignas(16) Record {
  public:
   // A record of `size` layout bytes (zeroed) and `arena` bytes for strings and lists.
@@ -83,6 +85,9 @@ class alignas(16) Record {
   uint32_t size() const { return size_; }
   // The layout's and the arena's bytes: the record's own allocation after its header.
   uint32_t capacity() const { return capacity_; }
+  // True if some string or list did not fit in the arena (and lives in a block of
+  // its own, freed with the record).
+  bool overflowed() const { return (used_ & kOverflowed) != 0; }
   // Arena bytes a string of `len` bytes takes (it keeps 8-byte alignment).
   static uint32_t ArenaBytes(size_t len) { return static_cast<uint32_t>((len + 7) & ~size_t{7}); }
 
@@ -110,14 +115,18 @@ class alignas(16) Record {
   // Copies `bytes` into the arena if they fit (so the layout and earlier views stay
   // put), else into a blob of their own.
   const void* Store(const void* data, size_t bytes);
+  const void* StoreApart(const void* data, size_t bytes);  // Store's rare path
+
+  // used_'s top bit: blobs of this record wait in the overflow table (capacity_ is
+  // below 2^31, so used_ never reaches it).
+  static constexpr uint32_t kOverflowed = uint32_t{1} << 31;
 
   mutable std::atomic<uint32_t> refs_{1};
   uint32_t size_;      // the layout's bytes
   uint32_t capacity_;  // the layout's and the arena's
-  uint32_t used_;      // of capacity_
-  std::unique_ptr<std::vector<std::unique_ptr<char[]>>> blobs_;  // what the arena missed
+  uint32_t used_;      // of capacity_, and kOverflowed
 };
-static_assert(sizeof(Record) == 32, "the header before a record's bytes");
+static_assert(sizeof(Record) == 16, "the header before a record's bytes");
 
 template <class T>
 void RecordRef<T>::reset() {
