@@ -34,15 +34,14 @@ const char* ResultName(ReceiptBook::Result r) {
   return "?";
 }
 
-// The book holds at most `capacity` actions and ids gone between two calls, and one
-// more within one (an action is added, then the oldest leaves).
+// The book holds at most `capacity` actions and remembers `capacity` gone between two
+// calls, and one more action within one (an action is added, then the oldest leaves).
 ReceiptBook::ReceiptBook(int64_t window_us, size_t capacity)
     : window_us_(window_us),
       capacity_(std::max<size_t>(capacity, 1)),
       actions_(capacity_ + 1),
-      by_key_(capacity_ + 1),
-      gone_(capacity_ + 1),
-      gone_index_(capacity_ + 1) {}
+      keys_(2 * capacity_ + 1),
+      by_key_(2 * capacity_ + 1) {}
 
 // ---- KeyIndex and Ring ---------------------------------------------------------------
 
@@ -80,26 +79,31 @@ std::optional<uint64_t> ReceiptBook::KeyIndex::Find(const Key& k) const {
   }
 }
 
-bool ReceiptBook::KeyIndex::Insert(const Key& k, uint64_t value) {
+uint64_t& ReceiptBook::KeyIndex::Insert(const Key& k, uint64_t value, bool* added) {
   for (size_t i = Home(k);; i = (i + 1) & mask_) {
     Slot& s = slots_[i];
     if (s.value_plus_1 != 0) {
-      if (s.key == k) return false;
-      continue;
+      if (s.key != k) continue;
+      *added = false;
+    } else {
+      s.key = k;
+      s.value_plus_1 = value + 1;
+      *added = true;
     }
-    s.key = k;
-    s.value_plus_1 = value + 1;
-    return true;
+    // The number is stored plus one; the caller reads and writes it as is.
+    static_assert(sizeof(s.value_plus_1) == sizeof(uint64_t));
+    return s.value_plus_1;
   }
 }
 
-void ReceiptBook::KeyIndex::Erase(const Key& k) {
+void ReceiptBook::KeyIndex::EraseIf(const Key& k, uint64_t value) {
   const size_t mask = mask_;
   size_t i = Home(k);
   for (;; i = (i + 1) & mask) {
     if (slots_[i].value_plus_1 == 0) return;  // not there
     if (slots_[i].key == k) break;
   }
+  if (slots_[i].value_plus_1 != value + 1) return;  // it names a later action
   // Backward shift: the keys after the hole that may move into it do, so that every
   // key stays reachable from its home without tombstones.
   for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
@@ -118,11 +122,20 @@ void ReceiptBook::KeyIndex::Erase(const Key& k) {
 // ---- ReceiptBook ----------------------------------------------------------------------
 
 const std::string* ReceiptBook::Intern(std::string_view name) {
+  for (const std::string* r : recent_) {
+    if (r != nullptr && *r == name) return r;
+  }
+  const std::string* p;
   auto it = names_.find(name);
-  if (it != names_.end()) return it->second.get();
-  auto owned = std::make_unique<std::string>(name);
-  const std::string* p = owned.get();
-  names_.emplace(std::string_view(*p), std::move(owned));
+  if (it != names_.end()) {
+    p = it->second.get();
+  } else {
+    auto owned = std::make_unique<std::string>(name);
+    p = owned.get();
+    names_.emplace(std::string_view(*p), std::move(owned));
+  }
+  recent_[1] = recent_[0];
+  recent_[0] = p;
   return p;
 }
 
@@ -130,30 +143,39 @@ void ReceiptBook::Sent(std::string_view id, std::string_view journey, std::strin
                        int64_t signal_us, int64_t published_us, int64_t deadline_us) {
   const Key key = KeyOf(id);
   std::lock_guard<std::mutex> lock(mu_);
-  if (by_key_.Find(key)) return;  // a replay publishes the same action again: keep the first
-  Action a;
-  a.key = key;
+  bool added = false;
+  uint64_t& number_plus_1 = by_key_.Insert(key, next_, &added);
+  if (!added) {
+    // A replay publishes the same action again: keep the first. An id that left the
+    // book comes back as a new action (its older number is forgotten in its turn,
+    // without taking the id along: EraseIf).
+    if (number_plus_1 - 1 >= live_) return;
+    number_plus_1 = next_ + 1;
+  }
+  keys_[next_] = key;
+  Action& a = actions_[next_];
   a.journey = Intern(journey);
   a.channel = Intern(channel);
   a.signal_us = signal_us;
   a.published_us = published_us;
   a.deadline_us = deadline_us;
-  by_key_.Insert(key, actions_.push_back(a));
+  a.statuses = 0;
+  ++next_;
   Expire(published_us);
 }
 
 void ReceiptBook::Expire(int64_t now_us) {
-  while (!actions_.empty() &&
-         (actions_.size() > capacity_ || actions_.front().published_us < now_us - window_us_)) {
-    const Key id = actions_.front().key;
-    actions_.pop_front();
-    by_key_.Erase(id);
-    if (gone_index_.Insert(id, 0)) gone_.push_back(id);
-    if (gone_.size() > capacity_) {
-      gone_index_.Erase(gone_.front());
-      gone_.pop_front();
-    }
+  while (live_ < next_ &&
+         (next_ - live_ > capacity_ || actions_[live_].published_us < now_us - window_us_)) {
+    ++live_;
   }
+  while (live_ - gone_ > capacity_) {
+    by_key_.EraseIf(keys_[gone_], gone_);
+    ++gone_;
+  }
+  // The id forgotten next is known: its slot comes into the cache meanwhile (a cold
+  // index is the cost of this book).
+  if (gone_ < live_) by_key_.Prefetch(keys_[gone_]);
 }
 
 ReceiptBook::Receipt ReceiptBook::Receive(std::string_view json, int64_t now_us) {
@@ -189,11 +211,11 @@ ReceiptBook::Receipt ReceiptBook::Receive(std::string_view json, int64_t now_us)
   std::lock_guard<std::mutex> lock(mu_);
   Expire(now_us);
   const std::optional<uint64_t> number = by_key_.Find(key);
-  if (!number) {
-    out.result = gone_index_.Find(key) ? Result::kLate : Result::kUnknown;
+  if (!number || *number < live_) {
+    out.result = number ? Result::kLate : Result::kUnknown;
     return out;
   }
-  Action& a = actions_.at_number(*number);
+  Action& a = actions_[*number];
   const uint8_t bit = static_cast<uint8_t>(1u << status_index);
   if (a.statuses & bit) {
     out.result = Result::kDuplicate;
@@ -215,7 +237,7 @@ ReceiptBook::Receipt ReceiptBook::Receive(std::string_view json, int64_t now_us)
 
 size_t ReceiptBook::size() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return actions_.size();
+  return static_cast<size_t>(next_ - live_);
 }
 
 }  // namespace juncture::serve

@@ -82,8 +82,12 @@ class ReceiptBook {
    public:
     explicit KeyIndex(size_t max_keys);
     std::optional<uint64_t> Find(const Key& k) const;
-    bool Insert(const Key& k, uint64_t value);  // false if `k` is there already
-    void Erase(const Key& k);
+    // The number `k` maps to, added as `value` if it was not there (then `*added`).
+    uint64_t& Insert(const Key& k, uint64_t value, bool* added);
+    // Removes `k` if it maps to `value` (else it maps to a later number: kept).
+    void EraseIf(const Key& k, uint64_t value);
+    // Asks for the cache line where a look-up of `k` starts, ahead of the look-up.
+    void Prefetch(const Key& k) const { __builtin_prefetch(&slots_[Home(k)]); }
 
    private:
     struct Slot {
@@ -94,35 +98,20 @@ class ReceiptBook {
     size_t mask_;
     std::unique_ptr<Slot[], FreeDeleter> slots_;
   };
-  // A first-in, first-out queue of at most `max_items`, in a power-of-two ring: the
-  // element of absolute number n (counted from the first ever pushed) sits at
-  // n & mask, so that an index can name it by its number.
+  // A power-of-two array in which the item of number n sits at n & mask: a ring that
+  // holds any `max_items` consecutive numbers.
   template <class T>
   class Ring {
    public:
     explicit Ring(size_t max_items);
-    bool empty() const { return size_ == 0; }
-    size_t size() const { return size_; }
-    T& front() { return items_[front_ & mask_]; }
-    T& at_number(uint64_t n) { return items_[n & mask_]; }
-    uint64_t push_back(const T& item) {  // returns its number
-      const uint64_t n = front_ + size_++;
-      items_[n & mask_] = item;
-      return n;
-    }
-    void pop_front() {
-      ++front_;
-      --size_;
-    }
+    T& operator[](uint64_t n) { return items_[n & mask_]; }
+    const T& operator[](uint64_t n) const { return items_[n & mask_]; }
 
    private:
     size_t mask_;
     std::unique_ptr<T[], FreeDeleter> items_;
-    uint64_t front_ = 0;
-    size_t size_ = 0;
   };
   struct Action {
-    Key key;
     const std::string* journey = nullptr;  // interned: names from the programs
     const std::string* channel = nullptr;
     int64_t signal_us = 0, published_us = 0, deadline_us = 0;
@@ -134,13 +123,20 @@ class ReceiptBook {
   const int64_t window_us_;
   const size_t capacity_;
   mutable std::mutex mu_;
-  Ring<Action> actions_;  // oldest first
-  KeyIndex by_key_;       // key -> number of its action in actions_
-  // Ids that left the book, to tell a late receipt from an unknown one (as bounded).
-  Ring<Key> gone_;
-  KeyIndex gone_index_;
-  // Journey and channel names, each kept once (few: those of the programs loaded).
+  // Every action recorded has a number, from 0 in the order they were sent. Those in
+  // [live_, next_) are in the book; those in [gone_, live_) have left it, their ids
+  // remembered to tell a late receipt (at most `capacity` of them); older ones are
+  // forgotten. An action leaving the book only moves `live_`: its id stays indexed
+  // until it is forgotten, so that each action costs two index operations in all.
+  uint64_t gone_ = 0, live_ = 0, next_ = 0;
+  Ring<Action> actions_;  // [live_, next_)
+  Ring<Key> keys_;        // [gone_, next_): the id of each
+  KeyIndex by_key_;       // the id of every action in [gone_, next_) -> its latest number
+  // Journey and channel names, each kept once (few: those of the programs loaded),
+  // and the last two looked up (an action's journey and channel are those of the one
+  // before it, most of the time).
   std::unordered_map<std::string_view, std::unique_ptr<std::string>> names_;
+  const std::string* recent_[2] = {nullptr, nullptr};
 };
 
 const char* ResultName(ReceiptBook::Result r);
