@@ -44,10 +44,10 @@ int64_t SteadyNs();
 
 class Publisher : public runtime::DecisionSink {
  public:
-  // Actions go out on `actions` (a SendAsap connection: written at once), or with
-  // `js` set through JetStream (async, acked, deduplicated by Nats-Msg-Id in the
-  // actions stream; `acks` receives every acknowledgement and keeps the refused
-  // actions). The decision log and dead letters go out on `log`, a batching
+  // Actions go out on `actions` (a SendAsap connection: written at once; with a
+  // Nats-Msg-Id header only if options.action_msg_id_header), or with `js` set
+  // through JetStream (async, acked, deduplicated by Nats-Msg-Id in the actions
+  // stream; `acks` receives every acknowledgement and keeps the refused actions). The decision log and dead letters go out on `log`, a batching
   // connection, so that they never delay an action.
   Publisher(natsConnection* actions, natsConnection* log, jsCtx* js, ActionAcks* acks,
             const ServeOptions& options, PublishObserver* observer);
@@ -94,6 +94,8 @@ class Publisher : public runtime::DecisionSink {
  private:
   bool Publish(natsConnection* nc, const std::string& subject, std::string_view data,
                const char* header, const std::string& header_value, bool jetstream);
+  // Core NATS, no header: published from `data` itself.
+  bool PublishPlain(natsConnection* nc, const std::string& subject, std::string_view data);
   // Hands an action to JetStream; a message NATS.c does not take goes to acks_.
   void PublishToStream(natsMsg* msg);
 

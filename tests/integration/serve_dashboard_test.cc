@@ -55,7 +55,8 @@ TEST_F(ServeFixture, EveryMetricOfTheDashboardIsExportedAndPrometheusParsesThem)
   size_t k = 0;
   for (const Received& a : client_.On("juncture.actions.inapp")) {
     ASSERT_TRUE(client_.Publish("juncture.receipts.inapp",
-                                R"({"decision":")" + a.msg_id + R"(","status":"delivered","at":")" +
+                                R"({"decision":")" + JsonField(a.data, "id") +
+                                    R"(","status":"delivered","at":")" +
                                     runtime::FormatTimestamp(
                                         (signal_ms + (k++ == 0 ? 5000 : 100)) * 1000) +
                                     R"("})"));

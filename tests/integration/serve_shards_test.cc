@@ -49,7 +49,7 @@ class ServeShards : public ServeFixture {
 
   std::set<std::string> SentIds() {
     std::set<std::string> ids;
-    for (const Received& r : client_.On("juncture.actions.")) ids.insert(r.msg_id);
+    for (const Received& r : client_.On("juncture.actions.")) ids.insert(JsonField(r.data, "id"));
     return ids;
   }
 
@@ -75,7 +75,9 @@ class ServeShards : public ServeFixture {
         << serve_->Output();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     std::set<std::string> pushes;
-    for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+    for (const Received& r : client_.On("juncture.actions.push")) {
+      pushes.insert(JsonField(r.data, "id"));
+    }
     EXPECT_EQ(pushes.size(), static_cast<size_t>(customers)) << "each wait resumed";
     EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(customers))
         << "none twice";
@@ -188,7 +190,9 @@ TEST_F(ServeShards, AStateIsReshardedFromTwoShardsToThreeAndToOneWithEveryWait) 
       << serve_->Output();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   std::set<std::string> pushes;
-  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+  for (const Received& r : client_.On("juncture.actions.push")) {
+    pushes.insert(JsonField(r.data, "id"));
+  }
   EXPECT_EQ(pushes.size(), 2 * all) << "every wait resumed";
   EXPECT_EQ(client_.On("juncture.actions.push").size(), 2 * all) << "none twice";
   status = serve_->Stop(SIGTERM);
@@ -224,7 +228,9 @@ TEST_F(ServeShards, OneEnginesStoreIsSplitOverTheShardsWithEveryWait) {
       << serve_->Output();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   std::set<std::string> pushes;
-  for (const Received& r : client_.On("juncture.actions.push")) pushes.insert(r.msg_id);
+  for (const Received& r : client_.On("juncture.actions.push")) {
+    pushes.insert(JsonField(r.data, "id"));
+  }
   EXPECT_EQ(pushes.size(), static_cast<size_t>(kCustomers)) << "every wait resumed";
   EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(kCustomers))
       << "none twice";

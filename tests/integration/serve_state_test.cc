@@ -63,7 +63,7 @@ TEST_F(ServeState, AKillNineAndARestartResumeEveryPendingWait) {
   std::set<std::string> pushes;
   for (const Received& r : client_.On("juncture.actions.push")) {
     EXPECT_EQ(JsonField(r.data, "template"), "still_there");
-    pushes.insert(r.msg_id);
+    pushes.insert(JsonField(r.data, "id"));
   }
   EXPECT_EQ(pushes.size(), static_cast<size_t>(n)) << "each wait resumed once";
   EXPECT_EQ(client_.On("juncture.actions.push").size(), static_cast<size_t>(n));

@@ -232,6 +232,9 @@ Runner AddServeCommand(CLI::App& app) {
                  "received (0: no limit); what is left is counted and the exit code is 3")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--action-msg-id", s.action_msg_id_header,
+               "core NATS: give each action a Nats-Msg-Id header (its decision id, also "
+               "the JSON's \"id\"); through JetStream they always have one");
   app.add_option("--receipts", s.receipts_subject,
                  "subject of delivery receipts (\"\" for none)")
       ->capture_default_str();

@@ -109,6 +109,13 @@ struct ServeOptions {
   std::string decisions_prefix = "juncture.decisions";
   std::string actions_prefix = "juncture.actions";
   std::string deadletter_subject = "juncture.deadletter";
+  // Core NATS: also give each action a `Nats-Msg-Id` header holding its decision id
+  // (the JSON's "id" has it in any case). Off by default: nothing deduplicates core
+  // NATS messages, serve never publishes an action twice there, and NATS.c builds
+  // (and later frees, on a thread of its own) a message object with a hash table for
+  // every message with a header (docs/serve.md, "Subjects"). Actions through
+  // JetStream always have it: the actions stream drops a replayed one by it.
+  bool action_msg_id_header = false;
   // Delivery receipts ("" turns them off): matched to the sent actions kept for
   // `receipt_window_ms` after their publish, at most `max_tracked_actions` of them.
   std::string receipts_subject = "juncture.receipts.>";
