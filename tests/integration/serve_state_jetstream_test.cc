@@ -80,7 +80,7 @@ class JetStreamState : public JetStreamFixture {
     std::ifstream in(events);
     size_t n = 0;
     for (std::string line; std::getline(in, line) && n < to; ++n) {
-      if (n >= from) ASSERT_TRUE(client_.JsPublish("juncture.events.web", line));
+      if (n >= from) { ASSERT_TRUE(client_.JsPublish("juncture.events.web", line)); }
     }
   }
 

@@ -465,7 +465,7 @@ TEST(MaxTimersPerCustomer, SnapshotsAndReloadsKeepTheCountExact) {
     ASSERT_OK(b.LoadSnapshot(snapshots[k]));
     TruthSink rest;
     for (size_t i = k; i < steps.size(); ++i) {
-      if (i == reload_at && before_reload) EXPECT_OK(b.Reload(edited, rest));
+      if (i == reload_at && before_reload) { EXPECT_OK(b.Reload(edited, rest)); }
       Feed(b, steps[i], rest);
     }
     for (const char* c : {"ana", "ben", "cy"}) EXPECT_EQ(b.timers_of(c), a.timers_of(c)) << c;

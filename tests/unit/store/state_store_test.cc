@@ -203,7 +203,7 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
     Collector want;
     for (size_t i = 0; i < in.size(); ++i) {
       Feed(all, in[i], want);
-      if (i == in.size() / 3) EXPECT_OK(all.Reload(again, want));
+      if (i == in.size() / 3) { EXPECT_OK(all.Reload(again, want)); }
     }
     all.AdvanceTo(end_us, want);
     if (limits.max_timers_per_customer != runtime::EngineLimits{}.max_timers_per_customer) {
@@ -235,7 +235,7 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
       ASSERT_OK(loaded);
       EXPECT_TRUE(loaded->lazy);
       EXPECT_EQ(cached->customers(), 0u) << "no customer is read before it is needed";
-      if (timer_window > 0) EXPECT_LE(cached->timers_in_memory(), timer_window);
+      if (timer_window > 0) { EXPECT_LE(cached->timers_in_memory(), timer_window); }
       cached->TrackChanges(true);
     };
     start();
@@ -244,13 +244,13 @@ void ExpectACacheOfOneCustomerDecidesAsEveryone(size_t timer_window,
     while (k < in.size()) {
       for (size_t n = 1 + rng() % 3; n > 0 && k < in.size(); --n) {
         Feed(*cached, in[k], got);
-        if (k == in.size() / 3) EXPECT_OK(cached->Reload(again, got));
+        if (k == in.size() / 3) { EXPECT_OK(cached->Reload(again, got)); }
         ++k;
       }
       ASSERT_OK(store->Commit(*cached, std::to_string(k), false));
       cached->Evict(1);
       EXPECT_LE(cached->customers(), 1u);
-      if (timer_window > 0) EXPECT_LE(cached->timers_in_memory(), 2 * timer_window);
+      if (timer_window > 0) { EXPECT_LE(cached->timers_in_memory(), 2 * timer_window); }
       if (!restarted && k >= in.size() / 2) {
         count();
         start();
