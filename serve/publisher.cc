@@ -23,10 +23,12 @@ void Publisher::OnDecision(const runtime::Decision& d) {
   if (observer_) {
     observer_->Decided(d, receipt_ns_ == 0 ? 0.0 : (decided - receipt_ns_) * 1e-9);
   }
+  const bool sent = d.outcome == runtime::Outcome::kSent;
+  if (sent && receipts_ != nullptr) receipts_->Prefetch(d.id);  // while the JSON is written
   json_.clear();
   d.AppendJson(json_);  // into kept capacity: no allocation once warm
   // The action first: it is what the latency budget is for.
-  if (d.outcome == runtime::Outcome::kSent) {
+  if (sent) {
     subject_.assign(options_.actions_prefix).append(1, '.').append(d.channel);
     // Recorded for its receipts before it goes out: the action is written at once
     // (SendAsap), and its receipt may come back, on another thread, before Publish
