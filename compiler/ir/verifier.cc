@@ -413,7 +413,9 @@ class Verifier {
     CheckTests(j.entry_tests, j.triggers, where + ": entry test");
     CheckTests(j.exit_tests, j.exits, where + ": exit test");
     if (j.goal) {
-      CheckTrigger(Trigger{j.goal->event_type, nullptr}, where + ": goal");
+      Trigger goal;
+      goal.event_type = j.goal->event_type;
+      CheckTrigger(goal, where + ": goal");
       if (j.goal->when && j.goal->event_type < p_.events.size()) {
         std::set<uint32_t> self = {j.goal->event_type};
         CheckCondition(j.goal->when.get(), Scope{where + ": goal when", true, &self}, "'when'");

@@ -51,7 +51,9 @@ TEST(CompactVector, AgreesWithStdVectorUnderRandomInsertsAndErases) {
         }
     }
     ASSERT_EQ(v.size(), ref.size());
-    if (step % 1000 == 0) ASSERT_EQ(Items(v), ref);
+    if (step % 1000 == 0) {
+      ASSERT_EQ(Items(v), ref);
+    }
   }
   EXPECT_EQ(Items(v), ref);
 }
