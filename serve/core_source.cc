@@ -128,10 +128,12 @@ void Server::CoreLoop() {
     for (size_t i = 0; i < batch_.size(); ++i) {
       natsMsg* m = batch_[i];
       std::string_view data(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-      // One commit for the batch, at its last message, before its writes.
+      // Committed after the batch's writes, below (or by a group commit's bounds).
       DecideLocked(data, clock_us, receipt_ns, m, i + 1 < batch_.size());
     }
     if (accepting_ && clock_us >= next_fire_us) {
+      // Commits before the writes, the messages' changes with the timers': a timer's
+      // send must not go out again after a crash.
       one.FireTimers(clock_us);  // also applies a staged reload
       next_fire_us = std::min(one.engine().next_timer(), clock_us + 1'000'000);
     } else {
@@ -139,6 +141,9 @@ void Server::CoreLoop() {
     }
     loop_->Flush();  // the batch's actions and decision log: one write per connection
     one.publisher().Written(SteadyNs());
+    // The messages' state after their actions: a lone message's action does not wait
+    // for the store (docs/state.md: what a crash can lose).
+    one.CommitPending();
     lock.unlock();
     if (more) {
       wait_us = 0;

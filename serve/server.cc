@@ -159,7 +159,10 @@ void Server::DecideLocked(std::string_view data, int64_t clock_us, int64_t recei
     if (retire != nullptr) natsMsg_Destroy(retire);
     return;
   }
-  shard().Decide(data, clock_us, receipt_ns, retire, more_pending, !options_.jetstream.enabled);
+  // Core NATS: CoreLoop commits the batch after its writes (Shard::CommitPending).
+  shard().Decide(data, clock_us, receipt_ns, retire, more_pending,
+                 options_.jetstream.enabled ? Shard::Commit::kCheckpoint
+                                            : Shard::Commit::kAfterWrites);
 }
 
 void Server::Reload(const std::string& why) {

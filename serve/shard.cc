@@ -155,6 +155,14 @@ void Shard::CommitCore(bool more_pending) {
       now_ns - last_commit_ns_ < kGroupCommitNs) {
     return;
   }
+  CommitGroup(now_ns);
+}
+
+void Shard::CommitPending() {
+  if (store_ && uncommitted_messages_ > 0) CommitGroup(SteadyNs());
+}
+
+void Shard::CommitGroup(int64_t now_ns) {
   uncommitted_messages_ = 0;
   last_commit_ns_ = now_ns;
   Status committed = CommitState(kCorePosition, false);
@@ -190,14 +198,18 @@ bool Shard::CloseState() {
 // Deciding
 
 void Shard::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns, natsMsg* retire,
-                   bool more_pending, bool core) {
+                   bool more_pending, Commit commit) {
   metrics_.MessageIn();
   publisher_->set_receipt(receipt_ns);
   engine_->Process(data, *publisher_, clock_us);
   publisher_->set_receipt(0);
   publisher_->FlushLog();
   publisher_->Retire(retire);  // `data` points into it
-  if (core) CommitCore(more_pending);
+  if (commit == Commit::kNow) {
+    CommitCore(more_pending);
+  } else if (commit == Commit::kAfterWrites && store_) {
+    ++uncommitted_messages_;  // CommitPending, after the batch's writes
+  }
   Report();
 }
 
@@ -347,7 +359,7 @@ void Shard::Loop() {
         }
         Decide(std::string_view(natsMsg_GetData(item.msg),
                                 static_cast<size_t>(natsMsg_GetDataLength(item.msg))),
-               item.clock_us, item.receipt_ns, item.msg, !ring->empty(), true);
+               item.clock_us, item.receipt_ns, item.msg, !ring->empty(), Commit::kNow);
       }
     }
     int64_t now = WallUs();
@@ -389,7 +401,7 @@ void Shard::HandleStreamItem(const Item& item, bool more_pending) {
     case Kind::kMessage:
       Decide(std::string_view(natsMsg_GetData(item.msg),
                               static_cast<size_t>(natsMsg_GetDataLength(item.msg))),
-             item.clock_us, item.receipt_ns, nullptr, more_pending, false);
+             item.clock_us, item.receipt_ns, nullptr, more_pending, Commit::kCheckpoint);
       break;
     case Kind::kFireTimers:
       engine_->AdvanceTo(item.clock_us, *publisher_);

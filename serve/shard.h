@@ -75,6 +75,9 @@ class Shard {
   // `more_pending` messages wait, at most every kGroupCommitNs or
   // kGroupCommitMessages), logging a failure when it starts and when it ends.
   void CommitCore(bool more_pending);
+  // Core NATS, one shard: commits what the messages decided since the last commit
+  // changed, if anything (the deciding loop, after the batch's writes).
+  void CommitPending();
   static constexpr int64_t kGroupCommitNs = 2'000'000;
   static constexpr uint32_t kGroupCommitMessages = 256;
   static constexpr const char* kCorePosition = "core";
@@ -86,9 +89,13 @@ class Shard {
   // --- Deciding ---
   // One message, decided at `clock_us`. `retire`: the NATS.c message `data` points
   // into, destroyed later (core), or null (JetStream keeps it until its ack).
-  // `core`: commit the state now (core NATS; JetStream commits at checkpoints).
+  // `commit`: kNow commits the state now (core NATS, shards: CommitCore);
+  // kAfterWrites leaves it to CommitPending after the batch's writes (core NATS, one
+  // shard: a batch is at most 64 messages); kCheckpoint leaves it to JetStream's
+  // checkpoints.
+  enum class Commit : uint8_t { kNow, kAfterWrites, kCheckpoint };
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns, natsMsg* retire,
-              bool more_pending, bool core);
+              bool more_pending, Commit commit);
   // Core NATS: fires the timers due by `now_us` (and applies a staged reload), commits.
   void FireTimers(int64_t now_us);
   // Replaces the program, carrying every customer's state (Engine::Reload).
@@ -141,6 +148,9 @@ class Shard {
   bool RingsEmpty() const;
   void Wake();
   void Report();  // gauges and limit counters
+  // Commits now what the messages since the last commit changed (CommitCore's
+  // group), logging a failure when it starts and when it ends.
+  void CommitGroup(int64_t now_ns);
 
   const size_t index_, count_;
   const ServeOptions& options_;
