@@ -4,6 +4,7 @@
 
 #include "action_acks.h"
 #include "nats_connection.h"
+#include "nats_free.h"
 #include "receipts.h"
 
 namespace juncture::serve {
@@ -114,7 +115,7 @@ void Publisher::Retire(natsMsg* msg) {
 }
 
 void Publisher::DestroyRetired() {
-  for (natsMsg* m : retired_) natsMsg_Destroy(m);
+  DestroyMessages(retired_);  // on this thread where NATS.c allows it (nats_free.h)
   retired_.clear();
 }
 

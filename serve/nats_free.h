@@ -1,0 +1,29 @@
+// Frees NATS.c messages on the calling thread.
+//
+// natsMsg_Destroy does not free a message: it hands it to NATS.c's garbage-collector
+// thread (a lock taken per message, that thread woken, the block freed there, where
+// it then contends for the deciding thread's malloc arena). In serve over core NATS
+// that hand-off of every received message was about a fifth of serve's CPU at
+// 50,000 events/s (docs/performance.md, section 9). NATS.c has no public call that
+// frees a message where it is; its library exports the function its collector calls
+// for a message (natsMsg_free). Where the library is a version this was checked
+// against, DestroyMessages calls that function; with any other it calls
+// natsMsg_Destroy.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <span>
+
+namespace juncture::serve {
+
+// True if DestroyMessages frees on the calling thread (the library is a version
+// checked against, and exports its free function); false: NATS.c's collector.
+bool MessagesFreedInPlace();
+
+// Frees each message (none may be used afterwards). Only for messages NATS.c no
+// longer refers to: received from a core NATS subscription (natsSubscription_NextMsg)
+// or created with natsMsg_Create and published; never JetStream's.
+void DestroyMessages(std::span<natsMsg* const> messages);
+
+}  // namespace juncture::serve
