@@ -32,8 +32,21 @@
 //     and evicting every 1,000: the time of each AdvanceTo, p50 / p99 / max (the max
 //     is the one that reads N timers back).
 //
+// With --busy N, only this instead: one busy customer, its commits as its recent
+// messages grow. N carts 100 ms apart for one customer (all within the program's
+// 1-day windows, so its history keeps every one, and its deduplication ids up to
+// EngineLimits::max_dedup_ids), each message committed alone as core NATS commits a
+// lone message (sync=false). At message counts 1, 10, 100, 256, 1,000, 3,000 (up to
+// N): the bytes that message's commit wrote, and the median time of the commits of
+// the 10 messages around it (taking the changes, which encodes the customer, and the
+// RocksDB write), over --rounds fresh stores; then all N commits against the same
+// number of messages spread over N other customers, one each. A commit whose cost is
+// O(1) per event keeps both flat; today's, which rewrites the customer whole, grows
+// with them.
+//
 // usage: state_bench [--sizes 1000000,10000000] [--commits 2000] [--dir DIR] [--restore]
 //                    [--cache N]
+//        state_bench --busy N [--rounds R] [--dir DIR]
 // Output: a markdown table on stdout; one JSON line per measurement, prefixed "RAW ".
 #include <malloc.h>
 
@@ -173,6 +186,75 @@ void Fill(store::StateStore& s, const runtime::CompiledProgram& program, int64_t
   }
 }
 
+// --busy: see the top of the file.
+void Busy(const runtime::CompiledProgram& program, const std::string& dir, int n, int rounds) {
+  const std::vector<int> marks = {1, 10, 100, 256, 1000, 3000};
+  std::vector<std::vector<double>> times(static_cast<size_t>(n) + 1);
+  std::vector<size_t> bytes(static_cast<size_t>(n) + 1, 0);
+  std::vector<double> busy_total, spread_total;  // µs, one per round
+  for (int r = 0; r < rounds; ++r) {
+    const std::string path = dir + "/busy-" + std::to_string(r);
+    std::filesystem::remove_all(path);
+    Result<std::unique_ptr<store::StateStore>> opened = store::StateStore::Open(path, {});
+    Check(opened.status());
+    store::StateStore& s = **opened;
+    runtime::Engine e(program);
+    e.TrackChanges(true);
+    Sink sink;
+    double total = 0;
+    for (int k = 1; k <= n; ++k) {
+      e.Process(CartMsg(0, T0() + int64_t{k} * 100'000, k), sink);
+      const auto t0 = Clock::now();
+      Check(s.Commit(e, "busy", false));
+      const double us = Us(Clock::now() - t0);
+      total += us;
+      times[static_cast<size_t>(k)].push_back(us);
+      bytes[static_cast<size_t>(k)] = s.last_commit().bytes;
+    }
+    busy_total.push_back(total);
+    // The same number of messages, one for each of n other customers, in the same
+    // store and engine.
+    total = 0;
+    for (int k = 1; k <= n; ++k) {
+      e.Process(CartMsg(k, T0() + int64_t{n + k} * 100'000, 0), sink);
+      const auto t0 = Clock::now();
+      Check(s.Commit(e, "busy", false));
+      total += Us(Clock::now() - t0);
+    }
+    spread_total.push_back(total);
+    Check(sink.dead == 0, "a message was refused");
+  }
+  std::printf("## One busy customer: a commit per message as its recent messages grow\n\n"
+              "%d rounds, each a fresh store. Time: median of the commits of the 10 messages "
+              "around the count (TakeChanges and the RocksDB write, sync=false).\n\n"
+              "| messages so far | bytes written by the commit | commit µs (median) | "
+              "against the first |\n|---:|---:|---:|---:|\n",
+              rounds);
+  double first = 0;
+  for (int mark : marks) {
+    if (mark > n) break;
+    std::vector<double> around;
+    for (int k = std::max(1, mark - 5); k <= std::min(n, mark + 4); ++k) {
+      const auto& t = times[static_cast<size_t>(k)];
+      around.insert(around.end(), t.begin(), t.end());
+    }
+    const double median = Quantile(around, 0.5);
+    if (first == 0) first = median;
+    std::printf("| %d | %zu | %.1f | %.1fx |\n", mark, bytes[static_cast<size_t>(mark)], median,
+                median / first);
+    std::printf("RAW {\"bench\":\"busy_customer\",\"messages\":%d,\"bytes\":%zu,"
+                "\"commit_us_p50\":%.2f}\n",
+                mark, bytes[static_cast<size_t>(mark)], median);
+  }
+  const double busy_ms = Quantile(busy_total, 0.5) / 1000, spread_ms = Quantile(spread_total, 0.5) / 1000;
+  std::printf("\nAll %d commits of the busy customer: %.1f ms; the same number of messages "
+              "spread over %d customers, one each: %.1f ms (%.1fx; medians of the rounds).\n\n",
+              n, busy_ms, n, spread_ms, busy_ms / spread_ms);
+  std::printf("RAW {\"bench\":\"busy_customer_total\",\"messages\":%d,\"busy_ms\":%.2f,"
+              "\"spread_ms\":%.2f}\n",
+              n, busy_ms, spread_ms);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,6 +262,7 @@ int main(int argc, char** argv) {
   int commits = 2000;
   bool restore = false;
   int64_t cache = 0;
+  int busy = 0, rounds = 5;
   std::string dir = (std::filesystem::temp_directory_path() / "juncture-state-bench").string();
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -198,13 +281,23 @@ int main(int argc, char** argv) {
       restore = true;
     } else if (a == "--cache" && i + 1 < argc) {
       cache = std::atoll(argv[++i]);
+    } else if (a == "--busy" && i + 1 < argc) {
+      busy = std::atoi(argv[++i]);
+    } else if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: state_bench [--sizes N,N] [--commits N] [--dir DIR] [--restore] [--cache N]\n");
+      std::fprintf(stderr, "usage: state_bench [--sizes N,N] [--commits N] [--dir DIR] [--restore] [--cache N]\n"
+                           "       state_bench --busy N [--rounds R] [--dir DIR]\n");
       return 2;
     }
   }
   std::filesystem::remove_all(dir);
   runtime::CompiledProgram program = Program();
+  if (busy > 0) {
+    Busy(program, dir, busy, std::max(1, rounds));
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   // One store per size, each filled, flushed and compacted; then the commits go round
   // robin over the sizes, so that the machine's noise falls on all of them alike.
   struct Stored {
