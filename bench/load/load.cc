@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <httplib.h>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -94,6 +95,7 @@ struct Options {
   int ready_timeout_s = 20;   // for the first probe reply
   int slow_us = 1000;         // replies slower than this are counted (the 1 ms target)
   int serve_pid = 0;          // report this process's CPU time per event
+  std::string serve_metrics;  // HOST:PORT of serve's metrics: what its store wrote per event
   std::string json_out;       // append the result as one JSON line here
   std::string label;          // copied into the JSON line
 };
@@ -380,6 +382,38 @@ double ProcessCpuSeconds(int pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// serve's state-store counters, read from its Prometheus metrics (--serve-metrics):
+// each summed over its labels. `ok` is false if serve did not answer.
+struct StoreCounters {
+  bool ok = false;
+  double messages = 0, commits = 0, bytes = 0;
+};
+
+StoreCounters ReadStoreCounters(const std::string& address) {
+  StoreCounters c;
+  if (address.empty()) return c;
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return c;
+  httplib::Client client(address.substr(0, colon), std::atoi(address.c_str() + colon + 1));
+  client.set_read_timeout(5, 0);
+  httplib::Result res = client.Get("/metrics");
+  if (!res || res->status != 200) return c;
+  std::istringstream lines(res->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t name_end = line.find_first_of("{ ");
+    const size_t value_at = line.rfind(' ');
+    if (name_end == std::string::npos || value_at == std::string::npos) continue;
+    const std::string_view name(line.data(), name_end);
+    const double value = std::atof(line.c_str() + value_at + 1);
+    if (name == "juncture_messages_total") c.messages += value;
+    if (name == "juncture_checkpoints_total") c.commits += value;
+    if (name == "juncture_state_bytes_written_total") c.bytes += value;
+  }
+  c.ok = true;
+  return c;
+}
+
 int64_t Percentile(const std::vector<int64_t>& sorted, double q) {
   if (sorted.empty()) return -1;
   size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size()) - 1e-9));
@@ -451,6 +485,7 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
   // serve is idle here (the probe before came back): its CPU time from now to the end
   // of the drain is the cost of the run's messages, even if it fell behind.
   const double serve_cpu_start = ProcessCpuSeconds(o.serve_pid);
+  const StoreCounters store_start = ReadStoreCounters(o.serve_metrics);
   for (int64_t i = 0; i < total; ++i) {
     int64_t due = start + static_cast<int64_t>(static_cast<double>(i) * interval_ns);
     if (NowNs() < due) SleepUntilNs(due);
@@ -480,6 +515,7 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
   // order), so what has not come by then is lost. It also leaves serve idle for the next run.
   const bool drained = Probe(run, pub, o.ready_timeout_s);
   const double serve_cpu_s = ProcessCpuSeconds(o.serve_pid) - serve_cpu_start;
+  const StoreCounters store_end = ReadStoreCounters(o.serve_metrics);
 
   std::vector<int64_t> lat;
   int64_t slow = 0;
@@ -524,6 +560,16 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
   r["publish_lag_max_us"] = us(lag_ns.empty() ? -1 : lag_ns.back());
   if (o.serve_pid > 0 && o.mode == "journeys")  // warmup and measured events, 1 probe
     r["serve_cpu_us_per_event"] = std::round(serve_cpu_s * 1e7 / static_cast<double>(total)) / 10.0;
+  if (store_start.ok && store_end.ok && o.mode == "journeys") {
+    // The same window as the CPU's: what serve's state store wrote for the run's
+    // messages, and how many messages each of its commits (checkpoints) covered.
+    const double messages = store_end.messages - store_start.messages;
+    const double commits = store_end.commits - store_start.commits;
+    if (messages > 0) {
+      r["store_bytes_per_event"] = std::round((store_end.bytes - store_start.bytes) / messages);
+    }
+    if (commits > 0) r["events_per_commit"] = std::round(messages / commits * 10) / 10.0;
+  }
 
   printf("juncture-load %s: rate %.0f/s (achieved %.0f/s), %d customers, %g s + %g s warmup\n",
          o.mode.c_str(), o.rate, r["achieved_rate"].get<double>(), o.customers, o.duration,
@@ -541,6 +587,9 @@ int Measure(Run& run, Connection& pub, natsSubscription* actions_sub) {
          r["publish_lag_p99_us"].get<double>(), r["publish_lag_max_us"].get<double>());
   if (r.contains("serve_cpu_us_per_event"))
     printf("  serve CPU: %.1f us per event\n", r["serve_cpu_us_per_event"].get<double>());
+  if (r.contains("store_bytes_per_event") && r.contains("events_per_commit"))
+    printf("  serve's store: %.0f bytes written per event, %.1f events per commit\n",
+           r["store_bytes_per_event"].get<double>(), r["events_per_commit"].get<double>());
   fflush(stdout);
 
   if (!o.json_out.empty()) {
@@ -591,6 +640,8 @@ int main(int argc, char** argv) {
   app.add_option("--slow-us", o.slow_us, "count the replies slower than this")
       ->capture_default_str();
   app.add_option("--serve-pid", o.serve_pid, "report this process's (serve's) CPU time per event");
+  app.add_option("--serve-metrics", o.serve_metrics,
+                 "HOST:PORT of serve's --metrics: report what its state store wrote per event");
   app.add_option("--json", o.json_out, "append the result as one JSON line to this file");
   app.add_option("--label", o.label, "a label copied into the JSON line");
   CLI11_PARSE(app, argc, argv);

@@ -3,8 +3,9 @@
 # Builds juncture and juncture-load, starts a private nats-server and
 # `juncture serve bench/load/program`, then for each rate runs the echo floor and the
 # journeys run back to back, and prints a markdown table of event->action latency.
-# Raw results: bench/results/load-<time>.jsonl (one JSON line per run), the table
-# beside it as load-<time>.md; serve's log: bench/results/load-serve.log.
+# Raw results: bench/results/load-<time>.jsonl (one JSON line per run, with serve's CPU
+# and what its state store wrote per event, read from its metrics), the table beside it
+# as load-<time>.md; serve's log: bench/results/load-serve.log.
 #
 # usage: bash bench/load/run.sh [--rates "1000 10000 20000 50000"] [--duration S]
 #                               [--warmup S] [--customers N] [--build-dir DIR] [--no-build]
@@ -101,9 +102,11 @@ for _ in $(seq 50); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1
 done
+# serve's metrics: juncture-load reads what its store wrote around each run.
+MPORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 # shellcheck disable=SC2086  # SERVE_ARGS: several options
-"$JUNCTURE" serve bench/load/program --nats "$URL" --state-dir "$STATE/state" $SERVE_ARGS \
-  >"$RESULTS/load-serve.log" 2>&1 &
+"$JUNCTURE" serve bench/load/program --nats "$URL" --state-dir "$STATE/state" \
+  --metrics "127.0.0.1:$MPORT" $SERVE_ARGS >"$RESULTS/load-serve.log" 2>&1 &
 SERVE_PID=$!
 log "nats-server on $URL (pid $NATS_PID), juncture serve (pid $SERVE_PID); results in $OUT"
 
@@ -116,7 +119,7 @@ for rate in $RATES; do
   for mode in $MODES; do
     "$LOAD" --mode "$mode" --nats "$URL" --rate "$rate" --duration "$DURATION" \
       --warmup "$WARMUP" --customers "$CUSTOMERS" --serve-pid "$SERVE_PID" \
-      --json "$OUT" --label "$STAMP" >&2 ||
+      --serve-metrics "127.0.0.1:$MPORT" --json "$OUT" --label "$STAMP" >&2 ||
       log "$mode at $rate/s: exit $? (replies lost, or no reply at all)"
     kill -0 "$SERVE_PID" 2>/dev/null || { log "juncture serve died: see $RESULTS/load-serve.log"; exit 1; }
   done
@@ -153,15 +156,17 @@ print(f"Event->action latency over core NATS, µs ({sys.argv[2]} cores, load ave
       f"{sys.argv[3]} after the runs; {runs[0]['duration_s']:g} s per run, "
       f"{runs[0]['customers']} customers)\n")
 print("| rate/s | floor p50 | floor p99 | floor p99.9 | juncture p50 | juncture p99 | "
-      "juncture p99.9 | added at p50 | juncture lost | serve CPU µs/event | p99 < 1 ms |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+      "juncture p99.9 | added at p50 | juncture lost | serve CPU µs/event | p99 < 1 ms | "
+      "store bytes/event | events/commit |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|")
 for rate in sorted({r["rate"] for r in runs}):
     e, j = by.get(("echo", rate), {}), by.get(("journeys", rate), {})
     added = j["p50_us"] - e["p50_us"] if e and j and e["p50_us"] >= 0 and j["p50_us"] >= 0 else None
     ok = "yes" if j and 0 <= j["p99_us"] < 1000 and j["lost"] == 0 else "no"
     print(f"| {rate:.0f} | {f(e.get('p50_us'))} | {f(e.get('p99_us'))} | {f(e.get('p999_us'))} | "
           f"{f(j.get('p50_us'))} | {f(j.get('p99_us'))} | {f(j.get('p999_us'))} | {'-' if added is None else f'{added:+.0f}'} | "
-          f"{j.get('lost', '-')} | {j.get('serve_cpu_us_per_event', '-')} | {ok} |")
+          f"{j.get('lost', '-')} | {j.get('serve_cpu_us_per_event', '-')} | {ok} | "
+          f"{f(j.get('store_bytes_per_event'))} | {j.get('events_per_commit', '-')} |")
 if any(r["mode"] == "jetstream-echo" for r in runs):
     print("\nserve --jetstream against the JetStream floor (the same events through a stream "
           "and a pull consumer, each published into a stream of actions and acked; no decision, "
