@@ -21,9 +21,12 @@ namespace juncture::serve {
 // checked against, and exports its free function); false: NATS.c's collector.
 bool MessagesFreedInPlace();
 
-// Frees each message (none may be used afterwards). Only for messages NATS.c no
-// longer refers to: received from a core NATS subscription (natsSubscription_NextMsg)
-// or created with natsMsg_Create and published; never JetStream's.
+// Frees each message (none may be used afterwards). Only for messages the
+// application owns and NATS.c no longer refers to: received from a subscription (a
+// core NATS one, or a JetStream consumer without automatic acks, such as the
+// cluster's ordered consumers), or created with natsMsg_Create and published. NATS.c
+// marks "not to be destroyed" only a message its automatic ack still holds during a
+// callback, and its own marker of a missed heartbeat, which it never hands out.
 void DestroyMessages(std::span<natsMsg* const> messages);
 
 }  // namespace juncture::serve
