@@ -9,6 +9,7 @@
 
 #include "exec/engine_impl.h"
 #include "exec/snapshot.h"
+#include "juncture/runtime/pieces.h"
 
 namespace juncture::runtime {
 
@@ -32,15 +33,29 @@ void StateChanges::Append(StateChanges&& next) {
 }
 
 void StateChanges::Compact() {
-  std::unordered_map<std::string_view, size_t> last;  // id -> index of its last piece
-  for (size_t i = 0; i < customers.size(); ++i) last[customers[i].id] = i;
-  std::vector<bool> keep(customers.size());
-  for (size_t i = 0; i < customers.size(); ++i) keep[i] = last[customers[i].id] == i;
-  last.clear();  // its keys view the ids moved below
+  // Each id's pieces in order into one: a whole piece replaces what came before it, a
+  // change is folded into what came before it (pieces.h: folding is associative).
   std::vector<Customer> kept;
   kept.reserve(customers.size());
-  for (size_t i = 0; i < customers.size(); ++i) {
-    if (keep[i]) kept.push_back(std::move(customers[i]));
+  std::unordered_map<std::string, size_t> at;  // id -> its piece in `kept`
+  std::string folded;
+  for (Customer& c : customers) {
+    auto [it, first] = at.try_emplace(c.id, kept.size());
+    Customer* into = first ? nullptr : &kept[it->second];
+    if (into != nullptr && c.delta) {
+      const std::string_view pair[] = {into->value, c.value};
+      if (pieces::Fold(pair, /*bottom=*/!into->delta, folded)) {
+        into->value.swap(folded);
+        continue;
+      }
+      into = nullptr;  // a malformed piece (a bug): both kept, in order
+    }
+    if (into != nullptr) {
+      *into = std::move(c);
+    } else {
+      it->second = kept.size();
+      kept.push_back(std::move(c));
+    }
   }
   customers = std::move(kept);
   // Timers set here and dropped here never need to reach the store.
@@ -52,7 +67,17 @@ void StateChanges::Compact() {
   std::erase_if(timers, [&](const TimerOp& t) { return moot.count(t.seq) > 0; });
 }
 
-void Engine::Impl::TakeChanges(StateChanges& out) {
+namespace {
+
+// The customer's streams are in the changes taken: what enters them from now on is new.
+void ClearFresh(CustomerState& c) {
+  c.seen_fresh = 0;
+  for (auto& [e, h] : c.history) h.ClearFresh();
+}
+
+}  // namespace
+
+void Engine::Impl::TakeChanges(StateChanges& out, PieceForm form) {
   using Op = StateChanges::TimerOp;
   out.Clear();
   out.globals = snapshot::EncodeGlobalsPiece(now_us_, next_seq_, Stats());
@@ -62,12 +87,14 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
   }
   for (CustomerEntry* entry : changed_) entry->second.changed = false;
   snapshot::PieceEncoder pieces(*spec_);
+  const bool delta = form == PieceForm::kDelta;
   if (rewrite_) {
     ReadBackAllTimers();  // (none only stored: whatever set rewrite_ read them back)
     out.rewrite = true;
     out.customers.reserve(customers_.size());
-    for (const auto& [id, c] : customers_) {
-      out.customers.push_back({id, pieces.Customer(c)});
+    for (auto& [id, c] : customers_) {
+      out.customers.push_back({id, delta ? pieces.Full(c) : pieces.Customer(c), false});
+      ClearFresh(c);
     }
     for (const Timer& t : timers_.elements()) {
       out.timers.push_back(
@@ -79,8 +106,10 @@ void Engine::Impl::TakeChanges(StateChanges& out) {
     rewrite_ = false;
   } else {
     out.customers.reserve(changed_.size());
-    for (const CustomerEntry* entry : changed_) {
-      out.customers.push_back({entry->first, pieces.Customer(entry->second)});
+    for (CustomerEntry* entry : changed_) {
+      out.customers.push_back(
+          {entry->first, delta ? pieces.Delta(entry->second) : pieces.Customer(entry->second), delta});
+      ClearFresh(entry->second);
     }
     out.timers.reserve(timer_changes_.size());
     for (const TimerChange& c : timer_changes_) {
@@ -106,7 +135,7 @@ void Engine::TrackChanges(bool on) {
   e.layouts_written_ = false;
 }
 
-void Engine::TakeChanges(StateChanges& out) { impl_->TakeChanges(out); }
+void Engine::TakeChanges(StateChanges& out, PieceForm form) { impl_->TakeChanges(out, form); }
 
 // ---- StateRestorer -----------------------------------------------------------------
 

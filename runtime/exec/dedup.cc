@@ -42,6 +42,7 @@ void Engine::Impl::RememberMessage(uint64_t hash, int64_t at_us, CustomerState& 
     c.seen.erase(c.seen.begin(), c.seen.begin() + (c.seen.size() - limits_.max_dedup_ids + 1));
   }
   c.seen.push_back(SeenMessage{hash, at_us});
+  if (c.seen_fresh != kSeenFreshAll) ++c.seen_fresh;
 }
 
 }  // namespace juncture::runtime

@@ -94,13 +94,16 @@ struct OpenGoal {
   bool held_out = false;    // the instance reached `control`: the control arm
 };
 
-// Everything the engine keeps per customer. Only windows the program reads are kept.
 // A message taken for a customer: its messageId's hash (XXH3, 64 bits) and when.
 struct SeenMessage {
   uint64_t id_hash = 0;
   int64_t at_us = 0;
 };
 
+// CustomerState::seen_fresh when it has stopped counting: every id is new.
+inline constexpr uint16_t kSeenFreshAll = UINT16_MAX;
+
+// Everything the engine keeps per customer. Only windows the program reads are kept.
 struct CustomerState {
   RecordRef<Record> profile;
   TraitBag unknown_traits;  // traits the profile does not declare (snapshots only)
@@ -122,6 +125,9 @@ struct CustomerState {
   uint32_t deferred = 0;
   bool unknown_zone_counted = false;  // its profile.timezone was found unknown (once)
   bool changed = false;  // in Engine::Impl::changed_ (change tracking on)
+  // Messages added to `seen` since the last TakeChanges (kSeenFreshAll: too many to
+  // count), for the store's change of it (event_history.h, EventHistory::fresh).
+  uint16_t seen_fresh = 0;
   uint64_t last_used = 0;  // Engine::Impl::use_tick_ when a message or timer last used it
 };
 
@@ -374,7 +380,7 @@ class Engine::Impl {
     layouts_written_ = false;
     timer_changes_.clear();
   }
-  void TakeChanges(StateChanges& out);
+  void TakeChanges(StateChanges& out, PieceForm form);
 
   // cache.cc: customers kept in memory as a cache over a store (Engine::UseSource).
   // The customer in memory, read from the source if it is only stored; null if it is

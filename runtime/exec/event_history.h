@@ -53,7 +53,7 @@ class EventHistory {
   explicit EventHistory(std::vector<Entry> entries) : events_(std::move(entries)) {}
   EventHistory(EventHistory&&) = default;
   EventHistory& operator=(EventHistory&&) = default;
-  EventHistory(const EventHistory& o) : events_(o.events_) {
+  EventHistory(const EventHistory& o) : events_(o.events_), fresh_(o.fresh_) {
     if (o.extra_) extra_ = std::make_unique<Extra>(*o.extra_);
   }
   EventHistory& operator=(const EventHistory& o) {
@@ -87,7 +87,17 @@ class EventHistory {
   }
   const Entry& Get(uint64_t index) const { return events_[index - erased()]; }
 
-  void Append(int64_t time_us, RecordPtr record) { events_.emplace_back(time_us, std::move(record)); }
+  void Append(int64_t time_us, RecordPtr record) {
+    events_.emplace_back(time_us, std::move(record));
+    if (fresh_ != UINT32_MAX) ++fresh_;  // saturated: "all of them"
+  }
+
+  // How many events were appended since ClearFresh (UINT64_MAX: too many to count),
+  // for the state store's change of this history (snapshot.h, PieceEncoder::Delta).
+  // Events only enter at the back and leave at the front, so the last min(fresh(),
+  // size()) visible events are exactly those the store does not have yet.
+  uint64_t fresh() const { return fresh_ == UINT32_MAX ? UINT64_MAX : fresh_; }
+  void ClearFresh() { fresh_ = 0; }
   // Hides the events before `time_us`.
   void ExpireBefore(int64_t time_us) {
     size_t head = this->head();
@@ -159,6 +169,7 @@ class EventHistory {
 
   std::vector<Entry> events_;
   std::unique_ptr<Extra> extra_;
+  uint32_t fresh_ = 0;
 };
 
 }  // namespace juncture::runtime

@@ -60,6 +60,7 @@
 #include "exec/cbor_writer.h"
 #include "exec/packed_times.h"
 #include "exec/snapshot.h"
+#include "juncture/runtime/pieces.h"
 #include "juncture/runtime/record.h"
 
 namespace juncture::runtime {
@@ -181,11 +182,15 @@ void EncodeDecision(const Decision& d, CborWriter& w) {
 // between: this runs on every commit of the state store).
 class Encoder {
  public:
-  explicit Encoder(const ProgramSpec& spec) : spec_(spec) {}
+  explicit Encoder(const ProgramSpec& spec) : spec_(spec), needs_(spec) {}
 
-  // `timers`: the customer's, in firing order.
+  // `timers`: the customer's, in firing order. With `core_only`, leaves out what a
+  // piece of the second form holds as streams (Streamed).
   void Customer(const CustomerState& c, const std::vector<const runtime::Timer*>& timers,
-                std::string& out);
+                std::string& out, bool core_only = false);
+  // A piece of the second form (pieces.h): the customer's streams whole (`delta`
+  // false) or their entries since its counters were last cleared.
+  void Form2(const CustomerState& c, bool delta, std::string& out);
   // With `customer`: the timer names its customer (a piece, or a top-level timer).
   void Timer(const runtime::Timer& t, bool customer, CborWriter& w) const;
 
@@ -199,8 +204,15 @@ class Encoder {
   void Goals(const CustomerState& c, CborWriter& w) const;
   void History(const CustomerState& c, CborWriter& w);
   bool Known(const RecordPtr& r) const;
+  // A history the second form keeps as a stream: its type's windows only count.
+  bool Streamed(uint32_t e) const { return e < spec_.events.size() && !needs_.history_fields[e]; }
 
   const ProgramSpec& spec_;
+  WindowNeeds needs_;
+  bool core_only_ = false;  // the current Customer call's
+  std::string core_;  // Form2's core
+  pieces::StreamEntries stream_;  // Form2's current stream
+  std::vector<std::pair<std::string_view, const EventHistory*>> streamed_;  // Form2's, by name
   std::vector<const runtime::Record*> records_;  // the current customer's, by index
   // (record, index) sorted by record: Index's lookup. Vectors, not a hash map, so that
   // an encoder used for one customer after another allocates nothing once warm.
@@ -231,7 +243,7 @@ void Encoder::IndexRecords(const CustomerState& c) {
   };
   for (const auto& [j, inst] : c.instances) use(inst.event);
   for (const auto& [e, entries] : c.history) {
-    if (e >= spec_.events.size()) continue;
+    if (e >= spec_.events.size() || (core_only_ && Streamed(e))) continue;
     for (const auto& entry : entries) use(entry.second);
   }
   // One entry per record, its first use; then numbered in the order of first use.
@@ -299,11 +311,14 @@ void Encoder::Goals(const CustomerState& c, CborWriter& w) const {
 }
 
 void Encoder::History(const CustomerState& c, CborWriter& w) {
+  auto written = [&](uint32_t e, const EventHistory& entries) {
+    return e < spec_.events.size() && !entries.empty() && !(core_only_ && Streamed(e));
+  };
   size_t n = 0;
-  for (const auto& [e, entries] : c.history) n += e < spec_.events.size() && !entries.empty();
+  for (const auto& [e, entries] : c.history) n += written(e, entries);
   w.Map(n);
   for (const auto& [e, entries] : c.history) {
-    if (e >= spec_.events.size() || entries.empty()) continue;
+    if (!written(e, entries)) continue;
     w.Text(spec_.events[e].name);
     packed_.clear();
     TimeWriter packed(packed_);
@@ -316,16 +331,23 @@ void Encoder::History(const CustomerState& c, CborWriter& w) {
 }
 
 void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::Timer*>& timers,
-                       std::string& out) {
+                       std::string& out, bool core_only) {
+  core_only_ = core_only;
   IndexRecords(c);
   size_t sent = 0;
   for (size_t k = 0; k < c.sent_at.size() && k < spec_.channels.size(); ++k) sent += !c.sent_at[k].empty();
   size_t seen = 0;
   for (const auto& [e, t] : c.last_seen) seen += e < spec_.events.size();
+  bool history = !c.history.empty();
+  if (core_only) {
+    history = false;
+    for (const auto& [e, entries] : c.history) history |= !entries.empty() && !Streamed(e);
+  }
+  const bool ids = !c.seen.empty() && !core_only;
   const size_t entries = 1 + !c.unknown_traits.empty() + !c.instances.empty() + !c.goals.empty() +
-                         c.unknown_zone_counted + !c.history.empty() + !c.last_entry.empty() +
+                         c.unknown_zone_counted + history + !c.last_entry.empty() +
                          !c.sent_at.empty() + !c.last_seen.empty() + !records_.empty() +
-                         !timers.empty() + !c.seen.empty();
+                         !timers.empty() + ids;
   CborWriter w(out);
   w.Map(entries);
   w.Text("profile");
@@ -351,7 +373,7 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
     w.Text("unknown_zone");
     w.Bool(true);
   }
-  if (!c.history.empty()) {
+  if (history) {
     w.Text("history");
     History(c, w);
   }
@@ -382,7 +404,7 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
       w.Int(t);
     }
   }
-  if (!c.seen.empty()) {
+  if (ids) {
     w.Text("seen");
     packed_.clear();
     TimeWriter packed(packed_);
@@ -401,6 +423,37 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
     w.Text("timers");
     w.Array(timers.size());
     for (const runtime::Timer* t : timers) Timer(*t, false, w);
+  }
+}
+
+// How many of a stream's `size` entries are new since the counters were cleared
+// (`fresh`; kFreshAll or more: all of them), for a change: the last `n` are written,
+// the others kept.
+uint64_t Fresh(uint64_t fresh, uint64_t size) { return std::min(fresh, size); }
+
+void Encoder::Form2(const CustomerState& c, bool delta, std::string& out) {
+  core_.clear();
+  Customer(c, {}, core_, /*core_only=*/true);
+  streamed_.clear();
+  for (const auto& [e, h] : c.history) {
+    if (Streamed(e) && !h.empty()) streamed_.emplace_back(spec_.events[e].name, &h);
+  }
+  std::sort(streamed_.begin(), streamed_.end());
+  pieces::PieceWriter piece(out, core_, streamed_.size() + !c.seen.empty());
+  // Streams in (kind, name) order: the ids taken, then the counted histories.
+  if (!c.seen.empty()) {
+    const uint64_t n = delta ? Fresh(c.seen_fresh == kSeenFreshAll ? UINT64_MAX : c.seen_fresh,
+                                     c.seen.size())
+                             : c.seen.size();
+    stream_.Clear();
+    for (size_t k = c.seen.size() - n; k < c.seen.size(); ++k) stream_.Seen(c.seen[k].at_us, c.seen[k].id_hash);
+    piece.Stream(pieces::StreamKind::kSeen, "", c.seen.size() - n, stream_);
+  }
+  for (const auto& [name, h] : streamed_) {
+    const uint64_t n = delta ? Fresh(h->fresh(), h->size()) : h->size();
+    stream_.Clear();
+    for (auto it = h->end() - static_cast<std::ptrdiff_t>(n); it != h->end(); ++it) stream_.Time(it->first);
+    piece.Stream(pieces::StreamKind::kTimes, name, h->size() - n, stream_);
   }
 }
 
@@ -517,6 +570,16 @@ std::string PieceEncoder::Customer(const CustomerState& c) {
   // Encoded into kept capacity, then copied once at its size (no growing string).
   impl_->scratch.clear();
   impl_->encoder.Customer(c, kNoTimers, impl_->scratch);
+  return impl_->scratch;
+}
+
+std::string PieceEncoder::Full(const CustomerState& c) {
+  impl_->encoder.Form2(c, /*delta=*/false, impl_->scratch);
+  return impl_->scratch;
+}
+
+std::string PieceEncoder::Delta(const CustomerState& c) {
+  impl_->encoder.Form2(c, /*delta=*/true, impl_->scratch);
   return impl_->scratch;
 }
 

@@ -91,6 +91,12 @@ class PieceEncoder {
   explicit PieceEncoder(const ProgramSpec& spec);
   ~PieceEncoder();
   std::string Customer(const CustomerState& c);
+  // The second form (juncture/runtime/pieces.h): the whole customer, every `keep` 0;
+  // or what changed since its counters were last cleared (CustomerState::seen_fresh,
+  // EventHistory::fresh), as an operand over the piece stored then. Histories whose
+  // windows only count, and the ids taken, are streams; the rest is the core.
+  std::string Full(const CustomerState& c);
+  std::string Delta(const CustomerState& c);
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@
 #include "exec/packed_times.h"
 #include "exec/snapshot.h"
 #include "exec/state_map.h"
+#include "juncture/runtime/pieces.h"
 #include "juncture/runtime/record.h"
 
 namespace juncture::runtime::snapshot {
@@ -252,6 +253,8 @@ class Loader {
   CustomerState PieceCustomer(const json& c, const std::string& id) {
     return Customer(c, id, "customer '" + id + "'");
   }
+  // The streams of a stored piece of the second form (pieces.h), after its core.
+  void PieceStreams(const pieces::PieceView& piece, CustomerState& c, const std::string& id);
   std::optional<Timer> PieceTimer(const json& t) { return TimerOf(t, nullptr, "timer"); }
   uint64_t max_seq() const { return max_seq_; }
 
@@ -423,6 +426,52 @@ void Loader::History(const json& map, CustomerState& c, const std::string& where
       std::stable_sort(entries.begin(), entries.end(), by_time);
     }
     if (keep && !entries.empty()) c.history[static_cast<uint32_t>(type)] = EventHistory(std::move(entries));
+  }
+}
+
+void Loader::PieceStreams(const pieces::PieceView& piece, CustomerState& c, const std::string& id) {
+  using pieces::StreamKind;
+  const std::string where = "customer '" + id + "'";
+  for (const pieces::StreamView& s : piece.streams) {
+    const std::string at = where + (s.kind == StreamKind::kSeen ? " seen" : " history '" + std::string(s.name) + "'");
+    if (s.keep != 0) Fail(at, "a stored stream that keeps entries of another");
+    pieces::StreamReader r(s);
+    int64_t time = 0;
+    std::string_view payload;
+    uint64_t n = 0;
+    switch (s.kind) {
+      case StreamKind::kSeen:
+        if (!s.name.empty() || !c.seen.empty()) Fail(at, "the ids taken, twice");
+        while (r.Next(time, payload)) {
+          c.seen.push_back(SeenMessage{pieces::StreamReader::Hash(payload), time});
+          ++n;
+        }
+        break;
+      case StreamKind::kTimes: {
+        const int type = map_.Event(std::string(s.name));
+        const bool keep = type >= 0 && map_.KeepsHistory(static_cast<uint32_t>(type));
+        if (type >= 0 && c.history.count(static_cast<uint32_t>(type)) != 0) {
+          Fail(at, "both in the core and as a stream");
+        }
+        std::vector<std::pair<int64_t, RecordPtr>> entries;
+        if (keep) entries.reserve(s.count);
+        while (r.Next(time, payload)) {
+          if (keep) entries.emplace_back(time, nullptr);  // counted only: no record
+          ++n;
+        }
+        auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
+        if (!std::is_sorted(entries.begin(), entries.end(), by_time)) {
+          std::stable_sort(entries.begin(), entries.end(), by_time);
+        }
+        if (!entries.empty()) c.history[static_cast<uint32_t>(type)] = EventHistory(std::move(entries));
+        break;
+      }
+      case StreamKind::kRecords:
+        Fail(at, "events with their fields as a stream (written by a newer version of juncture)");
+    }
+    if (r.failed() || n != s.count || (n != 0 && time != s.last_time)) {
+      Fail(at, "a stream cut short, or not what its header says");
+    }
   }
 }
 
@@ -708,8 +757,18 @@ Status PieceLoader::Customer(const std::string& id, std::string_view bytes, Cust
   if (!impl_->has_layouts) {
     return InvalidArgumentError("customer '" + id + "' comes before the layouts");
   }
-  return ReadPiece(bytes, "customer",
-                   [&](const json& c) { out = impl_->loader.PieceCustomer(c, id); });
+  if (!pieces::IsForm2(bytes)) {
+    return ReadPiece(bytes, "customer",
+                     [&](const json& c) { out = impl_->loader.PieceCustomer(c, id); });
+  }
+  pieces::PieceView piece;  // the second form: a core, then streams
+  if (!pieces::Parse(bytes, piece)) {
+    return CorruptionError("corrupt customer: customer '" + id + "': not a well-formed piece");
+  }
+  return ReadPiece(piece.core, "customer", [&](const json& c) {
+    out = impl_->loader.PieceCustomer(c, id);
+    impl_->loader.PieceStreams(piece, out, id);
+  });
 }
 
 Status PieceLoader::TimerPiece(std::string_view bytes, std::optional<Timer>& out) {

@@ -185,6 +185,14 @@ struct EngineLimits {
 };
 
 struct StateChanges;
+
+// How TakeChanges writes a customer's piece (juncture/runtime/state_changes.h).
+enum class PieceForm : uint8_t {
+  kWhole,  // each changed customer whole, a CBOR map (the first form)
+  // The second form (juncture/runtime/pieces.h): whole on a rewrite; otherwise only
+  // what changed since the last TakeChanges, as a change to the piece stored then.
+  kDelta,
+};
 class StateRestorer;
 class TraceSink;
 class CustomerSource;
@@ -246,7 +254,7 @@ class Engine {
   // engine): what happened while it was off is not in the changes (a reload or a
   // snapshot load always makes the next TakeChanges a whole rewrite).
   void TrackChanges(bool on);
-  void TakeChanges(StateChanges& out);
+  void TakeChanges(StateChanges& out, PieceForm form = PieceForm::kWhole);
   // A cache over a store (docs/state.md, "State larger than memory"): customers not
   // in memory are read from `source` when a message or timer needs them. With
   // `timers_in_memory` > 0, only about that many of the earliest pending timers stay

@@ -12,6 +12,11 @@
 // plus the engine-wide values and the record layouts of the program that wrote them.
 // They are named (journeys, steps, channels, event types, fields), so pieces
 // written under one program load into an edited one by the reload rule.
+//
+// With PieceForm::kDelta, a customer's piece is of the second form (pieces.h), and
+// one already stored is handed over as a change to it: its bounded part plus the ids
+// and window times it gained, whatever its history holds. A store that takes such
+// changes applies them in order (pieces::Fold).
 #pragma once
 
 #include <cstdint>
@@ -34,9 +39,14 @@ struct StateChanges {
 
   struct Customer {
     std::string id;
-    std::string value;  // CBOR
+    std::string value;  // CBOR (PieceForm::kWhole) or a piece of the second form
+    // The value is a change to the piece stored under `id` (PieceForm::kDelta), to be
+    // applied to it (pieces::Fold), not a piece that replaces it.
+    bool delta = false;
   };
-  std::vector<Customer> customers;  // changed customers (an id may repeat: last wins)
+  // Changed customers, in the order they must be applied: an id may repeat, and a
+  // whole piece replaces what came before it, a change applies to it.
+  std::vector<Customer> customers;
 
   // Pending timers, in the order the engine changed them: a timer set (kPut, with
   // its CBOR), a deferred send taken back (kCancel), a timer fired or dropped (kErase).
@@ -56,9 +66,10 @@ struct StateChanges {
   // and writes both together).
   void Append(StateChanges&& next);
   // Drops what later pieces make moot, keeping the effect of writing them in order:
-  // a customer listed twice keeps its last piece; a timer both set and dropped here
-  // goes with its cancellation. O(size). (A store that keeps failing calls it as its
-  // backlog doubles, so that the backlog grows with the state, not with the time.)
+  // a customer listed twice keeps one piece (its last whole piece with the changes
+  // after it folded in, or its changes folded into one); a timer both set and dropped
+  // here goes with its cancellation. O(size). (A store that keeps failing calls it as
+  // its backlog doubles, so that the backlog grows with the state, not with the time.)
   void Compact();
 };
 
