@@ -10,6 +10,10 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include "customer_merge.h"
+#include "juncture/runtime/pieces.h"
+
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -19,7 +23,13 @@ namespace juncture::store {
 
 namespace {
 
-constexpr const char* kFormat = "juncture.state 1";
+// The format this version writes: customers in a column family of their own, as
+// pieces of the second form changed by merges (docs/state.md, "Formats"). It reads
+// the first too (customers in the default family, written whole), and moves such a
+// store to the second at its first commit after loading it.
+constexpr const char* kFormat = "juncture.state 2";
+constexpr const char* kFormat1 = "juncture.state 1";
+constexpr const char* kCustomersFamily = "customers";
 // Free space a failed store needs before it is opened again (a log and a manifest).
 constexpr uint64_t kReopenFreeBytes = uint64_t{256} << 10;
 constexpr std::chrono::milliseconds kRetryInterval{200};
@@ -114,7 +124,19 @@ StateStore::~StateStore() {
     (void)db_.release();
     return;
   }
+  CloseDb();
+}
+
+void StateStore::CloseDb() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  customers_ = nullptr;
   db_->Close();
+  db_.reset();
+}
+
+rocksdb::ColumnFamilyHandle* StateStore::CustomersFamily() const {
+  return format_ == 2 ? customers_ : db_->DefaultColumnFamily();
 }
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
@@ -142,11 +164,33 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.cache_mb) << 20);
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The log files go once every family that wrote to them is flushed; the default
+  // family (time, position, timers) fills slowly, so it is flushed when the logs
+  // reach this size rather than holding them back for long.
+  o.max_total_wal_size = uint64_t{128} << 20;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return IoError("cannot create " + dir + ": " + ec.message());
+  // The families the directory holds (a new store gets both). A family of another
+  // name is not ours: an open must name them all, and this version knows these two.
+  std::vector<std::string> names;
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    names = {rocksdb::kDefaultColumnFamilyName, kCustomersFamily};
+    o.create_missing_column_families = true;
+  } else if (!rocksdb::DB::ListColumnFamilies(o, dir, &names).ok()) {
+    names = {rocksdb::kDefaultColumnFamilyName};  // DB::Open says what is wrong
+  }
+  for (const std::string& name : names) {
+    if (name != rocksdb::kDefaultColumnFamilyName && name != kCustomersFamily) {
+      return FailedPreconditionError(dir + " holds a RocksDB column family '" + name +
+                                     "' that this version of juncture does not know (a store "
+                                     "written by a newer version, or not a Juncture state store)");
+    }
+  }
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = Descriptors(names, o);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(o), dir, families, &handles, &raw);
   if (!s.ok() && s.IsIOError() && s.ToString().find("/LOCK") != std::string::npos) {
     return FailedPreconditionError("the state store in " + dir +
                                    " is in use (by another process, or another handle in this "
@@ -161,17 +205,28 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   if (!s.ok()) return Failed("cannot open the state store in " + dir, s);
   std::unique_ptr<StateStore> store(new StateStore());
   store->db_.reset(raw);
+  store->handles_ = handles;
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (names[k] == kCustomersFamily) store->customers_ = handles[k];
+  }
   store->options_ = o;
+  store->families_ = names;
   store->dir_ = dir;
   std::string format;
   std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
   s = Lookup(*it, Key(kMeta), &format);
   if (s.IsNotFound()) {
     it->SeekToFirst();
-    if (it->Valid()) {  // a RocksDB database, but not one of ours
+    std::unique_ptr<rocksdb::Iterator> theirs(
+        store->customers_ ? raw->NewIterator(rocksdb::ReadOptions(), store->customers_) : nullptr);
+    if (theirs) theirs->SeekToFirst();
+    if (it->Valid() || (theirs && theirs->Valid())) {  // a RocksDB database, not one of ours
       return FailedPreconditionError(
           dir + " holds a RocksDB database that is not a Juncture state store");
     }
+    it.reset();
+    theirs.reset();
+    if (Status made = store->MakeCustomersFamily(); !made.ok()) return made;
     s = raw->Put(rocksdb::WriteOptions(), Key(kMeta), kFormat);
     if (!s.ok()) return Failed("cannot write to the state store in " + dir, s);
     return store;
@@ -179,14 +234,46 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
   if (!s.ok()) {
     return CorruptionError("the state store in " + dir + " is damaged (" + s.ToString() + ")");
   }
-  if (format != kFormat) {
+  if (format == kFormat1) {
+    store->format_ = 1;  // moved to the second at its first commit after a load
+  } else if (format != kFormat) {
     return FailedPreconditionError(dir + " holds state in format '" + format +
                                    "', which this version does not read (it reads '" + kFormat +
-                                   "')");
+                                   "' and '" + kFormat1 + "')");
+  } else if (!store->customers_) {
+    return CorruptionError("the state store in " + dir + " is damaged (format '" + format +
+                           "' without its column family '" + kCustomersFamily + "')");
   }
   std::string position;
   store->empty_ = Lookup(*it, Key(kGlobals), &position).IsNotFound();
   return store;
+}
+
+rocksdb::ColumnFamilyOptions StateStore::CustomersOptions(const rocksdb::Options& o) {
+  rocksdb::ColumnFamilyOptions c(o);
+  c.merge_operator = std::make_shared<CustomerMerge>();
+  return c;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> StateStore::Descriptors(
+    const std::vector<std::string>& names, const rocksdb::Options& o) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> out;
+  for (const std::string& name : names) {
+    out.emplace_back(name, name == kCustomersFamily ? CustomersOptions(o)
+                                                    : rocksdb::ColumnFamilyOptions(o));
+  }
+  return out;
+}
+
+Status StateStore::MakeCustomersFamily() {
+  if (customers_) return OkStatus();
+  rocksdb::ColumnFamilyHandle* h = nullptr;
+  rocksdb::Status s = db_->CreateColumnFamily(CustomersOptions(options_), kCustomersFamily, &h);
+  if (!s.ok()) return Failed("cannot write to the state store in " + dir_, s);
+  handles_.push_back(h);
+  families_.emplace_back(kCustomersFamily);
+  customers_ = h;
+  return OkStatus();
 }
 
 Result<std::string> StateStore::Load(runtime::Engine& engine) { return Load(engine, {}); }
@@ -205,7 +292,8 @@ Result<LazyLoad> StateStore::LoadLazily(runtime::Engine& engine) {
 Result<bool> StateStore::Find(std::string_view customer, std::string* piece) {
   std::shared_lock<std::shared_mutex> lock(db_mu_);
   if (!db_) return IoError("the state store is not open (a failed write)");
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key(kCustomer, customer), piece);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), CustomersFamily(), Key(kCustomer, customer), piece);
   if (s.IsNotFound()) return false;
   if (!s.ok()) return Failed("cannot read the state store in " + dir_, s);
   return true;
@@ -216,7 +304,7 @@ Status StateStore::ForEach(const std::function<void(std::string_view, std::strin
   if (!db_) return IoError("the state store is not open (a failed write)");
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, CustomersFamily()));
   for (it->Seek(Key(kCustomer)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.empty() || k[0] != kCustomer) break;
@@ -288,14 +376,26 @@ Result<LazyLoad> StateStore::LoadImpl(runtime::Engine& engine,
     return CorruptionError("the state store in " + dir_ + " is damaged: " + what +
                            "; nothing of it was loaded");
   };
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  // One view of both families: an iterator over each, from the same moment.
+  std::vector<rocksdb::ColumnFamilyHandle*> families{db_->DefaultColumnFamily()};
+  if (format_ == 2) families.push_back(customers_);
+  std::vector<rocksdb::Iterator*> raw_its;
+  if (rocksdb::Status s = db_->NewIterators(ro, families, &raw_its); !s.ok()) {
+    return fail(s.ToString());
+  }
+  std::unique_ptr<rocksdb::Iterator> it(raw_its[0]);
+  std::unique_ptr<rocksdb::Iterator> in_family(raw_its.size() > 1 ? raw_its[1] : nullptr);
+  rocksdb::Iterator* customers = in_family ? in_family.get() : it.get();
+  // A store of the first form is written again whole, in the second, at the next
+  // commit: every customer is loaded for it.
+  if (format_ == 1) restore.Rewrite();
   // The layouts first: customers and timers are read through them.
   std::string value;
   if (rocksdb::Status s = Lookup(*it, Key(kLayouts), &value); !s.ok()) {
     return fail("layouts: " + s.ToString());
   }
   if (Status s = restore.Layouts(value); !s.ok()) return fail(s.message());
-  out.lazy = want_lazy && restore.LayoutsMatch();
+  out.lazy = want_lazy && format_ == 2 && restore.LayoutsMatch();
   if (out.lazy) restore.Lazy();
   if (rocksdb::Status s = Lookup(*it, Key(kGlobals), &value); !s.ok()) {
     return fail("engine values: " + s.ToString());
@@ -307,15 +407,15 @@ Result<LazyLoad> StateStore::LoadImpl(runtime::Engine& engine,
   } else if (!s.IsNotFound()) {
     return fail("position: " + s.ToString());
   }
-  for (it->Seek(Key(kCustomer)); it->Valid(); it->Next()) {
-    rocksdb::Slice k = it->key();
+  for (customers->Seek(Key(kCustomer)); customers->Valid(); customers->Next()) {
+    rocksdb::Slice k = customers->key();
     if (k.empty() || k[0] > kCustomer) break;
-    if (out.lazy) continue;  // read (its checksums verified), left in the store
-    Status s =
-        restore.Customer(std::string_view(k.data() + 1, k.size() - 1), it->value().ToStringView());
+    if (out.lazy) continue;  // read (its checksums verified, its changes merged), left there
+    Status s = restore.Customer(std::string_view(k.data() + 1, k.size() - 1),
+                                customers->value().ToStringView());
     if (!s.ok()) return fail(s.message());
   }
-  if (!it->status().ok()) return fail(it->status().ToString());
+  if (!customers->status().ok()) return fail(customers->status().ToString());
   for (it->Seek(Key(kTimer)); it->Valid() && it->key()[0] == kTimer; it->Next()) {
     if (Status s = restore.Timer(it->value().ToStringView()); !s.ok()) return fail(s.message());
   }
@@ -330,7 +430,7 @@ Result<LazyLoad> StateStore::LoadImpl(runtime::Engine& engine,
 
 Status StateStore::Commit(runtime::Engine& engine, std::string_view position, bool sync) {
   runtime::StateChanges changes;
-  engine.TakeChanges(changes);
+  engine.TakeChanges(changes, runtime::PieceForm::kDelta);
   return CommitChanges(std::move(changes), position, sync);
 }
 
@@ -369,20 +469,50 @@ Status StateStore::Write(std::string_view position, bool sync) {
     if (Status s = Recover(); !s.ok()) return s;
   }
   const runtime::StateChanges& c = unwritten_;
+  // Only pieces of the second form go into the customers' family: a change is
+  // merged into the piece stored there, which must be of that form.
+  for (const runtime::StateChanges::Customer& cu : c.customers) {
+    if (!runtime::pieces::IsForm2(cu.value)) {
+      return InternalError("the state store in " + dir_ +
+                           " is given a customer piece of the first form (changes must be taken "
+                           "with PieceForm::kDelta)");
+    }
+  }
+  // A store of the first form moves to the second with a write of the whole state
+  // (or its first one): the customers' family is made, the customers of the first
+  // form go, the format key changes, all in this one batch.
+  const bool upgrade = format_ == 1 && (c.rewrite || empty_);
+  if (format_ == 1 && !upgrade && !c.customers.empty()) {
+    return InternalError("the state store in " + dir_ +
+                         " holds the first format and must be loaded before it is written");
+  }
+  if (upgrade) {
+    if (Status made = MakeCustomersFamily(); !made.ok()) return made;
+  }
+  rocksdb::ColumnFamilyHandle* family = upgrade ? customers_ : CustomersFamily();
   if (!batch_) batch_ = std::make_unique<rocksdb::WriteBatch>();
   rocksdb::WriteBatch& batch = *batch_;
   batch.Clear();
   if (c.rewrite) {
     // Every customer, timer and cancellation stored goes: the pieces below are all.
-    for (char kind : {kCustomer, kTimer, kCancelled}) {
+    batch.DeleteRange(family, Key(kCustomer), Key(static_cast<char>(kCustomer + 1)));
+    for (char kind : {kTimer, kCancelled}) {
       batch.DeleteRange(Key(kind), Key(static_cast<char>(kind + 1)));
     }
+  }
+  if (upgrade) {
+    batch.DeleteRange(Key(kCustomer), Key(static_cast<char>(kCustomer + 1)));  // the first form's
+    batch.Put(Key(kMeta), kFormat);
   }
   if (!c.layouts.empty()) batch.Put(Key(kLayouts), c.layouts);
   batch.Put(Key(kGlobals), c.globals);
   batch.Put(Key(kPosition), rocksdb::Slice(position.data(), position.size()));
   for (const runtime::StateChanges::Customer& cu : c.customers) {
-    batch.Put(Key(kCustomer, cu.id), cu.value);
+    if (cu.delta) {
+      batch.Merge(family, Key(kCustomer, cu.id), cu.value);
+    } else {
+      batch.Put(family, Key(kCustomer, cu.id), cu.value);
+    }
   }
   for (const Op& t : c.timers) {
     switch (t.kind) {
@@ -404,6 +534,7 @@ Status StateStore::Write(std::string_view position, bool sync) {
   }
   failed_ = false;
   empty_ = false;
+  if (upgrade) format_ = 2;
   position_ = std::string(position);
   last_ = CommitInfo{c.customers.size(), c.timers.size(), batch.GetDataSize(), c.rewrite};
   if (batch.GetDataSize() > kKeptBatchBytes) batch_.reset();  // a rewrite's: not kept
@@ -434,14 +565,19 @@ Status StateStore::Recover() {
     }
   }
   std::unique_lock<std::shared_mutex> lock(db_mu_);  // no Sync meanwhile
-  if (db_) db_->Close();
-  db_.reset();
+  if (db_) CloseDb();
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options_, dir_, &raw);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options_), dir_,
+                                        Descriptors(families_, options_), &handles, &raw);
   if (!s.ok()) {  // still no space (or worse): db_ stays null until a later try opens it
     return Failed("cannot open the state store in " + dir_ + " again", s);
   }
   db_.reset(raw);
+  handles_ = handles;
+  for (size_t k = 0; k < families_.size(); ++k) {
+    if (families_[k] == kCustomersFamily) customers_ = handles[k];
+  }
   return OkStatus();
 }
 
@@ -458,7 +594,7 @@ Status StateStore::Sync() {
 
 Status StateStore::Flush() {
   if (failed_ || !db_) return IoError("the state store's last write failed: not flushed");
-  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), handles_);
   return s.ok() ? OkStatus() : Failed("cannot flush the state store", s);
 }
 
@@ -473,16 +609,21 @@ Status StateStore::Backup(const std::string& to) {
 
 Status StateStore::Compact() {
   if (!db_) return IoError("the state store is not open (a failed write)");
-  rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
-  return s.ok() ? OkStatus() : Failed("cannot compact the state store", s);
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), h, nullptr, nullptr);
+    if (!s.ok()) return Failed("cannot compact the state store", s);
+  }
+  return OkStatus();
 }
 
 Result<StoreCounts> StateStore::Count() const {
   StoreCounts out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(Key(kCustomer)); it->Valid() && it->key()[0] == kCustomer; it->Next()) {
-    ++out.customers;
+  std::unique_ptr<rocksdb::Iterator> c(db_->NewIterator(rocksdb::ReadOptions(), CustomersFamily()));
+  for (c->Seek(Key(kCustomer)); c->Valid() && c->key()[0] == kCustomer; c->Next()) ++out.customers;
+  if (!c->status().ok()) {
+    return CorruptionError("the state store in " + dir_ + " is damaged: " + c->status().ToString());
   }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(Key(kTimer)); it->Valid() && it->key()[0] == kTimer; it->Next()) ++out.timers;
   if (!it->status().ok()) {
     return CorruptionError("the state store in " + dir_ +
@@ -498,7 +639,7 @@ Result<StoreCounts> StateStore::Count() const {
 uint64_t StateStore::disk_bytes() const {
   if (!db_) return 0;
   uint64_t sst = 0, wal = 0;
-  db_->GetIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
   rocksdb::VectorLogPtr logs;
   if (db_->GetSortedWalFiles(logs).ok()) {
     for (const auto& l : logs) wal += l->SizeFileBytes();

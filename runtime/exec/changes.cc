@@ -151,6 +151,7 @@ struct StateRestorer::Impl {
   std::vector<uint64_t> cancelled;
   std::function<bool(std::string_view)> keep;  // empty: every customer
   bool lazy = false;  // the customers stay in the store (Lazy)
+  bool rewrite = false;  // Rewrite
   // Lazy, with the engine keeping only its earliest timers in memory: the timers after
   // the first `window` (in firing order) stay in the store, counted.
   size_t window = 0;
@@ -219,6 +220,8 @@ Status StateRestorer::Timer(std::string_view cbor) {
 
 void StateRestorer::Cancelled(uint64_t seq) { impl_->cancelled.push_back(seq); }
 
+void StateRestorer::Rewrite() { impl_->rewrite = true; }
+
 size_t StateRestorer::customers() const { return impl_->customers.size(); }
 size_t StateRestorer::timers() const { return impl_->timers.size(); }
 
@@ -267,7 +270,7 @@ void StateRestorer::Finish() {
   // not stay behind (a rollback would bring them back): if the program's layouts or
   // shape differ from the stored ones, everything is written again under them.
   // A share of a store (Only) goes to a store of its own: written whole.
-  e.rewrite_ = r.keep || r.layouts != snapshot::EncodeLayoutsPiece(*e.spec_);
+  e.rewrite_ = r.keep || r.rewrite || r.layouts != snapshot::EncodeLayoutsPiece(*e.spec_);
   e.layouts_written_ = !e.rewrite_;
 }
 

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 #include <sys/mount.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "../engine/state_streams.h"
 #include "../status_matchers.h"
 #include "juncture/runtime/partition.h"
+#include "juncture/runtime/pieces.h"
 
 namespace juncture::enginetest {
 namespace {
@@ -797,6 +799,212 @@ TEST(StateChanges, CompactKeepsTheLastPieceAndDropsTimersSetAndDroppedTogether) 
   std::vector<uint64_t> seqs;
   for (const Op& t : c.timers) seqs.push_back(t.seq);
   EXPECT_THAT(seqs, ::testing::ElementsAre(1u, 7u, 8u, 3u));
+}
+
+
+// ---- Formats: the second (customers as merged pieces) and the first ----------------
+
+std::string BigEndianKey(char kind, std::initializer_list<uint64_t> parts) {
+  std::string key(1, kind);
+  for (uint64_t v : parts) {
+    for (int i = 7; i >= 0; --i) key += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  return key;
+}
+
+// Writes `c` (taken with PieceForm::kWhole, the first form) as a store of the first
+// format does: everything in RocksDB's default family, customers under C<id>.
+void WriteFirstFormat(const std::string& dir, const runtime::StateChanges& c,
+                      const std::string& position, bool with_empty_family) {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(o, dir, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch b;
+  b.Put("M", "juncture.state 1");
+  b.Put("L", c.layouts);
+  b.Put("G", c.globals);
+  b.Put("P", position);
+  for (const auto& cu : c.customers) b.Put("C" + cu.id, cu.value);
+  using Op = runtime::StateChanges::TimerOp;
+  for (const Op& t : c.timers) {
+    const std::string key =
+        BigEndianKey('T', {static_cast<uint64_t>(t.due_us) ^ (uint64_t{1} << 63), t.seq});
+    switch (t.kind) {
+      case Op::kPut: b.Put(key, t.value); break;
+      case Op::kCancel: b.Put(BigEndianKey('X', {t.seq}), ""); break;
+      case Op::kErase:
+        b.Delete(key);
+        b.Delete(BigEndianKey('X', {t.seq}));
+        break;
+    }
+  }
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &b).ok());
+  if (with_empty_family) {  // as a crash between making the family and filling it leaves it
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "customers", &h).ok());
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  ASSERT_TRUE(db->Close().ok());
+}
+
+std::vector<std::string> Families(const std::string& dir) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), dir, &names).ok());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A store written by a version that wrote the first format loads; it is written
+// again whole, in the second, at its first commit (and not before: a store only
+// read stays as it is); then it loads as it was.
+TEST(StateStore, AStoreOfTheFirstFormatLoadsAndMovesToTheSecondAtItsFirstCommit) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  for (bool with_empty_family : {false, true}) {
+    SCOPED_TRACE(with_empty_family ? "its family made, empty" : "no family");
+    TempDir dir;
+    int64_t end_us = 0;
+    std::vector<Input> in = RandomStream(77, 120, /*serve=*/false, end_us);
+    runtime::Engine a(program);
+    a.TrackChanges(true);
+    Collector sink;
+    for (size_t k = 0; k < 60; ++k) Feed(a, in[k], sink);
+    runtime::StateChanges first;
+    a.TakeChanges(first, runtime::PieceForm::kWhole);
+    ASSERT_FALSE(first.customers.empty());
+    ASSERT_FALSE(runtime::pieces::IsForm2(first.customers[0].value));
+    WriteFirstFormat(dir.Sub("s"), first, "60", with_empty_family);
+    ASSERT_FALSE(HasFatalFailure());
+    const std::vector<std::string> before = Families(dir.Sub("s"));
+
+    runtime::Engine b(program);
+    {
+      auto store = OpenStore(dir.Sub("s"));
+      ASSERT_TRUE(store);
+      EXPECT_EQ(LoadPosition(*store, b), "60");
+      EXPECT_EQ(b.SaveSnapshot(), a.SaveSnapshot());
+    }
+    EXPECT_EQ(Families(dir.Sub("s")), before) << "a store only read is left as it was";
+
+    b.TrackChanges(true);
+    {
+      auto store = OpenStore(dir.Sub("s"));
+      ASSERT_TRUE(store);
+      runtime::Engine again(program);
+      LoadPosition(*store, again);
+      again.TrackChanges(true);
+      Collector ignored;
+      for (size_t k = 60; k < in.size(); ++k) {
+        Feed(a, in[k], sink);
+        Feed(again, in[k], ignored);
+      }
+      ASSERT_OK(store->Commit(again, "120", true));
+      EXPECT_TRUE(store->last_commit().rewrite) << "the first commit writes it all again";
+    }
+    EXPECT_EQ(Families(dir.Sub("s")), (std::vector<std::string>{"customers", "default"}));
+    {
+      rocksdb::DB* raw = nullptr;
+      std::vector<rocksdb::ColumnFamilyHandle*> handles;
+      std::vector<rocksdb::ColumnFamilyDescriptor> families{
+          {rocksdb::kDefaultColumnFamilyName, {}}, {"customers", {}}};
+      ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir.Sub("s"), families,
+                                               &handles, &raw)
+                      .ok());
+      std::unique_ptr<rocksdb::DB> db(raw);
+      std::string format;
+      ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), "M", &format).ok());
+      EXPECT_EQ(format, "juncture.state 2");
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[0]));
+      it->Seek("C");
+      EXPECT_TRUE(!it->Valid() || it->key()[0] != 'C') << "no customer of the first form is left";
+      it.reset();
+      for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    }
+    runtime::Engine c(program);
+    auto store = OpenStore(dir.Sub("s"));
+    ASSERT_TRUE(store);
+    EXPECT_EQ(LoadPosition(*store, c), "120");
+    EXPECT_EQ(c.SaveSnapshot(), a.SaveSnapshot());
+  }
+}
+
+// A version that knows only the first format cannot open a store of the second,
+// and refuses it before reading its log: the commits only the log holds are still
+// there for this version.
+TEST(StateStore, AnOlderVersionRefusesTheSecondFormatAndLeavesItIntact) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  TempDir dir;
+  int64_t end_us = 0;
+  std::vector<Input> in = RandomStream(78, 80, /*serve=*/false, end_us);
+  runtime::Engine a(program);
+  a.TrackChanges(true);
+  Collector sink;
+  {
+    auto store = OpenStore(dir.Sub("s"));
+    ASSERT_TRUE(store);
+    for (size_t k = 0; k < in.size(); ++k) {
+      Feed(a, in[k], sink);
+      ASSERT_OK(store->Commit(a, std::to_string(k + 1), false));
+    }
+  }  // closed without a flush: the changes are in the log only
+  rocksdb::Options older;  // the options of a version that wrote the first format
+  older.paranoid_checks = true;
+  older.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(older, dir.Sub("s"), &raw);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.ToString(), HasSubstr("Column families not opened"));
+  runtime::Engine b(program);
+  auto store = OpenStore(dir.Sub("s"));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(LoadPosition(*store, b), "80");
+  EXPECT_EQ(b.SaveSnapshot(), a.SaveSnapshot());
+}
+
+// One busy customer: each commit writes what its message added (an id taken, a time
+// counted), not the history it has built up; the store folds them into the piece it
+// hands back, through its log, its memtable, a flush and a compaction.
+TEST(StateStore, ACommitOfABusyCustomerWritesWhatEnteredNotItsHistory) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  for (bool write_mostly : {false, true}) {
+    SCOPED_TRACE(write_mostly ? "write-mostly" : "default");
+    TempDir dir;
+    runtime::Engine a(program);
+    a.TrackChanges(true);
+    Collector sink;
+    Result<std::unique_ptr<StateStore>> opened =
+        StateStore::Open(dir.Sub("s"), store::StoreOptions{64, write_mostly});
+    ASSERT_OK(opened);
+    StateStore& store = **opened;
+    size_t first = 0, last = 0;
+    for (int i = 0; i < 2000; ++i) {
+      a.Process(TrackJson("ana", "cart", At(i * kSecond), R"({"value": 5.5, "items": 1})",
+                          "c" + std::to_string(i)),
+                sink);
+      ASSERT_OK(store.Commit(a, std::to_string(i + 1), false));
+      (i == 10 ? first : last) = store.last_commit().bytes;
+      if (i == 700) {
+        ASSERT_OK(store.Flush());
+      }
+      if (i == 1400) {
+        ASSERT_OK(store.Compact());
+      }
+    }
+    std::string piece;
+    Result<bool> found = store.Find("ana", &piece);
+    ASSERT_OK(found);
+    ASSERT_TRUE(*found);
+    EXPECT_GT(piece.size(), 4000u) << "256 ids taken and 2,000 carts counted";
+    EXPECT_LE(last, first + 16) << "a commit after 2,000 messages writes what one after 10 did";
+    EXPECT_LT(last * 8, piece.size());
+    runtime::Engine b(program);
+    EXPECT_EQ(LoadPosition(store, b), "2000");
+    EXPECT_EQ(b.SaveSnapshot(), a.SaveSnapshot());
+  }
 }
 
 }  // namespace

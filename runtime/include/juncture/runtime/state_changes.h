@@ -119,6 +119,9 @@ class StateRestorer {
   // (Engine::UseSource), the later ones are counted, not kept. Before any piece but
   // the layouts.
   void Lazy();
+  // The next TakeChanges hands over the whole restored state (a store that changes
+  // the form of what it holds writes it all again). Before Finish.
+  void Rewrite();
 
   // Each returns an error (a corruption error, one line) on a piece it cannot read.
   // Layouts come before any customer or timer; the others in any order.

@@ -32,12 +32,15 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "juncture/runtime/runtime.h"
 #include "juncture/runtime/state_changes.h"
 #include "juncture/status.h"
 
 namespace rocksdb {
+struct ColumnFamilyDescriptor;
+class ColumnFamilyHandle;
 class DB;
 class WriteBatch;
 }
@@ -156,9 +159,21 @@ class StateStore : public runtime::CustomerSource {
                             const std::function<bool(std::string_view)>& keep, bool want_lazy);
   Status Write(std::string_view position, bool sync);
   Status Recover();
+  void CloseDb();
+  // The family customers are stored in: their own (format 2), or the default (1).
+  rocksdb::ColumnFamilyHandle* CustomersFamily() const;
+  static rocksdb::ColumnFamilyOptions CustomersOptions(const rocksdb::Options& o);
+  // The families of `names` with their options (the customers' with its merge).
+  static std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(
+      const std::vector<std::string>& names, const rocksdb::Options& o);
+  Status MakeCustomersFamily();
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::Options options_;  // as opened (Recover opens it again)
+  std::vector<std::string> families_;  // names, as opened or made since (in handles_' order)
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // db_'s, one per family
+  rocksdb::ColumnFamilyHandle* customers_ = nullptr;       // the customers' family
+  int format_ = 2;  // of what the store holds: 1 until its first write after a load
   // Sync (another thread) holds it shared; Recover, replacing db_, exclusively.
   std::shared_mutex db_mu_;
   std::chrono::steady_clock::time_point last_try_{};  // of a failed store
