@@ -348,7 +348,7 @@ int main(int argc, char** argv) {
       bool with_sync = i % 2 == 1;
       auto c0 = Clock::now();
       runtime::StateChanges changes;
-      st.engine->TakeChanges(changes);
+      st.engine->TakeChanges(changes, runtime::PieceForm::kDelta);
       auto c1 = Clock::now();
       Check(st.store->CommitChanges(std::move(changes), "p" + std::to_string(i), with_sync));
       auto c2 = Clock::now();

@@ -125,8 +125,9 @@ struct CustomerState {
   uint32_t deferred = 0;
   bool unknown_zone_counted = false;  // its profile.timezone was found unknown (once)
   bool changed = false;  // in Engine::Impl::changed_ (change tracking on)
-  // Messages added to `seen` since the last TakeChanges (kSeenFreshAll: too many to
-  // count), for the store's change of it (event_history.h, EventHistory::fresh).
+  // Ids added to `seen` since the last TakeChanges (kSeenFreshAll: too many to
+  // count, written whole), for the store's change of it; exact, as
+  // EventHistory::fresh (event_history.h).
   uint16_t seen_fresh = 0;
   uint64_t last_used = 0;  // Engine::Impl::use_tick_ when a message or timer last used it
 };

@@ -95,7 +95,9 @@ class EventHistory {
   // How many events were appended since ClearFresh (UINT64_MAX: too many to count),
   // for the state store's change of this history (snapshot.h, PieceEncoder::Delta).
   // Events only enter at the back and leave at the front, so the last min(fresh(),
-  // size()) visible events are exactly those the store does not have yet.
+  // size()) visible events are exactly those the store does not have yet. The count
+  // must be exact: the change keeps the store's last size() - fresh() events, so a
+  // count too high would repeat events (saturated, it writes the history whole).
   uint64_t fresh() const { return fresh_ == UINT32_MAX ? UINT64_MAX : fresh_; }
   void ClearFresh() { fresh_ = 0; }
   // Hides the events before `time_us`.

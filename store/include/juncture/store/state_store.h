@@ -13,10 +13,14 @@
 // something else or a format this version does not read.
 //
 // Keys (one byte of kind, then the key):
-//   M            the format ("juncture.state 1"): a directory without it is refused
+//   M            the format ("juncture.state 2"): a directory without it is refused
 //   P            the caller's position as of the last commit
 //   G  L         engine-wide values; the record layouts the pieces were written under
-//   C<id>        a customer (CBOR)
+//   C<id>        a customer, in the column family "customers": a piece of the second
+//                form (juncture/runtime/pieces.h), each commit's change to it written
+//                as a RocksDB merge (customer_merge.h). Format 1 ("juncture.state
+//                1", still read) held whole pieces of the first form (CBOR) in the
+//                default family; the first commit after loading it writes format 2.
 //   T<due><seq>  a pending timer (CBOR); due and seq big-endian, due's sign flipped,
 //                so that keys sort in firing order: the on-disk index by due time
 //   X<seq>       a deferred send taken back by arbitration (its release is stale)
@@ -120,7 +124,8 @@ class StateStore : public runtime::CustomerSource {
   Status TimersAfter(int64_t due_us, uint64_t seq, size_t limit,
                      const std::function<void(int64_t, uint64_t, std::string_view)>& fn) override;
 
-  // Writes what `engine` changed since the last Commit (it must track changes), with
+  // Writes what `engine` changed since the last Commit (it must track changes, and the
+  // store must have been loaded into it, or be empty), with
   // `position`, atomically (nothing at all if neither changed: the engine's time and
   // counters then wait for the next change). `sync`: on disk before returning (fsync), otherwise in
   // the operating system's hands (survives the process being killed, not a power
@@ -128,7 +133,8 @@ class StateStore : public runtime::CustomerSource {
   // with the next Commit; nothing is dropped.
   Status Commit(runtime::Engine& engine, std::string_view position, bool sync);
   // Commit in two halves, for a caller that takes the changes itself (e.g. to time
-  // them apart): writes `changes` (taken with Engine::TakeChanges) like Commit.
+  // them apart): writes `changes` (taken with Engine::TakeChanges and
+  // PieceForm::kDelta; an internal error otherwise) like Commit.
   Status CommitChanges(runtime::StateChanges&& changes, std::string_view position, bool sync);
   // Writes the changes of a whole state (after a snapshot import): like Commit.
   Status CommitAll(runtime::Engine& engine, std::string_view position);
