@@ -56,6 +56,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "exec/cbor_writer.h"
 #include "exec/packed_times.h"
@@ -185,7 +186,7 @@ class Encoder {
   explicit Encoder(const ProgramSpec& spec) : spec_(spec), needs_(spec) {}
 
   // `timers`: the customer's, in firing order. With `core_only`, leaves out what a
-  // piece of the second form holds as streams (Streamed).
+  // piece of the second form holds as streams: the ids taken, the histories.
   void Customer(const CustomerState& c, const std::vector<const runtime::Timer*>& timers,
                 std::string& out, bool core_only = false);
   // A piece of the second form (pieces.h): the customer's streams whole (`delta`
@@ -204,15 +205,20 @@ class Encoder {
   void Goals(const CustomerState& c, CborWriter& w) const;
   void History(const CustomerState& c, CborWriter& w);
   bool Known(const RecordPtr& r) const;
-  // A history the second form keeps as a stream: its type's windows only count.
-  bool Streamed(uint32_t e) const { return e < spec_.events.size() && !needs_.history_fields[e]; }
+  // How the second form streams a history: its times only when its type's windows
+  // only count, else its events too.
+  pieces::StreamKind HistoryKind(uint32_t e) const {
+    return needs_.history_fields[e] ? pieces::StreamKind::kRecords : pieces::StreamKind::kTimes;
+  }
 
   const ProgramSpec& spec_;
   WindowNeeds needs_;
   bool core_only_ = false;  // the current Customer call's
   std::string core_;  // Form2's core
   pieces::StreamEntries stream_;  // Form2's current stream
-  std::vector<std::pair<std::string_view, const EventHistory*>> streamed_;  // Form2's, by name
+  std::string record_;  // Form2's current record
+  // Form2's histories, in the order of their streams: (kind, name).
+  std::vector<std::tuple<pieces::StreamKind, std::string_view, const EventHistory*>> streamed_;
   std::vector<const runtime::Record*> records_;  // the current customer's, by index
   // (record, index) sorted by record: Index's lookup. Vectors, not a hash map, so that
   // an encoder used for one customer after another allocates nothing once warm.
@@ -243,7 +249,7 @@ void Encoder::IndexRecords(const CustomerState& c) {
   };
   for (const auto& [j, inst] : c.instances) use(inst.event);
   for (const auto& [e, entries] : c.history) {
-    if (e >= spec_.events.size() || (core_only_ && Streamed(e))) continue;
+    if (e >= spec_.events.size() || core_only_) continue;
     for (const auto& entry : entries) use(entry.second);
   }
   // One entry per record, its first use; then numbered in the order of first use.
@@ -312,7 +318,7 @@ void Encoder::Goals(const CustomerState& c, CborWriter& w) const {
 
 void Encoder::History(const CustomerState& c, CborWriter& w) {
   auto written = [&](uint32_t e, const EventHistory& entries) {
-    return e < spec_.events.size() && !entries.empty() && !(core_only_ && Streamed(e));
+    return e < spec_.events.size() && !entries.empty() && !core_only_;
   };
   size_t n = 0;
   for (const auto& [e, entries] : c.history) n += written(e, entries);
@@ -338,11 +344,7 @@ void Encoder::Customer(const CustomerState& c, const std::vector<const runtime::
   for (size_t k = 0; k < c.sent_at.size() && k < spec_.channels.size(); ++k) sent += !c.sent_at[k].empty();
   size_t seen = 0;
   for (const auto& [e, t] : c.last_seen) seen += e < spec_.events.size();
-  bool history = !c.history.empty();
-  if (core_only) {
-    history = false;
-    for (const auto& [e, entries] : c.history) history |= !entries.empty() && !Streamed(e);
-  }
+  const bool history = !c.history.empty() && !core_only;
   const bool ids = !c.seen.empty() && !core_only;
   const size_t entries = 1 + !c.unknown_traits.empty() + !c.instances.empty() + !c.goals.empty() +
                          c.unknown_zone_counted + history + !c.last_entry.empty() +
@@ -436,11 +438,13 @@ void Encoder::Form2(const CustomerState& c, bool delta, std::string& out) {
   Customer(c, {}, core_, /*core_only=*/true);
   streamed_.clear();
   for (const auto& [e, h] : c.history) {
-    if (Streamed(e) && !h.empty()) streamed_.emplace_back(spec_.events[e].name, &h);
+    if (e < spec_.events.size() && !h.empty()) {
+      streamed_.emplace_back(HistoryKind(e), spec_.events[e].name, &h);
+    }
   }
   std::sort(streamed_.begin(), streamed_.end());
   pieces::PieceWriter piece(out, core_, streamed_.size() + !c.seen.empty());
-  // Streams in (kind, name) order: the ids taken, then the counted histories.
+  // Streams in (kind, name) order: the ids taken, then the histories.
   if (!c.seen.empty()) {
     const uint64_t n = delta ? Fresh(c.seen_fresh == kSeenFreshAll ? UINT64_MAX : c.seen_fresh,
                                      c.seen.size())
@@ -449,11 +453,22 @@ void Encoder::Form2(const CustomerState& c, bool delta, std::string& out) {
     for (size_t k = c.seen.size() - n; k < c.seen.size(); ++k) stream_.Seen(c.seen[k].at_us, c.seen[k].id_hash);
     piece.Stream(pieces::StreamKind::kSeen, "", c.seen.size() - n, stream_);
   }
-  for (const auto& [name, h] : streamed_) {
+  for (const auto& [kind, name, h] : streamed_) {
     const uint64_t n = delta ? Fresh(h->fresh(), h->size()) : h->size();
     stream_.Clear();
-    for (auto it = h->end() - static_cast<std::ptrdiff_t>(n); it != h->end(); ++it) stream_.Time(it->first);
-    piece.Stream(pieces::StreamKind::kTimes, name, h->size() - n, stream_);
+    for (auto it = h->end() - static_cast<std::ptrdiff_t>(n); it != h->end(); ++it) {
+      if (kind == pieces::StreamKind::kTimes) {
+        stream_.Time(it->first);
+        continue;
+      }
+      record_.clear();  // an event the type's history keeps without its record: none
+      if (Known(it->second)) {
+        CborWriter w(record_);
+        Record(*it->second, w);
+      }
+      stream_.Record(it->first, record_);
+    }
+    piece.Stream(kind, name, h->size() - n, stream_);
   }
 }
 

@@ -255,6 +255,8 @@ class Loader {
   }
   // The streams of a stored piece of the second form (pieces.h), after its core.
   void PieceStreams(const pieces::PieceView& piece, CustomerState& c, const std::string& id);
+  RecordPtr StreamRecord(std::string_view bytes, int type, const CustomerState& c,
+                         const std::string& where);
   std::optional<Timer> PieceTimer(const json& t) { return TimerOf(t, nullptr, "timer"); }
   uint64_t max_seq() const { return max_seq_; }
 
@@ -447,17 +449,21 @@ void Loader::PieceStreams(const pieces::PieceView& piece, CustomerState& c, cons
           ++n;
         }
         break;
-      case StreamKind::kTimes: {
+      case StreamKind::kTimes:
+      case StreamKind::kRecords: {
         const int type = map_.Event(std::string(s.name));
         const bool keep = type >= 0 && map_.KeepsHistory(static_cast<uint32_t>(type));
+        const bool fields = keep && map_.KeepsHistoryFields(static_cast<uint32_t>(type));
         if (type >= 0 && c.history.count(static_cast<uint32_t>(type)) != 0) {
           Fail(at, "both in the core and as a stream");
         }
         std::vector<std::pair<int64_t, RecordPtr>> entries;
         if (keep) entries.reserve(s.count);
         while (r.Next(time, payload)) {
-          if (keep) entries.emplace_back(time, nullptr);  // counted only: no record
           ++n;
+          // Every stored record is checked, kept or not (as in the core's "records").
+          RecordPtr record = payload.empty() ? nullptr : StreamRecord(payload, type, c, at);
+          if (keep) entries.emplace_back(time, fields ? std::move(record) : nullptr);
         }
         auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
         if (!std::is_sorted(entries.begin(), entries.end(), by_time)) {
@@ -466,13 +472,37 @@ void Loader::PieceStreams(const pieces::PieceView& piece, CustomerState& c, cons
         if (!entries.empty()) c.history[static_cast<uint32_t>(type)] = EventHistory(std::move(entries));
         break;
       }
-      case StreamKind::kRecords:
-        Fail(at, "events with their fields as a stream (written by a newer version of juncture)");
     }
     if (r.failed() || n != s.count || (n != 0 && time != s.last_time)) {
       Fail(at, "a stream cut short, or not what its header says");
     }
   }
+}
+
+// A history's event as its stream stores it (its record's CBOR), for event type
+// `type` (-1: gone from the program). The event an instance of `c` keeps is shared,
+// as the snapshot shares it by index: the same event type, time and id.
+RecordPtr Loader::StreamRecord(std::string_view bytes, int type, const CustomerState& c,
+                               const std::string& where) {
+  json r;
+  std::string error;
+  if (!ParseCbor(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), r, error)) {
+    Fail(where, error);
+  }
+  RecordPtr record = EventRecord(r, where);
+  if (!record) return nullptr;  // its event type is gone
+  const JnEventHeader& h = RecordView(record->data()).header();
+  if (static_cast<int>(h.type_id) != type) Fail(where, "a record of another event type");
+  const std::string_view id(h.id.data, h.id.len);
+  for (const auto& [j, inst] : c.instances) {
+    if (!inst.event || inst.event->size() < JN_EVENT_FIELDS_OFFSET) continue;
+    const JnEventHeader& kept = RecordView(inst.event->data()).header();
+    if (kept.type_id == h.type_id && kept.time_us == h.time_us &&
+        std::string_view(kept.id.data, kept.id.len) == id) {
+      return inst.event;
+    }
+  }
+  return record;
 }
 
 // last_entry, sent_at and last_seen: times by journey, channel and event name.

@@ -207,5 +207,61 @@ TEST(Changes, AChangeCarriesWhatEnteredNotTheHistory) {
   EXPECT_EQ(b.SaveSnapshot(), a.SaveSnapshot());
 }
 
+// A history moves between the two kinds of stream when the program changes what its
+// windows read: counted only (times), then summed (the events too), then counted
+// only again. Restored from the store under each program, the engine holds what it
+// holds when it loads the same state from a snapshot (the reload rule), and its
+// changes still follow.
+TEST(Changes, AHistoryMovesBetweenTimesAndEventsWithTheProgram) {
+  const std::string counted = Program();
+  const std::string summed =
+      Program() + "journey carts { on app_open  reenter always  send webhook \"c\" { s: sum(cart.value within 1d) } }\n";
+  int64_t end_us = 0;
+  std::vector<Input> in = RandomStream(21, 180, /*serve=*/false, end_us);
+  MemoryStore store;
+  std::string snapshot;
+  size_t from = 0;
+  int stage = 0;
+  for (const std::string& source : {counted, summed, counted}) {
+    SCOPED_TRACE("stage " + std::to_string(stage++));
+    runtime::CompiledProgram program = Compile(source);
+    ASSERT_TRUE(program.spec);
+    runtime::Engine a(Compile(source));
+    if (!snapshot.empty()) {
+      ASSERT_OK(a.LoadSnapshot(snapshot));  // the oracle: a snapshot read by the rule
+      runtime::Engine b(Compile(source));
+      store.Restore(b);
+      ASSERT_FALSE(HasFatalFailure());
+      ASSERT_EQ(b.SaveSnapshot(), a.SaveSnapshot()) << "restored from the store";
+      // The store's pieces were written under the other program: written again whole.
+      runtime::StateChanges whole;
+      b.TrackChanges(true);
+      b.TakeChanges(whole, PieceForm::kDelta);
+      EXPECT_TRUE(whole.rewrite);
+    }
+    a.TrackChanges(true);
+    const std::vector<Input> part(in.begin() + static_cast<std::ptrdiff_t>(from),
+                                  in.begin() + static_cast<std::ptrdiff_t>(from + 60));
+    ExpectTheStoreFollows(a, program, runtime::EngineLimits{}, part, store, 21 + stage);
+    ASSERT_FALSE(HasFatalFailure());
+    // The carts' stream is of the kind the program needs.
+    const auto kind = source == summed ? runtime::pieces::StreamKind::kRecords
+                                       : runtime::pieces::StreamKind::kTimes;
+    size_t carts = 0;
+    for (const auto& [id, piece] : store.customers()) {
+      runtime::pieces::PieceView view;
+      ASSERT_TRUE(runtime::pieces::Parse(piece, view));
+      for (const auto& st : view.streams) {
+        if (st.name != "cart") continue;
+        EXPECT_EQ(st.kind, kind) << id;
+        ++carts;
+      }
+    }
+    EXPECT_GT(carts, 0u);
+    from += 60;
+    snapshot = a.SaveSnapshot();
+  }
+}
+
 }  // namespace
 }  // namespace juncture::enginetest
