@@ -28,6 +28,19 @@ inline void AppendVarint(uint64_t v, std::string& out) {
   out.append(b, n);
 }
 
+// Reads the varint at `pos` and moves past it: nullopt past the end or on one longer
+// than 10 bytes, and `pos` is then past the end (every later read fails too).
+inline std::optional<uint64_t> ReadVarint(std::string_view in, size_t& pos) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64 && pos < in.size(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(in[pos++]);
+    v |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return v;
+  }
+  pos = in.size() + 1;
+  return std::nullopt;
+}
+
 // Differences of int64 times, which may wrap: computed and added back modulo 2^64.
 inline uint64_t Zigzag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -69,16 +82,7 @@ class TimeReader {
         static_cast<int64_t>(static_cast<uint64_t>(last_) + static_cast<uint64_t>(Unzigzag(*d)));
     return last_;
   }
-  std::optional<uint64_t> Varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && pos_ < in_.size(); shift += 7) {
-      const auto byte = static_cast<uint8_t>(in_[pos_++]);
-      v |= uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) return v;
-    }
-    pos_ = in_.size() + 1;  // failed: done() stays false, every read fails
-    return std::nullopt;
-  }
+  std::optional<uint64_t> Varint() { return ReadVarint(in_, pos_); }  // failed: done() stays false
   std::optional<uint64_t> Fixed64() {
     if (pos_ > in_.size() || in_.size() - pos_ < 8) {
       pos_ = in_.size() + 1;

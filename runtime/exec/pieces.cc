@@ -38,16 +38,7 @@ class Cursor {
   size_t pos() const { return pos_; }
   size_t left() const { return ok() ? in_.size() - pos_ : 0; }
 
-  std::optional<uint64_t> Varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && pos_ < in_.size(); shift += 7) {
-      const auto byte = static_cast<uint8_t>(in_[pos_++]);
-      v |= uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) return v;
-    }
-    pos_ = in_.size() + 1;
-    return std::nullopt;
-  }
+  std::optional<uint64_t> Varint() { return snapshot::ReadVarint(in_, pos_); }
   std::optional<std::string_view> Bytes(uint64_t n) {
     if (n > left()) {
       pos_ = in_.size() + 1;
