@@ -618,6 +618,7 @@ Status StateStore::Compact() {
 
 Result<StoreCounts> StateStore::Count() const {
   StoreCounts out;
+  out.format = format_ == 2 ? kFormat : kFormat1;
   std::unique_ptr<rocksdb::Iterator> c(db_->NewIterator(rocksdb::ReadOptions(), CustomersFamily()));
   for (c->Seek(Key(kCustomer)); c->Valid() && c->key()[0] == kCustomer; c->Next()) ++out.customers;
   if (!c->status().ok()) {

@@ -73,7 +73,8 @@ def main():
         check(not any(d["outcome"] == "sent" for d in said_a), "A's waits are still pending")
 
         info = run(juncture, ["state", "info", "--state-dir", d1])
-        check(info.returncode == 0 and "3 customers, 3 pending timers" in info.stdout,
+        check(info.returncode == 0 and "3 customers, 3 pending timers" in info.stdout
+              and 'format "juncture.state 2"' in info.stdout,
               "state info: " + info.stdout + info.stderr)
 
         snap = os.path.join(tmp, "state.snapshot")

@@ -52,7 +52,8 @@ int RunInfo(StateCommandOptions& o) {
   const store::StoreCounts& n = *counted;
   std::cout << o.dir << ": " << n.customers << " customers, " << n.timers << " pending timers, "
             << (n.position.empty() ? std::string("no position") : "position \"" + n.position + "\"")
-            << ", " << (*store)->disk_bytes() << " bytes on disk\n";
+            << ", " << (*store)->disk_bytes() << " bytes on disk, format \"" << n.format
+            << "\"\n";
   return 0;
 }
 

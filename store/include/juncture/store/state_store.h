@@ -82,6 +82,7 @@ struct StoreCounts {
   uint64_t customers = 0;
   uint64_t timers = 0;
   std::string position;
+  std::string format;  // "juncture.state 2", or 1 until the first commit after a load
 };
 
 // Also the engine's CustomerSource when it keeps only recently used customers (and
