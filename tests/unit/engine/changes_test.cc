@@ -263,5 +263,50 @@ TEST(Changes, AHistoryMovesBetweenTimesAndEventsWithTheProgram) {
   }
 }
 
+// A stored piece of the second form cut short or altered is refused with an error,
+// or read into some customer; it never crashes the reader (nor reads out of bounds:
+// a build with -DJUNCTURE_SANITIZE=ON checks that).
+TEST(Changes, AlteredPiecesOfTheSecondFormAreRefusedNeverCrash) {
+  runtime::CompiledProgram program = Compile(Program());
+  ASSERT_TRUE(program.spec);
+  int64_t end_us = 0;
+  std::vector<Input> in = RandomStream(33, 80, /*serve=*/false, end_us);
+  runtime::Engine a(Compile(Program()));
+  a.TrackChanges(true);
+  Collector sink;
+  for (const Input& i : in) Feed(a, i, sink);
+  StateChanges whole;
+  a.TakeChanges(whole, PieceForm::kDelta);
+  ASSERT_FALSE(whole.customers.empty());
+  std::mt19937 rng(33);
+  size_t refused = 0, read = 0;
+  for (const StateChanges::Customer& c : whole.customers) {
+    ASSERT_TRUE(runtime::pieces::IsForm2(c.value));
+    std::vector<std::string> bad;
+    for (size_t n = 1; n < c.value.size(); n += 1 + n / 16) bad.push_back(c.value.substr(0, n));
+    for (int k = 0; k < 300; ++k) {
+      std::string v = c.value;
+      for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
+        v[1 + rng() % (v.size() - 1)] = static_cast<char>(rng());
+      }
+      bad.push_back(std::move(v));
+    }
+    for (const std::string& v : bad) {
+      runtime::Engine b(Compile(Program()));
+      runtime::StateRestorer r(b);
+      ASSERT_OK(r.Layouts(whole.layouts));
+      Status s = r.Customer(c.id, v);
+      if (s.ok()) {
+        ++read;
+      } else {
+        ++refused;
+        EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+      }
+    }
+  }
+  EXPECT_GT(refused, 0u);
+  std::cerr << refused << " refused, " << read << " read\n";
+}
+
 }  // namespace
 }  // namespace juncture::enginetest
