@@ -121,6 +121,8 @@ StateStore::~StateStore() {
     // A log RocksDB failed to append to must not be synced, which closing does (the
     // library asserts on it): leave it to the operating system at exit. What it
     // holds is on disk up to the failure; RocksDB recovers it at the next open.
+    // (The column families' handles go: destroying one touches no file.)
+    for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
     (void)db_.release();
     return;
   }
