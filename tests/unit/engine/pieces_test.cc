@@ -94,12 +94,17 @@ class Generator {
 
   int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
 
+  // The next entry's time: mostly later, sometimes earlier (negative differences),
+  // sometimes at either end of int64 (differences that wrap). Added modulo 2^64.
   int64_t NextTime(int64_t t) {
+    auto plus = [](int64_t a, int64_t b) {
+      return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+    };
     switch (Int(0, 9)) {
-      case 0: return t - Int(0, 5000);  // back in time: differences may be negative
-      case 1: return std::numeric_limits<int64_t>::max() - Int(0, 3);  // wraps
+      case 0: return plus(t, -Int(0, 5000));
+      case 1: return std::numeric_limits<int64_t>::max() - Int(0, 3);
       case 2: return std::numeric_limits<int64_t>::min() + Int(0, 3);
-      default: return t + Int(0, 2'000'000);
+      default: return plus(t, Int(0, 2'000'000));
     }
   }
 
