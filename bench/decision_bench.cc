@@ -61,6 +61,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -683,6 +684,62 @@ void Memory(int customers) {
                 "\"rss_profiles_mib\":%.1f,\"rss_after_mib\":%.1f,"
                 "\"bytes_per_customer_profile_only\":%.0f,\"bytes_per_customer\":%.0f}\n",
                 customers, before, profiles, after, per(profiles - before), per(after - before));
+    // Customers packed (EngineLimits::max_unpacked_customers, default 65,536), and
+    // the heap as malloc counts it (RSS also holds pages malloc keeps free).
+    const runtime::Engine::PackedStats packed = engine.packed();
+    const struct mallinfo2 heap = mallinfo2();
+    std::printf("Packed: %zu customers in %zu bytes (%.0f per packed customer; table and "
+                "dictionary %zu bytes); %zu unpacked (limit %llu). Heap in use %.0f MiB, "
+                "free in the heap %.0f MiB.\n\n",
+                packed.customers, packed.bytes,
+                packed.customers ? static_cast<double>(packed.bytes) / packed.customers : 0.0,
+                packed.overhead_bytes, engine.customers() - packed.customers,
+                static_cast<unsigned long long>(engine.limits().max_unpacked_customers),
+                static_cast<double>(heap.uordblks) / (1024 * 1024),
+                static_cast<double>(heap.fordblks) / (1024 * 1024));
+    std::printf("RAW {\"bench\":\"packed\",\"customers\":%zu,\"bytes\":%zu,"
+                "\"overhead_bytes\":%zu,\"heap_in_use_mib\":%.1f,\"heap_free_mib\":%.1f}\n",
+                packed.customers, packed.bytes, packed.overhead_bytes,
+                static_cast<double>(heap.uordblks) / (1024 * 1024),
+                static_cast<double>(heap.fordblks) / (1024 * 1024));
+    // What a message costs when its customer is packed (unpacked first, and another
+    // packed to make room) against one whose customer is not: 5,000 of each, the
+    // latest customers (unpacked) first, then the earliest (packed since), all at the
+    // time of the last message, so that no timer fires inside them.
+    if (packed.customers > 5000) {
+      const int64_t t = StartUs() + int64_t{customers - 1} * 1000;
+      auto timed = [&](int first) {
+        std::vector<double> ns;
+        for (int i = 0; i < 5000; ++i) {
+          const int u = first + i;
+          char buf[512];
+          std::string ts = runtime::FormatTimestamp(t);  // no timer falls due meanwhile
+          std::snprintf(buf, sizeof buf,
+                        "{\"type\":\"track\",\"event\":\"cart_updated\",\"messageId\":"
+                        "\"p-%d\",\"userId\":\"customer-%06d\",\"timestamp\":\"%s\","
+                        "\"properties\":{\"value\":%d,\"sku\":\"sku-%d\",\"category\":"
+                        "\"shoes\",\"items\":2}}",
+                        u, u, ts.c_str(), 20 + u % 200, u % 500);
+          auto t0 = std::chrono::steady_clock::now();
+          engine.Process(buf, sink);
+          ns.push_back(std::chrono::duration<double, std::nano>(
+                           std::chrono::steady_clock::now() - t0).count());
+        }
+        std::sort(ns.begin(), ns.end());
+        return std::pair<double, double>{ns[ns.size() / 2] / 1000, ns[ns.size() * 99 / 100] / 1000};
+      };
+      const auto unpacked = timed(customers - 5000);
+      const uint64_t unpacks = engine.packed().unpacks;
+      const auto packed_first = timed(0);
+      std::printf("A message whose customer is unpacked: p50 %.2f us, p99 %.2f us; whose "
+                  "customer is packed (%llu unpacked for them): p50 %.2f us, p99 %.2f us.\n\n",
+                  unpacked.first, unpacked.second,
+                  static_cast<unsigned long long>(engine.packed().unpacks - unpacks),
+                  packed_first.first, packed_first.second);
+      std::printf("RAW {\"bench\":\"packed_message\",\"unpacked_p50_us\":%.2f,"
+                  "\"unpacked_p99_us\":%.2f,\"packed_p50_us\":%.2f,\"packed_p99_us\":%.2f}\n",
+                  unpacked.first, unpacked.second, packed_first.first, packed_first.second);
+    }
     // What carrying this state costs: a checkpoint written and read, and a hot reload
     // to a program with one more journey (the state is carried by the same rule).
     using Clock = std::chrono::steady_clock;

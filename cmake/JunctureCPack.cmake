@@ -31,7 +31,7 @@ set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME juncture-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "juncture (= ${PROJECT_VERSION}), libantlr4-runtime-dev, llvm-19-dev, libsimdjson-dev, nlohmann-json3-dev, libssl-dev, libcctz-dev, libxxhash-dev, pkg-config")
+  "juncture (= ${PROJECT_VERSION}), libantlr4-runtime-dev, llvm-19-dev, libsimdjson-dev, nlohmann-json3-dev, libssl-dev, libcctz-dev, libxxhash-dev, libzstd-dev, pkg-config")
 set(CPACK_DEBIAN_DEV_DESCRIPTION
   "Development files: headers and libraries to embed the Juncture engine: find_package(Juncture) in CMake\n(Juncture::runtime, Juncture::compiler, Juncture::jit, Juncture::c), and juncture.pc.")
 

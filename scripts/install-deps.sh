@@ -12,6 +12,7 @@ PACKAGES=(
   libcli11-dev                        # command line
   libcctz-dev tzdata                  # IANA time zones
   libxxhash-dev                       # stable hashes (splits, buckets)
+  libzstd-dev                         # customers packed in memory (compressed pieces)
   librocksdb-dev                      # the embedded state store
   libssl-dev                          # SHA-256 of journey versions (approvals)
   libcpp-httplib-dev                  # serve: the /metrics HTTP endpoint

@@ -14,6 +14,8 @@ namespace juncture::runtime {
 void Engine::Absorb(Engine& other) {
   Impl& e = *impl_;
   Impl& o = *other.impl_;
+  e.UnpackAll();
+  o.UnpackAll();
   const uint64_t offset = e.next_seq_ - 1;  // o's first timer (seq 1) gets e.next_seq_
   // Everything is written again (MarkRewrite below): no customer stays listed.
   for (Impl::CustomerEntry* entry : e.changed_) entry->second.changed = false;

@@ -12,6 +12,7 @@ namespace juncture::runtime {
 
 void Engine::UseSource(CustomerSource* source, size_t timers_in_memory) {
   Impl& e = *impl_;
+  e.UnpackAll();  // the store's cache keeps customers instead
   e.source_ = source;
   e.timer_window_ = timers_in_memory;
   e.source_pieces_ = snapshot::PieceLoader::ForOwnLayouts(*e.spec_);
@@ -23,6 +24,7 @@ Result<Engine::Impl::CustomerEntry*> Engine::Impl::Resident(const std::string& i
     it->second.last_used = ++use_tick_;
     return &*it;
   }
+  if (CustomerEntry* unpacked = Unpack(id)) return unpacked;
   if (source_ == nullptr) return static_cast<CustomerEntry*>(nullptr);
   std::string piece;
   Result<bool> found = source_->Find(id, &piece);

@@ -127,6 +127,7 @@ void Engine::Impl::TakeChanges(StateChanges& out, PieceForm form) {
 void Engine::TrackChanges(bool on) {
   Impl& e = *impl_;
   if (on == e.track_changes_) return;
+  if (on) e.UnpackAll();  // a store keeps them instead (changed customers must be in memory)
   if (!on) e.ReadBackAllTimers();  // untracked, timers set later would never be stored
   e.track_changes_ = on;
   for (Impl::CustomerEntry* entry : e.changed_) entry->second.changed = false;
@@ -233,6 +234,7 @@ void StateRestorer::Finish() {
   if (r.pieces.max_seq() != UINT64_MAX) e.next_seq_ = std::max(e.next_seq_, r.pieces.max_seq() + 1);
   e.SetStats(std::move(r.stats));
   e.changed_.clear();
+  e.DropPacked();
   e.customers_ = std::move(r.customers);
   // A timer for a customer no piece holds cannot fire into anything: left out.
   std::vector<runtime::Timer> timers;

@@ -13,7 +13,7 @@
 // The subset of std::unordered_map the engine uses, with its meaning: find, count,
 // try_emplace, emplace, insert_or_assign, erase (by iterator, returning nothing),
 // size, clear, reserve, and iteration (in no particular order) over
-// std::pair<const std::string, V>. Inserting may invalidate iterators (not
+// std::pair<const std::string, V>, also from a slot (from_slot). Inserting may invalidate iterators (not
 // pointers); erasing invalidates iterators.
 #pragma once
 
@@ -50,6 +50,7 @@ class CustomerMap {
       return *this;
     }
     bool operator==(const Iterator& o) const { return slot_ == o.slot_; }
+    size_t slot() const { return slot_; }
     bool operator!=(const Iterator& o) const { return slot_ != o.slot_; }
 
    private:
@@ -82,6 +83,10 @@ class CustomerMap {
   const_iterator end() const { return const_iterator(this, slots_.size()); }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // The first entry at or after slot `slot` (end() if none): a walk over the table
+  // that survives erasing (the entry at a slot erased is the one that moved into it,
+  // if any: come back to the same slot).
+  iterator from_slot(size_t slot) { return iterator(this, slot < slots_.size() ? slot : slots_.size()); }
 
   iterator find(std::string_view key) { return iterator(this, FindSlot(key, Hash(key))); }
   const_iterator find(std::string_view key) const {

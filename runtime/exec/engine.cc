@@ -392,19 +392,32 @@ Engine::Engine(CompiledProgram program, EngineLimits limits)
 Engine::~Engine() = default;
 void Engine::Process(std::string_view json, DecisionSink& sink) {
   impl_->Process(json, sink, std::nullopt);
+  impl_->PackIdle();
 }
 void Engine::Process(std::string_view json, DecisionSink& sink, int64_t time_us) {
   impl_->Process(json, sink, time_us);
+  impl_->PackIdle();
 }
-void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) { impl_->AdvanceTo(time_us, sink); }
+void Engine::AdvanceTo(int64_t time_us, DecisionSink& sink) {
+  impl_->AdvanceTo(time_us, sink);
+  impl_->PackIdle();
+}
 size_t Engine::Evict(size_t keep) { return impl_->Evict(keep); }
 int64_t Engine::now() const { return impl_->now_us_; }
-size_t Engine::customers() const { return impl_->customers_.size(); }
+size_t Engine::customers() const { return impl_->customers_.size() + impl_->packed_.size(); }
+Engine::PackedStats Engine::packed() const {
+  const Impl& e = *impl_;
+  return PackedStats{e.packed_.size(), e.packed_.bytes(), e.packed_.overhead_bytes(), e.packs_,
+                     e.unpacks_};
+}
 size_t Engine::pending_timers() const { return impl_->timers_.size() + impl_->far_timers_; }
 size_t Engine::timers_in_memory() const { return impl_->timers_.size(); }
 size_t Engine::timers_of(std::string_view customer) const {
   auto it = impl_->customers_.find(customer);
-  return it == impl_->customers_.end() ? 0 : it->second.instances.size() + it->second.deferred;
+  if (it != impl_->customers_.end()) return it->second.instances.size() + it->second.deferred;
+  CustomerState packed;
+  if (impl_->PeekPacked(std::string(customer), packed)) return packed.instances.size() + packed.deferred;
+  return 0;
 }
 const EngineLimits& Engine::limits() const { return impl_->limits_; }
 const std::map<std::string, uint64_t>& Engine::ignored_events() const {
@@ -434,9 +447,13 @@ std::vector<Engine::PendingGroup> Engine::Impl::PendingSummary(std::string_view 
       g.journey = j.name;
       g.what = t.kind == TimerKind::kResume ? "wait" : "wait until";
       auto c = e.customers_.find(t.customer);
-      if (c != e.customers_.end()) {
-        auto inst = c->second.instances.find(t.journey);
-        if (inst != c->second.instances.end() && inst->second.step < j.steps.size()) {
+      CustomerState packed;
+      const CustomerState* state = c != e.customers_.end() ? &c->second
+                                   : e.PeekPacked(t.customer, packed) ? &packed
+                                                                      : nullptr;
+      if (state != nullptr) {
+        auto inst = state->instances.find(t.journey);
+        if (inst != state->instances.end() && inst->second.step < j.steps.size()) {
           g.step = j.steps[inst->second.step].id;
         }
       }

@@ -21,6 +21,7 @@
 #include "exec/compact_vector.h"
 #include "exec/customer_map.h"
 #include "exec/event_history.h"
+#include "exec/packed_customers.h"
 #include "exec/trait_bag.h"
 #include "flat_map.h"
 #include "juncture/runtime/event.h"
@@ -286,6 +287,7 @@ class Batch {
 
 namespace snapshot {
 class PieceLoader;
+class PieceEncoder;
 }
 
 class Engine::Impl {
@@ -402,6 +404,37 @@ class Engine::Impl {
   void RecountFromTimers();
   CustomerSource* source_ = nullptr;
   std::unique_ptr<snapshot::PieceLoader> source_pieces_;  // reads the source's pieces
+
+  // packing.cc: customers not used for a while kept packed in memory
+  // (EngineLimits::max_unpacked_customers, packed_customers.h). Only without a
+  // source and without change tracking: with a store, the store's cache does this.
+  PackedCustomers packed_;
+  size_t pack_hand_ = 0;  // the slot of customers_ where the next pass goes on
+  std::unique_ptr<snapshot::PieceEncoder> pack_encoder_;  // for the current program
+  mutable std::unique_ptr<snapshot::PieceLoader> pack_loader_;  // likewise
+  mutable std::string pack_scratch_;
+  uint64_t packs_ = 0;
+  uint64_t unpacks_ = 0;
+  // After each message and AdvanceTo: packs idle customers while more than the limit
+  // are unpacked.
+  void PackIdle() {
+    if (limits_.max_unpacked_customers == 0 ||
+        customers_.size() <= limits_.max_unpacked_customers) {
+      return;
+    }
+    PackIdlePass();
+  }
+  void PackIdlePass();
+  // The packed customer `id` unpacked into customers_ (marked used); null if `id` is
+  // not packed (or its piece could not be read: it starts afresh, counted).
+  CustomerEntry* Unpack(const std::string& id);
+  // Every packed customer unpacked (before what needs them all in their working form:
+  // a reload, change tracking, absorbing, a source).
+  void UnpackAll();
+  // Decodes packed customer `id` into `out`, leaving it packed; false if not packed.
+  bool PeekPacked(const std::string& id, CustomerState& out) const;
+  // A state replaced whole (a snapshot or a store loaded): nothing packed remains.
+  void DropPacked();
   uint64_t use_tick_ = 0;
   std::map<std::string, uint64_t> ignored_events_;  // Engine::ignored_events()
   // Deferred sends of customers not in memory (CustomerState::deferred is not stored).

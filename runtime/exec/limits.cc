@@ -62,7 +62,7 @@ bool Engine::Impl::IsStale(const Timer& t) const {
   }
   auto c = customers_.find(t.customer);
   // A customer only stored (a cache over a store) may still wait on it.
-  if (c == customers_.end()) return source_ == nullptr;
+  if (c == customers_.end()) return source_ == nullptr && !packed_.Contains(t.customer);
   auto inst = c->second.instances.find(t.journey);
   return inst == c->second.instances.end() || inst->second.timer != t.seq;
 }
@@ -83,7 +83,7 @@ void Engine::Impl::CompactTimers() {
   stats_.compacted_timers += dropped;
   // With customers only stored, a pass may drop little: the next waits until the
   // queue has doubled, so that passes stay O(1) per timer.
-  if (source_ != nullptr) compact_floor_ = 2 * timers_.size();
+  if (source_ != nullptr || !packed_.empty()) compact_floor_ = 2 * timers_.size();
 }
 
 void Engine::Impl::StoreInstance(CustomerState& c, uint32_t j, Instance inst) {

@@ -35,6 +35,7 @@ Status Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   if (Status s = LoadEvicted(); !s.ok()) {
     return s.WithContext("the reload did not happen: the stored customers cannot be read: ");
   }
+  UnpackAll();  // re-laid like the others, packed again later under the new program
   if (horizon_ != kNoHorizon && !ReadBackTimers(0)) {
     return UnavailableError("the reload did not happen: the stored timers cannot be read");
   }
@@ -78,6 +79,8 @@ Status Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   });
   program_ = std::move(next);
   spec_ = program_.spec.get();
+  pack_encoder_.reset();
+  pack_loader_.reset();
   Index();
   Recount();  // instances ended and deferred sends of removed channels were dropped
   MarkRewrite();  // every record may have been re-laid out

@@ -522,16 +522,20 @@ std::string Seal(const std::string& state) {
 }  // namespace
 
 std::string Encode(const ProgramSpec& spec, const View& view) {
-  using CustomerEntry = std::pair<const std::string, CustomerState>;
-  std::vector<const CustomerEntry*> customers;
-  customers.reserve(view.customers->size());
-  for (const CustomerEntry& entry : *view.customers) customers.push_back(&entry);
+  // Each customer by id, with its state in memory, or null for a packed one (decoded
+  // when its turn comes, one at a time).
+  std::vector<std::pair<const std::string*, const CustomerState*>> customers;
+  customers.reserve(view.customers->size() + view.packed.size());
+  for (const auto& [id, c] : *view.customers) customers.emplace_back(&id, &c);
+  for (const std::string& id : view.packed) customers.emplace_back(&id, nullptr);
   std::sort(customers.begin(), customers.end(),
-            [](const CustomerEntry* a, const CustomerEntry* b) { return a->first < b->first; });
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
   std::unordered_map<std::string_view, std::vector<const Timer*>> timers;  // by customer
   std::vector<const Timer*> orphans;
   for (const Timer* t : view.timers) {
-    (view.customers->count(t->customer) ? timers[t->customer] : orphans).push_back(t);
+    const bool has_customer =
+        view.customers->count(t->customer) || (view.is_packed && view.is_packed(t->customer));
+    (has_customer ? timers[t->customer] : orphans).push_back(t);
   }
   std::vector<uint64_t> cancelled;
   for (const auto& [seq, yes] : *view.cancelled) {
@@ -555,11 +559,23 @@ std::string Encode(const ProgramSpec& spec, const View& view) {
   w.Text("customers");
   w.Map(customers.size());
   static const std::vector<const Timer*> kNoTimers;
-  for (const CustomerEntry* c : customers) {
-    auto own = timers.find(c->first);
+  CustomerState unpacked;
+  for (const auto& [id, state] : customers) {
+    const CustomerState* c = state;
+    if (c == nullptr) {
+      unpacked = CustomerState();
+      // Only a defect makes a piece this engine packed unreadable: the customer is
+      // then written as a new one, as it would start.
+      if (!view.unpack(*id, unpacked)) {
+        unpacked = CustomerState();
+        unpacked.profile = MakeDefaultProfile(spec);
+      }
+      c = &unpacked;
+    }
+    auto own = timers.find(*id);
     customer.clear();
-    encoder.Customer(c->second, own == timers.end() ? kNoTimers : own->second, customer);
-    w.Text(c->first);
+    encoder.Customer(*c, own == timers.end() ? kNoTimers : own->second, customer);
+    w.Text(*id);
     w.Bytes(customer);
   }
   w.Text("timers");
@@ -653,6 +669,12 @@ std::string Engine::SaveSnapshot(std::string_view position) const {
   view.next_seq = impl_->next_seq_;
   view.stats = &impl_->Stats();
   view.customers = &impl_->customers_;
+  const Impl& e = *impl_;
+  if (!e.packed_.empty()) {
+    view.packed = e.packed_.Ids();
+    view.is_packed = [&e](const std::string& id) { return e.packed_.Contains(id); };
+    view.unpack = [&e](const std::string& id, CustomerState& out) { return e.PeekPacked(id, out); };
+  }
   view.cancelled = &impl_->cancelled_;
   for (const Timer& t : impl_->timers_.elements()) view.timers.push_back(&t);
   std::sort(view.timers.begin(), view.timers.end(),
@@ -669,6 +691,7 @@ Result<std::string> Engine::LoadSnapshot(std::string_view bytes) {
   e.now_us_ = state.now_us;
   e.next_seq_ = state.next_seq;
   e.SetStats(std::move(state.stats));
+  e.DropPacked();
   e.customers_ = std::move(state.customers);
   e.timers_ = decltype(e.timers_)(std::greater<Timer>(), std::move(state.timers));
   e.horizon_ = Engine::Impl::kNoHorizon;  // the snapshot's timers are all of them

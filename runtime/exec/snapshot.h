@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,11 @@ struct View {
   uint64_t next_seq = 1;
   const EngineStats* stats = nullptr;
   const CustomerMap<CustomerState>* customers = nullptr;
+  // Customers kept packed (EngineLimits::max_unpacked_customers): their ids, whether
+  // an id is one of them, and one decoded (false if it cannot be).
+  std::vector<std::string> packed;
+  std::function<bool(const std::string&)> is_packed;
+  std::function<bool(const std::string&, CustomerState&)> unpack;
   std::vector<const Timer*> timers;  // in firing order
   const std::unordered_map<uint64_t, bool>* cancelled = nullptr;
 };

@@ -250,7 +250,8 @@ def run_checks(binary, tmp):
         for option, default in (("--max-customer-id-bytes", "512"),
                                 ("--max-timers-per-customer", "1000"),
                                 ("--max-window-events", "10000"),
-                                ("--max-unknown-traits", "64")):
+                                ("--max-unknown-traits", "64"),
+                                ("--max-unpacked-customers", "65536")):
             check(option in text and "=" + default in text.split(option, 1)[1].split("\n")[0],
                   f"{cmd} --help: {option} with default {default}")
         check(("--max-skew" in text) == (cmd != "serve"), f"{cmd} --help: --max-skew")

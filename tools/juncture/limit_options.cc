@@ -38,6 +38,11 @@ void AddLimitOptions(CLI::App& cmd, runtime::EngineLimits& limits, bool virtual_
                  "message ids remembered per customer for --dedup-window (the latest)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd.add_option("--max-unpacked-customers", limits.max_unpacked_customers,
+                 "customers kept unpacked in memory; beyond it, idle ones are packed "
+                 "(compressed) until they are needed (0: never pack; not with a state store)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd.add_option("--max-customer-id-bytes", limits.max_customer_id_bytes,
                  "dead-letter a message whose userId/anonymousId is longer (0: off)")
       ->check(CLI::NonNegativeNumber)  // CLI11 would wrap "-1" to the largest value

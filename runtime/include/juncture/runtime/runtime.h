@@ -182,6 +182,13 @@ struct EngineLimits {
   // time each, 16 bytes): a duplicate that comes back after this many newer messages
   // of its customer is decided again. `--max-dedup-ids`, default 256.
   uint64_t max_dedup_ids = 256;
+  // Customers kept in their working form (about 800 bytes each with a profile, a
+  // waiting instance and a window): beyond it, those not used for a while are kept
+  // packed, as their stored piece compressed (about 100 bytes), and unpacked by their
+  // next message or timer (a few microseconds). Decisions are the same either way.
+  // Not with a store (TrackChanges, UseSource), whose cache does this. `--max-unpacked-
+  // customers`, default 65,536; 0 never packs.
+  uint64_t max_unpacked_customers = 65536;
 };
 
 struct StateChanges;
@@ -289,9 +296,20 @@ class Engine {
   // (UseSource), possibly earlier than it, never later: AdvanceTo that time reads
   // them back.
   int64_t next_timer() const;
-  // Customers with state (in memory), and timers pending (including stale ones not
-  // yet dropped, and those only stored).
+  // Customers with state (in memory, packed or not), and timers pending (including
+  // stale ones not yet dropped, and those only stored).
   size_t customers() const;
+  // Customers kept packed (EngineLimits::max_unpacked_customers): how many, the bytes
+  // of their blocks, the table's and the dictionary's bytes, and how many times a
+  // customer was packed and unpacked since the engine started.
+  struct PackedStats {
+    size_t customers = 0;
+    size_t bytes = 0;
+    size_t overhead_bytes = 0;
+    uint64_t packs = 0;
+    uint64_t unpacks = 0;
+  };
+  PackedStats packed() const;
   size_t pending_timers() const;
   // Pending timers in memory (pending_timers() less those only stored).
   size_t timers_in_memory() const;

@@ -1,0 +1,86 @@
+// Customers packed in memory (EngineLimits::max_unpacked_customers, docs/state.md,
+// "Customers packed in memory"): once more customers than the limit are in their
+// working form, the engine packs those it has not used for a while into their stored
+// piece, compressed (packed_customers.h), and unpacks one when a message or a timer
+// needs it again. A packed customer decides exactly as it would have unpacked: the
+// piece is the store's and the snapshot's encoding, which keeps everything that
+// affects a decision.
+//
+// Which customers go: a clock hand walks the customer table, a few entries per
+// message, and packs a customer not used in the last limit/2 uses (Resident or a
+// new customer: one use each). At most limit/2 customers can have been used that
+// recently, so while the table holds more than the limit, more than half of it
+// qualifies: a pass finds one in two entries looked at, on average.
+#include "exec/engine_impl.h"
+#include "exec/snapshot.h"
+
+namespace juncture::runtime {
+
+void Engine::Impl::PackIdlePass() {
+  if (source_ != nullptr || track_changes_) return;
+  const size_t limit = limits_.max_unpacked_customers;
+  if (!pack_encoder_) pack_encoder_ = std::make_unique<snapshot::PieceEncoder>(*spec_);
+  const uint64_t recent = limit / 2;
+  // Bounded per call, and in proportion to the excess (a timer run may have unpacked
+  // many): about two looks per customer to pack.
+  size_t looks = 16 + 4 * (customers_.size() - limit);
+  while (customers_.size() > limit && looks-- > 0) {
+    auto it = customers_.from_slot(pack_hand_);
+    if (it == customers_.end()) {
+      pack_hand_ = 0;
+      continue;
+    }
+    pack_hand_ = it.slot();
+    CustomerState& c = it->second;
+    if (use_tick_ - c.last_used < recent) {
+      ++pack_hand_;
+      continue;
+    }
+    packed_.Put(it->first, pack_encoder_->Customer(c));
+    // Its instances stay counted in waiting_ and its deferred sends in deferred_
+    // (their timers are still queued); `deferred` itself is not in the piece.
+    if (c.deferred > 0) evicted_deferred_[it->first] = c.deferred;
+    customers_.erase(it);  // the slot now holds the entry that moved back, if any
+    ++packs_;
+  }
+}
+
+Engine::Impl::CustomerEntry* Engine::Impl::Unpack(const std::string& id) {
+  if (packed_.empty() || !packed_.Take(id, &pack_scratch_)) return nullptr;
+  if (!pack_loader_) pack_loader_ = snapshot::PieceLoader::ForOwnLayouts(*spec_);
+  CustomerState c;
+  if (!pack_loader_->Customer(id, pack_scratch_, c).ok()) {
+    // A piece this engine wrote itself: only a defect gets here. The customer starts
+    // afresh rather than stop the engine, counted as a store's unreadable piece is.
+    ++stats_.customers_unreadable;
+    return nullptr;
+  }
+  if (auto d = evicted_deferred_.find(id); d != evicted_deferred_.end()) {
+    c.deferred = d->second;
+    evicted_deferred_.erase(d);
+  }
+  c.last_used = ++use_tick_;
+  ++unpacks_;
+  return &*customers_.emplace(id, std::move(c)).first;
+}
+
+void Engine::Impl::UnpackAll() {
+  if (packed_.empty()) return;
+  for (const std::string& id : packed_.Ids()) Unpack(id);
+}
+
+bool Engine::Impl::PeekPacked(const std::string& id, CustomerState& out) const {
+  if (packed_.empty() || !packed_.Get(id, &pack_scratch_)) return false;
+  if (!pack_loader_) pack_loader_ = snapshot::PieceLoader::ForOwnLayouts(*spec_);
+  if (!pack_loader_->Customer(id, pack_scratch_, out).ok()) return false;
+  if (auto d = evicted_deferred_.find(id); d != evicted_deferred_.end()) out.deferred = d->second;
+  return true;
+}
+
+void Engine::Impl::DropPacked() {
+  if (packed_.empty()) return;
+  for (const std::string& id : packed_.Ids()) evicted_deferred_.erase(id);
+  packed_.Clear();
+}
+
+}  // namespace juncture::runtime
