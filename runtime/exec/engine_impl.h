@@ -413,6 +413,16 @@ class Engine::Impl {
   std::unique_ptr<snapshot::PieceEncoder> pack_encoder_;  // for the current program
   mutable std::unique_ptr<snapshot::PieceLoader> pack_loader_;  // likewise
   mutable std::string pack_scratch_;
+  // A reload that ends none of their instances leaves packed customers packed
+  // (ProgramMap::CarriesEveryInstance): their pieces, tagged other than pack_tag_, are
+  // under the program before it, whose layouts are kept to read them by the rule.
+  uint8_t pack_tag_ = 0;
+  std::string pack_earlier_layouts_;
+  mutable std::unique_ptr<snapshot::PieceLoader> pack_earlier_loader_;
+  // The loader of pieces tagged `tag`; null if the earlier layouts cannot be read.
+  snapshot::PieceLoader* PackLoader(uint8_t tag) const;
+  // The customers packed before the last reload, unpacked (before the next one).
+  void UnpackEarlier();
   uint64_t packs_ = 0;
   uint64_t unpacks_ = 0;
   // After each message and AdvanceTo: packs idle customers while more than the limit

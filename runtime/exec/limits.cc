@@ -115,13 +115,22 @@ void Engine::Impl::Recount() {
     c.deferred = 0;
     waiting_ += c.instances.size();
   }
+  // Packed customers (packing.cc): their instances count by their timers (an upper
+  // bound: some may be stale), their deferred sends in evicted_deferred_.
+  const bool packed = !packed_.empty();
+  if (packed) evicted_deferred_.clear();
   for (const Timer& t : timers_.elements()) {
-    if (t.kind != TimerKind::kRelease || IsStale(t)) continue;
+    if (t.kind != TimerKind::kRelease) {
+      if (packed && !customers_.count(t.customer) && packed_.Contains(t.customer)) ++waiting_;
+      continue;
+    }
+    if (IsStale(t)) continue;
     auto c = customers_.find(t.customer);
     if (c != customers_.end()) {
       CountDeferred(c->second, +1);
     } else {
       ++deferred_;
+      if (packed && packed_.Contains(t.customer)) ++evicted_deferred_[t.customer];
     }
   }
 }

@@ -1,7 +1,7 @@
 // Customers kept packed in memory: see packed_customers.h.
 //
 // A block: one byte (kRaw, or the number of the dictionary it was compressed with),
-// varint id size, the id, varint piece size, varint packed size, the packed bytes.
+// the caller's tag (one byte), varint id size, the id, varint piece size, varint packed size, the packed bytes.
 // Pieces are kept raw until kSamples of them have been packed; a dictionary is then
 // trained on those (zstd's fastCover: about 2 ms for 256 pieces, on the deciding
 // thread), and later pieces are compressed. Frames carry no magic number, dictionary
@@ -43,6 +43,7 @@ size_t ReadVarintAt(const unsigned char*& p) {
 
 struct BlockView {
   unsigned char kind;
+  uint8_t tag;
   std::string_view id;
   size_t piece_size;
   std::string_view packed;
@@ -52,6 +53,7 @@ BlockView Read(const unsigned char* block) {
   BlockView v;
   const unsigned char* p = block;
   v.kind = *p++;
+  v.tag = *p++;
   const size_t id_size = ReadVarintAt(p);
   v.id = std::string_view(reinterpret_cast<const char*>(p), id_size);
   p += id_size;
@@ -232,7 +234,7 @@ size_t PackedCustomers::Find(std::string_view id, uint64_t hash) const {
   }
 }
 
-void PackedCustomers::Put(std::string_view id, std::string_view piece) {
+void PackedCustomers::Put(std::string_view id, std::string_view piece, uint8_t tag) {
   codec_->Sample(piece);
   std::string& packed = codec_->compressed;
   const unsigned char dict = codec_->Compress(piece, packed);
@@ -240,6 +242,7 @@ void PackedCustomers::Put(std::string_view id, std::string_view piece) {
 
   std::string head;
   head.push_back(static_cast<char>(dict));
+  head.push_back(static_cast<char>(tag));
   snapshot::AppendVarint(id.size(), head);
   head.append(id);
   snapshot::AppendVarint(piece.size(), head);
@@ -276,8 +279,11 @@ void PackedCustomers::Put(std::string_view id, std::string_view piece) {
   bytes_ += size;
 }
 
-void PackedCustomers::Unpack(const unsigned char* block, std::string* piece) const {
+void PackedCustomers::Unpack(const unsigned char* block, std::string* piece,
+                             uint8_t* tag) const {
   const BlockView v = Read(block);
+  if (tag != nullptr) *tag = v.tag;
+  if (piece == nullptr) return;
   if (v.kind == kRaw) {
     piece->assign(v.packed);
     return;
@@ -286,21 +292,21 @@ void PackedCustomers::Unpack(const unsigned char* block, std::string* piece) con
   if (!codec_->Decompress(v.kind, v.packed, v.piece_size, *piece)) piece->clear();
 }
 
-bool PackedCustomers::Take(std::string_view id, std::string* piece) {
+bool PackedCustomers::Take(std::string_view id, std::string* piece, uint8_t* tag) {
   const size_t at = Find(id, Hash(id));
   if (at == slots_.size()) return false;
   const unsigned char* block = Block(slots_[at]);
-  if (piece != nullptr) Unpack(block, piece);
+  Unpack(block, piece, tag);
   Free(block);
   --size_;
   EraseSlot(at);
   return true;
 }
 
-bool PackedCustomers::Get(std::string_view id, std::string* piece) const {
+bool PackedCustomers::Get(std::string_view id, std::string* piece, uint8_t* tag) const {
   const size_t at = Find(id, Hash(id));
   if (at == slots_.size()) return false;
-  Unpack(Block(slots_[at]), piece);
+  Unpack(Block(slots_[at]), piece, tag);
   return true;
 }
 
@@ -313,6 +319,16 @@ std::vector<std::string> PackedCustomers::Ids() const {
   ids.reserve(size_);
   for (Slot s : slots_) {
     if (s != 0) ids.emplace_back(Read(Block(s)).id);
+  }
+  return ids;
+}
+
+std::vector<std::string> PackedCustomers::IdsNotTagged(uint8_t tag) const {
+  std::vector<std::string> ids;
+  for (Slot s : slots_) {
+    if (s == 0) continue;
+    const BlockView v = Read(Block(s));
+    if (v.tag != tag) ids.emplace_back(v.id);
   }
   return ids;
 }

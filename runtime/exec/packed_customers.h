@@ -28,16 +28,18 @@ class PackedCustomers {
   PackedCustomers(const PackedCustomers&) = delete;
   PackedCustomers& operator=(const PackedCustomers&) = delete;
 
-  // Packs `piece` under `id`, replacing what was packed under it.
-  void Put(std::string_view id, std::string_view piece);
-  // Unpacks `id`'s piece into *piece (when not null) and drops it; false if `id` is
-  // not packed.
-  bool Take(std::string_view id, std::string* piece);
-  // Unpacks `id`'s piece into *piece, keeping it packed; false if `id` is not packed.
-  bool Get(std::string_view id, std::string* piece) const;
+  // Packs `piece` under `id`, replacing what was packed under it. The tag is the
+  // caller's (the engine's: which program's layouts the piece is under).
+  void Put(std::string_view id, std::string_view piece, uint8_t tag = 0);
+  // Unpacks `id`'s piece into *piece (when not null) and its tag into *tag (when not
+  // null) and drops it; false if `id` is not packed.
+  bool Take(std::string_view id, std::string* piece, uint8_t* tag = nullptr);
+  // The same, keeping it packed.
+  bool Get(std::string_view id, std::string* piece, uint8_t* tag = nullptr) const;
   bool Contains(std::string_view id) const;
-  // Every packed customer's id (in no order).
+  // Every packed customer's id (in no order); or those whose tag is not `tag`.
   std::vector<std::string> Ids() const;
+  std::vector<std::string> IdsNotTagged(uint8_t tag) const;
   void Clear();
 
   size_t size() const { return size_; }
@@ -57,7 +59,7 @@ class PackedCustomers {
   static uint64_t Hash(std::string_view id);
   // The slot holding `id`, or slots_.size() if none does.
   size_t Find(std::string_view id, uint64_t hash) const;
-  void Unpack(const unsigned char* block, std::string* piece) const;
+  void Unpack(const unsigned char* block, std::string* piece, uint8_t* tag) const;
   void Free(const unsigned char* block);  // its bytes, and its dictionary's count
   void EraseSlot(size_t hole);
   void Rehash(size_t capacity);

@@ -35,12 +35,18 @@ Status Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   if (Status s = LoadEvicted(); !s.ok()) {
     return s.WithContext("the reload did not happen: the stored customers cannot be read: ");
   }
-  UnpackAll();  // re-laid like the others, packed again later under the new program
   if (horizon_ != kNoHorizon && !ReadBackTimers(0)) {
     return UnavailableError("the reload did not happen: the stored timers cannot be read");
   }
   const StateMap to(*next.spec);
   const ProgramMap map(*spec_, to);
+  // Packed customers (packing.cc): those packed before the last reload are carried now
+  // as the others; the rest stay packed, to be read under the new program when next
+  // needed, if the rule ends none of their instances. Else all are carried now.
+  UnpackEarlier();
+  const bool keep_packed = !packed_.empty() && map.CarriesEveryInstance(StateMap(*spec_));
+  if (!keep_packed) UnpackAll();
+  std::string layouts_packed_under = keep_packed ? snapshot::EncodeLayoutsPiece(*spec_) : "";
   // Instances the rule cannot carry end with a decision, in the version they were in
   // (spec_ is still the old program here), customer by customer in id order (the
   // map's own order is its hashing's).
@@ -79,8 +85,13 @@ Status Engine::Impl::Reload(CompiledProgram next, DecisionSink& sink) {
   });
   program_ = std::move(next);
   spec_ = program_.spec.get();
+  if (keep_packed) {
+    pack_earlier_layouts_ = std::move(layouts_packed_under);
+    pack_tag_ ^= 1;
+  }
   pack_encoder_.reset();
   pack_loader_.reset();
+  pack_earlier_loader_.reset();
   Index();
   Recount();  // instances ended and deferred sends of removed channels were dropped
   MarkRewrite();  // every record may have been re-laid out

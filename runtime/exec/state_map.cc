@@ -194,6 +194,21 @@ RecordPtr ProgramMap::Event(const RecordPtr& r, Relaid& relaid, bool remember) c
   return out;
 }
 
+bool ProgramMap::CarriesEveryInstance(const StateMap& from_map) const {
+  for (uint32_t j = 0; j < journeys_.size(); ++j) {
+    const int journey = journeys_[j];
+    if (journey < 0) return false;
+    for (int step : steps_[j]) {
+      if (step < 0) return false;
+    }
+    for (uint32_t e = 0; e < events_.size(); ++e) {
+      if (!from_map.Binds(j, e)) continue;
+      if (to_.InstanceStep(static_cast<uint32_t>(journey), 0, true, events_[e]) < 0) return false;
+    }
+  }
+  return true;
+}
+
 void ProgramMap::Carry(CustomerState& c, std::vector<std::pair<uint32_t, Instance>>& ended) const {
   // A record is shared by the instances it moved and the history of its type: each is
   // re-laid out once, so that they still share it. Instances go first and remember

@@ -125,6 +125,12 @@ class ProgramMap {
   // Puts one customer's state onto `to`, in place. Instances that end are appended to
   // `ended` (with their journey's index in `from`), in journey order.
   void Carry(CustomerState& c, std::vector<std::pair<uint32_t, Instance>>& ended) const;
+  // True if Carry ends no instance, whatever the customer: every journey and step is
+  // still there, and every event type an instance of a journey may hold (`from_map`:
+  // the StateMap of `from`) still binds in it. Then a customer's piece written under
+  // `from` may be read under `to` later instead of being carried now (a packed
+  // customer, packing.cc).
+  bool CarriesEveryInstance(const StateMap& from_map) const;
 
  private:
   using Relaid = std::vector<std::pair<const Record*, RecordPtr>>;  // old record -> new
