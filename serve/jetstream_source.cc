@@ -320,7 +320,8 @@ void Server::FireDueTimers() {
   Shard& one = shard();
   one.engine().AdvanceTo(as_of - kTimerLagUs, one.publisher());
   one.publisher().FlushLog();
-  one.telemetry().State(one.engine().customers(), one.engine().pending_timers());
+  one.telemetry().State(one.engine().customers(), one.engine().pending_timers(),
+                        one.engine().packed().customers);
   state_changed_ = true;  // timers fired: checkpoint, even with no message to ack
 }
 

@@ -236,7 +236,8 @@ Status Shard::Reload(runtime::CompiledProgram program, ReceiptBook* receipts) {
 }
 
 void Shard::Report() {
-  telemetry_.State(engine_->customers(), engine_->pending_timers());
+  telemetry_.State(engine_->customers(), engine_->pending_timers(),
+                   engine_->packed().customers);
   telemetry_.Limits(engine_->stats());
 }
 

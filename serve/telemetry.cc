@@ -157,7 +157,7 @@ ShardTelemetry::ShardTelemetry(Telemetry& all)
     : all_(all), impl_(std::make_unique<Impl>(all.impl_->m)) {}
 ShardTelemetry::~ShardTelemetry() = default;
 
-void ShardTelemetry::State(size_t customers, size_t timers) {
+void ShardTelemetry::State(size_t customers, size_t timers, size_t packed) {
   // The gauges are the sums over the shards: each adds its own changes (lock-free).
   if (customers != customers_) {
     impl_->m.customers.Add(static_cast<double>(customers) - static_cast<double>(customers_));
@@ -166,6 +166,10 @@ void ShardTelemetry::State(size_t customers, size_t timers) {
   if (timers != timers_) {
     impl_->m.timers_pending.Add(static_cast<double>(timers) - static_cast<double>(timers_));
     timers_ = timers;
+  }
+  if (packed != packed_) {
+    impl_->m.customers_packed.Add(static_cast<double>(packed) - static_cast<double>(packed_));
+    packed_ = packed;
   }
 }
 

@@ -80,7 +80,7 @@ class ShardTelemetry : public PublishObserver {
   explicit ShardTelemetry(Telemetry& all);
   ~ShardTelemetry() override;
 
-  void State(size_t customers, size_t timers);
+  void State(size_t customers, size_t timers, size_t packed = 0);
   // The engine's counters of its bounds (cumulative): exported as they grow.
   void Limits(const runtime::EngineStats& stats);
 
@@ -93,7 +93,7 @@ class ShardTelemetry : public PublishObserver {
  private:
   friend class Telemetry;
   Telemetry& all_;
-  size_t customers_ = 0, timers_ = 0;  // as last added to the gauges
+  size_t customers_ = 0, timers_ = 0, packed_ = 0;  // as last added to the gauges
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -59,6 +59,9 @@ ServeMetricSet::ServeMetricSet(Registry& r)
       customers(r.AddGauge("juncture_customers",
                            "Customers with state in the engine's memory (with "
                            "--cache-customers, the others are only stored).")),
+      customers_packed(r.AddGauge("juncture_customers_packed",
+                                  "Of juncture_customers, those kept packed (compressed) while "
+                                  "idle: --memory-state beyond --max-unpacked-customers.")),
       timers_pending(r.AddGauge("juncture_timers_pending",
                                 "Timers waiting to fire (in memory or, with "
                                 "--cache-customers, only stored).")),

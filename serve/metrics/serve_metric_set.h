@@ -42,6 +42,7 @@ class ServeMetricSet {
   Counter& reloads_failed;                  // {result="failed"}, likewise
   Counter& nats_reconnects;                 // juncture_nats_reconnects_total
   Gauge& customers;                         // juncture_customers
+  Gauge& customers_packed;                  // juncture_customers_packed
   Gauge& timers_pending;                    // juncture_timers_pending
   Gauge& journeys;                          // juncture_journeys (in the loaded program)
   // What did not go as it should, each with a reason: nothing is lost silently.

@@ -355,6 +355,34 @@ void ExpectAuthentication(const std::vector<std::string>& server_args,
   accepted.Stop(SIGTERM);
 }
 
+// Without a store, idle customers beyond --max-unpacked-customers are packed; their
+// timers still fire (unpacking them) and the gauge says how many are packed.
+TEST_F(ServeFixture, WithoutAStoreIdleCustomersArePackedAndTheirTimersStillFire) {
+  int metrics_port = FreePort();
+  StartServe({"--memory-state", "--max-unpacked-customers", "4", "--metrics",
+              "127.0.0.1:" + std::to_string(metrics_port)});
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client_.Publish("juncture.events.web",
+                                CartJson("c" + std::to_string(i), "m" + std::to_string(i))));
+  }
+  ASSERT_TRUE(client_.Flush());
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.email", 20, 10000)) << serve_->Output();
+  // The pushes come from timers two seconds later: most of their customers are packed.
+  ASSERT_TRUE(client_.WaitForCount("juncture.actions.push", 20, 15000)) << serve_->Output();
+  std::set<std::string> customers;
+  for (const Received& r : client_.On("juncture.actions.push")) {
+    customers.insert(JsonField(r.data, "customer"));
+  }
+  EXPECT_EQ(customers.size(), 20u);
+  const std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_NE(metrics.find("juncture_customers 20\n"), std::string::npos) << metrics;
+  const size_t at = metrics.find("\njuncture_customers_packed ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::atof(metrics.c_str() + at + 27), 10.0) << metrics.substr(at, 40);
+  int status = serve_->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve_->Output();
+}
+
 // Credentials reach NATS.c: a server that wants a user and password (or a token)
 // accepts serve with them and refuses it with wrong ones.
 TEST(ServeCredentials, UserAndPasswordArePassedToNats) {
