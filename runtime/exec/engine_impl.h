@@ -413,6 +413,7 @@ class Engine::Impl {
   std::unique_ptr<snapshot::PieceEncoder> pack_encoder_;  // for the current program
   mutable std::unique_ptr<snapshot::PieceLoader> pack_loader_;  // likewise
   mutable std::string pack_scratch_;
+  std::vector<uint64_t> pack_timers_;  // PackIdlePass: a customer's instance timers
   // A reload that ends none of their instances leaves packed customers packed
   // (ProgramMap::CarriesEveryInstance): their pieces, tagged other than pack_tag_, are
   // under the program before it, whose layouts are kept to read them by the rule.
@@ -439,7 +440,7 @@ class Engine::Impl {
   // not packed (or its piece could not be read: it starts afresh, counted).
   CustomerEntry* Unpack(const std::string& id);
   // Every packed customer unpacked (before what needs them all in their working form:
-  // a reload, change tracking, absorbing, a source).
+  // a reload that ends instances, change tracking, absorbing, a source).
   void UnpackAll();
   // Decodes packed customer `id` into `out`, leaving it packed; false if not packed.
   bool PeekPacked(const std::string& id, CustomerState& out) const;

@@ -62,7 +62,10 @@ bool Engine::Impl::IsStale(const Timer& t) const {
   }
   auto c = customers_.find(t.customer);
   // A customer only stored (a cache over a store) may still wait on it.
-  if (c == customers_.end()) return source_ == nullptr && !packed_.Contains(t.customer);
+  if (c == customers_.end()) {
+    if (source_ != nullptr) return false;  // it may still wait on it
+    return packed_.Timer(t.customer, t.seq) != 1;  // packed: exact; nowhere: stale
+  }
   auto inst = c->second.instances.find(t.journey);
   return inst == c->second.instances.end() || inst->second.timer != t.seq;
 }
@@ -83,7 +86,7 @@ void Engine::Impl::CompactTimers() {
   stats_.compacted_timers += dropped;
   // With customers only stored, a pass may drop little: the next waits until the
   // queue has doubled, so that passes stay O(1) per timer.
-  if (source_ != nullptr || !packed_.empty()) compact_floor_ = 2 * timers_.size();
+  if (source_ != nullptr) compact_floor_ = 2 * timers_.size();
 }
 
 void Engine::Impl::StoreInstance(CustomerState& c, uint32_t j, Instance inst) {
@@ -115,13 +118,15 @@ void Engine::Impl::Recount() {
     c.deferred = 0;
     waiting_ += c.instances.size();
   }
-  // Packed customers (packing.cc): their instances count by their timers (an upper
-  // bound: some may be stale), their deferred sends in evicted_deferred_.
+  // Packed customers (packing.cc): their instances count by their live timers, their
+  // deferred sends in evicted_deferred_.
   const bool packed = !packed_.empty();
   if (packed) evicted_deferred_.clear();
   for (const Timer& t : timers_.elements()) {
     if (t.kind != TimerKind::kRelease) {
-      if (packed && !customers_.count(t.customer) && packed_.Contains(t.customer)) ++waiting_;
+      if (packed && !customers_.count(t.customer) && packed_.Timer(t.customer, t.seq) == 1) {
+        ++waiting_;
+      }
       continue;
     }
     if (IsStale(t)) continue;

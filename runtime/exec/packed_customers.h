@@ -28,15 +28,20 @@ class PackedCustomers {
   PackedCustomers(const PackedCustomers&) = delete;
   PackedCustomers& operator=(const PackedCustomers&) = delete;
 
-  // Packs `piece` under `id`, replacing what was packed under it. The tag is the
-  // caller's (the engine's: which program's layouts the piece is under).
-  void Put(std::string_view id, std::string_view piece, uint8_t tag = 0);
+  // Packs `piece` under `id`, replacing what was packed under it. The tag (0 or 1)
+  // and the timer numbers are the caller's, kept uncompressed: for the engine, which
+  // program's layouts the piece is under, and the timers the customer's instances
+  // wait on (so that a queued timer can be told live or stale without unpacking).
+  void Put(std::string_view id, std::string_view piece, uint8_t tag = 0,
+           const std::vector<uint64_t>& timers = {});
   // Unpacks `id`'s piece into *piece (when not null) and its tag into *tag (when not
   // null) and drops it; false if `id` is not packed.
   bool Take(std::string_view id, std::string* piece, uint8_t* tag = nullptr);
   // The same, keeping it packed.
   bool Get(std::string_view id, std::string* piece, uint8_t* tag = nullptr) const;
   bool Contains(std::string_view id) const;
+  // -1 if `id` is not packed; else 1 if `timer` is among its timer numbers, 0 if not.
+  int Timer(std::string_view id, uint64_t timer) const;
   // Every packed customer's id (in no order); or those whose tag is not `tag`.
   std::vector<std::string> Ids() const;
   std::vector<std::string> IdsNotTagged(uint8_t tag) const;

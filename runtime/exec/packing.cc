@@ -40,7 +40,11 @@ void Engine::Impl::PackIdlePass() {
       ++pack_hand_;
       continue;
     }
-    packed_.Put(it->first, pack_encoder_->Customer(c), pack_tag_);
+    pack_timers_.clear();
+    for (const auto& [journey, instance] : c.instances) {
+      if (instance.timer != 0) pack_timers_.push_back(instance.timer);
+    }
+    packed_.Put(it->first, pack_encoder_->Customer(c), pack_tag_, pack_timers_);
     // Its instances stay counted in waiting_ and its deferred sends in deferred_
     // (their timers are still queued); `deferred` itself is not in the piece.
     if (c.deferred > 0) evicted_deferred_[it->first] = c.deferred;
@@ -72,6 +76,7 @@ Engine::Impl::CustomerEntry* Engine::Impl::Unpack(const std::string& id) {
     // A piece this engine wrote itself: only a defect gets here. The customer starts
     // afresh rather than stop the engine, counted as a store's unreadable piece is.
     ++stats_.customers_unreadable;
+    evicted_deferred_.erase(id);
     return nullptr;
   }
   if (auto d = evicted_deferred_.find(id); d != evicted_deferred_.end()) {

@@ -122,6 +122,45 @@ TEST(Packing, APackedCustomersTimersAndWaitsAreCountedAsUnpacked) {
   EXPECT_EQ(summary(one), summary(all));
 }
 
+// Timers of instances that ended while their customer was unpacked are stale: a
+// packed customer's block lists its live timers, so that compaction drops the same
+// stale timers with or without packing (past its slack of 1,024), and the pending
+// summary does not count them.
+TEST(Packing, StaleTimersOfPackedCustomersAreToldApartWithoutUnpacking) {
+  const std::string source = std::string(kBase) + R"(
+channel webhook { consent true }
+journey j {
+  on cart
+  reenter always
+  exit on purchase
+  wait 10d
+  send webhook "w"
+}
+)";
+  runtime::CompiledProgram program = Compile(source);
+  runtime::Engine all(program, Unpacked(0));
+  runtime::Engine one(program, Unpacked(1));
+  Collector a, b;
+  int64_t t = At(0);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string who = "c" + std::to_string(i);
+    for (const std::string& json :
+         {TrackJson(who, "cart", t += kMs, "{\"value\":5}", "k" + std::to_string(i)),
+          TrackJson(who, "purchase", t += kMs, "{\"amount\":1,\"order_id\":\"o\"}",
+                    "p" + std::to_string(i))}) {
+      all.Process(json, a);
+      one.Process(json, b);
+    }
+  }
+  EXPECT_GT(one.packed().customers, 2900u);
+  EXPECT_GT(all.stats().compacted_timers, 1000u);
+  EXPECT_EQ(one.stats().compacted_timers, all.stats().compacted_timers);
+  EXPECT_EQ(one.pending_timers(), all.pending_timers());
+  EXPECT_TRUE(one.PendingSummary().empty());
+  EXPECT_EQ(one.SaveSnapshot(), all.SaveSnapshot());
+  EXPECT_EQ(Lines(b, 0, 0), Lines(a, 0, 0));
+}
+
 // A reload re-lays every customer, the packed ones too: the instances of a journey
 // that is gone end with their decisions, in customer order, as without packing.
 TEST(Packing, AReloadCarriesPackedCustomersAsUnpackedOnes) {
