@@ -19,12 +19,32 @@ Publisher::Publisher(natsConnection* actions, natsConnection* log, jsCtx* js, Ac
                      const ServeOptions& options, PublishObserver* observer)
     : actions_(actions), log_(log), js_(js), acks_(acks), options_(options), observer_(observer) {}
 
+int64_t WallUsNow() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 void Publisher::OnDecision(const runtime::Decision& d) {
-  int64_t decided = SteadyNs();
-  if (observer_) {
-    observer_->Decided(d, receipt_ns_ == 0 ? 0.0 : (decided - receipt_ns_) * 1e-9);
-  }
   const bool sent = d.outcome == runtime::Outcome::kSent;
+  // Timers' decisions each read the clocks (a round of them can be long); a
+  // message's share the first reading (set_receipt).
+  int64_t decided = decided_ns_;
+  if (decided == 0) {
+    decided = SteadyNs();
+    if (receipt_ns_ != 0) decided_ns_ = decided;
+  }
+  int64_t wall_us = 0;
+  if (sent) {
+    wall_us = decided_wall_us_;
+    if (wall_us == 0) {
+      wall_us = WallUsNow();
+      if (receipt_ns_ != 0) decided_wall_us_ = wall_us;
+    }
+  }
+  if (observer_) {
+    observer_->Decided(d, receipt_ns_ == 0 ? 0.0 : (decided - receipt_ns_) * 1e-9, wall_us);
+  }
   if (sent && receipts_ != nullptr) receipts_->Prefetch(d.id);  // while the JSON is written
   json_.clear();
   d.AppendJson(json_);  // into kept capacity: no allocation once warm
@@ -37,10 +57,7 @@ void Publisher::OnDecision(const runtime::Decision& d) {
     // ends, matched by nothing.)
     if (receipts_ != nullptr) {
       auto deadline = deadlines_.find(d.journey);
-      receipts_->Sent(d.id, d.journey, d.channel, d.signal_us,
-                      std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count(),
+      receipts_->Sent(d.id, d.journey, d.channel, d.signal_us, wall_us,
                       deadline == deadlines_.end() ? 0 : deadline->second);
     }
     // Through JetStream, or with the header asked for, a NATS message object; else

@@ -25,7 +25,9 @@ class PublishObserver {
   virtual ~PublishObserver() = default;
   // A decision was made `receipt_to_decision` after its message was received (0 for
   // decisions of timers). (Its signal time is in the decision.)
-  virtual void Decided(const runtime::Decision& d, double receipt_to_decision) = 0;
+  // `now_us` is the wall clock (µs) at the decision for a `sent` one, else 0.
+  virtual void Decided(const runtime::Decision& d, double receipt_to_decision,
+                       int64_t now_us) = 0;
   // The action of a `sent` decision on `channel` was handed to NATS (written to its
   // socket, with an event loop) `decision_to_publish` after the decision.
   virtual void Published(std::string_view channel, double decision_to_publish) = 0;
@@ -53,8 +55,12 @@ class Publisher : public runtime::DecisionSink {
             const ServeOptions& options, PublishObserver* observer);
 
   // The receipt time of the message about to be processed (SteadyNs), or 0 while
-  // timers fire.
-  void set_receipt(int64_t steady_ns) { receipt_ns_ = steady_ns; }
+  // timers fire. A message's decisions are made together, at its end: they share
+  // one reading of each clock, taken at the first of them.
+  void set_receipt(int64_t steady_ns) {
+    receipt_ns_ = steady_ns;
+    decided_ns_ = decided_wall_us_ = 0;
+  }
 
   // Where sent actions are recorded for their delivery receipts (null: nowhere), and
   // each journey's deadline (for the moment fit); set again on every reload.
@@ -106,6 +112,8 @@ class Publisher : public runtime::DecisionSink {
   const ServeOptions& options_;
   PublishObserver* observer_;
   int64_t receipt_ns_ = 0;
+  // The current message's decision time on each clock, once read (0: not yet).
+  int64_t decided_ns_ = 0, decided_wall_us_ = 0;
   uint64_t published_ = 0;
   uint64_t unbuilt_actions_ = 0;
   uint64_t stream_publishes_ = 0;

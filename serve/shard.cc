@@ -210,7 +210,9 @@ void Shard::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns, 
   } else if (commit == Commit::kAfterWrites && store_) {
     ++uncommitted_messages_;  // CommitPending, after the batch's writes
   }
-  Report();
+  // The gauges and limit counters once per batch: its last message (reading the
+  // engine's stats names its outcome counts, too much for every message).
+  if (!more_pending) Report();
 }
 
 void Shard::FireTimers(int64_t now_us) {

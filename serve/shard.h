@@ -92,7 +92,7 @@ class Shard {
   // `commit`: kNow commits the state now (core NATS, shards: CommitCore);
   // kAfterWrites leaves it to CommitPending after the batch's writes (core NATS, one
   // shard: a batch is at most 64 messages); kCheckpoint leaves it to JetStream's
-  // checkpoints.
+  // checkpoints. The gauges follow once `more_pending` is false (a batch's last).
   enum class Commit : uint8_t { kNow, kAfterWrites, kCheckpoint };
   void Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns, natsMsg* retire,
               bool more_pending, Commit commit);

@@ -173,15 +173,13 @@ void ShardTelemetry::State(size_t customers, size_t timers, size_t packed) {
   }
 }
 
-void ShardTelemetry::Decided(const runtime::Decision& d, double receipt_to_decision) {
+void ShardTelemetry::Decided(const runtime::Decision& d, double receipt_to_decision,
+                             int64_t now_us) {
   const char* outcome = runtime::ToString(d.outcome);
   const char* reason = runtime::ToString(d.reason);
   impl_->decisions.Get(d.journey, outcome, reason).Inc();
   double signal_to_decision_ms = -1;
   if (d.outcome == runtime::Outcome::kSent && d.signal_us != 0) {  // an action: from its signal to now
-    int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
     impl_->signal_to_decision.Get(d.journey).ObserveNanos(SplitNanos(now_us - d.signal_us));
     signal_to_decision_ms = static_cast<double>(now_us - d.signal_us) / 1e3;
   }

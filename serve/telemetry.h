@@ -84,7 +84,7 @@ class ShardTelemetry : public PublishObserver {
   // The engine's counters of its bounds (cumulative): exported as they grow.
   void Limits(const runtime::EngineStats& stats);
 
-  void Decided(const runtime::Decision& d, double receipt_to_decision) override;
+  void Decided(const runtime::Decision& d, double receipt_to_decision, int64_t now_us) override;
   void Published(std::string_view channel, double decision_to_publish) override;
   void DeadLetter(std::string_view reason, std::string_view message) override;
   void PublishFailed(std::string_view output, const std::string& error) override;

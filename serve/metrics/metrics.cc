@@ -392,11 +392,20 @@ T& SeriesCache<T>::Lookup(std::initializer_list<std::string_view> values) {
     key_.append(reinterpret_cast<const char*>(&n), sizeof n);
     key_.append(v);
   }
-  auto it = map_.find(std::string_view(key_));
-  if (it != map_.end()) return *it->second;
-  T& series = family_->WithLabels(values);
-  map_.emplace(key_, &series);
-  return series;
+  for (const Recent& r : recent_) {
+    if (r.series != nullptr && r.key == key_) return *r.series;
+  }
+  T* series;
+  if (auto it = map_.find(std::string_view(key_)); it != map_.end()) {
+    series = it->second;
+  } else {
+    series = &family_->WithLabels(values);
+    map_.emplace(key_, series);
+  }
+  Recent& r = recent_[next_recent_++ % recent_.size()];
+  r.key.assign(key_);  // into its kept capacity once warm
+  r.series = series;
+  return *series;
 }
 
 template class SeriesCache<Counter>;

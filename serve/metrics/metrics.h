@@ -12,6 +12,7 @@
 // the scraper reads on its own; no other memory is published through it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -211,7 +212,8 @@ class Registry {
 };
 
 // Per-thread lookup of series by label values: after the first time a combination
-// is seen, Get is one hash of the values and no lock or allocation. Not
+// is seen, Get is a compare with the last few found or one hash of the values, and
+// no lock or allocation. Not
 // thread-safe: give each recording thread its own cache (they share the series).
 // Label values come from a bounded set (journeys, channels, outcomes, reason
 // kinds); every distinct combination stays cached and exported.
@@ -236,6 +238,14 @@ class SeriesCache {
   Family<T>* family_;
   std::string key_;  // reused buffer: the values, each prefixed by its length
   std::unordered_map<std::string, T*, Hash, std::equal_to<>> map_;
+  // The last few combinations found, compared before the map is hashed: the
+  // decisions of one message, and of the next, mostly repeat their journeys.
+  struct Recent {
+    std::string key;
+    T* series = nullptr;
+  };
+  std::array<Recent, 4> recent_;
+  size_t next_recent_ = 0;
 };
 
 // Text helpers, exposed for tests and for anyone writing exposition by hand.

@@ -199,6 +199,30 @@ TEST(MetricsTest, SeriesCacheResolvesToTheFamilySeries) {
   EXPECT_THROW(cache.Get("only-one"), std::invalid_argument);
 }
 
+TEST(MetricsTest, SeriesCacheKeepsManyCombinationsApartInAnyOrder) {
+  // More combinations than the cache compares before hashing, looked up over and
+  // over in an order that cycles through them, then one of them alone: each lookup
+  // must give the family's own series for its values.
+  Registry r;
+  Family<Counter>& f = r.AddCounterFamily("m_total", "m", {"journey", "outcome"});
+  SeriesCache<Counter> cache(f);
+  const std::vector<std::pair<std::string, std::string>> combos = {
+      {"j1", "sent"}, {"j2", "sent"}, {"j1", "suppressed"}, {"j3", "sent"},
+      {"j2", "exited"}, {"j10", "sent"}, {"j1", "sen"}, {"j", "1sent"}};
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [journey, outcome] : combos) {
+      cache.Get(journey, outcome).Inc();
+      EXPECT_EQ(&cache.Get(journey, outcome), &f.WithLabels({journey, outcome}))
+          << journey << " " << outcome;
+    }
+  }
+  for (int k = 0; k < 5; ++k) cache.Get("j2", "exited").Inc();
+  for (const auto& [journey, outcome] : combos) {
+    const uint64_t want = journey == "j2" && outcome == "exited" ? 3 + 5 : 3;
+    EXPECT_EQ(f.WithLabels({journey, outcome}).Value(), want) << journey << " " << outcome;
+  }
+}
+
 TEST(MetricsTest, RemovedSeriesStopExportingButStayValid) {
   Registry r;
   Family<Gauge>& f = r.AddGaugeFamily("g", "g", {"v"});
