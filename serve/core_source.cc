@@ -16,9 +16,14 @@
 namespace juncture::serve {
 
 Status Server::StartCore() {
+  // One shard: its thread writes the connections once per batch, actions first, so
+  // that the decision log can share the actions' connection (one write per batch,
+  // not two). Several: the log's own connection keeps it from delaying an action
+  // sent at once.
+  natsConnection* log = sharded() ? log_conn_->get() : conn_->get();
   for (auto& shard : shards_) {
-    shard->SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), nullptr,
-                                                    nullptr, options_, &shard->telemetry()));
+    shard->SetPublisher(std::make_unique<Publisher>(conn_->get(), log, nullptr, nullptr,
+                                                    options_, &shard->telemetry()));
   }
   if (sharded()) {
     // Every ring exists before the first subscription delivers into one.
@@ -131,6 +136,7 @@ void Server::CoreLoop() {
       // Committed after the batch's writes, below (or by a group commit's bounds).
       DecideLocked(data, clock_us, receipt_ns, m, i + 1 < batch_.size());
     }
+    one.publisher().FlushLog();  // (the batch's last message did, unless not decided)
     if (accepting_ && clock_us >= next_fire_us) {
       // Commits before the writes, the messages' changes with the timers': a timer's
       // send must not go out again after a crash.

@@ -203,7 +203,9 @@ void Shard::Decide(std::string_view data, int64_t clock_us, int64_t receipt_ns, 
   publisher_->set_receipt(receipt_ns);
   engine_->Process(data, *publisher_, clock_us);
   publisher_->set_receipt(0);
-  publisher_->FlushLog();
+  // A batch written after its decisions (one shard, core NATS): its decision log
+  // after all its actions.
+  if (commit != Commit::kAfterWrites || !more_pending) publisher_->FlushLog();
   publisher_->Retire(retire);  // `data` points into it
   if (commit == Commit::kNow) {
     CommitCore(more_pending);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -128,6 +129,46 @@ std::vector<std::string> RecentLines(const std::string& path) {
     line.replace(at, end - at, runtime::FormatTimestamp(recent));
   }
   return lines;
+}
+
+// One shard over core NATS writes a batch's actions, then its decision log, on one
+// connection: a subscriber of both sees every action before its decision's log line.
+TEST_F(ServeFixture, AnActionLeavesBeforeItsDecisionLogLine) {
+  StartServe({});
+  Client ordered;  // one subscription: NATS delivers in the order serve wrote
+  ASSERT_TRUE(ordered.Connect(nats_.url()));
+  ASSERT_TRUE(ordered.Subscribe("juncture.>"));
+  ASSERT_TRUE(ordered.Flush());
+  constexpr int kMessages = 60;  // a burst: decided in batches
+  for (int i = 0; i < kMessages; ++i) {
+    std::string id = "o" + std::to_string(i);
+    ASSERT_TRUE(client_.Publish("juncture.events.web", CartJson("c" + std::to_string(i), id)));
+  }
+  ASSERT_TRUE(client_.Flush());
+  auto sent_logged = [](const std::vector<Received>& all) {
+    size_t n = 0;
+    for (const Received& r : all) {
+      n += r.subject == "juncture.decisions.instant" && JsonField(r.data, "outcome") == "sent";
+    }
+    return n;
+  };
+  ASSERT_TRUE(ordered.WaitFor(
+      [&](const std::vector<Received>& all) { return sent_logged(all) >= kMessages; }, 10000))
+      << serve_->Output();
+  std::map<std::string, size_t> action_at;
+  size_t checked = 0;
+  const std::vector<Received> all = ordered.received();
+  for (size_t k = 0; k < all.size(); ++k) {
+    const Received& r = all[k];
+    const std::string id = JsonField(r.data, "id");
+    if (r.subject == "juncture.actions.email") action_at.emplace(id, k);
+    if (r.subject != "juncture.decisions.instant" || JsonField(r.data, "outcome") != "sent") continue;
+    auto action = action_at.find(id);
+    EXPECT_NE(action, action_at.end()) << "the decision log line of " << id << " came first";
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<size_t>(kMessages));
+  EXPECT_EQ(action_at.size(), static_cast<size_t>(kMessages));
 }
 
 TEST_F(ServeFixture, TheExamplesDecideOnTheRightSubjects) {
