@@ -444,6 +444,9 @@ class Engine::Impl {
   void UnpackAll();
   // Decodes packed customer `id` into `out`, leaving it packed; false if not packed.
   bool PeekPacked(const std::string& id, CustomerState& out) const;
+  // A packed customer's piece as it is, if it is this program's encoding of the
+  // customer as it stands (packed under the current layouts); false otherwise.
+  bool PackedPiece(const std::string& id, std::string& out) const;
   // A state replaced whole (a snapshot or a store loaded): nothing packed remains.
   void DropPacked();
   uint64_t use_tick_ = 0;

@@ -107,6 +107,12 @@ bool Engine::Impl::PeekPacked(const std::string& id, CustomerState& out) const {
   return true;
 }
 
+bool Engine::Impl::PackedPiece(const std::string& id, std::string& out) const {
+  uint8_t tag = 0;
+  if (packed_.empty() || !packed_.Get(id, &out, &tag)) return false;
+  return tag == pack_tag_;
+}
+
 void Engine::Impl::DropPacked() {
   if (packed_.empty()) return;
   for (const std::string& id : packed_.Ids()) evicted_deferred_.erase(id);

@@ -69,10 +69,13 @@ struct View {
   const EngineStats* stats = nullptr;
   const CustomerMap<CustomerState>* customers = nullptr;
   // Customers kept packed (EngineLimits::max_unpacked_customers): their ids, whether
-  // an id is one of them, and one decoded (false if it cannot be).
+  // an id is one of them, and one decoded (false if it cannot be). `piece` gives a
+  // packed customer's bytes as they are when they are what encoding it under this
+  // program, without its timers, would write (false: decode it with `unpack`).
   std::vector<std::string> packed;
   std::function<bool(const std::string&)> is_packed;
   std::function<bool(const std::string&, CustomerState&)> unpack;
+  std::function<bool(const std::string&, std::string&)> piece;
   std::vector<const Timer*> timers;  // in firing order
   const std::unordered_map<uint64_t, bool>* cancelled = nullptr;
 };
