@@ -165,6 +165,15 @@ bool ParseTimeValue(std::string_view t, int64_t& micros) {
 
 void AppendTimestamp(int64_t micros, std::string& out) {
   int64_t millis = FloorDiv(micros, 1000);
+  // The text of the last millisecond written, per thread: a message's decisions write
+  // the same times again and again ("at", "signal").
+  constexpr size_t kTextSize = sizeof "0000-00-00T00:00:00.000Z" - 1;
+  thread_local int64_t last_millis = INT64_MIN;
+  thread_local char last_text[kTextSize];
+  if (millis == last_millis) {
+    out.append(last_text, kTextSize);
+    return;
+  }
   int64_t seconds = FloorDiv(millis, 1000);
   int ms = static_cast<int>(millis - seconds * 1000);
   int64_t days = FloorDiv(seconds, kSecondsPerDay);
@@ -193,7 +202,10 @@ void AppendTimestamp(int64_t micros, std::string& out) {
   put(14, minute, 2);
   put(17, second, 2);
   put(20, ms, 3);
-  out.append(buf, sizeof buf - 1);
+  static_assert(sizeof buf - 1 == kTextSize);
+  std::memcpy(last_text, buf, kTextSize);
+  last_millis = millis;
+  out.append(buf, kTextSize);
 }
 
 std::string FormatTimestamp(int64_t micros) {

@@ -1022,6 +1022,24 @@ TEST(TimestampTest, FormatsEveryDateOfYears1To9999AsTheCalendarDoes) {
   EXPECT_EQ(FormatTimestamp(-62167219200LL * 1000000 - 1000), "-001-12-31T23:59:59.999Z");
 }
 
+// The last millisecond's text is kept for the next call: every call must still give
+// its own time, whether it repeats the last one, moves by a microsecond within the
+// millisecond, or goes back and forth.
+TEST(TimestampTest, RepeatedAndAlternatingTimesEachGiveTheirOwnText) {
+  const int64_t a = 1795000000123456;  // 2026-11-18T11:06:40.123456Z
+  const std::vector<std::pair<int64_t, std::string>> calls = {
+      {a, "2026-11-18T11:06:40.123Z"},          {a, "2026-11-18T11:06:40.123Z"},
+      {a + 1, "2026-11-18T11:06:40.123Z"},      {a + 544, "2026-11-18T11:06:40.124Z"},
+      {a, "2026-11-18T11:06:40.123Z"},          {-1, "1969-12-31T23:59:59.999Z"},
+      {-1000, "1969-12-31T23:59:59.999Z"},      {-1001, "1969-12-31T23:59:59.998Z"},
+      {a - 86400000000, "2026-11-17T11:06:40.123Z"}, {a, "2026-11-18T11:06:40.123Z"}};
+  for (const auto& [us, want] : calls) {
+    std::string out = "[";
+    AppendTimestamp(us, out);
+    EXPECT_EQ(out, "[" + want) << us;
+  }
+}
+
 TEST(TimestampTest, FormatsUtcMilliseconds) {
   EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatTimestamp(1795384630123456), "2026-11-22T21:57:10.123Z");
