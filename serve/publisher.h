@@ -49,8 +49,10 @@ class Publisher : public runtime::DecisionSink {
   // Actions go out on `actions` (a SendAsap connection: written at once; with a
   // Nats-Msg-Id header only if options.action_msg_id_header), or with `js` set
   // through JetStream (async, acked, deduplicated by Nats-Msg-Id in the actions
-  // stream; `acks` receives every acknowledgement and keeps the refused actions). The decision log and dead letters go out on `log`, a batching
-  // connection, so that they never delay an action.
+  // stream; `acks` receives every acknowledgement and keeps the refused actions). The
+  // decision log and dead letters go out on `log`: a batching connection of its own,
+  // so that they never delay an action, or the actions' connection itself where one
+  // thread writes it once per batch, the actions first (one shard over core NATS).
   Publisher(natsConnection* actions, natsConnection* log, jsCtx* js, ActionAcks* acks,
             const ServeOptions& options, PublishObserver* observer);
 
