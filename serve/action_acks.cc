@@ -22,6 +22,10 @@ ActionAcks::~ActionAcks() {
 
 void ActionAcks::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* self) {
   auto* acks = static_cast<ActionAcks*>(self);
+  {
+    std::lock_guard<std::mutex> lock(acks->mu_);
+    ++acks->answers_;
+  }
   if (pa != nullptr && pa->Stream != nullptr && acks->stream_ == pa->Stream) {
     natsMsg_Destroy(msg);  // stored (or a duplicate of a stored one: also stored)
     std::lock_guard<std::mutex> lock(acks->mu_);
@@ -84,6 +88,11 @@ std::string ActionAcks::Describe() const {
   if (refused_.empty()) return "every action is stored";
   return std::to_string(refused_.size()) + " action(s) not stored by the actions stream " +
          stream_ + ", e.g. " + refused_.front().Describe();
+}
+
+uint64_t ActionAcks::answers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return answers_;
 }
 
 uint64_t ActionAcks::stored() const {

@@ -47,6 +47,8 @@ class ActionAcks {
   // "N actions not stored by the actions stream S, e.g. <the first one>".
   std::string Describe() const;
   uint64_t stored() const;
+  // Acknowledgements (or NATS.c's timeouts) received so far, good or not.
+  uint64_t answers() const;
 
  private:
   const std::string stream_;
@@ -55,6 +57,7 @@ class ActionAcks {
   mutable std::mutex mu_;
   std::vector<Refusal> refused_;
   uint64_t stored_ = 0;
+  uint64_t answers_ = 0;
 };
 
 }  // namespace juncture::serve

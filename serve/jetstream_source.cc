@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "fetch.h"
+#include "pull_consumer.h"
 #include "juncture/runtime/partition.h"
 #include "server.h"
 #include "streams.h"
@@ -33,6 +34,10 @@ constexpr int64_t kNsPerMs = 1'000'000;
 // behind serve's.
 constexpr int64_t kTimerLagUs = 50'000;
 constexpr int64_t kMaxFetchWaitMs = 100;
+// One shard: a pull request stays open this long when no message comes.
+constexpr int64_t kPullExpiresMs = 1000;
+// One shard: at most this many messages decided between two writes.
+constexpr size_t kLoopBatch = 256;
 // Not shorter: each fetch is a pull request the server keeps until it expires.
 constexpr int64_t kMinFetchWaitMs = 10;
 // At most one question about the consumer's position per this long.
@@ -183,9 +188,32 @@ Status Server::StartJetStream() {
   } else {
     so.Config.DeliverPolicy = js_DeliverAll;
   }
-  natsSubscription* sub = nullptr;
   const char* filter = options_.subjects.size() == 1 ? options_.subjects[0].c_str() : nullptr;
   code = static_cast<jsErrCode>(0);
+  if (!sharded()) {
+    // One shard: the consumer is created here and read with the pull protocol on the
+    // loop's own thread (pull_consumer.h).
+    so.Config.FilterSubject = filter;
+    jsConsumerInfo* created = nullptr;
+    s = js_AddConsumer(&created, js_, o.stream.c_str(), &so.Config, nullptr, &code);
+    jsConsumerInfo_Destroy(created);
+    if (s != NATS_OK) {
+      return UnavailableError("cannot create consumer " + o.durable + " on " + o.stream + ": " +
+                              JsError(s, code));
+    }
+    Result<std::unique_ptr<PullConsumer>> pull = PullConsumer::Create(
+        conn_->get(), o.stream, o.durable, o.fetch_batch, kPullExpiresMs);
+    if (!pull.ok()) return pull.status();
+    pull_ = *std::move(pull);
+    // The decision log shares the actions' connection: the loop writes it once per
+    // round, actions first, and the checkpoint's question proves both reached the
+    // server (pull_consumer.h).
+    shard().SetPublisher(std::make_unique<Publisher>(conn_->get(), conn_->get(), js_, acks_.get(),
+                                                     options_, &shard().telemetry()));
+    last_commit_ns_ = SteadyNs();
+    return OkStatus();  // the loop starts once the receipts are set up (Start)
+  }
+  natsSubscription* sub = nullptr;
   s = js_PullSubscribe(&sub, js_, filter, o.durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) {
     return UnavailableError("cannot create consumer " + o.durable + " on " + o.stream + ": " +
@@ -193,10 +221,10 @@ Status Server::StartJetStream() {
   }
   subscriptions_.emplace_back(sub);
   for (auto& s : shards_) {
-    // Several: the one NATS.c context and its acks are shared (both are thread-safe).
+    // The one NATS.c context and its acks are shared (both are thread-safe).
     s->SetPublisher(std::make_unique<Publisher>(conn_->get(), log_conn_->get(), js_, acks_.get(),
                                                 options_, &s->telemetry()));
-    if (sharded()) s->AddInput();  // the fetch loop's ring into the shard
+    s->AddInput();  // the fetch loop's ring into the shard
   }
   last_commit_ns_ = SteadyNs();
   return OkStatus();  // the fetch loop starts once the shards run (Start)
@@ -238,11 +266,90 @@ void Server::FetchLoop() {
   }
 }
 
+// One shard: the thread that drives loop_ and does what FetchLoop does for several:
+// it reads the sockets, takes the messages the open pull request brought, decides
+// them, fires the timers the consumer's position allows, checkpoints, and writes
+// what all this published (actions, decision log, acks, the next pull request) in
+// one write (nats_loop.h, pull_consumer.h).
+void Server::JetStreamLoop() {
+  loop_->BindToThisThread();
+  on_loop_ = true;
+  const JetStreamSettings& o = options_.jetstream;
+  const int64_t interval_ns = o.checkpoint_interval_ms * kNsPerMs;
+  bool warned = false;
+  int64_t resume_at_ns = 0;
+  int64_t wait_us = 0;
+  while (!stopping_) {
+    loop_->Poll(wait_us);
+    pull_->TakeAnswers();
+    int64_t now_ns = SteadyNs();
+    if (paused_) {
+      // Nothing taken, nothing fired; the loop keeps reading (the refused actions'
+      // acks) until the next try, which needs blocking calls: off the loop.
+      if (resume_at_ns == 0) resume_at_ns = now_ns + retry_ms_ * kNsPerMs;
+      if (now_ns >= resume_at_ns) {
+        resume_at_ns = 0;
+        OffLoop([this] { Resume(); });
+      }
+      loop_->Flush();
+      wait_us = paused_ ? std::max<int64_t>((resume_at_ns - SteadyNs()) / 1000, 0) : 0;
+      if (resume_at_ns == 0) wait_us = 0;
+      continue;
+    }
+    if (Status asked = pull_->Ask(now_ns); !asked.ok()) {
+      if (!warned) Log("fetch failed (will retry): " + asked.message());
+      warned = true;
+    } else {
+      warned = false;
+    }
+    const bool more = pull_->Take(kLoopBatch, &batch_);
+    for (natsMsg* m : batch_) HandleStreamMessage(m);
+    batch_.clear();
+    FireDueTimersOnLoop();
+    now_ns = SteadyNs();
+    const bool dirty = !pending_acks_.empty() || state_changed_ || acks_->refused() > 0;
+    if (dirty && now_ns - last_commit_ns_ >= interval_ns) {
+      if (Status s = Commit(); !s.ok()) Pause(s.message());
+    }
+    loop_->Flush();
+    if (more) {
+      wait_us = 0;
+      continue;
+    }
+    // Until the next thing to do: a checkpoint, a timer, a lost request's deadline.
+    int64_t until_ns = now_ns + kMaxFetchWaitMs * kNsPerMs;
+    if (dirty) until_ns = std::min(until_ns, last_commit_ns_ + interval_ns);
+    if (int64_t lost = pull_->request_deadline_ns(); lost != 0) until_ns = std::min(until_ns, lost);
+    int64_t next = NextTimer();
+    if (next != INT64_MAX) {
+      int64_t timer_ns = now_ns + (next + kTimerLagUs - WallUs()) * 1000;
+      until_ns = std::min(until_ns, std::max(timer_ns, last_proof_ns_ + kProofIntervalNs));
+    }
+    wait_us = std::max<int64_t>((until_ns - SteadyNs()) / 1000, 0);
+  }
+  on_loop_ = false;
+}
+
+void Server::OffLoop(const std::function<void()>& work) {
+  on_loop_ = false;
+  StartIo();
+  work();
+  StopIo();
+  loop_->BindToThisThread();
+  on_loop_ = true;
+}
+
+void Server::StartIo() {
+  if (io_thread_.joinable()) return;
+  io_stop_.store(false, std::memory_order_release);
+  io_thread_ = std::thread([this] { IoLoop(); });
+}
+
 void Server::IoLoop() {
   loop_->BindToThisThread();
   while (!io_stop_.load(std::memory_order_acquire)) {
-    // Reads what came (the fetches' messages, the actions' acks) for the threads that
-    // wait for it; writes what the others published meanwhile (they woke it).
+    // Reads what came (replies, the actions' acks) for the threads that wait for it;
+    // writes what they published meanwhile (they woke it).
     loop_->Poll(100'000);
     loop_->Flush();
   }
@@ -310,15 +417,42 @@ void Server::FireDueTimers() {
   if (due > WallUs() - kTimerLagUs) return;
   int64_t as_of = 0;
   if (!StreamDecidedAsOf(&as_of)) return;
+  FireTimersAsOf(as_of - kTimerLagUs);
+}
+
+void Server::FireDueTimersOnLoop() {
+  int64_t due = NextTimer();
+  if (due > WallUs() - kTimerLagUs) return;
+  // The latest answer proves the stream decided as of its question if nothing was
+  // pending then and nothing delivered beyond what was decided since (the answer
+  // came after those messages on the same connection, and they were taken first).
+  const PullConsumer::Position& p = pull_->position();
+  if (pull_->has_position() && p.asked_wall_us > proof_used_us_ && p.num_pending == 0 &&
+      p.delivered_seq <= received_consumer_seq_) {
+    proof_used_us_ = p.asked_wall_us;
+    if (due <= p.asked_wall_us - kTimerLagUs) {
+      FireTimersAsOf(p.asked_wall_us - kTimerLagUs);
+      return;
+    }
+  }
+  // Otherwise ask (again), at most every kProofIntervalNs, one question at a time.
+  int64_t now_ns = SteadyNs();
+  if (now_ns - last_proof_ns_ < kProofIntervalNs) return;
+  if (pull_->answered() < pull_->asked() && now_ns - last_proof_ns_ < 1000 * kNsPerMs) return;
+  last_proof_ns_ = now_ns;
+  (void)pull_->AskPosition(WallUs());  // a failed publish: asked again later
+}
+
+void Server::FireTimersAsOf(int64_t as_of) {
   if (sharded()) {
     // Each shard fires them after the messages it was handed before the proof.
-    for (auto& s : shards_) s->EnqueueFireTimers(as_of - kTimerLagUs);
+    for (auto& s : shards_) s->EnqueueFireTimers(as_of);
     state_changed_ = true;
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
   Shard& one = shard();
-  one.engine().AdvanceTo(as_of - kTimerLagUs, one.publisher());
+  one.engine().AdvanceTo(as_of, one.publisher());
   one.publisher().FlushLog();
   one.telemetry().State(one.engine().customers(), one.engine().pending_timers(),
                         one.engine().packed().customers);
@@ -376,7 +510,12 @@ Status Server::Commit() {
   }
   if (!committed.ok()) return committed;
   for (natsMsg* m : pending_acks_) {
-    natsMsg_Ack(m, nullptr);  // a lost ack only means a redelivery, which is skipped
+    // A lost ack only means a redelivery, which is skipped.
+    if (pull_) {
+      pull_->Ack(m);
+    } else {
+      natsMsg_Ack(m, nullptr);
+    }
     natsMsg_Destroy(m);
   }
   pending_acks_.clear();
@@ -388,7 +527,8 @@ Status Server::CommitParked() {
   // --ack-timeout), the decision logs flushed.
   uint64_t unbuilt = 0;
   for (auto& s : shards_) {
-    if (Status settled = s->publisher().Settle(options_.jetstream.ack_timeout_ms + 1000);
+    const int64_t timeout_ms = options_.jetstream.ack_timeout_ms + 1000;
+    if (Status settled = on_loop_ ? SettleOnLoop(timeout_ms) : s->publisher().Settle(timeout_ms);
         !settled.ok()) {
       metrics_->Checkpoint(false);
       return settled;
@@ -419,6 +559,30 @@ Status Server::CommitParked() {
   }
   state_changed_ = false;
   return OkStatus();
+}
+
+Status Server::SettleOnLoop(int64_t timeout_ms) {
+  Publisher& p = shard().publisher();
+  p.FlushLog();
+  p.DestroyRetired();
+  // Asked after everything published so far: its answer proves that the server
+  // has the decision log too (pull_consumer.h).
+  Result<uint64_t> question = pull_->AskPosition(WallUs());
+  if (!question.ok()) return question.status();
+  const int64_t deadline_ns = SteadyNs() + timeout_ms * kNsPerMs;
+  for (;;) {
+    loop_->Flush();
+    pull_->TakeAnswers();
+    const bool acked = acks_->answers() >= p.stream_handed();
+    if (acked && pull_->answered() >= *question) return OkStatus();
+    if (SteadyNs() >= deadline_ns) {
+      return UnavailableError(acked ? "the server did not answer within " +
+                                          std::to_string(timeout_ms) + " ms"
+                                    : "waiting for the actions stream's acknowledgements: " +
+                                          std::string(natsStatus_GetText(NATS_TIMEOUT)));
+    }
+    loop_->Poll(1000);
+  }
 }
 
 void Server::Pause(const std::string& why) {

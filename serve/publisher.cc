@@ -184,7 +184,11 @@ void Publisher::PublishToStream(natsMsg* msg) {
   natsMsg* m = msg;
   ++stream_publishes_;
   natsStatus s = js_PublishMsgAsync(js_, &m, &o);  // takes the message on success
-  if (s != NATS_OK && m != nullptr) acks_->Refuse(m, "client", NatsErrorText(s));
+  if (s == NATS_OK) {
+    ++stream_handed_;
+  } else if (m != nullptr) {
+    acks_->Refuse(m, "client", NatsErrorText(s));
+  }
 }
 
 void Publisher::Republish(std::vector<Refusal> refused) {

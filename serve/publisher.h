@@ -98,6 +98,8 @@ class Publisher : public runtime::DecisionSink {
   // exist nowhere but in the engine's past, so no checkpoint may pass them.
   uint64_t unbuilt_actions() const { return unbuilt_actions_; }
   uint64_t stream_publishes() const { return stream_publishes_; }
+  // JetStream: actions NATS.c took to publish (each gets an answer in acks_).
+  uint64_t stream_handed() const { return stream_handed_; }
 
  private:
   bool Publish(natsConnection* nc, const std::string& subject, std::string_view data,
@@ -119,6 +121,7 @@ class Publisher : public runtime::DecisionSink {
   uint64_t published_ = 0;
   uint64_t unbuilt_actions_ = 0;
   uint64_t stream_publishes_ = 0;
+  uint64_t stream_handed_ = 0;
   std::string json_;     // reused
   std::string subject_;  // reused
   struct LogEntry {

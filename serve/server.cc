@@ -16,10 +16,13 @@ Server::Server(const ServeOptions& options, const ProgramLoader& loader,
 
 Server::~Server() {
   StopWorker();  // if Start failed after starting it
+  // JetStream, one shard: the acks awaited below are read by IoLoop.
+  if (loop_ && options_.jetstream.enabled) StartIo();
   StopSyncThread();
   for (auto& shard : shards_) shard->Stop(0);  // if Start failed after starting them
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);  // (no shard reads them now)
   subscriptions_.clear();
+  pull_.reset();
   receipt_sub_.reset();
   if (js_ != nullptr) {
     // NATS.c may still be in ActionAcks::OnAck on its own thread (a final Settle
@@ -80,7 +83,7 @@ Status Server::Start() {
   if (!log_conn.ok()) return log_conn.status();
   log_conn_ = *std::move(log_conn);
   // JetStream's requests (streams, consumer) need the connections driven from now on.
-  if (loop_ && options_.jetstream.enabled) io_thread_ = std::thread([this] { IoLoop(); });
+  if (loop_ && options_.jetstream.enabled) StartIo();
   if (Result<std::string> position = OpenState(*program); !position.ok()) {
     return position.status();
   }
@@ -92,8 +95,13 @@ Status Server::Start() {
     for (auto& shard : shards_) shard->Start(receipts_.get());
   }
   // JetStream: the fetch loop hands messages to the shards' threads (several) and
-  // parks them for checkpoints: it starts once they run.
-  if (options_.jetstream.enabled) worker_ = std::thread([this] { FetchLoop(); });
+  // parks them for checkpoints: it starts once they run. One shard: the loop's thread
+  // takes over the connections.
+  if (options_.jetstream.enabled && sharded()) worker_ = std::thread([this] { FetchLoop(); });
+  if (options_.jetstream.enabled && !sharded()) {
+    StopIo();
+    worker_ = std::thread([this] { JetStreamLoop(); });
+  }
   std::string subjects;
   for (const std::string& s : options_.subjects) subjects += (subjects.empty() ? "" : " ") + s;
   Log("deciding on " + subjects + " from " + conn_->ConnectedUrl() + " (" +
@@ -235,8 +243,9 @@ int Server::Shutdown() {
   bool complete = true;
   if (!options_.jetstream.enabled) complete = DrainCore();
   // CoreLoop drives the connections: it runs until the last flush below is answered.
-  // (With JetStream, IoLoop drives them, until the end.)
+  // (With JetStream and one shard, IoLoop drives them once JetStreamLoop ended.)
   if (!loop_ || options_.jetstream.enabled) StopWorker();
+  if (options_.jetstream.enabled && loop_) StartIo();
   if (options_.jetstream.enabled) {
     if (Status s = Commit(); !s.ok()) {
       Log("final checkpoint failed: " + s.message() +

@@ -5,10 +5,13 @@
 // connections through an event loop (nats_loop.h): it reads the sockets, decides
 // every message that came, in batches, fires the timers that are due, and writes
 // what it published once per batch. JetStream: a worker fetches, decides,
-// checkpoints and acks, while a thread of its own (IoLoop) drives the connections
-// through the same event loop: the fetch's requests, the messages, the actions and
-// the acks a batch publishes leave in one write per connection, and no NATS.c
-// thread reads the sockets. `mu_` serialises every use of the shard (the main thread
+// checkpoints and acks on the same thread, which drives the connections through the
+// same event loop (JetStreamLoop): the pull protocol is spoken on it
+// (pull_consumer.h), so nothing waits for another thread; what a round publishes
+// (actions, decision log, acks, the next pull request) leaves in one write. Calls
+// that must wait for an answer (checking the streams at start and after a failed
+// checkpoint, the last checkpoint at shutdown) run while a thread of their own
+// (IoLoop) drives the loop instead. `mu_` serialises every use of the shard (the main thread
 // reloads under it), so its engine sees one message at a time.
 // Several shards: NATS.c's delivery threads (core NATS; OnRoutedMessage) or the fetch
 // loop (JetStream; HandleStreamMessage) route each message to the shard that owns its
@@ -24,6 +27,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +39,7 @@
 #include "nats_connection.h"
 #include "nats_loop.h"
 #include "publisher.h"
+#include "pull_consumer.h"
 #include "receipts.h"
 #include "shard.h"
 #include "juncture/runtime/runtime.h"
@@ -125,9 +130,15 @@ class Server final : public Lifecycle {
   // jetstream_source.cc: streams, checkpoint, durable pull consumer, fetch loop.
   Status StartJetStream();
   Status PrepareStreams(bool events_too);
+  // Several shards: fetches (NATS.c's blocking pull) and hands out what came.
   void FetchLoop();
-  // One shard, JetStream: the thread that drives loop_ while the fetch loop decides
-  // (it blocks in fetches, so it cannot be that thread); stopped by StopIo, last.
+  // One shard: reads, decides, fires timers, checkpoints and writes on one thread.
+  void JetStreamLoop();
+  // One shard: runs `work` (which waits for answers) while IoLoop drives the loop.
+  void OffLoop(const std::function<void()>& work);
+  // One shard: the thread that drives loop_ while no JetStreamLoop does (at start,
+  // in OffLoop, at shutdown); stopped by StopIo.
+  void StartIo();
   void IoLoop();
   void StopIo();
   int64_t FetchWaitMs();
@@ -136,6 +147,13 @@ class Server final : public Lifecycle {
   // stored before them is still undecided.
   void FireDueTimers();
   bool StreamDecidedAsOf(int64_t* wall_us);
+  // JetStreamLoop's FireDueTimers: asks the position without waiting, and fires on
+  // an answer that proves it.
+  void FireDueTimersOnLoop();
+  void FireTimersAsOf(int64_t as_of_us);
+  // On the loop: every action acknowledged (or refused) and an answer from the
+  // server to a question asked after the last publish, within `timeout_ms`.
+  Status SettleOnLoop(int64_t timeout_ms);
   // Publishes are settled, the checkpoint written, then every pending message acked.
   Status Commit();
   // Commit's work while no shard decides (one shard: under mu_; several: parked).
@@ -187,6 +205,8 @@ class Server final : public Lifecycle {
   std::thread worker_;
   std::thread io_thread_;            // JetStream, one shard: IoLoop
   std::atomic<bool> io_stop_{false};
+  std::unique_ptr<PullConsumer> pull_;  // JetStream, one shard
+  bool on_loop_ = false;                // JetStreamLoop drives loop_ (its thread only)
 
   // Core NATS: NATS.c's dropped-message count per subscription, as last counted.
   std::vector<int64_t> dropped_seen_;
@@ -206,6 +226,7 @@ class Server final : public Lifecycle {
   std::vector<natsMsg*> pending_acks_;  // decided, not yet in a checkpoint
   int64_t last_commit_ns_ = 0;
   int64_t last_proof_ns_ = 0;         // last time the consumer's position was asked
+  int64_t proof_used_us_ = 0;         // the question time of the last position used
   bool paused_ = false;               // the last checkpoint failed: no new messages
   int64_t retry_ms_ = 0;              // wait before the next Resume
 };

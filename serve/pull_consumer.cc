@@ -1,0 +1,165 @@
+#include "pull_consumer.h"
+
+#include <charconv>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace juncture::serve {
+
+namespace {
+
+// The inbox NATS.c makes, as a string.
+Result<std::string> NewInbox() {
+  natsInbox* inbox = nullptr;
+  if (natsStatus s = natsInbox_Create(&inbox); s != NATS_OK) {
+    return UnavailableError("cannot make an inbox: " + NatsErrorText(s));
+  }
+  std::string out(inbox);
+  natsInbox_Destroy(inbox);
+  return out;
+}
+
+Result<SubscriptionPtr> SubscribeSync(natsConnection* nc, const std::string& subject) {
+  natsSubscription* sub = nullptr;
+  if (natsStatus s = natsConnection_SubscribeSync(&sub, nc, subject.c_str()); s != NATS_OK) {
+    return UnavailableError("cannot subscribe to " + subject + ": " + NatsErrorText(s));
+  }
+  SubscriptionPtr owned(sub);
+  // What arrives is bounded by the open request's batch and the questions asked:
+  // nothing to drop.
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  return owned;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PullConsumer>> PullConsumer::Create(natsConnection* nc,
+                                                           const std::string& stream,
+                                                           const std::string& durable, int batch,
+                                                           int64_t expires_ms) {
+  std::unique_ptr<PullConsumer> p(new PullConsumer());
+  p->nc_ = nc;
+  p->batch_ = batch;
+  p->expires_ns_ = expires_ms * 1'000'000;
+  p->next_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable;
+  p->info_subject_ = "$JS.API.CONSUMER.INFO." + stream + "." + durable;
+  p->request_ = "{\"batch\":" + std::to_string(batch) +
+                ",\"expires\":" + std::to_string(p->expires_ns_) + "}";
+  Result<std::string> inbox = NewInbox();
+  if (!inbox.ok()) return inbox.status();
+  p->inbox_ = *inbox;
+  p->info_inbox_ = *inbox + "i";
+  Result<SubscriptionPtr> sub = SubscribeSync(nc, p->inbox_);
+  if (!sub.ok()) return sub.status();
+  p->sub_ = *std::move(sub);
+  Result<SubscriptionPtr> info = SubscribeSync(nc, p->info_inbox_ + ".*");
+  if (!info.ok()) return info.status();
+  p->info_sub_ = *std::move(info);
+  return p;
+}
+
+PullConsumer::~PullConsumer() = default;  // the subscriptions unsubscribe
+
+Status PullConsumer::Ask(int64_t now_ns) {
+  if (open_ && now_ns < asked_ns_ + expires_ns_ + kGraceNs) return OkStatus();
+  natsStatus s = natsConnection_PublishRequest(nc_, next_subject_.c_str(), inbox_.c_str(),
+                                               request_.data(), static_cast<int>(request_.size()));
+  if (s != NATS_OK) return UnavailableError("cannot ask for messages: " + NatsErrorText(s));
+  open_ = true;
+  asked_ns_ = now_ns;
+  received_ = 0;
+  ++requests_;
+  return OkStatus();
+}
+
+bool PullConsumer::Take(size_t max, std::vector<natsMsg*>* out) {
+  size_t taken = 0;
+  while (taken < max) {
+    natsMsg* m = nullptr;
+    if (natsSubscription_NextMsg(&m, sub_.get(), 0) != NATS_OK) return false;
+    const char* status = nullptr;
+    if (natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &status) == NATS_OK) {
+      // 100: a heartbeat or flow control (not asked for); anything else ends the
+      // request (408 expired, 404 no messages, 409 refused or the consumer changed).
+      if (std::strcmp(status, "100") != 0) open_ = false;
+      natsMsg_Destroy(m);
+      continue;
+    }
+    out->push_back(m);
+    ++taken;
+    if (open_ && ++received_ >= batch_) open_ = false;
+  }
+  int pending = 0;
+  return natsSubscription_GetPending(sub_.get(), &pending, nullptr) == NATS_OK && pending > 0;
+}
+
+Result<uint64_t> PullConsumer::AskPosition(int64_t wall_us) {
+  uint64_t number = asked_positions_ + 1;
+  std::string reply = info_inbox_ + "." + std::to_string(number);
+  natsStatus s = natsConnection_PublishRequest(nc_, info_subject_.c_str(), reply.c_str(), "", 0);
+  if (s != NATS_OK) return UnavailableError("cannot ask the consumer's position: " + NatsErrorText(s));
+  asked_positions_ = number;
+  asked_at_.emplace_back(number, wall_us);
+  return number;
+}
+
+bool PullConsumer::TakeAnswers() {
+  bool any = false;
+  for (;;) {
+    natsMsg* raw = nullptr;
+    if (natsSubscription_NextMsg(&raw, info_sub_.get(), 0) != NATS_OK) return any;
+    MsgPtr m(raw);
+    // Which question: the number after the inbox.
+    const char* subject = natsMsg_GetSubject(raw);
+    const char* dot = std::strrchr(subject, '.');
+    uint64_t number = 0;
+    if (dot == nullptr ||
+        std::from_chars(dot + 1, subject + std::strlen(subject), number).ec != std::errc()) {
+      continue;
+    }
+    int64_t asked_wall_us = -1;
+    for (auto it = asked_at_.begin(); it != asked_at_.end();) {
+      if (it->first == number) asked_wall_us = it->second;
+      it = it->first <= number ? asked_at_.erase(it) : it + 1;
+    }
+    if (asked_wall_us < 0) continue;  // an answer to a question already answered
+    any = true;
+    answered_ = std::max(answered_, number);
+    std::string_view data(natsMsg_GetData(raw), static_cast<size_t>(natsMsg_GetDataLength(raw)));
+    nlohmann::json j = nlohmann::json::parse(data, nullptr, false);
+    const char* status = nullptr;
+    if (data.empty() && natsMsgHeader_Get(raw, "Status", &status) == NATS_OK) {
+      error_ = std::string("status ") + status;  // e.g. 503: no JetStream to answer
+      continue;
+    }
+    if (j.is_discarded() || !j.is_object()) {
+      error_ = "an answer that is not JSON";
+      continue;
+    }
+    if (auto e = j.find("error"); e != j.end()) {
+      error_ = e->is_object() ? e->value("description", std::string("an error")) : "an error";
+      continue;
+    }
+    auto pending = j.find("num_pending");
+    auto delivered = j.find("delivered");
+    if (pending == j.end() || !pending->is_number_unsigned() || delivered == j.end() ||
+        !delivered->is_object() || !delivered->contains("consumer_seq") ||
+        !(*delivered)["consumer_seq"].is_number_unsigned()) {
+      error_ = "an answer without the consumer's position";
+      continue;
+    }
+    position_.num_pending = pending->get<uint64_t>();
+    position_.delivered_seq = (*delivered)["consumer_seq"].get<uint64_t>();
+    position_.asked_wall_us = asked_wall_us;
+    has_position_ = true;
+    error_.clear();
+  }
+}
+
+natsStatus PullConsumer::Ack(natsMsg* msg) {
+  const char* reply = natsMsg_GetReply(msg);
+  if (reply == nullptr || reply[0] == '\0') return NATS_ILLEGAL_STATE;
+  return natsConnection_Publish(nc_, reply, "+ACK", 4);
+}
+
+}  // namespace juncture::serve

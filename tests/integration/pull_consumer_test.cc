@@ -1,0 +1,179 @@
+// serve/pull_consumer.h against a real nats-server: JetStream's pull protocol spoken
+// without waiting. Every message of the stream comes out once, in order, across
+// requests that fill and requests that expire; the acks it sends are the server's
+// acks; and the consumer's position it asks for is the server's, answered only after
+// everything published before the question.
+#include "pull_consumer.h"  // serve/, a private header of juncture_serve
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jetstream_admin.h"
+#include "process.h"
+
+namespace juncture::itest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+bool PublishN(natsConnection* nc, int from, int to) {
+  std::vector<std::pair<std::string, std::string>> msgs;
+  for (int i = from; i < to; ++i) msgs.emplace_back("pull.m", "m" + std::to_string(i));
+  return JsPublishAll(nc, msgs);
+}
+
+// Polls `step` (with NATS.c's own threads reading the socket) until it says done.
+bool Until(const std::function<bool()>& step, int seconds = 10) {
+  const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < deadline) {
+    if (step()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
+class PullConsumerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(nats_.Start()) << nats_.process().Output();
+    ASSERT_EQ(natsConnection_ConnectTo(&nc_, nats_.url().c_str()), NATS_OK);
+    ASSERT_EQ(natsConnection_JetStream(&js_, nc_, nullptr), NATS_OK);
+    ASSERT_TRUE(CreateStream(nc_, StreamSpec{"PULL", {"pull.>"}}));
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "d";
+    cc.AckPolicy = js_AckExplicit;
+    jsConsumerInfo* info = nullptr;
+    ASSERT_EQ(js_AddConsumer(&info, js_, "PULL", &cc, nullptr, nullptr), NATS_OK);
+    jsConsumerInfo_Destroy(info);
+  }
+  void TearDown() override {
+    pull_.reset();
+    if (js_) jsCtx_Destroy(js_);
+    if (nc_) natsConnection_Destroy(nc_);
+  }
+  void Make(int batch, int64_t expires_ms) {
+    Result<std::unique_ptr<serve::PullConsumer>> p =
+        serve::PullConsumer::Create(nc_, "PULL", "d", batch, expires_ms);
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    pull_ = *std::move(p);
+    ASSERT_EQ(natsConnection_Flush(nc_), NATS_OK);  // the inboxes are subscribed
+  }
+  // Takes (asking as needed) until `n` messages came; their stream sequences.
+  std::vector<uint64_t> TakeN(size_t n, std::vector<natsMsg*>* keep = nullptr) {
+    std::vector<uint64_t> seqs;
+    std::vector<natsMsg*> got;
+    Until([&] {
+      EXPECT_TRUE(pull_->Ask(NowNs()).ok());
+      natsConnection_Flush(nc_);
+      got.clear();
+      pull_->Take(64, &got);
+      for (natsMsg* m : got) {
+        jsMsgMetaData* meta = nullptr;
+        EXPECT_EQ(natsMsg_GetMetaData(&meta, m), NATS_OK);
+        if (meta != nullptr) seqs.push_back(meta->Sequence.Stream);
+        jsMsgMetaData_Destroy(meta);
+        if (keep != nullptr) {
+          keep->push_back(m);
+        } else {
+          natsMsg_Destroy(m);
+        }
+      }
+      return seqs.size() >= n;
+    });
+    return seqs;
+  }
+
+  NatsServer nats_;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  std::unique_ptr<serve::PullConsumer> pull_;
+};
+
+TEST_F(PullConsumerTest, EveryMessageComesOnceInOrderAcrossFilledAndExpiredRequests) {
+  Make(50, 200);
+  ASSERT_TRUE(PublishN(nc_, 0, 120));
+  std::vector<uint64_t> seqs = TakeN(120);
+  // 50 + 50 + 20: the third request is still open (20 of 50 came).
+  EXPECT_EQ(pull_->requests(), 3u);
+  // It expires (a 408 status ends it), and the next one brings what comes later.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::vector<natsMsg*> none;
+  pull_->Take(64, &none);
+  EXPECT_TRUE(none.empty());
+  ASSERT_TRUE(pull_->Ask(NowNs()).ok());
+  EXPECT_EQ(pull_->requests(), 4u) << "the expired request did not end";
+  ASSERT_TRUE(PublishN(nc_, 120, 130));
+  std::vector<uint64_t> later = TakeN(10);
+  seqs.insert(seqs.end(), later.begin(), later.end());
+  ASSERT_EQ(seqs.size(), 130u);
+  for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1) << "at " << i;
+}
+
+TEST_F(PullConsumerTest, AcksReachTheServerAndThePositionIsTheServers) {
+  Make(30, 1000);  // one request, filled by the 30: none open after them
+  ASSERT_TRUE(PublishN(nc_, 0, 30));
+  std::vector<natsMsg*> msgs;
+  ASSERT_EQ(TakeN(30, &msgs).size(), 30u);
+  // Delivered, not acked: the server's position says so.
+  ASSERT_TRUE(pull_->AskPosition(1234).ok());
+  ASSERT_TRUE(Until([&] {
+    natsConnection_Flush(nc_);
+    return pull_->TakeAnswers();
+  }));
+  EXPECT_EQ(pull_->answered(), 1u);
+  ASSERT_TRUE(pull_->has_position()) << pull_->error();
+  EXPECT_EQ(pull_->position().num_pending, 0u);
+  EXPECT_EQ(pull_->position().delivered_seq, 30u);
+  EXPECT_EQ(pull_->position().asked_wall_us, 1234);
+  EXPECT_EQ(GetConsumer(nc_, "PULL", "d").ack_pending, 30);
+  // Acked through the connection: the server has them.
+  for (natsMsg* m : msgs) {
+    EXPECT_EQ(pull_->Ack(m), NATS_OK);
+    natsMsg_Destroy(m);
+  }
+  ASSERT_EQ(natsConnection_Flush(nc_), NATS_OK);
+  ConsumerFacts after = GetConsumer(nc_, "PULL", "d");
+  EXPECT_EQ(after.ack_pending, 0);
+  EXPECT_EQ(after.ack_floor, 30u);
+  // Messages stored while no request is open are pending in the next answer.
+  ASSERT_TRUE(PublishN(nc_, 30, 35));
+  ASSERT_TRUE(pull_->AskPosition(5678).ok());
+  ASSERT_TRUE(Until([&] {
+    natsConnection_Flush(nc_);
+    return pull_->TakeAnswers();
+  }));
+  EXPECT_EQ(pull_->answered(), 2u);
+  EXPECT_EQ(pull_->position().asked_wall_us, 5678);
+  EXPECT_EQ(pull_->position().delivered_seq, 30u);
+  EXPECT_EQ(pull_->position().num_pending, 5u);
+  EXPECT_EQ(pull_->requests(), 1u);
+  EXPECT_EQ(TakeN(5).size(), 5u);  // the next request takes them
+  EXPECT_EQ(pull_->requests(), 2u);
+}
+
+TEST_F(PullConsumerTest, AnAnswerForAConsumerThatIsGoneIsAnErrorNotAPosition) {
+  Make(10, 1000);
+  ASSERT_EQ(js_DeleteConsumer(js_, "PULL", "d", nullptr, nullptr), NATS_OK);
+  ASSERT_TRUE(pull_->AskPosition(1).ok());
+  ASSERT_TRUE(Until([&] {
+    natsConnection_Flush(nc_);
+    return pull_->TakeAnswers();
+  }));
+  EXPECT_EQ(pull_->answered(), 1u);
+  EXPECT_FALSE(pull_->has_position());
+  EXPECT_NE(pull_->error().find("consumer not found"), std::string::npos) << pull_->error();
+}
+
+}  // namespace
+}  // namespace juncture::itest
