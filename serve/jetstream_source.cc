@@ -296,13 +296,7 @@ void Server::JetStreamLoop() {
       if (resume_at_ns == 0) wait_us = 0;
       continue;
     }
-    if (Status asked = pull_->Ask(now_ns); !asked.ok()) {
-      if (!warned) Log("fetch failed (will retry): " + asked.message());
-      warned = true;
-    } else {
-      warned = false;
-    }
-    const bool more = pull_->Take(kLoopBatch, &batch_);
+    const bool more = pull_->Take(kLoopBatch, &batch_, now_ns);
     for (natsMsg* m : batch_) HandleStreamMessage(m);
     batch_.clear();
     FireDueTimersOnLoop();
@@ -310,6 +304,14 @@ void Server::JetStreamLoop() {
     const bool dirty = !pending_acks_.empty() || state_changed_ || acks_->refused() > 0;
     if (dirty && now_ns - last_commit_ns_ >= interval_ns) {
       if (Status s = Commit(); !s.ok()) Pause(s.message());
+    }
+    // More asked for as soon as what was taken above lets it: it leaves with this
+    // round's write.
+    if (Status asked = paused_ ? OkStatus() : pull_->Ask(SteadyNs()); !asked.ok()) {
+      if (!warned) Log("fetch failed (will retry): " + asked.message());
+      warned = true;
+    } else {
+      warned = false;
     }
     loop_->Flush();
     if (more) {
@@ -550,7 +552,8 @@ Status Server::CommitParked() {
   if (pending_acks_.empty() && !state_changed_) return OkStatus();
   // On the disk (fsync) before anything is acked. Each shard's store holds the
   // sequence of every message it decided (or was not its own) up to applied_seq_.
-  const std::string created = " " + std::to_string(events_stream_created_ns_);
+  std::string created = std::to_string(events_stream_created_ns_);
+  created.insert(created.begin(), ' ');  // (not " " + ...: GCC 12's -Wrestrict misfires)
   for (size_t i = 0; i < shards_.size(); ++i) {
     const uint64_t seq = std::max(applied_seq_, shard_floor_[i]);
     if (Status s = shards_[i]->CommitState(std::to_string(seq) + created, true); !s.ok()) {
@@ -565,16 +568,16 @@ Status Server::SettleOnLoop(int64_t timeout_ms) {
   Publisher& p = shard().publisher();
   p.FlushLog();
   p.DestroyRetired();
-  // Asked after everything published so far: its answer proves that the server
-  // has the decision log too (pull_consumer.h).
-  Result<uint64_t> question = pull_->AskPosition(WallUs());
-  if (!question.ok()) return question.status();
+  // Sent after everything published so far: its return proves that the server has
+  // the decision log too (pull_consumer.h).
+  Result<uint64_t> echo = pull_->Echo();
+  if (!echo.ok()) return echo.status();
   const int64_t deadline_ns = SteadyNs() + timeout_ms * kNsPerMs;
   for (;;) {
     loop_->Flush();
     pull_->TakeAnswers();
     const bool acked = acks_->answers() >= p.stream_handed();
-    if (acked && pull_->answered() >= *question) return OkStatus();
+    if (acked && pull_->echoed() >= *echo) return OkStatus();
     if (SteadyNs() >= deadline_ns) {
       return UnavailableError(acked ? "the server did not answer within " +
                                           std::to_string(timeout_ms) + " ms"

@@ -1,5 +1,6 @@
 #include "pull_consumer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -52,6 +53,7 @@ Result<std::unique_ptr<PullConsumer>> PullConsumer::Create(natsConnection* nc,
   Result<SubscriptionPtr> sub = SubscribeSync(nc, p->inbox_);
   if (!sub.ok()) return sub.status();
   p->sub_ = *std::move(sub);
+  p->echo_subject_ = p->info_inbox_ + ".e";
   Result<SubscriptionPtr> info = SubscribeSync(nc, p->info_inbox_ + ".*");
   if (!info.ok()) return info.status();
   p->info_sub_ = *std::move(info);
@@ -61,33 +63,43 @@ Result<std::unique_ptr<PullConsumer>> PullConsumer::Create(natsConnection* nc,
 PullConsumer::~PullConsumer() = default;  // the subscriptions unsubscribe
 
 Status PullConsumer::Ask(int64_t now_ns) {
-  if (open_ && now_ns < asked_ns_ + expires_ns_ + kGraceNs) return OkStatus();
+  if (outstanding_ > 0 && now_ns >= heard_ns_ + expires_ns_ + kGraceNs) outstanding_ = 0;  // lost
+  if (outstanding_ >= batch_) return OkStatus();
   natsStatus s = natsConnection_PublishRequest(nc_, next_subject_.c_str(), inbox_.c_str(),
                                                request_.data(), static_cast<int>(request_.size()));
   if (s != NATS_OK) return UnavailableError("cannot ask for messages: " + NatsErrorText(s));
-  open_ = true;
-  asked_ns_ = now_ns;
-  received_ = 0;
+  outstanding_ += batch_;
+  heard_ns_ = now_ns;
   ++requests_;
   return OkStatus();
 }
 
-bool PullConsumer::Take(size_t max, std::vector<natsMsg*>* out) {
+bool PullConsumer::Take(size_t max, std::vector<natsMsg*>* out, int64_t now_ns) {
   size_t taken = 0;
   while (taken < max) {
     natsMsg* m = nullptr;
     if (natsSubscription_NextMsg(&m, sub_.get(), 0) != NATS_OK) return false;
+    heard_ns_ = now_ns;
     const char* status = nullptr;
     if (natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &status) == NATS_OK) {
-      // 100: a heartbeat or flow control (not asked for); anything else ends the
-      // request (408 expired, 404 no messages, 409 refused or the consumer changed).
-      if (std::strcmp(status, "100") != 0) open_ = false;
+      // 100: a heartbeat or flow control (not asked for). Anything else ends a
+      // request early: 408 expired, 409 refused or the consumer changed.
+      if (std::strcmp(status, "100") != 0) {
+        const char* left = nullptr;
+        int64_t n = 0;
+        if (natsMsgHeader_Get(m, "Nats-Pending-Messages", &left) == NATS_OK &&
+            std::from_chars(left, left + std::strlen(left), n).ec == std::errc() && n >= 0) {
+          outstanding_ = std::max<int64_t>(outstanding_ - n, 0);
+        } else {
+          outstanding_ = 0;  // which request, and how much of it: unknown
+        }
+      }
       natsMsg_Destroy(m);
       continue;
     }
     out->push_back(m);
     ++taken;
-    if (open_ && ++received_ >= batch_) open_ = false;
+    if (outstanding_ > 0) --outstanding_;
   }
   int pending = 0;
   return natsSubscription_GetPending(sub_.get(), &pending, nullptr) == NATS_OK && pending > 0;
@@ -103,6 +115,14 @@ Result<uint64_t> PullConsumer::AskPosition(int64_t wall_us) {
   return number;
 }
 
+Result<uint64_t> PullConsumer::Echo() {
+  std::string number = std::to_string(echoes_ + 1);
+  natsStatus s = natsConnection_Publish(nc_, echo_subject_.c_str(), number.data(),
+                                        static_cast<int>(number.size()));
+  if (s != NATS_OK) return UnavailableError("cannot reach the server: " + NatsErrorText(s));
+  return ++echoes_;
+}
+
 bool PullConsumer::TakeAnswers() {
   bool any = false;
   for (;;) {
@@ -113,6 +133,13 @@ bool PullConsumer::TakeAnswers() {
     const char* subject = natsMsg_GetSubject(raw);
     const char* dot = std::strrchr(subject, '.');
     uint64_t number = 0;
+    if (echo_subject_ == subject) {
+      const char* data = natsMsg_GetData(raw);
+      if (std::from_chars(data, data + natsMsg_GetDataLength(raw), number).ec == std::errc()) {
+        echoed_ = std::max(echoed_, number);
+      }
+      continue;
+    }
     if (dot == nullptr ||
         std::from_chars(dot + 1, subject + std::strlen(subject), number).ec != std::errc()) {
       continue;

@@ -4,19 +4,21 @@
 //
 // NATS.c's natsSubscription_Fetch sends a pull request and then waits on a condition
 // variable for the messages another thread reads: a round trip and two wake-ups per
-// batch, during which nothing is decided. Here one pull request is open at a time,
-// for up to `batch` messages within `expires`. The server delivers each stored message
-// to the request's inbox as it comes, so messages flow while the request is open, and
-// the loop takes them as it takes core NATS messages (natsSubscription_NextMsg with no
-// wait). A request ends when its batch has come or the server says it ended (a status
-// message: 408 expired, 404 nothing, 409 refused); then the next is sent. One that
-// neither fills nor ends (lost in a reconnect) counts as ended a second after it
-// expired.
+// batch, during which nothing is decided. Here pull requests for `batch` messages
+// each are kept open (within `expires`) so that between one and two batches are
+// always asked for and not yet delivered: the server delivers each stored message
+// as it comes, messages flow without a gap between requests, and the loop takes
+// them as it takes core NATS messages (natsSubscription_NextMsg with no wait). What
+// is asked and not delivered is counted: each message delivered counts one; a
+// request that ends early says so in a status message (408 expired, 409 refused)
+// with how many of its messages it did not deliver (Nats-Pending-Messages; without
+// it, nothing is counted as asked any more). If nothing comes for a second after
+// the requests expired (lost in a reconnect), nothing is counted either.
 //
 // The consumer's position (a consumer info request) is asked the same way: its answer
-// comes to an inbox of its own. Because the server reads a connection in order, an
-// answer also proves that everything published on the connection before the question
-// reached the server, as a PING's PONG does.
+// comes to an inbox of its own. And a message published to that inbox (an echo)
+// proves when it comes back that the server processed everything published on the
+// connection before it, as a PING's PONG does, without waiting for it.
 #pragma once
 
 #include <nats/nats.h>
@@ -42,14 +44,18 @@ class PullConsumer {
   PullConsumer(const PullConsumer&) = delete;
   PullConsumer& operator=(const PullConsumer&) = delete;
 
-  // Sends a pull request unless one is open. `now_ns`: SteadyNs().
+  // Sends a pull request if less than a batch is asked for. `now_ns`: SteadyNs().
   Status Ask(int64_t now_ns);
   // Appends to `out` up to `max` of the stream's messages that arrived (the caller
   // owns them); status messages are consumed here. True if more wait.
-  bool Take(size_t max, std::vector<natsMsg*>* out);
-  // When the open request counts as lost, if nothing comes before (SteadyNs; 0: no
-  // request open): the loop wakes for it.
-  int64_t request_deadline_ns() const { return open_ ? asked_ns_ + expires_ns_ + kGraceNs : 0; }
+  bool Take(size_t max, std::vector<natsMsg*>* out, int64_t now_ns);
+  // When what is asked counts as lost if nothing comes before (SteadyNs; 0: nothing
+  // asked): the loop wakes for it.
+  int64_t request_deadline_ns() const {
+    return outstanding_ > 0 ? heard_ns_ + expires_ns_ + kGraceNs : 0;
+  }
+  // Messages asked for and not delivered yet.
+  int64_t outstanding() const { return outstanding_; }
 
   // The consumer's position as the server gave it.
   struct Position {
@@ -68,6 +74,10 @@ class PullConsumer {
   uint64_t answered() const { return answered_; }
   const Position& position() const { return position_; }
   bool has_position() const { return has_position_; }
+  // Publishes an echo; returns its number (1, 2, ...). echoed(): the highest number
+  // come back (read by TakeAnswers).
+  Result<uint64_t> Echo();
+  uint64_t echoed() const { return echoed_; }
   // The last answer that was an error (the server's text), or "".
   const std::string& error() const { return error_; }
 
@@ -90,12 +100,13 @@ class PullConsumer {
   SubscriptionPtr sub_, info_sub_;
   int batch_ = 0;
   int64_t expires_ns_ = 0;
-  bool open_ = false;
-  int64_t asked_ns_ = 0;
-  int received_ = 0;  // messages of the open request so far
+  int64_t outstanding_ = 0;
+  int64_t heard_ns_ = 0;  // the last request sent, or the last message or status since
   uint64_t requests_ = 0;
   uint64_t asked_positions_ = 0;
   uint64_t answered_ = 0;
+  uint64_t echoes_ = 0, echoed_ = 0;
+  std::string echo_subject_;  // <info inbox>.e
   // Each question not yet answered: its number and when it was sent (wall clock).
   std::vector<std::pair<uint64_t, int64_t>> asked_at_;
   Position position_;

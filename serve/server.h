@@ -151,8 +151,8 @@ class Server final : public Lifecycle {
   // an answer that proves it.
   void FireDueTimersOnLoop();
   void FireTimersAsOf(int64_t as_of_us);
-  // On the loop: every action acknowledged (or refused) and an answer from the
-  // server to a question asked after the last publish, within `timeout_ms`.
+  // On the loop: every action acknowledged (or refused), and an echo sent after the
+  // last publish come back from the server (pull_consumer.h), within `timeout_ms`.
   Status SettleOnLoop(int64_t timeout_ms);
   // Publishes are settled, the checkpoint written, then every pending message acked.
   Status Commit();

@@ -53,6 +53,7 @@ class PullConsumerTest : public ::testing::Test {
     jsConsumerConfig_Init(&cc);
     cc.Durable = "d";
     cc.AckPolicy = js_AckExplicit;
+    cc.MaxAckPending = 1 << 20;
     jsConsumerInfo* info = nullptr;
     ASSERT_EQ(js_AddConsumer(&info, js_, "PULL", &cc, nullptr, nullptr), NATS_OK);
     jsConsumerInfo_Destroy(info);
@@ -77,7 +78,7 @@ class PullConsumerTest : public ::testing::Test {
       EXPECT_TRUE(pull_->Ask(NowNs()).ok());
       natsConnection_Flush(nc_);
       got.clear();
-      pull_->Take(64, &got);
+      pull_->Take(64, &got, NowNs());
       for (natsMsg* m : got) {
         jsMsgMetaData* meta = nullptr;
         EXPECT_EQ(natsMsg_GetMetaData(&meta, m), NATS_OK);
@@ -104,15 +105,22 @@ TEST_F(PullConsumerTest, EveryMessageComesOnceInOrderAcrossFilledAndExpiredReque
   Make(50, 200);
   ASSERT_TRUE(PublishN(nc_, 0, 120));
   std::vector<uint64_t> seqs = TakeN(120);
-  // 50 + 50 + 20: the third request is still open (20 of 50 came).
-  EXPECT_EQ(pull_->requests(), 3u);
-  // It expires (a 408 status ends it), and the next one brings what comes later.
+  EXPECT_EQ(pull_->outstanding(), 50 * static_cast<int64_t>(pull_->requests()) - 120);
+  // After an Ask, between one and two batches are asked for and not delivered.
+  ASSERT_TRUE(pull_->Ask(NowNs()).ok());
+  EXPECT_GE(pull_->outstanding(), 50);
+  EXPECT_LT(pull_->outstanding(), 100);
+  const uint64_t requests = pull_->requests();
+  EXPECT_GE(requests, 4u);  // 120 delivered and at least 50 more asked
+  // They expire (each 408 status says how much of its request it did not deliver)
+  // and nothing is counted as asked any more; the next request brings what comes.
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   std::vector<natsMsg*> none;
-  pull_->Take(64, &none);
+  pull_->Take(64, &none, NowNs());
   EXPECT_TRUE(none.empty());
+  EXPECT_EQ(pull_->outstanding(), 0) << "an expired request still counts as asked";
   ASSERT_TRUE(pull_->Ask(NowNs()).ok());
-  EXPECT_EQ(pull_->requests(), 4u) << "the expired request did not end";
+  EXPECT_EQ(pull_->requests(), requests + 1);
   ASSERT_TRUE(PublishN(nc_, 120, 130));
   std::vector<uint64_t> later = TakeN(10);
   seqs.insert(seqs.end(), later.begin(), later.end());
@@ -121,7 +129,7 @@ TEST_F(PullConsumerTest, EveryMessageComesOnceInOrderAcrossFilledAndExpiredReque
 }
 
 TEST_F(PullConsumerTest, AcksReachTheServerAndThePositionIsTheServers) {
-  Make(30, 1000);  // one request, filled by the 30: none open after them
+  Make(30, 200);
   ASSERT_TRUE(PublishN(nc_, 0, 30));
   std::vector<natsMsg*> msgs;
   ASSERT_EQ(TakeN(30, &msgs).size(), 30u);
@@ -146,7 +154,13 @@ TEST_F(PullConsumerTest, AcksReachTheServerAndThePositionIsTheServers) {
   ConsumerFacts after = GetConsumer(nc_, "PULL", "d");
   EXPECT_EQ(after.ack_pending, 0);
   EXPECT_EQ(after.ack_floor, 30u);
-  // Messages stored while no request is open are pending in the next answer.
+  // Messages stored while none is asked for (the requests expired) are pending in
+  // the next answer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::vector<natsMsg*> none;
+  pull_->Take(64, &none, NowNs());
+  ASSERT_TRUE(none.empty());
+  ASSERT_EQ(pull_->outstanding(), 0);
   ASSERT_TRUE(PublishN(nc_, 30, 35));
   ASSERT_TRUE(pull_->AskPosition(5678).ok());
   ASSERT_TRUE(Until([&] {
@@ -157,9 +171,35 @@ TEST_F(PullConsumerTest, AcksReachTheServerAndThePositionIsTheServers) {
   EXPECT_EQ(pull_->position().asked_wall_us, 5678);
   EXPECT_EQ(pull_->position().delivered_seq, 30u);
   EXPECT_EQ(pull_->position().num_pending, 5u);
-  EXPECT_EQ(pull_->requests(), 1u);
   EXPECT_EQ(TakeN(5).size(), 5u);  // the next request takes them
-  EXPECT_EQ(pull_->requests(), 2u);
+}
+
+TEST_F(PullConsumerTest, AnEchoComesBackAfterWhatWasPublishedBeforeIt) {
+  Make(10, 1000);
+  natsSubscription* watcher = nullptr;  // another client, as a decision log reader
+  natsConnection* other = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&other, nats_.url().c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_SubscribeSync(&watcher, other, "log.>"), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(other), NATS_OK);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(natsConnection_PublishString(nc_, "log.line", "x"), NATS_OK);
+  }
+  Result<uint64_t> one = pull_->Echo();
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, 1u);
+  ASSERT_TRUE(Until([&] {
+    pull_->TakeAnswers();
+    return pull_->echoed() >= 1;
+  }));
+  EXPECT_EQ(pull_->answered(), 0u);  // an echo is not an answer about the consumer
+  // The server had routed every line before it: the reader has them all.
+  int pending = 0;
+  ASSERT_TRUE(Until([&] {
+    natsSubscription_GetPending(watcher, &pending, nullptr);
+    return pending == 1000;
+  }));
+  natsSubscription_Destroy(watcher);
+  natsConnection_Destroy(other);
 }
 
 TEST_F(PullConsumerTest, AnAnswerForAConsumerThatIsGoneIsAnErrorNotAPosition) {
