@@ -17,6 +17,7 @@
 #include <chrono>
 #include <thread>
 
+#include "ack_inbox.h"
 #include "fetch.h"
 #include "pull_consumer.h"
 #include "juncture/runtime/partition.h"
@@ -205,11 +206,16 @@ Status Server::StartJetStream() {
         conn_->get(), o.stream, o.durable, o.fetch_batch, kPullExpiresMs);
     if (!pull.ok()) return pull.status();
     pull_ = *std::move(pull);
+    Result<std::unique_ptr<AckInbox>> inbox =
+        AckInbox::Create(conn_->get(), acks_.get(), o.ack_timeout_ms);
+    if (!inbox.ok()) return inbox.status();
+    ack_inbox_ = *std::move(inbox);
     // The decision log shares the actions' connection: the loop writes it once per
     // round, actions first, and the checkpoint's question proves both reached the
     // server (pull_consumer.h).
     shard().SetPublisher(std::make_unique<Publisher>(conn_->get(), conn_->get(), js_, acks_.get(),
                                                      options_, &shard().telemetry()));
+    shard().publisher().set_ack_inbox(ack_inbox_.get());
     last_commit_ns_ = SteadyNs();
     return OkStatus();  // the loop starts once the receipts are set up (Start)
   }
@@ -281,8 +287,9 @@ void Server::JetStreamLoop() {
   int64_t wait_us = 0;
   while (!stopping_) {
     loop_->Poll(wait_us);
-    pull_->TakeAnswers();
     int64_t now_ns = SteadyNs();
+    pull_->TakeAnswers();
+    ack_inbox_->TakeAcks(now_ns);
     if (paused_) {
       // Nothing taken, nothing fired; the loop keeps reading (the refused actions'
       // acks) until the next try, which needs blocking calls: off the loop.
@@ -576,6 +583,7 @@ Status Server::SettleOnLoop(int64_t timeout_ms) {
   for (;;) {
     loop_->Flush();
     pull_->TakeAnswers();
+    ack_inbox_->TakeAcks(SteadyNs());
     const bool acked = acks_->answers() >= p.stream_handed();
     if (acked && pull_->echoed() >= *echo) return OkStatus();
     if (SteadyNs() >= deadline_ns) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "ack_inbox.h"
 #include "action_acks.h"
 #include "nats_connection.h"
 #include "nats_free.h"
@@ -176,6 +177,14 @@ bool Publisher::Publish(natsConnection* nc, const std::string& subject, std::str
 }
 
 void Publisher::PublishToStream(natsMsg* msg) {
+  if (ack_inbox_ != nullptr) {
+    if (ack_inbox_->Publish(msg, SteadyNs())) {
+      ++stream_handed_;
+    } else {
+      acks_->Refuse(msg, "client", "NATS.c did not take the publish");
+    }
+    return;
+  }
   jsPubOptions o;
   jsPubOptions_Init(&o);
   // No ack within this time is a refusal (NATS.c reports it to the ack handler), so
@@ -209,7 +218,16 @@ Status Publisher::Settle(int64_t timeout_ms) {
   if (s != NATS_OK) {
     return UnavailableError("flushing the decision log: " + NatsErrorText(s));
   }
-  if (js_ != nullptr) {
+  if (ack_inbox_ != nullptr) {
+    // Read here (another thread drives the loop): every action answered, or
+    // refused by its timeout, which is shorter than this one.
+    const int64_t deadline = SteadyNs() + timeout_ms * 1'000'000;
+    while (ack_inbox_->pending() > 0 && SteadyNs() < deadline) ack_inbox_->TakeAcks(SteadyNs(), 10);
+    if (ack_inbox_->pending() > 0) {
+      return UnavailableError("waiting for the actions stream's acknowledgements: " +
+                              NatsErrorText(NATS_TIMEOUT));
+    }
+  } else if (js_ != nullptr) {
     jsPubOptions o;
     jsPubOptions_Init(&o);
     o.MaxWait = timeout_ms;

@@ -15,6 +15,7 @@
 
 namespace juncture::serve {
 
+class AckInbox;
 class ActionAcks;
 class ReceiptBook;
 struct Refusal;
@@ -72,6 +73,9 @@ class Publisher : public runtime::DecisionSink {
   // buffers the action, which leaves at the loop's next Flush; Written, called after
   // it, reports the decision -> publish split times of what the flush wrote.
   void set_writes_deferred(bool deferred) { writes_deferred_ = deferred; }
+  // JetStream, one shard: actions go to the stream through `inbox`, whose
+  // acknowledgements the loop's thread reads (ack_inbox.h), not js_PublishMsgAsync.
+  void set_ack_inbox(AckInbox* inbox) { ack_inbox_ = inbox; }
   void Written(int64_t now_ns);
 
   void OnDecision(const runtime::Decision& d) override;
@@ -97,6 +101,7 @@ class Publisher : public runtime::DecisionSink {
   // JetStream: actions whose NATS message could not be built (out of memory): they
   // exist nowhere but in the engine's past, so no checkpoint may pass them.
   uint64_t unbuilt_actions() const { return unbuilt_actions_; }
+  // Actions handed to js_PublishMsgAsync (not through an AckInbox).
   uint64_t stream_publishes() const { return stream_publishes_; }
   // JetStream: actions NATS.c took to publish (each gets an answer in acks_).
   uint64_t stream_handed() const { return stream_handed_; }
@@ -113,6 +118,7 @@ class Publisher : public runtime::DecisionSink {
   natsConnection* log_;
   jsCtx* js_;
   ActionAcks* acks_;
+  AckInbox* ack_inbox_ = nullptr;
   const ServeOptions& options_;
   PublishObserver* observer_;
   int64_t receipt_ns_ = 0;

@@ -23,6 +23,7 @@ Server::~Server() {
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);  // (no shard reads them now)
   subscriptions_.clear();
   pull_.reset();
+  ack_inbox_.reset();  // its unanswered actions are in no checkpoint: decided again
   receipt_sub_.reset();
   if (js_ != nullptr) {
     // NATS.c may still be in ActionAcks::OnAck on its own thread (a final Settle

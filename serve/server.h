@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "ack_inbox.h"
 #include "action_acks.h"
 #include "lifecycle.h"
 #include "nats_connection.h"
@@ -206,6 +207,7 @@ class Server final : public Lifecycle {
   std::thread io_thread_;            // JetStream, one shard: IoLoop
   std::atomic<bool> io_stop_{false};
   std::unique_ptr<PullConsumer> pull_;  // JetStream, one shard
+  std::unique_ptr<AckInbox> ack_inbox_;  // JetStream, one shard: the actions' acks
   bool on_loop_ = false;                // JetStreamLoop drives loop_ (its thread only)
 
   // Core NATS: NATS.c's dropped-message count per subscription, as last counted.

@@ -1,0 +1,145 @@
+#include "ack_inbox.h"
+
+#include <charconv>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "action_acks.h"
+
+namespace juncture::serve {
+
+Result<std::unique_ptr<AckInbox>> AckInbox::Create(natsConnection* nc, ActionAcks* acks,
+                                                   int64_t timeout_ms) {
+  std::unique_ptr<AckInbox> a(new AckInbox());
+  a->nc_ = nc;
+  a->acks_ = acks;
+  a->timeout_ns_ = timeout_ms * 1'000'000;
+  natsInbox* inbox = nullptr;
+  if (natsStatus s = natsInbox_Create(&inbox); s != NATS_OK) {
+    return UnavailableError("cannot make an inbox: " + NatsErrorText(s));
+  }
+  a->inbox_ = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* sub = nullptr;
+  const std::string all = a->inbox_ + ".*";
+  if (natsStatus s = natsConnection_SubscribeSync(&sub, nc, all.c_str()); s != NATS_OK) {
+    return UnavailableError("cannot subscribe to " + all + ": " + NatsErrorText(s));
+  }
+  a->sub_.reset(sub);
+  // One acknowledgement per action published: bounded by what is published.
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  return a;
+}
+
+AckInbox::~AckInbox() {
+  for (Pending& p : pending_) natsMsg_Destroy(p.msg);
+}
+
+bool AckInbox::Publish(natsMsg* msg, int64_t now_ns) {
+  const uint64_t number = first_ + pending_.size();
+  reply_ = inbox_;
+  reply_ += '.';
+  reply_ += std::to_string(number);
+  // The same action with the reply subject (a NATS.c message's is fixed when made).
+  natsMsg* sent = nullptr;
+  natsStatus s = natsMsg_Create(&sent, natsMsg_GetSubject(msg), reply_.c_str(),
+                                natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+  const char* id = nullptr;
+  if (s == NATS_OK && natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK) {
+    s = natsMsgHeader_Set(sent, "Nats-Msg-Id", id);
+  }
+  if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, sent);
+  natsMsg_Destroy(sent);
+  if (s != NATS_OK) return false;
+  pending_.push_back(Pending{msg, now_ns + timeout_ns_});
+  ++unanswered_;
+  return true;
+}
+
+void AckInbox::TakeAcks(int64_t now_ns, int64_t wait_ms) {
+  bool no_responders = false;
+  for (;;) {
+    natsMsg* raw = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&raw, sub_.get(), wait_ms);
+    wait_ms = 0;
+    if (s == NATS_NO_RESPONDERS) {  // NATS.c keeps the message (and its subject) to itself
+      no_responders = true;
+      continue;
+    }
+    if (s != NATS_OK) break;
+    MsgPtr ack(raw);
+    const char* subject = natsMsg_GetSubject(raw);
+    const char* dot = std::strrchr(subject, '.');
+    uint64_t number = 0;
+    if (dot != nullptr &&
+        std::from_chars(dot + 1, subject + std::strlen(subject), number).ec == std::errc()) {
+      Answer(number, raw);
+    }
+  }
+  // Unanswered past the timeout: refused, as NATS.c's own timeout does. After a "no
+  // responders" (no stream takes one of the subjects; which action NATS.c does not
+  // say), every unanswered action is refused as such: one the stream did store is
+  // dropped as a duplicate when published again.
+  for (Pending& p : pending_) {
+    if (p.deadline_ns > now_ns && !no_responders) break;
+    if (p.msg == nullptr) continue;
+    natsMsg* msg = p.msg;
+    p.msg = nullptr;
+    --unanswered_;
+    jsPubAckErr pae{};
+    pae.Msg = msg;
+    pae.Err = no_responders ? NATS_NO_RESPONDERS : NATS_TIMEOUT;
+    ActionAcks::OnAck(nullptr, msg, nullptr, &pae, acks_);
+  }
+  while (!pending_.empty() && pending_.front().msg == nullptr) {
+    pending_.pop_front();
+    ++first_;
+  }
+}
+
+void AckInbox::Answer(uint64_t number, natsMsg* ack) {
+  if (number < first_ || number - first_ >= pending_.size()) return;  // timed out, or not ours
+  Pending& p = pending_[number - first_];
+  if (p.msg == nullptr) return;  // answered already
+  natsMsg* msg = p.msg;
+  p.msg = nullptr;
+  --unanswered_;
+  // As NATS.c reads an acknowledgement: no responders (no stream on the subject), an
+  // error from the stream, or where the action was stored.
+  std::string_view data(natsMsg_GetData(ack), static_cast<size_t>(natsMsg_GetDataLength(ack)));
+  const char* status = nullptr;
+  jsPubAckErr pae{};
+  pae.Msg = msg;
+  std::string text, stream;
+  if (data.empty() && natsMsgHeader_Get(ack, "Status", &status) == NATS_OK) {
+    pae.Err = std::strcmp(status, "503") == 0 ? NATS_NO_RESPONDERS : NATS_ERR;
+    ActionAcks::OnAck(nullptr, msg, nullptr, &pae, acks_);
+    return;
+  }
+  nlohmann::json j = nlohmann::json::parse(data, nullptr, false);
+  if (j.is_object()) {
+    if (auto e = j.find("error"); e != j.end() && e->is_object()) {
+      pae.Err = NATS_ERR;
+      pae.ErrCode = static_cast<jsErrCode>(e->value("err_code", 0));
+      text = e->value("description", std::string("an error"));
+      pae.ErrText = text.c_str();
+      ActionAcks::OnAck(nullptr, msg, nullptr, &pae, acks_);
+      return;
+    }
+    if (auto s = j.find("stream"); s != j.end() && s->is_string()) {
+      stream = s->get<std::string>();
+      jsPubAck pa{};
+      pa.Stream = stream.data();
+      pa.Sequence = j.value("seq", uint64_t{0});
+      pa.Duplicate = j.value("duplicate", false);
+      ActionAcks::OnAck(nullptr, msg, &pa, nullptr, acks_);
+      return;
+    }
+  }
+  pae.Err = NATS_ERR;
+  text = "an acknowledgement that is not JetStream's: " + std::string(data.substr(0, 200));
+  pae.ErrText = text.c_str();
+  ActionAcks::OnAck(nullptr, msg, nullptr, &pae, acks_);
+}
+
+}  // namespace juncture::serve
