@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "action_acks.h"
+#include "nats_free.h"
 
 namespace juncture::serve {
 
@@ -49,7 +50,7 @@ bool AckInbox::Publish(natsMsg* msg, int64_t now_ns) {
     s = natsMsgHeader_Set(sent, "Nats-Msg-Id", id);
   }
   if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, sent);
-  natsMsg_Destroy(sent);
+  DestroyMessages({&sent, 1});  // here, not by NATS.c's collector thread (nats_free.h)
   if (s != NATS_OK) return false;
   pending_.push_back(Pending{msg, now_ns + timeout_ns_});
   ++unanswered_;
@@ -67,7 +68,6 @@ void AckInbox::TakeAcks(int64_t now_ns, int64_t wait_ms) {
       continue;
     }
     if (s != NATS_OK) break;
-    MsgPtr ack(raw);
     const char* subject = natsMsg_GetSubject(raw);
     const char* dot = std::strrchr(subject, '.');
     uint64_t number = 0;
@@ -75,6 +75,7 @@ void AckInbox::TakeAcks(int64_t now_ns, int64_t wait_ms) {
         std::from_chars(dot + 1, subject + std::strlen(subject), number).ec == std::errc()) {
       Answer(number, raw);
     }
+    DestroyMessages({&raw, 1});
   }
   // Unanswered past the timeout: refused, as NATS.c's own timeout does. After a "no
   // responders" (no stream takes one of the subjects; which action NATS.c does not

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "nats_free.h"
 #include "publisher.h"
 
 namespace juncture::serve {
@@ -27,7 +28,7 @@ void ActionAcks::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, voi
     ++acks->answers_;
   }
   if (pa != nullptr && pa->Stream != nullptr && acks->stream_ == pa->Stream) {
-    natsMsg_Destroy(msg);  // stored (or a duplicate of a stored one: also stored)
+    DestroyMessages({&msg, 1});  // stored (or a duplicate of a stored one: also stored)
     std::lock_guard<std::mutex> lock(acks->mu_);
     ++acks->stored_;
     return;

@@ -19,6 +19,7 @@
 
 #include "ack_inbox.h"
 #include "fetch.h"
+#include "nats_free.h"
 #include "pull_consumer.h"
 #include "juncture/runtime/partition.h"
 #include "server.h"
@@ -525,8 +526,8 @@ Status Server::Commit() {
     } else {
       natsMsg_Ack(m, nullptr);
     }
-    natsMsg_Destroy(m);
   }
+  DestroyMessages(pending_acks_);  // here, not by NATS.c's collector thread (nats_free.h)
   pending_acks_.clear();
   return OkStatus();
 }
