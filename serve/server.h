@@ -19,7 +19,8 @@
 // the wall clock (core NATS) or on the fetch loop's orders (JetStream), which also
 // parks every shard to write a checkpoint.
 // Always: the main thread waits for signals, reloads, and counts dropped messages;
-// NATS.c's threads also report errors, JetStream acks and delivery receipts.
+// NATS.c's threads also report errors, JetStream acks (several shards; one shard
+// reads them on its loop: ack_inbox.h) and delivery receipts.
 #pragma once
 
 #include <nats/nats.h>
