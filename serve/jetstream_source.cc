@@ -40,6 +40,8 @@ constexpr int64_t kMaxFetchWaitMs = 100;
 constexpr int64_t kPullExpiresMs = 1000;
 // One shard: at most this many messages decided between two writes.
 constexpr size_t kLoopBatch = 256;
+// One shard: a round that took fewer messages is followed by --linger-us.
+constexpr size_t kLingerBelow = 16;
 // Not shorter: each fetch is a pull request the server keeps until it expires.
 constexpr int64_t kMinFetchWaitMs = 10;
 // At most one question about the consumer's position per this long.
@@ -305,6 +307,7 @@ void Server::JetStreamLoop() {
       continue;
     }
     const bool more = pull_->Take(kLoopBatch, &batch_, now_ns);
+    const size_t taken = batch_.size();
     for (natsMsg* m : batch_) HandleStreamMessage(m);
     batch_.clear();
     FireDueTimersOnLoop();
@@ -323,6 +326,12 @@ void Server::JetStreamLoop() {
     }
     loop_->Flush();
     if (more) {
+      wait_us = 0;
+      continue;
+    }
+    if (o.linger_us > 0 && taken > 0 && taken < kLingerBelow) {
+      // A light round: the messages that come meanwhile are read together.
+      std::this_thread::sleep_for(std::chrono::microseconds(o.linger_us));
       wait_us = 0;
       continue;
     }

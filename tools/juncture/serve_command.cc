@@ -216,6 +216,12 @@ Runner AddServeCommand(CLI::App& app) {
                  "long is published again")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--linger-us", s.jetstream.linger_us,
+                 "JetStream, one shard: after a round of fewer than 16 messages, wait this "
+                 "long before reading again (fewer wake-ups, at most this much added "
+                 "latency); 0: read again at once")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--fix-streams", s.jetstream.fix_streams,
                "JetStream: update existing streams whose subjects, duplicate window or acks "
                "do not fit serve's guarantees, instead of refusing to start");

@@ -46,6 +46,11 @@ struct JetStreamSettings {
   std::string actions_stream = "JUNCTURE_ACTIONS";  // dedupes actions by Nats-Msg-Id
   int64_t checkpoint_interval_ms = 200;             // at most this long between checkpoints
   int fetch_batch = 256;
+  // One shard: after a round that decided only a few messages (fewer than 16), the
+  // loop sleeps this long before it reads again, so that the next round takes the
+  // messages that came meanwhile together: fewer wake-ups at moderate rates, for at
+  // most this much added latency. 0: read again at once.
+  int64_t linger_us = 200;
   // An action the actions stream has not acknowledged after this long is taken as
   // refused (and published again): no checkpoint waits forever.
   int64_t ack_timeout_ms = 5000;
