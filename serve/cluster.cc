@@ -54,7 +54,10 @@ std::string DefaultInstance() {
 
 std::string PartitionList(const std::vector<uint32_t>& partitions) {
   std::string out;
-  for (uint32_t p : partitions) out += (out.empty() ? "" : ",") + std::to_string(p);
+  for (uint32_t p : partitions) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(p);  // (not "," + ...: GCC 12's -Wrestrict misfires on it)
+  }
   return out;
 }
 
