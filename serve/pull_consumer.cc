@@ -109,7 +109,9 @@ Result<uint64_t> PullConsumer::AskPosition(int64_t wall_us) {
   uint64_t number = asked_positions_ + 1;
   std::string reply = info_inbox_ + "." + std::to_string(number);
   natsStatus s = natsConnection_PublishRequest(nc_, info_subject_.c_str(), reply.c_str(), "", 0);
-  if (s != NATS_OK) return UnavailableError("cannot ask the consumer's position: " + NatsErrorText(s));
+  if (s != NATS_OK) {
+    return UnavailableError("cannot ask the consumer's position: " + NatsErrorText(s));
+  }
   asked_positions_ = number;
   asked_at_.emplace_back(number, wall_us);
   return number;

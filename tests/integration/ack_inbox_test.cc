@@ -14,17 +14,13 @@
 
 #include "action_acks.h"
 #include "jetstream_admin.h"
+#include "publisher.h"  // serve::SteadyNs, the clock the two take
 #include "process.h"
 
 namespace juncture::itest {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
 
 natsMsg* Action(const std::string& subject, const std::string& id) {
   natsMsg* m = nullptr;
@@ -59,7 +55,9 @@ class AckInboxTest : public ::testing::Test {
   // Reads acknowledgements until none is pending (or 10 s).
   void Settle() {
     const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (inbox_->pending() > 0 && Clock::now() < deadline) inbox_->TakeAcks(NowNs(), 10);
+    while (inbox_->pending() > 0 && Clock::now() < deadline) {
+      inbox_->TakeAcks(serve::SteadyNs(), 10);
+    }
   }
 
   NatsServer nats_;
@@ -71,9 +69,11 @@ class AckInboxTest : public ::testing::Test {
 TEST_F(AckInboxTest, StoredRefusedAndStreamlessActionsAreToldApart) {
   Make(5000);
   for (int i = 0; i < 4; ++i) {  // the stream holds 3: the fourth is refused
-    ASSERT_TRUE(inbox_->Publish(Action("acts.email", "id-" + std::to_string(i)), NowNs()));
+    const std::string id = "id-" + std::to_string(i);
+    ASSERT_TRUE(inbox_->Publish(Action("acts.email", id), serve::SteadyNs()));
   }
-  ASSERT_TRUE(inbox_->Publish(Action("acts.email", "id-0"), NowNs()));  // a duplicate: stored
+  // A duplicate: stored (acknowledged as such).
+  ASSERT_TRUE(inbox_->Publish(Action("acts.email", "id-0"), serve::SteadyNs()));
   EXPECT_EQ(inbox_->pending(), 5u);
   Settle();
   EXPECT_EQ(inbox_->pending(), 0u);
@@ -89,7 +89,7 @@ TEST_F(AckInboxTest, StoredRefusedAndStreamlessActionsAreToldApart) {
   EXPECT_EQ(GetStream(nc_, "ACTS").msgs, 3u);
   // No stream on the subject: refused at once (well within the timeout), as such.
   const auto start = Clock::now();
-  ASSERT_TRUE(inbox_->Publish(Action("nostream.email", "id-9"), NowNs()));
+  ASSERT_TRUE(inbox_->Publish(Action("nostream.email", "id-9"), serve::SteadyNs()));
   Settle();
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
   refused = acks_->Take();
@@ -105,11 +105,11 @@ TEST_F(AckInboxTest, AnActionNobodyAcknowledgesIsRefusedAtItsTimeout) {
   natsSubscription* quiet = nullptr;
   ASSERT_EQ(natsConnection_SubscribeSync(&quiet, nc_, "quiet.>"), NATS_OK);
   ASSERT_EQ(natsConnection_Flush(nc_), NATS_OK);
-  ASSERT_TRUE(inbox_->Publish(Action("quiet.sms", "id-q"), NowNs()));
-  inbox_->TakeAcks(NowNs(), 50);
+  ASSERT_TRUE(inbox_->Publish(Action("quiet.sms", "id-q"), serve::SteadyNs()));
+  inbox_->TakeAcks(serve::SteadyNs(), 50);
   EXPECT_EQ(inbox_->pending(), 1u) << "refused before its timeout";
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  inbox_->TakeAcks(NowNs());
+  inbox_->TakeAcks(serve::SteadyNs());
   EXPECT_EQ(inbox_->pending(), 0u);
   std::vector<serve::Refusal> refused = acks_->Take();
   ASSERT_EQ(refused.size(), 1u);

@@ -14,17 +14,13 @@
 #include <vector>
 
 #include "jetstream_admin.h"
+#include "publisher.h"  // serve::SteadyNs, the clock the two take
 #include "process.h"
 
 namespace juncture::itest {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
 
 bool PublishN(natsConnection* nc, int from, int to) {
   std::vector<std::pair<std::string, std::string>> msgs;
@@ -75,10 +71,10 @@ class PullConsumerTest : public ::testing::Test {
     std::vector<uint64_t> seqs;
     std::vector<natsMsg*> got;
     Until([&] {
-      EXPECT_TRUE(pull_->Ask(NowNs()).ok());
+      EXPECT_TRUE(pull_->Ask(serve::SteadyNs()).ok());
       natsConnection_Flush(nc_);
       got.clear();
-      pull_->Take(64, &got, NowNs());
+      pull_->Take(64, &got, serve::SteadyNs());
       for (natsMsg* m : got) {
         jsMsgMetaData* meta = nullptr;
         EXPECT_EQ(natsMsg_GetMetaData(&meta, m), NATS_OK);
@@ -107,7 +103,7 @@ TEST_F(PullConsumerTest, EveryMessageComesOnceInOrderAcrossFilledAndExpiredReque
   std::vector<uint64_t> seqs = TakeN(120);
   EXPECT_EQ(pull_->outstanding(), 50 * static_cast<int64_t>(pull_->requests()) - 120);
   // After an Ask, between one and two batches are asked for and not delivered.
-  ASSERT_TRUE(pull_->Ask(NowNs()).ok());
+  ASSERT_TRUE(pull_->Ask(serve::SteadyNs()).ok());
   EXPECT_GE(pull_->outstanding(), 50);
   EXPECT_LT(pull_->outstanding(), 100);
   const uint64_t requests = pull_->requests();
@@ -116,10 +112,10 @@ TEST_F(PullConsumerTest, EveryMessageComesOnceInOrderAcrossFilledAndExpiredReque
   // and nothing is counted as asked any more; the next request brings what comes.
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   std::vector<natsMsg*> none;
-  pull_->Take(64, &none, NowNs());
+  pull_->Take(64, &none, serve::SteadyNs());
   EXPECT_TRUE(none.empty());
   EXPECT_EQ(pull_->outstanding(), 0) << "an expired request still counts as asked";
-  ASSERT_TRUE(pull_->Ask(NowNs()).ok());
+  ASSERT_TRUE(pull_->Ask(serve::SteadyNs()).ok());
   EXPECT_EQ(pull_->requests(), requests + 1);
   ASSERT_TRUE(PublishN(nc_, 120, 130));
   std::vector<uint64_t> later = TakeN(10);
@@ -158,7 +154,7 @@ TEST_F(PullConsumerTest, AcksReachTheServerAndThePositionIsTheServers) {
   // the next answer.
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   std::vector<natsMsg*> none;
-  pull_->Take(64, &none, NowNs());
+  pull_->Take(64, &none, serve::SteadyNs());
   ASSERT_TRUE(none.empty());
   ASSERT_EQ(pull_->outstanding(), 0);
   ASSERT_TRUE(PublishN(nc_, 30, 35));
