@@ -318,11 +318,13 @@ void Server::JetStreamLoop() {
     }
     // More asked for as soon as what was taken above lets it: it leaves with this
     // round's write.
-    if (Status asked = paused_ ? OkStatus() : pull_->Ask(SteadyNs()); !asked.ok()) {
-      if (!warned) Log("fetch failed (will retry): " + asked.message());
+    Status asked = paused_ ? OkStatus() : pull_->Ask(SteadyNs());
+    std::string problem = asked.ok() ? pull_->TakeProblem() : asked.message();
+    if (!problem.empty()) {
+      if (!warned) Log("fetch failed (will retry): " + problem);
       warned = true;
-    } else {
-      warned = false;
+    } else if (taken > 0) {
+      warned = false;  // messages flow again: the next problem is logged
     }
     loop_->Flush();
     if (more) {
@@ -367,18 +369,19 @@ void Server::StartIo() {
 void Server::IoLoop() {
   loop_->BindToThisThread();
   while (!io_stop_.load(std::memory_order_acquire)) {
-    // Reads what came (replies, the actions' acks) for the threads that wait for it;
-    // writes what they published meanwhile (they woke it).
-    loop_->Poll(100'000);
+    // Writes what was published (first: what the thread that started it published
+    // while it still owned the loop, which woke nobody); reads what came (replies,
+    // the actions' acks) for the threads that wait for it.
     loop_->Flush();
+    loop_->Poll(100'000);
   }
 }
 
 void Server::StopIo() {
   if (!io_thread_.joinable()) return;
   // What was published last (the final acks) leaves before the loop stops.
-  natsConnection_FlushTimeout(conn_->get(), 2000);
-  natsConnection_FlushTimeout(log_conn_->get(), 2000);
+  if (conn_) natsConnection_FlushTimeout(conn_->get(), 2000);
+  if (log_conn_) natsConnection_FlushTimeout(log_conn_->get(), 2000);
   io_stop_.store(true, std::memory_order_release);
   loop_->Wake();
   io_thread_.join();
@@ -589,13 +592,20 @@ Status Server::SettleOnLoop(int64_t timeout_ms) {
   // the decision log too (pull_consumer.h).
   Result<uint64_t> echo = pull_->Echo();
   if (!echo.ok()) return echo.status();
-  const int64_t deadline_ns = SteadyNs() + timeout_ms * kNsPerMs;
+  const uint64_t first_echo = *echo;
+  int64_t echoed_at_ns = SteadyNs();
+  const int64_t deadline_ns = echoed_at_ns + timeout_ms * kNsPerMs;
   for (;;) {
     loop_->Flush();
     pull_->TakeAnswers();
     ack_inbox_->TakeAcks(SteadyNs());
     const bool acked = acks_->answers() >= p.stream_handed();
-    if (acked && pull_->echoed() >= *echo) return OkStatus();
+    // Any echo sent since the first proves as much (one may be lost in a reconnect:
+    // sent again every second).
+    if (acked && pull_->echoed() >= first_echo) return OkStatus();
+    if (SteadyNs() - echoed_at_ns >= 1000 * kNsPerMs && pull_->Echo().ok()) {
+      echoed_at_ns = SteadyNs();
+    }
     if (SteadyNs() >= deadline_ns) {
       return UnavailableError(acked ? "the server did not answer within " +
                                           std::to_string(timeout_ms) + " ms"

@@ -63,8 +63,10 @@ Result<std::unique_ptr<PullConsumer>> PullConsumer::Create(natsConnection* nc,
 PullConsumer::~PullConsumer() = default;  // the subscriptions unsubscribe
 
 Status PullConsumer::Ask(int64_t now_ns) {
-  if (outstanding_ > 0 && now_ns >= heard_ns_ + expires_ns_ + kGraceNs) outstanding_ = 0;  // lost
-  if (outstanding_ >= batch_) return OkStatus();
+  if (outstanding_ > 0 && now_ns >= heard_ns_ + expires_ns_ + kGraceNs) {
+    outstanding_ = 0;  // expired, or lost
+  }
+  if (outstanding_ >= batch_ || now_ns < quiet_until_ns_) return OkStatus();
   natsStatus s = natsConnection_PublishRequest(nc_, next_subject_.c_str(), inbox_.c_str(),
                                                request_.data(), static_cast<int>(request_.size()));
   if (s != NATS_OK) return UnavailableError("cannot ask for messages: " + NatsErrorText(s));
@@ -78,12 +80,30 @@ bool PullConsumer::Take(size_t max, std::vector<natsMsg*>* out, int64_t now_ns) 
   size_t taken = 0;
   while (taken < max) {
     natsMsg* m = nullptr;
-    if (natsSubscription_NextMsg(&m, sub_.get(), 0) != NATS_OK) return false;
+    natsStatus got = natsSubscription_NextMsg(&m, sub_.get(), 0);
+    if (got == NATS_NO_RESPONDERS) {
+      // A request nothing answered (NATS.c keeps the message to itself): no
+      // JetStream, or no such consumer.
+      outstanding_ = 0;
+      quiet_until_ns_ = now_ns + kRetryNs;  // not asked again at once
+      problem_ = "no responders (is JetStream enabled, and the consumer there?)";
+      continue;
+    }
+    if (got != NATS_OK) return false;
     heard_ns_ = now_ns;
     const char* status = nullptr;
-    if (natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &status) == NATS_OK) {
+    const char* reply = natsMsg_GetReply(m);
+    // A status from the server has no reply subject; a stream's message always has
+    // one (the subject of its ack), even with an empty body and a Status header.
+    if ((reply == nullptr || reply[0] == '\0') &&
+        natsMsgHeader_Get(m, "Status", &status) == NATS_OK) {
       // 100: a heartbeat or flow control (not asked for). Anything else ends a
       // request early: 408 expired, 409 refused or the consumer changed.
+      if (std::strcmp(status, "409") == 0) {
+        const char* why = nullptr;
+        natsMsgHeader_Get(m, "Description", &why);
+        problem_ = std::string("the server refused a pull request: 409 ") + (why ? why : "");
+      }
       if (std::strcmp(status, "100") != 0) {
         const char* left = nullptr;
         int64_t n = 0;
@@ -113,6 +133,8 @@ Result<uint64_t> PullConsumer::AskPosition(int64_t wall_us) {
     return UnavailableError("cannot ask the consumer's position: " + NatsErrorText(s));
   }
   asked_positions_ = number;
+  // Questions never answered (lost in a reconnect) are forgotten after a while.
+  if (asked_at_.size() >= 64) asked_at_.erase(asked_at_.begin());
   asked_at_.emplace_back(number, wall_us);
   return number;
 }
@@ -159,6 +181,7 @@ bool PullConsumer::TakeAnswers() {
     const char* status = nullptr;
     if (data.empty() && natsMsgHeader_Get(raw, "Status", &status) == NATS_OK) {
       error_ = std::string("status ") + status;  // e.g. 503: no JetStream to answer
+      problem_ = "asking the consumer's position: " + error_;
       continue;
     }
     if (j.is_discarded() || !j.is_object()) {
@@ -167,6 +190,7 @@ bool PullConsumer::TakeAnswers() {
     }
     if (auto e = j.find("error"); e != j.end()) {
       error_ = e->is_object() ? e->value("description", std::string("an error")) : "an error";
+      problem_ = "asking the consumer's position: " + error_;
       continue;
     }
     auto pending = j.find("num_pending");
@@ -183,6 +207,12 @@ bool PullConsumer::TakeAnswers() {
     has_position_ = true;
     error_.clear();
   }
+}
+
+std::string PullConsumer::TakeProblem() {
+  std::string out;
+  out.swap(problem_);
+  return out;
 }
 
 natsStatus PullConsumer::Ack(natsMsg* msg) {

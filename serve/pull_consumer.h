@@ -12,8 +12,9 @@
 // is asked and not delivered is counted: each message delivered counts one; a
 // request that ends early says so in a status message (408 expired, 409 refused)
 // with how many of its messages it did not deliver (Nats-Pending-Messages; without
-// it, nothing is counted as asked any more). If nothing comes for a second after
-// the requests expired (lost in a reconnect), nothing is counted either.
+// it, nothing is counted as asked any more). If nothing comes for 50 ms after the
+// requests expired (the server drops some expired requests without a status, and
+// all of them in a reconnect), nothing is counted either.
 //
 // The consumer's position (a consumer info request) is asked the same way: its answer
 // comes to an inbox of its own. And a message published to that inbox (an echo)
@@ -78,6 +79,9 @@ class PullConsumer {
   // come back (read by TakeAnswers).
   Result<uint64_t> Echo();
   uint64_t echoed() const { return echoed_; }
+  // What went wrong since the last call (a pull request refused or unanswered, an
+  // error answer to a question), for the log; "" if nothing.
+  std::string TakeProblem();
   // The last answer that was an error (the server's text), or "".
   const std::string& error() const { return error_; }
 
@@ -89,7 +93,11 @@ class PullConsumer {
   uint64_t requests() const { return requests_; }
 
  private:
-  static constexpr int64_t kGraceNs = 1'000'000'000;
+  // Silence this long after the requests expired: none is open any more (the server
+  // drops some expired requests without a status, and all in a reconnect).
+  static constexpr int64_t kGraceNs = 50'000'000;
+  // After a request nothing answered, the next is sent this much later.
+  static constexpr int64_t kRetryNs = 100'000'000;
   PullConsumer() = default;
 
   natsConnection* nc_ = nullptr;
@@ -102,6 +110,7 @@ class PullConsumer {
   int64_t expires_ns_ = 0;
   int64_t outstanding_ = 0;
   int64_t heard_ns_ = 0;  // the last request sent, or the last message or status since
+  int64_t quiet_until_ns_ = 0;  // no request before (a request went unanswered)
   uint64_t requests_ = 0;
   uint64_t asked_positions_ = 0;
   uint64_t answered_ = 0;
@@ -112,6 +121,7 @@ class PullConsumer {
   Position position_;
   bool has_position_ = false;
   std::string error_;
+  std::string problem_;
 };
 
 }  // namespace juncture::serve

@@ -17,7 +17,7 @@ Server::Server(const ServeOptions& options, const ProgramLoader& loader,
 Server::~Server() {
   StopWorker();  // if Start failed after starting it
   // JetStream, one shard: the acks awaited below are read by IoLoop.
-  if (loop_ && options_.jetstream.enabled) StartIo();
+  if (loop_ && options_.jetstream.enabled && conn_ && log_conn_) StartIo();
   StopSyncThread();
   for (auto& shard : shards_) shard->Stop(0);  // if Start failed after starting them
   for (natsMsg* m : pending_acks_) natsMsg_Destroy(m);  // (no shard reads them now)

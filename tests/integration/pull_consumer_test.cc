@@ -198,6 +198,20 @@ TEST_F(PullConsumerTest, AnEchoComesBackAfterWhatWasPublishedBeforeIt) {
   natsConnection_Destroy(other);
 }
 
+TEST_F(PullConsumerTest, AnEmptyEventWithAStatusHeaderIsAMessageNotTheServersStatus) {
+  natsMsg* m = nullptr;
+  ASSERT_EQ(natsMsg_Create(&m, "pull.m", nullptr, nullptr, 0), NATS_OK);
+  ASSERT_EQ(natsMsgHeader_Set(m, "Status", "408"), NATS_OK);
+  jsPubAck* pa = nullptr;
+  ASSERT_EQ(js_PublishMsg(&pa, js_, m, nullptr, nullptr), NATS_OK);
+  jsPubAck_Destroy(pa);
+  natsMsg_Destroy(m);
+  Make(10, 1000);
+  std::vector<uint64_t> seqs = TakeN(1);
+  ASSERT_EQ(seqs.size(), 1u);
+  EXPECT_EQ(seqs[0], 1u);
+}
+
 TEST_F(PullConsumerTest, AnAnswerForAConsumerThatIsGoneIsAnErrorNotAPosition) {
   Make(10, 1000);
   ASSERT_EQ(js_DeleteConsumer(js_, "PULL", "d", nullptr, nullptr), NATS_OK);

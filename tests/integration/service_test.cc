@@ -103,5 +103,23 @@ TEST(ServeService, AStartThatCannotConnectSaysWhy) {
               ::testing::HasSubstr("cannot connect to nats://127.0.0.1:1"));
 }
 
+// The same with JetStream: the start fails, and the half-made server is taken down
+// without touching the connection it never had (a crash here, once).
+TEST(ServeService, AJetStreamStartThatCannotConnectSaysWhyAndReturns) {
+  serve::ServeOptions options;
+  options.nats.url = "nats://127.0.0.1:1";
+  options.state.memory_only = true;
+  options.jetstream.enabled = true;
+  serve::ProgramLoader loader = []() -> Result<runtime::CompiledProgram> {
+    auto c = compiler::CompileSources({{"t.jny", Program("x")}}, compiler::CompileOptions{});
+    return compiler::MakeInterpretedProgram(*c);
+  };
+  Result<std::unique_ptr<serve::Service>> started = serve::Service::Start(options, loader);
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.status().code(), StatusCode::kUnavailable) << started.status().ToString();
+  EXPECT_THAT(started.status().message(),
+              ::testing::HasSubstr("cannot connect to nats://127.0.0.1:1"));
+}
+
 }  // namespace
 }  // namespace juncture::itest
