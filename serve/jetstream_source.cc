@@ -182,39 +182,19 @@ Status Server::StartJetStream() {
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = o.stream.c_str();
-  so.Config.Durable = o.durable.c_str();
-  so.Config.AckPolicy = js_AckExplicit;
-  so.Config.AckWait = int64_t{60} * 1'000'000'000;
-  so.Config.MaxAckPending = 1 << 20;
-  if (applied_seq_ > 0) {
-    so.Config.DeliverPolicy = js_DeliverByStartSequence;
-    so.Config.OptStartSeq = applied_seq_ + 1;
-  } else {
-    so.Config.DeliverPolicy = js_DeliverAll;
-  }
+  FillConsumerConfig(&so.Config);
   const char* filter = options_.subjects.size() == 1 ? options_.subjects[0].c_str() : nullptr;
   code = static_cast<jsErrCode>(0);
   if (!sharded()) {
     // One shard: the consumer is created here and read with the pull protocol on the
     // loop's own thread (pull_consumer.h).
-    so.Config.FilterSubject = filter;
-    jsConsumerInfo* created = nullptr;
-    s = js_AddConsumer(&created, js_, o.stream.c_str(), &so.Config, nullptr, &code);
-    jsConsumerInfo_Destroy(created);
-    if (s != NATS_OK) {
-      return UnavailableError("cannot create consumer " + o.durable + " on " + o.stream + ": " +
-                              JsError(s, code));
-    }
-    Result<std::unique_ptr<PullConsumer>> pull = PullConsumer::Create(
-        conn_->get(), o.stream, o.durable, o.fetch_batch, kPullExpiresMs);
-    if (!pull.ok()) return pull.status();
-    pull_ = *std::move(pull);
+    if (Status made = MakeLoopConsumer(); !made.ok()) return made;
     Result<std::unique_ptr<AckInbox>> inbox =
         AckInbox::Create(conn_->get(), acks_.get(), o.ack_timeout_ms);
     if (!inbox.ok()) return inbox.status();
     ack_inbox_ = *std::move(inbox);
     // The decision log shares the actions' connection: the loop writes it once per
-    // round, actions first, and the checkpoint's question proves both reached the
+    // round, actions first, and the checkpoint's echo proves both reached the
     // server (pull_consumer.h).
     shard().SetPublisher(std::make_unique<Publisher>(conn_->get(), conn_->get(), js_, acks_.get(),
                                                      options_, &shard().telemetry()));
@@ -237,6 +217,64 @@ Status Server::StartJetStream() {
   }
   last_commit_ns_ = SteadyNs();
   return OkStatus();  // the fetch loop starts once the shards run (Start)
+}
+
+void Server::FillConsumerConfig(jsConsumerConfig* c) const {
+  const JetStreamSettings& o = options_.jetstream;
+  c->Durable = o.durable.c_str();
+  c->AckPolicy = js_AckExplicit;
+  c->AckWait = int64_t{60} * 1'000'000'000;
+  c->MaxAckPending = 1 << 20;
+  if (applied_seq_ > 0) {
+    c->DeliverPolicy = js_DeliverByStartSequence;
+    c->OptStartSeq = applied_seq_ + 1;
+  } else {
+    c->DeliverPolicy = js_DeliverAll;
+  }
+}
+
+Status Server::MakeLoopConsumer() {
+  const JetStreamSettings& o = options_.jetstream;
+  pull_.reset();  // its inboxes: what still comes to them is dropped
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteConsumer(js_, o.stream.c_str(), o.durable.c_str(), nullptr, &code);
+  if (s != NATS_OK && s != NATS_NOT_FOUND) {
+    return UnavailableError("cannot reset consumer " + o.durable + ": " + JsError(s, code));
+  }
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  FillConsumerConfig(&config);
+  config.FilterSubject = options_.subjects.size() == 1 ? options_.subjects[0].c_str() : nullptr;
+  jsConsumerInfo* created = nullptr;
+  code = static_cast<jsErrCode>(0);
+  s = js_AddConsumer(&created, js_, o.stream.c_str(), &config, nullptr, &code);
+  jsConsumerInfo_Destroy(created);
+  if (s != NATS_OK) {
+    return UnavailableError("cannot create consumer " + o.durable + " on " + o.stream + ": " +
+                            JsError(s, code));
+  }
+  Result<std::unique_ptr<PullConsumer>> pull =
+      PullConsumer::Create(conn_->get(), o.stream, o.durable, o.fetch_batch, kPullExpiresMs);
+  if (!pull.ok()) return pull.status();
+  pull_ = *std::move(pull);
+  // Consumer sequences start again at 1.
+  received_consumer_seq_ = 0;
+  last_proof_ns_ = 0;
+  proof_used_us_ = 0;
+  return OkStatus();
+}
+
+void Server::Rewind() {
+  Log("deliveries were lost (the consumer's sequence jumped to " +
+      std::to_string(gap_seen_at_) + " after " + std::to_string(received_consumer_seq_) +
+      "): the consumer starts again after stream sequence " + std::to_string(applied_seq_));
+  Status made;
+  OffLoop([&] { made = MakeLoopConsumer(); });
+  if (!made.ok()) {
+    Log("cannot start the consumer again (will retry): " + made.message());
+    return;  // rewinding_ stays: tried again next round
+  }
+  rewinding_ = false;
 }
 
 void Server::FetchLoop() {
@@ -310,6 +348,7 @@ void Server::JetStreamLoop() {
     const size_t taken = batch_.size();
     for (natsMsg* m : batch_) HandleStreamMessage(m);
     batch_.clear();
+    if (rewinding_) Rewind();
     FireDueTimersOnLoop();
     now_ns = SteadyNs();
     const bool dirty = !pending_acks_.empty() || state_changed_ || acks_->refused() > 0;
@@ -414,8 +453,20 @@ void Server::HandleStreamMessage(natsMsg* msg) {
   }
   uint64_t seq = meta->Sequence.Stream;
   int64_t stored_us = meta->Timestamp / 1000;
-  received_consumer_seq_ = std::max(received_consumer_seq_, meta->Sequence.Consumer);
+  const uint64_t delivery = meta->Sequence.Consumer;
   jsMsgMetaData_Destroy(meta);
+  // One shard: the server numbers its deliveries to the consumer 1, 2, 3...; a jump
+  // means deliveries that never arrived (written into a connection that dropped).
+  // They would come again only after the ack wait, behind messages decided since,
+  // so the consumer starts again after the last message decided (Rewind). What
+  // comes until then is dropped (delivered again after the rewind).
+  if (pull_ && (rewinding_ || delivery > received_consumer_seq_ + 1)) {
+    if (!rewinding_) gap_seen_at_ = delivery;
+    rewinding_ = true;
+    DestroyMessages({&msg, 1});
+    return;
+  }
+  received_consumer_seq_ = std::max(received_consumer_seq_, delivery);
   std::string_view data(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
   if (!sharded()) {
     if (seq > applied_seq_) Decide(data, stored_us, receipt_ns);
@@ -443,6 +494,7 @@ void Server::FireDueTimers() {
 }
 
 void Server::FireDueTimersOnLoop() {
+  if (rewinding_) return;  // deliveries were lost: nothing proves anything
   int64_t due = NextTimer();
   if (due > WallUs() - kTimerLagUs) return;
   // The latest answer proves the stream decided as of its question if nothing was

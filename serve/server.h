@@ -136,6 +136,13 @@ class Server final : public Lifecycle {
   void FetchLoop();
   // One shard: reads, decides, fires timers, checkpoints and writes on one thread.
   void JetStreamLoop();
+  // The durable consumer's configuration, delivering from after applied_seq_.
+  void FillConsumerConfig(jsConsumerConfig* c) const;
+  // One shard: (re-)creates the durable consumer after applied_seq_ and pull_ on it.
+  Status MakeLoopConsumer();
+  // One shard: deliveries were lost (a jump in the consumer's sequence): the
+  // consumer starts again after the last message decided.
+  void Rewind();
   // One shard: runs `work` (which waits for answers) while IoLoop drives the loop.
   void OffLoop(const std::function<void()>& work);
   // One shard: the thread that drives loop_ while no JetStreamLoop does (at start,
@@ -230,6 +237,8 @@ class Server final : public Lifecycle {
   int64_t last_commit_ns_ = 0;
   int64_t last_proof_ns_ = 0;         // last time the consumer's position was asked
   int64_t proof_used_us_ = 0;         // the question time of the last position used
+  bool rewinding_ = false;            // one shard: deliveries were lost; Rewind pending
+  uint64_t gap_seen_at_ = 0;          // the delivery that showed it (for the log)
   bool paused_ = false;               // the last checkpoint failed: no new messages
   int64_t retry_ms_ = 0;              // wait before the next Resume
 };

@@ -228,6 +228,39 @@ TEST_F(JetStreamFaults, NatsServerKilledMidStreamLosesNothingAndRepeatsNoSend) {
 // A full state directory (a small tmpfs): checkpoints fail, nothing is acked, the
 // intake pauses; with space again serve goes on. A final
 // checkpoint that fails makes the exit code 3.
+// Deliveries lost on the way (as when a connection drops with messages written into
+// it): here a pull request of the test's own, on serve's durable consumer, takes
+// three messages that serve would have taken. serve sees the jump in the consumer's
+// delivery numbers and starts the consumer again after the last message it decided,
+// so the three are decided now, not acked undecided after the ack wait (60 s).
+TEST_F(JetStreamFaults, DeliveriesLostOnTheWayAreDecidedAfterTheConsumerStartsAgain) {
+  StartJs();
+  PublishToStream("g", 0, 5);
+  ExpectStoredExactly(ShopActions("g", 0, 5), 15000);
+  // serve stopped until its own pull requests expired (a second): the test's is then
+  // the only one open, and takes the next three messages.
+  ASSERT_EQ(kill(serve_->pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  natsSubscription* stolen = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&stolen, client_.connection(), "stolen.inbox"), NATS_OK);
+  ASSERT_EQ(natsConnection_PublishRequestString(
+                client_.connection(), "$JS.API.CONSUMER.MSG.NEXT.JUNCTURE_EVENTS.juncture",
+                "stolen.inbox", R"({"batch":3,"expires":5000000000})"),
+            NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(client_.connection()), NATS_OK);
+  PublishToStream("g", 5, 20);
+  int stolen_count = 0;
+  for (int i = 0; i < 100 && stolen_count < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    natsSubscription_GetPending(stolen, &stolen_count, nullptr);
+  }
+  natsSubscription_Destroy(stolen);
+  ASSERT_EQ(stolen_count, 3);
+  ASSERT_EQ(kill(serve_->pid(), SIGCONT), 0);
+  ExpectStoredExactly(ShopActions("g", 0, 20), 20000);
+  EXPECT_TRUE(serve_->WaitForOutput("deliveries were lost", 1000)) << serve_->Output();
+}
+
 TEST_F(JetStreamFaults, AFullStateDirectoryStopsTheAcksAndAFailedFinalCheckpointExits3) {
   TmpfsMount tmpfs(StateDir(), "256k");
   if (!tmpfs.mounted()) GTEST_SKIP() << tmpfs.why();
