@@ -277,9 +277,41 @@ void Server::Rewind() {
   rewinding_ = false;
 }
 
+void Server::RewindFetch() {
+  Log("deliveries were lost (the consumer's sequence jumped to " +
+      std::to_string(gap_seen_at_) + " after " + std::to_string(received_consumer_seq_) +
+      "): the consumer starts again after stream sequence " + std::to_string(applied_seq_));
+  // What was handed out is decided, checkpointed and acked first: its acks need the
+  // subscription it came from.
+  if (Status s = Commit(); !s.ok()) {
+    Pause(s.message());
+    return;  // rewinding_ stays: tried again once a checkpoint succeeds
+  }
+  const JetStreamSettings& o = options_.jetstream;
+  subscriptions_.front().reset();
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteConsumer(js_, o.stream.c_str(), o.durable.c_str(), nullptr, &code);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = o.stream.c_str();
+  FillConsumerConfig(&so.Config);
+  const char* filter = options_.subjects.size() == 1 ? options_.subjects[0].c_str() : nullptr;
+  natsSubscription* sub = nullptr;
+  code = static_cast<jsErrCode>(0);
+  if (s == NATS_OK || s == NATS_NOT_FOUND) {
+    s = js_PullSubscribe(&sub, js_, filter, o.durable.c_str(), nullptr, &so, &code);
+  }
+  if (s != NATS_OK) {
+    Log("cannot start the consumer again (will retry): " + JsError(s, code));
+    return;
+  }
+  subscriptions_.front().reset(sub);
+  received_consumer_seq_ = 0;  // a new consumer numbers from 1
+  rewinding_ = false;
+}
+
 void Server::FetchLoop() {
   const JetStreamSettings& o = options_.jetstream;
-  natsSubscription* sub = subscriptions_.front().get();
   bool warned = false;
   while (!stopping_) {
     if (paused_) {
@@ -290,9 +322,17 @@ void Server::FetchLoop() {
       if (!stopping_) Resume();
       continue;
     }
+    if (rewinding_) {
+      RewindFetch();
+      if (rewinding_) {  // not yet: after a pause, or a second
+        std::this_thread::sleep_for(std::chrono::milliseconds(paused_ ? 0 : 1000));
+        continue;
+      }
+    }
     natsMsgList list{};
     jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = FetchBatch(sub, o.fetch_batch, FetchWaitMs(), &list, &code);
+    natsStatus s = FetchBatch(subscriptions_.front().get(), o.fetch_batch, FetchWaitMs(), &list,
+                              &code);
     if (s == NATS_OK) {
       warned = false;
       for (int i = 0; i < list.Count; ++i) {
@@ -455,12 +495,12 @@ void Server::HandleStreamMessage(natsMsg* msg) {
   int64_t stored_us = meta->Timestamp / 1000;
   const uint64_t delivery = meta->Sequence.Consumer;
   jsMsgMetaData_Destroy(meta);
-  // One shard: the server numbers its deliveries to the consumer 1, 2, 3...; a jump
-  // means deliveries that never arrived (written into a connection that dropped).
-  // They would come again only after the ack wait, behind messages decided since,
-  // so the consumer starts again after the last message decided (Rewind). What
+  // The server numbers its deliveries to the consumer 1, 2, 3...; a jump means
+  // deliveries that never arrived (written into a connection that dropped). They
+  // would come again only after the ack wait, behind messages decided since, so the
+  // consumer starts again after the last message decided (Rewind, RewindFetch). What
   // comes until then is dropped (delivered again after the rewind).
-  if (pull_ && (rewinding_ || delivery > received_consumer_seq_ + 1)) {
+  if (rewinding_ || delivery > received_consumer_seq_ + 1) {
     if (!rewinding_) gap_seen_at_ = delivery;
     rewinding_ = true;
     DestroyMessages({&msg, 1});
@@ -540,6 +580,7 @@ void Server::FireTimersAsOf(int64_t as_of) {
 // a stalled server or a message still in flight all answer false. (Not a fetch that
 // timed out: a stalled server times out fetches while older messages wait in it.)
 bool Server::StreamDecidedAsOf(int64_t* wall_us) {
+  if (rewinding_) return false;  // deliveries were lost: nothing proves anything
   int64_t now_ns = SteadyNs();
   if (now_ns - last_proof_ns_ < kProofIntervalNs) return false;
   last_proof_ns_ = now_ns;

@@ -140,9 +140,11 @@ class Server final : public Lifecycle {
   void FillConsumerConfig(jsConsumerConfig* c) const;
   // One shard: (re-)creates the durable consumer after applied_seq_ and pull_ on it.
   Status MakeLoopConsumer();
-  // One shard: deliveries were lost (a jump in the consumer's sequence): the
-  // consumer starts again after the last message decided.
+  // Deliveries were lost (a jump in the consumer's sequence): the consumer starts
+  // again after the last message decided. One shard (on the loop) and several (on
+  // the fetch loop, after a checkpoint that acks what the old subscription brought).
   void Rewind();
+  void RewindFetch();
   // One shard: runs `work` (which waits for answers) while IoLoop drives the loop.
   void OffLoop(const std::function<void()>& work);
   // One shard: the thread that drives loop_ while no JetStreamLoop does (at start,
@@ -237,7 +239,7 @@ class Server final : public Lifecycle {
   int64_t last_commit_ns_ = 0;
   int64_t last_proof_ns_ = 0;         // last time the consumer's position was asked
   int64_t proof_used_us_ = 0;         // the question time of the last position used
-  bool rewinding_ = false;            // one shard: deliveries were lost; Rewind pending
+  bool rewinding_ = false;            // deliveries were lost; Rewind(Fetch) pending
   uint64_t gap_seen_at_ = 0;          // the delivery that showed it (for the log)
   bool paused_ = false;               // the last checkpoint failed: no new messages
   int64_t retry_ms_ = 0;              // wait before the next Resume

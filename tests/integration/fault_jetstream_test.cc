@@ -50,6 +50,7 @@ class JetStreamFaults : public JetStreamFixture {
     EXPECT_EQ(got, expected) << serve_->Output();
   }
   void ExpectAFullActionsStreamToPauseServe(const std::vector<std::string>& args);
+  void ExpectLostDeliveriesToBeDecided(const std::vector<std::string>& args);
   void ExpectAServerStallToChangeNoDecision(const std::vector<std::string>& args);
 };
 
@@ -233,8 +234,8 @@ TEST_F(JetStreamFaults, NatsServerKilledMidStreamLosesNothingAndRepeatsNoSend) {
 // three messages that serve would have taken. serve sees the jump in the consumer's
 // delivery numbers and starts the consumer again after the last message it decided,
 // so the three are decided now, not acked undecided after the ack wait (60 s).
-TEST_F(JetStreamFaults, DeliveriesLostOnTheWayAreDecidedAfterTheConsumerStartsAgain) {
-  StartJs();
+void JetStreamFaults::ExpectLostDeliveriesToBeDecided(const std::vector<std::string>& args) {
+  StartJs(args);
   PublishToStream("g", 0, 5);
   ExpectStoredExactly(ShopActions("g", 0, 5), 15000);
   // serve stopped until its own pull requests expired (a second): the test's is then
@@ -259,6 +260,16 @@ TEST_F(JetStreamFaults, DeliveriesLostOnTheWayAreDecidedAfterTheConsumerStartsAg
   ASSERT_EQ(kill(serve_->pid(), SIGCONT), 0);
   ExpectStoredExactly(ShopActions("g", 0, 20), 20000);
   EXPECT_TRUE(serve_->WaitForOutput("deliveries were lost", 1000)) << serve_->Output();
+}
+
+TEST_F(JetStreamFaults, DeliveriesLostOnTheWayAreDecidedAfterTheConsumerStartsAgain) {
+  ExpectLostDeliveriesToBeDecided({});
+}
+
+// With shards the fetch loop sees the jump; it checkpoints (acking what the old
+// subscription brought) before the consumer starts again.
+TEST_F(JetStreamFaults, DeliveriesLostOnTheWayAreDecidedByTwoShardsToo) {
+  ExpectLostDeliveriesToBeDecided({"--shards", "2"});
 }
 
 TEST_F(JetStreamFaults, AFullStateDirectoryStopsTheAcksAndAFailedFinalCheckpointExits3) {
