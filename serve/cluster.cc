@@ -216,7 +216,7 @@ Status ClusterMember::Start() {
       std::to_string(options_.partitions - 1) + ", leases in " + lo.bucket +
       "; " + std::to_string(program_->spec->journeys.size()) + " journeys on the " +
       program_->evaluator->name() +
-      (options_.metrics_address.empty() ? "" : "; metrics on http://" + options_.metrics_address + "/metrics"));
+      metrics_->Endpoints());
   worker_ = std::thread([this] { Loop(); });
   return OkStatus();
 }

@@ -112,8 +112,7 @@ Status Server::Start() {
       "), " + std::to_string(shard().engine().spec().journeys.size()) + " journeys on the " +
       shard().engine().evaluator_name() +
       (sharded() ? " in " + std::to_string(shards_.size()) + " shards" : "") +
-      (options_.metrics_address.empty() ? "" : "; metrics on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + options_.metrics_address + "/metrics") +
-      (options_.ui_address.empty() ? "" : "; live page on " + std::string(options_.http_tls_cert.empty() ? "http" : "https") + "://" + ui::UiAddress(options_.ui_address) + "/"));
+      metrics_->Endpoints());
   return OkStatus();
 }
 

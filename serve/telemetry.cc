@@ -82,6 +82,8 @@ struct Telemetry::Impl {
   metrics::Registry registry;
   metrics::ServeMetricSet m{registry};
   std::unique_ptr<metrics::MetricsServer> server;  // Listen
+  bool https = false;                       // Listen's options, for Endpoints()
+  std::string metrics_address, ui_address;  // as given (the live page's completed)
   mutable std::mutex mu;  // the fields below
   std::vector<std::unique_ptr<ShardTelemetry>> shards;
   uint64_t publish_failures = 0, actions_not_stored = 0, dropped = 0;
@@ -115,6 +117,9 @@ Telemetry::~Telemetry() {
 Status Telemetry::Listen(const ServeOptions& options) {
   const metrics::HttpSecurity security{options.http_token, options.http_tls_cert,
                                        options.http_tls_key};
+  impl_->https = !options.http_tls_cert.empty();
+  impl_->metrics_address = options.metrics_address;
+  impl_->ui_address = ui::UiAddress(options.ui_address);
   if (!options.metrics_address.empty()) {
     impl_->server = std::make_unique<metrics::MetricsServer>(impl_->registry, security);
     Status s = impl_->server->Listen(options.metrics_address);
@@ -128,6 +133,23 @@ Status Telemetry::Listen(const ServeOptions& options) {
     if (!s.ok()) return s.WithContext("ui: ");
   }
   return OkStatus();
+}
+
+std::string Telemetry::Endpoints() const {
+  const std::string scheme = impl_->https ? "https://" : "http://";
+  auto shown = [](const std::string& given, int port) {
+    Result<metrics::Endpoint> at = metrics::ParseEndpoint(given);
+    if (!at.ok()) return given;
+    std::string host = at->host.empty() ? "0.0.0.0" : at->host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return host + ":" + std::to_string(port);
+  };
+  std::string out;
+  if (impl_->server) {
+    out += "; metrics on " + scheme + shown(impl_->metrics_address, impl_->server->port()) + "/metrics";
+  }
+  if (impl_->ui) out += "; live page on " + scheme + shown(impl_->ui_address, impl_->ui->port()) + "/";
+  return out;
 }
 
 ShardTelemetry& Telemetry::AddShard() {

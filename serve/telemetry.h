@@ -41,6 +41,10 @@ class Telemetry {
   //   served with the journeys' picture (options.ui_picture: their SVG). Before the
   //   shards start.
   Status Listen(const ServeOptions& options);
+  // What Listen opened, for the start line: "; metrics on http://127.0.0.1:9464/metrics"
+  // and "; live page on ...", with the bound ports (so `--metrics 127.0.0.1:0` shows
+  // the one chosen). Empty when nothing was asked for.
+  std::string Endpoints() const;
 
   void MessageIn();
   void Reload(bool ok);

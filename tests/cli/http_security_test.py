@@ -4,7 +4,8 @@
 usage: http_security_test.py JUNCTURE EXAMPLES_DIR
 
 Starts nats-server and `juncture serve --metrics --ui --http-token T --http-tls-cert C
---http-tls-key K` on 127.0.0.1 and free ports (a self-signed certificate made with
+--http-tls-key K` on 127.0.0.1 and ports they choose (read from their logs: a port
+picked here could be taken before they bind it; a self-signed certificate made with
 the openssl command), then checks, over HTTPS verified against that certificate:
 /metrics and every route of the page answer 401 without the token or with a wrong
 one, 200 with `Authorization: Bearer T` or `?token=T`; the event stream starts with a
@@ -13,8 +14,8 @@ stops serve at start with the reason. Stops both processes by PID.
 Exit 0 if every check passes; prints each failure otherwise.
 """
 import os
+import re
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -28,10 +29,17 @@ from checks import check, finish
 TOKEN = "tok-42"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def port_in_log(path, pattern, seconds=30):
+    """The first group of `pattern` in the file at `path` once it appears, else None."""
+    found = []
+
+    def probe():
+        m = re.search(pattern, open(path, "rb").read())
+        if m:
+            found.append(int(m.group(1)))
+        return bool(m)
+
+    return found[0] if wait_for(probe, seconds) else None
 
 
 def get(url, context, headers=None, read=True):
@@ -72,23 +80,32 @@ def main():
                                "-keyout", key, "-out", cert], capture_output=True)
         if not check(made.returncode == 0, "openssl makes a certificate: %s" % made.stderr):
             return finish()
-        nats_port, metrics_port, ui_port = free_port(), free_port(), free_port()
-        nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(nats_port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        nats_log = os.path.join(tmp, "nats.log")
+        with open(nats_log, "wb") as out:
+            nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", "-1"], stdout=out, stderr=out)
         try:
+            nats_port = port_in_log(nats_log, rb"client connections on 127\.0\.0\.1:(\d+)")
+            if not check(nats_port is not None, "nats-server starts: %s" % open(nats_log, "rb").read()):
+                return finish()
             base = ["serve", examples, "--nats", "nats://127.0.0.1:%d" % nats_port,
-                    "--metrics", "127.0.0.1:%d" % metrics_port, "--ui", "127.0.0.1:%d" % ui_port,
-                    "--http-token", TOKEN]
+                    "--metrics", "127.0.0.1:0", "--ui", "127.0.0.1:0", "--http-token", TOKEN]
             bad = subprocess.run([juncture] + base + ["--http-tls-cert", os.path.join(tmp, "none.pem"),
                                                       "--http-tls-key", key],
                                  capture_output=True, timeout=60)
             check(bad.returncode == 1 and b"cannot read" in bad.stderr and b"none.pem" in bad.stderr,
                   "an unreadable certificate stops serve at start: %s" % bad.stderr)
 
-            log = open(os.path.join(tmp, "serve.log"), "wb")
+            serve_log = os.path.join(tmp, "serve.log")
+            log = open(serve_log, "wb")
             serve = subprocess.Popen([juncture] + base + ["--http-tls-cert", cert, "--http-tls-key", key],
                                      stdout=log, stderr=log)
             try:
+                # The start line names the ports serve bound.
+                metrics_port = port_in_log(serve_log, rb"metrics on https://127\.0\.0\.1:(\d+)/metrics")
+                ui_port = port_in_log(serve_log, rb"live page on https://127\.0\.0\.1:(\d+)/", 1)
+                if not check(metrics_port and ui_port, "serve names its HTTPS ports: %s" %
+                             open(serve_log, "rb").read()[-2000:]):
+                    return finish()
                 tls = ssl.create_default_context(cafile=cert)
                 bearer = {"Authorization": "Bearer " + TOKEN}
                 metrics = "https://127.0.0.1:%d/metrics" % metrics_port

@@ -38,16 +38,18 @@ class Instance {
   bool Start(const std::string& id, const std::string& urls, const std::string& program,
              const std::string& log, const std::string& replicas = "3",
              const std::string& ttl_ms = std::to_string(kTtlMs)) {
-    port_ = FreePort();
+    port_ = 0;  // serve chooses; its start line names it (Partitions reads it)
     return process_.Start({JunctureBin(), "serve", program, "--nats", urls, "--cluster", "t",
                            "--instance", id, "--replicas", replicas, "--lease-ttl-ms", ttl_ms,
                            "--partitions", std::to_string(kPartitions),
                            "--checkpoint-ms", "100", "--ack-timeout-ms", "2000", "--metrics",
-                           "127.0.0.1:" + std::to_string(port_)},
+                           "127.0.0.1:0"},
                           log);
   }
   // Partitions it decides for now; -1 if its metrics do not answer.
-  int Partitions() const {
+  int Partitions() {
+    if (port_ <= 0) port_ = BoundMetricsPort(process_.Output());
+    if (port_ <= 0) return -1;
     std::string text = HttpGet(port_, "/metrics");
     const std::string needle = "\njuncture_cluster_partitions ";
     size_t at = text.find(needle);

@@ -39,6 +39,19 @@ int FreePort() {
   return port;
 }
 
+int BoundMetricsPort(const std::string& output) {
+  size_t at = output.rfind("metrics on http");
+  if (at == std::string::npos) return -1;
+  size_t end = output.find("/metrics", at + 15);
+  size_t colon = output.rfind(':', end);
+  if (end == std::string::npos || colon == std::string::npos || colon < at) return -1;
+  try {
+    return std::stoi(output.substr(colon + 1, end - colon - 1));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 TempDir::TempDir() {
   std::random_device rd;
   fs::path p = fs::temp_directory_path() /
@@ -149,11 +162,11 @@ std::string FindProgram(const std::string& name) {
   return "";
 }
 
-NatsServer::NatsServer() : port_(FreePort()) {}
-
 std::vector<std::string> NatsServer::Argv() const {
+  // Port -1: nats-server chooses a free one and logs it (Start reads it); a restart
+  // asks for the same one again.
   std::vector<std::string> argv = {FindProgram("nats-server"), "-a", "127.0.0.1", "-p",
-                                   std::to_string(port_), "-js", "-sd", dir_.path() + "/store"};
+                                   std::to_string(port_ > 0 ? port_ : -1), "-js", "-sd", dir_.path() + "/store"};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   return argv;
 }
@@ -164,7 +177,13 @@ bool NatsServer::Start(std::vector<std::string> extra) {
   if (!process_.Start(Argv(), dir_.path() + "/nats-server.log")) {
     return false;
   }
-  return process_.WaitForOutput("Server is ready", 10000);
+  if (!process_.WaitForOutput("Server is ready", 10000)) return false;
+  const std::string out = process_.Output();
+  const std::string needle = "Listening for client connections on 127.0.0.1:";
+  size_t at = out.find(needle);
+  if (at == std::string::npos) return false;
+  port_ = std::atoi(out.c_str() + at + needle.size());
+  return port_ > 0;
 }
 
 bool NatsServer::Restart(int sig) {

@@ -10,7 +10,14 @@
 namespace juncture::itest {
 
 // A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+// Another process may take it before it is used: where serve listens, prefer port 0
+// and BoundMetricsPort.
 int FreePort();
+
+// The port of the last "metrics on http(s)://HOST:PORT/metrics" in serve's log (its
+// start line names the bound port, so `--metrics 127.0.0.1:0` can be found); -1 if
+// there is none.
+int BoundMetricsPort(const std::string& output);
 
 // A fresh directory under the system temp dir, removed by the destructor.
 class TempDir {
@@ -48,10 +55,11 @@ class Process {
   std::string log_;
 };
 
-// nats-server on 127.0.0.1 and a free port, JetStream on (its store in a temp dir).
+// nats-server on 127.0.0.1 and a port it chooses (url() is valid after Start), JetStream
+// on (its store in a temp dir).
 class NatsServer {
  public:
-  NatsServer();
+  NatsServer() = default;
   // `extra`: more nats-server arguments (e.g. --user/--pass), kept for Restart.
   bool Start(std::vector<std::string> extra = {});
   // Stops (SIGTERM, or `sig`: SIGKILL for a crash) and starts again on the same port
@@ -68,7 +76,7 @@ class NatsServer {
   std::vector<std::string> Argv() const;
 
   TempDir dir_;
-  int port_;
+  int port_ = 0;  // 0 until Start has read the chosen one
   std::vector<std::string> extra_;
   Process process_;
 };

@@ -110,12 +110,14 @@ class ServeFixture : public ::testing::Test {
   }
   std::string StateDir() const { return dir_.path() + "/state"; }
 
-  // StartServe with --metrics on a free port (metrics_port_).
+  // StartServe with --metrics on a port serve chooses (metrics_port_, from its log:
+  // a port picked here could be taken by another test before serve binds it).
   void StartServeWithMetrics(std::vector<std::string> extra, const std::string& program = "") {
-    metrics_port_ = FreePort();
     extra.push_back("--metrics");
-    extra.push_back("127.0.0.1:" + std::to_string(metrics_port_));
+    extra.push_back("127.0.0.1:0");
     StartServe(extra, program);
+    metrics_port_ = BoundMetricsPort(serve_->Output());
+    ASSERT_GT(metrics_port_, 0) << serve_->Output();
   }
 
   // Runs `juncture serve PROGRAM --nats URL extra...` expecting it to exit by itself

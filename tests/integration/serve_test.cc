@@ -20,8 +20,8 @@ namespace juncture::itest {
 namespace {
 
 TEST_F(ServeFixture, DecisionsActionsAndDeadLettersArriveOnTheirSubjects) {
-  int metrics_port = FreePort();
-  StartServe({"--metrics", "127.0.0.1:" + std::to_string(metrics_port)});
+  StartServeWithMetrics({});
+  const int metrics_port = metrics_port_;
   const std::vector<std::string> bad = {
       "not json at all",
       R"({"type":"track","event":"cart","messageId":"b2","timestamp":"2026-11-23T10:00:00Z","properties":{"cart_id":"k","value":1}})",
@@ -399,9 +399,8 @@ void ExpectAuthentication(const std::vector<std::string>& server_args,
 // Without a store, idle customers beyond --max-unpacked-customers are packed; their
 // timers still fire (unpacking them) and the gauge says how many are packed.
 TEST_F(ServeFixture, WithoutAStoreIdleCustomersArePackedAndTheirTimersStillFire) {
-  int metrics_port = FreePort();
-  StartServe({"--memory-state", "--max-unpacked-customers", "4", "--metrics",
-              "127.0.0.1:" + std::to_string(metrics_port)});
+  StartServeWithMetrics({"--memory-state", "--max-unpacked-customers", "4"});
+  const int metrics_port = metrics_port_;
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(client_.Publish("juncture.events.web",
                                 CartJson("c" + std::to_string(i), "m" + std::to_string(i))));
