@@ -391,9 +391,11 @@ void Server::JetStreamLoop() {
     if (rewinding_) Rewind();
     FireDueTimersOnLoop();
     now_ns = SteadyNs();
+    // The checkpoint being written, once it is: what it covers is acked.
+    if (Status s = FinishCheckpoint(/*wait=*/false); !s.ok()) Pause(s.message());
     const bool dirty = !pending_acks_.empty() || state_changed_ || acks_->refused() > 0;
-    if (dirty && now_ns - last_commit_ns_ >= interval_ns) {
-      if (Status s = Commit(); !s.ok()) Pause(s.message());
+    if (!paused_ && !checkpoint_started_ && dirty && now_ns - last_commit_ns_ >= interval_ns) {
+      if (Status s = StartCheckpoint(); !s.ok()) Pause(s.message());
     }
     // More asked for as soon as what was taken above lets it: it leaves with this
     // round's write.
@@ -418,7 +420,8 @@ void Server::JetStreamLoop() {
     }
     // Until the next thing to do: a checkpoint, a timer, a lost request's deadline.
     int64_t until_ns = now_ns + kMaxFetchWaitMs * kNsPerMs;
-    if (dirty) until_ns = std::min(until_ns, last_commit_ns_ + interval_ns);
+    // (A checkpoint being written wakes the loop when it is: StartCheckpoint.)
+    if (dirty && !checkpoint_started_) until_ns = std::min(until_ns, last_commit_ns_ + interval_ns);
     if (int64_t lost = pull_->request_deadline_ns(); lost != 0) until_ns = std::min(until_ns, lost);
     int64_t next = NextTimer();
     if (next != INT64_MAX) {
@@ -613,6 +616,7 @@ void Server::UnparkShards() {
 }
 
 Status Server::Commit() {
+  if (Status s = FinishCheckpoint(/*wait=*/true); !s.ok()) return s;
   last_commit_ns_ = SteadyNs();
   Status committed;
   if (sharded()) {
@@ -624,7 +628,12 @@ Status Server::Commit() {
     committed = CommitParked();
   }
   if (!committed.ok()) return committed;
-  for (natsMsg* m : pending_acks_) {
+  AckAll(pending_acks_);
+  return OkStatus();
+}
+
+void Server::AckAll(std::vector<natsMsg*>& messages) {
+  for (natsMsg* m : messages) {
     // A lost ack only means a redelivery, which is skipped.
     if (pull_) {
       pull_->Ack(m);
@@ -632,12 +641,12 @@ Status Server::Commit() {
       natsMsg_Ack(m, nullptr);
     }
   }
-  DestroyMessages(pending_acks_);  // here, not by NATS.c's collector thread (nats_free.h)
-  pending_acks_.clear();
-  return OkStatus();
+  DestroyMessages(messages);  // here, not by NATS.c's collector thread (nats_free.h)
+  messages.clear();
 }
 
-Status Server::CommitParked() {
+Status Server::SettleForCommit(bool* nothing) {
+  *nothing = false;
   // Every action acked or refused (a missing ack becomes a refusal after
   // --ack-timeout), the decision logs flushed.
   uint64_t unbuilt = 0;
@@ -662,18 +671,67 @@ Status Server::CommitParked() {
                          " action(s) could not even be built (out of memory?); restart serve "
                          "to decide them again from the last checkpoint");
   }
-  if (pending_acks_.empty() && !state_changed_) return OkStatus();
-  // On the disk (fsync) before anything is acked. Each shard's store holds the
-  // sequence of every message it decided (or was not its own) up to applied_seq_.
+  *nothing = pending_acks_.empty() && !state_changed_;
+  return OkStatus();
+}
+
+std::string Server::CommitPosition(size_t i) const {
+  // Each shard's store holds the sequence of every message it decided (or was not
+  // its own) up to applied_seq_.
   std::string created = std::to_string(events_stream_created_ns_);
   created.insert(created.begin(), ' ');  // (not " " + ...: GCC 12's -Wrestrict misfires)
+  return std::to_string(std::max(applied_seq_, shard_floor_[i])) + created;
+}
+
+Status Server::CommitParked() {
+  bool nothing = false;
+  if (Status s = SettleForCommit(&nothing); !s.ok() || nothing) return s;
+  // On the disk (fsync) before anything is acked.
   for (size_t i = 0; i < shards_.size(); ++i) {
-    const uint64_t seq = std::max(applied_seq_, shard_floor_[i]);
-    if (Status s = shards_[i]->CommitState(std::to_string(seq) + created, true); !s.ok()) {
+    if (Status s = shards_[i]->CommitState(CommitPosition(i), true); !s.ok()) {
       return s;  // the changes stay with the store, for the next try
     }
   }
   state_changed_ = false;
+  return OkStatus();
+}
+
+Status Server::StartCheckpoint() {
+  last_commit_ns_ = SteadyNs();
+  std::lock_guard<std::mutex> lock(mu_);
+  bool nothing = false;
+  if (Status s = SettleForCommit(&nothing); !s.ok() || nothing) return s;
+  if (!shard().store()) {  // --memory-state: nothing to write
+    state_changed_ = false;
+    AckAll(pending_acks_);
+    return OkStatus();
+  }
+  // The messages decided from now on go to the next checkpoint.
+  shard().StartCommitState(CommitPosition(0), [this] { loop_->Wake(); });
+  state_changed_ = false;
+  writing_acks_.swap(pending_acks_);
+  checkpoint_started_ = true;
+  return OkStatus();
+}
+
+Status Server::FinishCheckpoint(bool wait) {
+  if (!checkpoint_started_) return OkStatus();
+  std::optional<Status> written;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    written = shard().TakeCommitState(wait);
+  }
+  if (!written) return OkStatus();
+  checkpoint_started_ = false;
+  if (!written->ok()) {
+    // The store keeps the changes for the next write; the messages wait with them.
+    writing_acks_.insert(writing_acks_.end(), pending_acks_.begin(), pending_acks_.end());
+    pending_acks_.swap(writing_acks_);
+    writing_acks_.clear();
+    state_changed_ = true;
+    return *written;
+  }
+  AckAll(writing_acks_);
   return OkStatus();
 }
 

@@ -165,10 +165,26 @@ class Server final : public Lifecycle {
   // On the loop: every action acknowledged (or refused), and an echo sent after the
   // last publish come back from the server (pull_consumer.h), within `timeout_ms`.
   Status SettleOnLoop(int64_t timeout_ms);
-  // Publishes are settled, the checkpoint written, then every pending message acked.
+  // Publishes are settled, the checkpoint written, then every pending message acked
+  // (after the checkpoint started before, if any, is over).
   Status Commit();
   // Commit's work while no shard decides (one shard: under mu_; several: parked).
   Status CommitParked();
+  // CommitParked's first half: every action answered and stored, the decision log
+  // with the server. OK with nothing to write when `*nothing`.
+  Status SettleForCommit(bool* nothing);
+  // The position shard `i`'s checkpoint is written with.
+  std::string CommitPosition(size_t i) const;
+  // JetStreamLoop's checkpoint, which decisions do not wait for: settled and the
+  // changes taken here, written on the store's writer thread (Shard::StartCommitState);
+  // FinishCheckpoint then acks what it covers.
+  Status StartCheckpoint();
+  // Once the started checkpoint is written (`wait`: waits for it): acks the messages
+  // it covers. An error if it failed: its messages wait for the next checkpoint.
+  // OK with nothing started or still writing.
+  Status FinishCheckpoint(bool wait);
+  // Acks `messages` (the consumer's way) and frees them; clears the vector.
+  void AckAll(std::vector<natsMsg*>& messages);
   // Several shards: each stops deciding once it has decided what it was handed, and
   // the fetch loop has them all; then each goes on.
   void ParkShards();
@@ -236,6 +252,8 @@ class Server final : public Lifecycle {
   int64_t checkpoint_stream_created_ns_ = 0;  // ... and the one the checkpoint was taken on
   std::atomic<bool> state_changed_{false};  // timers fired or a reload since the checkpoint
   std::vector<natsMsg*> pending_acks_;  // decided, not yet in a checkpoint
+  std::vector<natsMsg*> writing_acks_;  // decided, in the checkpoint being written
+  bool checkpoint_started_ = false;     // StartCheckpoint's write not yet finished
   int64_t last_commit_ns_ = 0;
   int64_t last_proof_ns_ = 0;         // last time the consumer's position was asked
   int64_t proof_used_us_ = 0;         // the question time of the last position used

@@ -82,9 +82,10 @@ Result<std::string> Shard::OpenState() {
       store::StateStore::Open(dir, store::StoreOptions{cache_mb, !cache});
   if (!opened.ok()) return opened.status();
   store_ = *std::move(opened);
+  writer_ = std::make_unique<StateWriter>(*store_);
   // Customers read back when needed; as many of the earliest timers kept in memory as
   // customers, the later ones read back from the store's index as they fall due.
-  if (cache) engine_->UseSource(store_.get(), CachePerShard());
+  if (cache) engine_->UseSource(writer_.get(), CachePerShard());
   std::string earlier = dir + "/" + kEarlierCheckpoint;
   std::string position;
   if (store_->empty()) {
@@ -132,15 +133,45 @@ Result<std::string> Shard::OpenState() {
 
 Status Shard::CommitState(const std::string& position, bool sync) {
   if (!store_) return OkStatus();
+  // A write started before is over first (its caller takes its result before this).
+  if (std::optional<Status> earlier = TakeCommitState(true); earlier && !earlier->ok()) {
+    return *earlier;
+  }
   Status committed = store_->Commit(*engine_, position, sync);
   const bool ok = committed.ok();
-  metrics_.Checkpoint(ok);
-  if (ok) metrics_.StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
+  Counted(committed);
   // The store has every change: the least recently used customers may leave memory.
-  if (ok && options_.state.cache_customers > 0 && !store_->has_unwritten()) {
-    engine_->Evict(CachePerShard());
+  if (ok && !store_->has_unwritten()) {
+    writer_->CaughtUp();
+    if (options_.state.cache_customers > 0) engine_->Evict(CachePerShard());
   }
   return committed;
+}
+
+void Shard::Counted(const Status& committed) {
+  metrics_.Checkpoint(committed.ok());
+  if (committed.ok()) {
+    metrics_.StateWritten(store_->last_commit().customers, store_->last_commit().bytes);
+  }
+}
+
+void Shard::StartCommitState(const std::string& position, std::function<void()> on_done) {
+  runtime::StateChanges changes;
+  engine_->TakeChanges(changes, runtime::PieceForm::kDelta);
+  // Every change is taken: customers may leave memory now. Read back before the
+  // write is done, they wait for it (StateWriter); should it fail, they are refused.
+  if (options_.state.cache_customers > 0 && !store_->has_unwritten() &&
+      engine_->Evict(CachePerShard()) > 0) {
+    writer_->EvictedBeforeWritten();
+  }
+  writer_->Start(std::move(changes), position, std::move(on_done));
+}
+
+std::optional<Status> Shard::TakeCommitState(bool wait) {
+  if (!writer_ || !writer_->started()) return std::nullopt;
+  std::optional<Status> done = wait ? std::optional<Status>(writer_->Wait()) : writer_->TakeResult();
+  if (done) Counted(*done);
+  return done;
 }
 
 void Shard::CommitCore(bool more_pending) {

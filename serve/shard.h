@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,7 @@
 
 #include "publisher.h"
 #include "spsc_ring.h"
+#include "state_writer.h"
 #include "juncture/runtime/runtime.h"
 #include "juncture/serve/serve.h"
 #include "juncture/store/state_store.h"
@@ -71,6 +73,15 @@ class Shard {
   Result<std::string> OpenState();
   // Writes the engine's changes with `position`; counts it.
   Status CommitState(const std::string& position, bool sync);
+  // A checkpoint that does not stop the deciding (JetStream, one shard): takes the
+  // engine's changes now (and lets the least used customers leave memory, as
+  // CommitState does after its write) and writes them with `position`, synced, on
+  // the store's writer thread (state_writer.h); `on_done` runs there once written.
+  // Until then the store is the writer's: the engine's reads of it wait.
+  void StartCommitState(const std::string& position, std::function<void()> on_done);
+  // The started write's result (counted as CommitState's): nullopt while it runs or
+  // if none was started; `wait`: waits for it.
+  std::optional<Status> TakeCommitState(bool wait);
   // Core NATS, after each message or round of timers: commits (group commit: while
   // `more_pending` messages wait, at most every kGroupCommitNs or
   // kGroupCommitMessages), logging a failure when it starts and when it ends.
@@ -151,6 +162,8 @@ class Shard {
   // Commits now what the messages since the last commit changed (CommitCore's
   // group), logging a failure when it starts and when it ends.
   void CommitGroup(int64_t now_ns);
+  // A commit's result in the metrics (with what it wrote).
+  void Counted(const Status& committed);
 
   const size_t index_, count_;
   const ServeOptions& options_;
@@ -158,6 +171,7 @@ class Shard {
   ShardTelemetry& telemetry_;
   std::unique_ptr<runtime::Engine> engine_;
   std::unique_ptr<store::StateStore> store_;  // null: --memory-state
+  std::unique_ptr<StateWriter> writer_;        // with store_: the engine's source of it
   std::unique_ptr<Publisher> publisher_;
   std::atomic<bool> store_failing_{false};  // the last commit failed (logged once)
   int64_t last_commit_ns_ = 0;              // group commit
