@@ -138,6 +138,14 @@ TEST_F(JetStreamState, TwoShardsKilledAtFiveRandomPointsStoreWhatAnUninterrupted
   KillNineAtFiveRandomPoints({"--shards", "2"});
 }
 
+// With 50 of the 1,000 customers in memory: nearly every message's customer is read
+// back from the store, often while a checkpoint is being written on the store's own
+// thread (serve goes on deciding meanwhile; a customer that left memory when its
+// changes were taken is read once they are written, never before).
+TEST_F(JetStreamState, FiftyCustomersInMemoryKilledAtFiveRandomPointsStoreWhatAnUninterruptedRunSends) {
+  KillNineAtFiveRandomPoints({"--cache-customers", "50"});
+}
+
 // A kill between two shards' checkpoint writes leaves their stores at different
 // stream sequences (made here by putting one shard's store back to an earlier
 // checkpoint): the consumer starts after the lower one, and the shard that is ahead
