@@ -11,13 +11,12 @@
 #include <string>
 
 #include "juncture/serve/serve.h"
+#include "nats_handles.h"
 
 namespace juncture::serve {
 
 class NatsLoop;
 
-// "<status text>: <last error>" for a failed NATS.c call.
-std::string NatsErrorText(natsStatus s);
 
 class NatsConnection {
  public:
@@ -71,14 +70,5 @@ class NatsConnection {
 // An error if NATS.c refuses.
 Result<jsCtx*> JetStreamWithAckHandler(natsConnection* nc, jsPubAckHandler handler, void* closure);
 
-struct MsgDeleter {
-  void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
-};
-using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
-
-struct SubscriptionDeleter {
-  void operator()(natsSubscription* s) const { natsSubscription_Destroy(s); }
-};
-using SubscriptionPtr = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
 
 }  // namespace juncture::serve

@@ -1,6 +1,6 @@
 // JetStream's pull protocol spoken on a connection that an event loop drives
 // (nats_loop.h), so that the thread that decides also fetches and nothing here waits.
-// Private to serve/.
+// Used by serve and by the load tool's JetStream floor (bench/load).
 //
 // NATS.c's natsSubscription_Fetch sends a pull request and then waits on a condition
 // variable for the messages another thread reads: a round trip and two wake-ups per
@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "juncture/status.h"
-#include "nats_connection.h"
+#include "nats_handles.h"
 
 namespace juncture::serve {
 

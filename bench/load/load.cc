@@ -10,10 +10,11 @@
 //                       event -> serve -> action, with no decision in between.
 //   jetstream-echo      the floor of `serve --jetstream`: the events go into a stream
 //                       (JUNCTURE_LOAD_ECHO, file storage, made afresh), and the
-//                       responder takes them as serve does: fetches from a pull
-//                       consumer (a batch of what is there, up to 256), publishes each
-//                       into a stream of actions (JUNCTURE_LOAD_ECHO_ACTIONS, as serve
-//                       stores its actions; acks awaited asynchronously), and acks it.
+//                       responder takes them with serve's own parts, the way serve
+//                       does with one shard: one thread, an event loop, pull requests
+//                       kept open, each message published into a stream of actions
+//                       (JUNCTURE_LOAD_ECHO_ACTIONS, as serve stores its actions; its
+//                       acknowledgements read on the loop) and acked, the same linger.
 //                       No decision, no state, no checkpoint.
 //   --events FILE       publish the messages of a JSON-lines file instead and, with
 //                       --print, show every action, decision and dead letter that comes
@@ -54,6 +55,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "serve/nats_free.h"
+#include "serve/nats_loop.h"
+#include "serve/pull_consumer.h"
 #include "wall_time.h"
 
 namespace {
@@ -242,63 +246,138 @@ void OnEcho(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   natsMsg_Destroy(msg);
 }
 
-// The JetStream echo responder: a thread fetching from a pull consumer of the echo
-// stream until `stop`.
+// The JetStream echo responder: the floor of `serve --jetstream` with one shard, made
+// of serve's own parts and run the way serve runs them, minus deciding, state and
+// checkpoints. One thread drives a connection through an event loop
+// (serve/nats_loop.h) and speaks JetStream's pull protocol on it
+// (serve/pull_consumer.h: between one and two batches of 256 always asked for); each
+// round it publishes every message taken into the actions stream with a reply
+// subject on an inbox of its own (the stream's acknowledgements come back there and
+// are read on the loop, as serve reads them), acks the message, frees what it took
+// in place (serve/nats_free.h) and writes the round in one write. After a round of
+// fewer than 16 messages it sleeps `linger_us`, as serve does by default.
 struct JetStreamEcho {
-  Connection* conn = nullptr;
   std::string subject;  // where the echoes go
+  natsConnection* setup = nullptr;  // streams and consumer (blocking calls)
   jsCtx* js = nullptr;
-  natsSubscription* sub = nullptr;
+  natsConnection* nc = nullptr;  // the loop's
+  std::unique_ptr<juncture::serve::NatsLoop> loop;
+  std::unique_ptr<juncture::serve::PullConsumer> pull;
+  natsSubscription* acks = nullptr;  // the actions stream's acknowledgements
+  std::string ack_inbox;
+  int64_t linger_us = 200;
+  uint64_t acked = 0, published = 0;
   std::atomic<bool> stop{false};
   std::thread thread;
 
   static constexpr const char* kStream = "JUNCTURE_LOAD_ECHO";
   static constexpr const char* kActionsStream = "JUNCTURE_LOAD_ECHO_ACTIONS";
+  static constexpr const char* kDurable = "load-echo";
 
-  // Makes the streams afresh (events on `events`, actions on `to`) and the consumer;
+  // Makes the streams afresh (events on `events`, actions on `to`) and the consumer on
+  // `c` (which must outlive this), then connects the loop's connection to `url`;
   // false (with a message) if the server has no JetStream.
-  bool Start(Connection* c, const std::string& events, std::string to) {
-    conn = c;
+  bool Start(Connection* c, const std::string& url, const std::string& events, std::string to) {
+    setup = c->nc;
     subject = std::move(to);
-    jsErrCode code = static_cast<jsErrCode>(0);
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.PublishAsync.MaxPending = 1 << 16;
-    if (natsConnection_JetStream(&js, conn->nc, &jo) != NATS_OK) return Fail("no JetStream context");
+    if (natsConnection_JetStream(&js, setup, nullptr) != NATS_OK) return Fail("no JetStream context");
     if (!MakeStream(kStream, events) || !MakeStream(kActionsStream, subject)) return false;
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = kStream;
-    so.Config.AckPolicy = js_AckExplicit;
-    so.Config.MaxAckPending = 1 << 20;  // as serve's consumer
-    if (js_PullSubscribe(&sub, js, events.c_str(), "load-echo", nullptr, &so, &code) != NATS_OK) {
-      return Fail("cannot subscribe to stream " + std::string(kStream));
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = kDurable;
+    cc.AckPolicy = js_AckExplicit;
+    cc.MaxAckPending = 1 << 20;  // as serve's consumer
+    cc.FilterSubject = events.c_str();
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (js_AddConsumer(&info, js, kStream, &cc, nullptr, &code) != NATS_OK) {
+      return Fail("cannot create the consumer on " + std::string(kStream));
     }
+    jsConsumerInfo_Destroy(info);
+    auto made = juncture::serve::NatsLoop::Create();
+    if (!made.ok()) return Fail(made.status().message());
+    loop = *std::move(made);
+    natsOptions* o = nullptr;
+    natsOptions_Create(&o);
+    natsOptions_SetURL(o, url.c_str());
+    natsOptions_SetName(o, "juncture-load-jetstream-echo");
+    natsOptions_SetSendAsap(o, true);  // as serve: the loop's Flush writes a round at once
+    loop->Use(o);
+    natsStatus s = natsConnection_Connect(&nc, o);
+    natsOptions_Destroy(o);
+    if (s != NATS_OK) return Fail("cannot connect the responder's connection");
+    natsInbox* inbox = nullptr;
+    natsInbox_Create(&inbox);
+    ack_inbox = inbox;
+    natsInbox_Destroy(inbox);
+    if (natsConnection_SubscribeSync(&acks, nc, (ack_inbox + ".*").c_str()) != NATS_OK) {
+      return Fail("cannot subscribe to the acknowledgements' inbox");
+    }
+    natsSubscription_SetPendingLimits(acks, -1, -1);
+    auto pulled = juncture::serve::PullConsumer::Create(nc, kStream, kDurable, 256, 1000);
+    if (!pulled.ok()) return Fail(pulled.status().message());
+    pull = *std::move(pulled);
     thread = std::thread([this] { Loop(); });
     return true;
   }
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
   void Loop() {
+    loop->BindToThisThread();
+    std::vector<natsMsg*> batch, done;
+    std::string reply;
+    int64_t wait_us = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-      int waiting = 0;
-      natsSubscription_GetPending(sub, &waiting, nullptr);
-      natsMsgList list{};
-      jsErrCode code = static_cast<jsErrCode>(0);
-      if (natsSubscription_Fetch(&list, sub, waiting > 0 ? 1 : 256, 100, &code) != NATS_OK) continue;
-      for (int i = 0; i < list.Count; ++i) {
-        natsMsg* m = list.Msgs[i];
-        js_PublishAsync(js, subject.c_str(), natsMsg_GetData(m), natsMsg_GetDataLength(m), nullptr);
-        natsMsg_Ack(m, nullptr);
+      loop->Poll(wait_us);
+      const int64_t now_ns = NowNs();
+      pull->TakeAnswers();
+      for (natsMsg* a = nullptr; natsSubscription_NextMsg(&a, acks, 0) == NATS_OK; a = nullptr) {
+        ++acked;
+        done.push_back(a);
       }
-      natsMsgList_Destroy(&list);
+      const bool more = pull->Take(256, &batch, now_ns);
+      const size_t taken = batch.size();
+      for (natsMsg* m : batch) {
+        reply = ack_inbox + "." + std::to_string(++published);
+        natsConnection_PublishRequest(nc, subject.c_str(), reply.c_str(), natsMsg_GetData(m),
+                                      natsMsg_GetDataLength(m));
+        pull->Ack(m);
+        done.push_back(m);
+      }
+      batch.clear();
+      juncture::serve::DestroyMessages(done);
+      done.clear();
+      (void)pull->Ask(NowNs());  // a refused request is retried by the next round
+      loop->Flush();
+      if (more) {
+        wait_us = 0;
+      } else if (linger_us > 0 && taken > 0 && taken < 16) {
+        std::this_thread::sleep_for(std::chrono::microseconds(linger_us));
+        wait_us = 0;
+      } else {
+        int64_t until_ns = now_ns + 100'000'000;
+        if (int64_t lost = pull->request_deadline_ns(); lost != 0) until_ns = std::min(until_ns, lost);
+        wait_us = std::max<int64_t>((until_ns - NowNs()) / 1000, 0);
+      }
     }
+    // What was published last leaves before the loop stops.
+    loop->Flush();
   }
   ~JetStreamEcho() {
     stop = true;
+    if (loop) loop->Wake();
     if (thread.joinable()) thread.join();
-    if (sub != nullptr) natsSubscription_Destroy(sub);
+    pull.reset();
+    if (acks != nullptr) natsSubscription_Destroy(acks);
+    if (nc != nullptr) {
+      natsConnection_Close(nc);
+      natsConnection_Destroy(nc);
+    }
     if (js != nullptr) {
       jsErrCode code = static_cast<jsErrCode>(0);
-      js_PublishAsyncComplete(js, nullptr);
       js_DeleteStream(js, kStream, nullptr, &code);
       js_DeleteStream(js, kActionsStream, nullptr, &code);
       jsCtx_Destroy(js);
@@ -678,7 +757,7 @@ int main(int argc, char** argv) {
       std::string to = o.actions;
       if (!to.empty() && to.back() == '>') to = to.substr(0, to.size() - 1) + "load";
       if (jetstream_echo) {
-        if (!jetstream_echo_state.Start(echo_conn.get(), o.subject, to)) return 1;
+        if (!jetstream_echo_state.Start(echo_conn.get(), o.url, o.subject, to)) return 1;
       } else {
         echo_state = {echo_conn.get(), to};
         extra.push_back(echo_conn->Subscribe(o.subject, OnEcho, &echo_state));

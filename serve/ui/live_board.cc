@@ -34,8 +34,9 @@ void LiveBoard::Decided(std::string_view journey, std::string_view step, std::st
                         std::string_view reason, std::string_view arm, std::string_view channel,
                         double signal_to_decision_ms) {
   std::string label(outcome);
-  if (!reason.empty()) label += " " + std::string(reason);
-  if (!arm.empty() && outcome == "converted") label += " " + std::string(arm);
+  // (append, not " " + ...: GCC 12's -Wrestrict misfires on that in Release builds)
+  if (!reason.empty()) label.append(" ").append(reason);
+  if (!arm.empty() && outcome == "converted") label.append(" ").append(arm);
   std::lock_guard<std::mutex> lock(mu_);
   ++counts_[std::string(journey)][std::string(step)][label];
   ++decisions_;
