@@ -6,6 +6,7 @@
 
 #include "action_acks.h"
 #include "nats_free.h"
+#include "nats_raw.h"
 
 namespace juncture::serve {
 
@@ -36,6 +37,25 @@ AckInbox::~AckInbox() {
   for (Pending& p : pending_) natsMsg_Destroy(p.msg);
 }
 
+bool AckInbox::PublishAction(const std::string& subject, std::string_view header,
+                             std::string_view value, std::string_view data, int64_t now_ns) {
+  const uint64_t number = first_ + pending_.size();
+  reply_ = inbox_;
+  reply_ += '.';
+  reply_ += std::to_string(number);
+  natsMsg* msg = nullptr;
+  natsStatus s = CreateMessageWithHeader(&msg, subject.c_str(), reply_.c_str(), header, value, data);
+  if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, msg);
+  if (s != NATS_OK) {
+    DestroyMessages({&msg, 1});
+    return false;
+  }
+  // Kept as published (its reply subject is this one's; another try gets another).
+  pending_.push_back(Pending{msg, now_ns + timeout_ns_});
+  ++unanswered_;
+  return true;
+}
+
 bool AckInbox::Publish(natsMsg* msg, int64_t now_ns) {
   const uint64_t number = first_ + pending_.size();
   reply_ = inbox_;
@@ -43,11 +63,14 @@ bool AckInbox::Publish(natsMsg* msg, int64_t now_ns) {
   reply_ += std::to_string(number);
   // The same action with the reply subject (a NATS.c message's is fixed when made).
   natsMsg* sent = nullptr;
-  natsStatus s = natsMsg_Create(&sent, natsMsg_GetSubject(msg), reply_.c_str(),
-                                natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
   const char* id = nullptr;
-  if (s == NATS_OK && natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK) {
-    s = natsMsgHeader_Set(sent, "Nats-Msg-Id", id);
+  natsStatus s = natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+  if (s == NATS_OK) {
+    s = CreateMessageWithHeader(&sent, natsMsg_GetSubject(msg), reply_.c_str(), "Nats-Msg-Id", id,
+                                {natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))});
+  } else {  // no id (not one of serve's actions): as it is
+    s = natsMsg_Create(&sent, natsMsg_GetSubject(msg), reply_.c_str(), natsMsg_GetData(msg),
+                       natsMsg_GetDataLength(msg));
   }
   if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, sent);
   DestroyMessages({&sent, 1});  // here, not by NATS.c's collector thread (nats_free.h)

@@ -22,6 +22,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "juncture/status.h"
 #include "nats_connection.h"
@@ -38,8 +39,14 @@ class AckInbox {
   AckInbox(const AckInbox&) = delete;
   AckInbox& operator=(const AckInbox&) = delete;
 
-  // Publishes `msg` (taken: its subject, data and headers) to the stream. False if
-  // NATS.c refused the publish (the caller still owns `msg` then).
+  // Publishes an action to the stream: `data` on `subject` with the header
+  // `header: value` (its Nats-Msg-Id), made once (nats_raw.h) and kept until it is
+  // answered. False if it could not be made or NATS.c refused the publish.
+  bool PublishAction(const std::string& subject, std::string_view header, std::string_view value,
+                     std::string_view data, int64_t now_ns);
+  // Publishes `msg` (taken: its subject, data and headers) to the stream: an action
+  // refused before, published again. False if NATS.c refused the publish (the
+  // caller still owns `msg` then).
   bool Publish(natsMsg* msg, int64_t now_ns);
   // Hands every acknowledgement that came to ActionAcks, and refuses the actions
   // unanswered for longer than the timeout. Waits up to `wait_ms` for the first.

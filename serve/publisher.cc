@@ -6,6 +6,7 @@
 #include "action_acks.h"
 #include "nats_connection.h"
 #include "nats_free.h"
+#include "nats_raw.h"
 #include "receipts.h"
 
 namespace juncture::serve {
@@ -152,11 +153,27 @@ void Publisher::OnDeadLetter(std::string_view message, const std::string& reason
 
 bool Publisher::Publish(natsConnection* nc, const std::string& subject, std::string_view data,
                         const char* header, const std::string& header_value, bool jetstream) {
+  if (jetstream && ack_inbox_ != nullptr) {
+    // Made and kept by the inbox until the stream answers (one shard).
+    if (ack_inbox_->PublishAction(subject, header, header_value, data, SteadyNs())) {
+      ++stream_handed_;
+      ++published_;
+      return true;
+    }
+    natsMsg* raw = nullptr;
+    natsStatus s = CreateMessageWithHeader(&raw, subject.c_str(), nullptr, header, header_value, data);
+    if (s != NATS_OK) {
+      ++unbuilt_actions_;
+      if (observer_) observer_->PublishFailed("action", subject + ": " + NatsErrorText(s));
+      return false;
+    }
+    acks_->Refuse(raw, "client", "NATS.c did not take the publish");  // kept: tried again
+    ++published_;
+    return true;
+  }
   natsMsg* raw = nullptr;
-  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, data.data(),
-                                static_cast<int>(data.size()));
+  natsStatus s = CreateMessageWithHeader(&raw, subject.c_str(), nullptr, header, header_value, data);
   MsgPtr msg(raw);
-  if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), header, header_value.c_str());
   if (s == NATS_OK && jetstream) {
     PublishToStream(msg.release());  // stored, or kept as refused: never dropped
     ++published_;

@@ -57,6 +57,7 @@
 
 #include "serve/nats_free.h"
 #include "serve/nats_loop.h"
+#include "serve/nats_raw.h"
 #include "serve/pull_consumer.h"
 #include "wall_time.h"
 
@@ -251,8 +252,8 @@ void OnEcho(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
 // checkpoints. One thread drives a connection through an event loop
 // (serve/nats_loop.h) and speaks JetStream's pull protocol on it
 // (serve/pull_consumer.h: between one and two batches of 256 always asked for); each
-// round it publishes every message taken into the actions stream with a reply
-// subject on an inbox of its own (the stream's acknowledgements come back there and
+// round it publishes every message taken into the actions stream, with a Nats-Msg-Id
+// (serve/nats_raw.h) and a reply subject on an inbox of its own (the stream's acknowledgements come back there and
 // are read on the loop, as serve reads them), acks the message, frees what it took
 // in place (serve/nats_free.h) and writes the round in one write. After a round of
 // fewer than 16 messages it sleeps `linger_us`, as serve does by default.
@@ -328,7 +329,7 @@ struct JetStreamEcho {
   void Loop() {
     loop->BindToThisThread();
     std::vector<natsMsg*> batch, done;
-    std::string reply;
+    std::string reply, id;
     int64_t wait_us = 0;
     while (!stop.load(std::memory_order_relaxed)) {
       loop->Poll(wait_us);
@@ -341,9 +342,17 @@ struct JetStreamEcho {
       const bool more = pull->Take(256, &batch, now_ns);
       const size_t taken = batch.size();
       for (natsMsg* m : batch) {
+        // With a Nats-Msg-Id, as serve's actions: the stream's deduplication is part of
+        // what it costs.
         reply = ack_inbox + "." + std::to_string(++published);
-        natsConnection_PublishRequest(nc, subject.c_str(), reply.c_str(), natsMsg_GetData(m),
-                                      natsMsg_GetDataLength(m));
+        id = "load-echo-" + std::to_string(published);
+        natsMsg* action = nullptr;
+        if (juncture::serve::CreateMessageWithHeader(
+                &action, subject.c_str(), reply.c_str(), "Nats-Msg-Id", id,
+                {natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))}) == NATS_OK) {
+          natsConnection_PublishMsg(nc, action);
+          done.push_back(action);
+        }
         pull->Ack(m);
         done.push_back(m);
       }

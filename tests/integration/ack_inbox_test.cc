@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "action_acks.h"
+#include "client.h"
+#include "nats_raw.h"
 #include "jetstream_admin.h"
 #include "publisher.h"  // serve::SteadyNs, the clock the two take
 #include "process.h"
@@ -116,6 +118,50 @@ TEST_F(AckInboxTest, AnActionNobodyAcknowledgesIsRefusedAtItsTimeout) {
   EXPECT_EQ(refused[0].kind, "no_ack");
   natsMsg_Destroy(refused[0].msg);
   natsSubscription_Destroy(quiet);
+}
+
+// The actions as serve publishes them with one shard: each made in one block with its
+// Nats-Msg-Id as header bytes (nats_raw.h), kept until answered. The stream stores
+// them with their id (and drops a second one with the same id as a duplicate); a
+// refused one describes itself by its id and, published again, is stored with it.
+TEST_F(AckInboxTest, ActionsMadeInOneBlockAreStoredWithTheirIdsAndPublishedAgainWithThem) {
+  EXPECT_TRUE(serve::MessagesMadeInOneBlock()) << "NATS.c " << nats_GetVersion()
+                                               << ": the fallback is what runs here";
+  Make(5000);
+  for (int i = 0; i < 4; ++i) {  // the stream holds 3: the fourth is refused
+    const std::string id = "blk-" + std::to_string(i);
+    ASSERT_TRUE(inbox_->PublishAction("acts.push", "Nats-Msg-Id", id,
+                                      "{\"n\":" + std::to_string(i) + "}", serve::SteadyNs()));
+  }
+  ASSERT_TRUE(inbox_->PublishAction("acts.push", "Nats-Msg-Id", "blk-0", "{\"n\":0}",
+                                    serve::SteadyNs()));  // a duplicate: stored already
+  Settle();
+  EXPECT_EQ(acks_->answers(), 5u);
+  EXPECT_EQ(acks_->stored(), 4u);
+  std::vector<serve::Refusal> refused = acks_->Take();
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].Describe().find("acts.push (id blk-3)"), std::string::npos)
+      << refused[0].Describe();
+  std::vector<Received> stored = ReadStream(nc_, "ACTS", "acts.>");
+  ASSERT_EQ(stored.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(stored[i].msg_id, "blk-" + std::to_string(i));
+    EXPECT_EQ(stored[i].data, "{\"n\":" + std::to_string(i) + "}");
+  }
+  // Room again: the refused one, published again, is stored with its id and data.
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc_, nullptr), NATS_OK);
+  jsErrCode code = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_PurgeStream(js, "ACTS", nullptr, &code), NATS_OK);
+  jsCtx_Destroy(js);
+  ASSERT_TRUE(inbox_->Publish(refused[0].msg, serve::SteadyNs()));
+  Settle();
+  EXPECT_EQ(acks_->stored(), 5u);
+  EXPECT_EQ(acks_->refused(), 0u);
+  stored = ReadStream(nc_, "ACTS", "acts.>");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].msg_id, "blk-3");
+  EXPECT_EQ(stored[0].data, "{\"n\":3}");
 }
 
 }  // namespace
