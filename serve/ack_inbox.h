@@ -27,6 +27,10 @@
 #include "juncture/status.h"
 #include "nats_connection.h"
 
+namespace simdjson::dom {
+class parser;
+}
+
 namespace juncture::serve {
 
 class ActionAcks;
@@ -71,6 +75,7 @@ class AckInbox {
   uint64_t first_ = 1;
   size_t unanswered_ = 0;
   std::string reply_;  // reused
+  std::unique_ptr<simdjson::dom::parser> parser_;  // the acknowledgements', reused
 };
 
 }  // namespace juncture::serve
