@@ -461,9 +461,17 @@ void Server::IoLoop() {
 
 void Server::StopIo() {
   if (!io_thread_.joinable()) return;
-  // What was published last (the final acks) leaves before the loop stops.
-  if (conn_) natsConnection_FlushTimeout(conn_->get(), 2000);
-  if (log_conn_) natsConnection_FlushTimeout(log_conn_->get(), 2000);
+  // What was published last (the final acks) leaves before the loop stops. Not while
+  // a connection is down: a flush would wait its whole 2 s for a PONG that cannot
+  // come (each retry of a paused serve paid 4 s); NATS.c keeps what is buffered and
+  // sends it once it has reconnected, from the loop's thread.
+  auto flush = [](NatsConnection* c) {
+    if (c != nullptr && natsConnection_Status(c->get()) == NATS_CONN_STATUS_CONNECTED) {
+      natsConnection_FlushTimeout(c->get(), 2000);
+    }
+  };
+  flush(conn_.get());
+  flush(log_conn_.get());
   io_stop_.store(true, std::memory_order_release);
   loop_->Wake();
   io_thread_.join();
