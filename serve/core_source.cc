@@ -15,6 +15,13 @@
 
 namespace juncture::serve {
 
+namespace {
+// A round that took this many messages means they come faster than the loop turns
+// round: it waits --busy-wait-us before reading again (the rounds at 20,000 events/s
+// take 1-2 messages on average, at 50,000/s about 8: docs/performance.md §9).
+constexpr size_t kBusyRound = 8;
+}  // namespace
+
 Status Server::StartCore() {
   // One shard: its thread writes the connections once per batch, actions first, so
   // that the decision log can share the actions' connection (one write per batch,
@@ -130,6 +137,8 @@ void Server::CoreLoop() {
       continue;
     }
     bool more = TakeReceived();
+    const size_t taken = batch_.size();
+    if (taken > 0) metrics_->Round();
     for (size_t i = 0; i < batch_.size(); ++i) {
       natsMsg* m = batch_[i];
       std::string_view data(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
@@ -152,6 +161,10 @@ void Server::CoreLoop() {
     one.CommitPending();
     lock.unlock();
     if (more) {
+      wait_us = 0;
+    } else if (options_.busy_wait_us > 0 && taken >= kBusyRound && !draining_) {
+      // A busy round: what comes meanwhile is read together (the timers wait as long).
+      std::this_thread::sleep_for(std::chrono::microseconds(options_.busy_wait_us));
       wait_us = 0;
     } else {
       wait_us = std::clamp<int64_t>(next_fire_us - WallUs(), 0, 1'000'000);

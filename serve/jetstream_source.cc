@@ -386,6 +386,7 @@ void Server::JetStreamLoop() {
     }
     const bool more = pull_->Take(kLoopBatch, &batch_, now_ns);
     const size_t taken = batch_.size();
+    if (taken > 0) metrics_->Round();
     for (natsMsg* m : batch_) HandleStreamMessage(m);
     batch_.clear();
     if (rewinding_) Rewind();

@@ -158,6 +158,7 @@ ShardTelemetry& Telemetry::AddShard() {
 }
 
 void Telemetry::MessageIn() { impl_->m.messages.Inc(); }
+void Telemetry::Round() { impl_->m.rounds.Inc(); }
 void Telemetry::Reload(bool ok) { (ok ? impl_->m.reloads_ok : impl_->m.reloads_failed).Inc(); }
 void Telemetry::Reconnected() { impl_->m.nats_reconnects.Inc(); }
 void Telemetry::Disconnected() {}

@@ -47,6 +47,8 @@ class Telemetry {
   std::string Endpoints() const;
 
   void MessageIn();
+  // One round of the one-shard loop took messages (after a wait, or at once).
+  void Round();
   void Reload(bool ok);
   void Reconnected();
   void Disconnected();

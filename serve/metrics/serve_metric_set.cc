@@ -99,6 +99,10 @@ ServeMetricSet::ServeMetricSet(Registry& r)
       checkpoints(r.AddCounter(
           "juncture_checkpoints_total",
           "Commits of the state's changes to the state store (JetStream: checkpoints).")),
+      rounds(r.AddCounter(
+          "juncture_rounds_total",
+          "Rounds of serve's loop that took messages (one shard): juncture_messages_total "
+          "divided by it is the mean number of messages decided together.")),
       checkpoint_failures(r.AddCounter(
           "juncture_checkpoint_failures_total",
           "Checkpoints or state commits that could not be completed (an action not stored, "

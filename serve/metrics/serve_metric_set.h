@@ -53,6 +53,7 @@ class ServeMetricSet {
   Family<Counter>& ignored;                 // juncture_messages_ignored_total{reason}
   Gauge& actions_unstored;                  // juncture_actions_unstored (JetStream)
   Counter& checkpoints;                     // juncture_checkpoints_total (state commits)
+  Counter& rounds;                          // juncture_rounds_total (one shard: loop rounds)
   Counter& checkpoint_failures;             // juncture_checkpoint_failures_total
   Counter& state_customers_written;         // juncture_state_customers_written_total
   Counter& state_bytes_written;             // juncture_state_bytes_written_total

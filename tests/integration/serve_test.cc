@@ -473,6 +473,34 @@ TEST(ServeCredentials, TlsOptionsArePassedToNats) {
   good.Stop(SIGTERM);
 }
 
+// --busy-wait-us: after a round that took 8 messages or more, the loop waits before
+// it reads again, so that the next round takes what came meanwhile together; after a
+// lighter round it reads again at once. Counted by juncture_rounds_total.
+TEST_F(ServeFixture, ABusyRoundWaitsSoTheNextTakesMoreTogetherAndALoneMessageIsReadAtOnce) {
+  subscribe_outputs_ = false;
+  StartServeWithMetrics({"--busy-wait-us", "20000"});
+  ASSERT_EQ(Metric("juncture_rounds_total"), 0);
+  // Lone messages 10 ms apart: each is read when it comes, a round of its own. (Were
+  // a lone message followed by the wait, each round would take two or three.)
+  for (int i = 0; i < 20; ++i) {
+    PublishCarts("lone", i, i + 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(WaitForMetric("juncture_messages_total", 20, 10000));
+  const double lone_rounds = Metric("juncture_rounds_total");
+  EXPECT_GE(lone_rounds, 15) << "lone messages were held back";
+  // Groups of 16 every 5 ms for 150 ms: each group alone is a busy round; after it
+  // the loop waits 20 ms, so a round takes about four groups (without the wait, one).
+  for (int g = 0; g < 30; ++g) {
+    PublishCarts("busy", g * 16, (g + 1) * 16);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(WaitForMetric("juncture_messages_total", 20 + 30 * 16, 10000));
+  const double busy_rounds = Metric("juncture_rounds_total") - lone_rounds;
+  EXPECT_GE(busy_rounds, 2);
+  EXPECT_LE(busy_rounds, 15) << "the rounds after busy ones did not wait";
+}
+
 TEST_F(ServeFixture, UnreachableServerFailsToStartWithAReason) {
   Process serve;
   int port = FreePort();

@@ -225,6 +225,12 @@ Runner AddServeCommand(CLI::App& app) {
   app.add_flag("--fix-streams", s.jetstream.fix_streams,
                "JetStream: update existing streams whose subjects, duplicate window or acks "
                "do not fit serve's guarantees, instead of refusing to start");
+  app.add_option("--busy-wait-us", s.busy_wait_us,
+                 "core NATS, one shard: after a round that took 8 messages or more, wait "
+                 "this long before reading again, so that under load more messages are "
+                 "decided together (a lighter round reads again at once); 0: never wait")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--pending-messages", s.pending_messages,
                  "core NATS: messages NATS.c holds for serve before dropping (counted) ones")
       ->capture_default_str()
