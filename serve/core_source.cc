@@ -20,6 +20,10 @@ namespace {
 // round: it waits --busy-wait-us before reading again (the rounds at 20,000 events/s
 // take 1-2 messages on average, at 50,000/s about 8: docs/performance.md §9).
 constexpr size_t kBusyRound = 8;
+// Unless a socket already holds this much (half of what NATS.c reads at once, by
+// default): then the next round is large anyway, and waiting would only slow the
+// catching up.
+constexpr int kBacklogBytes = 16 * 1024;
 }  // namespace
 
 Status Server::StartCore() {
@@ -154,7 +158,8 @@ void Server::CoreLoop() {
     } else {
       next_fire_us = std::min(next_fire_us, one.engine().next_timer());
     }
-    loop_->Flush();  // the batch's actions and decision log: one write per connection
+    // The batch's actions and decision log: one write per connection.
+    const bool all_written = loop_->Flush();
     one.publisher().Written(SteadyNs());
     // The messages' state after their actions: a lone message's action does not wait
     // for the store (docs/state.md: what a crash can lose).
@@ -162,8 +167,10 @@ void Server::CoreLoop() {
     lock.unlock();
     if (more) {
       wait_us = 0;
-    } else if (options_.busy_wait_us > 0 && taken >= kBusyRound && !draining_) {
-      // A busy round: what comes meanwhile is read together (the timers wait as long).
+    } else if (options_.busy_wait_us > 0 && taken >= kBusyRound && !draining_ && all_written &&
+               !loop_->Backlogged(kBacklogBytes)) {
+      // A busy round: what comes meanwhile is read together (the timers wait as long);
+      // not when some of the round's writes are still to go, or a backlog waits.
       std::this_thread::sleep_for(std::chrono::microseconds(options_.busy_wait_us));
       wait_us = 0;
     } else {

@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <array>
@@ -73,7 +74,8 @@ int NatsLoop::Poll(int64_t timeout_us) {
   return reads;
 }
 
-void NatsLoop::Flush() {
+bool NatsLoop::Flush() {
+  bool all_written = true;
   std::array<Conn*, 8> conns{};
   size_t k = 0;
   {
@@ -90,12 +92,25 @@ void NatsLoop::Flush() {
     }
     // Not all written: the rest goes when the socket can take it (EPOLLOUT).
     bool partial = c->write_wanted.load(std::memory_order_acquire);
+    if (partial) all_written = false;
     std::lock_guard<std::mutex> lock(mu_);
     if (partial != c->polling_out) {
       c->polling_out = partial;
       Watch(c);
     }
   }
+  return all_written;
+}
+
+bool NatsLoop::Backlogged(int bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& c : conns_) {
+    int unread = 0;
+    if (c->attached && c->fd >= 0 && ioctl(c->fd, FIONREAD, &unread) == 0 && unread >= bytes) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void NatsLoop::Wake() {

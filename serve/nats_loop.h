@@ -48,8 +48,11 @@ class NatsLoop {
   // Returns how many sockets were read.
   int Poll(int64_t timeout_us);
   // Writes what the connections buffered (one write each); what the socket does not
-  // take now goes when it becomes writable (the next Poll).
-  void Flush();
+  // take now goes when it becomes writable (the next Poll). False if some was left.
+  bool Flush();
+  // Whether a connection's socket holds at least `bytes` not read yet (the kernel's
+  // count): more than the next read would take, or close to it.
+  bool Backlogged(int bytes);
   // Makes a Poll that waits (or the next) return at once. Any thread.
   void Wake();
 

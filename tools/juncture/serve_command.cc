@@ -230,7 +230,7 @@ Runner AddServeCommand(CLI::App& app) {
                  "this long before reading again, so that under load more messages are "
                  "decided together (a lighter round reads again at once); 0: never wait")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000}));
   app.add_option("--pending-messages", s.pending_messages,
                  "core NATS: messages NATS.c holds for serve before dropping (counted) ones")
       ->capture_default_str()
