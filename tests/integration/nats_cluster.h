@@ -3,8 +3,8 @@
 // Node 0 is the seed: its route port is picked here (JetStream's clustering wants
 // every node to be given a route, node 0 one to itself); the others take any free
 // route port and are given the seed's, and the routes between them are gossiped.
-// A port picked here may be taken by another process before the seed binds it: the
-// seed is then started again on another.
+// A port picked here may be taken by another process before the seed binds it: one
+// such port per cluster, where every node had one before.
 #pragma once
 
 #include <memory>
@@ -21,23 +21,13 @@ class NatsCluster {
   // (JetStream's meta leader may still be in election: callers retry their first
   // JetStream request).
   bool Start(int n = 3) {
-    std::string seed;
-    for (int attempt = 0; attempt < 3 && nodes_.empty(); ++attempt) {
-      seed = Route(FreePort());
-      auto node = std::make_unique<NatsServer>();
-      if (node->Start({"-n", "node0", "--cluster_name", "juncture", "--cluster", seed, "--routes",
-                       seed})) {
-        nodes_.push_back(std::move(node));
-      } else {
-        node->Stop();
-      }
-    }
-    if (nodes_.empty()) return false;
-    for (int i = 1; i < n; ++i) {
+    const std::string seed = Route(FreePort());
+    for (int i = 0; i < n; ++i) {
       nodes_.push_back(std::make_unique<NatsServer>());
       // -1: nats-server takes a free port and logs it (NatsServer keeps it for a restart).
       if (!nodes_.back()->Start({"-n", "node" + std::to_string(i), "--cluster_name", "juncture",
-                                 "--cluster", "nats://127.0.0.1:-1", "--routes", seed})) {
+                                 "--cluster", i == 0 ? seed : "nats://127.0.0.1:-1",
+                                 "--routes", seed})) {
         return false;
       }
     }

@@ -183,26 +183,15 @@ bool NatsServer::Start(std::vector<std::string> extra) {
   size_t at = out.find(needle);
   if (at == std::string::npos) return false;
   port_ = std::atoi(out.c_str() + at + needle.size());
-  // A cluster node opens its route port after it says it is ready, and exits if that
-  // port is taken: wait for one or the other. A route port left to nats-server
-  // (--cluster ...:-1) is then read, and kept for a restart as the client port is.
+  // A route port left to nats-server (--cluster ...:-1): the one it took, kept for a
+  // restart as the client port is.
   for (size_t i = 0; i + 1 < extra_.size(); ++i) {
-    if (extra_[i] != "--cluster") continue;
+    const std::string any = "nats://127.0.0.1:-1";
+    if (extra_[i] != "--cluster" || extra_[i + 1] != any) continue;
     const std::string routes = "Listening for route connections on 127.0.0.1:";
-    std::string log;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (;;) {
-      log = process_.Output();
-      if (log.find(routes) != std::string::npos) break;
-      if (log.find("[FTL]") != std::string::npos || std::chrono::steady_clock::now() > deadline) {
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (extra_[i + 1] == "nats://127.0.0.1:-1") {
-      const int route = std::atoi(log.c_str() + log.find(routes) + routes.size());
-      extra_[i + 1] = "nats://127.0.0.1:" + std::to_string(route);
-    }
+    size_t r = out.find(routes);
+    if (r == std::string::npos) return false;
+    extra_[i + 1] = "nats://127.0.0.1:" + std::to_string(std::atoi(out.c_str() + r + routes.size()));
   }
   return port_ > 0;
 }
