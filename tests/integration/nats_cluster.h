@@ -1,10 +1,5 @@
 // A three-node nats-server cluster with JetStream on loopback, for the cluster tests:
 // each node on free client and route ports, with a store of its own, stopped by PID.
-// Node 0 is the seed: its route port is picked here (JetStream's clustering wants
-// every node to be given a route, node 0 one to itself); the others take any free
-// route port and are given the seed's, and the routes between them are gossiped.
-// A port picked here may be taken by another process before the seed binds it: one
-// such port per cluster, where every node had one before.
 #pragma once
 
 #include <memory>
@@ -21,13 +16,14 @@ class NatsCluster {
   // (JetStream's meta leader may still be in election: callers retry their first
   // JetStream request).
   bool Start(int n = 3) {
-    const std::string seed = Route(FreePort());
+    std::vector<int> route_ports;
+    for (int i = 0; i < n; ++i) route_ports.push_back(FreePort());
+    std::string routes;
+    for (int p : route_ports) routes += (routes.empty() ? "" : ",") + Route(p);
     for (int i = 0; i < n; ++i) {
       nodes_.push_back(std::make_unique<NatsServer>());
-      // -1: nats-server takes a free port and logs it (NatsServer keeps it for a restart).
       if (!nodes_.back()->Start({"-n", "node" + std::to_string(i), "--cluster_name", "juncture",
-                                 "--cluster", i == 0 ? seed : "nats://127.0.0.1:-1",
-                                 "--routes", seed})) {
+                                 "--cluster", Route(route_ports[i]), "--routes", routes})) {
         return false;
       }
     }

@@ -183,16 +183,6 @@ bool NatsServer::Start(std::vector<std::string> extra) {
   size_t at = out.find(needle);
   if (at == std::string::npos) return false;
   port_ = std::atoi(out.c_str() + at + needle.size());
-  // A route port left to nats-server (--cluster ...:-1): the one it took, kept for a
-  // restart as the client port is.
-  for (size_t i = 0; i + 1 < extra_.size(); ++i) {
-    const std::string any = "nats://127.0.0.1:-1";
-    if (extra_[i] != "--cluster" || extra_[i + 1] != any) continue;
-    const std::string routes = "Listening for route connections on 127.0.0.1:";
-    size_t r = out.find(routes);
-    if (r == std::string::npos) return false;
-    extra_[i + 1] = "nats://127.0.0.1:" + std::to_string(std::atoi(out.c_str() + r + routes.size()));
-  }
   return port_ > 0;
 }
 
