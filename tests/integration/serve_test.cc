@@ -532,6 +532,16 @@ TEST_F(ServeFixture, ABacklogInTheSocketIsReadWithoutWaiting) {
   EXPECT_LE(Metric(R"(juncture_dead_letters_total{reason_kind="invalid_json"})"), 0);
 }
 
+// The wait cannot be cut short (by a stop, a reload, a timer): it is bounded.
+TEST_F(ServeFixture, ABusyWaitAboveATenthOfASecondIsRefused) {
+  std::string output;
+  const int status = RunServeToExit({"--busy-wait-us", "100001"}, TestProgram(), &output);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_NE(WEXITSTATUS(status), 0) << output;
+  EXPECT_NE(output.find("--busy-wait-us"), std::string::npos) << output;
+  EXPECT_NE(RunServeToExit({"--busy-wait-us", "-1"}, TestProgram(), &output), 0) << output;
+}
+
 TEST_F(ServeFixture, UnreachableServerFailsToStartWithAReason) {
   Process serve;
   int port = FreePort();
