@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,10 +70,12 @@ class Instance {
     }
     return leases_ != nullptr;
   }
-  // One round; a failed one (a leader election under way) counts as no change.
+  // One round; a failed one (a leader election under way) counts as no change, and
+  // its reason is kept (round_error) for a failure's message.
   LeaseRound Round() {
     LeaseRound r;
-    static_cast<void>(leases_->Renew(&r));
+    Status renewed = leases_->Renew(&r);
+    round_error_ = renewed.ok() ? "" : renewed.message();
     for (uint32_t p : r.release) leases_->Release(p);  // serve stops deciding for it first
     std::vector<uint32_t> now = leases_->held();
     held_ = std::set<uint32_t>(now.begin(), now.end());
@@ -82,6 +85,7 @@ class Instance {
   // What its leases say now, without a round (they expire locally).
   std::vector<uint32_t> HeldNow() const { return leases_->held(); }
   const std::string& error() const { return error_; }
+  const std::string& round_error() const { return round_error_; }
 
  private:
   std::string id_;
@@ -90,7 +94,19 @@ class Instance {
   std::unique_ptr<PartitionLeases> leases_;
   std::set<uint32_t> held_;
   std::string error_;  // of the last failed Open
+  std::string round_error_;  // of the last round, if it failed
 };
+
+// The last `n` bytes of a node's log, for a failure's message, without its attempts
+// to reach the node killed (one a second).
+std::string LogTail(NatsServer& node, size_t n = 4000) {
+  std::istringstream in(node.process().Output());
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (line.find("Error trying to connect to route") == std::string::npos) kept += line + "\n";
+  }
+  return kept.size() > n ? kept.substr(kept.size() - n) : kept;
+}
 
 // The partitions the rendezvous hash gives `id` when `live` are alive.
 std::set<uint32_t> ShareOf(const std::string& id, const std::vector<std::string>& live) {
@@ -164,7 +180,9 @@ TEST(PartitionLeases, SharedByTheLiveTakenOverFromTheDeadFencedWhenTheDeadReturn
   ::kill(cluster.node(2).process().pid(), SIGKILL);
   ASSERT_TRUE(RoundsUntil(a, &b, [&] { return a.held() == a_share && b.held() == b_share; },
                           90000))
-      << a.held().size() << " + " << b.held().size();
+      << a.held().size() << " + " << b.held().size() << "; a's last round: " << a.round_error()
+      << "; b's: " << b.round_error() << "\nnode 0:\n" << LogTail(cluster.node(0))
+      << "\nnode 1:\n" << LogTail(cluster.node(1));
 }
 
 }  // namespace
