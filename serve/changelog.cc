@@ -343,7 +343,8 @@ Result<ChangelogPosition> PartitionChangelog::Restore(runtime::Engine& engine,
     so.Config.DeliverPolicy = js_DeliverAll;
     natsSubscription* raw = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = js_SubscribeSync(&raw, js_, (prefix_ + ">").c_str(), nullptr, &so, &code);
+    jsOptions create = OrderedConsumerCreateOptions();
+    natsStatus s = js_SubscribeSync(&raw, js_, (prefix_ + ">").c_str(), &create, &so, &code);
     if (s != NATS_OK) {
       return UnavailableError("cannot read " + stream_ + ": " + JsError(s, code));
     }

@@ -354,8 +354,9 @@ Status ClusterMember::Open(uint32_t index) {
   const std::string subject = events_prefix_ + ".p." + std::to_string(index);
   natsSubscription* sub = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
+  jsOptions create = OrderedConsumerCreateOptions();
   natsStatus s = js_Subscribe(&sub, js_, subject.c_str(), &ClusterMember::OnMessage, p->feed,
-                              nullptr, &so, &code);
+                              &create, &so, &code);
   if (s != NATS_OK) {
     p->feed->live = false;
     return UnavailableError("cannot consume " + subject + ": " + JsError(s, code));

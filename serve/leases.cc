@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "nats_connection.h"
+#include "streams.h"
 
 namespace juncture::serve {
 
@@ -11,6 +12,8 @@ namespace {
 
 constexpr const char* kPresence = "i.";
 constexpr const char* kLease = "p.";
+// Listing the live instances waits this long for the stream leader's answer.
+constexpr int64_t kListWaitMs = 2000;
 
 std::string LeaseKey(uint32_t partition) { return kLease + std::to_string(partition); }
 
@@ -94,21 +97,35 @@ Result<std::unique_ptr<PartitionLeases>> PartitionLeases::Open(jsCtx* js,
 
 PartitionLeases::~PartitionLeases() { kvStore_Destroy(kv_); }
 
+// The presence keys the stream holds, from its leader's subject counts: one request and
+// no consumer. (NATS.c's kvStore_Keys creates a consumer of one replica, which
+// nats-server may place on a dead peer: while a node of three is down, one listing in
+// three would go unanswered, and a round that waits for it loses its leases.) An
+// expired presence is gone from the stream; a stopping instance purges its own (a
+// delete would leave a marker the counts include).
 Result<std::vector<std::string>> PartitionLeases::LiveInstances() {
-  std::vector<std::string> out;
-  kvKeysList list{};
-  kvWatchOptions o;
-  kvWatchOptions_Init(&o);
-  o.Timeout = 2000;
-  natsStatus s = kvStore_Keys(&list, kv_, &o);
-  if (s == NATS_NOT_FOUND) return out;  // an empty bucket
-  if (s != NATS_OK) return UnavailableError("cannot list the live instances: " + NatsErrorText(s));
-  const size_t prefix = std::char_traits<char>::length(kPresence);
-  for (int i = 0; i < list.Count; ++i) {
-    std::string key = list.Keys[i];
-    if (key.compare(0, prefix, kPresence) == 0) out.push_back(key.substr(prefix));
+  const std::string prefix = KeySubject(kPresence);
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = kListWaitMs;
+  const std::string filter = prefix + ">";
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, StreamName().c_str(), &o, &code);
+  if (s != NATS_OK) {
+    return UnavailableError("cannot list the live instances: " + JsError(s, code));
   }
-  kvKeysList_Destroy(&list);
+  std::vector<std::string> out;
+  if (const jsStreamStateSubjects* subjects = info->State.Subjects; subjects != nullptr) {
+    for (int i = 0; i < subjects->Count; ++i) {
+      std::string subject = subjects->List[i].Subject;
+      if (subject.compare(0, prefix.size(), prefix) == 0 && subjects->List[i].Msgs > 0) {
+        out.push_back(subject.substr(prefix.size()));
+      }
+    }
+  }
+  jsStreamInfo_Destroy(info);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -131,7 +148,7 @@ void PartitionLeases::Release(uint32_t partition) {
   held_.erase(held);
   // The KV delete marker, fenced: refused if anyone wrote the key since our write (it
   // is theirs then). NATS.c's kvStore_Delete takes no revision.
-  const std::string subject = "$KV." + options_.bucket + "." + LeaseKey(partition);
+  const std::string subject = KeySubject(LeaseKey(partition));
   natsMsg* msg = nullptr;
   if (natsMsg_Create(&msg, subject.c_str(), nullptr, nullptr, 0) != NATS_OK) return;
   natsMsgHeader_Set(msg, "KV-Operation", "DEL");
@@ -227,7 +244,12 @@ void PartitionLeases::ReleaseAll() {
   std::vector<uint32_t> all;
   for (const auto& [p, lease] : held_) all.push_back(p);
   for (uint32_t p : all) Release(p);
-  kvStore_Delete(kv_, (kPresence + options_.instance).c_str());
+  // The presence purged, not deleted: a delete marker would still be listed (above).
+  jsOptions o;
+  jsOptions_Init(&o);
+  const std::string subject = KeySubject(kPresence + options_.instance);
+  o.Stream.Purge.Subject = subject.c_str();
+  js_PurgeStream(js_, StreamName().c_str(), &o, nullptr);  // lost: it expires with the TTL
 }
 
 }  // namespace juncture::serve

@@ -79,6 +79,11 @@ class PartitionLeases {
  private:
   PartitionLeases() = default;
   Result<std::vector<std::string>> LiveInstances();
+  // The bucket's stream, and the subject a key is stored on (NATS.c's KV layout).
+  std::string StreamName() const { return "KV_" + options_.bucket; }
+  std::string KeySubject(const std::string& key) const {
+    return "$KV." + options_.bucket + "." + key;
+  }
   // After a write that failed: the key's latest entry, if it is ours (a write that
   // timed out but landed), is adopted; otherwise the lease is someone else's.
   enum class Owner { kUs, kOther, kUnknown };

@@ -78,6 +78,13 @@ std::string JsError(natsStatus s, jsErrCode code) {
   return out;
 }
 
+jsOptions OrderedConsumerCreateOptions() {
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = kOrderedConsumerCreateWaitMs;
+  return o;
+}
+
 bool SubjectCovers(std::string_view pattern, std::string_view subject) {
   std::vector<std::string_view> p = Tokens(pattern), s = Tokens(subject);
   for (size_t i = 0; i < p.size(); ++i) {

@@ -60,4 +60,15 @@ Status EnsureStream(jsCtx* js, const StreamNeeds& needs, bool fix, StreamCheck* 
 // "stream X: <JetStream error text> (JetStream error N)" for a failed call.
 std::string JsError(natsStatus s, jsErrCode code);
 
+// How long the request that creates an ordered consumer waits for its answer.
+// NATS.c makes an ordered consumer a single replica, and nats-server places it on one
+// of the stream's peers at random, a dead one included: while a node of three is down,
+// one such request in three is never answered. A short wait (normally the answer takes
+// milliseconds) turns that into a quick failure the caller tries again, instead of the
+// context's five seconds, which would outlast the leases of a cluster's instance.
+constexpr int64_t kOrderedConsumerCreateWaitMs = 1000;
+
+// Options for js_Subscribe/js_SubscribeSync with an ordered consumer: the wait above.
+jsOptions OrderedConsumerCreateOptions();
+
 }  // namespace juncture::serve
