@@ -124,10 +124,15 @@ std::vector<Received> ReadStream(natsConnection* nc, const std::string& stream,
   so.Stream = stream.c_str();
   so.Ordered = true;
   natsSubscription* sub = nullptr;
-  // A cluster electing its leaders (a node just died) refuses the consumer for a while.
+  // A cluster electing its leaders (a node just died) refuses the consumer for a while,
+  // and while a node is down nats-server may place this one-replica consumer on it (one
+  // creation in three is never answered): each attempt waits 1 s, not 5.
+  jsOptions create;
+  jsOptions_Init(&create);
+  create.Wait = 1000;
   natsStatus created = NATS_ERR;
   for (int attempt = 0; attempt < 40; ++attempt) {
-    created = js_SubscribeSync(&sub, js, subject.c_str(), nullptr, &so, nullptr);
+    created = js_SubscribeSync(&sub, js, subject.c_str(), &create, &so, nullptr);
     if (created == NATS_OK) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
