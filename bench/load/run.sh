@@ -16,6 +16,11 @@
 #                               --jetstream: the events are stored by the stream serve
 #                               creates, and decided from it; the runs add the
 #                               JetStream floor, juncture-load --mode jetstream-echo)
+#                               [--pairs N]  (N floor-then-serve pairs at each rate, one
+#                               after the other; the table gives each column's median and
+#                               the median of the pairs' added p50: the machine's noise
+#                               between two runs is as large as what is measured at low
+#                               rates; default 1)
 #                               [--peer]  (then, in the same run, the alternative a team
 #                               would build: bench/peers/journey_service.js, Node.js with
 #                               the `nats` client and json-rules-engine, on the same
@@ -27,7 +32,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 
 RATES="1000 10000 20000 50000" DURATION=5 WARMUP=1 CUSTOMERS=10000
-BUILD_DIR=build BUILD=1 WAIT=1 SERVE_ARGS="" JETSTREAM=0 PEER=0
+BUILD_DIR=build BUILD=1 WAIT=1 SERVE_ARGS="" JETSTREAM=0 PEER=0 PAIRS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES="$2"; shift ;;
@@ -40,7 +45,8 @@ while [ $# -gt 0 ]; do
     --serve-args) SERVE_ARGS="$2"; shift ;;
     --jetstream) JETSTREAM=1 ;;
     --peer) PEER=1 ;;
-    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+    --pairs) PAIRS="$2"; shift ;;
+    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
@@ -116,12 +122,14 @@ log "nats-server on $URL (pid $NATS_PID), juncture serve (pid $SERVE_PID); resul
 MODES="echo journeys"
 [ "$JETSTREAM" = 1 ] && MODES="echo jetstream-echo journeys"
 for rate in $RATES; do
-  for mode in $MODES; do
-    "$LOAD" --mode "$mode" --nats "$URL" --rate "$rate" --duration "$DURATION" \
-      --warmup "$WARMUP" --customers "$CUSTOMERS" --serve-pid "$SERVE_PID" \
-      --serve-metrics "127.0.0.1:$MPORT" --json "$OUT" --label "$STAMP" >&2 ||
-      log "$mode at $rate/s: exit $? (replies lost, or no reply at all)"
-    kill -0 "$SERVE_PID" 2>/dev/null || { log "juncture serve died: see $RESULTS/load-serve.log"; exit 1; }
+  for pair in $(seq "$PAIRS"); do
+    for mode in $MODES; do
+      "$LOAD" --mode "$mode" --nats "$URL" --rate "$rate" --duration "$DURATION" \
+        --warmup "$WARMUP" --customers "$CUSTOMERS" --serve-pid "$SERVE_PID" \
+        --serve-metrics "127.0.0.1:$MPORT" --json "$OUT" --label "$STAMP-$pair" >&2 ||
+        log "$mode at $rate/s: exit $? (replies lost, or no reply at all)"
+      kill -0 "$SERVE_PID" 2>/dev/null || { log "juncture serve died: see $RESULTS/load-serve.log"; exit 1; }
+    done
   done
 done
 
@@ -148,25 +156,49 @@ fi
 
 # ---- The table ------------------------------------------------------------------------
 python3 - "$OUT" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PEER_OUT" <<'EOF' | tee "${OUT%.jsonl}.md"
-import json, os, sys
+import json, os, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
-by = {(r["mode"], r["rate"]): r for r in runs}
+# With --pairs, several runs per (mode, rate): each column's median, losses summed.
+groups = {}
+for r in runs:
+    groups.setdefault((r["mode"], r["rate"]), []).append(r)
+def combine(rs):
+    out = dict(rs[0])
+    for k, v in rs[0].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("rate", "lost"):
+            vals = [r[k] for r in rs if isinstance(r.get(k), (int, float))]
+            out[k] = statistics.median(vals)
+    out["lost"] = sum(r.get("lost", 0) for r in rs)
+    return out
+by = {k: combine(v) for k, v in groups.items()}
+def added_p50(floor_mode, rate):
+    # The median of each pair's difference (pairs in the order they ran).
+    e, j = groups.get((floor_mode, rate), []), groups.get(("journeys", rate), [])
+    d = [b["p50_us"] - a["p50_us"] for a, b in zip(e, j) if a["p50_us"] >= 0 and b["p50_us"] >= 0]
+    return (statistics.median(d), d) if d else (None, [])
 f = lambda v: "-" if v is None or v < 0 else f"{v:.0f}"
+pairs = max(len(v) for v in groups.values())
 print(f"Event->action latency over core NATS, µs ({sys.argv[2]} cores, load average "
       f"{sys.argv[3]} after the runs; {runs[0]['duration_s']:g} s per run, "
-      f"{runs[0]['customers']} customers)\n")
+      f"{runs[0]['customers']} customers" +
+      (f"; {pairs} floor-then-serve pairs per rate: medians, and the median of the pairs' "
+       f"added p50" if pairs > 1 else "") + ")\n")
 print("| rate/s | floor p50 | floor p99 | floor p99.9 | juncture p50 | juncture p99 | "
       "juncture p99.9 | added at p50 | juncture lost | serve CPU µs/event | p99 < 1 ms | "
       "store bytes/event | events/commit |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|")
 for rate in sorted({r["rate"] for r in runs}):
     e, j = by.get(("echo", rate), {}), by.get(("journeys", rate), {})
-    added = j["p50_us"] - e["p50_us"] if e and j and e["p50_us"] >= 0 and j["p50_us"] >= 0 else None
+    added, each = added_p50("echo", rate)
     ok = "yes" if j and 0 <= j["p99_us"] < 1000 and j["lost"] == 0 else "no"
     print(f"| {rate:.0f} | {f(e.get('p50_us'))} | {f(e.get('p99_us'))} | {f(e.get('p999_us'))} | "
           f"{f(j.get('p50_us'))} | {f(j.get('p99_us'))} | {f(j.get('p999_us'))} | {'-' if added is None else f'{added:+.0f}'} | "
           f"{j.get('lost', '-')} | {j.get('serve_cpu_us_per_event', '-')} | {ok} | "
           f"{f(j.get('store_bytes_per_event'))} | {j.get('events_per_commit', '-')} |")
+if pairs > 1:
+    print("\nAdded at p50 in each pair, in the order they ran: " + "; ".join(
+        f"{rate:.0f}/s: " + ", ".join(f"{d:+.0f}" for d in added_p50("echo", rate)[1])
+        for rate in sorted({r["rate"] for r in runs})))
 if any(r["mode"] == "jetstream-echo" for r in runs):
     print("\nserve --jetstream against the JetStream floor (the same events through a stream "
           "and a pull consumer, each published into a stream of actions and acked; no decision, "
@@ -176,7 +208,7 @@ if any(r["mode"] == "jetstream-echo" for r in runs):
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for rate in sorted({r["rate"] for r in runs}):
         e, j = by.get(("jetstream-echo", rate), {}), by.get(("journeys", rate), {})
-        added = j["p50_us"] - e["p50_us"] if e and j and e["p50_us"] >= 0 and j["p50_us"] >= 0 else None
+        added, each = added_p50("jetstream-echo", rate)
         print(f"| {rate:.0f} | {f(e.get('p50_us'))} | {f(e.get('p99_us'))} | {f(e.get('p999_us'))} | "
               f"{e.get('lost', '-')} | {f(j.get('p50_us'))} | {f(j.get('p99_us'))} | "
               f"{'-' if added is None else f'{added:+.0f}'} | {j.get('serve_cpu_us_per_event', '-')} |")
