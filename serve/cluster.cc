@@ -225,7 +225,7 @@ Status ClusterMember::Start() {
 // The worker
 
 void ClusterMember::Loop() {
-  const int64_t round_ns = options_.cluster.lease_ttl_ms * kNsPerMs / kRoundsPerTtl;
+  const int64_t round_ns = RoundNs();
   const int64_t commit_ns = options_.jetstream.checkpoint_interval_ms * kNsPerMs;
   int64_t next_round = 0;
   int64_t next_commit = SteadyNs() + commit_ns;
@@ -276,7 +276,12 @@ void ClusterMember::WaitForWork(int64_t ms) {
                       [this] { return !queue_.empty() || stopping_.load(); });
 }
 
+int64_t ClusterMember::RoundNs() const {
+  return options_.cluster.lease_ttl_ms * kNsPerMs / kRoundsPerTtl;
+}
+
 void ClusterMember::Round() {
+  const int64_t round_started = SteadyNs();
   LeaseRound round;
   if (Status s = leases_->Renew(&round); !s.ok()) Log("lease round incomplete: " + s.message());
   for (uint32_t p : round.lost) Drop(p, "its lease was taken by another instance");
@@ -295,9 +300,19 @@ void ClusterMember::Round() {
   std::vector<uint32_t> opened;
   restored_customers_ = 0;
   restore_ns_ = 0;
+  size_t tried = 0, left = 0;
   for (uint32_t p : held) {
     if (partitions_.count(p) > 0) continue;
     if (stopping_) break;
+    // Opening takes time (creating a changelog stream of three replicas: a few hundred
+    // ms each): after a round's worth, the rest wait for the next round, so that the
+    // leases are renewed before they run out (and a start with many partitions does
+    // not lose them all to the bucket's TTL and begin again).
+    if (tried > 0 && SteadyNs() - round_started > RoundNs()) {
+      ++left;
+      continue;
+    }
+    ++tried;
     const int64_t started = SteadyNs();
     Status s = Open(p);
     if (s.ok()) {
@@ -319,7 +334,8 @@ void ClusterMember::Round() {
     Log("now deciding for partitions " + PartitionList(opened) + ": " +
         std::to_string(restored_customers_) + " customers restored from the changelog in " +
         std::to_string(restore_ns_ / kNsPerMs) + " ms (" + std::to_string(partitions_.size()) +
-        " partitions held; live instances: " + std::to_string(round.instances.size()) + ")");
+        " partitions held; live instances: " + std::to_string(round.instances.size()) +
+        (left > 0 ? "; " + std::to_string(left) + " more to open at the next rounds" : "") + ")");
   }
   metrics_->ClusterPartitions(partitions_.size());
 }

@@ -93,8 +93,11 @@ class ClusterMember final : public Lifecycle {
   // *misfit: a stream exists but does not fit (not worth retrying).
   Status PrepareStreams(bool* misfit);
   void Loop();
-  // Renews the leases; drops, hands over and opens partitions accordingly.
+  // Renews the leases; drops, hands over and opens partitions accordingly (opening
+  // for about a round's time at most: the rest at the next rounds).
   void Round();
+  // The time between two rounds: a sixth of the lease TTL.
+  int64_t RoundNs() const;
   Status Open(uint32_t partition);
   void Drop(uint32_t partition, const std::string& why);
   void DecideQueued();

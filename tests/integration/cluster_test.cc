@@ -217,6 +217,30 @@ TEST(ClusterServe, ThreeInstancesSendWhatOneEngineSendsThroughAnInstanceKillAndA
   }
 }
 
+// Opening a partition on a three-node cluster creates its changelog stream with three
+// replicas: a few hundred milliseconds each. An instance starting alone with all 16
+// opens them over several rounds, renewing its leases in between: none is lost to
+// the bucket's TTL (2 s here). Opened all in one round (as before), they took 3-7 s,
+// every lease expired meanwhile, and the instance dropped all 16 to open them again.
+TEST(ClusterServe, ManyPartitionsOpenedOverSeveralRoundsKeepTheirLeases) {
+  ASSERT_FALSE(FindProgram("nats-server").empty()) << "nats-server is not installed";
+  NatsCluster cluster;
+  ASSERT_TRUE(cluster.Start(3)) << cluster.node(0).process().Output();
+  TempDir dir;
+  const std::string program = dir.path() + "/program";
+  fs::create_directories(program);
+  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+  Instance a;
+  ASSERT_TRUE(a.Start("a", cluster.urls(), program, dir.path() + "/a.log", "3", "2000"));
+  ASSERT_TRUE(Cover({&a}, 90000)) << a.process().Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // a TTL and more
+  EXPECT_EQ(a.Partitions(), kPartitions) << a.process().Output();
+  EXPECT_EQ(a.process().Output().find("stopped deciding"), std::string::npos)
+      << a.process().Output();
+  int status = a.process().Stop(SIGTERM, 30000);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << a.process().Output();
+}
+
 }  // namespace
 }  // namespace juncture::itest
 
