@@ -197,11 +197,16 @@ TEST(ClusterServe, ThreeInstancesSendWhatOneEngineSendsThroughAnInstanceKillAndA
 
   // Then a nats-server node dies (-9): the streams keep two of their three replicas.
   ::kill(cluster.node(1).process().pid(), SIGKILL);
+  auto node_killed = Clock::now();
   Publish(cluster.urls(), dir.path() + "/part2.jsonl", publish_log);
 
   ASSERT_TRUE(WaitForStored(client.connection(), expected.size(), 120000))
       << StoredActions(client.connection()).size() << "\n"
       << a.process().Output() << c.process().Output();
+  std::cerr << "every action stored "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - node_killed)
+                   .count()
+            << " ms after the node's kill -9 (the last part published meanwhile)\n";
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // anything extra would show
   std::set<std::string> got;
   for (const auto& [id, n] : StoredActions(client.connection())) {
