@@ -123,14 +123,20 @@ void Publish(const std::string& urls, const std::string& file, const std::string
   FAIL() << cmd << "\n" << std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// A program directory in `dir` holding the stateful journey; its path.
+std::string StatefulProgramIn(const TempDir& dir) {
+  const std::string program = dir.path() + "/program";
+  fs::create_directories(program);
+  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+  return program;
+}
+
 TEST(ClusterServe, ThreeInstancesSendWhatOneEngineSendsThroughAnInstanceKillAndANodeKill) {
   ASSERT_FALSE(FindProgram("nats-server").empty()) << "nats-server is not installed";
   NatsCluster cluster;
   ASSERT_TRUE(cluster.Start(3)) << cluster.node(0).process().Output();
   TempDir dir;
-  const std::string program = dir.path() + "/program";
-  fs::create_directories(program);
-  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+  const std::string program = StatefulProgramIn(dir);
 
   // 6,000 carts of 300 customers (20 each, in turn), in three parts: 5 actions per
   // customer. The first part is two carts each: every customer is then half-way
@@ -232,9 +238,7 @@ TEST(ClusterServe, ManyPartitionsOpenedOverSeveralRoundsKeepTheirLeases) {
   NatsCluster cluster;
   ASSERT_TRUE(cluster.Start(3)) << cluster.node(0).process().Output();
   TempDir dir;
-  const std::string program = dir.path() + "/program";
-  fs::create_directories(program);
-  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+  const std::string program = StatefulProgramIn(dir);
   Instance a;
   ASSERT_TRUE(a.Start("a", cluster.urls(), program, dir.path() + "/a.log", "3", "2000"));
   ASSERT_TRUE(Cover({&a}, 90000)) << a.process().Output();
@@ -262,9 +266,7 @@ TEST(ClusterServe, AJoiningInstanceTakesItsShareAStoppingOneHandsItsOverAtOnce) 
   NatsServer nats;
   ASSERT_TRUE(nats.Start()) << nats.process().Output();
   TempDir dir;
-  const std::string program = dir.path() + "/program";
-  fs::create_directories(program);
-  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+  const std::string program = StatefulProgramIn(dir);
   const int kCustomers = 100;
   std::vector<std::string> parts;
   const std::string all = dir.path() + "/events.jsonl";
@@ -345,9 +347,7 @@ TEST(ClusterServe, APartitionWhosePositionIsInAReplacedEventsStreamIsRefused) {
   NatsServer nats;
   ASSERT_TRUE(nats.Start()) << nats.process().Output();
   TempDir dir;
-  const std::string program = dir.path() + "/program";
-  fs::create_directories(program);
-  std::ofstream(program + "/stateful.jny") << kStatefulProgram;
+  const std::string program = StatefulProgramIn(dir);
   // 100 customers of the first half of the partitions: the other half has no position.
   const std::string events = dir.path() + "/events.jsonl";
   {
