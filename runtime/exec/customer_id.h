@@ -1,13 +1,15 @@
 // The customer id rule of docs/wire.md, in one place for the decoder and for routing
 // (CustomerOfMessage): a `userId` or `anonymousId` member counts if it is a non-empty
 // string, or an integer, read as its decimal text (SDKs send numeric ids as JSON
-// numbers: 4242 is the customer "4242"; 4242.0 and 4.242e3 too). Private to
-// runtime/exec/.
+// numbers: 4242 is the customer "4242"; 4242.0 and 4.242e3 too); and what the two
+// share in reading a message's bytes (a byte-order mark, simdjson's padding). Private
+// to runtime/exec/.
 #pragma once
 
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -38,6 +40,30 @@ inline bool ReadCustomerId(simdjson::dom::element e, std::string& out) {
 inline std::string_view SkipByteOrderMark(std::string_view json) {
   if (json.size() >= 3 && json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
   return json;
+}
+
+// simdjson may read up to SIMDJSON_PADDING bytes past the end of what it parses
+// (whatever they hold: they never change the result); unless told they are readable it
+// first copies the message into a padded buffer of its own. They are readable when
+// they lie in the same page as the message's last byte, since memory is mapped in
+// whole pages (4 KiB, or a multiple of it): then the message is parsed in place, and
+// only one that ends within SIMDJSON_PADDING bytes of a page's end is copied. Under
+// AddressSanitizer every message is copied (the bytes past its end are not its own).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JUNCTURE_HAS_ASAN 1
+#endif
+#endif
+inline bool PaddingIsReadable(std::string_view json) {
+#if defined(__SANITIZE_ADDRESS__) || defined(JUNCTURE_HAS_ASAN)
+  (void)json;
+  return false;
+#else
+  constexpr uintptr_t kPage = 4096;
+  if (json.empty()) return false;
+  const uintptr_t last = reinterpret_cast<uintptr_t>(json.data()) + json.size() - 1;
+  return last % kPage + 1 + simdjson::SIMDJSON_PADDING <= kPage;
+#endif
 }
 
 }  // namespace juncture::runtime

@@ -664,7 +664,8 @@ bool Decode(const ProgramSpec& spec, std::string_view json, Message& out, std::s
   // One parser per thread, reused: its buffers grow to the largest message seen.
   thread_local dom::parser parser(kMaxMessageBytes);
   dom::element doc;
-  if (auto err = parser.parse(json.data(), json.size()).get(doc); err != simdjson::SUCCESS) {
+  const bool copy = !PaddingIsReadable(json);
+  if (auto err = parser.parse(json.data(), json.size(), copy).get(doc); err != simdjson::SUCCESS) {
     error = std::string("invalid JSON: ") + simdjson::error_message(err);
     return false;
   }

@@ -9,9 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "juncture/runtime/event.h"
+#include "juncture/runtime/partition.h"
 #include "juncture/runtime/record.h"
 
 namespace juncture::runtime {
@@ -638,6 +642,57 @@ TEST_F(DecoderTest, AClearedMessageIsAFreshOne) {
   EXPECT_FALSE(m.unknown_traits.empty());
   ASSERT_TRUE(DecodeMessage(*spec_, lines[4], m).ok());
   EXPECT_NE(m.ignored_call, nullptr);
+}
+
+// The decoder parses a message in place when the bytes after it up to simdjson's
+// padding are in the same page (decoder.cc, PaddingIsReadable), and copies it
+// otherwise. Wherever a message ends in its page, even right before a page that cannot
+// be read, and whatever follows it, it decodes as it does on its own (and routing,
+// which reads it the same way, finds the same customer).
+TEST_F(DecoderTest, AMessageDecodesTheSameWhereverItEndsInItsPage) {
+  constexpr size_t kSimdjsonPadding = 64;  // simdjson::SIMDJSON_PADDING
+  const long page = sysconf(_SC_PAGESIZE);
+  ASSERT_GT(page, 0);
+  const size_t size = static_cast<size_t>(page);
+  void* mapped = mmap(nullptr, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mapped, MAP_FAILED);
+  char* first = static_cast<char*>(mapped);
+  ASSERT_EQ(mprotect(first + size, size, PROT_NONE), 0);  // reading it would crash
+  const std::string ts = R"("timestamp":"2026-11-22T21:57:10.123Z")";
+  const std::vector<std::string> lines = {
+      Order("{" + kRequired + R"(,"skus":["a","b"],"coupon":"X"})"),
+      R"({"type":"identify","messageId":"i-1","userId":"c-42",)" + ts +
+          R"(,"traits":{"country":"US","visits":3,"langs":["de"]}})",
+      R"({"type":"track","event":"ping","messageId":"p","userId":12345,)" + ts + "}",
+      Order(R"({"amount":"twelve"})"),  // refused
+      R"({"type":"track","event":"ping","messageId":"p","userId":"u",)" + ts,  // cut short
+  };
+  // What may follow a message: bytes that would change it if they were read as part
+  // of it (a quote, digits, a closing brace, a backslash).
+  const std::string after = "\\\"99}]\\\"1e9,\"x\":\"y\"}";
+  for (const std::string& line : lines) {
+    SCOPED_TRACE(line);
+    Message alone;
+    const Status alone_status = DecodeMessage(*spec_, line, alone);
+    // Ends at the page's last byte, then every position back to well inside the page.
+    for (size_t gap = 0; gap <= 2 * kSimdjsonPadding + 8; ++gap) {
+      SCOPED_TRACE("bytes after it in its page: " + std::to_string(gap));
+      char* at = first + size - gap - line.size();
+      std::memset(first, 0, size);
+      std::memcpy(at, line.data(), line.size());
+      for (size_t i = 0; i < gap; ++i) at[line.size() + i] = after[i % after.size()];
+      Message placed;
+      const Status placed_status = DecodeMessage(*spec_, std::string_view(at, line.size()), placed);
+      EXPECT_EQ(placed_status.ok(), alone_status.ok());
+      EXPECT_EQ(placed_status.message(), alone_status.message());
+      EXPECT_EQ(Describe(placed), Describe(alone));
+      std::string routed_alone, routed_placed;  // routing reads it the same way
+      EXPECT_EQ(CustomerOfMessage(std::string_view(at, line.size()), &routed_placed),
+                CustomerOfMessage(line, &routed_alone));
+      EXPECT_EQ(routed_placed, routed_alone);
+    }
+  }
+  munmap(mapped, 2 * size);
 }
 
 TEST_F(DecoderTest, ConformanceDeadLetters) {
