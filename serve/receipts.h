@@ -70,9 +70,10 @@ class ReceiptBook {
     XXH128_hash_t h = XXH3_128bits(id.data(), id.size());
     return {h.low64, h.high64};
   }
-  // Zeroed memory from calloc, for the flat tables below: a large table is mapped
-  // at once but its pages are only touched as they are used, so that filling it costs
-  // no stall, and an empty book costs next to nothing.
+  // Zeroed memory from calloc, for the flat tables below, every page of it written
+  // once at the start (receipts.cc, PopulatePages): the book holds its full size from
+  // then on (about 46 MB at the default 200,000 tracked actions, which a busy book
+  // reaches anyway), and no action's publish waits on a page fault.
   struct FreeDeleter {
     void operator()(void* p) const { std::free(p); }
   };
