@@ -490,8 +490,10 @@ TEST_F(ServeFixture, ABusyRoundWaitsSoTheNextTakesMoreTogetherAndALoneMessageIsR
   const double lone_rounds = Metric("juncture_rounds_total");
   EXPECT_GE(lone_rounds, 15) << "lone messages were held back";
   // Groups of 16 every 5 ms: each group alone is a busy round; after it the loop
-  // waits 20 ms, so a round takes what came in those 20 ms (at most 64). Without the
-  // wait each group is a round or two of its own: 49-64 rounds here.
+  // waits 20 ms, so a round takes what came in those 20 ms (at most 64): about 10
+  // rounds. Without the wait each group is a round or two of its own: 49-64 rounds
+  // here. (On a loaded machine a group may come in pieces of fewer than 8, rounds
+  // that do not wait: 20 rounds were seen with four copies of this test at once.)
   const auto start = std::chrono::steady_clock::now();
   for (int g = 0; g < 30; ++g) {
     PublishCarts("busy", g * 16, (g + 1) * 16);
@@ -502,9 +504,8 @@ TEST_F(ServeFixture, ABusyRoundWaitsSoTheNextTakesMoreTogetherAndALoneMessageIsR
   ASSERT_TRUE(WaitForMetric("juncture_messages_total", 20 + 30 * 16, 10000));
   const double busy_rounds = Metric("juncture_rounds_total") - lone_rounds;
   EXPECT_GE(busy_rounds, 30 * 16 / 64.0);
-  // One round per wait while the groups came, the rounds of 64 a backlog needs, and a
-  // few to spare.
-  EXPECT_LE(busy_rounds, sending_ms / 20 + 30 * 16 / 64.0 + 3)
+  // Fewer rounds than groups: rounds after busy ones waited and took several groups.
+  EXPECT_LT(busy_rounds, 30)
       << "the rounds after busy ones did not wait (" << sending_ms << " ms of sending)";
 }
 
