@@ -253,8 +253,13 @@ void Engine::Impl::TraceStep(uint32_t j, const StepSpec& s, int64_t at, uint32_t
       }
       auto percent = [](uint32_t bp) {
         std::string p = std::to_string(bp / 100);
-        if (bp % 100) p += "." + std::to_string(bp % 100 / 10) + (bp % 10 ? std::to_string(bp % 10) : "");
-        return p + "%";
+        if (bp % 100) {  // appended piece by piece (GCC 12 warns on "." + a temporary)
+          p += '.';
+          p += static_cast<char>('0' + bp % 100 / 10);
+          if (bp % 10) p += static_cast<char>('0' + bp % 10);
+        }
+        p += '%';
+        return p;
       };
       text = "split: the customer falls in the arm " + percent(from) + " .. " + percent(upto) +
              " (their point is " + std::to_string(detail) + " of 10000, fixed per customer and step) -> " +
