@@ -25,7 +25,8 @@ bool CustomerOfMessage(std::string_view json, std::string* customer) {
   simdjson::dom::object root;
   // Error codes only (never simdjson's throwing accessors): any bytes are safe here.
   json = SkipByteOrderMark(json);
-  if (parser.parse(json.data(), json.size(), !PaddingIsReadable(json)).get_object().get(root) != simdjson::SUCCESS) {
+  const bool copy = !PaddingIsReadable(json);
+  if (parser.parse(json.data(), json.size(), copy).get_object().get(root) != simdjson::SUCCESS) {
     return false;
   }
   for (const char* key : {"userId", "anonymousId"}) {

@@ -654,7 +654,8 @@ TEST_F(DecoderTest, AMessageDecodesTheSameWhereverItEndsInItsPage) {
   const long page = sysconf(_SC_PAGESIZE);
   ASSERT_GT(page, 0);
   const size_t size = static_cast<size_t>(page);
-  void* mapped = mmap(nullptr, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mapped =
+      mmap(nullptr, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(mapped, MAP_FAILED);
   char* first = static_cast<char*>(mapped);
   ASSERT_EQ(mprotect(first + size, size, PROT_NONE), 0);  // reading it would crash
